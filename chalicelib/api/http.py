@@ -1,0 +1,182 @@
+"""The HTTP edge shared by every blueprint: JSON bodies, problem details, responses.
+
+Every refusal is an RFC 9457 problem (`application/problem+json`) with a stable `code`,
+a title in the caller's language, a `detail`, and field `errors` where input was invalid.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from datetime import datetime, timezone
+from typing import Any, Callable, TypeVar
+from zoneinfo import ZoneInfo
+
+import pydantic
+from chalice import Response
+from chalice.app import BadRequestError, ChaliceViewError, Request
+
+from ..domain import errors as domain
+from ..i18n import buyer_message, negotiate_language, problem_title
+from ..observability import logger
+from ..settings import get_settings
+
+BRUSSELS = ZoneInfo("Europe/Brussels")
+PROBLEM_TYPE = "urn:podium:problem:"
+MAX_BODY_BYTES = 2 * 1024 * 1024  # a 5,000-seat map is ~1 MB
+
+STATUS_BY_CODE = {
+    "malformed_request": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "hold_expired": 410,
+    "unsupported_media_type": 415,
+    "validation_failed": 422,
+    "seatmap_invalid": 422,
+    "hold_too_large": 422,
+    "seats_unavailable": 409,
+    "not_enough_seats": 409,
+    "sold_out": 409,
+    "not_on_sale": 409,
+    "hold_not_active": 409,
+    "conflict": 409,
+}
+
+Model = TypeVar("Model", bound=pydantic.BaseModel)
+
+
+class MalformedRequest(domain.DomainError):
+    code = "malformed_request"
+
+
+class Unauthorized(domain.DomainError):
+    code = "unauthorized"
+
+
+def language_of(request: Request | None) -> str:
+    header = request.headers.get("accept-language") if request is not None else None
+    return negotiate_language(header, get_settings().default_language)
+
+
+def problem(code: str, detail: str, request: Request | None, status: int | None = None,
+            **extra: Any) -> Response:
+    """A problem-details response for `code` in the caller's language."""
+    language = language_of(request)
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + code,
+        "title": problem_title(code, language),
+        "status": status or STATUS_BY_CODE.get(code, 400),
+        "detail": detail,
+        "code": code,
+    }
+    if request is not None and (request.context or {}).get("path"):
+        body["instance"] = request.context["path"]
+    # Extension members never replace the standard ones (a context key "status" once did).
+    body.update({key: value for key, value in extra.items() if value is not None and key not in body})
+    headers = {"Content-Type": "application/problem+json", "Content-Language": language}
+    return Response(body=json.dumps(body, ensure_ascii=False), status_code=body["status"], headers=headers)
+
+
+def domain_problem(error: domain.DomainError, request: Request | None) -> Response:
+    extra: dict[str, Any] = {}
+    if isinstance(error, domain.ValidationFailed):
+        extra["errors"] = [field_error.to_dict() for field_error in error.errors]
+    if isinstance(error, domain.SeatsUnavailable):
+        extra["taken"] = error.taken
+    extra["message"] = buyer_message(error.code, language_of(request), seats=", ".join(
+        getattr(error, "taken", []) or []))
+    extra.update({key: value for key, value in error.context.items() if key not in extra})
+    return problem(error.code, error.detail, request, **extra)
+
+
+def endpoint(blueprint) -> Callable:
+    """Wrap a view so that no exception escapes as anything but a problem response."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            request = blueprint.current_request
+            try:
+                return view(*args, **kwargs)
+            except domain.DomainError as error:
+                return domain_problem(error, request)
+            except BadRequestError as error:
+                return problem("malformed_request", str(error), request)
+            except ChaliceViewError as error:
+                return problem("malformed_request", str(error), request, status=error.STATUS_CODE)
+            except Exception:  # the one place that turns a bug into a 500 problem, logged with its trace
+                logger.exception("unhandled error")
+                return problem("internal_error", "An unexpected error occurred; it has been logged.",
+                               request, status=500)
+
+        return wrapper
+
+    return decorate
+
+
+def parse_body(request: Request, model: type[Model]) -> Model:
+    """Validate the raw JSON body against `model` (strict types, unknown fields refused)."""
+    raw = request.raw_body or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise domain.ValidationFailed("The body is too large.", [
+            domain.FieldError("", "too_large", f"At most {MAX_BODY_BYTES} bytes.")])
+    if not raw.strip():
+        raise MalformedRequest("A JSON body is required.")
+    try:
+        return model.model_validate_json(raw)
+    except pydantic.ValidationError as error:
+        if any(item["type"] == "json_invalid" for item in error.errors()):
+            raise MalformedRequest("The body is not valid JSON.") from None
+        raise domain.ValidationFailed("Some fields are not valid.", field_errors(error)) from None
+
+
+def field_errors(error: pydantic.ValidationError) -> list[domain.FieldError]:
+    """Pydantic's errors as our field errors, with paths like `tariffs[0].prices.A`."""
+    result = []
+    for item in error.errors(include_url=False):
+        path = ""
+        for part in item["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        result.append(domain.FieldError(path, item["type"], item["msg"]))
+    return result
+
+
+def query_param(request: Request, name: str) -> str | None:
+    return (request.query_params or {}).get(name)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=json.dumps(body, ensure_ascii=False, default=_json_default), status_code=status,
+                    headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return utc_text(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def utc_text(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def brussels_text(moment: datetime) -> str:
+    return moment.astimezone(BRUSSELS).isoformat()
+
+
+def convert_chalice_errors(event: Request, get_response: Callable) -> Response:
+    """HTTP middleware: Chalice's own refusals (415, 405 …) become problem details too."""
+    response = get_response(event)
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, (dict, str)):
+        try:
+            data = json.loads(body) if isinstance(body, str) else body
+        except ValueError:
+            return response
+        if isinstance(data, dict) and "Code" in data and "Message" in data:
+            code = {"UnsupportedMediaType": "unsupported_media_type", "BadRequestError": "malformed_request",
+                    "MethodNotAllowedError": "method_not_allowed", "NotFoundError": "not_found",
+                    }.get(data["Code"], "malformed_request")
+            return problem(code, data["Message"], event, status=response.status_code)
+    return response

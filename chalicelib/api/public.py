@@ -1,0 +1,68 @@
+"""Public buyer API: the cluster's agenda and live seat maps (no login)."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalice import Blueprint
+
+from ..domain.catalog import utcnow
+from ..domain.errors import FieldError, ValidationFailed
+from ..services import availability
+from ..settings import get_settings
+from ..store import catalog as store
+from .http import endpoint, json_response, query_param
+from .views import performance_view
+
+public = Blueprint(__name__)
+route = endpoint(public)
+
+
+def _date_param(name: str) -> datetime | None:
+    value = query_param(public.current_request, name)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationFailed("Bad date filter.", [FieldError(name, "invalid_datetime", "Use ISO 8601.")]) from None
+    if moment.tzinfo is None:
+        from .http import BRUSSELS
+        moment = moment.replace(tzinfo=BRUSSELS)  # a bare date means Brussels time to a buyer
+    return moment
+
+
+@public.route("/agenda", methods=["GET"])
+@route
+def agenda():
+    """Every house's performances (filter: house, genre, from, to) with an availability summary."""
+    now = utcnow()
+    house = query_param(public.current_request, "house")
+    genre = query_param(public.current_request, "genre")
+    start, end = _date_param("from"), _date_param("to")
+    performances = []
+    for performance in store.list_agenda():
+        if house and performance.house_id != house:
+            continue
+        if genre and performance.genre != genre:
+            continue
+        if start and performance.starts_at < start or end and performance.starts_at >= end:
+            continue
+        performances.append(performance_view(performance, now, availability.cached_summary(performance, now)))
+    houses = {house.id: house.name for house in store.list_houses()}
+    return json_response({"cluster": get_settings().cluster_name, "houses": houses, "performances": performances})
+
+
+@public.route("/performances/{performance_id}", methods=["GET"])
+@route
+def performance(performance_id: str):
+    now = utcnow()
+    found = store.get_performance(performance_id)
+    return json_response(performance_view(found, now, availability.summary(found, now)))
+
+
+@public.route("/performances/{performance_id}/seats", methods=["GET"])
+@route
+def seat_map(performance_id: str):
+    """The seat map with each seat's live state: free, held, sold or blocked."""
+    now = utcnow()
+    return json_response(availability.seat_map_view(store.get_performance(performance_id), now))

@@ -1,0 +1,22 @@
+"""Powertools Logger, Metrics and Tracer, set up once for every handler.
+
+Metrics are emitted with `single_metric` (one EMF record each, flushed at once) because the
+local gateway serves many requests on threads of one process, where a shared metric set
+would mix requests; on Lambda the records are the same.
+"""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+_UNITS = {"Count": MetricUnit.Count, "Milliseconds": MetricUnit.Milliseconds}
+
+
+def count(name: str, value: float = 1, unit: str = "Count") -> None:
+    """Emit one metric data point (EMF) in the stage's namespace."""
+    with single_metric(name=name, unit=_UNITS[unit], value=value, namespace=metrics.namespace) as metric:
+        metric.add_dimension(name="service", value=logger.service)

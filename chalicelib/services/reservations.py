@@ -1,0 +1,186 @@
+"""Reservation services: the use cases behind the hold routes and the sweeper."""
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..domain.best_available import choose_best_available
+from ..domain.catalog import Performance
+from ..domain.errors import FieldError, NotEnoughSeats, SeatsUnavailable, SoldOut, ValidationFailed
+from ..domain.holds import Hold, HoldStatus, check_quantity, hold_expiry, session_hash
+from ..observability import count, logger
+from ..settings import get_settings
+from ..store import catalog, reservations
+
+# Best-available re-reads and retries when someone takes "its" seats in between.
+BEST_AVAILABLE_ATTEMPTS = 3
+# Standing counters re-read after lost races; each round costs reads only until a claim is tried.
+STANDING_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class HoldRequest:
+    """What a buyer asks for: specific seats, the best N seats, or N standing places."""
+
+    seat_ids: tuple[str, ...] = ()
+    best_available: int = 0
+    wheelchair: int = 0
+    category: str | None = None
+    standing: int = 0
+
+
+def new_hold_id() -> str:
+    return "h_" + secrets.token_urlsafe(12)
+
+
+def create_hold(performance_id: str, session_token: str, request: HoldRequest, now: datetime) -> Hold:
+    """Claim places for a buyer session, all or nothing; raises a DomainError saying why not."""
+    performance = catalog.get_performance(performance_id)
+    performance.check_on_sale(now)
+    settings = get_settings()
+    logger.append_keys(performance_id=performance_id)
+
+    def make_hold(seat_ids: tuple[str, ...] = (), quantity: int = 0, shards=()) -> Hold:
+        return Hold(id=new_hold_id(), performance_id=performance.id, house_id=performance.house_id,
+                    session_hash=session_hash(session_token), seat_ids=seat_ids, quantity=quantity or len(seat_ids),
+                    created_at=now, expires_at=hold_expiry(now, settings.hold_ttl_seconds),
+                    status=HoldStatus.ACTIVE, standing_shards=tuple(shards))
+
+    try:
+        if request.standing:
+            hold = _hold_standing(performance, request, make_hold, now)
+        elif request.best_available:
+            hold = _hold_best_available(performance, request, make_hold, now)
+        else:
+            hold = _hold_specific(performance, request, make_hold, now)
+    except (SeatsUnavailable, SoldOut, NotEnoughSeats) as refusal:
+        count("HoldConflicts")
+        logger.info("hold refused", extra={"code": refusal.code})
+        raise
+    count("HoldsCreated")
+    count("PlacesHeld", hold.quantity)
+    logger.info("hold created", extra={"hold_id": hold.id, "places": hold.quantity})
+    return hold
+
+
+def _require_seated(performance: Performance, seated: bool, field: str) -> None:
+    if performance.seated != seated:
+        what = "seats" if performance.seated else "standing places"
+        raise ValidationFailed(f"This performance sells {what}.",
+                               [FieldError(field, "wrong_kind_of_place", f"This performance sells {what}.")])
+
+
+def _hold_specific(performance: Performance, request: HoldRequest, make_hold, now: datetime) -> Hold:
+    _require_seated(performance, True, "seats")
+    seat_ids = request.seat_ids
+    check_quantity(len(seat_ids), get_settings().max_seats_per_hold, "seats")
+    seatmap = catalog.get_performance_seatmap(performance.id)
+    errors = []
+    seen: set[str] = set()
+    for index, seat_id in enumerate(seat_ids):
+        if seat_id in seen:
+            errors.append(FieldError(f"seats[{index}]", "duplicate_seat", f"Seat {seat_id} is asked for twice."))
+        elif seatmap.seat(seat_id) is None:
+            errors.append(FieldError(f"seats[{index}]", "unknown_seat", f"This hall has no seat {seat_id}."))
+        seen.add(seat_id)
+    if errors:
+        raise ValidationFailed("Some seats are not valid.", errors)
+    hold = make_hold(seat_ids=tuple(seat_ids))
+    reservations.claim_seats(hold, now)
+    return hold
+
+
+def _hold_best_available(performance: Performance, request: HoldRequest, make_hold, now: datetime) -> Hold:
+    _require_seated(performance, True, "best_available")
+    check_quantity(request.best_available, get_settings().max_seats_per_hold, "best_available.count")
+    seatmap = catalog.get_performance_seatmap(performance.id)
+    if request.category is not None and request.category not in {c.code for c in seatmap.categories}:
+        raise ValidationFailed("Unknown price category.", [
+            FieldError("best_available.category", "unknown_category", f"No category {request.category}.")])
+    lost: set[str] = set()
+    for _ in range(BEST_AVAILABLE_ATTEMPTS):
+        states = reservations.seat_states(performance.id, now)
+        free = {seat_id for seat_id, seat in states.items() if seat.state == "free"} - lost
+        seat_ids = choose_best_available(seatmap, free, request.best_available,
+                                         wheelchair=request.wheelchair, category=request.category)
+        hold = make_hold(seat_ids=tuple(seat_ids))
+        try:
+            reservations.claim_seats(hold, now)
+            return hold
+        except SeatsUnavailable as conflict:
+            lost.update(conflict.taken)  # a racer won these; choose again without them
+    raise SeatsUnavailable("Seats keep being taken by other buyers; please try again.", taken=sorted(lost))
+
+
+def _hold_standing(performance: Performance, request: HoldRequest, make_hold, now: datetime) -> Hold:
+    _require_seated(performance, False, "standing")
+    places = request.standing
+    check_quantity(places, get_settings().max_seats_per_hold, "standing.count")
+    reclaimed = False
+    for _ in range(STANDING_ATTEMPTS):
+        remaining = reservations.standing_remaining(performance.id, performance.standing_shards)
+        if sum(remaining.values()) < places:
+            # Sold out as far as live holds go; expired holds may still hold places the sweeper has not freed.
+            if reclaimed or not _reclaim_expired(performance.id, now):
+                raise SoldOut("No standing places left for this many people.", requested=places)
+            reclaimed = True
+            continue
+        for takes in _standing_plans(remaining, places):
+            hold = make_hold(quantity=places, shards=takes)
+            if reservations.claim_standing(hold, takes):
+                return hold
+        # Every plan lost a race to other buyers: read the counters again.
+    raise SeatsUnavailable("Places are being taken very fast right now; please try again.")
+
+
+def _standing_plans(remaining: dict[int, int], places: int):
+    """Ways to take `places`: one shard that has enough (random order spreads hot sales), else several."""
+    shards = [shard for shard, left in remaining.items() if left >= places]
+    random.shuffle(shards)
+    for shard in shards:
+        yield [(shard, places)]
+    takes, needed = [], places
+    for shard in sorted(remaining, key=lambda s: -remaining[s]):
+        take = min(needed, remaining[shard])
+        if take:
+            takes.append((shard, take))
+            needed -= take
+    if not needed and len(takes) > 1:
+        yield takes
+
+
+def _reclaim_expired(performance_id: str, now: datetime) -> bool:
+    """Give back places of expired holds right away instead of waiting for the sweeper."""
+    return any([reservations.expire_hold(hold, now) for hold in reservations.expired_holds(performance_id, now)])
+
+
+def get_hold(hold_id: str, session_token: str) -> Hold:
+    """The buyer's own hold; another session's hold is NotFound."""
+    hold = reservations.get_hold(hold_id)
+    hold.check_owner(session_hash(session_token))
+    return hold
+
+
+def release_hold(hold_id: str, session_token: str, now: datetime) -> Hold:
+    """The buyer gives the places back before checking out."""
+    hold = get_hold(hold_id, session_token)
+    hold.check_live(now)
+    reservations.release_hold(hold, now)
+    count("HoldsReleased")
+    logger.info("hold released", extra={"hold_id": hold.id})
+    return hold
+
+
+def sweep_expired_holds(now: datetime) -> int:
+    """Release every expired hold of every performance still to come; returns how many."""
+    released = 0
+    for performance in catalog.list_agenda():
+        for hold in reservations.expired_holds(performance.id, now):
+            if reservations.expire_hold(hold, now):
+                released += 1
+    if released:
+        count("HoldsExpired", released)
+    logger.info("expired holds swept", extra={"released": released})
+    return released

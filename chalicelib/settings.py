@@ -1,0 +1,37 @@
+"""Settings of this cluster stage, read once from the environment.
+
+The same variables are set by CloudFormation on AWS and by the embedded stack locally;
+nothing else differs between the two.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    cluster_name: str
+    table_name: str
+    events_topic_arn: str
+    staff_token_secret_arn: str
+    hold_ttl_seconds: int
+    max_seats_per_hold: int
+    default_language: str
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = os.environ
+    return Settings(
+        stage=env.get("PODIUM_STAGE", "demo"),
+        cluster_name=env.get("PODIUM_CLUSTER_NAME", "Podium"),
+        table_name=env.get("TABLE_NAME", "podium-demo-MainTable"),
+        events_topic_arn=env.get("EVENTS_TOPIC_ARN", ""),
+        staff_token_secret_arn=env.get("STAFF_TOKEN_SECRET_ARN", ""),
+        hold_ttl_seconds=int(env.get("HOLD_TTL_SECONDS", "900")),
+        max_seats_per_hold=int(env.get("MAX_SEATS_PER_HOLD", "10")),
+        default_language=env.get("PODIUM_DEFAULT_LANGUAGE", "nl"),
+    )

@@ -1,0 +1,240 @@
+"""Catalog repository: houses, venues, productions and performances.
+
+A performance keeps its own copy of the hall's seat map, so later edits of the venue never
+change what was sold. Its seat items (or standing shards) are written before the performance
+item itself: a crash half-way leaves invisible orphans, never a half-made performance.
+"""
+from __future__ import annotations
+
+import json
+import zlib
+from functools import lru_cache
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from ..domain.catalog import House, Performance, PerformanceStatus, Production, Tariff
+from ..domain.errors import Conflict, NotFound
+from ..domain.seatmap import SeatMap, parse_seatmap
+from .models import (
+    HouseItem,
+    PerformanceItem,
+    ProductionItem,
+    SeatItem,
+    SeatMapItem,
+    StandingShardItem,
+    TariffMap,
+    VenueItem,
+    house_key,
+    performance_key,
+    seat_key,
+)
+
+
+def _pack(seatmap: SeatMap) -> bytes:
+    return zlib.compress(json.dumps(seatmap.to_dict(), separators=(",", ":")).encode(), 6)
+
+
+def _unpack(blob: bytes) -> SeatMap:
+    return parse_seatmap(json.loads(zlib.decompress(blob)))
+
+
+def _conditional_put(item, what: str) -> None:
+    try:
+        item.save(condition=type(item).pk.does_not_exist())
+    except PutError as error:
+        if _is_condition_failure(error):
+            raise Conflict(f"{what} already exists.") from error
+        raise
+
+
+def _is_condition_failure(error: Exception) -> bool:
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+# -- houses -----------------------------------------------------------------------------------
+
+def create_house(house: House) -> None:
+    """Add a house to the cluster; its id must be new."""
+    item = HouseItem(house_key(house.id), "HOUSE", name=house.name, slug=house.slug,
+                     website_domains=list(house.website_domains), gsi1pk="HOUSES", gsi1sk=house.id)
+    _conditional_put(item, f"House {house.id}")
+
+
+def get_house(house_id: str) -> House:
+    """The house with this id, or NotFound."""
+    try:
+        item = HouseItem.get(house_key(house_id), "HOUSE")
+    except DoesNotExist:
+        raise NotFound("No such house.", house_id=house_id) from None
+    return _house(house_id, item)
+
+
+def list_houses() -> list[House]:
+    """Every house of the cluster, by id."""
+    return [_house(item.gsi1sk, item) for item in HouseItem.by_gsi1.query("HOUSES")]
+
+
+def _house(house_id: str, item: HouseItem) -> House:
+    return House(id=house_id, name=item.name, slug=item.slug, website_domains=tuple(item.website_domains or ()))
+
+
+# -- venues -----------------------------------------------------------------------------------
+
+def create_venue(house_id: str, venue_id: str, seatmap: SeatMap) -> None:
+    """Store a validated seat map as one of the house's venues."""
+    item = VenueItem(house_key(house_id), f"VENUE#{venue_id}", venue_id=venue_id, house_id=house_id,
+                     name=seatmap.name, capacity=seatmap.capacity, seated=0 if seatmap.is_standing else 1,
+                     seatmap_zlib=_pack(seatmap))
+    _conditional_put(item, f"Venue {venue_id}")
+
+
+def get_venue(house_id: str, venue_id: str) -> tuple[VenueItem, SeatMap]:
+    """The house's venue and its seat map; another house's venue is NotFound (keyed by house)."""
+    try:
+        item = VenueItem.get(house_key(house_id), f"VENUE#{venue_id}")
+    except DoesNotExist:
+        raise NotFound("No such venue.", venue_id=venue_id) from None
+    return item, _unpack(item.seatmap_zlib)
+
+
+def list_venues(house_id: str) -> list[VenueItem]:
+    """The house's venues (summaries, without decoding the maps)."""
+    return list(VenueItem.query(house_key(house_id), VenueItem.sk.startswith("VENUE#"),
+                                attributes_to_get=["PK", "SK", "venue_id", "house_id", "name", "capacity", "seated"]))
+
+
+# -- productions ------------------------------------------------------------------------------
+
+def create_production(production: Production) -> None:
+    """Store a production of the house; its id must be new."""
+    item = ProductionItem(house_key(production.house_id), f"PRODUCTION#{production.id}",
+                          production_id=production.id, house_id=production.house_id, title=production.title,
+                          genre=production.genre, description=production.description)
+    _conditional_put(item, f"Production {production.id}")
+
+
+def get_production(house_id: str, production_id: str) -> Production:
+    """The house's production; another house's is NotFound (keyed by house)."""
+    try:
+        item = ProductionItem.get(house_key(house_id), f"PRODUCTION#{production_id}")
+    except DoesNotExist:
+        raise NotFound("No such production.", production_id=production_id) from None
+    return _production(item)
+
+
+def list_productions(house_id: str) -> list[Production]:
+    """The house's productions."""
+    return [_production(item) for item in
+            ProductionItem.query(house_key(house_id), ProductionItem.sk.startswith("PRODUCTION#"))]
+
+
+def _production(item: ProductionItem) -> Production:
+    return Production(id=item.production_id, house_id=item.house_id, title=item.title, genre=item.genre,
+                      description=item.description or {})
+
+
+# -- performances -----------------------------------------------------------------------------
+
+def create_performance(performance: Performance, seatmap: SeatMap) -> None:
+    """Write the seat map copy, every seat (or standing shard), then the performance itself."""
+    pk = performance_key(performance.id)
+    with SeatItem.batch_write() as batch:
+        batch.save(SeatMapItem(pk, "SEATMAP", seatmap_zlib=_pack(seatmap)))
+        if seatmap.is_standing:
+            for shard, capacity in enumerate(split_capacity(seatmap.capacity, performance.standing_shards)):
+                batch.save(StandingShardItem(pk, f"STANDING#{shard}", capacity=capacity, remaining=capacity))
+        else:
+            for seat in seatmap.seats:
+                batch.save(SeatItem(pk, seat_key(seat.id), state="free", version=0))
+    _conditional_put(_performance_item(performance), f"Performance {performance.id}")
+
+
+def split_capacity(capacity: int, shards: int) -> list[int]:
+    """Split a standing capacity into `shards` near-equal parts that add up exactly."""
+    base, extra = divmod(capacity, shards)
+    return [base + (1 if index < extra else 0) for index in range(shards)]
+
+
+def _performance_item(performance: Performance) -> PerformanceItem:
+    order = f"{performance.starts_at.isoformat()}#{performance.id}"
+    return PerformanceItem(
+        performance_key(performance.id), "PERF",
+        performance_id=performance.id, house_id=performance.house_id, production_id=performance.production_id,
+        venue_id=performance.venue_id, starts_at=performance.starts_at, sales_start=performance.sales_start,
+        sales_end=performance.sales_end, status=performance.status.value,
+        tariffs=[TariffMap(code=t.code, name=t.name, prices=t.prices) for t in performance.tariffs],
+        seated=1 if performance.seated else 0, capacity=performance.capacity, title=performance.title,
+        venue_name=performance.venue_name, genre=performance.genre, currency=performance.currency,
+        standing_shards=performance.standing_shards,
+        gsi1pk="AGENDA", gsi1sk=order, gsi2pk=f"{house_key(performance.house_id)}#PERF", gsi2sk=order)
+
+
+def get_performance(performance_id: str) -> Performance:
+    """The performance with this id (public data), or NotFound."""
+    try:
+        item = PerformanceItem.get(performance_key(performance_id), "PERF")
+    except DoesNotExist:
+        raise NotFound("No such performance.", performance_id=performance_id) from None
+    return _performance(item)
+
+
+def get_house_performance(house_id: str, performance_id: str) -> Performance:
+    """The performance if it belongs to `house_id`; any other is NotFound to that house."""
+    performance = get_performance(performance_id)
+    if performance.house_id != house_id:
+        raise NotFound("No such performance.", performance_id=performance_id)
+    return performance
+
+
+def list_agenda(limit: int = 500) -> list[Performance]:
+    """The cluster's performances in start order."""
+    return [_performance(item) for item in PerformanceItem.by_gsi1.query("AGENDA", limit=limit)]
+
+
+def list_house_performances(house_id: str) -> list[Performance]:
+    """One house's performances in start order (keyed by house, not filtered after reading)."""
+    return [_performance(item) for item in PerformanceItem.by_gsi2.query(f"{house_key(house_id)}#PERF")]
+
+
+def update_performance(house_id: str, performance_id: str, *, status: PerformanceStatus | None = None,
+                       sales_start=None, sales_end=None, expected_version: int | None = None) -> Performance:
+    """Change status or sales window; conditional on the caller's house owning it."""
+    item = PerformanceItem(performance_key(performance_id), "PERF")
+    actions = [PerformanceItem.version.add(1)]
+    if status is not None:
+        actions.append(PerformanceItem.status.set(status.value))
+    if sales_start is not None:
+        actions.append(PerformanceItem.sales_start.set(sales_start))
+    if sales_end is not None:
+        actions.append(PerformanceItem.sales_end.set(sales_end))
+    condition = PerformanceItem.house_id == house_id
+    if expected_version is not None:
+        condition &= PerformanceItem.version == expected_version
+    try:
+        item.update(actions=actions, condition=condition)
+    except UpdateError as error:
+        if _is_condition_failure(error):
+            get_house_performance(house_id, performance_id)  # NotFound for strangers
+            raise Conflict("The performance changed meanwhile; reload and try again.") from error
+        raise
+    return _performance(item)
+
+
+@lru_cache(maxsize=256)
+def get_performance_seatmap(performance_id: str) -> SeatMap:
+    """The performance's own copy of its seat map (immutable, so cached per process)."""
+    try:
+        item = SeatMapItem.get(performance_key(performance_id), "SEATMAP")
+    except DoesNotExist:
+        raise NotFound("No such performance.", performance_id=performance_id) from None
+    return _unpack(item.seatmap_zlib)
+
+
+def _performance(item: PerformanceItem) -> Performance:
+    return Performance(
+        id=item.performance_id, house_id=item.house_id, production_id=item.production_id, venue_id=item.venue_id,
+        starts_at=item.starts_at, sales_start=item.sales_start, sales_end=item.sales_end,
+        status=PerformanceStatus(item.status),
+        tariffs=tuple(Tariff(code=t.code, name=t.name, prices=t.prices) for t in item.tariffs),
+        seated=bool(item.seated), capacity=int(item.capacity), title=item.title, venue_name=item.venue_name,
+        genre=item.genre or "", currency=item.currency, standing_shards=int(item.standing_shards or 1))

@@ -1,0 +1,390 @@
+"""moto's server, made safe for many concurrent clients (a sale opening) and fast on big tables.
+
+Two problems of moto 5.2 in server mode, both measured:
+
+1. **It is not safe under concurrent requests.** `werkzeug` serves each request in its own thread
+   and moto's backends have no locks. The worst case is DynamoDB `TransactWriteItems`: moto
+   deep-copies every table the transaction touches and, if the transaction fails, puts the
+   copy back. A concurrent request's acknowledged write that landed in between is thereby
+   silently lost, two racing transactions can both "win" the same seat (oversell), and readers
+   iterating a table while it is swapped get 500s ("dictionary changed size during iteration").
+   Fix: `LockedMotoApp` serves moto behind ONE process-wide lock, so requests run one at a time.
+   Lambda invocations are the exception: the function calls back into moto, so holding the lock
+   across an invoke would deadlock.
+
+2. **Its transactions are slow on big tables** because of that deep copy: ~2 tx/s on a
+   5,000-item table, all of it spent copying seats nobody touches. Fix:
+   `install_fast_transactions()` replaces `DynamoDBBackend.transact_write_items` with a version
+   that first runs every check moto runs (request shape, one-op-per-item, key handling,
+   `ConditionExpression`s) against the current state, and only then performs the writes, with
+   moto's own `put_item` / `update_item` / `delete_item`. Writes that moto can still reject at
+   that point (update-expression type errors, invalid attribute values …) are undone by putting
+   back a copy of just the ITEMS they touched. Under the global lock nobody can observe the
+   state in between, so this has moto's all-or-nothing semantics and moto's exact errors; only
+   the copy-and-restore strategy changes.
+
+`start_moto_server()` puts both together; the embedded stack and the tests use it.
+"""
+from __future__ import annotations
+
+import copy
+import io
+import os
+import threading
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import (
+    ConditionalCheckFailed,
+    MockValidationException,
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
+from moto.dynamodb.models import DynamoDBBackend
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+__all__ = [
+    "LockedMotoApp",
+    "MOTO_LOCK",
+    "MotoServer",
+    "fast_transact_write_items",
+    "fast_transactions_installed",
+    "install_fast_transactions",
+    "is_lambda_invocation",
+    "serve",
+    "moto_transact_write_items",
+    "start_moto_server",
+    "uninstall_fast_transactions",
+]
+
+
+# --------------------------------------------------------------------------------------------
+# 1. Fast TransactWriteItems
+# --------------------------------------------------------------------------------------------
+
+_ORIGINAL_ATTR = "_podium_original_transact_write_items"
+_OPERATIONS = {"ConditionCheck", "Put", "Delete", "Update"}
+
+
+class _Fallback(Exception):
+    """Two operations address the same stored item although moto's own duplicate check let them
+    through (e.g. keys {"N": "1"} and {"N": "1.0"}, or a table named once by name, once by ARN).
+    moto then evaluates the second against the first's write; only its sequential loop does that."""
+
+
+class _ItemUndo:
+    """Copies of the items a transaction wrote, to put back if moto rejects a later write.
+
+    A write changes a table in two places: the item in `table.items` and, when the table has a
+    stream, the records in `table.stream_shard.items`. Both are restored; nothing else is touched.
+    """
+
+    def __init__(self) -> None:
+        self._items: list[tuple[Any, Any, Any, Any]] = []  # (table, hash, range, item before)
+        self._streams: dict[int, tuple[Any, list]] = {}
+
+    def remember(self, table: Any, hash_key: Any, range_key: Any, copy_item: bool) -> None:
+        before = table.get_item(hash_key, range_key)
+        # update_item changes the stored Item in place; put/delete replace or drop it.
+        if before is not None and copy_item:
+            before = copy.deepcopy(before)
+        self._items.append((table, hash_key, range_key, before))
+        shard = table.stream_shard
+        if shard is not None and id(shard) not in self._streams:
+            self._streams[id(shard)] = (shard, list(shard.items))
+
+    def restore(self) -> None:
+        for table, hash_key, range_key, before in []:
+            if range_key is not None:
+                bucket = table.items[hash_key]
+                if before is None:
+                    bucket.pop(range_key, None)
+                else:
+                    bucket[range_key] = before
+            elif before is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = before
+        for shard, records in self._streams.values():
+            shard.items = records
+        self._items.clear()
+        self._streams.clear()
+
+
+def _apply_write(backend: DynamoDBBackend, op_type: str, op: dict[str, Any], key: dict[str, Any]) -> None:
+    """The write of one transaction item, with exactly the calls moto's own loop makes."""
+    names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+    condition = op.get("ConditionExpression")
+    if op_type == "Put":
+        backend.put_item(op["TableName"], op["Item"], condition_expression=condition,
+                         expression_attribute_names=names, expression_attribute_values=values)
+    elif op_type == "Delete":
+        backend.delete_item(op["TableName"], key, condition_expression=condition,
+                            expression_attribute_names=names, expression_attribute_values=values)
+    elif op_type == "Update":
+        backend.update_item(op["TableName"], key, update_expression=op["UpdateExpression"],
+                            condition_expression=condition, expression_attribute_names=names,
+                            expression_attribute_values=values)
+
+
+def fast_transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """moto's `transact_write_items` without the deep copy of whole tables.
+
+    Phase 1 walks the items in moto's order and does everything moto does before an item's write
+    (it only reads). Phase 2 performs the writes of the items that passed, in order, remembering
+    the items it changes. Outcomes are decided exactly where moto's loop decides them: the first
+    ValidationException wins (even over a ConditionalCheckFailed of an earlier item, because moto
+    keeps going after those), other failures become CancellationReasons.
+    """
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    try:
+        plan, errors, stop = _check_all(self, transact_items)
+    except _Fallback:
+        # Phase 1 has written nothing: moto's own implementation is still exact here (and safe,
+        # since we run under the global lock).
+        return moto_transact_write_items(self, transact_items)
+
+    failing = stop is not None or any(code is not None for code, _, _ in errors)
+    # ConditionCheck writes nothing, and a Delete whose condition held cannot fail any more. If
+    # nothing else is planned and the transaction fails anyway, there is nothing to try.
+    if failing and all(op_type in ("ConditionCheck", "Delete") for _, op_type, *_ in plan):
+        plan = []
+
+    undo = _ItemUndo()
+    try:
+        for index, op_type, op, key, table, hash_key, range_key in plan:
+            if op_type == "ConditionCheck":
+                continue
+            undo.remember(table, hash_key, range_key, copy_item=(op_type == "Update"))
+            try:
+                _apply_write(self, op_type, op, key)
+            except (MultipleTransactionsException, MockValidationException):
+                raise
+            except ConditionalCheckFailed as e:
+                errors[index] = ("ConditionalCheckFailed", str(e.message), None)
+            except Exception as e:  # moto records any other error as a cancellation reason
+                errors[index] = (type(e).__name__, str(e), None)
+    except BaseException:
+        undo.restore()
+        raise
+    if stop is not None:
+        undo.restore()
+        raise stop
+    if any(code is not None for code, _, _ in errors):
+        undo.restore()
+        raise TransactionCanceledException(errors)
+
+
+def _check_all(self: DynamoDBBackend, transact_items: list[dict[str, Any]]):
+    """Phase 1: moto's per-item checks, in moto's order, against the current state.
+
+    Returns (plan, errors, stop): the items whose checks passed, with the table and stored key
+    they address; one (code, message, item) per item examined, as moto collects them; and the
+    exception moto's loop would raise at the first item it cannot get past (or None). Items after
+    `stop` are never examined, as in moto.
+    """
+    target_items: set[tuple[str, str]] = set()  # moto's duplicate check, verbatim
+    addressed: set[tuple[str, Any, Any]] = set()  # the stored items really addressed
+    plan: list[tuple] = []
+    errors: list[tuple] = []
+    stop: Exception | None = None
+    for item in transact_items:
+        original_item = None
+        if len(list(item.keys())) > 1:
+            stop = TransactWriteSingleOpException()
+            break
+        try:
+            op_type, op = next(iter(item.items()))
+            if op_type not in _OPERATIONS:
+                raise ValueError("Unsupported transaction operation")
+            table_name = op["TableName"]
+            condition_expression = op.get("ConditionExpression")
+            if op_type == "Put":
+                attrs = op["Item"]
+                table = self.get_table(table_name)
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+            unique = (str(table_name), str(dict(sorted(key.items()))))
+            if unique in target_items:
+                raise MultipleTransactionsException()
+            target_items.add(unique)
+
+            current = self.get_item(table_name, key)
+            # get_item succeeded, so the table exists and the key resolves.
+            table = self.get_table(table_name)
+            hash_key, range_key = self.get_keys_value(table, key)
+            if (table.name, hash_key, range_key) in addressed:
+                raise _Fallback()
+            addressed.add((table.name, hash_key, range_key))
+
+            if condition_expression is not None:
+                condition_op = get_filter_expression(
+                    condition_expression, op.get("ExpressionAttributeNames"),
+                    op.get("ExpressionAttributeValues"))
+                if not condition_op.expr(current):
+                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                        original_item = current.to_json()["Attributes"]
+                    raise ConditionalCheckFailed(item=original_item)
+            plan.append((len(errors), op_type, op, key, table, hash_key, range_key))
+            errors.append((None, None, None))
+        except _Fallback:
+            raise
+        except (MultipleTransactionsException, MockValidationException) as e:
+            stop = e
+            break
+        except ConditionalCheckFailed as e:
+            errors.append(("ConditionalCheckFailed", str(e.message), original_item))
+        except Exception as e:  # as moto: any other error is a cancellation reason
+            errors.append((type(e).__name__, str(e), original_item))
+    return plan, errors, stop
+
+
+def install_fast_transactions() -> None:
+    """Replace moto's DynamoDB `transact_write_items` with the fast one (idempotent, process-wide)."""
+    if _ORIGINAL_ATTR not in vars(DynamoDBBackend):
+        setattr(DynamoDBBackend, _ORIGINAL_ATTR, DynamoDBBackend.transact_write_items)
+    DynamoDBBackend.transact_write_items = fast_transact_write_items  # type: ignore[method-assign]
+
+
+def uninstall_fast_transactions() -> None:
+    """Put moto's own implementation back (for comparisons and the baseline benchmark)."""
+    original = vars(DynamoDBBackend).get(_ORIGINAL_ATTR)
+    if original is not None:
+        DynamoDBBackend.transact_write_items = original  # type: ignore[method-assign]
+
+
+def moto_transact_write_items(backend: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """moto's own implementation, whether or not the fast one is installed."""
+    original = vars(DynamoDBBackend).get(_ORIGINAL_ATTR, DynamoDBBackend.transact_write_items)
+    return original(backend, transact_items)
+
+
+def fast_transactions_installed() -> bool:
+    return DynamoDBBackend.transact_write_items is fast_transact_write_items
+
+
+# --------------------------------------------------------------------------------------------
+# 2. One global lock around moto
+# --------------------------------------------------------------------------------------------
+
+# One lock per PROCESS, not per app: moto's backends are module globals, so two servers in one
+# process (a test's and the stack's) share the same state and must share the lock too.
+MOTO_LOCK = threading.Lock()
+
+
+def is_lambda_invocation(path: str) -> bool:
+    """Lambda Invoke (and the legacy InvokeAsync): moto runs the function while the request is
+    open, and the function calls moto back. Holding the lock across it would deadlock."""
+    path = path.rstrip("/")
+    return "/functions/" in path and (path.endswith("/invocations") or path.endswith("/invoke-async"))
+
+
+def _buffer_request_body(environ: dict[str, Any]) -> None:
+    """Read the request body before taking the lock, so a slow upload does not stall everyone."""
+    stream = environ.get("wsgi.input")
+    if stream is None:
+        return
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > 0:
+        environ["wsgi.input"] = io.BytesIO(stream.read(length))
+    elif environ.get("wsgi.input_terminated"):  # chunked: werkzeug ends the stream for us
+        environ["wsgi.input"] = io.BytesIO(stream.read())
+
+
+class LockedMotoApp:
+    """moto's WSGI app with every request (except Lambda invocations) under `MOTO_LOCK`."""
+
+    def __init__(self, app: Callable | None = None, lock: threading.Lock = MOTO_LOCK):
+        self.app = app if app is not None else DomainDispatcherApplication(create_backend_app)
+        self.lock = lock
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if is_lambda_invocation(environ.get("PATH_INFO", "")):
+            return self.app(environ, start_response)
+        _buffer_request_body(environ)
+        with self.lock:
+            # Flask may hand back a lazy iterable whose iteration still runs moto code (and its
+            # close() runs teardown): produce the whole body before letting the next request in.
+            response = self.app(environ, start_response)
+            try:
+                return [bytes(chunk) for chunk in response]
+            finally:
+                close = getattr(response, "close", None)
+                if close is not None:
+                    close()
+
+
+# --------------------------------------------------------------------------------------------
+# 3. The server
+# --------------------------------------------------------------------------------------------
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    """moto's handler without one access-log line per request (thousands in a sale burst).
+    Errors are still logged."""
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        pass
+
+
+@dataclass
+class MotoServer:
+    host: str
+    port: int
+    _server: BaseWSGIServer = field(repr=False)
+    _thread: threading.Thread = field(repr=False)
+    _previous_moto_port: str | None = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def reset(self) -> None:
+        """Forget all state of all moto backends (process-wide, like moto's own reset)."""
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", data=b"", method="POST")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+        if os.environ.get("MOTO_PORT") == str(self.port):  # leave another server's setting alone
+            if self._previous_moto_port is None:
+                os.environ.pop("MOTO_PORT", None)
+            else:
+                os.environ["MOTO_PORT"] = self._previous_moto_port
+
+
+def serve(app: Callable, host: str = "127.0.0.1", port: int = 0) -> MotoServer:
+    """Serve any WSGI app (normally a `LockedMotoApp`) from a daemon thread; port 0 = a free port."""
+    server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
+    # make_server has bound and is listening: connections queue up until serve_forever runs.
+    thread = threading.Thread(target=server.serve_forever, name=f"moto-{server.server_port}", daemon=True)
+    thread.start()
+    previous = os.environ.get("MOTO_PORT")
+    # moto's Step Functions interpreter (and Lambda's environment) call moto back on MOTO_PORT.
+    os.environ["MOTO_PORT"] = str(server.server_port)
+    return MotoServer(host, server.server_port, server, thread, previous)
+
+
+def start_moto_server(host: str = "127.0.0.1", port: int = 0) -> MotoServer:
+    """moto behind the global lock, with fast transactions, on host:port (0 = pick a free port)."""
+    install_fast_transactions()
+    return serve(LockedMotoApp(), host, port)

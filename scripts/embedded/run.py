@@ -1,0 +1,79 @@
+"""`scripts/run`: start the whole embedded stack with the demo cluster and print its URLs."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+from .stack import ROOT, EmbeddedStack
+
+
+def staff_tokens(stage: str, key: str) -> dict[str, str]:
+    """Tokens from the local issuer: the coordinator and an admin of each demo house."""
+    os.environ.setdefault("PODIUM_STAGE", stage)
+    from chalicelib.api.auth import Role, issue_token
+
+    from .seed import HOUSES
+
+    tokens = {"coordinator": issue_token(key, "demo-coordinator", Role.COORDINATOR, None)}
+    for house in HOUSES:
+        tokens[house["id"]] = issue_token(key, f"admin@{house['id']}", Role.HOUSE_ADMIN, house["id"])
+    return tokens
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="scripts/run", description=__doc__)
+    parser.add_argument("--fresh", action="store_true", help="forget the saved local state and seed anew")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PODIUM_PORT", 8000)), help="API port")
+    parser.add_argument("--moto-port", type=int, default=int(os.environ.get("PODIUM_MOTO_PORT", 5000)))
+    parser.add_argument("--stage", default="demo")
+    args = parser.parse_args(argv)
+
+    os.environ["PODIUM_STAGE"] = args.stage
+    logs = ROOT / ".local" / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    stack = EmbeddedStack(stage=args.stage, moto_port=args.moto_port, api_port=args.port, fresh=args.fresh,
+                          gateway_log=logs / "gateway.log")
+    print(f"Starting Podium ({args.stage}) …", flush=True)
+    stack.start()
+    stopped = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        tokens = staff_tokens(args.stage, stack.secret_values["StaffTokenSecret"])
+        if stack.restored_items == 0:
+            from .seed import seed_demo
+
+            began = time.monotonic()
+            created = seed_demo(stack.api_url, tokens["coordinator"], tokens)
+            print(f"Seeded the demo cluster in {time.monotonic() - began:.1f} s: "
+                  f"{sum(map(len, created.values()))} performances in {len(created)} houses.")
+            stack.save()
+        else:
+            print(f"Restored {stack.restored_items} items from {stack.snapshot_path.relative_to(ROOT)}.")
+        (ROOT / ".local" / "tokens.json").write_text(json.dumps(tokens, indent=2))
+        print(f"""
+Podium is running (started in {stack.startup_seconds:.1f} s).
+  Public API     {stack.api_url}/agenda
+  Staff API      {stack.api_url}/staff/…   (bearer tokens in .local/tokens.json)
+  Local AWS      {stack.moto.url}   (moto: DynamoDB, SNS, SQS, Secrets Manager …)
+  Gateway log    {stack.gateway_log.relative_to(ROOT)}
+  State          {stack.snapshot_path.relative_to(ROOT)} (kept across restarts; --fresh starts clean)
+Press Ctrl-C to stop.""", flush=True)
+        while not stopped.wait(1):
+            if stack.gateway.poll() is not None:
+                print("The API gateway stopped unexpectedly; see the gateway log.", file=sys.stderr)
+                return 1
+    finally:
+        print("\nStopping: saving state …", flush=True)
+        stack.stop()
+        print("Stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+"""The embedded stack (moto server + Chalice local gateway), started once for the session.
+
+Tests talk to it only over HTTP, like buyers and houses do. Each test builds its own house
+and performances with unique ids, so tests never depend on each other's data.
+"""
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from scripts.embedded import demo_seatmaps
+from scripts.embedded.stack import EmbeddedStack
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    state = tmp_path_factory.mktemp("stack")
+    embedded = EmbeddedStack(stage="demo", state_dir=state, fresh=True, sweep_interval=0, snapshot_interval=0,
+                             gateway_log=state / "gateway.log")
+    embedded.start()
+    yield embedded
+    embedded.stop()
+
+
+@pytest.fixture(scope="session")
+def signing_key(stack) -> str:
+    return stack.secret_values["StaffTokenSecret"]
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{secrets.token_hex(4)}"
+
+
+class Client:
+    """A thin HTTP client for the stack: JSON in and out, optional bearer token and buyer session."""
+
+    def __init__(self, base_url: str, token: str | None = None, session_token: str | None = None):
+        self.base_url = base_url
+        self.http = requests.Session()
+        if token:
+            self.http.headers["Authorization"] = f"Bearer {token}"
+        if session_token:
+            self.http.headers["X-Podium-Session"] = session_token
+
+    def request(self, method: str, path: str, **kwargs) -> requests.Response:
+        kwargs.setdefault("timeout", 60)
+        return self.http.request(method, self.base_url + path, **kwargs)
+
+    def get(self, path: str, **kwargs):
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, body=None, **kwargs):
+        return self.request("POST", path, json=body, **kwargs) if body is not None else \
+            self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, body, **kwargs):
+        return self.request("PATCH", path, json=body, **kwargs)
+
+    def delete(self, path: str, **kwargs):
+        return self.request("DELETE", path, **kwargs)
+
+
+def buyer_session() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class HouseFixture:
+    """A fresh house of the cluster with an admin client, and builders for its catalog."""
+
+    def __init__(self, stack, key: str):
+        from chalicelib.api.auth import Role, issue_token
+
+        self.stack = stack
+        self.id = unique("house")
+        coordinator = Client(stack.api_url, issue_token(key, "coordinator", Role.COORDINATOR, None))
+        response = coordinator.post("/staff/houses", {"id": self.id, "name": f"Huis {self.id}"})
+        assert response.status_code == 201, response.text
+        self.token = issue_token(key, f"admin@{self.id}", Role.HOUSE_ADMIN, self.id)
+        self.admin = Client(stack.api_url, self.token)
+        self.key = key
+
+    def token_for(self, role) -> str:
+        from chalicelib.api.auth import issue_token
+
+        return issue_token(self.key, f"{role.value}@{self.id}", role, self.id)
+
+    def venue(self, seatmap: dict) -> str:
+        venue_id = unique("venue")
+        response = self.admin.post("/staff/venues", {"id": venue_id, "seatmap": seatmap})
+        assert response.status_code == 201, response.text
+        return venue_id
+
+    def production(self) -> str:
+        response = self.admin.post("/staff/productions", {"title": {"nl": "Testvoorstelling"}, "genre": "theater"})
+        assert response.status_code == 201, response.text
+        return response.json()["id"]
+
+    def performance(self, seatmap: dict, status: str = "on_sale", **overrides) -> dict:
+        venue_id = self.venue(seatmap)
+        standing = bool(seatmap.get("standing"))
+        categories = ["standing"] if standing else [c["code"] for c in seatmap["categories"]]
+        now = datetime.now(timezone.utc)
+        body = {
+            "production_id": self.production(), "venue_id": venue_id,
+            "starts_at": (now + timedelta(days=7)).isoformat(),
+            "sales_start": (now - timedelta(days=1)).isoformat(),
+            "status": status,
+            "tariffs": [{"code": "full", "name": {"nl": "Volle prijs"},
+                         "prices": {category: 2000 for category in categories}}],
+        }
+        body.update(overrides)
+        response = self.admin.post("/staff/performances", body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+
+@pytest.fixture
+def house(stack, signing_key) -> HouseFixture:
+    return HouseFixture(stack, signing_key)
+
+
+@pytest.fixture
+def public(stack) -> Client:
+    return Client(stack.api_url)
+
+
+@pytest.fixture
+def buyer(stack) -> Client:
+    return Client(stack.api_url, session_token=buyer_session())
+
+
+@pytest.fixture
+def small_hall() -> dict:
+    return demo_seatmaps.test_hall(10, 10)
