@@ -75,19 +75,24 @@ def choose_best_available(seatmap: SeatMap, free_seat_ids: Collection[str], coun
     1. One block of `count` adjacent seats in one row. Among those: fewest restricted-view seats,
        then the block centre (mean of its seats) closest to the map's focus, then the earlier row
        (seat-map order) and leftmost block.
-    2. Otherwise, the fewest blocks k that can hold the party (the k longest runs suffice). Several
-       groups are tried, each started from one of the runs nearest the focus that can start a group
-       of k blocks, or from a longest run (its block best placed for the focus); the group is filled greedily with runs nearest that first block — same section first,
-       then by distance, so neighbouring rows come first — taking as many seats from each as still
-       needed, while keeping k blocks reachable. Among the groups: fewest restricted-view seats, then
-       fewest sections, then the smallest summed distance of its seats to the first block, then the
-       group centre closest to the focus.
+    2. Otherwise, the fewest blocks k that can hold the party (the k longest runs suffice).
+       Several groups are tried, each started from a run that can begin a group of k blocks: the
+       six nearest the focus, the nearest run of each of up to six lengths, and a longest run; the
+       starting block is the best-placed one for the focus. Each group is then filled greedily with
+       the runs nearest that first block — same section first, then by distance, so neighbouring
+       rows come first — taking as many seats from each as still needed while k blocks stay
+       reachable. Among the groups: fewest restricted-view seats, then fewest sections, then the
+       smallest summed distance of its seats to the first block's centre, then the group's centre
+       closest to the focus.
 
     With `wheelchair` = w > 0: exactly w wheelchair seats; each brings its companion seat (if it has
-    one; both must be free), and companion seats are never given otherwise. Places nearest the focus
-    are tried first, then places nearest to each other. The remaining seats are standard seats chosen
-    by the rules above, but measured from the wheelchair places instead of the focus, preferring the
-    places' own rows.
+    one; both must be free), and companion seats are never given otherwise. Up to four choices are
+    tried, each started from one of the places nearest the focus and completed with the places
+    nearest to it (as long as the companions still fit in `count`). The remaining seats are standard
+    seats chosen by rules 1 and 2, measured from the centre of the chosen places instead of the
+    focus and preferring the places' own rows. Among the choices: fewest restricted-view seats, then
+    fewest blocks of standard seats, then the smallest summed distance of all seats to the places'
+    centre, then that centre closest to the focus.
 
     With `category`: only seats (companions included) of that category.
     Raises ValidationFailed for bad arguments, NotEnoughSeats when no such choice exists.
@@ -134,10 +139,6 @@ class _Place:
     wheelchair: Seat
     companion: Seat | None
     keys: tuple[tuple[int, int], ...]
-
-    @property
-    def size(self) -> int:
-        return 1 if self.companion is None else 2
 
     @property
     def seats(self) -> list[Seat]:

@@ -103,7 +103,7 @@ class _ItemUndo:
             self._streams[id(shard)] = (shard, list(shard.items))
 
     def restore(self) -> None:
-        for table, hash_key, range_key, before in []:
+        for table, hash_key, range_key, before in reversed(self._items):
             if range_key is not None:
                 bucket = table.items[hash_key]
                 if before is None:
@@ -144,6 +144,11 @@ def fast_transact_write_items(self: DynamoDBBackend, transact_items: list[dict[s
     the items it changes. Outcomes are decided exactly where moto's loop decides them: the first
     ValidationException wins (even over a ConditionalCheckFailed of an earlier item, because moto
     keeps going after those), other failures become CancellationReasons.
+
+    Two deliberate differences, both where moto itself breaks all-or-nothing: moto raises its
+    "one operation per item" error (an item with both "Put" and "Update") without putting back
+    the writes of the items before it, and it never restores a table addressed by ARN (its backup
+    is keyed by table name). Here both roll back like every other failed transaction.
     """
     if len(transact_items) > 100:
         raise TooManyTransactionsException()

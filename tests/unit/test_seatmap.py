@@ -448,7 +448,8 @@ def test_grote_zaal():
     # Categories by distance to the stage: front rows A, then B, then C (rows come front to back).
     parterre = [{s.category for s in row} for row in seatmap.rows if row[0].section == "parterre"]
     assert parterre == [{"A"}] * 6 + [{"B"}] * 6 + [{"C"}] * 4
-    assert [{s.category for s in row} for row in seatmap.rows if row[0].section == "balkon"] == [{"B"}] * 2 + [{"C"}] * 4
+    balkon = [{s.category for s in row} for row in seatmap.rows if row[0].section == "balkon"]
+    assert balkon == [{"B"}] * 2 + [{"C"}] * 4
     wheelchairs = [s for s in seatmap.seats if s.kind is SeatKind.WHEELCHAIR]
     assert len(wheelchairs) == 4
     for wheelchair in wheelchairs:
