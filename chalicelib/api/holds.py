@@ -53,7 +53,7 @@ def create_hold(performance_id: str):
     )
     now = utcnow()
     hold = reservations.create_hold(performance_id, session, request, now)
-    logger.append_keys(correlation_id=hold.id)
+    logger.thread_safe_append_keys(correlation_id=hold.id)
     seatmap = store.get_performance_seatmap(performance_id) if hold.seat_ids else None
     return json_response(hold_view(hold, seatmap, now), 201, headers={"Location": f"/holds/{hold.id}"})
 
@@ -72,6 +72,6 @@ def get_hold(hold_id: str):
 def release_hold(hold_id: str):
     """Give the places back at once."""
     now = utcnow()
-    logger.append_keys(correlation_id=hold_id)
+    logger.thread_safe_append_keys(correlation_id=hold_id)
     hold = reservations.release_hold(hold_id, buyer_session(), now)
     return json_response({"id": hold.id, "status": "released"})

@@ -97,6 +97,8 @@ def endpoint(blueprint) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             request = blueprint.current_request
+            # Request-scoped log keys are thread-local: the local gateway serves requests on threads.
+            logger.thread_safe_clear_keys()
             try:
                 return view(*args, **kwargs)
             except domain.DomainError as error:

@@ -1,21 +1,19 @@
 """What buyers see: availability summaries and live seat maps."""
 from __future__ import annotations
 
-import threading
 from collections import Counter
-import time
 from datetime import datetime
 
 from ..domain.catalog import Performance
 from ..store import catalog, reservations
+from .cache import TtlCache
 
 # The agenda summarises many performances; a few seconds' staleness is fine for counts there.
 # Seat maps (where a buyer picks seats) are always read live.
 AGENDA_CACHE_SECONDS = 3.0
 FEW_LEFT_SHARE = 0.1
 
-_cache: dict[str, tuple[float, dict]] = {}
-_cache_lock = threading.Lock()
+_summaries: TtlCache[dict] = TtlCache(AGENDA_CACHE_SECONDS)
 
 
 def summary(performance: Performance, now: datetime) -> dict:
@@ -50,15 +48,8 @@ def level(available: int, capacity: int, on_sale: bool) -> str:
 
 
 def cached_summary(performance: Performance, now: datetime) -> dict:
-    key = performance.id
-    with _cache_lock:
-        hit = _cache.get(key)
-    if hit and time.monotonic() - hit[0] < AGENDA_CACHE_SECONDS:
-        return hit[1]
-    value = summary(performance, now)
-    with _cache_lock:
-        _cache[key] = (time.monotonic(), value)
-    return value
+    """The summary as the agenda shows it: at most a few seconds old."""
+    return _summaries.get(performance.id, lambda: summary(performance, now))
 
 
 def seat_map_view(performance: Performance, now: datetime) -> dict:

@@ -16,9 +16,12 @@ from ..domain.holds import Hold, HoldStatus, check_quantity, hold_expiry, sessio
 from ..observability import count, logger
 from ..settings import get_settings
 from ..store import catalog, reservations
+from .cache import TtlCache
 
 # Best-available re-reads and retries when someone takes "its" seats in between.
 BEST_AVAILABLE_ATTEMPTS = 3
+# Sales status as holds see it may be this old: pausing or cancelling takes effect within a second.
+PERFORMANCE_CACHE_SECONDS = 1.0
 # Standing counters re-read after lost races; each round costs reads only until a claim is tried.
 STANDING_ATTEMPTS = 8
 
@@ -40,10 +43,10 @@ def new_hold_id() -> str:
 
 def create_hold(performance_id: str, session_token: str, request: HoldRequest, now: datetime) -> Hold:
     """Claim places for a buyer session, all or nothing; raises a DomainError saying why not."""
-    performance = catalog.get_performance(performance_id)
+    performance = _performances.get(performance_id, lambda: catalog.get_performance(performance_id))
     performance.check_on_sale(now)
     settings = get_settings()
-    logger.append_keys(performance_id=performance_id)
+    logger.thread_safe_append_keys(performance_id=performance_id)
 
     def make_hold(seat_ids: tuple[str, ...] = (), quantity: int = 0, shards=()) -> Hold:
         return Hold(id=new_hold_id(), performance_id=performance.id, house_id=performance.house_id,
@@ -149,6 +152,7 @@ class FreeSeatSnapshots:
 
 
 _free_seats = FreeSeatSnapshots()
+_performances: TtlCache = TtlCache(PERFORMANCE_CACHE_SECONDS)
 
 
 def _hold_standing(performance: Performance, request: HoldRequest, make_hold, now: datetime) -> Hold:

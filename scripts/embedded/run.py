@@ -8,6 +8,7 @@ import signal
 import sys
 import threading
 import time
+from pathlib import Path
 
 from .stack import ROOT, EmbeddedStack
 
@@ -31,13 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PODIUM_PORT", 8000)), help="API port")
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("PODIUM_MOTO_PORT", 5000)))
     parser.add_argument("--stage", default="demo")
+    parser.add_argument("--state-dir", type=Path, default=ROOT / ".local", help="where state, logs and tokens go")
     args = parser.parse_args(argv)
 
     os.environ["PODIUM_STAGE"] = args.stage
-    logs = ROOT / ".local" / "logs"
+    state_dir = args.state_dir.resolve()
+    logs = state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     stack = EmbeddedStack(stage=args.stage, moto_port=args.moto_port, api_port=args.port, fresh=args.fresh,
-                          gateway_log=logs / "gateway.log")
+                          state_dir=state_dir, gateway_log=logs / "gateway.log")
     print(f"Starting Podium ({args.stage}) …", flush=True)
     stack.start()
     stopped = threading.Event()
@@ -54,15 +57,15 @@ def main(argv: list[str] | None = None) -> int:
                   f"{sum(map(len, created.values()))} performances in {len(created)} houses.")
             stack.save()
         else:
-            print(f"Restored {stack.restored_items} items from {stack.snapshot_path.relative_to(ROOT)}.")
-        (ROOT / ".local" / "tokens.json").write_text(json.dumps(tokens, indent=2))
+            print(f"Restored {stack.restored_items} items from {stack.snapshot_path}.")
+        (state_dir / "tokens.json").write_text(json.dumps(tokens, indent=2))
         print(f"""
 Podium is running (started in {stack.startup_seconds:.1f} s).
   Public API     {stack.api_url}/agenda
-  Staff API      {stack.api_url}/staff/…   (bearer tokens in .local/tokens.json)
+  Staff API      {stack.api_url}/staff/…   (bearer tokens in {state_dir / "tokens.json"})
   Local AWS      {stack.moto.url}   (moto: DynamoDB, SNS, SQS, Secrets Manager …)
-  Gateway log    {stack.gateway_log.relative_to(ROOT)}
-  State          {stack.snapshot_path.relative_to(ROOT)} (kept across restarts; --fresh starts clean)
+  Gateway log    {stack.gateway_log}
+  State          {stack.snapshot_path} (kept across restarts; --fresh starts clean)
 Press Ctrl-C to stop.""", flush=True)
         while not stopped.wait(1):
             if stack.gateway.poll() is not None:

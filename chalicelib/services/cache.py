@@ -1,0 +1,30 @@
+"""A small per-process cache with a time limit, for reads that may be a moment old."""
+from __future__ import annotations
+
+import threading
+import time
+from typing import Callable, Generic, Hashable, TypeVar
+
+Value = TypeVar("Value")
+
+
+class TtlCache(Generic[Value]):
+    """Remembers each key's value for `max_age` seconds; safe to share between threads."""
+
+    def __init__(self, max_age: float, max_entries: int = 1024) -> None:
+        self.max_age = max_age
+        self.max_entries = max_entries
+        self._entries: dict[Hashable, tuple[float, Value]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, load: Callable[[], Value]) -> Value:
+        with self._lock:
+            hit = self._entries.get(key)
+        if hit is not None and time.monotonic() - hit[0] < self.max_age:
+            return hit[1]
+        value = load()
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()  # bounded memory; a cold cache only costs reads
+            self._entries[key] = (time.monotonic(), value)
+        return value
