@@ -318,58 +318,46 @@ def _list(data: dict, key: str, problems: _Problems) -> list | None:
     return value
 
 
-def _parse_categories(data: dict, problems: _Problems) -> tuple[list[Category], set[str]]:
-    raw = _list(data, "categories", problems)
-    categories: list[Category] = []
-    codes: set[str] = set()
+def _parse_named(data: dict, problems: _Problems, *, key: str, id_key: str, pattern: re.Pattern, what: str,
+                 limit: int, too_many: str, duplicate: str, noun: str, make) -> tuple[list, set[str]]:
+    """Categories and sections alike: a list of `{id_key, name}` objects with unique ids."""
+    raw = _list(data, key, problems)
+    entries: list = []
+    ids: set[str] = set()
     if raw is None:
-        return categories, codes
-    if len(raw) > MAX_CATEGORIES:
-        problems.add("categories", "too_many_categories", f"At most {MAX_CATEGORIES} categories.")
+        return entries, ids
+    if len(raw) > limit:
+        problems.add(key, too_many, f"At most {limit} {key}.")
     for index, item in enumerate(raw):
-        path = f"categories[{index}]"
+        path = f"{key}[{index}]"
         if not isinstance(item, dict):
-            problems.add(path, "invalid_type", "A category must be an object.")
+            problems.add(path, "invalid_type", f"A {noun} must be an object.")
             continue
-        _check_keys(item, ("code", "name"), path, problems)
-        code = _text(item, "code", path, problems, CATEGORY_CODE_PATTERN,
-                     what="1 to 16 letters, digits, '_' or '-'")
+        _check_keys(item, (id_key, "name"), path, problems)
+        identifier = _text(item, id_key, path, problems, pattern, what=what)
         name = _names(item, "name", path, problems)
-        if code is not None:
-            if code in codes:
-                problems.add(f"{path}.code", "duplicate_category_code", f"Category {code} is declared twice.")
+        if identifier is not None:
+            if identifier in ids:
+                problems.add(f"{path}.{id_key}", duplicate, f"{noun.capitalize()} {identifier} is declared twice.")
                 continue
-            codes.add(code)
-        if code is not None and name is not None:
-            categories.append(Category(code, name))
-    return categories, codes
+            ids.add(identifier)
+        if identifier is not None and name is not None:
+            entries.append(make(identifier, name))
+    return entries, ids
+
+
+def _parse_categories(data: dict, problems: _Problems) -> tuple[list[Category], set[str]]:
+    return _parse_named(data, problems, key="categories", id_key="code", pattern=CATEGORY_CODE_PATTERN,
+                        what="1 to 16 letters, digits, '_' or '-'", limit=MAX_CATEGORIES,
+                        too_many="too_many_categories", duplicate="duplicate_category_code", noun="category",
+                        make=Category)
 
 
 def _parse_sections(data: dict, problems: _Problems) -> tuple[list[Section], set[str]]:
-    raw = _list(data, "sections", problems)
-    sections: list[Section] = []
-    ids: set[str] = set()
-    if raw is None:
-        return sections, ids
-    if len(raw) > MAX_SECTIONS:
-        problems.add("sections", "too_many_sections", f"At most {MAX_SECTIONS} sections.")
-    for index, item in enumerate(raw):
-        path = f"sections[{index}]"
-        if not isinstance(item, dict):
-            problems.add(path, "invalid_type", "A section must be an object.")
-            continue
-        _check_keys(item, ("id", "name"), path, problems)
-        section_id = _text(item, "id", path, problems, SECTION_ID_PATTERN,
-                           what="1 to 40 letters, digits, '_' or '-'")
-        name = _names(item, "name", path, problems)
-        if section_id is not None:
-            if section_id in ids:
-                problems.add(f"{path}.id", "duplicate_section_id", f"Section {section_id} is declared twice.")
-                continue
-            ids.add(section_id)
-        if section_id is not None and name is not None:
-            sections.append(Section(section_id, name))
-    return sections, ids
+    return _parse_named(data, problems, key="sections", id_key="id", pattern=SECTION_ID_PATTERN,
+                        what="1 to 40 letters, digits, '_' or '-'", limit=MAX_SECTIONS,
+                        too_many="too_many_sections", duplicate="duplicate_section_id", noun="section",
+                        make=Section)
 
 
 @dataclass
