@@ -12,8 +12,29 @@ import time
 from chalice import local
 from chalice.cli import main
 
+
+from .fairness import FairSemaphore
+
 local.ThreadedHTTPServer.request_queue_size = 1024
 local.ThreadedHTTPServer.daemon_threads = True
+
+# Requests being worked on at once. Chalice starts a thread per connection; dozens of them
+# competing for one GIL starved some for seconds. A few at a time, first come first served,
+# keeps both cores busy (most of a request is waiting on moto) without that starvation.
+# Admission is per request, not per connection: the handler speaks HTTP/1.1 keep-alive, and
+# an idle kept-alive connection must not hold a place.
+CONCURRENT_REQUESTS = int(os.environ.get("PODIUM_GATEWAY_CONCURRENCY", "2"))
+_admission = FairSemaphore(CONCURRENT_REQUESTS)
+_handle = local.ChaliceRequestHandler._generic_handle
+
+
+def _admitted(self) -> None:
+    with _admission:
+        _handle(self)
+
+
+for _method in ("do_GET", "do_HEAD", "do_POST", "do_PUT", "do_PATCH", "do_DELETE", "do_OPTIONS"):
+    setattr(local.ChaliceRequestHandler, _method, _admitted)
 
 
 

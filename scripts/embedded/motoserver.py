@@ -30,7 +30,6 @@ from __future__ import annotations
 import copy
 import io
 import os
-import collections
 import threading
 import urllib.request
 from dataclasses import dataclass, field
@@ -52,6 +51,8 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from werkzeug.serving import BaseWSGIServer, make_server
+
+from .fairness import FairLock, FairSemaphore
 
 __all__ = [
     "LockedMotoApp",
@@ -288,48 +289,8 @@ def fast_transactions_installed() -> bool:
 
 # One lock per PROCESS, not per app: moto's backends are module globals, so two servers in one
 # process (a test's and the stack's) share the same state and must share the lock too.
-class FairLock:
-    """A first-come, first-served lock. `threading.Lock` lets a releasing thread grab it again
-    ahead of waiters; with dozens of gateway threads queued on moto that starved some requests
-    for over ten seconds (p99 13 s in the hold benchmark). Here the lock is handed to the
-    longest waiter."""
-
-    def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._waiters: collections.deque[threading.Lock] = collections.deque()
-        self._held = False
-
-    def acquire(self) -> bool:
-        with self._guard:
-            if not self._held:
-                self._held = True
-                return True
-            turn = threading.Lock()
-            turn.acquire()
-            self._waiters.append(turn)
-        turn.acquire()  # released by the holder that hands the lock over
-        return True
-
-    def release(self) -> None:
-        with self._guard:
-            if not self._held:
-                raise RuntimeError("release of an unheld FairLock")
-            if self._waiters:
-                self._waiters.popleft().release()  # ownership passes on; _held stays True
-            else:
-                self._held = False
-
-    def locked(self) -> bool:
-        return self._held
-
-    def __enter__(self) -> "FairLock":
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
+# First-come first-served: with `threading.Lock` a releasing thread could take the lock again
+# ahead of dozens of queued gateway threads and starve some of them for seconds.
 MOTO_LOCK = FairLock()
 
 
@@ -358,7 +319,7 @@ def _buffer_request_body(environ: dict[str, Any]) -> None:
 class LockedMotoApp:
     """moto's WSGI app with every request (except Lambda invocations) under `MOTO_LOCK`."""
 
-    def __init__(self, app: Callable | None = None, lock: FairLock = MOTO_LOCK):
+    def __init__(self, app: Callable | None = None, lock: FairSemaphore = MOTO_LOCK):
         self.app = app if app is not None else DomainDispatcherApplication(create_backend_app)
         self.lock = lock
 

@@ -1,0 +1,62 @@
+"""The embedded stack's first-come, first-served semaphore really bounds and really queues in order."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from scripts.embedded.fairness import FairLock, FairSemaphore
+
+
+def test_never_more_holders_than_permits():
+    semaphore = FairSemaphore(3)
+    inside, peak, guard = 0, 0, threading.Lock()
+
+    def work() -> None:
+        nonlocal inside, peak
+        for _ in range(50):
+            with semaphore:
+                with guard:
+                    inside += 1
+                    peak = max(peak, inside)
+                time.sleep(0.0005)
+                with guard:
+                    inside -= 1
+
+    threads = [threading.Thread(target=work) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert peak == 3 and inside == 0 and not semaphore.locked()
+
+
+def test_waiters_are_served_in_arrival_order():
+    lock = FairLock()
+    lock.acquire()
+    served: list[int] = []
+
+    def wait_turn(number: int) -> None:
+        with lock:
+            served.append(number)
+
+    threads = []
+    for number in range(8):
+        thread = threading.Thread(target=wait_turn, args=(number,))
+        thread.start()
+        threads.append(thread)
+        while len(lock._waiters) < number + 1:  # make arrival order certain
+            time.sleep(0.001)
+    lock.release()
+    for thread in threads:
+        thread.join(timeout=10)
+    assert served == list(range(8))
+
+
+def test_releasing_more_than_acquired_is_an_error():
+    semaphore = FairSemaphore(1)
+    with pytest.raises(RuntimeError):
+        semaphore.release()
+    with pytest.raises(ValueError):
+        FairSemaphore(0)
