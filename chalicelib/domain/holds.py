@@ -46,10 +46,11 @@ class Hold:
             raise NotFound("No such hold.", hold_id=self.id)
 
     def check_live(self, now: datetime) -> None:
+        """Raise unless the hold still keeps its places; expired reads the same before and after the sweep."""
+        if self.status is HoldStatus.EXPIRED or (self.status is HoldStatus.ACTIVE and self.is_expired(now)):
+            raise HoldExpired("This hold has expired; its places are free again.", hold_id=self.id)
         if self.status is not HoldStatus.ACTIVE:
             raise HoldNotActive(f"This hold is {self.status.value}.", hold_id=self.id, hold_status=self.status.value)
-        if self.is_expired(now):
-            raise HoldExpired("This hold has expired; its places are free again.", hold_id=self.id)
 
 
 def hold_expiry(now: datetime, ttl_seconds: int) -> datetime:

@@ -99,3 +99,12 @@ def test_problem_titles_follow_the_buyers_language(stack):
                             ("de", "Niet gevonden")):
         response = client.get("/performances/nope", headers={"Accept-Language": language})
         assert response.json()["title"] == title
+
+
+def test_bad_query_parameters_are_field_errors(stack):
+    client = Client(stack.api_url)
+    for name in ("from", "to"):
+        response = client.get("/agenda", params={name: "next tuesday"})
+        assert response.status_code == 422
+        assert response.json()["errors"] == [{"field": name, "code": "invalid_datetime", "message": "Use ISO 8601."}]
+    assert client.get("/agenda", params={"from": "2026-12-01", "house": "nobody"}).json()["performances"] == []

@@ -159,3 +159,24 @@ def test_expired_standing_places_return_at_once_and_the_sweeper_makes_it_final(h
     assert stack.sweep()["released"] >= 1
     availability = late.get(f"/performances/{performance['id']}").json()["availability"]
     assert availability["available"] == 4 and availability["held"] == 0
+
+
+def test_the_sweeper_frees_expired_seats_in_the_table_and_leaves_live_holds_alone(house, quick_expiry, stack,
+                                                                                   small_hall):
+    from .test_race import table_query
+
+    performance = house.performance(small_hall)
+    path = f"/performances/{performance['id']}/holds"
+    buyer = Client(quick_expiry, session_token=buyer_session())
+    expiring = buyer.post(path, {"seats": [seat["id"] for seat in small_hall["seats"][:3]]}).json()
+    time.sleep(2.3)
+    live = Client(stack.api_url, session_token=buyer_session()).post(
+        path, {"seats": [small_hall["seats"][5]["id"]]}).json()  # the normal gateway: 15 minutes
+    assert stack.sweep()["released"] >= 1
+    seats = {item["SK"]["S"][5:]: item for item in table_query(stack, performance["id"], "SEAT#")}
+    for seat in expiring["seats"]:
+        assert seats[seat["id"]]["state"]["S"] == "free" and "hold_id" not in seats[seat["id"]]
+    assert seats[live["seats"][0]["id"]]["hold_id"]["S"] == live["id"]
+    assert buyer.get(f"/holds/{expiring['id']}").json()["status"] == "expired"
+    again = buyer.delete(f"/holds/{expiring['id']}")  # the same answer as before the sweep
+    assert again.status_code == 410 and again.json()["code"] == "hold_expired"

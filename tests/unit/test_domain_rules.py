@@ -54,6 +54,8 @@ def test_an_expired_hold_is_no_longer_live_and_says_so():
     assert not expired.is_live(NOW)
     with pytest.raises(HoldExpired):
         expired.check_live(NOW)
+    with pytest.raises(HoldExpired):
+        hold(status=HoldStatus.EXPIRED).check_live(NOW)  # swept or not, the buyer hears the same
     with pytest.raises(HoldNotActive):
         hold(status=HoldStatus.RELEASED).check_live(NOW)
 
