@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import resources, snapshot
+from . import resources, snapshot, workflows
 from .motoserver import start_moto_server
 
 ROOT = resources.ROOT
@@ -86,6 +86,9 @@ class EmbeddedStack:
         self.environment = {**stage_config_environment(self.stage), **resources.function_environment(self.refs)}
         os.environ.update(self.environment)
         self.restored_items = snapshot.restore(self._dynamodb(), self.snapshot_path)
+        from app import app  # late: the app reads the environment set just above
+
+        self.refs.update(workflows.setup(self.moto.url, self.stage, app, self.refs))
         self._start_gateway()
         self._every(self.sweep_interval, self.sweep)
         self._every(self.snapshot_interval, self.save)
@@ -178,7 +181,7 @@ class EmbeddedStack:
         event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
                  "account": "123456789012", "region": resources.REGION, "resources": [], "detail": {},
                  "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        return sweep_expired_holds(event, LocalLambdaContext("sweep_expired_holds"))
+        return sweep_expired_holds(event, LocalLambdaContext(resources.physical_name(self.stage, "SweepExpiredHolds")))
 
     def save(self) -> int:
         extra = {"secrets": self.secret_values}
@@ -191,7 +194,7 @@ class LocalLambdaContext:
     def __init__(self, function_name: str, timeout_seconds: int = 60):
         import uuid
 
-        self.function_name = f"podium-{os.environ.get('PODIUM_STAGE', 'demo')}-{function_name}"
+        self.function_name = function_name
         self.function_version = "$LATEST"
         self.memory_limit_in_mb = 512
         self.invoked_function_arn = f"arn:aws:lambda:{resources.REGION}:123456789012:function:{self.function_name}"
