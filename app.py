@@ -1,6 +1,7 @@
 """Podium's Chalice app: registers the blueprints and the Powertools middleware, nothing else."""
 from chalice import Chalice, ConvertToMiddleware
 
+from chalicelib.api.carts import carts
 from chalicelib.api.catalog import catalog
 from chalicelib.api.holds import holds
 from chalicelib.api.http import convert_chalice_errors
@@ -14,5 +15,6 @@ app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))
 app.register_middleware(convert_chalice_errors, "http")
 app.register_blueprint(public)
 app.register_blueprint(holds)
+app.register_blueprint(carts)
 app.register_blueprint(catalog)
 app.register_blueprint(maintenance)

@@ -25,8 +25,9 @@ SESSION_HEADER = "x-podium-session"
 SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 
 
-def buyer_session() -> str:
-    token = holds.current_request.headers.get(SESSION_HEADER, "")
+def buyer_session(request=None) -> str:
+    """The buyer session token of the request (header X-Podium-Session)."""
+    token = (request or holds.current_request).headers.get(SESSION_HEADER, "")
     if not SESSION_PATTERN.match(token):
         raise MalformedRequest("Send the buyer session in the X-Podium-Session header (16-128 letters, digits, - or _).")
     return token

@@ -97,3 +97,10 @@ class HoldBody(Body):
         if len(given) != 1:
             raise ValueError("give exactly one of seats, best_available or standing")
         return self
+
+
+class CartHoldBody(Body):
+    """Put a hold in the cart: one `tariff` for every place, and/or `tariffs` per seat id (or "standing")."""
+
+    tariff: Code | None = None
+    tariffs: dict[SeatId, Code] = Field(default_factory=dict, max_length=100)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..domain.cart import Cart
 from ..domain.catalog import House, Performance, Production
 from ..domain.holds import Hold
 from ..domain.seatmap import SeatMap
@@ -63,4 +64,19 @@ def hold_view(hold: Hold, seatmap: SeatMap | None, now: datetime) -> dict:
         "created_at": utc_text(hold.created_at),
         "expires_at": utc_text(hold.expires_at),
         "expires_in_seconds": max(0, int((hold.expires_at - now).total_seconds())),
+    }
+
+
+def cart_view(cart: Cart, now: datetime) -> dict:
+    return {
+        "id": cart.id,
+        "lines": [{"hold_id": line.hold_id, "performance_id": line.performance_id, "house_id": line.house_id,
+                   "seat_id": line.seat_id, "category": line.category, "tariff": line.tariff_code,
+                   "price": line.price.to_dict()} for line in cart.lines],
+        "houses": [{"house_id": house_id, "subtotal": subtotal.to_dict()}
+                   for house_id, subtotal in sorted(cart.subtotals().items())],
+        "total": cart.total.to_dict(),
+        "expires_at": utc_text(cart.expires_at) if cart.expires_at else None,
+        "expires_in_seconds": max(0, int((cart.expires_at - now).total_seconds())) if cart.expires_at else None,
+        "expired_holds": list(cart.expired_hold_ids),
     }

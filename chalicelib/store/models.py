@@ -179,3 +179,17 @@ def hold_key(hold_id: str) -> str:
 
 def performance_holds_key(performance_id: str) -> str:
     return f"PERF#{performance_id}#HOLDS"
+
+
+class CartItem(TableItem):
+    """A buyer's cart: which holds, with the tariff chosen per place. Prices are computed, never stored."""
+
+    session_hash = UnicodeAttribute()
+    entries = JSONAttribute(default=list)  # [{"hold_id": …, "tariffs": {place: code}, "tariff": code|None}]
+    created_at = UTCDateTimeAttribute()
+    version = NumberAttribute(default=1)
+    ttl = NumberAttribute(null=True)
+
+
+def cart_key(cart_id: str) -> str:
+    return f"CART#{cart_id}"

@@ -26,6 +26,18 @@ def stack(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def quick_expiry(stack):
+    """A second gateway on the same local AWS whose holds expire after 2 seconds."""
+    from scripts.embedded.stack import free_port
+
+    port = free_port()
+    process = stack.spawn_gateway(port, HOLD_TTL_SECONDS="2")
+    yield f"http://{stack.host}:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
 def signing_key(stack) -> str:
     return stack.secret_values["StaffTokenSecret"]
 

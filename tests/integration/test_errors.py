@@ -54,6 +54,8 @@ def test_every_route_is_covered_by_this_sweep():
         ("/staff/productions/{production_id}", "GET"), ("/staff/performances", "POST"),
         ("/staff/performances", "GET"), ("/staff/performances/{performance_id}", "GET"),
         ("/staff/performances/{performance_id}", "PATCH"),
+        ("/carts", "POST"), ("/carts/{cart_id}", "GET"), ("/carts/{cart_id}/holds/{hold_id}", "PUT"),
+        ("/carts/{cart_id}/holds/{hold_id}", "DELETE"),
     ])
 
 
@@ -62,12 +64,13 @@ def test_malformed_bodies_and_wrong_types_never_cause_a_500_or_a_write(stack, ho
     performance = house.performance(small_hall)
     buyer = Client(stack.api_url, session_token=buyer_session())
     hold = buyer.post(f"/performances/{performance['id']}/holds", {"best_available": {"count": 1}}).json()
+    cart = buyer.post("/carts").json()
     ids = {"performance_id": performance["id"], "hold_id": hold["id"], "venue_id": performance["venue_id"],
-           "production_id": performance["production_id"]}
+           "production_id": performance["production_id"], "cart_id": cart["id"]}
     client = Client(stack.api_url, house.token_for(role), session_token=buyer.http.headers["X-Podium-Session"])
     before = table_items(stack)
     for path, method in all_routes():
-        if method not in ("POST", "PATCH", "PUT") or path == "/sessions":  # /sessions takes no body
+        if method not in ("POST", "PATCH", "PUT") or path in ("/sessions", "/carts"):  # these take no body
             continue
         for body in BAD_BODIES:
             for content_type in ("application/json", "text/plain"):
@@ -83,12 +86,12 @@ def test_malformed_bodies_and_wrong_types_never_cause_a_500_or_a_write(stack, ho
 
 def test_unknown_ids_are_404_problems_on_every_route_with_an_id(stack, house):
     buyer = Client(stack.api_url, house.token, session_token=buyer_session())
-    ids = {name: "does-not-exist" for name in ("performance_id", "hold_id", "venue_id", "production_id")}
+    ids = {name: "does-not-exist" for name in ("performance_id", "hold_id", "venue_id", "production_id", "cart_id")}
     for path, method in all_routes():
         if "{" not in path:
             continue
-        body = {"status": "paused"} if method == "PATCH" else {"best_available": {"count": 1}}
-        response = buyer.request(method, concrete(path, ids), json=body if method in ("POST", "PATCH") else None)
+        body = {"status": "paused"} if method == "PATCH" else {} if method == "PUT" else {"best_available": {"count": 1}}
+        response = buyer.request(method, concrete(path, ids), json=body if method in ("POST", "PATCH", "PUT") else None)
         assert response.status_code == 404, f"{method} {path}: {response.status_code} {response.text}"
         assert response.json()["code"] == "not_found"
 

@@ -6,7 +6,6 @@ import time
 import pytest
 
 from scripts.embedded import demo_seatmaps
-from scripts.embedded.stack import free_port
 
 from .conftest import Client, buyer_session
 
@@ -118,16 +117,6 @@ def test_more_seats_than_one_transaction_can_take_is_refused_clearly(house, buye
                           {"seats": [f"X-{n}" for n in range(120)]})
     assert response.status_code == 422 and response.json()["code"] == "hold_too_large"
     assert response.json()["limit"] == 99
-
-
-@pytest.fixture(scope="module")
-def quick_expiry(stack):
-    """A second gateway on the same local AWS whose holds expire after 2 seconds."""
-    port = free_port()
-    process = stack.spawn_gateway(port, HOLD_TTL_SECONDS="2")
-    yield f"http://{stack.host}:{port}"
-    process.terminate()
-    process.wait(timeout=10)
 
 
 def test_an_expired_hold_never_blocks_the_next_buyer_even_before_the_sweeper(house, quick_expiry, stack, small_hall):

@@ -1,0 +1,51 @@
+"""Carts: one buyer session's holds across the cluster's houses, priced with their tariffs."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..domain.catalog import utcnow
+from ..observability import logger
+from ..services import carts as service
+from . import schemas
+from .holds import buyer_session
+from .http import endpoint, json_response, parse_body
+from .views import cart_view
+
+carts = Blueprint(__name__)
+route = endpoint(carts)
+
+
+@carts.route("/carts", methods=["POST"])
+@route
+def create_cart():
+    now = utcnow()
+    cart = service.create_cart(buyer_session(carts.current_request), now)
+    return json_response(cart_view(cart, now), 201, headers={"Location": f"/carts/{cart.id}"})
+
+
+@carts.route("/carts/{cart_id}", methods=["GET"])
+@route
+def get_cart(cart_id: str):
+    now = utcnow()
+    return json_response(cart_view(service.view_cart(cart_id, buyer_session(carts.current_request), now), now))
+
+
+@carts.route("/carts/{cart_id}/holds/{hold_id}", methods=["PUT"])
+@route
+def put_hold(cart_id: str, hold_id: str):
+    """Add a hold to the cart, or change the tariffs of its places."""
+    now = utcnow()
+    logger.thread_safe_append_keys(correlation_id=cart_id)
+    session = buyer_session(carts.current_request)
+    body = parse_body(carts.current_request, schemas.CartHoldBody)
+    cart = service.put_hold(cart_id, session, hold_id, body.tariffs, body.tariff, now)
+    return json_response(cart_view(cart, now))
+
+
+@carts.route("/carts/{cart_id}/holds/{hold_id}", methods=["DELETE"])
+@route
+def remove_hold(cart_id: str, hold_id: str):
+    """Take a hold out of the cart; its places go back on sale."""
+    now = utcnow()
+    cart = service.remove_hold(cart_id, buyer_session(carts.current_request), hold_id, now)
+    return json_response(cart_view(cart, now))
