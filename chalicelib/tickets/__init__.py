@@ -1,0 +1,1 @@
+"""Ticket rendering for buyers: QR codes, printable PDFs and Belgian formatting of money and dates."""
