@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from functools import lru_cache
 
 
 @dataclass(frozen=True)
@@ -15,6 +14,8 @@ class Settings:
     stage: str
     cluster_name: str
     table_name: str
+    customer_table_name: str
+    customer_key_secret_arn: str
     events_topic_arn: str
     staff_token_secret_arn: str
     hold_ttl_seconds: int
@@ -22,13 +23,16 @@ class Settings:
     default_language: str
 
 
-@lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    """The stage's settings as the environment gives them now (cheap; not cached, so a process
+    that sets its environment late, like the embedded stack's supervisor, still sees it)."""
     env = os.environ
     return Settings(
         stage=env.get("PODIUM_STAGE", "demo"),
         cluster_name=env.get("PODIUM_CLUSTER_NAME", "Podium"),
         table_name=env.get("TABLE_NAME", "podium-demo-MainTable"),
+        customer_table_name=env.get("CUSTOMER_TABLE_NAME", "podium-demo-CustomerTable"),
+        customer_key_secret_arn=env.get("CUSTOMER_KEY_SECRET_ARN", ""),
         events_topic_arn=env.get("EVENTS_TOPIC_ARN", ""),
         staff_token_secret_arn=env.get("STAFF_TOKEN_SECRET_ARN", ""),
         hold_ttl_seconds=int(env.get("HOLD_TTL_SECONDS", "900")),

@@ -193,3 +193,27 @@ class CartItem(TableItem):
 
 def cart_key(cart_id: str) -> str:
     return f"CART#{cart_id}"
+
+
+class CustomerItem(Model):
+    """A buyer as known to one house (personal data: its own table, keyed by house)."""
+
+    class Meta:
+        table_name = get_settings().customer_table_name
+        region = os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")
+        max_pool_connections = 64
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")  # HOUSE#h
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")  # CUSTOMER#id
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    postcode = UnicodeAttribute(null=True)
+    consents = JSONAttribute(default=dict)  # kind → the latest choice
+    consent_log = ListAttribute(default=list)  # every choice ever made, oldest first (append-only)
+    created_at = UTCDateTimeAttribute()
+    updated_at = UTCDateTimeAttribute()
+
+
+def customer_key(customer_id: str) -> str:
+    return f"CUSTOMER#{customer_id}"
