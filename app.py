@@ -6,6 +6,7 @@ from chalicelib.api.catalog import catalog
 from chalicelib.api.holds import holds
 from chalicelib.api.http import convert_chalice_errors
 from chalicelib.api.maintenance import maintenance
+from chalicelib.api.payments import payments
 from chalicelib.api.public import public
 from chalicelib.observability import logger, tracer
 
@@ -17,4 +18,5 @@ app.register_blueprint(public)
 app.register_blueprint(holds)
 app.register_blueprint(carts)
 app.register_blueprint(catalog)
+app.register_blueprint(payments)
 app.register_blueprint(maintenance)

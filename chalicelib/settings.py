@@ -16,6 +16,8 @@ class Settings:
     table_name: str
     customer_table_name: str
     customer_key_secret_arn: str
+    payment_secret_arn: str
+    payment_api_base: str
     events_topic_arn: str
     staff_token_secret_arn: str
     hold_ttl_seconds: int
@@ -33,6 +35,8 @@ def get_settings() -> Settings:
         table_name=env.get("TABLE_NAME", "podium-demo-MainTable"),
         customer_table_name=env.get("CUSTOMER_TABLE_NAME", "podium-demo-CustomerTable"),
         customer_key_secret_arn=env.get("CUSTOMER_KEY_SECRET_ARN", ""),
+        payment_secret_arn=env.get("PAYMENT_SECRET_ARN", ""),
+        payment_api_base=env.get("PAYMENT_API_BASE", ""),  # empty: Stripe itself; locally the provider
         events_topic_arn=env.get("EVENTS_TOPIC_ARN", ""),
         staff_token_secret_arn=env.get("STAFF_TOKEN_SECRET_ARN", ""),
         hold_ttl_seconds=int(env.get("HOLD_TTL_SECONDS", "900")),

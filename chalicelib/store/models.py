@@ -217,3 +217,18 @@ class CustomerItem(Model):
 
 def customer_key(customer_id: str) -> str:
     return f"CUSTOMER#{customer_id}"
+
+
+class PaymentEventItem(TableItem):
+    """A payment provider event as received (webhooks are at-least-once: one item per event id)."""
+
+    event_type = UnicodeAttribute()
+    payment_intent_id = UnicodeAttribute(null=True)
+    created = NumberAttribute()
+    received_at = UTCDateTimeAttribute()
+    payload = JSONAttribute()
+    ttl = NumberAttribute(null=True)
+
+
+def payment_event_key(event_id: str) -> str:
+    return f"PAYEVENT#{event_id}"

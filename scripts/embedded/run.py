@@ -63,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
 Podium is running (started in {stack.startup_seconds:.1f} s).
   Public API     {stack.api_url}/agenda
   Staff API      {stack.api_url}/staff/…   (bearer tokens in {state_dir / "tokens.json"})
-  Local AWS      {stack.moto.url}   (moto: DynamoDB, SNS, SQS, Secrets Manager …)
+  Local AWS      {stack.moto.url}   (moto: DynamoDB, SNS, SQS, Step Functions, Secrets Manager …)
+  Payments       {stack.payments.url}   (local Stripe: pay page /pay/<payment intent>, webhooks → /webhooks/stripe)
   Gateway log    {stack.gateway_log}
   State          {stack.snapshot_path} (kept across restarts; --fresh starts clean)
 Press Ctrl-C to stop.""", flush=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from . import resources, snapshot, workflows
 from .motoserver import start_moto_server
+from .payments import start_payment_provider
 
 ROOT = resources.ROOT
 
@@ -82,8 +84,17 @@ class EmbeddedStack:
             self.snapshot_path.unlink()
         saved = snapshot.load_extra(self.snapshot_path)
         self.secret_values = saved.get("secrets", {})
+        # The local payment provider plays Stripe; its keys sit in Secrets Manager as Stripe's do on AWS.
+        self.secret_values.setdefault("PaymentSecret", json.dumps(
+            {"api_key": "sk_test_" + secrets.token_hex(12), "webhook_secret": "whsec_" + secrets.token_hex(16)}))
+        payment_keys = json.loads(self.secret_values["PaymentSecret"])
+        if not self.api_port:
+            self.api_port = free_port(self.host)
+        self.payments = start_payment_provider(self.host, 0, webhook_url=f"{self.api_url}/webhooks/stripe",
+                                               webhook_secret=payment_keys["webhook_secret"])
         self.refs = resources.create_resources(self.moto.url, self.stage, self.secret_values)
-        self.environment = {**stage_config_environment(self.stage), **resources.function_environment(self.refs)}
+        self.environment = {**stage_config_environment(self.stage), **resources.function_environment(self.refs),
+                            "PAYMENT_API_BASE": self.payments.url}
         os.environ.update(self.environment)
         self.restored_items = snapshot.restore(self._dynamodb(), self.snapshot_path)
         from app import app  # late: the app reads the environment set just above
@@ -108,6 +119,7 @@ class EmbeddedStack:
         try:
             self.save()
         finally:
+            self.payments.stop()
             self.moto.stop()
 
     def __enter__(self) -> "EmbeddedStack":
@@ -208,7 +220,7 @@ class LocalLambdaContext:
 
 
 def describe(stack: EmbeddedStack) -> dict:
-    return {"api": stack.api_url, "moto": stack.moto.url, "stage": stack.stage,
+    return {"api": stack.api_url, "moto": stack.moto.url, "payments": stack.payments.url, "stage": stack.stage,
             "resources": stack.refs, "restored_items": stack.restored_items,
             "startup_seconds": round(stack.startup_seconds, 2)}
 
