@@ -132,7 +132,8 @@ class SeatItem(TableItem):
 
     state = UnicodeAttribute(default="free")
     hold_id = UnicodeAttribute(null=True)
-    hold_expires = NumberAttribute(null=True)  # epoch seconds; a held seat past it counts as free
+    hold_expires = NumberAttribute(null=True)  # epoch milliseconds; a held seat past it counts as free
+    order_id = UnicodeAttribute(null=True)  # set once sold
     version = NumberAttribute(default=0)
 
 
@@ -155,6 +156,7 @@ class HoldItem(TableItem):
     expires_at = UTCDateTimeAttribute()
     expires_epoch = NumberAttribute()
     status = UnicodeAttribute()
+    order_id = UnicodeAttribute(null=True)  # set when the hold's places are sold
     ttl = NumberAttribute(null=True)  # DynamoDB TTL removes the record long after it stopped mattering
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)

@@ -213,3 +213,83 @@ def standing_expired_places(performance_id: str, now: datetime) -> int:
 
 def utc(moment_ms: int) -> datetime:
     return datetime.fromtimestamp(moment_ms / 1000, tz=timezone.utc)
+
+
+def sell_hold(hold: Hold, order_id: str, now: datetime) -> None:
+    """Turn a paid hold's places into sold places, all or nothing; SeatsUnavailable names lost places.
+
+    A seat is sold if it is still held by this hold, or if this hold lapsed and the seat is free
+    (or only held by another lapsed hold): paid seats are re-claimed when nobody else has them.
+    Selling again for the same order changes nothing, so the workflow task may be retried.
+    """
+    for _ in range(CONFLICT_RETRIES):
+        reasons = _try_sell(hold, order_id, now)
+        if reasons is None:
+            return
+        lost = sorted(key[len("SEAT#"):] if key.startswith("SEAT#") else "standing" for key in reasons)
+        if lost:
+            raise SeatsUnavailable("Places of this order were taken after its hold lapsed.", taken=lost)
+        hold = get_hold(hold.id)  # only the hold record moved on (e.g. the sweeper expired it): read again
+    raise SeatsUnavailable("The order's hold keeps changing; it could not be sold.", taken=[])
+
+
+def _try_sell(hold: Hold, order_id: str, now: datetime) -> list[str] | None:
+    """One attempt; None when sold, else the keys (SEAT#…, STANDING#…) whose condition failed."""
+    now_ms = epoch_ms(now)
+    pk = performance_key(hold.performance_id)
+    ours = (SeatItem.hold_id == hold.id) & (SeatItem.state == "held")
+    claimable = (SeatItem.state == "free") | ((SeatItem.state == "held") & (SeatItem.hold_expires <= now_ms))
+    already = (SeatItem.state == "sold") & (SeatItem.order_id == order_id)
+    try:
+        with TransactWrite(connection=_connection) as transaction:
+            for seat_id in hold.seat_ids:
+                transaction.update(
+                    SeatItem(pk, seat_key(seat_id)),
+                    actions=[SeatItem.state.set("sold"), SeatItem.order_id.set(order_id), SeatItem.hold_id.set(hold.id),
+                             SeatItem.hold_expires.remove(), SeatItem.version.add(1)],
+                    condition=(ours | claimable | already) & SeatItem.pk.exists(), return_values="ALL_OLD")
+            if hold.standing_shards and hold.status is HoldStatus.EXPIRED:
+                # The lapsed hold's places went back to the counters: take them again.
+                for shard, places in hold.standing_shards:
+                    transaction.update(StandingShardItem(pk, f"STANDING#{shard}"),
+                                       actions=[StandingShardItem.remaining.add(-places)],
+                                       condition=StandingShardItem.remaining >= places, return_values="ALL_OLD")
+            transaction.update(
+                HoldItem(hold_key(hold.id), "HOLD"),
+                actions=[HoldItem.status.set(HoldStatus.CONFIRMED.value), HoldItem.order_id.set(order_id),
+                         HoldItem.gsi1pk.remove(), HoldItem.gsi1sk.remove()],
+                condition=(HoldItem.status == hold.status.value) | (HoldItem.order_id == order_id))
+    except TransactWriteError as error:
+        reasons = [reason for reason in (error.cancellation_reasons or []) if reason]
+        if not any(reason.code == "ConditionalCheckFailed" for reason in reasons):
+            raise
+        return [reason.raw_item["SK"]["S"] for reason in reasons
+                if reason.code == "ConditionalCheckFailed" and reason.raw_item
+                and reason.raw_item.get("SK", {}).get("S", "").startswith(("SEAT#", "STANDING#"))]
+    return None
+
+
+def unsell_hold(hold: Hold, order_id: str) -> None:
+    """Compensation: give back places sold to `order_id` (a later part of the order failed)."""
+    pk = performance_key(hold.performance_id)
+    for seat_id in hold.seat_ids:
+        try:
+            SeatItem(pk, seat_key(seat_id)).update(
+                actions=[SeatItem.state.set("free"), SeatItem.order_id.remove(), SeatItem.hold_id.remove(),
+                         SeatItem.version.add(1)],
+                condition=(SeatItem.state == "sold") & (SeatItem.order_id == order_id))
+        except UpdateError as error:
+            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+                raise
+    if hold.standing_shards:
+        try:
+            with TransactWrite(connection=_connection) as transaction:
+                transaction.update(HoldItem(hold_key(hold.id), "HOLD"),
+                                   actions=[HoldItem.status.set(HoldStatus.RELEASED.value)],
+                                   condition=(HoldItem.status == HoldStatus.CONFIRMED.value)
+                                   & (HoldItem.order_id == order_id))
+                for shard, places in hold.standing_shards:
+                    transaction.update(StandingShardItem(pk, f"STANDING#{shard}"),
+                                       actions=[StandingShardItem.remaining.add(places)])
+        except TransactWriteError:
+            pass  # already given back
