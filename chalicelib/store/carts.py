@@ -7,7 +7,7 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from ..domain.errors import Conflict, NotFound
-from .models import CartItem, cart_key
+from .models import is_condition_failure, CartItem, cart_key
 
 CART_RETENTION_SECONDS = 2 * 24 * 3600
 
@@ -48,7 +48,7 @@ def save_entries(cart: CartRecord, entries: list[dict], now: datetime) -> CartRe
                              CartItem.ttl.set(int(now.timestamp()) + CART_RETENTION_SECONDS)],
                     condition=CartItem.version == cart.version)
     except UpdateError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
             raise Conflict("The cart changed meanwhile; reload it and try again.") from error
         raise
     return CartRecord(cart.id, cart.session_hash, tuple(entries), cart.version + 1)

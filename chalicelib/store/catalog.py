@@ -25,6 +25,7 @@ from .models import (
     TariffMap,
     VenueItem,
     house_key,
+    is_condition_failure,
     performance_key,
     seat_key,
 )
@@ -42,13 +43,9 @@ def _conditional_put(item, what: str) -> None:
     try:
         item.save(condition=type(item).pk.does_not_exist())
     except PutError as error:
-        if _is_condition_failure(error):
+        if is_condition_failure(error):
             raise Conflict(f"{what} already exists.") from error
         raise
-
-
-def _is_condition_failure(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
 
 
 # -- houses -----------------------------------------------------------------------------------
@@ -213,7 +210,7 @@ def update_performance(house_id: str, performance_id: str, *, status: Performanc
     try:
         item.update(actions=actions, condition=condition)
     except UpdateError as error:
-        if _is_condition_failure(error):
+        if is_condition_failure(error):
             get_house_performance(house_id, performance_id)  # NotFound for strangers
             raise Conflict("The performance changed meanwhile; reload and try again.") from error
         raise

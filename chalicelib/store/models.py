@@ -163,6 +163,11 @@ class HoldItem(TableItem):
     by_gsi1 = _Gsi1()
 
 
+def is_condition_failure(error: Exception) -> bool:
+    """True when a PynamoDB write failed only because its condition did not hold."""
+    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
 def house_key(house_id: str) -> str:
     return f"HOUSE#{house_id}"
 

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import PutError
 
-from .models import PaymentEventItem, payment_event_key
+from .models import is_condition_failure, PaymentEventItem, payment_event_key
 
 EVENT_RETENTION_SECONDS = 90 * 24 * 3600
 
@@ -20,7 +20,7 @@ def record_event(event: dict, now: datetime) -> bool:
     try:
         item.save(condition=PaymentEventItem.pk.does_not_exist())
     except PutError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
             return False
         raise
     return True

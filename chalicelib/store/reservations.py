@@ -24,6 +24,7 @@ from .models import (
     StandingShardItem,
     TableItem,
     hold_key,
+    is_condition_failure,
     performance_holds_key,
     performance_key,
     seat_key,
@@ -170,23 +171,24 @@ def release_hold(hold: Hold, now: datetime, final_status: HoldStatus = HoldStatu
     try:
         record.update(actions=ending, condition=still_active)
     except UpdateError as error:
-        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+        if is_condition_failure(error):
             raise HoldNotActive("This hold is no longer active.", hold_id=hold.id) from error
         raise
-    _free_seats(hold)
+    # After expiry a seat may be someone else's: free only those still held by this hold.
+    _free_seats_where(hold, (SeatItem.hold_id == hold.id) & (SeatItem.state == "held"))
 
 
-def _free_seats(hold: Hold) -> None:
-    # One by one and conditional on still being this hold's: after expiry a seat may be someone else's.
+def _free_seats_where(hold: Hold, condition) -> None:
+    """Free the hold's seats one by one, each only if `condition` still holds for it (safe to repeat)."""
     pk = performance_key(hold.performance_id)
     for seat_id in hold.seat_ids:
         try:
             SeatItem(pk, seat_key(seat_id)).update(
                 actions=[SeatItem.state.set("free"), SeatItem.hold_id.remove(), SeatItem.hold_expires.remove(),
-                         SeatItem.version.add(1)],
-                condition=(SeatItem.hold_id == hold.id) & (SeatItem.state == "held"))
+                         SeatItem.order_id.remove(), SeatItem.version.add(1)],
+                condition=condition)
         except UpdateError as error:
-            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
+            if not is_condition_failure(error):
                 raise
 
 
@@ -272,15 +274,7 @@ def _try_sell(hold: Hold, order_id: str, now: datetime) -> list[str] | None:
 def unsell_hold(hold: Hold, order_id: str) -> None:
     """Compensation: give back places sold to `order_id` (a later part of the order failed)."""
     pk = performance_key(hold.performance_id)
-    for seat_id in hold.seat_ids:
-        try:
-            SeatItem(pk, seat_key(seat_id)).update(
-                actions=[SeatItem.state.set("free"), SeatItem.order_id.remove(), SeatItem.hold_id.remove(),
-                         SeatItem.version.add(1)],
-                condition=(SeatItem.state == "sold") & (SeatItem.order_id == order_id))
-        except UpdateError as error:
-            if getattr(error, "cause_response_code", None) != "ConditionalCheckFailedException":
-                raise
+    _free_seats_where(hold, (SeatItem.state == "sold") & (SeatItem.order_id == order_id))
     if hold.standing_shards:
         try:
             with TransactWrite(connection=_connection) as transaction:
