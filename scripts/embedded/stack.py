@@ -111,7 +111,7 @@ class EmbeddedStack:
             return
         self._stopping.set()
         if self.gateway and self.gateway.poll() is None:
-            self.gateway.send_signal(signal.SIGINT)
+            self.gateway.terminate()  # it holds no state of its own; SIGINT left it running until the timeout
             try:
                 self.gateway.wait(timeout=10)
             except subprocess.TimeoutExpired:
