@@ -10,13 +10,13 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from ..domain.errors import HoldNotActive, NotFound, SeatsUnavailable, SoldOut
+from ..domain.errors import HoldNotActive, NotFound, SeatsUnavailable
 from ..domain.holds import Hold, HoldStatus
 from .models import (
     HoldItem,
@@ -212,9 +212,6 @@ def standing_expired_places(performance_id: str, now: datetime) -> int:
     """Places of expired-but-not-yet-swept standing holds: availability counts them as free."""
     return sum(hold.quantity for hold in expired_holds(performance_id, now))
 
-
-def utc(moment_ms: int) -> datetime:
-    return datetime.fromtimestamp(moment_ms / 1000, tz=timezone.utc)
 
 
 def sell_hold(hold: Hold, order_id: str, now: datetime) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import signal
 import socket
 import subprocess
 import sys
@@ -217,13 +216,3 @@ class LocalLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
-
-
-def describe(stack: EmbeddedStack) -> dict:
-    return {"api": stack.api_url, "moto": stack.moto.url, "payments": stack.payments.url, "stage": stack.stage,
-            "resources": stack.refs, "restored_items": stack.restored_items,
-            "startup_seconds": round(stack.startup_seconds, 2)}
-
-
-if __name__ == "__main__":
-    print(json.dumps({"usage": "use scripts/run"}))
