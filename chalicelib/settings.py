@@ -18,11 +18,29 @@ class Settings:
     customer_key_secret_arn: str
     payment_secret_arn: str
     payment_api_base: str
+    payment_publishable_key: str
     events_topic_arn: str
     staff_token_secret_arn: str
     hold_ttl_seconds: int
     max_seats_per_hold: int
     default_language: str
+    mail_from: str
+    ticket_key_secret_arn: str
+    checkout_state_machine_arn: str
+    refund_state_machine_arn: str
+    settlement_state_machine_arn: str
+    erasure_state_machine_arn: str
+    payment_grace_seconds: int
+    public_base_url: str
+    mail_copies_url: str
+    staff_keys_max_age: int
+    unknown_kid_refresh_seconds: int
+    cognito_issuer: str
+    cognito_client_id: str
+    rate_limit_window_seconds: int
+    rate_limit_per_address: int
+    rate_limit_per_session: int
+    admission_key_secret_arn: str = ""
 
 
 def get_settings() -> Settings:
@@ -37,9 +55,32 @@ def get_settings() -> Settings:
         customer_key_secret_arn=env.get("CUSTOMER_KEY_SECRET_ARN", ""),
         payment_secret_arn=env.get("PAYMENT_SECRET_ARN", ""),
         payment_api_base=env.get("PAYMENT_API_BASE", ""),  # empty: Stripe itself; locally the provider
+        payment_publishable_key=env.get("PAYMENT_PUBLISHABLE_KEY", ""),  # pk_…: Stripe.js on the pay page
         events_topic_arn=env.get("EVENTS_TOPIC_ARN", ""),
         staff_token_secret_arn=env.get("STAFF_TOKEN_SECRET_ARN", ""),
         hold_ttl_seconds=int(env.get("HOLD_TTL_SECONDS", "900")),
         max_seats_per_hold=int(env.get("MAX_SEATS_PER_HOLD", "10")),
         default_language=env.get("PODIUM_DEFAULT_LANGUAGE", "nl"),
+        ticket_key_secret_arn=env.get("TICKET_KEY_SECRET_ARN", ""),
+        checkout_state_machine_arn=env.get("CHECKOUT_STATE_MACHINE_ARN", ""),
+        refund_state_machine_arn=env.get("REFUND_STATE_MACHINE_ARN", ""),
+        settlement_state_machine_arn=env.get("SETTLEMENT_STATE_MACHINE_ARN", ""),
+        erasure_state_machine_arn=env.get("ERASURE_STATE_MACHINE_ARN", ""),
+        payment_grace_seconds=int(env.get("PAYMENT_GRACE_SECONDS", "120")),
+        mail_from=env.get("PODIUM_MAIL_FROM", "tickets@podium.local"),  # an SES-verified sender on AWS
+        public_base_url=env.get("PODIUM_PUBLIC_BASE_URL", ""),  # where buyers reach the API (links in e-mails)
+        # Where copies of sent e-mails are kept, to erase a buyer's: none on AWS (SES keeps no copies);
+        # the embedded stack's outbox locally.
+        mail_copies_url=env.get("PODIUM_MAIL_COPIES_URL", ""),
+        staff_keys_max_age=int(env.get("STAFF_KEYS_MAX_AGE", "300")),  # seconds a fetched staff keyring is reused
+        # A token naming an unknown kid refetches the keys (a rotation) at most this often (not at every forgery).
+        unknown_kid_refresh_seconds=int(env.get("UNKNOWN_KID_REFRESH_SECONDS", "30")),
+        # A Cognito user pool's issuer URL and app client id: its ID tokens are staff tokens too.
+        cognito_issuer=env.get("COGNITO_ISSUER", ""),
+        cognito_client_id=env.get("COGNITO_CLIENT_ID", ""),
+        # Public writes per client address and per buyer session in one window; 0 switches a limit off.
+        rate_limit_window_seconds=int(env.get("RATE_LIMIT_WINDOW_SECONDS", "60")),
+        rate_limit_per_address=int(env.get("RATE_LIMIT_PER_ADDRESS", "600")),
+        rate_limit_per_session=int(env.get("RATE_LIMIT_PER_SESSION", "120")),
+        admission_key_secret_arn=env.get("ADMISSION_KEY_SECRET_ARN", ""),  # the waiting room's HMAC key
     )

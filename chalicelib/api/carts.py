@@ -8,6 +8,7 @@ from ..observability import logger
 from ..services import carts as service
 from . import schemas
 from .holds import buyer_session
+from .auth import public_route
 from .http import endpoint, json_response, parse_body
 from .views import cart_view
 
@@ -17,6 +18,7 @@ route = endpoint(carts)
 
 @carts.route("/carts", methods=["POST"])
 @route
+@public_route(rate_limited=True)
 def create_cart():
     now = utcnow()
     cart = service.create_cart(buyer_session(carts.current_request), now)
@@ -25,6 +27,7 @@ def create_cart():
 
 @carts.route("/carts/{cart_id}", methods=["GET"])
 @route
+@public_route()
 def get_cart(cart_id: str):
     now = utcnow()
     return json_response(cart_view(service.view_cart(cart_id, buyer_session(carts.current_request), now), now))
@@ -32,6 +35,7 @@ def get_cart(cart_id: str):
 
 @carts.route("/carts/{cart_id}/holds/{hold_id}", methods=["PUT"])
 @route
+@public_route(rate_limited=True)
 def put_hold(cart_id: str, hold_id: str):
     """Add a hold to the cart, or change the tariffs of its places."""
     now = utcnow()
@@ -44,6 +48,7 @@ def put_hold(cart_id: str, hold_id: str):
 
 @carts.route("/carts/{cart_id}/holds/{hold_id}", methods=["DELETE"])
 @route
+@public_route(rate_limited=True)
 def remove_hold(cart_id: str, hold_id: str):
     """Take a hold out of the cart; its places go back on sale."""
     now = utcnow()

@@ -12,7 +12,7 @@ from ..domain.seatmap import parse_seatmap
 from ..services import catalog as service
 from ..store import catalog as store
 from . import schemas
-from .auth import Role, authenticate, house_of
+from .auth import Role, current_staff, house_of, staff
 from .http import endpoint, json_response, parse_body
 from .views import house_view, performance_view, production_view
 
@@ -24,114 +24,128 @@ READERS = (Role.HOUSE_ADMIN, Role.BOX_OFFICE, Role.SCANNER)
 
 @catalog.route("/staff/houses", methods=["POST"])
 @route
+@staff(Role.COORDINATOR)
 def create_house():
-    authenticate(catalog.current_request, Role.COORDINATOR)
     body = parse_body(catalog.current_request, schemas.HouseBody)
-    house = House(id=body.id, name=body.name, slug=body.id, website_domains=tuple(body.website_domains))
+    house = House(id=body.id, name=body.name, slug=body.id, website_domains=tuple(body.website_domains),
+                  logo_url=body.logo_url, brand_color=body.brand_color.lower() if body.brand_color else None)
     store.create_house(house)
     return json_response(house_view(house), 201)
 
 
 @catalog.route("/staff/houses", methods=["GET"])
 @route
+@staff(Role.COORDINATOR)
 def list_houses():
-    authenticate(catalog.current_request, Role.COORDINATOR)
     return json_response({"houses": [house_view(house) for house in store.list_houses()]})
 
 
 @catalog.route("/staff/house", methods=["GET"])
 @route
+@staff(*READERS)
 def own_house():
-    staff = authenticate(catalog.current_request, *READERS)
-    return json_response(house_view(store.get_house(house_of(staff))))
+    caller = current_staff()
+    return json_response(house_view(store.get_house(house_of(caller))))
 
 
 @catalog.route("/staff/venues", methods=["POST"])
 @route
+@staff(*WRITERS)
 def import_venue():
-    staff = authenticate(catalog.current_request, *WRITERS)
+    caller = current_staff()
     body = parse_body(catalog.current_request, schemas.VenueBody)
     seatmap = parse_seatmap(body.seatmap)
-    store.create_venue(house_of(staff), body.id, seatmap)
+    store.create_venue(house_of(caller), body.id, seatmap)
     return json_response({"id": body.id, "name": seatmap.name, "capacity": seatmap.capacity,
                           "seated": not seatmap.is_standing}, 201)
 
 
 @catalog.route("/staff/venues", methods=["GET"])
 @route
+@staff(*READERS)
 def list_venues():
-    staff = authenticate(catalog.current_request, *READERS)
-    venues = store.list_venues(house_of(staff))
+    caller = current_staff()
+    venues = store.list_venues(house_of(caller))
     return json_response({"venues": [{"id": v.venue_id, "name": v.name, "capacity": int(v.capacity),
                                       "seated": bool(v.seated)} for v in venues]})
 
 
 @catalog.route("/staff/venues/{venue_id}", methods=["GET"])
 @route
+@staff(*READERS)
 def export_venue(venue_id: str):
     """The venue with its seat map in the documented `podium.seatmap/1` format."""
-    staff = authenticate(catalog.current_request, *READERS)
-    _, seatmap = store.get_venue(house_of(staff), venue_id)
+    caller = current_staff()
+    _, seatmap = store.get_venue(house_of(caller), venue_id)
     return json_response({"id": venue_id, "seatmap": seatmap.to_dict()})
 
 
 @catalog.route("/staff/productions", methods=["POST"])
 @route
+@staff(*WRITERS)
 def create_production():
-    staff = authenticate(catalog.current_request, *WRITERS)
+    caller = current_staff()
     body = parse_body(catalog.current_request, schemas.ProductionBody)
-    production = service.create_production(house_of(staff), body)
+    production = service.create_production(house_of(caller), body)
     return json_response(production_view(production), 201)
 
 
 @catalog.route("/staff/productions", methods=["GET"])
 @route
+@staff(*READERS)
 def list_productions():
-    staff = authenticate(catalog.current_request, *READERS)
-    return json_response({"productions": [production_view(p) for p in store.list_productions(house_of(staff))]})
+    caller = current_staff()
+    return json_response({"productions": [production_view(p) for p in store.list_productions(house_of(caller))]})
 
 
 @catalog.route("/staff/productions/{production_id}", methods=["GET"])
 @route
+@staff(*READERS)
 def get_production(production_id: str):
-    staff = authenticate(catalog.current_request, *READERS)
-    return json_response(production_view(store.get_production(house_of(staff), production_id)))
+    caller = current_staff()
+    return json_response(production_view(store.get_production(house_of(caller), production_id)))
 
 
 @catalog.route("/staff/performances", methods=["POST"])
 @route
+@staff(*WRITERS)
 def create_performance():
-    staff = authenticate(catalog.current_request, *WRITERS)
+    caller = current_staff()
     body = parse_body(catalog.current_request, schemas.PerformanceBody)
-    performance = service.create_performance(house_of(staff), body)
+    performance = service.create_performance(house_of(caller), body)
     return json_response(performance_view(performance, utcnow()), 201)
 
 
 @catalog.route("/staff/performances", methods=["GET"])
 @route
+@staff(*READERS, scope="catalog:read")
 def list_performances():
-    staff = authenticate(catalog.current_request, *READERS)
+    caller = current_staff()
     now = utcnow()
     return json_response({"performances": [performance_view(p, now)
-                                           for p in store.list_house_performances(house_of(staff))]})
+                                           for p in store.list_house_performances(house_of(caller))]})
 
 
 @catalog.route("/staff/performances/{performance_id}", methods=["GET"])
 @route
+@staff(*READERS, scope="catalog:read")
 def get_performance(performance_id: str):
-    staff = authenticate(catalog.current_request, *READERS)
-    performance = store.get_house_performance(house_of(staff), performance_id)
+    caller = current_staff()
+    performance = store.get_house_performance(house_of(caller), performance_id)
     return json_response(performance_view(performance, utcnow()))
 
 
 @catalog.route("/staff/performances/{performance_id}", methods=["PATCH"])
 @route
+@staff(*WRITERS)
 def change_performance(performance_id: str):
     """Put on sale, pause or cancel a performance, or move its sales window."""
-    staff = authenticate(catalog.current_request, *WRITERS)
+    caller = current_staff()
     body = parse_body(catalog.current_request, schemas.PerformancePatch)
-    if body.status is None and body.sales_start is None and body.sales_end is None:
-        raise ValidationFailed("Nothing to change.", [FieldError("", "required", "Give status or a sales time.")])
-    performance = service.change_performance(house_of(staff), performance_id, body)
+    if body.status is None and body.sales_start is None and body.sales_end is None \
+            and "waiting_room" not in body.model_fields_set:
+        raise ValidationFailed("Nothing to change.", [FieldError("", "required",
+                                                                 "Give status, a sales time or the waiting room.")])
+    performance = service.change_performance(house_of(caller), performance_id, body)
     return json_response(performance_view(performance, utcnow()))
 

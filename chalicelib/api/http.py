@@ -5,6 +5,7 @@ a title in the caller's language, a `detail`, and field `errors` where input was
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 from datetime import datetime, timezone
@@ -16,6 +17,7 @@ from chalice import Response
 from chalice.app import BadRequestError, ChaliceViewError, Request
 
 from ..domain import errors as domain
+from ..domain import uitpas as uitpas_problems
 from ..i18n import buyer_message, negotiate_language, problem_title
 from ..observability import logger
 from ..settings import get_settings
@@ -23,6 +25,8 @@ from ..settings import get_settings
 BRUSSELS = ZoneInfo("Europe/Brussels")
 PROBLEM_TYPE = "urn:podium:problem:"
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a 5,000-seat map is ~1 MB
+MAX_PATH_PARAMETER = 200  # no id is longer; a longer one names nothing (and would be too long a DynamoDB key)
+MAX_QUERY_VALUE = 2048  # a return URL is the longest
 
 STATUS_BY_CODE = {
     "malformed_request": 400,
@@ -31,6 +35,7 @@ STATUS_BY_CODE = {
     "not_found": 404,
     "method_not_allowed": 405,
     "hold_expired": 410,
+    "link_expired": 410,
     "unsupported_media_type": 415,
     "validation_failed": 422,
     "seatmap_invalid": 422,
@@ -41,9 +46,50 @@ STATUS_BY_CODE = {
     "not_on_sale": 409,
     "hold_not_active": 409,
     "conflict": 409,
+    "checkout_started": 409,
+    "cart_empty": 422,
+    "not_refundable": 409,
+    "ticket_rejected": 422,
+    "ticket_malformed": 422,
+    "ticket_unknown_key": 422,
+    "ticket_signature_invalid": 422,
+    "ticket_not_yet_valid": 422,
+    "ticket_expired": 422,
+    "ticket_wrong_performance": 422,
+    "ticket_void": 409,
+    "ticket_already_scanned": 409,
+    "rate_limited": 429,
+    "voucher_unknown": 422,
+    "voucher_not_yet_valid": 422,
+    "voucher_expired": 422,
+    "voucher_inactive": 422,
+    "voucher_used_up": 409,
+    "voucher_below_minimum": 422,
+    "voucher_not_applicable": 422,
+    "gift_card_unknown": 422,
+    "gift_card_empty": 409,
+    "admission_required": 403,
+    "admission_invalid": 403,
+    "admission_expired": 403,
+    "admission_used": 409,
+    "not_your_turn": 409,
 }
+STATUS_BY_CODE.update(uitpas_problems.STATUS_BY_CODE)
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
+_request: contextvars.ContextVar[Request | None] = contextvars.ContextVar("podium_request", default=None)
+
+
+def current_request() -> Request:
+    """The request being served (set by `endpoint` and the pages' wrapper, per thread)."""
+    request = _request.get()
+    if request is None:
+        raise RuntimeError("no request is being served")
+    return request
+
+
+def serving(request: Request) -> contextvars.Token:
+    return _request.set(request)
 
 
 class MalformedRequest(domain.DomainError):
@@ -87,7 +133,10 @@ def domain_problem(error: domain.DomainError, request: Request | None) -> Respon
     extra["message"] = buyer_message(error.code, language_of(request), seats=", ".join(
         getattr(error, "taken", []) or []))
     extra.update({key: value for key, value in error.context.items() if key not in extra})
-    return problem(error.code, error.detail, request, **extra)
+    response = problem(error.code, error.detail, request, **extra)
+    if isinstance(error, domain.RateLimited):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 def endpoint(blueprint) -> Callable:
@@ -99,7 +148,9 @@ def endpoint(blueprint) -> Callable:
             request = blueprint.current_request
             # Request-scoped log keys are thread-local: the local gateway serves requests on threads.
             logger.thread_safe_clear_keys()
+            token = serving(request)
             try:
+                check_url_limits(request, kwargs)
                 return view(*args, **kwargs)
             except domain.DomainError as error:
                 return domain_problem(error, request)
@@ -111,10 +162,22 @@ def endpoint(blueprint) -> Callable:
                 logger.exception("unhandled error")
                 return problem("internal_error", "An unexpected error occurred; it has been logged.",
                                request, status=500)
+            finally:
+                _request.reset(token)
 
         return wrapper
 
     return decorate
+
+
+def check_url_limits(request: Request, path_parameters: dict[str, Any]) -> None:
+    """An over-long id in the path is not found; an over-long query value is a field error."""
+    if any(isinstance(value, str) and len(value) > MAX_PATH_PARAMETER for value in path_parameters.values()):
+        raise domain.NotFound("No such thing.")
+    long = sorted(name for name, value in (request.query_params or {}).items() if len(value) > MAX_QUERY_VALUE)
+    if long:
+        raise domain.ValidationFailed("A query parameter is too long.", [
+            domain.FieldError(name[:40], "too_long", f"At most {MAX_QUERY_VALUE} characters.") for name in long])
 
 
 def parse_body(request: Request, model: type[Model]) -> Model:
@@ -146,6 +209,19 @@ def field_errors(error: pydantic.ValidationError) -> list[domain.FieldError]:
 
 def query_param(request: Request, name: str) -> str | None:
     return (request.query_params or {}).get(name)
+
+
+def date_param(request: Request, name: str) -> datetime | None:
+    """An ISO 8601 query parameter; a bare date or time means Brussels time, as a person means it."""
+    value = query_param(request, name)
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise domain.ValidationFailed("Bad date filter.", [domain.FieldError(name, "invalid_datetime",
+                                                                              "Use ISO 8601.")]) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=BRUSSELS)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -181,4 +257,41 @@ def convert_chalice_errors(event: Request, get_response: Callable) -> Response:
                     "MethodNotAllowedError": "method_not_allowed", "NotFoundError": "not_found",
                     }.get(data["Code"], "malformed_request")
             return problem(code, data["Message"], event, status=response.status_code)
+    return response
+
+
+# Sent with every response unless the view set its own (pages choose their referrer policy and CSP).
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), usb=()",
+}
+# An API answer is data, never a document to render or frame.
+API_CONTENT_SECURITY_POLICY = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+
+
+def add_security_headers(event: Request, get_response: Callable) -> Response:
+    """HTTP middleware: the security headers on every response (API, pages, files, problems).
+
+    Framing: a page whose CSP says `frame-ancestors 'none'` (or that has no CSP) also gets
+    `X-Frame-Options: DENY`; the embeddable checkout names its house's sites in `frame-ancestors`
+    and gets no X-Frame-Options (which cannot name them)."""
+    response = get_response(event)
+    headers = response.headers
+    present = {name.lower(): name for name in headers}
+    for name, value in SECURITY_HEADERS.items():
+        if name.lower() not in present:
+            headers[name] = value
+    content_type = headers.get(present.get("content-type", "Content-Type"), "")
+    if "content-security-policy" not in present and "json" in content_type:
+        headers["Content-Security-Policy"] = API_CONTENT_SECURITY_POLICY
+    policy = headers.get(present.get("content-security-policy", "Content-Security-Policy"), "")
+    ancestors = next((part.strip()[len("frame-ancestors"):].split() for part in policy.split(";")
+                      if part.strip().startswith("frame-ancestors")), None)
+    if "x-frame-options" not in present:
+        if ancestors is None or ancestors == ["'none'"]:
+            headers["X-Frame-Options"] = "DENY"
+        elif ancestors == ["'self'"]:
+            headers["X-Frame-Options"] = "SAMEORIGIN"
     return response

@@ -2,6 +2,8 @@
 
 Availability already treats an expired hold as free; the sweeper makes it so in the table
 (and returns standing places to their counters) because DynamoDB's TTL may lag by hours.
+The same round records how many seats each allocation that lapsed gave back to the general sale
+(the seats went back at the deadline already: the claim condition treats a lapsed allocation as general).
 """
 from __future__ import annotations
 
@@ -9,13 +11,15 @@ from chalice import Blueprint, Rate
 
 from ..domain.catalog import utcnow
 from ..observability import logger
-from ..services import reservations
+from ..services import allocations, reservations
 
 maintenance = Blueprint(__name__)
 
 
 @maintenance.schedule(Rate(1, unit=Rate.MINUTES), name="sweep_expired_holds")
 def sweep_expired_holds(event):
-    released = reservations.sweep_expired_holds(utcnow())
-    logger.info("sweep done", extra={"released": released})
-    return {"released": released}
+    now = utcnow()
+    released = reservations.sweep_expired_holds(now)
+    returned = allocations.sweep_lapsed(now)
+    logger.info("sweep done", extra={"released": released, "allocations_returned": returned})
+    return {"released": released, "allocations_returned": returned}

@@ -6,11 +6,11 @@ from datetime import datetime
 from chalice import Blueprint
 
 from ..domain.catalog import utcnow
-from ..domain.errors import FieldError, ValidationFailed
 from ..services import availability
 from ..settings import get_settings
 from ..store import catalog as store
-from .http import endpoint, json_response, query_param
+from .auth import public_route
+from .http import date_param, endpoint, json_response, query_param
 from .views import performance_view
 
 public = Blueprint(__name__)
@@ -18,21 +18,12 @@ route = endpoint(public)
 
 
 def _date_param(name: str) -> datetime | None:
-    value = query_param(public.current_request, name)
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationFailed("Bad date filter.", [FieldError(name, "invalid_datetime", "Use ISO 8601.")]) from None
-    if moment.tzinfo is None:
-        from .http import BRUSSELS
-        moment = moment.replace(tzinfo=BRUSSELS)  # a bare date means Brussels time to a buyer
-    return moment
+    return date_param(public.current_request, name)
 
 
 @public.route("/agenda", methods=["GET"])
 @route
+@public_route()
 def agenda():
     """Every house's performances (filter: house, genre, from, to) with an availability summary."""
     now = utcnow()
@@ -54,6 +45,7 @@ def agenda():
 
 @public.route("/performances/{performance_id}", methods=["GET"])
 @route
+@public_route()
 def performance(performance_id: str):
     now = utcnow()
     found = store.get_performance(performance_id)
@@ -62,7 +54,29 @@ def performance(performance_id: str):
 
 @public.route("/performances/{performance_id}/seats", methods=["GET"])
 @route
+@public_route()
 def seat_map(performance_id: str):
     """The seat map with each seat's live state: free, held, sold or blocked."""
     now = utcnow()
     return json_response(availability.seat_map_view(store.get_performance(performance_id), now))
+
+
+@public.route("/ticket-keys", methods=["GET"])
+@route
+@public_route()
+def ticket_keys_view():
+    """The public keys that verify ticket QR codes offline (door scanners cache them), by key id."""
+    from ..services import ticket_keys
+
+    return json_response({"algorithm": "Ed25519", "keys": ticket_keys.public_keys()},
+                         headers={"Cache-Control": "public, max-age=300"})
+
+
+@public.route("/openapi.json", methods=["GET"])
+@route
+@public_route()
+def openapi_document():
+    """This API as an OpenAPI 3.1 document (routes, access, request bodies, answers)."""
+    from . import openapi
+
+    return json_response(openapi.document(public.current_app), headers={"Cache-Control": "public, max-age=300"})

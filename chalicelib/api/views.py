@@ -7,11 +7,14 @@ from ..domain.cart import Cart
 from ..domain.catalog import House, Performance, Production
 from ..domain.holds import Hold
 from ..domain.seatmap import SeatMap
+from ..domain.uitpas import place_keys
+from ..domain.vouchers import discounts_by_house
 from .http import brussels_text, utc_text
 
 
 def house_view(house: House) -> dict:
-    return {"id": house.id, "name": house.name, "slug": house.slug, "website_domains": list(house.website_domains)}
+    return {"id": house.id, "name": house.name, "slug": house.slug, "website_domains": list(house.website_domains),
+            "logo_url": house.logo_url, "brand_color": house.brand_color}
 
 
 def production_view(production: Production) -> dict:
@@ -43,6 +46,10 @@ def performance_view(performance: Performance, now: datetime, availability: dict
                                 for category, cents in tariff.prices.items()}}
                     for tariff in performance.tariffs],
     }
+    room = performance.waiting_room
+    view["waiting_room"] = None if room is None else {
+        "rate_per_minute": room.rate_per_minute, "opens_at": utc_text(room.opens_at),
+        "admission_seconds": room.admission_seconds, "shards": room.shards}
     if availability is not None:
         view["availability"] = availability
     return view
@@ -64,6 +71,9 @@ def hold_view(hold: Hold, seatmap: SeatMap | None, now: datetime) -> dict:
         "created_at": utc_text(hold.created_at),
         "expires_at": utc_text(hold.expires_at),
         "expires_in_seconds": max(0, int((hold.expires_at - now).total_seconds())),
+        # a bundle's hold: the other holds of the same purchase are put in carts and released with it
+        "bundle": {"bundle_id": hold.bundle_id, "hold_ids": list(hold.bundle_hold_ids),
+                   "quantity": hold.bundle_quantity} if hold.in_bundle else None,
     }
 
 
@@ -72,11 +82,43 @@ def cart_view(cart: Cart, now: datetime) -> dict:
         "id": cart.id,
         "lines": [{"hold_id": line.hold_id, "performance_id": line.performance_id, "house_id": line.house_id,
                    "seat_id": line.seat_id, "category": line.category, "tariff": line.tariff_code,
-                   "price": line.price.to_dict()} for line in cart.lines],
+                   "price": line.price.to_dict(), "bundle_id": line.bundle_id,
+                   "place": place, "uitpas": uitpas_view(line)}
+                  for line, place in zip(cart.lines, place_keys(cart.lines))],
+        # A bundle purchase is one line at one price; its places above carry their shares of it.
+        "bundles": [{"bundle_id": lines[0].bundle_id, "hold_ids": list(dict.fromkeys(l.hold_id for l in lines)),
+                     "places": len(lines),
+                     "price": {"amount": sum(l.price.cents for l in lines), "currency": lines[0].price.currency}}
+                    for lines in cart.bundle_groups().values() if lines[0].tariff_code != "subscription"],
+        # A subscription purchase likewise: its chosen places share the discounted total.
+        "subscriptions": [{"formula_id": lines[0].bundle_id, "hold_ids": [l.hold_id for l in lines],
+                           "performances": len(lines),
+                           "price": {"amount": sum(l.price.cents for l in lines), "currency": lines[0].price.currency}}
+                          for lines in cart.bundle_groups().values() if lines[0].tariff_code == "subscription"],
         "houses": [{"house_id": house_id, "subtotal": subtotal.to_dict()}
                    for house_id, subtotal in sorted(cart.subtotals().items())],
         "total": cart.total.to_dict(),
         "expires_at": utc_text(cart.expires_at) if cart.expires_at else None,
         "expires_in_seconds": max(0, int((cart.expires_at - now).total_seconds())) if cart.expires_at else None,
         "expired_holds": list(cart.expired_hold_ids),
+        # the discount code: each owning house's discount line (already off the places' prices and the total)
+        "voucher": {"code": cart.voucher_code, "problem": cart.voucher_issue,
+                    "discounts": [{"house_id": house_id, "amount": {"amount": -cents, "currency": cart.total.currency}}
+                                  for house_id, cents in sorted(discounts_by_house(cart.lines).items())]}
+        if cart.voucher_code else None,
+        "donations": [{"house_id": donation.house_id, "amount": donation.amount.to_dict()}
+                      for donation in cart.donations],
+        # a gift card pays part of the total: the rest is what the buyer pays at the provider
+        "gift_card": {"code": cart.gift_card[0], "pays": {"amount": cart.gift_card_paid, "currency": cart.total.currency}}
+        if cart.gift_card else None,
+        "amount_due": cart.amount_due.to_dict(),
     }
+
+
+def uitpas_view(line) -> dict | None:
+    """A social-tariff place: the tariff and the pass's last digits only (the number is personal data)."""
+    if not line.uitpas:
+        return None
+    return {"tariff_id": line.uitpas.tariff_id, "tariff_name": line.uitpas.tariff_name,
+            "regular_price": {"amount": line.uitpas.regular_price_cents, "currency": line.price.currency},
+            "uitpas_number_ending": line.uitpas.uitpas_number[-4:]}

@@ -8,13 +8,18 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Mapping
+from typing import TYPE_CHECKING, Mapping
 
 from .catalog import STANDING_CATEGORY, Performance
+from .donations import Donation
+from .giftcards import PaidByGiftCard
 from .errors import FieldError, ValidationFailed
 from .holds import Hold
 from .money import Money
 from .seatmap import SeatMap
+
+if TYPE_CHECKING:
+    from .uitpas import SocialTariffUse
 
 MAX_HOLDS_PER_CART = 20
 
@@ -30,18 +35,27 @@ class CartLine:
     category: str
     tariff_code: str
     price: Money
+    bundle_id: str | None = None  # a bundle's place: its price is its share of the bundle price
+    bundle_group: str | None = None  # the bundle purchase (its first hold's id): added and removed as one
+    uitpas: SocialTariffUse | None = None  # a UiTPAS social tariff replaced the place's price
+    discount_cents: int = 0  # taken off `price` by a discount code (price is what the buyer pays)
 
 
 @dataclass(frozen=True)
-class Cart:
+class Cart(PaidByGiftCard):
     id: str
     lines: tuple[CartLine, ...]
     expires_at: datetime | None
     expired_hold_ids: tuple[str, ...] = ()  # holds that lapsed: the buyer is told, they are not charged
+    voucher_code: str | None = None  # the discount code the buyer applied (its parts are on the lines)
+    voucher_issue: str | None = None  # why that code gives no discount now (a problem code), if it does not
+    donations: tuple[Donation, ...] = ()
+    gift_card: tuple[str, str, int] | None = None  # (code, issuing house, cents it pays of the total)
 
     @property
     def total(self) -> Money:
-        return sum((line.price for line in self.lines), Money(0))
+        return sum((line.price for line in self.lines), Money(0)) + sum(
+            (donation.amount for donation in self.donations), Money(0))
 
     def subtotals(self) -> dict[str, Money]:
         """Money per owning house, the base of its share."""
@@ -53,6 +67,14 @@ class Cart:
     @property
     def houses(self) -> tuple[str, ...]:
         return tuple(sorted({line.house_id for line in self.lines}))
+
+    def bundle_groups(self) -> dict[str, list[CartLine]]:
+        """The bundle purchases in the cart, each with its places (a bundle is one line at one price)."""
+        groups: dict[str, list[CartLine]] = {}
+        for line in self.lines:
+            if line.bundle_group:
+                groups.setdefault(line.bundle_group, []).append(line)
+        return groups
 
 
 def price_hold(hold: Hold, performance: Performance, seatmap: SeatMap | None,
@@ -87,12 +109,19 @@ def price_hold(hold: Hold, performance: Performance, seatmap: SeatMap | None,
     return lines
 
 
-def build_cart(cart_id: str, priced_holds: list[tuple[Hold, list[CartLine]]], now: datetime) -> Cart:
-    """The cart of live holds; expiry is the first hold's."""
-    if len(priced_holds) > MAX_HOLDS_PER_CART:
+def build_cart(cart_id: str, priced_holds: list[tuple[Hold, list[CartLine]]], now: datetime,
+               lapsed_bundles: frozenset[str] | set[str] = frozenset()) -> Cart:
+    """The cart of live holds; expiry is the first hold's. Holds in `lapsed_bundles` belong to a bundle
+    purchase one of whose holds lapsed: the whole bundle is out, none of its places is charged."""
+    if len({hold.bundle_hold_ids[0] if hold.bundle_hold_ids else hold.id for hold, _ in priced_holds}) \
+            > MAX_HOLDS_PER_CART:
         raise ValidationFailed(f"At most {MAX_HOLDS_PER_CART} holds in one cart.",
                                [FieldError("hold_id", "out_of_range", "The cart is full.")])
-    live = [(hold, lines) for hold, lines in priced_holds if hold.is_live(now)]
-    lapsed = tuple(hold.id for hold, _ in priced_holds if not hold.is_live(now))
+
+    def live_hold(hold: Hold) -> bool:
+        return hold.is_live(now) and hold.id not in lapsed_bundles
+
+    live = [(hold, lines) for hold, lines in priced_holds if live_hold(hold)]
+    lapsed = tuple(hold.id for hold, _ in priced_holds if not live_hold(hold))
     expires = min((hold.expires_at for hold, _ in live), default=None)
     return Cart(cart_id, tuple(line for _, lines in live for line in lines), expires, lapsed)

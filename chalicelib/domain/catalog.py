@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from enum import Enum
 
 from .errors import FieldError, NotOnSale, ValidationFailed
+from .waiting_room import WaitingRoom
 
 STANDING_CATEGORY = "standing"
 LANGUAGES = ("nl", "fr", "en")
@@ -23,6 +24,8 @@ class House:
     name: str
     slug: str
     website_domains: tuple[str, ...] = ()
+    logo_url: str | None = None  # https image shown on the house's hosted checkout pages
+    brand_color: str | None = None  # "#rrggbb" for buttons and header of its hosted pages
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class Performance:
     genre: str = ""
     currency: str = "EUR"
     standing_shards: int = 1
+    waiting_room: WaitingRoom | None = None  # while set, holds need an admission from the line
 
     def check_on_sale(self, now: datetime) -> None:
         """Raise NotOnSale (with the reason) unless buyers may take places right now."""

@@ -93,3 +93,29 @@ class Conflict(DomainError):
 
 
 
+
+
+class CheckoutStarted(DomainError):
+    """The cart is being paid: it cannot change any more."""
+
+    code = "checkout_started"
+
+
+class EmptyCart(DomainError):
+    code = "cart_empty"
+
+
+class NotRefundable(DomainError):
+    """A ticket that is void already, or an order not paid, cannot be refunded."""
+
+    code = "not_refundable"
+
+
+class RateLimited(DomainError):
+    """Too many calls from one client address or buyer session in the current window."""
+
+    code = "rate_limited"
+
+    def __init__(self, detail: str, retry_after: int, **context: Any) -> None:
+        super().__init__(detail, **context)
+        self.retry_after = max(1, int(retry_after))

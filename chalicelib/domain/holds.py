@@ -32,6 +32,15 @@ class Hold:
     expires_at: datetime
     status: HoldStatus
     standing_shards: tuple[tuple[int, int], ...] = ()  # (shard, places) for standing holds
+    # A bundle's holds (one per performance) are made in one transaction and live and die together.
+    bundle_id: str | None = None
+    bundle_hold_ids: tuple[str, ...] = ()  # every hold of the same bundle purchase, this one included
+    bundle_quantity: int = 0  # how many bundles the group holds places for
+    bundle_kind: str = "bundle"  # or "subscription": the group is a subscription's chosen places, bundle_id its formula
+
+    @property
+    def in_bundle(self) -> bool:
+        return self.bundle_id is not None
 
     def is_expired(self, now: datetime) -> bool:
         return now >= self.expires_at

@@ -38,3 +38,21 @@ class TicketExpired(TicketRejected):
     """Genuine, but its validity window has closed."""
 
     code = "ticket_expired"
+
+
+class TicketWrongPerformance(TicketRejected):
+    """A genuine ticket for another performance (or another house's door)."""
+
+    code = "ticket_wrong_performance"
+
+
+class TicketVoid(TicketRejected):
+    """A genuine ticket that was refunded: it no longer opens the door."""
+
+    code = "ticket_void"
+
+
+class TicketAlreadyScanned(TicketRejected):
+    """The ticket was admitted before: the scanner shows when and where."""
+
+    code = "ticket_already_scanned"

@@ -309,3 +309,21 @@ def _decode_body(body: bytes) -> TicketClaims:
                             valid_from=valid_from, valid_until=valid_until, issued_at=issued_at)
     except ValueError as error:
         raise TicketMalformed(f"The ticket's claims are invalid: {error}") from None
+
+
+def keys_from_seeds(document: Mapping[str, str]) -> tuple[str, dict[str, Ed25519PrivateKey], list[str]]:
+    """(active kid, private key per kid, retired kids) from a key document.
+
+    The document is what a secret store can generate by itself: `{"active": kid, "seed_<kid>": random
+    text, …, "retired": "kid,kid"}`. Each key is derived from its seed (SHA-256 → Ed25519 seed), so
+    rotating is adding a seed and switching `active`; old kids keep verifying until retired.
+    """
+    import hashlib
+
+    keys = {name[len("seed_"):]: Ed25519PrivateKey.from_private_bytes(hashlib.sha256(seed.encode()).digest())
+            for name, seed in document.items() if name.startswith("seed_") and seed}
+    active = document.get("active", "")
+    if active not in keys:
+        raise ValueError(f"the ticket key document has no seed for its active kid {active!r}")
+    retired = [kid for kid in str(document.get("retired", "")).split(",") if kid]
+    return active, keys, retired

@@ -20,11 +20,19 @@ def summary(performance: Performance, now: datetime) -> dict:
     """Capacity, available, held and sold places, and a traffic-light status for one performance."""
     if performance.seated:
         states = reservations.seat_states(performance.id, now).values()
-        return _seated_summary(performance, (seat.state for seat in states), now)
+        return _seated_summary(performance, (public_state(seat) for seat in states), now)
     remaining = sum(reservations.standing_remaining(performance.id, performance.standing_shards).values())
     available = remaining + reservations.standing_expired_places(performance.id, now)
     # Standing holds and sales are told apart once orders exist; until then all taken places count as held.
     return _summary(performance, available, performance.capacity - available, 0, now)
+
+
+def public_state(seat: reservations.SeatState) -> str:
+    """A free seat set aside for another house or a channel other than the web is `allocated`: not the web
+    buyer's to take."""
+    if seat.state == "free" and seat.pool() is not None and seat.allocation_channel != "web":
+        return "allocated"
+    return seat.state
 
 
 def _seated_summary(performance: Performance, states, now: datetime) -> dict:
@@ -60,7 +68,7 @@ def seat_map_view(performance: Performance, now: datetime) -> dict:
         states = reservations.seat_states(performance.id, now)
         for seat in document["seats"]:
             state = states.get(seat["id"])
-            seat["state"] = "held" if state is None else state.state
+            seat["state"] = "held" if state is None else public_state(state)
         availability = _seated_summary(performance, (seat["state"] for seat in document["seats"]), now)
     else:
         availability = summary(performance, now)

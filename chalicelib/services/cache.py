@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
 from typing import Callable, Generic, Hashable, TypeVar
 
 Value = TypeVar("Value")
+_every: "weakref.WeakSet[TtlCache]" = weakref.WeakSet()
 
 
 class TtlCache(Generic[Value]):
@@ -16,6 +18,11 @@ class TtlCache(Generic[Value]):
         self.max_entries = max_entries
         self._entries: dict[Hashable, tuple[float, Value]] = {}
         self._lock = threading.Lock()
+        _every.add(self)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
     def get(self, key: Hashable, load: Callable[[], Value]) -> Value:
         with self._lock:
@@ -28,3 +35,9 @@ class TtlCache(Generic[Value]):
                 self._entries.clear()  # bounded memory; a cold cache only costs reads
             self._entries[key] = (time.monotonic(), value)
         return value
+
+
+def clear_all() -> None:
+    """Forget every cache of this process (a process that plays several functions starts each one cold)."""
+    for cache in list(_every):
+        cache.clear()

@@ -9,9 +9,11 @@ from ..domain.catalog import (
     PerformanceStatus,
     Production,
     Tariff,
+    utcnow,
     validate_schedule,
     validate_tariffs,
 )
+from ..domain.waiting_room import WaitingRoom
 from ..store import catalog as store
 
 
@@ -41,15 +43,44 @@ def create_performance(house_id: str, body) -> Performance:
         starts_at=body.starts_at, sales_start=body.sales_start, sales_end=sales_end,
         status=PerformanceStatus(body.status), tariffs=tuple(tariffs), seated=not seatmap.is_standing,
         capacity=seatmap.capacity, title=production.title, venue_name=venue.name, genre=production.genre,
-        standing_shards=body.standing_shards if seatmap.is_standing else 1)
+        standing_shards=body.standing_shards if seatmap.is_standing else 1,
+        waiting_room=waiting_room_of(body.waiting_room, body.sales_start))
     store.create_performance(performance, seatmap)
     return performance
+
+
+def waiting_room_of(body, default_opening) -> WaitingRoom | None:
+    """The waiting room a staff body asks for (None: none); it opens at `default_opening` unless told."""
+    if body is None:
+        return None
+    return WaitingRoom(rate_per_minute=body.rate_per_minute, opens_at=body.opens_at or default_opening,
+                       admission_seconds=body.admission_seconds, shards=body.shards)
 
 
 def change_performance(house_id: str, performance_id: str, body) -> Performance:
     """Change status or sales window of the house's own performance."""
     current = store.get_house_performance(house_id, performance_id)
     validate_schedule(current.starts_at, body.sales_start or current.sales_start, body.sales_end or current.sales_end)
-    return store.update_performance(
+    waiting_room = store.UNCHANGED
+    if "waiting_room" in body.model_fields_set:
+        waiting_room = waiting_room_of(body.waiting_room, max(utcnow(), body.sales_start or current.sales_start))
+    performance = store.update_performance(
         house_id, performance_id, status=PerformanceStatus(body.status) if body.status else None,
-        sales_start=body.sales_start, sales_end=body.sales_end, expected_version=body.version)
+        sales_start=body.sales_start, sales_end=body.sales_end, expected_version=body.version,
+        waiting_room=waiting_room)
+    if performance.status is PerformanceStatus.CANCELLED:
+        # Every ticket sold is refunded (again harmless: a ticket is refunded once).
+        from .refunds import refund_cancelled_performance
+
+        refund_cancelled_performance(performance_id, utcnow())
+        publish_cancelled(performance)
+    return performance
+
+
+def publish_cancelled(performance: Performance) -> None:
+    """`PerformanceCancelled` on the cluster's topic (one id per performance: repeating it changes nothing)."""
+    from .. import events
+
+    events.publish("PerformanceCancelled", f"PerformanceCancelled:{performance.id}", utcnow(),
+                   {"performance_id": performance.id, "house_id": performance.house_id,
+                    "production_id": performance.production_id, "starts_at": performance.starts_at.isoformat()})

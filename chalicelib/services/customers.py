@@ -15,8 +15,11 @@ def cluster_key() -> bytes:
 
 
 def record_buyer(house_ids: list[str], details: BuyerDetails, marketing: bool, sharing: bool, language: str,
-                 now: datetime, source: str = "checkout") -> dict[str, str]:
-    """Create or update the buyer at each house; returns the customer id per house."""
+                 now: datetime, source: str = "checkout", order_id: str | None = None) -> dict[str, str]:
+    """Create or update the buyer at each house, linked to the buyer id (with the order, for the
+    buyer's export and erasure); returns the customer id per house."""
+    from .buyers import link_buyer
+
     settings = get_settings()
     key = cluster_key()
     ids = {}
@@ -25,4 +28,5 @@ def record_buyer(house_ids: list[str], details: BuyerDetails, marketing: bool, s
         choices = consent_choices(marketing, sharing, language, house.name, settings.cluster_name, now, source)
         ids[house_id] = customer_id(key, house_id, details.email)
         customers.record_customer(house_id, ids[house_id], details, choices, now)
+    link_buyer(details.email, ids, order_id, now)
     return ids

@@ -18,6 +18,10 @@ class CartRecord:
     session_hash: str
     entries: tuple[dict, ...]
     version: int
+    order_id: str | None = None  # checkout began: the cart is frozen
+    voucher_code: str | None = None
+    donations: tuple[dict, ...] = ()
+    gift_card_code: str | None = None
 
 
 def create_cart(cart_id: str, session_hash: str, now: datetime) -> CartRecord:
@@ -37,7 +41,8 @@ def get_cart(cart_id: str) -> CartRecord:
         item = CartItem.get(cart_key(cart_id), "CART", consistent_read=True)
     except DoesNotExist:
         raise NotFound("No such cart.", cart_id=cart_id) from None
-    return CartRecord(cart_id, item.session_hash, tuple(item.entries or ()), int(item.version))
+    return CartRecord(cart_id, item.session_hash, tuple(item.entries or ()), int(item.version), item.order_id,
+                      item.voucher_code, tuple(item.donations or ()), item.gift_card_code)
 
 
 def save_entries(cart: CartRecord, entries: list[dict], now: datetime) -> CartRecord:
@@ -46,9 +51,10 @@ def save_entries(cart: CartRecord, entries: list[dict], now: datetime) -> CartRe
     try:
         item.update(actions=[CartItem.entries.set(entries), CartItem.version.add(1),
                              CartItem.ttl.set(int(now.timestamp()) + CART_RETENTION_SECONDS)],
-                    condition=CartItem.version == cart.version)
+                    condition=(CartItem.version == cart.version) & CartItem.order_id.does_not_exist())
     except UpdateError as error:
         if is_condition_failure(error):
             raise Conflict("The cart changed meanwhile; reload it and try again.") from error
         raise
-    return CartRecord(cart.id, cart.session_hash, tuple(entries), cart.version + 1)
+    return CartRecord(cart.id, cart.session_hash, tuple(entries), cart.version + 1, None, cart.voucher_code,
+                      cart.donations, cart.gift_card_code)

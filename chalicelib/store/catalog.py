@@ -15,6 +15,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 from ..domain.catalog import House, Performance, PerformanceStatus, Production, Tariff
 from ..domain.errors import Conflict, NotFound
 from ..domain.seatmap import SeatMap, parse_seatmap
+from ..domain.waiting_room import WaitingRoom
 from .models import (
     HouseItem,
     PerformanceItem,
@@ -22,6 +23,7 @@ from .models import (
     SeatItem,
     SeatMapItem,
     StandingShardItem,
+    standing_shard_key,
     TariffMap,
     VenueItem,
     house_key,
@@ -53,7 +55,8 @@ def _conditional_put(item, what: str) -> None:
 def create_house(house: House) -> None:
     """Add a house to the cluster; its id must be new."""
     item = HouseItem(house_key(house.id), "HOUSE", name=house.name, slug=house.slug,
-                     website_domains=list(house.website_domains), gsi1pk="HOUSES", gsi1sk=house.id)
+                     website_domains=list(house.website_domains), logo_url=house.logo_url,
+                     brand_color=house.brand_color, gsi1pk="HOUSES", gsi1sk=house.id)
     _conditional_put(item, f"House {house.id}")
 
 
@@ -72,7 +75,8 @@ def list_houses() -> list[House]:
 
 
 def _house(house_id: str, item: HouseItem) -> House:
-    return House(id=house_id, name=item.name, slug=item.slug, website_domains=tuple(item.website_domains or ()))
+    return House(id=house_id, name=item.name, slug=item.slug, website_domains=tuple(item.website_domains or ()),
+                 logo_url=item.logo_url, brand_color=item.brand_color)
 
 
 # -- venues -----------------------------------------------------------------------------------
@@ -132,6 +136,9 @@ def _production(item: ProductionItem) -> Production:
 
 # -- performances -----------------------------------------------------------------------------
 
+UNCHANGED = object()
+
+
 def create_performance(performance: Performance, seatmap: SeatMap) -> None:
     """Write the seat map copy, every seat (or standing shard), then the performance itself."""
     pk = performance_key(performance.id)
@@ -139,7 +146,8 @@ def create_performance(performance: Performance, seatmap: SeatMap) -> None:
         batch.save(SeatMapItem(pk, "SEATMAP", seatmap_zlib=_pack(seatmap)))
         if seatmap.is_standing:
             for shard, capacity in enumerate(split_capacity(seatmap.capacity, performance.standing_shards)):
-                batch.save(StandingShardItem(pk, f"STANDING#{shard}", capacity=capacity, remaining=capacity))
+                batch.save(StandingShardItem(*standing_shard_key(performance.id, shard), capacity=capacity,
+                                             remaining=capacity))
         else:
             for seat in seatmap.seats:
                 batch.save(SeatItem(pk, seat_key(seat.id), state="free", version=0))
@@ -163,6 +171,7 @@ def _performance_item(performance: Performance) -> PerformanceItem:
         seated=1 if performance.seated else 0, capacity=performance.capacity, title=performance.title,
         venue_name=performance.venue_name, genre=performance.genre, currency=performance.currency,
         standing_shards=performance.standing_shards,
+        waiting_room=performance.waiting_room.to_dict() if performance.waiting_room else None,
         gsi1pk="AGENDA", gsi1sk=order, gsi2pk=f"{house_key(performance.house_id)}#PERF", gsi2sk=order)
 
 
@@ -194,8 +203,9 @@ def list_house_performances(house_id: str) -> list[Performance]:
 
 
 def update_performance(house_id: str, performance_id: str, *, status: PerformanceStatus | None = None,
-                       sales_start=None, sales_end=None, expected_version: int | None = None) -> Performance:
-    """Change status or sales window; conditional on the caller's house owning it."""
+                       sales_start=None, sales_end=None, expected_version: int | None = None,
+                       waiting_room: WaitingRoom | None | object = UNCHANGED) -> Performance:
+    """Change status, sales window or waiting room (None: off); conditional on the caller's house owning it."""
     item = PerformanceItem(performance_key(performance_id), "PERF")
     actions = [PerformanceItem.version.add(1)]
     if status is not None:
@@ -204,6 +214,10 @@ def update_performance(house_id: str, performance_id: str, *, status: Performanc
         actions.append(PerformanceItem.sales_start.set(sales_start))
     if sales_end is not None:
         actions.append(PerformanceItem.sales_end.set(sales_end))
+    if waiting_room is None:
+        actions.append(PerformanceItem.waiting_room.remove())
+    elif waiting_room is not UNCHANGED:
+        actions.append(PerformanceItem.waiting_room.set(waiting_room.to_dict()))
     condition = PerformanceItem.house_id == house_id
     if expected_version is not None:
         condition &= PerformanceItem.version == expected_version
@@ -234,4 +248,5 @@ def _performance(item: PerformanceItem) -> Performance:
         status=PerformanceStatus(item.status),
         tariffs=tuple(Tariff(code=t.code, name=t.name, prices=t.prices) for t in item.tariffs),
         seated=bool(item.seated), capacity=int(item.capacity), title=item.title, venue_name=item.venue_name,
-        genre=item.genre or "", currency=item.currency, standing_shards=int(item.standing_shards or 1))
+        genre=item.genre or "", currency=item.currency, standing_shards=int(item.standing_shards or 1),
+        waiting_room=WaitingRoom.from_dict(item.waiting_room) if item.waiting_room else None)

@@ -46,3 +46,21 @@ def get_customer(house_id: str, customer_id: str) -> CustomerRecord:
     return CustomerRecord(house_id, customer_id,
                           BuyerDetails(item.name, item.email, item.phone, item.postcode),
                           dict(item.consents or {}), tuple(item.consent_log or ()))
+
+
+def _record(item: CustomerItem) -> CustomerRecord:
+    return CustomerRecord(item.pk[len("HOUSE#"):], item.sk[len("CUSTOMER#"):],
+                          BuyerDetails(item.name, item.email, item.phone, item.postcode),
+                          dict(item.consents or {}), tuple(item.consent_log or ()))
+
+
+def customers_of_house(house_id: str) -> list[CustomerRecord]:
+    """Every buyer the house knows (one Query on the house's key: never another house's)."""
+    return [_record(item) for item in CustomerItem.query(house_key(house_id), CustomerItem.sk.startswith("CUSTOMER#"))]
+
+
+def find_customer(house_id: str, customer_id: str) -> CustomerRecord | None:
+    try:
+        return get_customer(house_id, customer_id)
+    except NotFound:
+        return None

@@ -10,10 +10,35 @@ Key design (PK / SK, GSIs `gsi1` and `gsi2`):
 | performance     | PERF#p             | PERF              | AGENDA / starts_at#p                 | HOUSE#h#PERF / starts_at#p     |
 | seat map copy   | PERF#p             | SEATMAP           |                                      |                                |
 | seat            | PERF#p             | SEAT#s            |                                      |                                |
-| standing shard  | PERF#p             | STANDING#k        |                                      |                                |
+| standing shard  | PERF#p#STANDING#k  | STANDING#k        |                                      |                                |
+| queue shard     | QUEUE#p#k          | QUEUE             |                                      |                                |
+| admission used  | ADMISSION#nonce    | ADMISSION         |                                      |                                |
 | hold            | HOLD#id            | HOLD              | PERF#p#HOLDS / expires_at (live only)|                                |
+| cart            | CART#id            | CART              |                                      |                                |
+| order           | ORDER#o            | ORDER             | HOUSE#h#RESERVATIONS / expiry (open) |                                |
+| ticket          | ORDER#o            | HOUSE#h#TICKET#t  | TICKET#t / TICKET                    | PERF#p#TICKETS / o#t           |
+| ledger entry    | ORDER#o            | LEDGER#entry#h    | HOUSE#h#LEDGER / time#entry          |                                |
+| refund          | ORDER#o            | REFUND#r          |                                      |                                |
+| ledger (transfer)| SETTLEMENT#p      | LEDGER#entry#h    | HOUSE#h#LEDGER / time#entry          |                                |
+| agreement       | CLUSTER            | AGREEMENT         |                                      |                                |
+| check-in        | TICKET#t           | CHECKIN           |                                      |                                |
+| purchase        | HOUSE#h#CUSTOMER#c | PURCHASE#time#o   | HOUSE#h#PURCHASES / time#o           |                                |
+| check-in count  | PERF#p             | CHECKINS          |                                      |                                |
+| period          | SETTLEMENT#p       | PERIOD            |                                      |                                |
+| statement       | SETTLEMENT#p       | STATEMENT#h       | HOUSE#h#STATEMENTS / p               |                                |
+| payment event   | PAYEVENT#evt       | EVENT             |                                      |                                |
+| bundle          | BUNDLE#b           | BUNDLE            | BUNDLES / b                          |                                |
+| bundle sale     | BUNDLE#b           | SALE#o#group      | BUNDLE_SALES / time#o#group          |                                |
+| formula         | FORMULA#f          | FORMULA           | SUBSCRIPTION_FORMULAS / f            |                                |
+| subscription    | SUBSCRIPTION#s     | SUBSCRIPTION      | SUBSCRIPTION_SALES / time#s          |                                |
+| discount code   | VOUCHER#code       | VOUCHER           | VOUCHERS#h (or #CLUSTER) / code      |                                |
+| code's use      | ORDER#o            | VOUCHER           |                                      |                                |
+| gift card       | GIFTCARD#code      | GIFTCARD          | HOUSE#h#GIFTCARDS / issued_at#code   |                                |
+| card's use      | ORDER#o            | GIFTCARD          |                                      |                                |
 
-Seats of one performance share a partition so availability is one Query, never a scan.
+Seats of one performance share a partition so availability is one Query, never a scan. An
+order's tickets sort under their owning house (`HOUSE#h#TICKET#…`), so a house's staff read
+only their own tickets of a cross-house order by key.
 """
 from __future__ import annotations
 
@@ -26,8 +51,10 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -65,10 +92,17 @@ class TableItem(Model):
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
 
 
+# One pooled connection for every TransactWriteItems of the store (many threads share it locally).
+transaction_connection = Connection(region=TableItem.Meta.region, max_pool_connections=64)
+
+
 class HouseItem(TableItem):
     name = UnicodeAttribute()
     slug = UnicodeAttribute()
     website_domains = ListAttribute(of=UnicodeAttribute, default=list)
+    payout_account = UnicodeAttribute(null=True)  # the house's Stripe Connect account for settlements
+    logo_url = UnicodeAttribute(null=True)  # branding of the house's hosted checkout pages
+    brand_color = UnicodeAttribute(null=True)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
     by_gsi1 = _Gsi1()
@@ -114,6 +148,7 @@ class PerformanceItem(TableItem):
     genre = UnicodeAttribute(default="")
     currency = UnicodeAttribute(default="EUR")
     standing_shards = NumberAttribute(default=1)
+    waiting_room = JSONAttribute(null=True)  # WaitingRoom.to_dict() while the on-sale waiting room is on
     version = NumberAttribute(default=1)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
@@ -135,6 +170,10 @@ class SeatItem(TableItem):
     hold_expires = NumberAttribute(null=True)  # epoch milliseconds; a held seat past it counts as free
     order_id = UnicodeAttribute(null=True)  # set once sold
     version = NumberAttribute(default=0)
+    allocation_id = UnicodeAttribute(null=True)  # set aside for another house or a channel (store/allocations.py)
+    allocation_until = NumberAttribute(null=True)  # epoch ms of the allocation's return deadline
+    allocation_channel = UnicodeAttribute(null=True)  # a channel allocation's channel
+    claimed_at = NumberAttribute(null=True)  # epoch ms of the last hold: before `allocation_until`, from the allocation
 
 
 class StandingShardItem(TableItem):
@@ -142,6 +181,20 @@ class StandingShardItem(TableItem):
 
     capacity = NumberAttribute()
     remaining = NumberAttribute()
+    allocation_until = NumberAttribute(null=True)  # a standing allocation's counter: its deadline, epoch ms
+
+
+class QueueShardItem(TableItem):
+    """One shard of a waiting room's line: how many joined through it (its own partition key)."""
+
+    joined = NumberAttribute(default=0)
+
+
+class AdmissionItem(TableItem):
+    """A spent admission: its nonce, put once with the hold it let through, kept until TTL."""
+
+    hold_id = UnicodeAttribute()
+    ttl = NumberAttribute()
 
 
 class HoldItem(TableItem):
@@ -157,6 +210,11 @@ class HoldItem(TableItem):
     expires_epoch = NumberAttribute()
     status = UnicodeAttribute()
     order_id = UnicodeAttribute(null=True)  # set when the hold's places are sold
+    returned_for = UnicodeSetAttribute(null=True)  # refunds whose standing places went back on sale
+    bundle_id = UnicodeAttribute(null=True)  # a bundle's holds: made together, released together
+    bundle_hold_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    bundle_quantity = NumberAttribute(null=True)
+    bundle_kind = UnicodeAttribute(null=True)  # unset for a bundle; "subscription" for a subscription's places
     ttl = NumberAttribute(null=True)  # DynamoDB TTL removes the record long after it stopped mattering
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)
@@ -174,6 +232,12 @@ def house_key(house_id: str) -> str:
 
 def performance_key(performance_id: str) -> str:
     return f"PERF#{performance_id}"
+
+
+def standing_shard_key(performance_id: str, shard: int) -> tuple[str, str]:
+    """(PK, SK) of a standing shard: each shard its own partition key, so a hot sale's writes spread
+    over `standing_shards` partitions instead of queueing on the performance's one."""
+    return f"PERF#{performance_id}#STANDING#{shard}", f"STANDING#{shard}"
 
 
 def seat_key(seat_id: str) -> str:
@@ -195,7 +259,46 @@ class CartItem(TableItem):
     entries = JSONAttribute(default=list)  # [{"hold_id": …, "tariffs": {place: code}, "tariff": code|None}]
     created_at = UTCDateTimeAttribute()
     version = NumberAttribute(default=1)
+    order_id = UnicodeAttribute(null=True)  # set when checkout begins: the cart is frozen from then on
     ttl = NumberAttribute(null=True)
+    voucher_code = UnicodeAttribute(null=True)  # a discount code the buyer applied (claimed at checkout)
+    donations = JSONAttribute(null=True)  # [{"house_id", "amount", "currency"}]
+    gift_card_code = UnicodeAttribute(null=True)  # a gift card the buyer pays part of the order with
+
+
+class BundleItem(TableItem):
+    """A bundle: its performances ([{performance_id, places, fixed_cents}]), one price, a sales window."""
+
+    bundle_id = UnicodeAttribute()
+    name = JSONAttribute()
+    components = JSONAttribute()
+    price_cents = NumberAttribute()
+    currency = UnicodeAttribute(default="EUR")
+    sales_start = UTCDateTimeAttribute()
+    sales_end = UTCDateTimeAttribute()
+    status = UnicodeAttribute()
+    created_by = UnicodeAttribute(default="")
+    created_at = UTCDateTimeAttribute()
+    version = NumberAttribute(default=1)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_gsi1 = _Gsi1()
+
+
+class BundleSaleItem(TableItem):
+    """One bundle purchase that became tickets (the cluster report counts them)."""
+
+    bundle_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    quantity = NumberAttribute()
+    sold_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_gsi1 = _Gsi1()
+
+
+def bundle_key(bundle_id: str) -> str:
+    return f"BUNDLE#{bundle_id}"
 
 
 def cart_key(cart_id: str) -> str:
@@ -239,3 +342,187 @@ class PaymentEventItem(TableItem):
 
 def payment_event_key(event_id: str) -> str:
     return f"PAYEVENT#{event_id}"
+
+
+class OrderItem(TableItem):
+    """An order: the frozen, priced cart, its payment and its outcome (personal data lives elsewhere)."""
+
+    order_id = UnicodeAttribute()
+    cart_id = UnicodeAttribute()
+    session_hash = UnicodeAttribute()
+    status = UnicodeAttribute()
+    lines = JSONAttribute(default=list)
+    total_cents = NumberAttribute(default=0)
+    currency = UnicodeAttribute(default="EUR")
+    language = UnicodeAttribute(default="nl")
+    seller_house_id = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute(default="web")
+    payment_method = UnicodeAttribute(null=True)
+    customer_ids = JSONAttribute(default=dict)  # house → customer id in CustomerTable
+    payment_intent_id = UnicodeAttribute(null=True)
+    client_secret = UnicodeAttribute(null=True)
+    payment_status = UnicodeAttribute(null=True)  # succeeded | canceled, as the provider's webhook said
+    charge_id = UnicodeAttribute(null=True)
+    last_payment_error = UnicodeAttribute(null=True)
+    task_token = UnicodeAttribute(null=True)  # the workflow waits on it for the payment's outcome
+    failure_reason = UnicodeAttribute(null=True)
+    lost_places = ListAttribute(of=UnicodeAttribute, default=list)
+    refunded_cents = NumberAttribute(default=0)
+    email_message_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    expires_at = UTCDateTimeAttribute(null=True)
+    completed_at = UTCDateTimeAttribute(null=True)
+    version = NumberAttribute(default=1)
+    donations = JSONAttribute(null=True)  # frozen with the lines: [{"house_id", "amount", "currency"}]
+    gift_card_code = UnicodeAttribute(null=True)  # the card that pays `gift_card_cents` of the total
+    gift_card_house = UnicodeAttribute(null=True)  # the card's issuing house
+    gift_card_cents = NumberAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)  # HOUSE#h#RESERVATIONS / expiry, only while a desk reservation is open
+    gsi1sk = UnicodeAttribute(null=True)
+    by_gsi1 = _Gsi1()
+
+
+class TicketItem(TableItem):
+    ticket_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    line_index = NumberAttribute()
+    performance_id = UnicodeAttribute()
+    house_id = UnicodeAttribute()
+    hold_id = UnicodeAttribute()
+    seat_id = UnicodeAttribute(null=True)
+    seat_label = UnicodeAttribute(null=True)
+    category = UnicodeAttribute()
+    tariff_code = UnicodeAttribute()
+    price_cents = NumberAttribute()
+    currency = UnicodeAttribute(default="EUR")
+    payload = UnicodeAttribute()  # the signed QR text
+    vat_cents = NumberAttribute(default=0)  # the shares its sale booked: a refund reverses exactly these
+    commission_cents = NumberAttribute(default=0)
+    status = UnicodeAttribute()  # valid | refunding | void
+    refund_id = UnicodeAttribute(null=True)
+    issued_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    by_gsi1 = _Gsi1()
+    by_gsi2 = _Gsi2()
+
+
+class LedgerItem(TableItem):
+    """One balanced journal entry as one house sees it (append-only; a correction is another entry).
+
+    An entry touching several houses (a sale with a selling house's commission, a fee split over
+    owners) is stored once per house, so each house reads its ledger by key (gsi1).
+    """
+
+    entry = JSONAttribute()
+    house_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    booked_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_gsi1 = _Gsi1()
+
+
+class PurchaseItem(TableItem):
+    """A buyer's purchase at one house (pseudonymous customer id; the CRM's history and segments)."""
+
+    house_id = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    performance_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    genres = ListAttribute(of=UnicodeAttribute, default=list)
+    tickets = NumberAttribute()
+    amount_cents = NumberAttribute()
+    channel = UnicodeAttribute()
+    bought_at = UTCDateTimeAttribute()
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_gsi1 = _Gsi1()
+
+
+class CheckInItem(TableItem):
+    """A ticket's admission: at most one per ticket (conditional put); later scans read it."""
+
+    ticket_id = UnicodeAttribute()
+    performance_id = UnicodeAttribute()
+    scan_id = UnicodeAttribute()
+    scanner = UnicodeAttribute()
+    gate = UnicodeAttribute(null=True)
+    scanned_at = UTCDateTimeAttribute()
+    recorded_at = UTCDateTimeAttribute()
+
+
+class CheckInCountItem(TableItem):
+    """How many are in the hall: one counter per performance, moved with each admission."""
+
+    admitted = NumberAttribute(default=0)
+
+
+class AgreementItem(TableItem):
+    """The cluster's agreement (one item; every change bumps the version)."""
+
+    agreement = JSONAttribute()
+    version = NumberAttribute()
+    updated_at = UTCDateTimeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+class PeriodItem(TableItem):
+    """A settlement period: which entries it covers and whether every house was paid."""
+
+    period_id = UnicodeAttribute()
+    starts_at = UTCDateTimeAttribute()
+    ends_at = UTCDateTimeAttribute()
+    status = UnicodeAttribute()  # settling | settled
+    settled_at = UTCDateTimeAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)  # SETTLEMENTS / starts_at: the coordinator's list
+    gsi1sk = UnicodeAttribute(null=True)
+    by_gsi1 = _Gsi1()
+
+
+class SettlementMarkerItem(TableItem):
+    """Where the last settlement period ends: periods follow one another, never overlap."""
+
+    last_ends_at = UTCDateTimeAttribute()
+
+
+class StatementItem(TableItem):
+    """One house's statement of one period, and the transfer that paid it."""
+
+    period_id = UnicodeAttribute()
+    house_id = UnicodeAttribute()
+    statement = JSONAttribute()
+    amount_cents = NumberAttribute()
+    currency = UnicodeAttribute(default="EUR")
+    status = UnicodeAttribute()  # to_pay | paid | nothing_to_pay
+    transfer_id = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    paid_at = UTCDateTimeAttribute(null=True)
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    by_gsi1 = _Gsi1()
+
+
+class RefundItem(TableItem):
+    refund_id = UnicodeAttribute()
+    order_id = UnicodeAttribute()
+    house_id = UnicodeAttribute(null=True)  # the house whose staff asked; None for the system (cancellation)
+    ticket_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    amount_cents = NumberAttribute()
+    currency = UnicodeAttribute(default="EUR")
+    reason = UnicodeAttribute()
+    status = UnicodeAttribute()  # requested | completed
+    provider_refund_id = UnicodeAttribute(null=True)
+    requested_by = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute()
+    completed_at = UTCDateTimeAttribute(null=True)
+
+
+def order_key(order_id: str) -> str:
+    return f"ORDER#{order_id}"
+
+
+def ticket_sort_key(house_id: str, ticket_id: str) -> str:
+    return f"HOUSE#{house_id}#TICKET#{ticket_id}"

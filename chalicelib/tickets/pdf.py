@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
@@ -126,20 +127,27 @@ def ticket_font_files() -> tuple[str, str] | None:
 
 def order_pdf(order: OrderDocument, language: str = "nl") -> bytes:
     """The order's tickets as a printable A4 PDF, one ticket per page, labels in `language` (nl, fr, en)."""
+    return tickets_pdf([order], language)
+
+
+def tickets_pdf(orders: Sequence[OrderDocument], language: str = "nl") -> bytes:
+    """Several performances' tickets in one PDF (a box office prints a cross-house sale at once)."""
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}")
     texts = TEXTS[language]
+    first = orders[0]
     pdf = _TicketPdf(ticket_font_files())
-    pdf.set_title(f"{order.production_title} - {order.house_name}")
-    pdf.set_author(order.house_name)
-    pdf.set_subject(f"{texts['order']} {order.order_id}")
+    pdf.set_title(f"{first.production_title} - {first.house_name}")
+    pdf.set_author(first.house_name)
+    pdf.set_subject(f"{texts['order']} {first.order_id}")
     pdf.set_creator("Podium")
     pdf.set_lang({"nl": "nl-BE", "fr": "fr-BE", "en": "en"}[language])
-    when = format_datetime(order.starts_at, language)
-    for index, ticket in enumerate(order.tickets, start=1):
-        pdf.add_page()
-        counter = texts["ticket_of"].format(index=index, count=len(order.tickets))
-        _draw_ticket(pdf, order, ticket, when, texts, counter, language)
+    for order in orders:
+        when = format_datetime(order.starts_at, language)
+        for index, ticket in enumerate(order.tickets, start=1):
+            pdf.add_page()
+            counter = texts["ticket_of"].format(index=index, count=len(order.tickets))
+            _draw_ticket(pdf, order, ticket, when, texts, counter, language)
     return bytes(pdf.output())
 
 

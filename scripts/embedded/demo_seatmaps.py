@@ -98,6 +98,61 @@ def kleine_zaal() -> dict[str, Any]:
     }
 
 
+def concert_hall(seats: int = 1000, per_row: int = 32) -> dict[str, Any]:
+    """A hall of exactly `seats` seats (8 or more): a parterre of three quarters of them in rows of
+    `per_row` split by a centre aisle (categories A, B, C front to back; 2 wheelchair places with
+    their companion seats at the ends of the back row), and a balkon of the rest behind it (B then
+    C; the two outermost seats of each row have a restricted view)."""
+    if seats < 8:
+        raise ValueError("a concert hall has 8 seats or more")
+    half = max(2, per_row // 2)
+    parterre = seats - seats // 4
+    rows = -(-parterre // (2 * half))
+    centre = float(half + 2)
+    out: list[dict[str, Any]] = []
+    for index in range(rows):
+        row = row_label(index)
+        count = min(2 * half, parterre - index * 2 * half)
+        category = "A" if index < rows / 3 else "B" if index < 2 * rows / 3 else "C"
+        offsets = [-(1.5 + k) for k in reversed(range(half))] + [1.5 + k for k in range(half)]
+        if count < len(offsets):  # a short back row keeps to the middle
+            trim = len(offsets) - count
+            offsets = offsets[trim // 2:len(offsets) - (trim - trim // 2)]
+        for number, offset in enumerate(offsets, start=1):
+            y = round(2 + 1.25 * index + 0.005 * offset * offset, 3)
+            out.append(_seat("parterre", row, number, centre + offset, y, category))
+    back = [seat for seat in out if seat["row"] == row_label(rows - 1)]
+    if len(back) >= 4:
+        for wheelchair, companion in ((back[0], back[1]), (back[-1], back[-2])):
+            wheelchair["kind"] = "wheelchair"
+            companion["kind"] = "companion"
+            companion["companion_of"] = wheelchair["id"]
+    balkon = seats - parterre
+    balkon_per_row = 2 * half - 2
+    top = 2 + 1.25 * rows + 3
+    for index in range(-(-balkon // balkon_per_row)):
+        row = row_label(index)
+        count = min(balkon_per_row, balkon - index * balkon_per_row)
+        first = (balkon_per_row - count) // 2
+        for number in range(1, count + 1):
+            offset = first + number - (balkon_per_row + 1) / 2
+            restricted = number <= 2 or number > count - 2
+            out.append(_seat("balkon", row, number, centre + offset, round(top + 1.25 * index, 3),
+                             "B" if index < 2 else "C", restricted_view=restricted))
+    return {
+        "format": FORMAT,
+        "name": f"Concertzaal ({seats})",
+        "categories": _categories("A", "B", "C"),
+        "sections": [
+            {"id": "parterre", "name": {"nl": "Parterre", "fr": "Parterre", "en": "Stalls"}},
+            {"id": "balkon", "name": {"nl": "Balkon", "fr": "Balcon", "en": "Balcony"}},
+        ],
+        "focus": {"x": centre, "y": 0},
+        "seats": out,
+        "standing": None,
+    }
+
+
 def test_hall(rows: int, seats_per_row: int) -> dict[str, Any]:
     """A plain rectangular hall of rows × seats_per_row standard seats, all category A (tests, benchmarks)."""
     seats = [_seat("zaal", row_label(r), n + 1, n, r, "A") for r in range(rows) for n in range(seats_per_row)]

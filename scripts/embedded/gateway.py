@@ -13,6 +13,7 @@ from chalice import local
 from chalice.cli import main
 
 
+from . import access
 from .fairness import FairSemaphore
 
 local.ThreadedHTTPServer.request_queue_size = 1024
@@ -51,5 +52,7 @@ def exit_with_parent(parent_pid: int) -> None:
 
 if __name__ == "__main__":
     exit_with_parent(os.getppid())
+    if os.environ.get("PODIUM_ACCESS_LOG"):  # the whole gateway is the API's one function
+        access.install(os.environ["PODIUM_ACCESS_LOG"], default_function="APIHandler")
     sys.argv = ["chalice", "local", *sys.argv[1:]]
     sys.exit(main())

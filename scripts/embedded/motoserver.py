@@ -30,7 +30,6 @@ from __future__ import annotations
 import copy
 import io
 import os
-import threading
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -50,9 +49,9 @@ from moto.moto_server.werkzeug_app import (
     MotoRequestHandler,
     create_backend_app,
 )
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from .fairness import FairLock, FairSemaphore
+from .serving import BackgroundServer, serve_in_background
 
 __all__ = [
     "LockedMotoApp",
@@ -353,27 +352,18 @@ class _QuietRequestHandler(MotoRequestHandler):
 
 
 @dataclass
-class MotoServer:
-    host: str
-    port: int
-    _server: BaseWSGIServer = field(repr=False)
-    _thread: threading.Thread = field(repr=False)
+class MotoServer(BackgroundServer):
     _previous_moto_port: str | None = field(default=None, repr=False)
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
 
     def reset(self) -> None:
         """Forget all state of all moto backends (process-wide, like moto's own reset)."""
         request = urllib.request.Request(f"{self.url}/moto-api/reset", data=b"", method="POST")
-        with urllib.request.urlopen(request, timeout=30) as response:
+        # bandit B310 (urlopen of a file: URL): our own local http URL, never a caller's URL.
+        with urllib.request.urlopen(request, timeout=30) as response:  # nosec B310
             response.read()
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=10)
+        super().stop()
         if os.environ.get("MOTO_PORT") == str(self.port):  # leave another server's setting alone
             if self._previous_moto_port is None:
                 os.environ.pop("MOTO_PORT", None)
@@ -383,10 +373,7 @@ class MotoServer:
 
 def serve(app: Callable, host: str = "127.0.0.1", port: int = 0) -> MotoServer:
     """Serve any WSGI app (normally a `LockedMotoApp`) from a daemon thread; port 0 = a free port."""
-    server = make_server(host, port, app, threaded=True, request_handler=_QuietRequestHandler)
-    # make_server has bound and is listening: connections queue up until serve_forever runs.
-    thread = threading.Thread(target=server.serve_forever, name=f"moto-{server.server_port}", daemon=True)
-    thread.start()
+    server, thread = serve_in_background(app, host, port, "moto", request_handler=_QuietRequestHandler)
     previous = os.environ.get("MOTO_PORT")
     # moto's Step Functions interpreter (and Lambda's environment) call moto back on MOTO_PORT.
     os.environ["MOTO_PORT"] = str(server.server_port)

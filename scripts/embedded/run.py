@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--moto-port", type=int, default=int(os.environ.get("PODIUM_MOTO_PORT", 5000)))
     parser.add_argument("--stage", default="demo")
     parser.add_argument("--state-dir", type=Path, default=ROOT / ".local", help="where state, logs and tokens go")
+    parser.add_argument("--staff-key-days", type=float, default=float(os.environ.get("PODIUM_STAFF_KEY_DAYS", 30)),
+                        help="rotate the local issuer's staff signing key when it is older (0: never); "
+                             "tokens of the previous key stay valid until the next rotation")
     args = parser.parse_args(argv)
 
     os.environ["PODIUM_STAGE"] = args.stage
@@ -40,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     logs = state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     stack = EmbeddedStack(stage=args.stage, moto_port=args.moto_port, api_port=args.port, fresh=args.fresh,
-                          state_dir=state_dir, gateway_log=logs / "gateway.log")
+                          state_dir=state_dir, gateway_log=logs / "gateway.log", staff_key_days=args.staff_key_days)
     print(f"Starting Podium ({args.stage}) …", flush=True)
     stack.start()
     stopped = threading.Event()
@@ -65,6 +68,10 @@ Podium is running (started in {stack.startup_seconds:.1f} s).
   Staff API      {stack.api_url}/staff/…   (bearer tokens in {state_dir / "tokens.json"})
   Local AWS      {stack.moto.url}   (moto: DynamoDB, SNS, SQS, Step Functions, Secrets Manager …)
   Payments       {stack.payments.url}   (local Stripe: pay page /pay/<payment intent>, webhooks → /webhooks/stripe)
+  Outbox         {stack.outbox.url}   (every e-mail sent, tickets PDF attached)
+  publiq / UiT   auth {stack.uit.auth.url}, UiTdatabank {stack.uit.uitdatabank.url}, UiTPAS {stack.uit.uitpas.url}
+  Exchange       {stack.uit.exchange.url}/_control/transactions   (what the UiTwisselingsplatform received)
+  Ops            {stack.ops.url}   (the CloudWatch dashboard's metrics per minute, from the EMF lines)
   Gateway log    {stack.gateway_log}
   State          {stack.snapshot_path} (kept across restarts; --fresh starts clean)
 Press Ctrl-C to stop.""", flush=True)

@@ -18,9 +18,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import resources, snapshot, workflows
+from . import access, resources, snapshot, workflows
 from .motoserver import start_moto_server
+from .outbox import start_outbox, verify_sender
 from .payments import start_payment_provider
+from .uit import start_uit_servers
 
 ROOT = resources.ROOT
 
@@ -63,6 +65,10 @@ class EmbeddedStack:
     snapshot_interval: float = 30.0
     gateway_log: Path | None = None
     extra_env: dict[str, str] = field(default_factory=dict)
+    consumer_retry_delay: int = 1  # seconds before a failed SQS record is seen again (AWS: the queue's visibility)
+    ops_port: int = 0  # the local ops page (/ops)
+    access_log: Path | None = None  # every function's AWS calls, for the least-privilege check (access.py)
+    staff_key_days: float = float(os.environ.get("PODIUM_STAFF_KEY_DAYS", "30"))  # the local issuer's key age
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir)
@@ -77,29 +83,63 @@ class EmbeddedStack:
     def start(self) -> "EmbeddedStack":
         began = time.monotonic()
         self._local_credentials()
+        if self.access_log:
+            access.install(self.access_log)
         self.moto = start_moto_server(self.host, self.moto_port)
         os.environ["AWS_ENDPOINT_URL"] = self.moto.url
         if self.fresh and self.snapshot_path.exists():
             self.snapshot_path.unlink()
         saved = snapshot.load_extra(self.snapshot_path)
         self.secret_values = saved.get("secrets", {})
+        if "StaffTokenSecret" in self.secret_values and self.staff_key_days > 0:
+            # The local issuer's keys rotate by their configured age; tokens of the previous key still verify.
+            from chalicelib.api.auth import rotate_if_due
+            from datetime import datetime, timedelta, timezone
+
+            self.secret_values["StaffTokenSecret"] = rotate_if_due(
+                self.secret_values["StaffTokenSecret"], datetime.now(timezone.utc), timedelta(days=self.staff_key_days))
         # The local payment provider plays Stripe; its keys sit in Secrets Manager as Stripe's do on AWS.
         self.secret_values.setdefault("PaymentSecret", json.dumps(
             {"api_key": "sk_test_" + secrets.token_hex(12), "webhook_secret": "whsec_" + secrets.token_hex(16)}))
         payment_keys = json.loads(self.secret_values["PaymentSecret"])
+        # publiq's and the exchange platform's stand-ins; their credentials sit in Secrets Manager as on AWS.
+        self.secret_values.setdefault("PubliqSecret", json.dumps(
+            {"client_id": "podium-" + secrets.token_hex(4), "client_secret": secrets.token_urlsafe(24)}))
+        self.secret_values.setdefault("ExchangeSecret", json.dumps(
+            {"api_key": secrets.token_urlsafe(24), "pseudonym_key": secrets.token_urlsafe(48)}))
+        publiq_keys = json.loads(self.secret_values["PubliqSecret"])
+        self.uit = start_uit_servers(self.host, client_id=publiq_keys["client_id"],
+                                     client_secret=publiq_keys["client_secret"],
+                                     exchange_api_key=json.loads(self.secret_values["ExchangeSecret"])["api_key"])
         if not self.api_port:
             self.api_port = free_port(self.host)
         self.payments = start_payment_provider(self.host, 0, webhook_url=f"{self.api_url}/webhooks/stripe",
                                                webhook_secret=payment_keys["webhook_secret"])
         self.refs = resources.create_resources(self.moto.url, self.stage, self.secret_values)
         self.environment = {**stage_config_environment(self.stage), **resources.function_environment(self.refs),
-                            "PAYMENT_API_BASE": self.payments.url}
+                            "PAYMENT_API_BASE": self.payments.url, "PODIUM_PUBLIC_BASE_URL": self.api_url,
+                            "PUBLIQ_AUTH_URL": self.uit.auth.url, "UITDATABANK_URL": self.uit.uitdatabank.url,
+                            "UITPAS_URL": self.uit.uitpas.url, "EXCHANGE_URL": self.uit.exchange.url,
+                            # Every local buyer (benchmarks' thousands too) comes from 127.0.0.1: no rate limits
+                            # unless asked for (tests/integration/test_rate_limits.py spawns gateways with them).
+                            # Not in .chalice/config.json: `chalice local` would put a stage's values over a test's.
+                            "RATE_LIMIT_PER_ADDRESS": "0", "RATE_LIMIT_PER_SESSION": "0"}
+        # SES sends only from verified senders; locally every message lands in the outbox.
+        verify_sender(self.moto.url, self.environment.get("PODIUM_MAIL_FROM", "tickets@podium.local"))
+        self.outbox = start_outbox(self.host, 0)
+        self.environment["PODIUM_MAIL_COPIES_URL"] = self.outbox.url  # erasure removes a buyer's copies here
         os.environ.update(self.environment)
         self.restored_items = snapshot.restore(self._dynamodb(), self.snapshot_path)
         from app import app  # late: the app reads the environment set just above
 
         self.refs.update(workflows.setup(self.moto.url, self.stage, app, self.refs))
+        from .consumers import start_consumers
+
+        self.consumers = start_consumers(app, self.refs, self.stage, self.moto.url, self.consumer_retry_delay)
         self._start_gateway()
+        from .ops import start_ops_page  # the dashboard's metrics from the EMF lines (stdout, gateway log)
+
+        self.ops = start_ops_page(self.host, self.ops_port, self.gateway_log, self.queue_depths)
         self._every(self.sweep_interval, self.sweep)
         self._every(self.snapshot_interval, self.save)
         self.startup_seconds = time.monotonic() - began
@@ -109,6 +149,8 @@ class EmbeddedStack:
         if self._stopping.is_set():
             return
         self._stopping.set()
+        if getattr(self, "consumers", None):
+            self.consumers.stop()
         if self.gateway and self.gateway.poll() is None:
             self.gateway.terminate()  # it holds no state of its own; SIGINT left it running until the timeout
             try:
@@ -118,7 +160,11 @@ class EmbeddedStack:
         try:
             self.save()
         finally:
+            if getattr(self, "ops", None):
+                self.ops.stop()
             self.payments.stop()
+            self.uit.stop()
+            self.outbox.stop()
             self.moto.stop()
 
     def __enter__(self) -> "EmbeddedStack":
@@ -148,6 +194,8 @@ class EmbeddedStack:
         env.update(self.environment)
         env.update({"PODIUM_STAGE": self.stage, "POWERTOOLS_TRACE_DISABLED": "true",
                     "POWERTOOLS_DEV": "false", "PYTHONUNBUFFERED": "1"})
+        if self.access_log:
+            env["PODIUM_ACCESS_LOG"] = str(self.access_log)
         env.update(self.extra_env)
         return env
 
@@ -192,7 +240,20 @@ class EmbeddedStack:
         event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
                  "account": "123456789012", "region": resources.REGION, "resources": [], "detail": {},
                  "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
-        return sweep_expired_holds(event, LocalLambdaContext(resources.physical_name(self.stage, "SweepExpiredHolds")))
+        with access.acting_as("SweepExpiredHolds"):
+            return sweep_expired_holds(event, LocalLambdaContext(resources.physical_name(self.stage,
+                                                                                            "SweepExpiredHolds")))
+
+    def queue_depths(self) -> dict[str, int]:
+        """Messages waiting in each queue of the template (the dashboard's queue and DLQ depth panels)."""
+        sqs = resources.client("sqs", self.moto.url)
+        depths = {}
+        for logical_id, resource in resources.load_template()["Resources"].items():
+            if resource.get("Type") == "AWS::SQS::Queue" and logical_id in self.refs:
+                attributes = sqs.get_queue_attributes(QueueUrl=self.refs[logical_id],
+                                                      AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+                depths[logical_id] = int(attributes["ApproximateNumberOfMessages"])
+        return depths
 
     def save(self) -> int:
         extra = {"secrets": self.secret_values}

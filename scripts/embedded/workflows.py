@@ -25,7 +25,7 @@ from typing import Any, Callable
 import requests
 from moto.awslambda.models import LambdaFunction
 
-from . import resources
+from . import access, resources
 
 Handler = Callable[[Any, Any], Any]
 
@@ -146,7 +146,8 @@ def setup(moto_url: str, stage: str, app, refs: dict[str, str], template: dict |
     arns: dict[str, str] = {}
     for function in app.pure_lambda_functions:
         logical_id = to_cfn_resource_name(function.name)
-        arns[logical_id] = create_function(moto_url, resources.physical_name(stage, logical_id), role, function)
+        arns[logical_id] = create_function(moto_url, resources.physical_name(stage, logical_id), role,
+                                           access.as_function(logical_id, function))
     template = template or resources.load_template()
     for logical_id, resource in template["Resources"].items():
         if resource.get("Type") != "AWS::Serverless::StateMachine":

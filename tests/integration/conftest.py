@@ -12,17 +12,34 @@ import pytest
 import requests
 
 from scripts.embedded import demo_seatmaps
-from scripts.embedded.stack import EmbeddedStack
+from tests import personal_data
+
+# The `stack` fixture lives in tests/conftest.py: integration and browser tests share one embedded stack.
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory):
-    state = tmp_path_factory.mktemp("stack")
-    embedded = EmbeddedStack(stage="demo", state_dir=state, fresh=True, sweep_interval=0, snapshot_interval=0,
-                             gateway_log=state / "gateway.log")
-    embedded.start()
-    yield embedded
-    embedded.stop()
+@pytest.fixture(scope="session", autouse=True)
+def nothing_personal_reaches_the_exchange_platform(stack):
+    """Checked once the whole run is over: no buyer's name, e-mail or postcode in any payload the
+    UiTwisselingsplatform stand-in received, accepted or not."""
+    yield
+    from .checkout_helpers import personal_data_in
+
+    stack.consumers.wait_idle(15)
+    for body in stack.uit.exchange.service.payloads():
+        assert not personal_data_in(body), f"personal data reached the exchange platform: {body[:300]}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def every_email_carries_the_buyers_preferences_link(stack):
+    """Checked once the whole run is over: every e-mail in the outbox (tickets, refunds, …) links the buyer
+    to their consents, export and erasure."""
+    yield
+    outbox = stack.outbox.url
+    for mail in requests.get(f"{outbox}/messages.json", timeout=30).json():
+        html = requests.get(f"{outbox}/messages/{mail['id']}/html", timeout=30).text
+        raw = requests.get(f"{outbox}/messages/{mail['id']}/raw", timeout=30).text
+        assert "/p/preferences/" in html, f"e-mail {mail['subject']!r} has no preferences link"
+        assert "/p/preferences/" in raw.replace("=\n", "").replace("=\r\n", ""), mail["subject"]
 
 
 @pytest.fixture(scope="session")
@@ -32,6 +49,19 @@ def quick_expiry(stack):
 
     port = free_port()
     process = stack.spawn_gateway(port, HOLD_TTL_SECONDS="2")
+    yield f"http://{stack.host}:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def quick_checkout(stack):
+    """A gateway whose holds expire after 6 seconds and whose checkouts wait 3 seconds more for the payment
+    (long enough for the workflow to price the cart on a loaded machine, short enough to wait for)."""
+    from scripts.embedded.stack import free_port
+
+    port = free_port()
+    process = stack.spawn_gateway(port, HOLD_TTL_SECONDS="6", PAYMENT_GRACE_SECONDS="3")
     yield f"http://{stack.host}:{port}"
     process.terminate()
     process.wait(timeout=10)
@@ -59,6 +89,8 @@ class Client:
 
     def request(self, method: str, path: str, **kwargs) -> requests.Response:
         kwargs.setdefault("timeout", 60)
+        personal_data.register_body(kwargs.get("json"))  # every buyer sent is checked against the logs
+        personal_data.register_body(kwargs.get("data"))
         return self.http.request(method, self.base_url + path, **kwargs)
 
     def get(self, path: str, **kwargs):

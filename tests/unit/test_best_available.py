@@ -1,8 +1,8 @@
-"""Best available: contiguous blocks near the focus, aisles, fallbacks, wheelchair places, speed."""
+"""Best available: contiguous blocks near the focus, aisles, fallbacks, wheelchair places (its speed:
+`scripts/bench best-available`)."""
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -286,45 +286,6 @@ def test_the_answer_does_not_depend_on_how_free_seats_are_given():
     assert choose_best_available(seatmap, free, 7) == expected
     assert choose_best_available(seatmap, tuple(reversed(free)), 7) == expected
     assert choose_best_available(seatmap, frozenset(free), 7) == expected
-
-
-# --------------------------------------------------------------------------- speed
-
-
-def best_time(function, repeat=5) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
-def test_fast_on_a_full_5000_seat_hall():
-    seatmap = parse_seatmap(test_hall(50, 100))
-    free = everything(seatmap)
-    assert best_time(lambda: choose_best_available(seatmap, free, 4)) < 0.05
-    assert best_time(lambda: choose_best_available(seatmap, free, 10)) < 0.05
-
-
-def test_fast_on_a_fragmented_5000_seat_hall():
-    seatmap = parse_seatmap(test_hall(50, 100))
-    chance = random.Random(7)
-    free = {seat.id for seat in seatmap.seats if chance.random() < 0.3}
-    assert best_time(lambda: choose_best_available(seatmap, free, 10)) < 0.2
-    assert best_time(lambda: choose_best_available(seatmap, free, 99)) < 0.3
-
-
-def test_fast_with_many_wheelchair_places():
-    doc = test_hall(50, 100)
-    for item in doc["seats"]:
-        if item["number"] % 2 == 1:
-            item["kind"] = "wheelchair"
-        elif item["number"] % 4 == 2:
-            item.update(kind="companion", companion_of=item["id"].rsplit("-", 1)[0] + f"-{item['number'] - 1}")
-    seatmap = parse_seatmap(doc)
-    free = everything(seatmap)
-    assert best_time(lambda: choose_best_available(seatmap, free, 10, wheelchair=3)) < 0.2
 
 
 # --------------------------------------------------------------------------- properties

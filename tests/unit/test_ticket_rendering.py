@@ -124,7 +124,8 @@ def test_qr_matrix_round_trips_through_segno():
 
 def test_qr_png_decodes_back_to_the_payload():
     zxingcpp = pytest.importorskip("zxingcpp")
-    results = zxingcpp.read_barcodes(_png_image(qr_png(SEATED.payload, scale=4)))
+    # QR codes only: a linear-barcode reader may see a few digits in a QR code's modules.
+    results = zxingcpp.read_barcodes(_png_image(qr_png(SEATED.payload, scale=4)), formats=zxingcpp.BarcodeFormat.QRCode)
     assert [result.text for result in results] == [SEATED.payload]
 
 
@@ -187,7 +188,8 @@ def test_each_page_qr_decodes_to_its_own_ticket_payload(rendered):
     for page, ticket in zip(rendered["nl"].pages, ORDER.tickets):
         images = page.images
         assert len(images) == 1
-        assert [result.text for result in zxingcpp.read_barcodes(images[0].image)] == [ticket.payload]
+        found = zxingcpp.read_barcodes(images[0].image, formats=zxingcpp.BarcodeFormat.QRCode)
+        assert [result.text for result in found] == [ticket.payload]
 
 
 def test_pdf_embeds_a_font_with_accents_and_the_euro_sign():

@@ -1,0 +1,128 @@
+"""The house's CRM and reports for its staff, and the coordinator's cluster figures.
+
+Every read is keyed by the caller's house; another house's buyer is never listed, and another
+house's history of a buyer only where the buyer allowed sharing there.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta
+
+from chalice import Blueprint, Response
+
+from ..domain.catalog import utcnow
+from ..domain.errors import FieldError, ValidationFailed
+from ..services import crm as service
+from ..store import catalog as catalog_store
+from ..tickets.formatting import format_money
+from ..web.rendering import render
+from .auth import Role, current_staff, house_of, staff
+from .http import date_param, endpoint, json_response, language_of, query_param
+
+crm = Blueprint(__name__)
+route = endpoint(crm)
+STAFF = (Role.HOUSE_ADMIN,)
+
+
+def _int_param(name: str) -> int | None:
+    value = query_param(crm.current_request, name)
+    if value is None:
+        return None
+    if not value.isdigit() or int(value) > 100_000:
+        raise ValidationFailed("Bad filter.", [FieldError(name, "invalid_number", "A whole number, 0 to 100000.")])
+    return int(value)
+
+
+def _segment(house_id: str) -> list[dict]:
+    request = crm.current_request
+    return service.segment(house_id, utcnow(), genre=query_param(request, "genre"), since_days=_int_param("since_days"),
+                           postcode=query_param(request, "postcode"), min_orders=_int_param("min_orders"))
+
+
+@crm.route("/staff/customers", methods=["GET"])
+@route
+@staff(*STAFF)
+def customers():
+    """This house's buyers; segment with `genre`, `since_days`, `postcode`, `min_orders`."""
+    house_id = house_of(current_staff())
+    return json_response({"customers": _segment(house_id)})
+
+
+@crm.route("/staff/marketing-export", methods=["GET"])
+@route
+@staff(*STAFF, scope="customers:read")
+def marketing_export():
+    """The segment as CSV for e-mail marketing: only buyers who allowed this house's marketing."""
+    house_id = house_of(current_staff())
+    return Response(body=service.marketing_export(house_id, _segment(house_id)), status_code=200,
+                    headers={"Content-Type": "text/csv; charset=utf-8",
+                             "Content-Disposition": 'attachment; filename="marketing.csv"'})
+
+
+@crm.route("/staff/customers/{customer_id}", methods=["GET"])
+@route
+@staff(*STAFF)
+def customer(customer_id: str):
+    house_id = house_of(current_staff())
+    return json_response(service.customer_history(house_id, customer_id))
+
+
+def _range() -> tuple[datetime, datetime]:
+    now = utcnow()
+    request = crm.current_request
+    ends_at = date_param(request, "to") or now
+    starts_at = date_param(request, "from") or ends_at - timedelta(days=30)
+    if starts_at >= ends_at:
+        raise ValidationFailed("Bad range.", [FieldError("to", "before_start", "End after the start.")])
+    return starts_at, ends_at
+
+
+@crm.route("/staff/reports/sales", methods=["GET"])
+@route
+@staff(Role.HOUSE_ADMIN, Role.BOX_OFFICE, scope="reports:read")
+def sales_report():
+    """Sales of this house: JSON, or `?format=csv|html` (the HTML page has a chart per day)."""
+    request = crm.current_request
+    house_id = house_of(current_staff())
+    starts_at, ends_at = _range()
+    report = service.sales(house_id, starts_at, ends_at)
+    wanted = query_param(request, "format") or "json"
+    if wanted == "csv":
+        return Response(body=_csv(report), status_code=200, headers={"Content-Type": "text/csv; charset=utf-8"})
+    if wanted == "html":
+        return Response(body=_html(report, catalog_store.get_house(house_id).name, language_of(request)),
+                        status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+    return json_response(report)
+
+
+@crm.route("/staff/reports/cluster", methods=["GET"])
+@route
+@staff(Role.COORDINATOR)
+def cluster_report():
+    """Per house tickets and revenue, cross-house orders: aggregated counts only (coordinator)."""
+    starts_at, ends_at = _range()
+    return json_response(service.cluster_overview(starts_at, ends_at))
+
+
+def _csv(report: dict) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["dimension", "key", "tickets_sold", "tickets_refunded", "gross", "refunds", "net"])
+    for dimension in ("per_day", "per_performance", "per_tariff", "per_channel"):
+        for key, bucket in report[dimension].items():
+            writer.writerow([dimension[4:], key, bucket["tickets_sold"], bucket["tickets_refunded"], bucket["gross"],
+                             bucket["refunds"], bucket["net"]])
+    totals = report["totals"]
+    writer.writerow(["total", "", totals["tickets_sold"], totals["tickets_refunded"], totals["gross"],
+                     totals["refunds"], totals["net"]])
+    return out.getvalue()
+
+
+def _html(report: dict, house_name: str, language: str) -> str:
+    days = list(report["per_day"].items())
+    peak = max((bucket["net"] for _, bucket in days), default=0) or 1
+    bars = [{"day": day, "net": bucket["net"], "tickets": bucket["tickets_sold"],
+             "height": round(160 * max(bucket["net"], 0) / peak)} for day, bucket in days]
+    return render("staff/sales_report.html", language, report=report, house_name=house_name, bars=bars,
+        money=lambda cents: format_money(int(cents), "EUR", language))

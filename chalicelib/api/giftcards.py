@@ -1,0 +1,77 @@
+"""Gift cards: the desk sells them; holders look up their balance; buyers pay (part of) a cart with one."""
+from __future__ import annotations
+
+from chalice import Blueprint
+
+from ..domain.catalog import utcnow
+from ..domain.giftcards import GiftCard, normalize_card_code
+from ..services import giftcards as service
+from ..services.carts import own_cart
+from ..store import giftcards as store
+from . import schemas
+from .auth import Role, current_staff, public_route, staff
+from .holds import buyer_session
+from .http import endpoint, json_response, parse_body, utc_text
+from .views import cart_view
+
+giftcards = Blueprint(__name__)
+route = endpoint(giftcards)
+
+
+def card_view(card: GiftCard) -> dict:
+    return {"code": card.code, "house_id": card.house_id, "amount": card.amount.to_dict(),
+            "balance": card.balance.to_dict(), "issued_at": utc_text(card.issued_at)}
+
+
+@giftcards.route("/staff/gift-cards", methods=["POST"])
+@route
+@staff(Role.HOUSE_ADMIN, Role.BOX_OFFICE)
+def issue_card():
+    """The desk sold a gift card (paid at the desk): a new unguessable code with the amount as its balance."""
+    caller = current_staff()
+    body = parse_body(giftcards.current_request, schemas.GiftCardBody)
+    card = service.issue_card(caller.house_id, body.amount, caller.subject, utcnow())
+    return json_response(card_view(card), 201, headers={"Location": f"/staff/gift-cards/{card.code}"})
+
+
+@giftcards.route("/staff/gift-cards", methods=["GET"])
+@route
+@staff(Role.HOUSE_ADMIN, Role.BOX_OFFICE)
+def list_cards():
+    return json_response({"gift_cards": [card_view(card) for card in store.list_cards(current_staff().house_id)]})
+
+
+@giftcards.route("/staff/gift-cards/{card_code}", methods=["GET"])
+@route
+@staff(Role.HOUSE_ADMIN, Role.BOX_OFFICE)
+def get_card(card_code: str):
+    return json_response(card_view(service.own_card(card_code, current_staff().house_id)))
+
+
+@giftcards.route("/gift-cards/{card_code}", methods=["GET"])
+@route
+@public_route(rate_limited=True)
+def card_balance(card_code: str):
+    """The holder's balance, by the card's code (rate limited: codes are not to be guessed)."""
+    card = store.get_card(normalize_card_code(card_code))  # an unknown code is 404
+    return json_response({"balance": card.balance.to_dict(), "house_id": card.house_id})
+
+
+@giftcards.route("/carts/{cart_id}/gift-card", methods=["PUT"])
+@route
+@public_route(rate_limited=True)
+def apply_card(cart_id: str):
+    """Pay the session's cart (partly) with a gift card: the cart shows the card's part and what is left to pay."""
+    session = buyer_session(giftcards.current_request)
+    own_cart(cart_id, session)  # an unknown cart is 404 whatever the body says
+    body = parse_body(giftcards.current_request, schemas.CartGiftCardBody)
+    now = utcnow()
+    return json_response(cart_view(service.apply_card(cart_id, session, body.code, now), now))
+
+
+@giftcards.route("/carts/{cart_id}/gift-card", methods=["DELETE"])
+@route
+@public_route(rate_limited=True)
+def remove_card(cart_id: str):
+    now = utcnow()
+    return json_response(cart_view(service.remove_card(cart_id, buyer_session(giftcards.current_request), now), now))

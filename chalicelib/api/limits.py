@@ -1,0 +1,58 @@
+"""Rate limits of the public routes that write (holds, carts, sessions, checkout, the pages' forms).
+
+Each call counts against its client address (API Gateway's `sourceIp`, never a header the client
+writes) and, when it names one, its buyer session (`X-Podium-Session`, or the pages' session
+cookie). Over either limit: 429 `rate_limited` with `Retry-After`. The limits are the stage's
+(`RATE_LIMIT_PER_ADDRESS`, `RATE_LIMIT_PER_SESSION` per `RATE_LIMIT_WINDOW_SECONDS`; 0: off).
+"""
+from __future__ import annotations
+
+import hashlib
+
+from chalice.app import Request
+
+from ..domain.catalog import utcnow
+from ..domain.errors import RateLimited
+from ..domain.limits import window_at
+from ..settings import get_settings
+from ..store import limits as store
+from .holds import SESSION_HEADER, SESSION_PATTERN
+
+PAGE_COOKIE = "podium"  # the hosted pages' cookie: `session.cart`
+
+
+def client_address(request: Request) -> str:
+    identity = (request.context or {}).get("identity") or {}
+    return str(identity.get("sourceIp") or "unknown")
+
+
+def buyer_session_of(request: Request) -> str | None:
+    session = request.headers.get(SESSION_HEADER, "")
+    if SESSION_PATTERN.match(session):
+        return session
+    for part in (request.headers.get("cookie") or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        session = value.partition(".")[0]
+        if name == PAGE_COOKIE and SESSION_PATTERN.match(session):
+            return session
+    return None
+
+
+def _digest(value: str) -> str:
+    # Counters never store an address or a session token as such.
+    return hashlib.sha256(value.encode()).hexdigest()[:32]
+
+
+def enforce_rate_limits(request: Request) -> None:
+    """Count this call; RateLimited (429) when its address or buyer session is over the limit."""
+    settings = get_settings()
+    window = window_at(utcnow(), max(1, settings.rate_limit_window_seconds))
+    checks = [("ADDR", client_address(request), settings.rate_limit_per_address)]
+    session = buyer_session_of(request)
+    if session is not None:
+        checks.append(("SESSION", session, settings.rate_limit_per_session))
+    for kind, client, limit in checks:
+        if limit > 0 and not store.take(kind, _digest(client), window, limit):
+            raise RateLimited(f"Too many calls from this {'buyer session' if kind == 'SESSION' else 'address'}; "
+                              f"try again in {window.ends_in} s.", retry_after=window.ends_in, limit=limit,
+                              window_seconds=settings.rate_limit_window_seconds)

@@ -1,0 +1,202 @@
+"""UiTPAS social tariff (kansentarief) on a cart's places: one pass per place, within the pass's limits.
+
+The UiTPAS number is personal data: it stays on the cart and the order (the buyer's export shows
+it, erasure removes it) and never goes into logs, events or the exchange platform's documents.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import Mapping, Sequence
+
+from .catalog import STANDING_CATEGORY
+from .errors import DomainError, FieldError, ValidationFailed
+from .money import Money
+
+UITPAS_TARIFF = "uitpas"  # the tariff code of a place priced with a social tariff (tickets, ledger, reports)
+UITPAS_TARIFF_NAME = {"nl": "UiTPAS kansentarief", "fr": "UiTPAS tarif social", "en": "UiTPAS social tariff"}
+NUMBER = re.compile(r"^[0-9]{13}$")  # a UiTPAS number: 13 digits (publiq documents no checksum)
+SOCIAL_TARIFF_TYPE = "SOCIALTARIFF"
+
+
+class UitpasRefused(DomainError):
+    """UiTPAS grants this pass no social tariff here; `uitpas_message` is UiTPAS's own word to the buyer."""
+
+    code = "uitpas_no_tariff"
+
+    def __init__(self, detail: str, uitpas_message: str | None = None, **context) -> None:
+        super().__init__(detail, uitpas_message=uitpas_message, **context)
+
+
+class UitpasBlocked(UitpasRefused):
+    code = "uitpas_blocked"
+
+
+class UitpasExpired(UitpasRefused):
+    """The pass's social tariff (kansenstatuut) has expired."""
+
+    code = "uitpas_expired"
+
+
+class UitpasLimitReached(UitpasRefused):
+    """The pass may not have the social tariff for more places of this performance."""
+
+    code = "uitpas_limit_reached"
+
+
+class UitpasUnknown(DomainError):
+    """UiTPAS does not know the number."""
+
+    code = "uitpas_unknown"
+
+
+class UitpasNotOffered(DomainError):
+    """The performance is not a UiTPAS event (not in UiTdatabank), so no social tariff applies."""
+
+    code = "uitpas_not_offered"
+
+
+class UitpasUnavailable(DomainError):
+    """UiTPAS did not answer (after retries): nothing was changed; try again later."""
+
+    code = "uitpas_unavailable"
+
+
+# UiTPAS's problem types (`https://api.publiq.be/probs/uitpas/...`) → our refusal.
+REFUSALS_BY_PROBLEM = {"uitpas-blocked": UitpasBlocked, "social-tariff-expired": UitpasExpired}
+
+STATUS_BY_CODE = {"uitpas_no_tariff": 422, "uitpas_blocked": 422, "uitpas_expired": 422,
+                  "uitpas_limit_reached": 422, "uitpas_unknown": 422, "uitpas_not_offered": 409,
+                  "uitpas_unavailable": 503}
+PROBLEM_TITLES = {
+    "uitpas_no_tariff": {"nl": "Geen kansentarief", "fr": "Pas de tarif social", "en": "No social tariff"},
+    "uitpas_blocked": {"nl": "UiTPAS geblokkeerd", "fr": "UiTPAS bloquée", "en": "UiTPAS blocked"},
+    "uitpas_expired": {"nl": "Kansentarief verlopen", "fr": "Tarif social expiré", "en": "Social tariff expired"},
+    "uitpas_limit_reached": {"nl": "Limiet van de UiTPAS bereikt", "fr": "Limite de l'UiTPAS atteinte",
+                             "en": "UiTPAS limit reached"},
+    "uitpas_unknown": {"nl": "Onbekende UiTPAS", "fr": "UiTPAS inconnue", "en": "Unknown UiTPAS"},
+    "uitpas_not_offered": {"nl": "Geen UiTPAS-voorstelling", "fr": "Pas de représentation UiTPAS",
+                           "en": "Not a UiTPAS performance"},
+    "uitpas_unavailable": {"nl": "UiTPAS niet bereikbaar", "fr": "UiTPAS injoignable", "en": "UiTPAS unavailable"},
+}
+BUYER_MESSAGES = {
+    "uitpas_no_tariff": {"nl": "Met deze UiTPAS heb je geen recht op kansentarief voor deze voorstelling.",
+                         "fr": "Cette UiTPAS ne donne pas droit au tarif social pour cette représentation.",
+                         "en": "This UiTPAS gives no right to the social tariff for this performance."},
+    "uitpas_blocked": {"nl": "Deze UiTPAS is geblokkeerd. Neem contact op met de UiTPAS-balie.",
+                       "fr": "Cette UiTPAS est bloquée. Adressez-vous au guichet UiTPAS.",
+                       "en": "This UiTPAS is blocked. Please contact a UiTPAS desk."},
+    "uitpas_expired": {"nl": "Het kansentarief van deze UiTPAS is verlopen. Verleng het bij de UiTPAS-balie.",
+                       "fr": "Le tarif social de cette UiTPAS a expiré. Renouvelez-le au guichet UiTPAS.",
+                       "en": "The social tariff of this UiTPAS has expired. Renew it at a UiTPAS desk."},
+    "uitpas_limit_reached": {"nl": "Deze UiTPAS kan niet voor nog meer plaatsen van deze voorstelling kansentarief "
+                                   "krijgen.",
+                             "fr": "Cette UiTPAS ne peut pas obtenir le tarif social pour davantage de places de "
+                                   "cette représentation.",
+                             "en": "This UiTPAS cannot have the social tariff for more places of this performance."},
+    "uitpas_unknown": {"nl": "Dit UiTPAS-nummer is onbekend. Kijk het nummer op je kaart na.",
+                       "fr": "Ce numéro UiTPAS est inconnu. Vérifiez le numéro sur votre carte.",
+                       "en": "This UiTPAS number is unknown. Please check the number on your card."},
+    "uitpas_not_offered": {"nl": "Voor deze voorstelling is er geen kansentarief met UiTPAS.",
+                           "fr": "Cette représentation n'offre pas de tarif social UiTPAS.",
+                           "en": "This performance offers no UiTPAS social tariff."},
+    "uitpas_unavailable": {"nl": "UiTPAS is even niet bereikbaar. Er is niets veranderd; probeer het zo meteen "
+                                 "opnieuw.",
+                           "fr": "UiTPAS est momentanément injoignable. Rien n'a changé ; réessayez dans un moment.",
+                           "en": "UiTPAS cannot be reached right now. Nothing was changed; please try again shortly."},
+}
+
+
+@dataclass(frozen=True)
+class SocialTariffUse:
+    """The social tariff one place uses: the pass, UiTPAS's tariff and event, and the price it replaced."""
+
+    uitpas_number: str
+    tariff_id: str
+    tariff_name: str
+    event_id: str
+    price_cents: int
+    regular_price_cents: int
+
+    def to_dict(self) -> dict:
+        return {"uitpas_number": self.uitpas_number, "tariff_id": self.tariff_id, "tariff_name": self.tariff_name,
+                "event_id": self.event_id, "price": self.price_cents, "regular_price": self.regular_price_cents}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> SocialTariffUse:
+        return cls(data["uitpas_number"], data["tariff_id"], data.get("tariff_name", ""), data["event_id"],
+                   int(data["price"]), int(data["regular_price"]))
+
+
+def clean_number(raw: str) -> str:
+    """The UiTPAS number without spaces or dots; ValidationFailed if it is not 13 digits."""
+    number = re.sub(r"[\s.]", "", raw or "")
+    if not NUMBER.match(number):
+        raise ValidationFailed("A UiTPAS number has 13 digits.", [
+            FieldError("uitpas_number", "invalid_uitpas_number", "A UiTPAS number has 13 digits.")])
+    return number
+
+
+def place_keys(lines: Sequence) -> list[str]:
+    """Each cart line's place within its hold: the seat id, or `standing-N` (from 1) for a standing place."""
+    keys, standing = [], Counter()
+    for line in lines:
+        if line.seat_id:
+            keys.append(line.seat_id)
+        else:
+            standing[line.hold_id] += 1
+            keys.append(f"{STANDING_CATEGORY}-{standing[line.hold_id]}")
+    return keys
+
+
+def apply_social_tariffs(lines: Sequence, uses: Mapping[str, Mapping]) -> list:
+    """The hold's lines with each place that has a social tariff (`uses`: place → stored use) repriced."""
+    if not uses:
+        return list(lines)
+    priced = []
+    for line, place in zip(lines, place_keys(lines)):
+        use = uses.get(place)
+        if use is None:
+            priced.append(line)
+            continue
+        tariff = SocialTariffUse.from_dict(use)
+        priced.append(replace(line, tariff_code=UITPAS_TARIFF, price=Money(tariff.price_cents, line.price.currency),
+                              uitpas=tariff))
+    return priced
+
+
+def choose_social_tariff(available: Sequence, end_user_message: str | None, problem_type: str | None = None):
+    """The social tariff among what UiTPAS offers this pass; refused (with UiTPAS's message) if none applies."""
+    for tariff in available:
+        if tariff.type == SOCIAL_TARIFF_TYPE and (tariff.remaining is None or tariff.remaining > 0):
+            return tariff
+    refusal = REFUSALS_BY_PROBLEM.get((problem_type or "").rstrip("/").rsplit("/", 1)[-1], UitpasRefused)
+    raise refusal("UiTPAS grants this pass no social tariff for this performance.", end_user_message)
+
+
+def check_pass_limit(uses_of_event: int, remaining: int | None) -> None:
+    """A pass may be used for at most `remaining` places of one event (UiTPAS says how many are left)."""
+    if remaining is not None and uses_of_event > remaining:
+        raise UitpasLimitReached(f"This pass may have the social tariff for {remaining} place(s) of this "
+                                 "performance.", remaining=remaining)
+
+
+# Why a checkout with social-tariff places ended without an order (the workflow's error name → reason).
+CHECKOUT_FAILURES = {"UitpasRefused": "uitpas_refused", "UitpasBlocked": "uitpas_refused",
+                     "UitpasExpired": "uitpas_refused", "UitpasLimitReached": "uitpas_refused",
+                     "UitpasUnavailable": "uitpas_unavailable"}
+CHECKOUT_OUTCOMES = {
+    "uitpas_refused": {"nl": "UiTPAS weigerde het kansentarief bij de betaling. Je plaatsen zijn vrijgegeven; er werd "
+                             "niets aangerekend.",
+                       "fr": "UiTPAS a refusé le tarif social au paiement. Vos places ont été libérées ; rien n'a été "
+                             "débité.",
+                       "en": "UiTPAS refused the social tariff at payment. Your places were released; nothing was "
+                             "charged."},
+    "uitpas_unavailable": {"nl": "UiTPAS was niet bereikbaar om je kansentarief te registreren. Je plaatsen zijn "
+                                 "vrijgegeven; er werd niets aangerekend.",
+                           "fr": "UiTPAS était injoignable pour enregistrer votre tarif social. Vos places ont été "
+                                 "libérées ; rien n'a été débité.",
+                           "en": "UiTPAS could not be reached to register your social tariff. Your places were "
+                                 "released; nothing was charged."},
+}

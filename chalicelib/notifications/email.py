@@ -1,0 +1,103 @@
+"""Buyer e-mails sent through SES as raw MIME: the tickets (with their PDFs) and refund notices."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import formatdate, make_msgid, parseaddr
+
+from botocore.exceptions import ClientError
+
+from .. import aws
+from ..domain.money import Money
+from ..observability import logger
+from ..settings import get_settings
+from ..tickets.pdf import OrderDocument, order_pdf
+from .rendering import RenderedEmail, render_preferences_link, render_refund, render_tickets
+
+
+class EmailNotSent(Exception):
+    """SES refused the e-mail; carries SES's error code only, because its message may name the recipient."""
+
+    def __init__(self, code: str):
+        super().__init__(f"SES refused the e-mail: {code}")
+        self.code = code
+
+
+def send_tickets(to_address: str, buyer_name: str, language: str, order_id: str, documents: Sequence[OrderDocument],
+                 total: Money, manage_url: str | None = None, *, preferences_url: str | None,
+                 subscription_ids: Sequence[str] = ()) -> str:
+    """E-mail the order's tickets, one PDF per document, in the buyer's language; returns the SES MessageId.
+    Every e-mail ends with the buyer's `preferences_url` (None only where no public address is set)."""
+    if not documents:
+        raise ValueError("an order e-mail needs at least one document")
+    settings = get_settings()
+    rendered = render_tickets(buyer_name, language, order_id, documents, total, manage_url,
+                              signature=settings.cluster_name, preferences_url=preferences_url,
+                              subscription_ids=subscription_ids)
+    pdfs = [(f"tickets-{order_id}-{number}.pdf", order_pdf(document, rendered.language))
+            for number, document in enumerate(documents, start=1)]
+    message_id = _send(settings.mail_from, to_address,
+                       build_message(settings.mail_from, to_address, buyer_name, rendered, pdfs))
+    # Ids and counts only: addresses and names are personal data and stay out of the logs.
+    logger.info("tickets e-mailed", extra={"order_id": order_id, "ses_message_id": message_id,
+                                           "attachments": len(documents), "language": rendered.language})
+    return message_id
+
+
+def send_refund_notice(to_address: str, buyer_name: str, language: str, order_id: str, amount: Money,
+                       reason: str, *, preferences_url: str | None) -> str:
+    """E-mail the buyer that `amount` was refunded and why (seats_lost, refunded_by_house, performance_cancelled)."""
+    settings = get_settings()
+    rendered = render_refund(buyer_name, language, order_id, amount, reason, signature=settings.cluster_name,
+                             preferences_url=preferences_url)
+    message_id = _send(settings.mail_from, to_address,
+                       build_message(settings.mail_from, to_address, buyer_name, rendered))
+    logger.info("refund notice e-mailed", extra={"order_id": order_id, "ses_message_id": message_id,
+                                                 "reason": reason, "language": rendered.language})
+    return message_id
+
+
+def send_preferences_link(to_address: str, language: str, *, preferences_url: str) -> str:
+    """E-mail a fresh preferences link to an address the cluster knows; returns the SES MessageId."""
+    settings = get_settings()
+    rendered = render_preferences_link(language, preferences_url, signature=settings.cluster_name)
+    message_id = _send(settings.mail_from, to_address, build_message(settings.mail_from, to_address, "", rendered))
+    logger.info("preferences link e-mailed", extra={"ses_message_id": message_id, "language": rendered.language})
+    return message_id
+
+
+def build_message(mail_from: str, to_address: str, buyer_name: str, rendered: RenderedEmail,
+                  pdfs: Sequence[tuple[str, bytes]] = ()) -> EmailMessage:
+    """Text and HTML as alternatives, then each (filename, PDF) attached: multipart/mixed when there are PDFs."""
+    message = EmailMessage()
+    message["From"] = mail_from
+    # One line: a name with a line break must not be able to start a header of its own.
+    message["To"] = Address(display_name=" ".join(buyer_name.split()), addr_spec=to_address)
+    message["Subject"] = rendered.subject
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=parseaddr(mail_from)[1].rpartition("@")[2] or None)
+    # Quoted-printable keeps the message 7-bit and still readable in its raw form.
+    message.set_content(rendered.text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8", cte="quoted-printable")
+    for filename, pdf in pdfs:
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=filename)
+    # Last: the first attachment moves every Content-* header already set down into the text part.
+    message["Content-Language"] = rendered.language
+    return message
+
+
+def _send(mail_from: str, to_address: str, message: EmailMessage) -> str:
+    try:
+        response = _ses().send_raw_email(Source=mail_from, Destinations=[to_address],
+                                         RawMessage={"Data": message.as_bytes(policy=SMTP)})
+    except ClientError as error:
+        # `from None`: SES's text ("... failed the check: buyer@example.be") must not reach a logged traceback.
+        raise EmailNotSent(error.response.get("Error", {}).get("Code", "Unknown")) from None
+    return response["MessageId"]
+
+
+def _ses():
+    # The process-wide client of chalicelib.aws: AWS_ENDPOINT_URL sends it to moto locally.
+    return aws.client("ses")

@@ -1,0 +1,1 @@
+"""Documents for house staff: settlement statements as CSV, PDF and HTML."""

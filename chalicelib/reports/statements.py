@@ -1,0 +1,115 @@
+"""A settlement statement as CSV (for the house's bookkeeping), PDF (to file) and HTML (the staff page).
+
+Texts in Dutch, French or English; amounts in Belgian notation. `titles` maps performance ids to
+the titles shown on the lines.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from fpdf import FPDF
+
+from ..tickets.formatting import format_money
+from ..tickets.pdf import ticket_font_files
+from ..web.rendering import render
+
+TEXTS = {
+    "nl": {"title": "Afrekening", "period": "Periode", "house": "Huis", "performance": "Voorstelling",
+           "tariff": "Tarief", "sold": "Verkocht", "refunded": "Terugbetaald", "gross": "Bruto", "refunds": "Terugbetalingen",
+           "vat": "btw", "commission": "Commissie verkoper", "revenue": "Netto", "opening": "Beginsaldo",
+           "commission_earned": "Commissie verdiend", "fees": "Betaalkosten", "closing": "Eindsaldo",
+           "transfer": "Overschrijving", "reference": "Referentie", "none": "geen"},
+    "fr": {"title": "Décompte", "period": "Période", "house": "Maison", "performance": "Représentation",
+           "tariff": "Tarif", "sold": "Vendus", "refunded": "Remboursés", "gross": "Brut", "refunds": "Remboursements",
+           "vat": "TVA", "commission": "Commission vendeur", "revenue": "Net", "opening": "Solde initial",
+           "commission_earned": "Commission gagnée", "fees": "Frais de paiement", "closing": "Solde final",
+           "transfer": "Virement", "reference": "Référence", "none": "aucun"},
+    "en": {"title": "Statement", "period": "Period", "house": "House", "performance": "Performance",
+           "tariff": "Tariff", "sold": "Sold", "refunded": "Refunded", "gross": "Gross", "refunds": "Refunds",
+           "vat": "VAT", "commission": "Seller's commission", "revenue": "Net", "opening": "Opening balance",
+           "commission_earned": "Commission earned", "fees": "Payment fees", "closing": "Closing balance",
+           "transfer": "Transfer", "reference": "Reference", "none": "none"},
+}
+LINE_AMOUNTS = ("gross", "refunds", "vat", "commission", "revenue")
+SUMMARY = ("opening", "commission_earned", "fees", "closing", "transfer")
+
+def _summary(statement: dict, transfer_amount: int) -> list[tuple[str, int]]:
+    totals = statement["totals"]
+    return [("opening", statement["opening_balance"]), ("commission_earned", totals["commission_earned"]),
+            ("fees", -totals["fees"]), ("closing", statement["closing_balance"]), ("transfer", transfer_amount)]
+
+
+def to_csv(statement: dict, titles: dict[str, str], transfer_id: str | None, transfer_amount: int,
+           language: str = "nl") -> str:
+    """One row per performance and tariff (amounts in cents), then the balances; `;`-separated as Belgian
+    spreadsheets expect."""
+    texts = TEXTS.get(language, TEXTS["nl"])
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow([texts["house"], texts["period"], "performance_id", texts["performance"], texts["tariff"],
+                     texts["sold"], texts["refunded"], *(f"{texts[k]} (cent)" for k in LINE_AMOUNTS)])
+    for line in statement["lines"]:
+        writer.writerow([statement["house_id"], statement["period_id"], line["performance_id"],
+                         titles.get(line["performance_id"], ""), line["tariff_code"], line["tickets_sold"],
+                         line["tickets_refunded"], *(line[k] for k in LINE_AMOUNTS)])
+    writer.writerow([])
+    for key, cents in _summary(statement, transfer_amount):
+        writer.writerow([texts[key], cents])
+    writer.writerow([texts["reference"], transfer_id or ""])
+    return out.getvalue()
+
+
+def to_html(statement: dict, house_name: str, titles: dict[str, str], transfer_id: str | None,
+            transfer_amount: int, language: str = "nl") -> str:
+    texts = TEXTS.get(language, TEXTS["nl"])
+    money = lambda cents: format_money(int(cents), statement["currency"], language)  # noqa: E731
+    return render("staff/statement.html", language,
+        statement=statement, house_name=house_name, titles=titles, texts=texts, money=money,
+        amounts=LINE_AMOUNTS, summary=_summary(statement, transfer_amount), transfer_id=transfer_id)
+
+
+def to_pdf(statement: dict, house_name: str, titles: dict[str, str], transfer_id: str | None,
+           transfer_amount: int, language: str = "nl") -> bytes:
+    """An A4 landscape PDF of the statement."""
+    texts = TEXTS.get(language, TEXTS["nl"])
+    pdf = FPDF(orientation="L", format="A4")
+    fonts = ticket_font_files()
+    family = "Helvetica"
+    if fonts:
+        pdf.add_font("Body", "", fonts[0])
+        pdf.add_font("Body", "B", fonts[1])
+        family = "Body"
+    pdf.set_title(f"{texts['title']} {statement['period_id']} - {house_name}")
+    pdf.set_creator("Podium")
+    pdf.add_page()
+    pdf.set_font(family, "B", 16)
+    pdf.cell(0, 10, f"{texts['title']} - {house_name}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "", 10)
+    pdf.cell(0, 6, f"{texts['period']}: {statement['period_id']} ({statement['starts_at'][:10]} - {statement['ends_at'][:10]})",
+             new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    money = lambda cents: format_money(int(cents), statement["currency"], language)  # noqa: E731
+    headers = [texts["performance"], texts["tariff"], texts["sold"], texts["refunded"], *(texts[k] for k in LINE_AMOUNTS)]
+    widths = [70, 25, 18, 22, 28, 30, 25, 32, 27]
+    pdf.set_font(family, "B", 9)
+    for header, width in zip(headers, widths):
+        pdf.cell(width, 7, header, border=1)
+    pdf.ln()
+    pdf.set_font(family, "", 9)
+    for line in statement["lines"]:
+        title = titles.get(line["performance_id"], line["performance_id"])[:45]
+        cells = [title, line["tariff_code"], str(line["tickets_sold"]), str(line["tickets_refunded"]),
+                 *(money(line[k]) for k in LINE_AMOUNTS)]
+        for value, width in zip(cells, widths):
+            pdf.cell(width, 6, value, border=1, align="L" if width >= 25 and not value[:1].isdigit() else "R")
+        pdf.ln()
+    pdf.ln(4)
+    for key, cents in _summary(statement, transfer_amount):
+        pdf.set_font(family, "B" if key in ("closing", "transfer") else "", 10)
+        pdf.cell(60, 6, texts[key])
+        pdf.cell(40, 6, money(cents), align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(family, "", 10)
+    pdf.cell(60, 6, texts["reference"])
+    pdf.cell(80, 6, transfer_id or texts["none"], new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

@@ -1,0 +1,237 @@
+"""Buyers' rights across the cluster: the preferences link, consent changes, export and erasure.
+
+The buyer reaches all of this from the link in every e-mail (signed, expiring, naming the buyer
+id, never the address). Changing a consent appends a choice with its wording, language, time and
+channel (`preferences`) to each house's record. The export is everything the cluster's houses hold
+about the buyer. Erasure runs as the `erasure.asl.json` workflow: pseudonymise orders and purchases,
+remove the records, stored e-mail copies and links, then complete a receipt that holds no personal data.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from ..domain import buyers as domain
+from ..domain.customers import ConsentChoice, ConsentKind, consent_choices
+from ..domain.errors import NotFound
+from ..notifications import copies as mail_copies
+from ..observability import count, logger
+from ..settings import get_settings
+from ..store import buyers as store
+from ..store import catalog
+from ..store import customers as customer_store
+from ..store import orders as order_store
+from ..store import purchases as purchase_store
+from ..workflows import runtime
+from .customers import cluster_key
+
+EXPORT_FORMAT = "podium.buyer-export/1"
+# An erasure still not done this long after it was asked for lost its execution (failed after its retries,
+# or never started): asking again runs it again. A Standard execution of three tasks takes seconds.
+ERASURE_RESUME_AFTER = timedelta(minutes=15)
+LINK_MAIL_EVERY = timedelta(minutes=15)  # a form anyone can send must not flood a buyer's mailbox
+
+
+# -- the link --------------------------------------------------------------------------------------
+def preferences_url(email: str, language: str, now: datetime) -> str | None:
+    """The buyer's preferences page, for the footer of every e-mail (None where no public address is set)."""
+    base = get_settings().public_base_url
+    if not base:
+        return None
+    key = cluster_key()
+    token = domain.preferences_token(key, domain.buyer_id(key, email), now)
+    return f"{base.rstrip('/')}/p/preferences/{token}?lang={language if language in ('nl', 'fr', 'en') else 'nl'}"
+
+
+def buyer_of(token: str, now: datetime) -> str:
+    """The buyer id a preferences token names (LinkInvalid → 404, LinkExpired → 410)."""
+    return domain.verify_preferences_token(cluster_key(), token, now)
+
+
+def send_new_link(email: str, language: str, now: datetime) -> None:
+    """E-mail a fresh link to the address if the cluster knows it, at most once per quarter hour; the asker
+    is told the same either way, so the form does not reveal who bought tickets."""
+    from ..notifications.email import send_preferences_link
+
+    key = cluster_key()
+    buyer = domain.buyer_id(key, email)
+    if store.links_of(buyer).empty or not store.claim_link_mail(buyer, now, LINK_MAIL_EVERY):
+        return
+    url = preferences_url(email, language, now)
+    if url:
+        send_preferences_link(email, language, preferences_url=url)
+        count("PreferencesLinksSent")
+
+
+def link_buyer(email: str, customer_ids: dict[str, str], order_id: str | None, now: datetime) -> None:
+    """Tie the buyer's records at these houses (and the order) to the buyer id, for the link's pages."""
+    store.link(domain.buyer_id(cluster_key(), email), customer_ids, order_id, now)
+
+
+# -- the preferences page ----------------------------------------------------------------------------
+def _current_sharing(records: list[customer_store.CustomerRecord]) -> bool:
+    """Sharing is one consent for the whole cluster: the buyer's latest sharing choice at any house."""
+    choices = [record.consents.get("sharing") or {} for record in records]
+    latest = max(choices, key=lambda choice: choice.get("at") or "", default={})
+    return bool(latest.get("granted"))
+
+
+def _records(buyer_id: str) -> list[customer_store.CustomerRecord]:
+    links = store.links_of(buyer_id)
+    found = [customer_store.find_customer(house_id, customer_id) for house_id, customer_id in links.customers.items()]
+    return [record for record in found if record is not None]
+
+
+def preferences(buyer_id: str) -> dict:
+    """What the preferences page shows: each house's record and consents, the cluster-wide sharing, erasures."""
+    records = _records(buyer_id)
+    houses = []
+    for record in sorted(records, key=lambda r: r.house_id):
+        house = catalog.get_house(record.house_id)
+        houses.append({"house_id": record.house_id, "house_name": house.name,
+                       "name": record.details.name, "email": record.details.email,
+                       "marketing": bool((record.consents.get("marketing") or {}).get("granted")),
+                       "consents": record.consents})
+    return {"houses": houses, "sharing": _current_sharing(records), "erasures": store.receipts_of(buyer_id)}
+
+
+def change_consents(buyer_id: str, wish: domain.ConsentWish, language: str, now: datetime) -> list[dict]:
+    """Record what changed, per house, with the wording shown in the buyer's language (channel
+    `preferences`); the same wish sent again records nothing. Returns the choices recorded."""
+    settings = get_settings()
+    links = store.links_of(buyer_id)
+    unknown = set(wish.marketing) - set(links.customers)
+    if unknown:
+        raise NotFound("The buyer has no record at this house.", house_ids=sorted(unknown))
+    recorded: list[dict] = []
+    for house_id, customer_id in sorted(links.customers.items()):
+        house = catalog.get_house(house_id)
+
+        def decide(consents: dict, house_id=house_id, house_name=house.name) -> list[ConsentChoice]:
+            changed = domain.changed_consents(consents, house_id, wish)
+            worded = {choice.kind: choice for choice in consent_choices(
+                changed.get(ConsentKind.MARKETING, False), changed.get(ConsentKind.SHARING, False), language,
+                house_name, settings.cluster_name, now, "preferences")}
+            return [worded[kind] for kind in changed]
+
+        for choice in store.change_consents(house_id, customer_id, decide, now):
+            recorded.append({"house_id": house_id, **choice.to_dict()})
+    if recorded:
+        count("ConsentsChanged", len(recorded))
+        logger.info("consents changed", extra={"houses": len({r["house_id"] for r in recorded}),
+                                               "choices": len(recorded)})
+    return recorded
+
+
+# -- export ---------------------------------------------------------------------------------------------
+def export(buyer_id: str, now: datetime) -> dict:
+    """Everything the cluster's houses hold about the buyer, machine-readable (JSON)."""
+    links = store.links_of(buyer_id)
+    houses = []
+    for house_id, customer_id in sorted(links.customers.items()):
+        record = customer_store.find_customer(house_id, customer_id)
+        if record is None:
+            continue
+        houses.append({
+            "house_id": house_id, "house_name": catalog.get_house(house_id).name, "customer_id": customer_id,
+            "details": {"name": record.details.name, "email": record.details.email, "phone": record.details.phone,
+                        "postcode": record.details.postcode},
+            "consents": record.consents, "consent_history": list(record.consent_log),
+            "purchases": [{"order_id": p.order_id, "performance_ids": list(p.performance_ids), "tickets": p.tickets,
+                           "amount_cents": p.amount_cents, "channel": p.channel, "bought_at": p.bought_at.isoformat()}
+                          for p in purchase_store.of_customer(house_id, customer_id)]})
+    orders = []
+    for order_id in sorted(links.orders):
+        try:
+            order = order_store.get_order(order_id)
+        except NotFound:
+            continue  # a checkout that never began
+        orders.append({
+            "order_id": order.id, "status": order.status.value, "channel": order.channel,
+            "seller_house_id": order.seller_house_id, "language": order.language,
+            "created_at": order.created_at.isoformat() if order.created_at else None,
+            "completed_at": order.completed_at.isoformat() if order.completed_at else None,
+            "total_cents": order.total.cents, "currency": order.total.currency,
+            "lines": [line.to_dict() for line in order.lines],
+            "tickets": [{"ticket_id": t.ticket_id, "house_id": t.house_id, "performance_id": t.performance_id,
+                         "seat_id": t.seat_id, "seat_label": t.seat_label, "category": t.category,
+                         "tariff_code": t.tariff_code, "price_cents": t.price_cents, "status": t.status.value,
+                         "issued_at": t.issued_at.isoformat()} for t in order_store.tickets_of(order.id)],
+            "refunds": [{"refund_id": r.refund_id, "amount_cents": r.amount_cents, "reason": r.reason,
+                         "status": r.status, "created_at": r.created_at.isoformat()}
+                        for r in order_store.refunds_of(order.id)]})
+    count("BuyerExports")
+    return {"format": EXPORT_FORMAT, "generated_at": now.isoformat(), "cluster": get_settings().cluster_name,
+            "buyer_id": buyer_id, "houses": houses, "orders": orders, "erasures": store.receipts_of(buyer_id)}
+
+
+# -- erasure ------------------------------------------------------------------------------------------
+def request_erasure(buyer_id: str, now: datetime) -> dict:
+    """Start erasing everything the cluster holds about the buyer; the receipt.
+
+    The erasure id is derived from the buyer and the records found, so a repeated or concurrent
+    request starts (at most) the same workflow execution; with nothing left to erase it starts none.
+    """
+    links = store.links_of(buyer_id)
+    if links.empty:
+        receipts = store.receipts_of(buyer_id)
+        if receipts:
+            return receipts[-1]
+        raise NotFound("There is no personal data of this buyer.")
+    erasure = domain.erasure_id(buyer_id, [f"HOUSE#{h}#{c}" for h, c in links.customers.items()]
+                                + [f"ORDER#{o}" for o in links.orders])
+    execution = erasure
+    if store.begin_erasure(buyer_id, erasure, list(links.customers), now):
+        count("ErasuresRequested")
+    else:
+        receipt = _receipt(buyer_id, erasure)
+        waited = now - datetime.fromisoformat(receipt["requested_at"])
+        if receipt["status"] == "erasing" and waited >= ERASURE_RESUME_AFTER:
+            # Step Functions never starts a name twice, so a failed run is resumed under a name per quarter
+            # hour; its steps are idempotent, so an overlap with a run still going is harmless.
+            execution = f"{erasure}-{int(waited / ERASURE_RESUME_AFTER)}"
+            logger.warning("erasure resumed", extra={"erasure_id": erasure, "execution": execution})
+    runtime.start(get_settings().erasure_state_machine_arn, execution, {"buyer_id": buyer_id, "erasure_id": erasure})
+    logger.info("erasure requested", extra={"erasure_id": erasure, "houses": len(links.customers),
+                                            "orders": len(links.orders)})
+    return _receipt(buyer_id, erasure)
+
+
+def register_of_erasures(since: datetime) -> list[dict]:
+    """The cluster's erasures since `since` (ids, houses, counts, times): what a DPO answers to with."""
+    return store.register_of_erasures(since)
+
+
+def _receipt(buyer_id: str, erasure: str) -> dict:
+    return next(r for r in store.receipts_of(buyer_id) if r["erasure_id"] == erasure)
+
+
+def pseudonymise(buyer_id: str) -> dict:
+    """Workflow step: the buyer's orders and purchases carry a pseudonym instead of the customer ids."""
+    key = cluster_key()
+    links = store.links_of(buyer_id)
+    pseudonyms = {customer_id: domain.erased_pseudonym(key, house_id, customer_id)
+                  for house_id, customer_id in links.customers.items()}
+    orders = sum(store.pseudonymise_order(order_id, pseudonyms) for order_id in links.orders)
+    purchases = sum(store.move_purchases(house_id, customer_id, pseudonyms[customer_id])
+                    for house_id, customer_id in links.customers.items())
+    return {"orders": orders, "purchases": purchases}
+
+
+def forget(buyer_id: str) -> dict:
+    """Workflow step: remove stored e-mail copies, each house's record, then the links (last: a rerun
+    after a failure still finds what is left)."""
+    links = store.links_of(buyer_id)
+    addresses = sorted({address for address in (store.email_of(h, c) for h, c in links.customers.items()) if address})
+    copies = mail_copies.erase(addresses) if addresses else 0
+    records = sum(store.delete_customer(house_id, customer_id) for house_id, customer_id in links.customers.items())
+    store.unlink(buyer_id)
+    return {"customer_records": records, "mail_copies": copies}
+
+
+def complete(buyer_id: str, erasure: str, counts: dict[str, int], now: datetime) -> dict:
+    """Workflow step: the receipt says erased, with what was done; ids and counts only."""
+    store.complete_erasure(buyer_id, erasure, {name: int(counts.get(name, 0)) for name in
+                                               ("customer_records", "orders", "purchases", "mail_copies")}, now)
+    count("BuyersErased")
+    logger.info("buyer erased", extra={"erasure_id": erasure, **{k: int(v) for k, v in counts.items()}})
+    return {"erasure_id": erasure, "status": "erased"}

@@ -1,0 +1,46 @@
+"""Timed entry: staff create a series of time slots; the public sees each slot's live availability."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from ..domain.catalog import STANDING_CATEGORY, Performance, PerformanceStatus, Tariff, validate_schedule, \
+    validate_tariffs
+from ..domain.errors import FieldError, ValidationFailed
+from ..domain.timeslots import TimeslotSeries, plan_slots
+from ..store import catalog as store
+from ..store import timeslots as timeslot_store
+from . import availability
+
+
+def create_series(house_id: str, body, now: datetime) -> TimeslotSeries:
+    """A series of slots in one of the house's standing venues: one standing performance per slot,
+    with the slot's capacity as its own counter. The series id is claimed first (Conflict if taken)."""
+    production = store.get_production(house_id, body.production_id)
+    venue, seatmap = store.get_venue(house_id, body.venue_id)
+    if not seatmap.is_standing:
+        raise ValidationFailed("Time slots need a standing venue.", [
+            FieldError("venue_id", "not_standing", "Pick a venue with a standing capacity.")])
+    slots = plan_slots(body.id, body.first_start, body.slot_minutes, body.slots, body.capacity, seatmap.capacity)
+    validate_schedule(slots[0].starts_at, body.sales_start, slots[0].starts_at)
+    tariffs = [Tariff(code=t.code, name=t.name, prices=dict(t.prices)) for t in body.tariffs]
+    validate_tariffs(tariffs, {STANDING_CATEGORY})
+    series = TimeslotSeries(body.id, house_id, production.id, body.venue_id, slots, now)
+    timeslot_store.create_series(series)
+    slot_hall = replace(seatmap, standing_capacity=body.capacity)
+    for slot in slots:
+        store.create_performance(Performance(
+            id=slot.performance_id, house_id=house_id, production_id=production.id, venue_id=body.venue_id,
+            starts_at=slot.starts_at, sales_start=body.sales_start, sales_end=slot.starts_at,
+            status=PerformanceStatus(body.status), tariffs=tuple(tariffs), seated=False, capacity=slot.capacity,
+            title=production.title, venue_name=venue.name, genre=production.genre), slot_hall)
+    return series
+
+
+def slots_with_availability(series: TimeslotSeries, now: datetime) -> list[tuple]:
+    """Each slot with its performance and live availability (read now, not from the agenda's cache)."""
+    result = []
+    for slot in series.slots:
+        performance = store.get_performance(slot.performance_id)
+        result.append((slot, performance, availability.summary(performance, now)))
+    return result

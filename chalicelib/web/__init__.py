@@ -1,0 +1,1 @@
+"""The hosted buyer pages: Jinja2 templates, their view models, static assets and gettext catalogues."""

@@ -1,0 +1,38 @@
+"""The buyer's preferences page behind the e-mail link, in Chromium: accessible, forms that work."""
+from __future__ import annotations
+
+from tests.integration.test_buyer_rights import buy, link_in_mail, new_buyer, two_houses
+from tests.integration.checkout_helpers import poll
+
+from .conftest import check_accessibility, screenshot
+
+
+def test_a_buyer_changes_consents_downloads_and_erases_from_the_link_in_their_email(stack, signing_key,
+                                                                                     browser_page):
+    page = browser_page
+    (theatre, club), (play, gig) = two_houses(stack, signing_key)
+    buyer = new_buyer("browser")
+    buy(stack, [play, gig], buyer, language="en")
+    page.goto(link_in_mail(stack, buyer["email"]))
+    assert page.locator("h1").text_content() == "Your details and choices"
+    check_accessibility(page)
+    assert not page.is_checked("#sharing")
+    page.check("#sharing")
+    page.check("#marketing-1")
+    page.click("form.buyer button[type=submit]")
+    assert page.text_content("[role=status]").strip() == "Your choices are saved."
+    assert page.is_checked("#sharing") and page.is_checked("#marketing-1") and not page.is_checked("#marketing-2")
+    check_accessibility(page)
+    screenshot(page, "preferences")
+    with page.expect_download() as download:
+        page.click("text=Download my data (JSON)")
+    assert buyer["email"] in download.value.path().read_text()
+    page.click("section[aria-labelledby=erase-heading] button")  # not confirmed: the browser asks for the tick
+    assert "erasure=" not in page.url
+    page.check("#erase-confirm")
+    page.click("section[aria-labelledby=erase-heading] button")
+    assert "erasing your personal data" in page.text_content("[role=status]")
+    poll(lambda: (page.reload(), page.text_content("main"))[1], lambda text: "keep no personal data" in text,
+         interval=0.5, what="the erased page")
+    assert buyer["email"] not in page.content()
+    check_accessibility(page)

@@ -1,0 +1,117 @@
+"""Public writes are rate limited per client address and per buyer session: 429 with Retry-After,
+counted in DynamoDB with one conditional update, so racing calls never get more than the limit.
+
+Each test runs its own gateway (the shared one, stage `demo`, counts nothing: every benchmark buyer
+comes from 127.0.0.1) with a window of an hour, so the window does not end under a test."""
+from __future__ import annotations
+
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from .conftest import Client, buyer_session
+
+WINDOW = 3600
+
+
+def gateway(stack, **limits: str):
+    from scripts.embedded.stack import free_port
+
+    port = free_port()
+    process = stack.spawn_gateway(port, RATE_LIMIT_WINDOW_SECONDS=str(WINDOW), **limits)
+    return process, f"http://{stack.host}:{port}"
+
+
+@pytest.fixture(scope="module")
+def per_session(stack):
+    process, url = gateway(stack, RATE_LIMIT_PER_SESSION="5", RATE_LIMIT_PER_ADDRESS="0")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def per_address(stack):
+    process, url = gateway(stack, RATE_LIMIT_PER_SESSION="0", RATE_LIMIT_PER_ADDRESS="12")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def same_window(test):
+    """Run `test` again (once) if a window boundary passed while it ran: its counts started afresh."""
+    def run(*args, **kwargs):
+        for _ in range(2):
+            began = int(time.time()) // WINDOW
+            test(*args, **kwargs)
+            if int(time.time()) // WINDOW == began:
+                return
+        raise AssertionError("two window boundaries in one test")
+    return run
+
+
+def assert_throttled(response) -> None:
+    assert response.status_code == 429, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["code"] == "rate_limited" and problem["status"] == 429 and problem["title"] and problem["message"]
+    retry_after = int(response.headers["Retry-After"])
+    assert 1 <= retry_after <= WINDOW
+
+
+def test_a_buyer_session_over_its_limit_gets_429_with_retry_after_and_others_go_on(per_session):
+    @same_window
+    def scenario():
+        session = Client(per_session, session_token=buyer_session())
+        made = [session.post("/carts") for _ in range(5)]
+        assert [r.status_code for r in made] == [201] * 5
+        assert_throttled(session.post("/carts"))
+        assert_throttled(session.post("/performances/nope/holds", {"standing": {"count": 1}}))
+        dutch = session.post("/carts", headers={"Accept-Language": "nl"}).json()
+        assert dutch["title"] == "Te veel verzoeken"
+        # reads are not counted, and another session is not affected
+        assert session.get(f"/carts/{made[0].json()['id']}").status_code == 200
+        assert Client(per_session, session_token=buyer_session()).post("/carts").status_code == 201
+
+    scenario()
+
+
+def test_racing_calls_of_one_session_never_get_more_than_the_limit(per_session):
+    @same_window
+    def scenario():
+        session_token = buyer_session()
+
+        def one(_):
+            return Client(per_session, session_token=session_token).post("/carts").status_code
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = list(pool.map(one, range(40)))
+        assert statuses.count(201) == 5, statuses
+        assert statuses.count(429) == 35, statuses
+
+    scenario()
+
+
+def test_one_address_over_its_limit_is_refused_whatever_sessions_it_uses(per_address):
+    @same_window
+    def scenario():
+        def one(_):
+            return Client(per_address, session_token=buyer_session()).post("/sessions").status_code
+
+        with ThreadPoolExecutor(max_workers=20) as pool:
+            statuses = list(pool.map(one, range(30)))
+        assert statuses.count(201) == 12 and statuses.count(429) == 18, statuses
+        assert_throttled(Client(per_address).post("/sessions"))
+        # a forwarded-for header is the client's own say: it names no other address
+        assert_throttled(Client(per_address).post("/sessions", headers={"X-Forwarded-For": "198.51.100.7"}))
+        # the hosted pages' forms count too, and answer a browser with a page
+        page = Client(per_address).post("/p/performances/x/holds", data={"csrf": "x"},
+                                         headers={"Accept": "text/html",
+                                                  "Content-Type": "application/x-www-form-urlencoded"})
+        assert page.status_code == 429 and "text/html" in page.headers["Content-Type"]
+        assert 1 <= int(page.headers["Retry-After"]) <= WINDOW
+        # what is not a public write is never throttled
+        assert Client(per_address).get("/agenda").status_code == 200
+
+    scenario()
