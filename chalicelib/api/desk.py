@@ -16,8 +16,8 @@ from ..domain.errors import NotFound
 from ..services import availability
 from ..settings import get_settings
 from ..store import catalog as store
-from ..web.rendering import gettext_for, localized, render
-from ..web.seatmaps import seat_map_model
+from ..web.rendering import localized, render
+from ..web.seatmaps import seat_map_for
 from .auth import public_route
 from .http import endpoint, language_of
 
@@ -158,15 +158,14 @@ def desk_page():
         except NotFound:
             performance = None
         if performance is not None:
-            view = availability.seat_map_view(performance, now)
-            first_tariff = performance.tariffs[0] if performance.tariffs else None
+            states, summary = availability.seat_map_states(performance, now)  # the desk sees seats live
             chosen = {
                 "performance": performance, "title": localized(performance.title, language),
                 "house": houses.get(performance.house_id, performance.house_id),
-                "availability": view["availability"], "on_sale": performance.is_on_sale(now),
+                "availability": summary, "on_sale": performance.is_on_sale(now),
                 "tariffs": [{"code": t.code, "name": localized(t.name, language) or t.code} for t in performance.tariffs],
-                "seatmap": seat_map_model(view["seatmap"], dict(first_tariff.prices) if first_tariff else {},
-                                          language, gettext_for(language)) if performance.seated else None,
+                "seatmap": seat_map_for(performance, store.get_performance_seatmap(performance.id), states,
+                                        language) if performance.seated else None,
             }
     settings = get_settings()
     consents = {choice.kind.value: choice.wording for choice in consent_choices(

@@ -42,7 +42,7 @@ from ..store import orders as order_store
 from ..tickets.qr import qr_svg
 from ..web import rendering
 from ..web.rendering import LANGUAGES, brussels_date, gettext_for, localized
-from ..web.seatmaps import seat_map_model
+from ..web.seatmaps import seat_map_for
 from .auth import Access, public_route
 from .http import check_url_limits, domain_problem, problem
 from .limits import enforce_rate_limits
@@ -407,16 +407,17 @@ def _performance_page(page: Page, performance_id: str, status: int = 200, error:
     now = utcnow()
     performance = store.get_performance(performance_id)
     page.canonical = f"/p/performances/{performance_id}"
-    view = availability.seat_map_view(performance, now)
-    first_tariff = performance.tariffs[0] if performance.tariffs else None
-    seatmap = seat_map_model(view["seatmap"], dict(first_tariff.prices) if first_tariff else {},
-                             page.language, page.gettext) if performance.seated else None
+    # A buyer who just lost seats sees the hall as it is now; other views draw from the snapshot.
+    states, summary = availability.seat_map_states(performance, now, snapshot=not taken)
+    hall = store.get_performance_seatmap(performance_id)
+    seatmap = seat_map_for(performance, hall, states, page.language, taken) if performance.seated else None
     house = store.get_house(performance.house_id)
     page.ensure_session()
     return page.html("pages/performance.html", status=status, performance=performance, house=house,
-                     title=localized(performance.title, page.language), availability=view["availability"],
+                     title=localized(performance.title, page.language), availability=summary,
                      seatmap=seatmap, on_sale=performance.is_on_sale(now), error=error, taken=taken or [],
-                     categories=view["seatmap"]["categories"], max_places=get_settings().max_seats_per_hold)
+                     categories=hall.categories, max_places=get_settings().max_seats_per_hold)
+
 
 
 @page_route("/p/performances/{performance_id}")

@@ -9,18 +9,25 @@ from ..store import catalog, reservations
 from .cache import TtlCache
 
 # The agenda summarises many performances; a few seconds' staleness is fine for counts there.
-# Seat maps (where a buyer picks seats) are always read live.
 AGENDA_CACHE_SECONDS = 3.0
+# The performance page draws its seat map from a snapshot of the seats' states at most this old, as
+# best-available picks from one (services/reservations.py). In an on-sale thousands of buyers view
+# one hall: a fresh Query per view reads ~20 RCU for 1,000 seats, so a partition's 3,000 RCU/s would
+# carry ~150 views/s; per process and second it is one read. A stale seat costs the buyer nothing but
+# the clear "just taken" answer the conditional claim gives anyway; this process's own holds mark their
+# seats taken in it (`note_taken`) and its releases drop it (`forget`), so a buyer sees their own changes.
+SEAT_MAP_SNAPSHOT_SECONDS = 1.0
 FEW_LEFT_SHARE = 0.1
 
 _summaries: TtlCache[dict] = TtlCache(AGENDA_CACHE_SECONDS)
+_seat_snapshots: TtlCache[dict[str, str]] = TtlCache(SEAT_MAP_SNAPSHOT_SECONDS, max_entries=256)
 
 
 def summary(performance: Performance, now: datetime) -> dict:
     """Capacity, available, held and sold places, and a traffic-light status for one performance."""
     if performance.seated:
-        states = reservations.seat_states(performance.id, now).values()
-        return _seated_summary(performance, (public_state(seat) for seat in states), now)
+        counts = reservations.seat_counts(performance.id, now)
+        return _summary(performance, counts["free"], counts["held"], counts["sold"], now)
     remaining = sum(reservations.standing_remaining(performance.id, performance.standing_shards).values())
     available = remaining + reservations.standing_expired_places(performance.id, now)
     # Standing holds and sales are told apart once orders exist; until then all taken places count as held.
@@ -60,16 +67,42 @@ def cached_summary(performance: Performance, now: datetime) -> dict:
     return _summaries.get(performance.id, lambda: summary(performance, now))
 
 
+def note_taken(performance_id: str, seat_ids) -> None:
+    """Seats this process just held, or learnt were taken: shown taken without reading the hall again."""
+    snapshot = _seat_snapshots.peek(performance_id)
+    if snapshot is not None:
+        for seat_id in seat_ids:
+            if seat_id in snapshot:  # replacing a value keeps the dict's size: readers may be iterating it
+                snapshot[seat_id] = "held"
+
+
+def forget(performance_id: str) -> None:
+    """This process freed seats of the performance: its next page reads them as they are now."""
+    _seat_snapshots.discard(performance_id)
+    _summaries.discard(performance_id)
+
+
+def public_seat_states(performance: Performance, now: datetime, snapshot: bool = False) -> dict[str, str]:
+    """Each seat's state as buyers see it (free, held, sold, allocated, blocked); from the process's snapshot
+    of at most `SEAT_MAP_SNAPSHOT_SECONDS` when `snapshot`, else read now."""
+    def read() -> dict[str, str]:
+        return {seat_id: public_state(seat) for seat_id, seat in reservations.seat_states(performance.id, now).items()}
+    return _seat_snapshots.get(performance.id, read) if snapshot else read()
+
+
+def seat_map_states(performance: Performance, now: datetime, snapshot: bool = False) -> tuple[dict[str, str], dict]:
+    """The states of a performance's seats (empty when it is not seated) and its availability summary."""
+    if not performance.seated:
+        return {}, summary(performance, now)
+    states = public_seat_states(performance, now, snapshot)
+    return states, _seated_summary(performance, states.values(), now)
+
+
 def seat_map_view(performance: Performance, now: datetime) -> dict:
     """The performance's seat map with each seat's live state (expired holds shown free)."""
-    seatmap = catalog.get_performance_seatmap(performance.id)
-    document = seatmap.to_dict()
+    document = catalog.get_performance_seatmap(performance.id).to_dict()
+    states, availability = seat_map_states(performance, now)
     if performance.seated:
-        states = reservations.seat_states(performance.id, now)
         for seat in document["seats"]:
-            state = states.get(seat["id"])
-            seat["state"] = "held" if state is None else public_state(state)
-        availability = _seated_summary(performance, (seat["state"] for seat in document["seats"]), now)
-    else:
-        availability = summary(performance, now)
+            seat["state"] = states.get(seat["id"], "held")
     return {"performance_id": performance.id, "seatmap": document, "availability": availability}

@@ -24,6 +24,16 @@ class TtlCache(Generic[Value]):
         with self._lock:
             self._entries.clear()
 
+    def peek(self, key: Hashable) -> Value | None:
+        """The key's value while it is fresh, else None (loads nothing)."""
+        with self._lock:
+            hit = self._entries.get(key)
+        return hit[1] if hit is not None and time.monotonic() - hit[0] < self.max_age else None
+
+    def discard(self, key: Hashable) -> None:
+        with self._lock:
+            self._entries.pop(key, None)
+
     def get(self, key: Hashable, load: Callable[[], Value]) -> Value:
         with self._lock:
             hit = self._entries.get(key)

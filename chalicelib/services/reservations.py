@@ -17,7 +17,7 @@ from ..domain.holds import Hold, HoldStatus, check_quantity, hold_expiry, sessio
 from ..observability import count, logger
 from ..settings import get_settings
 from ..store import catalog, reservations
-from . import allocations, waiting_room
+from . import allocations, availability, waiting_room
 from .cache import TtlCache
 
 # Best-available re-reads and retries when someone takes "its" seats in between.
@@ -75,7 +75,10 @@ def create_hold(performance_id: str, session_token: str, request: HoldRequest, n
     except (SeatsUnavailable, SoldOut, NotEnoughSeats) as refusal:
         count("HoldConflicts")
         logger.info("hold refused", extra={"code": refusal.code})
+        if isinstance(refusal, SeatsUnavailable):
+            availability.note_taken(performance.id, refusal.taken)
         raise
+    availability.note_taken(performance.id, hold.seat_ids)
     count("HoldsCreated")
     count("PlacesHeld", hold.quantity)
     logger.info("hold created", extra={"hold_id": hold.id, "places": hold.quantity})
@@ -274,11 +277,14 @@ def release_hold(hold_id: str, session_token: str, now: datetime) -> Hold:
     """The buyer gives the places back before checking out."""
     hold = get_hold(hold_id, session_token)
     hold.check_live(now)
+    released = [hold]
     if hold.in_bundle:  # a bundle's places go back together, in every performance
-        reservations.release_bundle_holds(
-            [hold] + [reservations.get_hold(other) for other in hold.bundle_hold_ids if other != hold.id], now)
+        released += [reservations.get_hold(other) for other in hold.bundle_hold_ids if other != hold.id]
+        reservations.release_bundle_holds(released, now)
     else:
         reservations.release_hold(hold, now)
+    for performance_id in {each.performance_id for each in released}:
+        availability.forget(performance_id)
     count("HoldsReleased")
     logger.info("hold released", extra={"hold_id": hold.id})
     return hold

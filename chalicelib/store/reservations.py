@@ -82,6 +82,23 @@ def seat_states(performance_id: str, now: datetime) -> dict[str, SeatState]:
     return states
 
 
+def seat_counts(performance_id: str, now: datetime) -> dict[str, int]:
+    """How many seats are free for web buyers, held and sold, counted by DynamoDB (`Select: COUNT` with a
+    filter) instead of read: summaries need numbers, and a count sends no items back. Agrees with
+    `seat_states` seen through `services.availability.public_state`: a lapsed hold is free, a free seat
+    set aside for a house or a channel other than the web is in none of the three."""
+    now_ms = epoch_ms(now)
+    key, seats = performance_key(performance_id), SeatItem.sk.startswith("SEAT#")
+    held = SeatItem.state == "held"
+    live_hold = held & (SeatItem.hold_expires > now_ms)
+    lapsed_hold = held & (SeatItem.hold_expires.does_not_exist() | (SeatItem.hold_expires <= now_ms))
+    set_aside = (SeatItem.allocation_id.exists() & (SeatItem.allocation_until > now_ms)
+                 & (SeatItem.allocation_channel.does_not_exist() | (SeatItem.allocation_channel != "web")))
+    free = ((SeatItem.state == "free") | lapsed_hold) & ~set_aside
+    return {name: SeatItem.count(key, seats, filter_condition=condition)
+            for name, condition in (("free", free), ("held", live_hold), ("sold", SeatItem.state == "sold"))}
+
+
 def _hold_item(hold: Hold) -> HoldItem:
     expires = epoch_ms(hold.expires_at)
     return HoldItem(

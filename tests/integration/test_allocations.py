@@ -311,3 +311,28 @@ def test_a_channel_allocation_is_sold_only_through_that_channel(stack, houses):
     assert desk_of(stack, a).post(holds, {"seats": ["zaal-B-3"]}).status_code == 201
     held = {x["channel"]: x["held"] for x in a.admin.get(url).json()["allocations"]}
     assert held == {"web": 1, "box_office": 1}
+
+
+def test_counted_availability_agrees_with_the_seat_by_seat_map(stack, houses, quick_expiry):
+    """Summaries (agenda, performance API) count seats in DynamoDB with a filter; the seat map reads every
+    seat. With seats set aside, held, lapsed and sold, both tell the same numbers."""
+    a, b, _, performance = houses
+    url = allocations_url(performance)
+    for holder, seats in (({"house_id": b.id}, ROW_A[:2]), ({"channel": "web"}, ROW_B[:2]),
+                          ({"channel": "box_office"}, ROW_B[2:4])):
+        assert a.admin.post(url, {**holder, "seats": seats, "returns_at": soon(days=1)}).status_code == 201
+    holds = f"/performances/{performance['id']}/holds"
+    lapsing = Client(quick_expiry, session_token=buyer_session())  # holds lapse after 2 s
+    assert lapsing.post(holds, {"seats": ["zaal-C-1", "zaal-C-2"]}).status_code == 201
+    assert web_buyer(stack).post(holds, {"seats": ["zaal-B-1", "zaal-C-3"]}).status_code == 201
+    desk = desk_of(stack, a)
+    hold = desk.post(holds, {"seats": ["zaal-B-3"]}).json()
+    cart = desk.post("/carts").json()
+    assert desk.request("PUT", f"/carts/{cart['id']}/holds/{hold['id']}", json={}).status_code == 200
+    assert desk.post("/staff/box-office/sales", {"cart_id": cart["id"], "payment_method": "cash"}).status_code == 201
+    time.sleep(2.5)
+    counted = web_buyer(stack).get(f"/performances/{performance['id']}").json()["availability"]
+    seen = web_buyer(stack).get(f"/performances/{performance['id']}/seats").json()["availability"]
+    assert counted == seen
+    # 18 seats: A-1, A-2 (house B) and B-4 (the desk's) set aside; B-3 sold; B-1 and C-3 held; C-1, C-2 lapsed
+    assert (counted["available"], counted["held"], counted["sold"]) == (12, 2, 1), counted
