@@ -323,8 +323,9 @@ def _one(fields: dict[str, list[str]], name: str) -> str:
 def _agenda_rows(page: Page, performances) -> list[dict]:
     now = utcnow()
     rows = []
+    summaries = availability.cached_summaries(performances, now)
     for performance in performances:
-        summary = availability.cached_summary(performance, now)
+        summary = summaries[performance.id]
         prices = [cents for tariff in performance.tariffs for cents in tariff.prices.values()]
         rows.append({"performance": performance, "title": localized(performance.title, page.language),
                      "availability": summary, "price_from": min(prices) if prices else None,
@@ -335,7 +336,7 @@ def _agenda_rows(page: Page, performances) -> list[dict]:
 
 def _upcoming():
     now = utcnow()
-    return [p for p in store.list_agenda() if p.starts_at > now]
+    return [p for p in store.listed_agenda() if p.starts_at > now]
 
 
 @page_route("/p")
@@ -349,7 +350,7 @@ def agenda(page: Page):
     query = page.request.query_params or {}
     house_filter = query.get("house") or (page.via.id if page.via else "")
     genre, day = query.get("genre", ""), query.get("date", "")
-    houses = {house.id: house.name for house in store.list_houses()}
+    houses = {house.id: house.name for house in store.listed_houses()}
     upcoming = _upcoming()
     genres = sorted({p.genre for p in upcoming if p.genre})
     chosen = [p for p in upcoming if (not house_filter or p.house_id == house_filter)
@@ -392,9 +393,9 @@ def last_minute(page: Page):
     """Performances of the next 48 hours that still have places, with availability kept live."""
     now = utcnow()
     until = now + timedelta(hours=LAST_MINUTE_HOURS)
-    soon = [p for p in store.list_agenda() if now < p.starts_at <= until and p.is_on_sale(now)]
+    soon = [p for p in store.listed_agenda() if now < p.starts_at <= until and p.is_on_sale(now)]
     rows = [row for row in _agenda_rows(page, soon) if row["availability"]["available"] > 0]
-    houses = {house.id: house.name for house in store.list_houses()}
+    houses = {house.id: house.name for house in store.listed_houses()}
     page.ensure_session()
     return page.html("pages/last_minute.html", rows=rows, houses=houses,
                      window={"from": now.isoformat().replace("+00:00", "Z"),

@@ -30,16 +30,12 @@ def agenda():
     house = query_param(public.current_request, "house")
     genre = query_param(public.current_request, "genre")
     start, end = _date_param("from"), _date_param("to")
-    performances = []
-    for performance in store.list_agenda():
-        if house and performance.house_id != house:
-            continue
-        if genre and performance.genre != genre:
-            continue
-        if start and performance.starts_at < start or end and performance.starts_at >= end:
-            continue
-        performances.append(performance_view(performance, now, availability.cached_summary(performance, now)))
-    houses = {house.id: house.name for house in store.list_houses()}
+    chosen = [performance for performance in store.listed_agenda()
+              if (not house or performance.house_id == house) and (not genre or performance.genre == genre)
+              and not (start and performance.starts_at < start or end and performance.starts_at >= end)]
+    summaries = availability.cached_summaries(chosen, now)
+    performances = [performance_view(performance, now, summaries[performance.id]) for performance in chosen]
+    houses = {house.id: house.name for house in store.listed_houses()}
     return json_response({"cluster": get_settings().cluster_name, "houses": houses, "performances": performances})
 
 

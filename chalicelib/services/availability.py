@@ -1,6 +1,7 @@
 """What buyers see: availability summaries and live seat maps."""
 from __future__ import annotations
 
+import time
 from collections import Counter
 from datetime import datetime
 
@@ -62,9 +63,17 @@ def level(available: int, capacity: int, on_sale: bool) -> str:
     return "available"
 
 
-def cached_summary(performance: Performance, now: datetime) -> dict:
+def cached_summary(performance: Performance, now: datetime, born: float | None = None) -> dict:
     """The summary as the agenda shows it: at most a few seconds old."""
-    return _summaries.get(performance.id, lambda: summary(performance, now))
+    return _summaries.get(performance.id, lambda: summary(performance, now), born)
+
+
+def cached_summaries(performances, now: datetime) -> dict[str, dict]:
+    """The summaries of a list (an agenda page), each at most a few seconds old. Those read for one list
+    are dated alike, so they go stale together: one view a few seconds later reads them again, rather
+    than every view reading the few that were read last."""
+    born = time.monotonic()
+    return {performance.id: cached_summary(performance, now, born) for performance in performances}
 
 
 def note_taken(performance_id: str, seat_ids) -> None:

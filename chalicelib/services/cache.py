@@ -34,7 +34,9 @@ class TtlCache(Generic[Value]):
         with self._lock:
             self._entries.pop(key, None)
 
-    def get(self, key: Hashable, load: Callable[[], Value]) -> Value:
+    def get(self, key: Hashable, load: Callable[[], Value], born: float | None = None) -> Value:
+        """The key's value, loaded when missing or stale. `born` (a `time.monotonic()`) dates a loaded value
+        from then instead of from when its load ended: values loaded together then go stale together."""
         with self._lock:
             hit = self._entries.get(key)
         if hit is not None and time.monotonic() - hit[0] < self.max_age:
@@ -43,7 +45,7 @@ class TtlCache(Generic[Value]):
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._entries.clear()  # bounded memory; a cold cache only costs reads
-            self._entries[key] = (time.monotonic(), value)
+            self._entries[key] = (time.monotonic() if born is None else born, value)
         return value
 
 

@@ -16,6 +16,7 @@ from ..domain.catalog import House, Performance, PerformanceStatus, Production, 
 from ..domain.errors import Conflict, NotFound
 from ..domain.seatmap import SeatMap, parse_seatmap
 from ..domain.waiting_room import WaitingRoom
+from ..services.cache import TtlCache
 from .models import (
     HouseItem,
     PerformanceItem,
@@ -58,6 +59,7 @@ def create_house(house: House) -> None:
                      website_domains=list(house.website_domains), logo_url=house.logo_url,
                      brand_color=house.brand_color, gsi1pk="HOUSES", gsi1sk=house.id)
     _conditional_put(item, f"House {house.id}")
+    _listings.clear()
 
 
 def get_house(house_id: str) -> House:
@@ -152,6 +154,7 @@ def create_performance(performance: Performance, seatmap: SeatMap) -> None:
             for seat in seatmap.seats:
                 batch.save(SeatItem(pk, seat_key(seat.id), state="free", version=0))
     _conditional_put(_performance_item(performance), f"Performance {performance.id}")
+    _listings.clear()
 
 
 def split_capacity(capacity: int, shards: int) -> list[int]:
@@ -192,6 +195,23 @@ def get_house_performance(house_id: str, performance_id: str) -> Performance:
     return performance
 
 
+# The hosted agenda and `GET /agenda` list every house and performance on each view. Both change only
+# through this module: this process's own writes drop the copies at once, other processes' show within
+# LISTING_SECONDS (the summaries beside them are as old, services/availability.py).
+LISTING_SECONDS = 3.0
+_listings: TtlCache[list] = TtlCache(LISTING_SECONDS, max_entries=4)
+
+
+def listed_agenda() -> list[Performance]:
+    """`list_agenda()` as the buyers' pages show it: at most LISTING_SECONDS old."""
+    return _listings.get("agenda", list_agenda)
+
+
+def listed_houses() -> list[House]:
+    """`list_houses()` at most LISTING_SECONDS old."""
+    return _listings.get("houses", list_houses)
+
+
 def list_agenda(limit: int = 500) -> list[Performance]:
     """The cluster's performances in start order."""
     return [_performance(item) for item in PerformanceItem.by_gsi1.query("AGENDA", limit=limit)]
@@ -228,6 +248,7 @@ def update_performance(house_id: str, performance_id: str, *, status: Performanc
             get_house_performance(house_id, performance_id)  # NotFound for strangers
             raise Conflict("The performance changed meanwhile; reload and try again.") from error
         raise
+    _listings.clear()
     return _performance(item)
 
 

@@ -30,6 +30,7 @@ shows as the time spent waiting in `recv_into`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import gzip
 import io
@@ -197,20 +198,51 @@ def measure(session: requests.Session, base: str, paths: dict[str, str], count: 
     return samples
 
 
+@contextlib.contextmanager
+def _aws_calls_timed(calls: dict[str, list[float]]):
+    """Count and time every AWS call of this process by operation and table or index."""
+    from botocore.endpoint import Endpoint
+
+    original = Endpoint.make_request
+
+    def timed(self, operation_model, request_dict):
+        began = time.perf_counter()
+        try:
+            return original(self, operation_model, request_dict)
+        finally:
+            body = request_dict.get("body") or b""
+            target = re.search(rb'"(?:IndexName|TableName)": ?"([^"]+)"', body if isinstance(body, bytes) else b"")
+            name = f"{operation_model.name} {target.group(1).decode() if target else ''}".strip()
+            entry = calls.setdefault(name, [0, 0.0])
+            entry[0] += 1
+            entry[1] += time.perf_counter() - began
+
+    Endpoint.make_request = timed
+    try:
+        yield
+    finally:
+        Endpoint.make_request = original
+
+
 def profile(path: str, repeat: int, top: int = 25) -> str:
     """Render `path` `repeat` times in-process (Chalice's test client) under cProfile; the top functions."""
     from chalice.test import Client
 
     from app import app
 
-    with Client(app) as client:
+    calls: dict[str, list[float]] = {}
+    with Client(app) as client, _aws_calls_timed(calls):
         client.http.get(path, headers={"Accept": "text/html"})  # templates compiled, caches warm
+        calls.clear()
         profiler = cProfile.Profile()
         profiler.enable()
         for _ in range(repeat):
             client.http.get(path, headers={"Accept": "text/html"})
         profiler.disable()
     out = io.StringIO()
+    out.write("AWS calls per request (operation, table or index: calls, ms in total):\n")
+    for name, (number, seconds) in sorted(calls.items(), key=lambda item: -item[1][1]):
+        out.write(f"  {name}: {number / repeat:.1f} calls, {seconds * 1000 / repeat:.1f} ms\n")
     stats = pstats.Stats(profiler, stream=out).strip_dirs().sort_stats("cumulative")
     stats.print_stats(top)
     out.write("\n-- by own time --\n")
@@ -261,7 +293,8 @@ def main(argv: list[str] | None = None) -> int:
             samples = measure(session, stack.api_url, paths, args.requests, args.warm_up, args.max_seconds)
             wall = time.perf_counter() - measure_began
             cpu = [process.cpu_percent(None) for process in processes]
-            weight = {name: weigh(session, stack.api_url, paths[name]) for name in ("seat map", "seat map fr")}
+            weight = {name: weigh(session, stack.api_url, paths[name]) for name in ("seat map", "seat map fr")
+                      if name in paths}
             agenda_html = session.get(stack.api_url + paths["agenda"], timeout=60).text if "agenda" in paths else ""
         result = {
             "seats": args.seats, "seats_taken": taken, "performances": args.performances,

@@ -44,6 +44,7 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -57,13 +58,16 @@ __all__ = [
     "LockedMotoApp",
     "MOTO_LOCK",
     "MotoServer",
+    "fast_query",
     "fast_transact_write_items",
     "fast_transactions_installed",
+    "install_fast_queries",
     "install_fast_transactions",
     "is_lambda_invocation",
     "serve",
     "moto_transact_write_items",
     "start_moto_server",
+    "uninstall_fast_queries",
     "uninstall_fast_transactions",
 ]
 
@@ -283,6 +287,50 @@ def fast_transactions_installed() -> bool:
 
 
 # --------------------------------------------------------------------------------------------
+# 1b. Queries that cost the partition, not the table
+# --------------------------------------------------------------------------------------------
+# moto 5.2's `Table.query` starts from `Table.all_items()`, which lists EVERY item of the table and
+# sorts them all by key (DynamoType comparisons) before keeping the asked partition: a Query of
+# 1,000 seats cost ~100 ms in a table of ~10,000 items and grew with everything else the stack
+# stored (orders, ledger, holds). `install_fast_queries()` hands `query` the asked partition only for
+# a table Query (moto keeps items by hash key: `Table.items[hash][range]`), and the items unsorted
+# for an index Query (moto sorts its candidates by the index's keys right after). Same items, same
+# order, same filters, pages and errors: only the list moto starts from changes. Scans keep moto's
+# sorted list (their pages follow it).
+_ORIGINAL_QUERY = "_podium_original_query"
+
+
+def fast_query(self: Table, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+               scan_index_forward, projection_expressions, index_name=None, *more, **keywords):
+    original = getattr(Table, _ORIGINAL_QUERY)
+    if index_name is None and self.range_key_attr:
+        partition = self.items.get(hash_key) or {}  # `get`: no empty partition left behind
+        candidates = lambda: list(partition.values())  # noqa: E731
+    else:
+        candidates = lambda: [item for value in self.items.values()  # noqa: E731
+                              for item in (value.values() if self.range_key_attr else [value])]
+    self.all_items = candidates  # under the global lock: no other request sees it
+    try:
+        return original(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+                        scan_index_forward, projection_expressions, index_name, *more, **keywords)
+    finally:
+        self.__dict__.pop("all_items", None)
+
+
+def install_fast_queries() -> None:
+    """Replace moto's `Table.query` with the partition-sized one (idempotent, process-wide)."""
+    if _ORIGINAL_QUERY not in vars(Table):
+        setattr(Table, _ORIGINAL_QUERY, Table.query)
+    Table.query = fast_query  # type: ignore[method-assign]
+
+
+def uninstall_fast_queries() -> None:
+    original = vars(Table).get(_ORIGINAL_QUERY)
+    if original is not None:
+        Table.query = original  # type: ignore[method-assign]
+
+
+# --------------------------------------------------------------------------------------------
 # 2. One global lock around moto
 # --------------------------------------------------------------------------------------------
 
@@ -381,6 +429,7 @@ def serve(app: Callable, host: str = "127.0.0.1", port: int = 0) -> MotoServer:
 
 
 def start_moto_server(host: str = "127.0.0.1", port: int = 0) -> MotoServer:
-    """moto behind the global lock, with fast transactions, on host:port (0 = pick a free port)."""
+    """moto behind the global lock, with fast transactions and queries, on host:port (0 = pick a free port)."""
     install_fast_transactions()
+    install_fast_queries()
     return serve(LockedMotoApp(), host, port)

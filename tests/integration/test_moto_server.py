@@ -611,3 +611,80 @@ def test_reset_posts_to_moto_api():
     finally:
         fake.stop()
     assert calls == [("POST", "/moto-api/reset")]
+
+
+# -- queries: the partition-sized query answers exactly as moto's -----------------------------------------
+INDEXED_SCHEMA = dict(
+    KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+    AttributeDefinitions=[{"AttributeName": a, "AttributeType": t} for a, t in
+                          (("PK", "S"), ("SK", "S"), ("g", "S"), ("gs", "N"), ("h", "S"))],
+    GlobalSecondaryIndexes=[
+        {"IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
+                                            {"AttributeName": "gs", "KeyType": "RANGE"}],
+         "Projection": {"ProjectionType": "ALL"}},
+        {"IndexName": "by_h", "KeySchema": [{"AttributeName": "h", "KeyType": "HASH"}],
+         "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+
+
+def _every_page(dynamodb, **query) -> list[dict]:
+    pages, start = [], None
+    while True:
+        answer = dynamodb.query(**query, **({"ExclusiveStartKey": start} if start else {}))
+        answer.pop("ResponseMetadata")
+        pages.append(answer)
+        start = answer.get("LastEvaluatedKey")
+        if not start:
+            return pages
+
+
+def test_fast_queries_give_moto_s_answers_page_by_page(server):
+    """Table and index queries (key conditions, filters, COUNT, projections, Limit pages, both directions,
+    a missing partition, an unknown index) answer the same with moto's query and the partition-sized one."""
+    dynamodb, table, rng = client(server.url), f"q-{secrets.token_hex(4)}", random.Random(7)
+    dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST", **INDEXED_SCHEMA)
+    for n in range(600):
+        item = {"PK": S(f"P#{n % 7}"), "SK": S(f"SEAT#{rng.randrange(10_000):05d}"), "state": S(rng.choice("fhs")),
+                "until": N(str(rng.randrange(100)))}
+        if rng.random() < 0.6:
+            item.update(g=S(f"G#{n % 3}"), gs=N(str(rng.randrange(50))))
+        if rng.random() < 0.3:
+            item["h"] = S(f"H#{n % 2}")
+        dynamodb.put_item(TableName=table, Item=item)
+    values = {":p": S("P#3"), ":s": S("SEAT#0"), ":f": S("f"), ":u": N("40"), ":g": S("G#1"), ":n": N("20"),
+              ":h": S("H#1"), ":none": S("P#99")}
+    queries = [
+        dict(KeyConditionExpression="PK = :p"),
+        dict(KeyConditionExpression="PK = :p AND begins_with(SK, :s)", Limit=7),
+        dict(KeyConditionExpression="PK = :p AND SK > :s", ScanIndexForward=False, Limit=11),
+        dict(KeyConditionExpression="PK = :p", FilterExpression="#st = :f AND (attribute_not_exists(g) OR #u > :u)",
+             ExpressionAttributeNames={"#st": "state", "#u": "until"}, Select="COUNT"),
+        dict(KeyConditionExpression="PK = :p", ProjectionExpression="SK, #st", ExpressionAttributeNames={"#st": "state"},
+             Limit=13),
+        dict(KeyConditionExpression="PK = :none"),
+        dict(IndexName="by_g", KeyConditionExpression="g = :g"),
+        dict(IndexName="by_g", KeyConditionExpression="g = :g AND gs >= :n", Limit=9, ScanIndexForward=False),
+        dict(IndexName="by_g", KeyConditionExpression="g = :g", FilterExpression="#st = :f",
+             ExpressionAttributeNames={"#st": "state"}, Limit=17),
+        dict(IndexName="by_h", KeyConditionExpression="h = :h", Limit=10),
+        dict(IndexName="nope", KeyConditionExpression="g = :g"),
+    ]
+
+    def answers(fast: bool) -> list:
+        (motoserver.install_fast_queries if fast else motoserver.uninstall_fast_queries)()
+        out = []
+        for query in queries:
+            used = {k: v for k, v in values.items() if k in json.dumps(query)}
+            try:
+                out.append(_every_page(dynamodb, TableName=table, ExpressionAttributeValues=used, **query))
+            except ClientError as error:
+                out.append(error.response["Error"])
+        return out
+
+    try:
+        moto_answers = answers(fast=False)
+        assert answers(fast=True) == moto_answers
+    finally:
+        motoserver.install_fast_queries()
+    assert sum(page["Count"] for page in moto_answers[0]) == 600 // 7 + (1 if 3 < 600 % 7 else 0)
+    assert len(moto_answers[1]) > 1 and len(moto_answers[7]) > 1  # several pages were compared
+    assert moto_answers[-1]["Code"] == "ResourceNotFoundException"  # an unknown index, both ways
