@@ -71,7 +71,7 @@ class SeatMapLayout:
         if markup is None:
             label = shape.label if free else f"{shape.label}, {self.taken_word}"
             macro = environment(self.language).get_template("pages/_seat.html").module.seat
-            markup = self._markup[key] = Markup(macro(shape, free, just_taken, label))
+            markup = self._markup[key] = macro(shape, free, just_taken, label)  # a Markup: autoescaped
         return markup
 
 
