@@ -23,17 +23,24 @@ Two problems of moto 5.2 in server mode, both measured:
    state in between, so this has moto's all-or-nothing semantics and moto's exact errors; only
    the copy-and-restore strategy changes.
 
-`start_moto_server()` puts both together; the embedded stack and the tests use it.
+3. **Its queries and answers cost time proportional to the whole table and to every value's shape**:
+   `install_fast_queries()` reads only the queried partition, `install_fast_answers()` writes the
+   item operations' answers as JSON directly (sections 1b and 1c).
+
+`start_moto_server()` puts them together; the embedded stack and the tests use it.
 """
 from __future__ import annotations
 
 import copy
+import functools
 import io
+import json
 import os
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from moto import backends
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -45,6 +52,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoResult
 from moto.moto_server.werkzeug_app import (
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -58,15 +66,18 @@ __all__ = [
     "LockedMotoApp",
     "MOTO_LOCK",
     "MotoServer",
+    "fast_execute_result",
     "fast_query",
     "fast_transact_write_items",
     "fast_transactions_installed",
+    "install_fast_answers",
     "install_fast_queries",
     "install_fast_transactions",
     "is_lambda_invocation",
     "serve",
     "moto_transact_write_items",
     "start_moto_server",
+    "uninstall_fast_answers",
     "uninstall_fast_queries",
     "uninstall_fast_transactions",
 ]
@@ -331,6 +342,58 @@ def uninstall_fast_queries() -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# 1c. DynamoDB answers written as JSON directly
+# --------------------------------------------------------------------------------------------
+# moto 5.2.5 writes every DynamoDB answer through its generic, model-driven serializer, which walks
+# the botocore shape of each value: in a sale-opening benchmark ~17 % of the stack's process went to
+# it, most of it for the hall's 1,000-seat Query answers. The answers of the item operations are
+# already in DynamoDB's wire form (`dynamo_to_dict`), so they are written with `json.dumps` instead.
+# Anything that is not plain JSON (binary `B` values, timestamps) or holds a `None` the serializer
+# would drop goes through moto's serializer as before; errors never take this path.
+_ORIGINAL_RESULT = "_podium_original_execute_result"
+JSON_ANSWERED = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
+                           "BatchWriteItem", "TransactGetItems", "TransactWriteItems"})
+
+
+def fast_execute_result(self: DynamoResult, context: Any):
+    if context.operation_model.name in JSON_ANSWERED:
+        try:
+            body = json.dumps(self.result)
+        except (TypeError, ValueError):
+            body = None
+        if body is not None and ": null" not in body:
+            return 200, {"Content-Type": "application/x-amz-json-1.0"}, body
+    return getattr(DynamoResult, _ORIGINAL_RESULT)(self, context)
+
+
+_ORIGINAL_MODULES = "_podium_original_list_of_moto_modules"
+
+
+@functools.cache
+def _moto_modules() -> tuple[str, ...]:
+    return tuple(getattr(backends, _ORIGINAL_MODULES)())
+
+
+def install_fast_answers() -> None:
+    """JSON answers for DynamoDB's item operations, and moto's module list read once instead of from the
+    disk on every request (its dispatcher lists its package directory per request). Idempotent."""
+    if _ORIGINAL_RESULT not in vars(DynamoResult):
+        setattr(DynamoResult, _ORIGINAL_RESULT, DynamoResult.execute_result)
+    DynamoResult.execute_result = fast_execute_result  # type: ignore[method-assign]
+    if not hasattr(backends, _ORIGINAL_MODULES):
+        setattr(backends, _ORIGINAL_MODULES, backends.list_of_moto_modules)
+    backends.list_of_moto_modules = _moto_modules
+
+
+def uninstall_fast_answers() -> None:
+    original = vars(DynamoResult).get(_ORIGINAL_RESULT)
+    if original is not None:
+        DynamoResult.execute_result = original  # type: ignore[method-assign]
+    if hasattr(backends, _ORIGINAL_MODULES):
+        backends.list_of_moto_modules = getattr(backends, _ORIGINAL_MODULES)
+
+
+# --------------------------------------------------------------------------------------------
 # 2. One global lock around moto
 # --------------------------------------------------------------------------------------------
 
@@ -432,4 +495,5 @@ def start_moto_server(host: str = "127.0.0.1", port: int = 0) -> MotoServer:
     """moto behind the global lock, with fast transactions and queries, on host:port (0 = pick a free port)."""
     install_fast_transactions()
     install_fast_queries()
+    install_fast_answers()
     return serve(LockedMotoApp(), host, port)

@@ -688,3 +688,106 @@ def test_fast_queries_give_moto_s_answers_page_by_page(server):
     assert sum(page["Count"] for page in moto_answers[0]) == 600 // 7 + (1 if 3 < 600 % 7 else 0)
     assert len(moto_answers[1]) > 1 and len(moto_answers[7]) > 1  # several pages were compared
     assert moto_answers[-1]["Code"] == "ResourceNotFoundException"  # an unknown index, both ways
+
+
+# -- answers: DynamoDB's item operations written as JSON answer exactly as moto's serializer ---------------
+def _workload(dynamodb, table: str) -> list:
+    """Every item operation the stack uses, with the answers' optional parts (old and new values, consumed
+    capacity, pages, unprocessed keys, cancellation reasons), a binary value and a missing item."""
+    key = {"PK": S("P#1"), "SK": S("SEAT#00001")}
+    calls = [
+        ("put_item", dict(Item={**key, "g": S("G#1"), "gs": N("3"), "state": S("free"), "n": N("1.50"),
+                                "l": {"L": [S("é"), {"NULL": True}, {"BOOL": False}]},
+                                "m": {"M": {"k": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2"]}}}},
+                          ReturnConsumedCapacity="INDEXES")),
+        ("put_item", dict(Item={"PK": S("P#1"), "SK": S("SEAT#00002"), "state": S("held"), "b": {"B": b"\0\1"}},
+                          ReturnValues="ALL_OLD")),
+        ("put_item", dict(Item={**key, "g": S("G#1"), "gs": N("3"), "state": S("held")}, ReturnValues="ALL_OLD",
+                          ReturnConsumedCapacity="TOTAL")),
+        ("get_item", dict(Key=key)),
+        ("get_item", dict(Key={"PK": S("P#1"), "SK": S("SEAT#00002")})),
+        ("get_item", dict(Key={"PK": S("P#9"), "SK": S("nothing")}, ConsistentRead=True)),
+        ("get_item", dict(Key=key, ProjectionExpression="#s, gs", ExpressionAttributeNames={"#s": "state"})),
+        ("update_item", dict(Key=key, UpdateExpression="SET gs = gs + :one, #s = :sold",
+                             ExpressionAttributeNames={"#s": "state"},
+                             ExpressionAttributeValues={":one": N("1"), ":sold": S("sold")},
+                             ReturnValues="ALL_NEW", ReturnConsumedCapacity="TOTAL")),
+        ("update_item", dict(Key=key, UpdateExpression="REMOVE g", ReturnValues="UPDATED_OLD")),
+        ("update_item", dict(Key=key, UpdateExpression="SET x = :x", ExpressionAttributeValues={":x": S("y")})),
+        ("update_item", dict(Key=key, UpdateExpression="SET x = :x", ConditionExpression="x = :other",
+                             ExpressionAttributeValues={":x": S("z"), ":other": S("w")},
+                             ReturnValuesOnConditionCheckFailure="ALL_OLD")),
+        ("batch_get_item", dict(RequestItems={"{table}": {"Keys": [key, {"PK": S("P#1"), "SK": S("SEAT#00002")},
+                                                                    {"PK": S("P#2"), "SK": S("none")}]}},
+                                ReturnConsumedCapacity="TOTAL")),
+        ("batch_write_item", dict(RequestItems={"{table}": [
+            {"PutRequest": {"Item": {"PK": S(f"P#2"), "SK": S(f"SEAT#{n:05d}"), "state": S("free"), "g": S("G#2"),
+                                     "gs": N(str(n))}}} for n in range(20)]})),
+        ("query", dict(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": S("P#2")}, Limit=7)),
+        ("query", dict(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": S("P#2")},
+                       Select="COUNT", ReturnConsumedCapacity="TOTAL")),
+        ("query", dict(IndexName="by_g", KeyConditionExpression="g = :g", ExpressionAttributeValues={":g": S("G#2")},
+                       ProjectionExpression="SK, gs", ScanIndexForward=False, Limit=5)),
+        ("query", dict(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": S("P#1")})),
+        ("scan", dict(Limit=4)),
+        ("transact_get_items", dict(TransactItems=[{"Get": {"TableName": "{table}", "Key": key}},
+                                                   {"Get": {"TableName": "{table}", "Key": {"PK": S("P#3"),
+                                                                                         "SK": S("none")}}}])),
+        ("transact_write_items", dict(TransactItems=[
+            {"Update": {"TableName": "{table}", "Key": {"PK": S("P#2"), "SK": S("SEAT#00003")},
+                        "UpdateExpression": "SET #s = :h", "ConditionExpression": "#s = :f",
+                        "ExpressionAttributeNames": {"#s": "state"},
+                        "ExpressionAttributeValues": {":h": S("held"), ":f": S("free")}}},
+            {"Put": {"TableName": "{table}", "Item": {"PK": S("HOLD#1"), "SK": S("HOLD")},
+                     "ConditionExpression": "attribute_not_exists(PK)"}}], ReturnConsumedCapacity="TOTAL")),
+        ("transact_write_items", dict(TransactItems=[
+            {"Update": {"TableName": "{table}", "Key": {"PK": S("P#2"), "SK": S("SEAT#00003")},
+                        "UpdateExpression": "SET #s = :h", "ConditionExpression": "#s = :f",
+                        "ExpressionAttributeNames": {"#s": "state"},
+                        "ExpressionAttributeValues": {":h": S("held"), ":f": S("free")},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}])),
+        ("delete_item", dict(Key={"PK": S("HOLD#1"), "SK": S("HOLD")}, ReturnValues="ALL_OLD")),
+        ("delete_item", dict(Key={"PK": S("HOLD#1"), "SK": S("HOLD")})),
+    ]
+    answers = []
+    for operation, arguments in calls:
+        arguments = json.loads(json.dumps(arguments, default=lambda b: {"__bytes__": list(b)}).replace("{table}", table),
+                               object_hook=lambda d: bytes(d["__bytes__"]) if "__bytes__" in d else d)
+        if operation not in ("batch_get_item", "batch_write_item", "transact_get_items", "transact_write_items"):
+            arguments["TableName"] = table
+        try:
+            answer = getattr(dynamodb, operation)(**arguments)
+            answer.pop("ResponseMetadata")
+        except ClientError as error:
+            answer = {"error": error.response["Error"], "reasons": error.response.get("CancellationReasons")}
+        answers.append((operation, json.loads(json.dumps(answer, default=repr).replace(table, "{table}"))))
+    return answers
+
+
+def test_json_answers_are_moto_s_answers(server):
+    """The item operations answer the same, value for value, whether moto's serializer or `json.dumps`
+    writes them; a binary value still goes through moto's serializer (base64) and reads back as bytes."""
+    dynamodb = client(server.url)
+    tables = {fast: f"a-{secrets.token_hex(4)}" for fast in (False, True)}
+    for table in tables.values():
+        dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST", **INDEXED_SCHEMA)
+    try:
+        motoserver.uninstall_fast_answers()
+        moto_answers = _workload(dynamodb, tables[False])
+        motoserver.install_fast_answers()
+        assert _workload(dynamodb, tables[True]) == moto_answers
+    finally:
+        motoserver.install_fast_answers()
+    assert moto_answers[3][1]["Item"]["state"] == {"S": "held"} and "n" not in moto_answers[3][1]["Item"]
+    assert moto_answers[4][1]["Item"]["b"] == {"B": repr(b"\0\1")}  # base64 on the wire, bytes again in boto3
+    assert moto_answers[10][1]["error"]["Code"] == "ConditionalCheckFailedException"
+    assert moto_answers[20][1]["reasons"][0]["Code"] == "ConditionalCheckFailed"
+    assert "LastEvaluatedKey" in moto_answers[13][1] and moto_answers[14][1]["Count"] == 20
+
+
+def test_moto_reads_its_module_list_once():
+    from moto import backends
+
+    motoserver.install_fast_answers()
+    assert backends.list_of_moto_modules() is backends.list_of_moto_modules()
+    assert "dynamodb" in backends.list_of_moto_modules() and "stepfunctions" in backends.list_of_moto_modules()
