@@ -99,6 +99,12 @@ def seat_counts(performance_id: str, now: datetime) -> dict[str, int]:
             for name, condition in (("free", free), ("held", live_hold), ("sold", SeatItem.state == "sold"))}
 
 
+def sold_or_blocked_count(performance_id: str) -> int:
+    """Seats that will not come back by themselves (sold or blocked), counted by DynamoDB."""
+    return SeatItem.count(performance_key(performance_id), SeatItem.sk.startswith("SEAT#"),
+                          filter_condition=SeatItem.state.is_in("sold", "blocked"))
+
+
 def _hold_item(hold: Hold) -> HoldItem:
     expires = epoch_ms(hold.expires_at)
     return HoldItem(

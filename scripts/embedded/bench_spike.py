@@ -112,7 +112,7 @@ def counted_moto_by_key():
 
     def start(host: str = "127.0.0.1", port: int = 0):
         global COUNTER
-        motoserver.install_fast_transactions()
+        motoserver.install_fast_paths()  # as the stack's own server
         COUNTER = KeyedCountingMotoApp(DomainDispatcherApplication(create_backend_app))
         return motoserver.serve(motoserver.LockedMotoApp(COUNTER), host, port)
 

@@ -71,6 +71,7 @@ __all__ = [
     "fast_transact_write_items",
     "fast_transactions_installed",
     "install_fast_answers",
+    "install_fast_paths",
     "install_fast_queries",
     "install_fast_transactions",
     "is_lambda_invocation",
@@ -491,9 +492,14 @@ def serve(app: Callable, host: str = "127.0.0.1", port: int = 0) -> MotoServer:
     return MotoServer(host, server.server_port, server, thread, previous)
 
 
-def start_moto_server(host: str = "127.0.0.1", port: int = 0) -> MotoServer:
-    """moto behind the global lock, with fast transactions and queries, on host:port (0 = pick a free port)."""
+def install_fast_paths() -> None:
+    """Fast transactions, partition-sized queries and JSON answers (every server of the stack uses them)."""
     install_fast_transactions()
     install_fast_queries()
     install_fast_answers()
+
+
+def start_moto_server(host: str = "127.0.0.1", port: int = 0) -> MotoServer:
+    """moto behind the global lock, with its fast paths, on host:port (0 = pick a free port)."""
+    install_fast_paths()
     return serve(LockedMotoApp(), host, port)

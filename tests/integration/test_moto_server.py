@@ -721,7 +721,7 @@ def _workload(dynamodb, table: str) -> list:
                                                                     {"PK": S("P#2"), "SK": S("none")}]}},
                                 ReturnConsumedCapacity="TOTAL")),
         ("batch_write_item", dict(RequestItems={"{table}": [
-            {"PutRequest": {"Item": {"PK": S(f"P#2"), "SK": S(f"SEAT#{n:05d}"), "state": S("free"), "g": S("G#2"),
+            {"PutRequest": {"Item": {"PK": S("P#2"), "SK": S(f"SEAT#{n:05d}"), "state": S("free"), "g": S("G#2"),
                                      "gs": N(str(n))}}} for n in range(20)]})),
         ("query", dict(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": S("P#2")}, Limit=7)),
         ("query", dict(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": S("P#2")},
