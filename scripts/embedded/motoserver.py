@@ -1,6 +1,6 @@
 """moto's server, made safe for many concurrent clients (a sale opening) and fast on big tables.
 
-Two problems of moto 5.2 in server mode, both measured:
+Three problems of moto 5.2 in server mode, all measured:
 
 1. **It is not safe under concurrent requests.** `werkzeug` serves each request in its own thread
    and moto's backends have no locks. The worst case is DynamoDB `TransactWriteItems`: moto
@@ -346,7 +346,7 @@ def uninstall_fast_queries() -> None:
 # 1c. DynamoDB answers written as JSON directly
 # --------------------------------------------------------------------------------------------
 # moto 5.2.5 writes every DynamoDB answer through its generic, model-driven serializer, which walks
-# the botocore shape of each value: in a sale-opening benchmark ~17 % of the stack's process went to
+# the botocore shape of each value: in a sale-opening benchmark 17–25 % of the stack's process went to
 # it, most of it for the hall's 1,000-seat Query answers. The answers of the item operations are
 # already in DynamoDB's wire form (`dynamo_to_dict`), so they are written with `json.dumps` instead.
 # Anything that is not plain JSON (binary `B` values, timestamps) or holds a `None` the serializer
