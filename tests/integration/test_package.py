@@ -44,6 +44,11 @@ def test_the_cluster_stage_packages_and_passes_cfn_lint(tmp_path):
     asl = json.loads((tmp_path / machine["DefinitionUri"]).read_text())  # next to sam.json, as deployed
     used = {state["Parameters"]["FunctionName"][2:-1] for state in asl["States"].values() if state["Type"] == "Task"}
     assert used == set(machine["DefinitionSubstitutions"])
+    # The settlement's gather reads every house's ledger in one invocation (~9 s of one core for 100,000
+    # tickets, docs/benchmarks.md): one full vCPU and Lambda's longest timeout, not the 128 MB / 60 s default.
+    gather = functions["SettlementGather"]["Properties"]
+    assert (gather["MemorySize"], gather["Timeout"]) == (1769, 900)
+    assert functions["CheckoutPrice"]["Properties"]["Timeout"] == 60
 
 
 DATA_SERVICES = ("dynamodb:", "sqs:", "sns:", "secretsmanager:", "states:", "ses:", "s3:", "kms:", "lambda:")
