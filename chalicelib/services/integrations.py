@@ -32,7 +32,7 @@ def performances_of(event: DomainEvent) -> list[str]:
     return sorted({ticket["performance_id"] for ticket in tickets if "performance_id" in ticket})
 
 
-def taken_for_good(performance_id: str, seated: bool, now: datetime) -> int:
+def taken_for_good(performance_id: str, seated: bool) -> int:
     """Places that will not come back by themselves: sold (or blocked) seats, live standing tickets."""
     if seated:  # counted, not read: every sale asks, and a hall's Query per order weighs on its partition
         return reservations.sold_or_blocked_count(performance_id)
@@ -52,7 +52,7 @@ def refresh_performance(performance_id: str, now: datetime) -> list[str]:
     sent = _publish_pending(performance_id)
     for _ in range(MAX_RECHECKS):
         state = store.integration_state(performance_id)
-        new = booking.booking_state(performance.capacity, taken_for_good(performance_id, performance.seated, now))
+        new = booking.booking_state(performance.capacity, taken_for_good(performance_id, performance.seated))
         if not booking.flips(state.published_availability, new):
             break
         flip = store.record_flip(performance_id, new, state.published_availability)
