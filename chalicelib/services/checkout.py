@@ -95,6 +95,8 @@ def price_order(order_id: str, grace_seconds: int | None, now: datetime) -> dict
 def create_payment(order_id: str) -> dict:
     """One PaymentIntent for the whole order (idempotency key from the order id)."""
     order = store.get_order(order_id)
+    if order.payment_status == "canceled":  # the buyer gave up before there was anything to pay
+        raise PaymentCanceled(f"payment of {order_id} was cancelled")
     if not order.payment_intent_id and order.amount_due.cents > 0:  # a free order takes no payment
         intent = gateway.create_payment_intent(order.id, order.amount_due.cents, order.total.currency,
                                                payment_idempotency_key(order.id), f"Podium order {order.id}")
@@ -341,12 +343,26 @@ def on_payment_event(event: dict, now: datetime) -> None:
 
 
 def cancel_checkout(order_id: str, session_token: str) -> Order:
-    """The buyer gives up: the payment is cancelled and the workflow gives the places back."""
+    """The buyer gives up: the payment is cancelled and the workflow gives the places back.
+
+    Before the payment exists (the order is still being priced) the wish is recorded on the order:
+    the workflow ends instead of asking for a payment, or — if the payment was being created at that
+    very moment — ends as soon as it parks on it.
+    """
     order = own_order(order_id, session_token)
-    if order.payment_intent_id and order.status is OrderStatus.AWAITING_PAYMENT:
-        intent = gateway.cancel_payment_intent(order.payment_intent_id, f"order:{order.id}:cancel")
-        if intent.status == "canceled":
-            on_payment_event({"type": "payment_intent.canceled",
-                              "data": {"object": {"object": "payment_intent", "id": intent.id,
-                                                  "metadata": {"order_id": order.id}}}}, None)
+    if order.status is OrderStatus.PENDING and not order.payment_intent_id:
+        if store.record_payment_outcome(order.id, "canceled", None) is None:
+            return store.get_order(order_id)  # the provider's word came first
+        order = store.get_order(order_id)
+        token = store.task_token(order_id)
+        if token:  # the workflow parked on a payment created meanwhile: the release cancels that one too
+            runtime.send_failure(token, "PaymentCanceled", f"payment of {order_id} was cancelled")
+        return order
+    if not (order.payment_intent_id and order.status is OrderStatus.AWAITING_PAYMENT):
+        return order  # paid, ended, or a reservation kept at the desk: nothing to give up here
+    intent = gateway.cancel_payment_intent(order.payment_intent_id, f"order:{order.id}:cancel")
+    if intent.status == "canceled":
+        on_payment_event({"type": "payment_intent.canceled",
+                          "data": {"object": {"object": "payment_intent", "id": intent.id,
+                                              "metadata": {"order_id": order.id}}}}, None)
     return store.get_order(order_id)

@@ -70,6 +70,29 @@ def _intent_of(stack, order_id: str) -> str:
                 if e["data"]["object"].get("metadata", {}).get("order_id") == order_id)
 
 
+def test_a_buyer_who_gives_up_while_the_payment_is_being_created_ends_without_a_sale(stack, signing_key, buyer):
+    """The cancel lands while the workflow waits on the provider for the PaymentIntent (answer held back 3 s)."""
+    cart, _, (_, standing), holds = two_house_cart(stack, signing_key, buyer, seats=1, places=2)
+    slow = stack.payments.inject("/v1/payment_intents", status=None, delay=3, method="POST")
+    try:
+        order_id = submit(buyer, cart["id"])["order_id"]
+        deadline = time.monotonic() + 20
+        while slow.remaining:  # the provider has the request: it creates the intent, answers 3 s later
+            assert time.monotonic() < deadline, "the workflow never asked for a payment"
+            time.sleep(0.05)
+        cancelled = buyer.post(f"/checkouts/{order_id}/cancel")
+        assert cancelled.status_code == 202 and cancelled.json()["status"] == "pending"
+    finally:
+        slow.remaining = 0
+    view = wait_for(buyer, order_id, {"failed"}, timeout=30)
+    assert view["reason"] == "payment_canceled"
+    # the PaymentIntent created meanwhile is cancelled, nothing is charged, the places are back on sale
+    assert provider_client(stack).v1.payment_intents.retrieve(_intent_of(stack, order_id)).status == "canceled"
+    assert buyer.get(f"/holds/{holds[0]['id']}").json()["status"] in ("released", "expired")
+    assert buyer.get(f"/performances/{standing['id']}").json()["availability"]["available"] == 50
+    assert wait_for_execution(stack, order_id)["status"] == "SUCCEEDED"
+
+
 def test_a_payment_that_succeeds_while_the_checkout_times_out_is_refunded_in_full(stack, signing_key, quick_checkout):
     buyer = Client(quick_checkout, session_token=buyer_session())
     cart, *_ = two_house_cart(stack, signing_key, buyer, seats=1, places=1)
