@@ -25,7 +25,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import access, resources
+from . import access, background, resources
 
 
 @dataclass
@@ -69,6 +69,10 @@ class QueuePoller:
         self._resumed.set()
 
     def _run(self) -> None:
+        with background.work():  # a Lambda fed by a queue: no buyer waits on its requests
+            self._poll_until_stopped()
+
+    def _poll_until_stopped(self) -> None:
         idle = self.idle_min
         while not self._stop.is_set():
             self._resumed.wait()

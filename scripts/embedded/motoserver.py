@@ -59,6 +59,7 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 
+from . import background
 from .fairness import FairLock, FairSemaphore
 from .serving import BackgroundServer, serve_in_background
 
@@ -440,7 +441,8 @@ class LockedMotoApp:
         if is_lambda_invocation(environ.get("PATH_INFO", "")):
             return self.app(environ, start_response)
         _buffer_request_body(environ)
-        with self.lock:
+        self.lock.acquire(background=background.is_background(environ))  # a buyer's call goes first
+        try:
             # Flask may hand back a lazy iterable whose iteration still runs moto code (and its
             # close() runs teardown): produce the whole body before letting the next request in.
             response = self.app(environ, start_response)
@@ -450,6 +452,8 @@ class LockedMotoApp:
                 close = getattr(response, "close", None)
                 if close is not None:
                     close()
+        finally:
+            self.lock.release()
 
 
 # --------------------------------------------------------------------------------------------

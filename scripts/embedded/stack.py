@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import access, resources, snapshot, workflows
+from . import access, background, resources, snapshot, workflows
 from .motoserver import start_moto_server
 from .outbox import start_outbox, verify_sender
 from .payments import start_payment_provider
@@ -221,7 +221,8 @@ class EmbeddedStack:
         def loop() -> None:
             while not self._stopping.wait(interval):
                 try:
-                    work()
+                    with background.work():  # scheduled work: it may wait for the buyers' requests
+                        work()
                 except Exception as error:  # a failed round is retried next interval
                     print(f"[stack] {work.__name__} failed: {error}", file=sys.stderr)
 

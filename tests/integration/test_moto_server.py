@@ -25,7 +25,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from moto.dynamodb.models import DynamoDBBackend
 
-from scripts.embedded import motoserver
+from scripts.embedded import background, motoserver
+from scripts.embedded.fairness import FairLock
 
 REGION = "eu-west-1"
 # No retries: a 500 must show up as an error, not be retried away.
@@ -542,7 +543,7 @@ def _environ(path: str) -> dict:
 
 
 def test_lambda_invocations_pass_while_the_lock_is_held():
-    lock = threading.Lock()
+    lock = FairLock()
     app = motoserver.LockedMotoApp(lambda environ, start_response: [b"ok"], lock=lock)
     done = {}
 
@@ -563,7 +564,7 @@ def test_lambda_invocations_pass_while_the_lock_is_held():
 
 
 def test_the_whole_body_is_produced_under_the_lock():
-    lock = threading.Lock()
+    lock = FairLock()
     seen = []
 
     class LazyBody:
@@ -579,6 +580,36 @@ def test_the_whole_body_is_produced_under_the_lock():
     assert app(_environ("/"), lambda *a: None) == [b"a", b"b", b"c"]
     assert seen == [("chunk", True)] * 3 + [("close", True)]
     assert not lock.locked()
+
+
+def test_background_work_reaches_moto_s_lock_as_background_and_the_rest_does_not():
+    """The mark travels from the working thread through botocore (and PynamoDB) to the lock."""
+    classes = []
+
+    class RecordingLock(FairLock().__class__):
+        def acquire(self, background: bool = False) -> bool:
+            classes.append(background)
+            return super().acquire(background=background)
+
+    answer = json.dumps({"TableNames": []}).encode()
+
+    def tables(environ, start_response):
+        start_response("200 OK", [("Content-Type", "application/x-amz-json-1.0")])
+        return [answer]
+
+    handle = motoserver.serve(motoserver.LockedMotoApp(tables, lock=RecordingLock(1)))
+    try:
+        dynamodb = client(handle.url)
+        dynamodb.list_tables()
+        with background.work():
+            dynamodb.list_tables()
+            worker = threading.Thread(target=dynamodb.list_tables)  # the mark is the thread's own
+            worker.start()
+            worker.join(timeout=10)
+        dynamodb.list_tables()
+    finally:
+        handle.stop()
+    assert classes == [False, True, False, False]
 
 
 def test_all_servers_of_the_process_share_one_lock():
