@@ -37,8 +37,12 @@ def stack(tmp_path_factory):
     # Least privilege, proven by use: everything every function did in this run, its own role allows.
     from scripts.embedded import access, permissions, resources
 
-    denied = permissions.violations(access.read(embedded.access_log), resources.load_template(), embedded.refs)
+    record = access.read(embedded.access_log)
+    denied = permissions.violations(record, resources.load_template(), embedded.refs)
     assert not denied, "calls the template's roles would refuse on AWS:\n" + "\n".join(denied)
+    # the record covers the gateway, the functions process and the supervisor's consumers alike
+    acting = {entry["function"] for entry in record}
+    assert {"APIHandler", "CheckoutIssueTickets", "AvailabilityConsumer"} <= acting, sorted(acting)
 
 
 def _buyers_on_record(embedded) -> list[tuple[str, str]]:

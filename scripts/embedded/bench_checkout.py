@@ -646,7 +646,8 @@ def bench_checkout(args) -> dict:
     # a file instead, so that stdout carries only the figures.
     with open(args.handler_log, "a") as handler_log, contextlib.redirect_stdout(handler_log), \
             tempfile.TemporaryDirectory() as state, counted_moto(not args.no_capacity), timed_lambda_handlers() as durations, \
-            EmbeddedStack(state_dir=Path(state), fresh=True, sweep_interval=0, snapshot_interval=0) as stack:
+            EmbeddedStack(state_dir=Path(state), fresh=True, sweep_interval=0, snapshot_interval=0,
+                          functions_process=False) as stack:  # task handlers timed in this process
         from .workflows import dispatcher
 
         seated, standing = prepare(stack, seats=max(400, args.orders * 2 + 200), places=max(400, args.orders * 2 + 200))

@@ -357,7 +357,8 @@ def bench_settlement(args) -> dict:
         return result
     with open(args.handler_log, "a") as handler_log, contextlib.redirect_stdout(handler_log), \
             tempfile.TemporaryDirectory() as state, \
-            EmbeddedStack(state_dir=Path(state), fresh=True, sweep_interval=0, snapshot_interval=0) as stack:
+            EmbeddedStack(state_dir=Path(state), fresh=True, sweep_interval=0, snapshot_interval=0,
+                          functions_process=False) as stack:  # task handlers timed in this process
         from chalicelib.store import settlements as settlement_store
 
         create_houses(stack, houses)

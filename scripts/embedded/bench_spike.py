@@ -403,6 +403,14 @@ def hold_status(stack: EmbeddedStack, hold_ids: list[str]) -> dict[str, str]:
     return statuses
 
 
+def stack_processes(stack: EmbeddedStack) -> dict[str, psutil.Process]:
+    """The stack's processes by role: this one (moto and the local workers), the gateway, the functions."""
+    processes = {"supervisor_and_moto": psutil.Process(), "gateway": psutil.Process(stack.gateway.pid)}
+    if stack.functions is not None:
+        processes["functions"] = psutil.Process(stack.functions.pid)
+    return processes
+
+
 def bench_spike(args) -> dict:
     began = time.monotonic()
     room = {"rate_per_minute": args.waiting_room, "shards": args.queue_shards} if args.waiting_room else None
@@ -423,17 +431,16 @@ def bench_spike(args) -> dict:
         invocations_before = len(dispatcher.invocations)
         deliveries_before = len(stack.payments.provider.webhooks.deliveries)
         COUNTER.reset()
-        processes = [psutil.Process(), psutil.Process(stack.gateway.pid)]
-        for process in processes:
+        processes = stack_processes(stack)
+        for process in processes.values():
             process.cpu_percent(None)
-        samples: list[tuple[float, float, float, float]] = []
+        samples: list[dict[str, tuple[float, float]]] = []  # per sample: role -> (CPU % of one core, RSS MiB)
         sampling = threading.Event()
 
         def sample() -> None:
             while not sampling.wait(2.0):
-                cpu = [process.cpu_percent(None) for process in processes]
-                rss = [process.memory_info().rss / 2**20 for process in processes]
-                samples.append((cpu[0], cpu[1], rss[0], rss[1]))
+                samples.append({role: (process.cpu_percent(None), process.memory_info().rss / 2**20)
+                                for role, process in processes.items()})
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -499,8 +506,9 @@ def figures(args, run, results, counted, by_key_second, task_invocations, webhoo
     for (key, _second), units in by_key_second.items():
         units_by_key[key] += units
     budget = per_key_budget(by_key_second)
-    cpu_supervisor = [s[0] for s in samples] or [0]
-    cpu_gateway = [s[1] for s in samples] or [0]
+    roles = list(samples[0]) if samples else []
+    cpu = {role: [sample[role][0] for sample in samples] for role in roles}
+    rss = {role: [sample[role][1] for sample in samples] for role in roles}
     busy = (sum(machine_after) - machine_after.idle) - (sum(machine_before) - machine_before.idle)
     machine_cpu = busy / max(1e-9, sum(machine_after) - sum(machine_before)) * 100
     count = costs.CallCounts(
@@ -616,12 +624,10 @@ def figures(args, run, results, counted, by_key_second, task_invocations, webhoo
         "write_units_by_key_kind": {kind: round(units, 1) for kind, units in sorted(by_kind.items(), key=lambda kv: -kv[1])},
         "hold_phase_requests": hold_requests, "queue_polls": queue_polls,
         "usd_per_1000_places_held_hold_phase": {k: str(v) for k, v in hold_phase_per_thousand.items()},
-        "cpu_percent_of_one_core": {"supervisor_and_moto": {"mean": round(statistics.mean(cpu_supervisor)),
-                                                            "max": round(max(cpu_supervisor))},
-                                    "gateway": {"mean": round(statistics.mean(cpu_gateway)), "max": round(max(cpu_gateway))}},
+        "cpu_percent_of_one_core": {role: {"mean": round(statistics.mean(cpu[role])), "max": round(max(cpu[role]))}
+                                    for role in roles},
         "machine_cpu_percent_all_cores": round(machine_cpu),
-        "rss_mib_max": {"supervisor_and_moto": round(max((s[2] for s in samples), default=0)),
-                        "gateway": round(max((s[3] for s in samples), default=0))},
+        "rss_mib_max": {role: round(max(rss[role])) for role in roles},
     }
 
 

@@ -6,15 +6,13 @@ is Chalice's own local gateway, unchanged.
 """
 import os
 import sys
-import threading
-import time
 
 from chalice import local
 from chalice.cli import main
 
-
 from . import access
 from .fairness import FairSemaphore
+from .serving import exit_with_parent
 
 local.ThreadedHTTPServer.request_queue_size = 1024
 local.ThreadedHTTPServer.daemon_threads = True
@@ -36,18 +34,6 @@ def _admitted(self) -> None:
 
 for _method in ("do_GET", "do_HEAD", "do_POST", "do_PUT", "do_PATCH", "do_DELETE", "do_OPTIONS"):
     setattr(local.ChaliceRequestHandler, _method, _admitted)
-
-
-
-def exit_with_parent(parent_pid: int) -> None:
-    """The gateway runs in its own session (Ctrl-C goes to the supervisor, which stops it in
-    order); if the supervisor dies without doing so, the gateway must not live on."""
-    def watch() -> None:
-        while os.getppid() == parent_pid:
-            time.sleep(1)
-        os._exit(0)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 """Serving a WSGI app of the embedded stack (moto, payment provider, outbox) from a daemon thread."""
 from __future__ import annotations
 
+import os
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -41,3 +43,14 @@ def serve_in_background(app: Callable, host: str, port: int, name: str,
                               name=f"{name}-{server.server_port}", daemon=True)
     thread.start()
     return server, thread
+
+
+def exit_with_parent(parent_pid: int) -> None:
+    """A child server (the gateway, the functions) runs in its own session (Ctrl-C goes to the
+    supervisor, which stops it in order); if the supervisor dies without doing so, it must not live on."""
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

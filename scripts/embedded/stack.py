@@ -1,8 +1,10 @@
 """The embedded stack: everything Podium needs, on 127.0.0.1, with no AWS account.
 
-One supervisor process runs moto's server (behind its global lock) and the local workers
-(the hold sweeper, the snapshotter); the Chalice local gateway runs as a child process so
-that API work and moto's work use both cores. `chalicelib/` sees only endpoints and
+One supervisor process runs moto's server (behind its global lock), the local stand-ins
+(payments, UiT, outbox) and the local workers (queue consumers, the hold sweeper, the
+snapshotter); the Chalice local gateway and the local Lambda service (the workflows' task
+functions, `functions.py`) run as child processes so that API work, task work and moto's
+work spread over the cores. `chalicelib/` sees only endpoints and
 credentials: the environment is the one CloudFormation gives the functions on AWS.
 """
 from __future__ import annotations
@@ -44,7 +46,7 @@ def wait_for_port(host: str, port: int, timeout: float, process: subprocess.Pope
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"the gateway exited with {process.returncode} before listening")
+            raise RuntimeError(f"{' '.join(map(str, process.args[:3]))} exited with {process.returncode} before listening")
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
@@ -69,6 +71,9 @@ class EmbeddedStack:
     ops_port: int = 0  # the local ops page (/ops)
     access_log: Path | None = None  # every function's AWS calls, for the least-privilege check (access.py)
     staff_key_days: float = float(os.environ.get("PODIUM_STAFF_KEY_DAYS", "30"))  # the local issuer's key age
+    # The workflows' task functions in a process of their own (functions.py), as Lambda runs them apart
+    # from the database; False runs them in this process.
+    functions_process: bool = True
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir)
@@ -76,6 +81,7 @@ class EmbeddedStack:
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
         self.gateway: subprocess.Popen | None = None
+        self.functions: subprocess.Popen | None = None
         self.restored_items = 0
         self.startup_seconds = 0.0
 
@@ -136,7 +142,15 @@ class EmbeddedStack:
         from .consumers import start_consumers
 
         self.consumers = start_consumers(app, self.refs, self.stage, self.moto.url, self.consumer_retry_delay)
+        functions_port = free_port(self.host) if self.functions_process else 0
+        if functions_port:  # started first: it imports the app while the gateway does the same
+            self.functions = self._spawn_functions(functions_port)
         self._start_gateway()
+        if functions_port:
+            wait_for_port(self.host, functions_port, timeout=60, process=self.functions)
+            from .functions import app_functions
+
+            workflows.dispatcher.serve_remotely(f"http://{self.host}:{functions_port}", app_functions(app, self.stage))
         from .ops import start_ops_page  # the dashboard's metrics from the EMF lines (stdout, gateway log)
 
         self.ops = start_ops_page(self.host, self.ops_port, self.gateway_log, self.queue_depths)
@@ -151,12 +165,14 @@ class EmbeddedStack:
         self._stopping.set()
         if getattr(self, "consumers", None):
             self.consumers.stop()
-        if self.gateway and self.gateway.poll() is None:
-            self.gateway.terminate()  # it holds no state of its own; SIGINT left it running until the timeout
-            try:
-                self.gateway.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.gateway.kill()
+        workflows.dispatcher.serve_remotely(None)
+        for child in (self.gateway, self.functions):
+            if child and child.poll() is None:
+                child.terminate()  # it holds no state of its own; SIGINT left it running until the timeout
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
         try:
             self.save()
         finally:
@@ -215,6 +231,21 @@ class EmbeddedStack:
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True)  # Ctrl-C reaches the supervisor, which stops the gateway in order
         wait_for_port(self.host, port, timeout=60, process=process)
+        return process
+
+    def _spawn_functions(self, port: int) -> subprocess.Popen:
+        """The local Lambda service; what it prints goes on through this process's stdout (ops page, logs)."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", "scripts.embedded.functions", "--stage", self.stage, "--host", self.host,
+             "--port", str(port)],
+            cwd=ROOT, env=self.gateway_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True, text=True, bufsize=1)
+
+        def relay() -> None:
+            for line in process.stdout:
+                sys.stdout.write(line)  # looked up per line: the ops page's tee may replace stdout later
+
+        threading.Thread(target=relay, name="functions-output", daemon=True).start()
         return process
 
     def _every(self, interval: float, work) -> None:

@@ -3,7 +3,8 @@
 moto runs state machines for real once `execute_state_machine` is on (its copy of an ASL
 interpreter: Retry, Catch, timeouts, `.waitForTaskToken`). Its Lambda needs Docker, which we
 do not have, so `LambdaFunction._invoke_lambda` is replaced by a dispatcher that calls the
-project's handler for that function name in-process and answers as Lambda does
+project's handler for that function name — in the local Lambda service's process
+(`functions.py`) when the stack runs one, else in-process — and answers as Lambda does
 (`(payload, errored, logs)`; an exception becomes `{"errorType", "errorMessage"}` so the ASL's
 `ErrorEquals` match on the Python exception's name, as on AWS). The invoke request is served
 without moto's global lock (see motoserver.py), because the handler calls moto back.
@@ -31,16 +32,45 @@ Handler = Callable[[Any, Any], Any]
 
 
 class LambdaDispatcher:
-    """Function name → the project's handler, for every Lambda invocation moto receives."""
+    """Function name → the project's handler, for every Lambda invocation moto receives.
+
+    Functions named by `serve_remotely` run in the local Lambda service (`functions.py`, a process of
+    its own) instead of here; the dispatcher still records what ran.
+    """
 
     def __init__(self) -> None:
         self._handlers: dict[str, Handler] = {}
         self._lock = threading.Lock()
         self.invocations: list[tuple[str, Any]] = []  # (function name, event): tests read what ran
+        self.remote_url: str | None = None
+        self._remote_names: frozenset[str] = frozenset()
+        self._sessions = threading.local()
+
+    def serve_remotely(self, url: str | None, names=()) -> None:
+        """Send the invocations of `names` to the local Lambda service at `url` (None: run everything here)."""
+        self.remote_url, self._remote_names = url, frozenset(names if url else ())
 
     def register(self, function_name: str, handler: Handler) -> None:
         with self._lock:
             self._handlers[function_name] = handler
+
+    def names(self) -> list[str]:
+        with self._lock:
+            return list(self._handlers)
+
+    def _invoke_remote(self, function_name: str, event: Any, timeout_seconds: int) -> tuple[str, bool, str]:
+        session = getattr(self._sessions, "session", None)
+        if session is None:
+            session = self._sessions.session = requests.Session()
+        try:
+            response = session.post(f"{self.remote_url}/invocations/{function_name}",
+                                    params={"timeout": timeout_seconds}, data=json.dumps(event),
+                                    timeout=timeout_seconds + 30)
+            response.raise_for_status()
+            answer = response.json()
+        except (requests.RequestException, ValueError) as error:  # as Lambda's own service failing
+            return _error("ServiceException", f"the local Lambda service did not answer: {error}"), True, ""
+        return answer["payload"], answer["errored"], answer["logs"]
 
     def install(self) -> None:
         dispatcher = self
@@ -58,6 +88,8 @@ class LambdaDispatcher:
         with self._lock:
             handler = self._handlers.get(function_name)
             self.invocations.append((function_name, event))
+        if function_name in self._remote_names:
+            return self._invoke_remote(function_name, event, timeout_seconds)
         if handler is None:
             return _error("ResourceNotFoundException", f"No local handler for {function_name}"), True, ""
         try:

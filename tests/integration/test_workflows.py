@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from scripts.embedded import resources, workflows
 
@@ -96,3 +97,25 @@ def test_an_unanswered_token_times_out_into_the_catch(stack, machine):
     output = json.loads(result["output"])
     assert result["status"] == "SUCCEEDED" and output["outcome"] == "timed_out"
     assert output["error"]["Error"] == "States.Timeout"
+
+
+def test_the_app_s_task_functions_run_in_the_local_lambda_service_and_fail_as_lambda_does(stack):
+    """moto's Lambda hands the app's functions to the functions process; a test's own stay here."""
+    assert stack.functions is not None and stack.functions.poll() is None
+    name = resources.physical_name(stack.stage, "CheckoutPrice")
+    ran_here = []
+    original = workflows.dispatcher._handlers[name]
+    workflows.dispatcher.register(name, lambda event, context: ran_here.append(event))
+    try:
+        answer = resources.client("lambda", stack.moto.url).invoke(
+            FunctionName=name, Payload=json.dumps({"order_id": "o_nowhere"}))
+    finally:
+        workflows.dispatcher.register(name, original)
+    assert ran_here == [] and answer.get("FunctionError")  # moto says "Handled" where Lambda says "Unhandled"
+    assert json.loads(answer["Payload"].read())["errorType"] == "NotFound"
+    assert workflows.dispatcher.invocations[-1] == (name, {"order_id": "o_nowhere"})
+    # the service answers as Lambda does: (payload, errored, logs)
+    direct = requests.post(f"{workflows.dispatcher.remote_url}/invocations/{name}",
+                           data=json.dumps({"order_id": "o_nowhere"}), timeout=30).json()
+    assert direct["errored"] is True and json.loads(direct["payload"])["errorType"] == "NotFound"
+    assert requests.get(f"{workflows.dispatcher.remote_url}/invocations/{name}", timeout=30).status_code == 404
