@@ -851,3 +851,27 @@ def test_moto_reads_its_module_list_once():
     motoserver.install_fast_answers()
     assert backends.list_of_moto_modules() is backends.list_of_moto_modules()
     assert "dynamodb" in backends.list_of_moto_modules() and "stepfunctions" in backends.list_of_moto_modules()
+
+
+def test_step_functions_json_paths_are_parsed_once_and_find_what_a_fresh_parse_finds():
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    data = {"order_id": "o_1", "error": {"Error": "PaymentCanceled", "Cause": "x"}, "lines": [{"n": 1}, {"n": 3}],
+            "nested": {"a": {"b": [10, 20, 30]}}}
+    paths = ["$", "$.order_id", "$.error.Error", "$.lines[1].n", "$.lines[*].n", "$.nested.a.b[0]",
+             "$.lines[?(@.n > 1)]", "$.nested.a.b[0:2]", "$.missing"]
+
+    def found(path: str):
+        try:
+            return json_path.extract_json(path, data)
+        except json_path.NoSuchJsonPathError as error:
+            return ("missing", error.json_path)
+
+    motoserver.uninstall_parsed_json_paths()
+    try:
+        fresh = [found(path) for path in paths]
+    finally:
+        motoserver.install_parsed_json_paths()
+    assert [found(path) for path in paths] == fresh == [found(path) for path in paths]
+    assert json_path.parse.cache_info().hits >= len(paths)  # the second round parsed nothing
+    assert fresh[1] == "o_1" and fresh[-1] == ("missing", "$.missing")
