@@ -245,10 +245,11 @@ def buyer_run(config: dict) -> dict:
                     body = {"seats": rng.sample(free, count)}
                 else:
                     body = {"best_available": {"count": count}}
+                sent_at = time.monotonic() - started
                 response, seconds = request("POST", f"/performances/{performance}/holds", session, body, headers)
                 result["requests"] += 1
                 code = response.json().get("code") if response.status_code != 201 else None
-                result["hold_attempts"].append((response.status_code, seconds, code))
+                result["hold_attempts"].append((response.status_code, seconds, code, sent_at))
                 if response.status_code == 201:
                     hold = response.json()
                     result["places"] = len(hold["seats"])
@@ -367,6 +368,14 @@ def buyer_run(config: dict) -> dict:
 # --------------------------------------------------------------------------------------------
 # The run and its figures
 # --------------------------------------------------------------------------------------------
+
+def _by_window(attempts: list[tuple], seconds: float) -> dict[int, list[float]]:
+    """Answer times of hold attempts, grouped by the window of the run in which each was sent."""
+    windows: dict[int, list[float]] = defaultdict(list)
+    for attempt in attempts:
+        windows[int(attempt[3] // seconds)].append(attempt[1])
+    return windows
+
 
 def ms(values: list[float]) -> dict:
     if not values:
@@ -584,6 +593,9 @@ def figures(args, run, results, counted, by_key_second, task_invocations, webhoo
         "all_seats_taken_after_seconds": round(sell_out, 1) if sell_out is not None and states.get("free", 0) == 0 else None,
         "last_hold_after_seconds": round(sell_out, 1) if sell_out is not None else None,
         "hold_ms_created": ms([a[1] for a in created]), "hold_ms_all_answers": ms([a[1] for a in attempts]),
+        # when in the run the slow answers came: per 30 s of the run, by when the hold request was sent
+        "hold_ms_created_by_30_s": {f"{int(window) * 30}-{int(window) * 30 + 30} s": {"holds": len(values), **ms(values)}
+                                    for window, values in sorted(_by_window(created, 30).items())},
         "conflicts": dict(conflicts), "other_hold_statuses": {str(k): v for k, v in other.items()},
         "conflict_rate": round(sum(conflicts.values()) / max(1, len(attempts)), 3),
         "orders_completed": len(completed), "tickets": tickets,

@@ -447,20 +447,29 @@ def uninstall_fast_answers() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# 1d. Step Functions' JSONPath expressions parsed once
+# 1d. Step Functions: JSONPath expressions parsed once, one Lambda client
 # --------------------------------------------------------------------------------------------
 # moto's Step Functions interpreter parses every InputPath/ResultPath/Parameters path with
 # jsonpath_ng each time a state runs, and jsonpath_ng builds a new PLY lexer and parser (compiling
 # their regular expressions) for every parse: ~10 % of the stack's process during a sale opening,
 # more than the hold path's own DynamoDB work. A parsed path is an immutable tree that `find` only
-# reads, so each distinct path string is parsed once per process.
+# reads, so each distinct path string is parsed once per process. Likewise every Lambda task built
+# a new boto3 client (and a new connection) to invoke its function; a client is thread-safe, and
+# moto's is always the same (fixed keys, no retries), so one per region and port is kept. And every
+# execution parsed its state machine's definition with ANTLR again (a fifth of the process once the
+# rest was fixed): the parsed program is the same for the same definition, and nothing of an
+# execution is kept in it (executions keep their state in their own `Environment`; the one lazily
+# set attribute, a component's heap key, is a constant id), so each definition is parsed once.
 _JSON_PATH_MODULES = ("moto.stepfunctions.parser.asl.utils.json_path",
                       "moto.stepfunctions.parser.asl.component.common.path.result_path")
+_LAMBDA_TASK_MODULE = "moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils"
 _ORIGINAL_PARSE = "_podium_original_parse"
+_ORIGINAL_CLIENT = "_podium_original_boto_client_for"
+_ORIGINAL_ASL_PARSE = "_podium_original_asl_parse"
 
 
-def install_parsed_json_paths() -> None:
-    """Memoize the JSONPath parser in moto's Step Functions modules (idempotent, process-wide)."""
+def install_fast_step_functions() -> None:
+    """Memoize the JSONPath parser and the Lambda client in moto's Step Functions (idempotent, process-wide)."""
     import importlib
 
     for name in _JSON_PATH_MODULES:
@@ -468,9 +477,29 @@ def install_parsed_json_paths() -> None:
         if not hasattr(module, _ORIGINAL_PARSE):
             setattr(module, _ORIGINAL_PARSE, module.parse)
             module.parse = functools.lru_cache(maxsize=4096)(module.parse)
+    module = importlib.import_module(_LAMBDA_TASK_MODULE)
+    if not hasattr(module, _ORIGINAL_CLIENT):
+        original = module.boto_client_for
+        setattr(module, _ORIGINAL_CLIENT, original)
+        from moto.stepfunctions.parser.asl.utils import boto_client
+
+        @functools.lru_cache(maxsize=16)
+        def client(region: str, service: str, port: str, stubbed: bool):
+            return original(region=region, service=service)
+
+        def boto_client_for(region: str, service: str, state_credentials=None):
+            return client(region, service, str(boto_client.moto_server_port()), bool(boto_client.botocore_stubber.enabled))
+
+        module.boto_client_for = boto_client_for
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    if _ORIGINAL_ASL_PARSE not in vars(AmazonStateLanguageParser):
+        setattr(AmazonStateLanguageParser, _ORIGINAL_ASL_PARSE, AmazonStateLanguageParser.parse)
+        AmazonStateLanguageParser.parse = staticmethod(  # type: ignore[method-assign]
+            functools.lru_cache(maxsize=64)(AmazonStateLanguageParser.parse))
 
 
-def uninstall_parsed_json_paths() -> None:
+def uninstall_fast_step_functions() -> None:
     import importlib
 
     for name in _JSON_PATH_MODULES:
@@ -478,6 +507,15 @@ def uninstall_parsed_json_paths() -> None:
         if hasattr(module, _ORIGINAL_PARSE):
             module.parse = getattr(module, _ORIGINAL_PARSE)
             delattr(module, _ORIGINAL_PARSE)
+    module = importlib.import_module(_LAMBDA_TASK_MODULE)
+    if hasattr(module, _ORIGINAL_CLIENT):
+        module.boto_client_for = getattr(module, _ORIGINAL_CLIENT)
+        delattr(module, _ORIGINAL_CLIENT)
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+
+    if _ORIGINAL_ASL_PARSE in vars(AmazonStateLanguageParser):
+        AmazonStateLanguageParser.parse = staticmethod(getattr(AmazonStateLanguageParser, _ORIGINAL_ASL_PARSE))
+        delattr(AmazonStateLanguageParser, _ORIGINAL_ASL_PARSE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -582,12 +620,12 @@ def serve(app: Callable, host: str = "127.0.0.1", port: int = 0) -> MotoServer:
 
 
 def install_fast_paths() -> None:
-    """Fast transactions, partition-sized queries, JSON answers and parsed-once JSONPaths (every server of the
-    stack uses them)."""
+    """Fast transactions, partition-sized queries, JSON answers and the Step Functions interpreter's
+    parsed-once JSONPaths and one Lambda client (every server of the stack uses them)."""
     install_fast_transactions()
     install_fast_queries()
     install_fast_answers()
-    install_parsed_json_paths()
+    install_fast_step_functions()
 
 
 def start_moto_server(host: str = "127.0.0.1", port: int = 0) -> MotoServer:

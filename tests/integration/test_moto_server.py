@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import secrets
 import threading
@@ -867,11 +868,20 @@ def test_step_functions_json_paths_are_parsed_once_and_find_what_a_fresh_parse_f
         except json_path.NoSuchJsonPathError as error:
             return ("missing", error.json_path)
 
-    motoserver.uninstall_parsed_json_paths()
+    motoserver.uninstall_fast_step_functions()
     try:
         fresh = [found(path) for path in paths]
     finally:
-        motoserver.install_parsed_json_paths()
+        motoserver.install_fast_step_functions()
     assert [found(path) for path in paths] == fresh == [found(path) for path in paths]
     assert json_path.parse.cache_info().hits >= len(paths)  # the second round parsed nothing
     assert fresh[1] == "o_1" and fresh[-1] == ("missing", "$.missing")
+
+
+def test_step_functions_lambda_tasks_share_one_client_per_region():
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+
+    first = lambda_eval_utils.boto_client_for(region="eu-west-1", service="lambda", state_credentials=object())
+    assert lambda_eval_utils.boto_client_for(region="eu-west-1", service="lambda") is first
+    assert lambda_eval_utils.boto_client_for(region="eu-central-1", service="lambda") is not first
+    assert first.meta.endpoint_url.endswith(f":{os.environ['MOTO_PORT']}") and first.meta.region_name == "eu-west-1"

@@ -119,3 +119,26 @@ def test_the_app_s_task_functions_run_in_the_local_lambda_service_and_fail_as_la
                            data=json.dumps({"order_id": "o_nowhere"}), timeout=30).json()
     assert direct["errored"] is True and json.loads(direct["payload"])["errorType"] == "NotFound"
     assert requests.get(f"{workflows.dispatcher.remote_url}/invocations/{name}", timeout=30).status_code == 404
+
+
+def test_executions_of_one_machine_at_once_keep_their_own_state(stack, machine):
+    """The parsed program is shared by every execution of a definition; their retries, tokens and
+    outputs stay their own."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, attempts, _ = machine
+    orders = {unique("order"): amount for amount in (0, 100, 0, 250, 300, 0, 75, 1)}
+
+    def one(order: str) -> dict:
+        return run(stack, machine, order, timeout=90, signal=lambda sfn, token: sfn.send_task_success(
+            taskToken=token, output=json.dumps({"amount": orders[order]})))
+
+    with ThreadPoolExecutor(max_workers=len(orders)) as pool:
+        results = dict(zip(orders, pool.map(one, orders)))
+    for order, amount in orders.items():
+        output = json.loads(results[order]["output"])
+        assert attempts[order] == 3 and output["flaky"]["value"]["attempts"] == 3
+        if amount > 0:
+            assert output["signal"] == {"amount": amount} and output["validated"]["value"] == {"ok": True}
+        else:
+            assert output["outcome"] == "rejected" and output["error"]["Error"] == "ValueError"
