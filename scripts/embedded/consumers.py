@@ -1,7 +1,8 @@
 """The SQS consumers of the embedded stack: what Lambda's event source mappings do on AWS.
 
 For every function whose event source (in the merged template) is one of the template's queues,
-a thread polls that queue, calls the project's chalice handler in this process with a real
+a thread polls that queue (in the functions process when the stack runs one, see functions.py;
+`RemotePoller` pauses and resumes it from the supervisor), calls the project's chalice handler with a real
 SQS-shaped event (`Records` with `messageId`, `receiptHandle`, `body`, `attributes`,
 `messageAttributes`, `eventSourceARN` …), deletes the records that succeeded and leaves the ones
 listed in `batchItemFailures` (all of them if the handler raised). Those come back once their
@@ -24,6 +25,8 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+import requests
 
 from . import access, background, resources
 
@@ -134,19 +137,58 @@ class QueuePoller:
 
 
 @dataclass
+class RemotePoller:
+    """A poller running in the functions process (functions.py), controlled over HTTP."""
+
+    queue_logical_id: str
+    queue_url: str
+    control_url: str
+
+    def pause(self) -> None:
+        requests.post(f"{self.control_url}/consumers/{self.queue_logical_id}/pause", timeout=30).raise_for_status()
+
+    def resume(self) -> None:
+        requests.post(f"{self.control_url}/consumers/{self.queue_logical_id}/resume", timeout=30).raise_for_status()
+
+    def stop(self) -> None:
+        pass  # it stops with its process
+
+    def _counts(self) -> dict:
+        return requests.get(f"{self.control_url}/consumers", timeout=30).json()[self.queue_logical_id]
+
+    @property
+    def records(self) -> int:
+        return self._counts()["records"]
+
+    @property
+    def batches(self) -> int:
+        return self._counts()["batches"]
+
+    @property
+    def failures(self) -> int:
+        return self._counts()["failures"]
+
+
+@dataclass
 class Consumers:
-    pollers: dict[str, QueuePoller]  # by queue logical id
+    pollers: dict[str, QueuePoller | RemotePoller]  # by queue logical id
+    endpoint_url: str
 
     def stop(self) -> None:
         for poller in self.pollers.values():
             poller.stop()
 
-    def __getitem__(self, queue_logical_id: str) -> QueuePoller:
+    def __getitem__(self, queue_logical_id: str) -> QueuePoller | RemotePoller:
         return self.pollers[queue_logical_id]
+
+    def counts(self) -> dict[str, dict]:
+        return {name: {"records": p.records, "batches": p.batches, "failures": p.failures,
+                       "paused": not p._resumed.is_set()} for name, p in self.pollers.items()
+                if isinstance(p, QueuePoller)}
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until every source queue is empty and nothing is in flight (messages waiting to be retried count)."""
-        sqs = next(iter(self.pollers.values()))._sqs
+        sqs = resources.client("sqs", self.endpoint_url)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             busy = 0
@@ -195,4 +237,20 @@ def start_consumers(app, refs: dict[str, str], stage: str, endpoint_url: str, re
                              retry_delay=retry_delay, endpoint_url=endpoint_url)
         poller.start()
         pollers[queue] = poller
-    return Consumers(pollers)
+    return Consumers(pollers, endpoint_url)
+
+
+def consumed_queues(app) -> list[str]:
+    """The logical ids of the queues the app's `on_sqs_message` functions consume."""
+    from chalice.app import SQSEventConfig
+    from chalice.utils import to_cfn_resource_name
+
+    sources = event_sources(resources.load_template())
+    return [sources[to_cfn_resource_name(config.name)] for config in app.event_sources
+            if isinstance(config, SQSEventConfig)]
+
+
+def remote_consumers(app, refs: dict[str, str], endpoint_url: str, control_url: str) -> Consumers:
+    """The consumers the functions process runs, as this process sees them."""
+    return Consumers({queue: RemotePoller(queue, refs[queue], control_url) for queue in consumed_queues(app)},
+                     endpoint_url)

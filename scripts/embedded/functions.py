@@ -1,4 +1,4 @@
-"""The local Lambda service: the workflows' task functions in a process of their own.
+"""The local Lambda service: the workflows' task functions and the queue consumers in a process of their own.
 
 On AWS every task runs in its own Lambda environment. Locally moto's Step Functions invokes
 them through `workflows.LambdaDispatcher`; run inside moto's process they shared its one GIL
@@ -6,8 +6,9 @@ with moto answering every buyer's request (in a sale-opening run about a fifth o
 process's time was task code: pricing, signing QR codes, PDFs, e-mails). Here they run in
 this process instead, on the other core: the supervisor's dispatcher POSTs each invocation
 (`POST /invocations/{function name}`, the event as the body) and this process answers with
-what Lambda would, `{"payload", "errored", "logs"}`. Each function acts as itself for the
-least-privilege record (`access.py`), and its AWS calls are background work for moto's lock.
+what Lambda would, `{"payload", "errored", "logs"}`. The SQS consumers (consumers.py) poll their
+queues here as well. Each function acts as itself for the least-privilege record (`access.py`),
+and its AWS calls are background work for moto's lock.
 
     python -m scripts.embedded.functions --stage demo --host 127.0.0.1 --port 8123
 
@@ -28,6 +29,8 @@ from .serving import QuietRequestHandler, exit_with_parent
 from .workflows import LambdaDispatcher
 
 PREFIX = "/invocations/"
+REFS_VARIABLE = "PODIUM_LOCAL_REFS"  # set by the stack: the consumers run here too
+RETRY_VARIABLE = "PODIUM_CONSUMER_RETRY_DELAY"
 
 
 def app_functions(app, stage: str) -> dict[str, tuple[str, object]]:
@@ -49,16 +52,27 @@ def register_functions(dispatcher: LambdaDispatcher, app, stage: str) -> list[st
     return list(functions)
 
 
-def invocation_app(dispatcher: LambdaDispatcher):
-    """The WSGI app answering `POST /invocations/{name}?timeout=seconds` with Lambda's three answers."""
+def invocation_app(dispatcher: LambdaDispatcher, consumers=None):
+    """The WSGI app: `POST /invocations/{name}?timeout=seconds` answered with Lambda's three answers;
+    `GET /consumers` (their counts) and `POST /consumers/{queue}/pause|resume` for the queue pollers."""
     def app(environ, start_response):
         request = Request(environ)
-        if request.method != "POST" or not request.path.startswith(PREFIX):
-            return Response("not found", status=404)(environ, start_response)
-        timeout = int(request.args.get("timeout", "60"))
-        payload, errored, logs = dispatcher.invoke(request.path[len(PREFIX):], request.get_data(), timeout)
-        body = json.dumps({"payload": payload, "errored": errored, "logs": logs})
-        return Response(body, content_type="application/json")(environ, start_response)
+        if request.method == "POST" and request.path.startswith(PREFIX):
+            timeout = int(request.args.get("timeout", "60"))
+            payload, errored, logs = dispatcher.invoke(request.path[len(PREFIX):], request.get_data(), timeout)
+            response = Response(json.dumps({"payload": payload, "errored": errored, "logs": logs}),
+                                content_type="application/json")
+        elif consumers is not None and request.method == "GET" and request.path == "/consumers":
+            response = Response(json.dumps(consumers.counts()), content_type="application/json")
+        elif consumers is not None and request.method == "POST" and request.path.startswith("/consumers/"):
+            queue, _, action = request.path[len("/consumers/"):].partition("/")
+            if queue not in consumers.pollers or action not in ("pause", "resume"):
+                return Response("not found", status=404)(environ, start_response)
+            getattr(consumers[queue], action)()
+            response = Response(json.dumps({"queue": queue, "action": action}), content_type="application/json")
+        else:
+            response = Response("not found", status=404)
+        return response(environ, start_response)
 
     return app
 
@@ -76,7 +90,13 @@ def main(argv: list[str] | None = None) -> None:
 
     dispatcher = LambdaDispatcher()
     register_functions(dispatcher, app, args.stage)
-    server = make_server(args.host, args.port, invocation_app(dispatcher), threaded=True,
+    consumers = None
+    if os.environ.get(REFS_VARIABLE):  # the queues' URLs and ARNs: this process runs the consumers too
+        from .consumers import start_consumers
+
+        consumers = start_consumers(app, json.loads(os.environ[REFS_VARIABLE]), args.stage,
+                                    os.environ["AWS_ENDPOINT_URL"], int(os.environ.get(RETRY_VARIABLE, "1")))
+    server = make_server(args.host, args.port, invocation_app(dispatcher, consumers), threaded=True,
                          request_handler=QuietRequestHandler)
     print(f"[functions] {len(dispatcher.names())} functions on {args.host}:{args.port}", file=sys.stderr, flush=True)
     server.serve_forever(poll_interval=0.5)

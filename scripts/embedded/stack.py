@@ -1,10 +1,10 @@
 """The embedded stack: everything Podium needs, on 127.0.0.1, with no AWS account.
 
 One supervisor process runs moto's server (behind its global lock), the local stand-ins
-(payments, UiT, outbox) and the local workers (queue consumers, the hold sweeper, the
-snapshotter); the Chalice local gateway and the local Lambda service (the workflows' task
-functions, `functions.py`) run as child processes so that API work, task work and moto's
-work spread over the cores. `chalicelib/` sees only endpoints and
+(payments, UiT, outbox) and the local workers (the hold sweeper, the snapshotter); the Chalice
+local gateway and the local Lambda service (the workflows' task functions and the queue
+consumers, `functions.py`) run as child processes so that API work, task work and moto's work
+spread over the cores. `chalicelib/` sees only endpoints and
 credentials: the environment is the one CloudFormation gives the functions on AWS.
 """
 from __future__ import annotations
@@ -139,18 +139,21 @@ class EmbeddedStack:
         from app import app  # late: the app reads the environment set just above
 
         self.refs.update(workflows.setup(self.moto.url, self.stage, app, self.refs))
-        from .consumers import start_consumers
+        from .consumers import remote_consumers, start_consumers
 
-        self.consumers = start_consumers(app, self.refs, self.stage, self.moto.url, self.consumer_retry_delay)
         functions_port = free_port(self.host) if self.functions_process else 0
         if functions_port:  # started first: it imports the app while the gateway does the same
             self.functions = self._spawn_functions(functions_port)
+        else:
+            self.consumers = start_consumers(app, self.refs, self.stage, self.moto.url, self.consumer_retry_delay)
         self._start_gateway()
         if functions_port:
             wait_for_port(self.host, functions_port, timeout=60, process=self.functions)
             from .functions import app_functions
 
-            workflows.dispatcher.serve_remotely(f"http://{self.host}:{functions_port}", app_functions(app, self.stage))
+            functions_url = f"http://{self.host}:{functions_port}"
+            workflows.dispatcher.serve_remotely(functions_url, app_functions(app, self.stage))
+            self.consumers = remote_consumers(app, self.refs, self.moto.url, functions_url)
         from .ops import start_ops_page  # the dashboard's metrics from the EMF lines (stdout, gateway log)
 
         self.ops = start_ops_page(self.host, self.ops_port, self.gateway_log, self.queue_depths)
@@ -234,11 +237,16 @@ class EmbeddedStack:
         return process
 
     def _spawn_functions(self, port: int) -> subprocess.Popen:
-        """The local Lambda service; what it prints goes on through this process's stdout (ops page, logs)."""
+        """The local Lambda service (task functions and queue consumers); what it prints goes on through this
+        process's stdout (ops page, logs)."""
+        from .functions import REFS_VARIABLE, RETRY_VARIABLE
+
+        env = {**self.gateway_environment(), REFS_VARIABLE: json.dumps(self.refs),
+               RETRY_VARIABLE: str(self.consumer_retry_delay)}
         process = subprocess.Popen(
             [sys.executable, "-m", "scripts.embedded.functions", "--stage", self.stage, "--host", self.host,
              "--port", str(port)],
-            cwd=ROOT, env=self.gateway_environment(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             start_new_session=True, text=True, bufsize=1)
 
         def relay() -> None:
