@@ -1,14 +1,14 @@
 """Which AWS actions each Lambda function performs on which resource, recorded in the embedded stack.
 
-Every botocore call of the gateway (the `APIHandler` function) and of the in-process task,
-consumer and sweeper functions is noted as (function, IAM action, resource) — the resource as
+Every botocore call of the gateway (the `APIHandler` function), of the task and consumer
+functions (in the functions process) and of the sweeper (in the supervisor) is noted as (function, IAM action, resource) — the resource as
 its physical name, ARN or URL — and appended once per distinct triple to a JSON-lines file.
 `least_privilege.violations` compares that record with the per-function roles of
 `infra/template.json`: a call the function's role would not allow on AWS is a failure found
 locally instead of at the first sale after a deploy.
 
 The acting function is a context variable set around each handler call; the gateway process
-acts as `APIHandler` throughout.
+acts as `APIHandler` throughout. Each process appends to the same file.
 """
 from __future__ import annotations
 

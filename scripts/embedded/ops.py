@@ -2,7 +2,8 @@
 
 On AWS, CloudWatch turns the Powertools EMF records in the functions' logs into metrics and
 `OpsDashboard` shows them. Locally the gateway writes the same records to its log and the
-supervisor (workflow tasks, consumers, sweeper) to its stdout: `EmfAggregator` reads both,
+supervisor to its stdout (the sweeper's own, and the functions process's — workflow tasks,
+consumers — relayed into it): `EmfAggregator` reads both,
 sums each metric per minute, and `/ops` (HTML) / `/ops.json` show the last minutes, with the
 queues' and dead-letter queues' depth read from moto.
 """
