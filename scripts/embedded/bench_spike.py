@@ -593,9 +593,9 @@ def figures(args, run, results, counted, by_key_second, task_invocations, webhoo
         "all_seats_taken_after_seconds": round(sell_out, 1) if sell_out is not None and states.get("free", 0) == 0 else None,
         "last_hold_after_seconds": round(sell_out, 1) if sell_out is not None else None,
         "hold_ms_created": ms([a[1] for a in created]), "hold_ms_all_answers": ms([a[1] for a in attempts]),
-        # when in the run the slow answers came: per 30 s of the run, by when the hold request was sent
-        "hold_ms_created_by_30_s": {f"{int(window) * 30}-{int(window) * 30 + 30} s": {"holds": len(values), **ms(values)}
-                                    for window, values in sorted(_by_window(created, 30).items())},
+        # when in the run the slow answers came: per 10 s of the run, by when the hold request was sent
+        "hold_ms_created_by_10_s": {f"{window * 10}-{window * 10 + 10} s": {"holds": len(values), **ms(values)}
+                                    for window, values in sorted(_by_window(created, 10).items())},
         "conflicts": dict(conflicts), "other_hold_statuses": {str(k): v for k, v in other.items()},
         "conflict_rate": round(sum(conflicts.values()) / max(1, len(attempts)), 3),
         "orders_completed": len(completed), "tickets": tickets,

@@ -19,10 +19,12 @@ local.ThreadedHTTPServer.daemon_threads = True
 
 # Requests being worked on at once. Chalice starts a thread per connection; dozens of them
 # competing for one GIL starved some for seconds. A few at a time, first come first served,
-# keeps both cores busy (most of a request is waiting on moto) without that starvation.
+# keeps the cores busy (most of a request is waiting on moto) without that starvation: 4 since
+# the workflow tasks left moto's process (with 2, a sale opening's p99 hold was 1.1-1.3 s and the
+# gateway's slots the queue; with 4, 0.74-0.77 s; docs/benchmarks.md).
 # Admission is per request, not per connection: the handler speaks HTTP/1.1 keep-alive, and
 # an idle kept-alive connection must not hold a place.
-CONCURRENT_REQUESTS = int(os.environ.get("PODIUM_GATEWAY_CONCURRENCY", "2"))
+CONCURRENT_REQUESTS = int(os.environ.get("PODIUM_GATEWAY_CONCURRENCY", "4"))
 _admission = FairSemaphore(CONCURRENT_REQUESTS)
 _handle = local.ChaliceRequestHandler._generic_handle
 
