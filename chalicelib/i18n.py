@@ -43,6 +43,7 @@ PROBLEM_TITLES: dict[str, dict[str, str]] = {
                            "en": "Method not allowed"},
     "rate_limited": {"nl": "Te veel verzoeken", "fr": "Trop de requêtes", "en": "Too many requests"},
     "admission_required": {"nl": "Wachtrij", "fr": "File d'attente", "en": "Waiting room"},
+    "waiting_room_on": {"nl": "Wachtrij actief", "fr": "File d'attente active", "en": "Waiting room on"},
     "admission_invalid": {"nl": "Ongeldige toegang", "fr": "Accès non valable", "en": "Invalid admission"},
     "admission_expired": {"nl": "Toegang verlopen", "fr": "Accès expiré", "en": "Admission expired"},
     "admission_used": {"nl": "Toegang al gebruikt", "fr": "Accès déjà utilisé", "en": "Admission already used"},
@@ -92,6 +93,12 @@ BUYER_MESSAGES: dict[str, dict[str, str]] = {
     "hold_expired": {"nl": "Je reservering is verlopen; de plaatsen zijn weer vrij.",
                      "fr": "Votre réservation a expiré ; les places sont à nouveau libres.",
                      "en": "Your hold has expired; the places are free again."},
+    "waiting_room_on": {"nl": "Een voorstelling van dit pakket verkoopt nu via een wachtrij. Het pakket is weer te koop "
+                               "zodra de wachtrij sluit; losse tickets koop je via de rij.",
+                        "fr": "Une représentation de cette formule est vendue via une file d'attente. La formule sera à "
+                              "nouveau en vente à la fermeture de la file ; les billets seuls passent par la file.",
+                        "en": "A performance of this package is selling through a waiting room. The package is on sale "
+                              "again when the room closes; single tickets go through the line."},
     "admission_required": {"nl": "Voor deze voorstelling loopt de verkoop via een wachtrij. Sluit aan in de rij.",
                            "fr": "La vente de cette représentation passe par une file d'attente. Rejoignez la file.",
                            "en": "Sales for this performance go through a waiting room. Please join the line."},

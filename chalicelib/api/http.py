@@ -69,6 +69,7 @@ STATUS_BY_CODE = {
     "gift_card_unknown": 422,
     "gift_card_empty": 409,
     "admission_required": 403,
+    "waiting_room_on": 409,
     "admission_invalid": 403,
     "admission_expired": 403,
     "admission_used": 409,

@@ -50,6 +50,14 @@ class AdmissionRequired(DomainError):
     code = "admission_required"
 
 
+class WaitingRoomOn(DomainError):
+    """A bundle or subscription hold takes places in several performances at once and spends no admission:
+    while a performance's waiting room is on, such holds including it are refused (the line is the only
+    way in), and open again when the house switches the room off."""
+
+    code = "waiting_room_on"
+
+
 class AdmissionInvalid(DomainError):
     """The admission or queue ticket is forged, damaged, or not for this session or performance."""
 

@@ -9,6 +9,7 @@ from ..domain.bundles import Bundle, bundles_available, validate_bundle
 from ..domain.catalog import Performance, PerformanceStatus
 from ..domain.errors import FieldError, HoldTooLarge, NotEnoughSeats, NotFound, SeatsUnavailable, SoldOut, ValidationFailed
 from ..domain.holds import MAX_TRANSACTION_ITEMS, Hold, HoldStatus, hold_expiry, session_hash
+from ..domain.waiting_room import WaitingRoomOn
 from ..observability import count, logger
 from ..settings import get_settings
 from ..store import bundles as store
@@ -102,6 +103,11 @@ def claim_together(group_of: str, kind: str, quantity: int, performances: dict[s
     Best-available performances are picked afresh after a lost race (up to 3 more tries), standing shards re-read;
     specific seats someone else has end it with SeatsUnavailable naming them.
     """
+    rushed = sorted(p for p, performance in performances.items() if performance.waiting_room is not None)
+    if rushed:  # the line is the only way in: a group hold spends no admission
+        raise WaitingRoomOn("A performance of this group sells through its waiting room now; the group is on "
+                            "sale again when the room is switched off.", performances=rushed,
+                            queue=f"/performances/{rushed[0]}/queue")
     seatmaps = {}
     errors: list[FieldError] = []
     for performance_id, performance in performances.items():

@@ -209,6 +209,34 @@ def test_bad_bundle_holds_are_problems_and_hold_nothing(stack, signing_key):
     assert held_seats(stack, festival.seated["id"]) == {} and standing_left(buyer, festival.standing["id"]) == 10
 
 
+def test_a_bundle_is_not_held_past_a_performance_s_waiting_room_and_is_again_once_the_room_is_off(
+        stack, signing_key):
+    """A bundle hold spends no admission: while one of its performances sells through its waiting room the
+    line is the only way in, so the bundle is refused (nothing written) until the house switches the room off."""
+    festival = Festival(stack, signing_key, standing=10)
+    room = {"rate_per_minute": 60, "opens_at": datetime.now(timezone.utc).isoformat()}
+    switched = festival.theatre.admin.patch(f"/staff/performances/{festival.seated['id']}", {"waiting_room": room})
+    assert switched.status_code == 200, switched.text
+    buyer = Client(stack.api_url, session_token=buyer_session())
+    before = table_items(stack, f"PERF#{festival.seated['id']}", "SEAT#")
+    refused = buyer.post(f"/bundles/{festival.id}/holds", {"quantity": 1}, headers={"Accept-Language": "fr"})
+    assert refused.status_code == 409 and refused.json()["code"] == "waiting_room_on", refused.text
+    assert refused.json()["title"] == "File d'attente active"
+    assert refused.json()["performances"] == [festival.seated["id"]]
+    assert refused.json()["queue"] == f"/performances/{festival.seated['id']}/queue"
+    assert table_items(stack, f"PERF#{festival.seated['id']}", "SEAT#") == before
+    assert standing_left(buyer, festival.standing["id"]) == 10
+    # a single ticket still goes through the line, as before
+    assert buyer.post(f"/performances/{festival.seated['id']}/holds", {"best_available": {"count": 1}}).json()[
+        "code"] == "admission_required"
+
+    off = festival.theatre.admin.patch(f"/staff/performances/{festival.seated['id']}", {"waiting_room": None})
+    assert off.status_code == 200 and off.json()["waiting_room"] is None, off.text
+    held = buyer.post(f"/bundles/{festival.id}/holds", {"quantity": 1})
+    assert held.status_code == 201, held.text
+    assert len(held_seats(stack, festival.seated["id"])) == 1 and standing_left(buyer, festival.standing["id"]) == 9
+
+
 @pytest.mark.race
 @pytest.mark.parametrize("scarce", ["standing", "seated"])
 def test_buyers_racing_for_a_bundle_whose_one_performance_has_few_places_never_oversell_and_never_hold_half(
