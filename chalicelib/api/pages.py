@@ -32,7 +32,7 @@ from ..domain.uitpas import STATUS_BY_CODE as UITPAS_CODES
 from ..domain.uitpas import place_keys
 from ..i18n import buyer_message, checkout_outcome, negotiate_language
 from ..observability import logger
-from ..domain.waiting_room import AdmissionExpired, AdmissionInvalid, AdmissionRequired, AdmissionUsed
+from ..domain.waiting_room import AdmissionExpired, AdmissionInvalid, AdmissionRequired, AdmissionUsed, WaitingRoomOn
 from ..services import availability, carts as cart_service, checkout as checkout_service, reservations, waiting_room
 from ..services.reservations import HoldRequest
 from ..settings import get_settings
@@ -55,6 +55,9 @@ STATIC_TYPES = {"pages.css": "text/css; charset=utf-8", "pages.js": "text/javasc
                 "desk.js": "text/javascript; charset=utf-8",  # the desk's (/staff/desk, api/desk.py)
                 "pay.js": "text/javascript; charset=utf-8"}  # Stripe's Payment Element on the pay page
 LAST_MINUTE_HOURS = 48
+# A hold the buyer can do something about: the page shows why, in their language, and stays.
+HOLD_REFUSALS = (domain.SeatsUnavailable, domain.NotEnoughSeats, domain.SoldOut, domain.NotOnSale,
+                 domain.HoldTooLarge, domain.ValidationFailed, WaitingRoomOn)
 AGENDA_PAGE_SIZE = 30
 WAIT_FOR_PAYMENT_SECONDS = 10.0  # the workflow creates the PaymentIntent within a second or two
 WAIT_FOR_TICKETS_SECONDS = 10.0
@@ -482,8 +485,7 @@ def hold_places(page: Page, performance_id: str):
     except (AdmissionRequired, AdmissionInvalid, AdmissionExpired, AdmissionUsed):
         page.queue = None  # back in line for a new admission
         return page.redirect(page.url(f"/p/performances/{performance_id}/queue"))
-    except (domain.SeatsUnavailable, domain.NotEnoughSeats, domain.SoldOut, domain.NotOnSale,
-            domain.HoldTooLarge, domain.ValidationFailed) as error:
+    except HOLD_REFUSALS as error:
         taken = list(getattr(error, "taken", []) or [])
         message = buyer_message(error.code, page.language, seats=_seat_names(performance_id, taken, page))
         return _performance_page(page, performance_id, 409 if error.code != "validation_failed" else 422,
@@ -584,8 +586,7 @@ def hold_bundle(page: Page, bundle_id: str):
     session = page.ensure_session()
     try:
         holds = bundle_service.hold_bundle(bundle_id, session, quantity, choices, now)
-    except (domain.SeatsUnavailable, domain.NotEnoughSeats, domain.SoldOut, domain.NotOnSale,
-            domain.HoldTooLarge, domain.ValidationFailed) as error:
+    except HOLD_REFUSALS as error:
         message = buyer_message(error.code, page.language, seats="")
         return _bundle_page(page, bundle_id, 409 if error.code != "validation_failed" else 422,
                             error=message or error.detail)

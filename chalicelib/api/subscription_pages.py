@@ -17,7 +17,7 @@ from ..store import catalog as store
 from ..store import settlements
 from ..store import subscriptions as subscription_store
 from ..web.rendering import localized
-from .pages import Page, _add_to_cart, _form, _one, page_route
+from .pages import HOLD_REFUSALS, Page, _add_to_cart, _form, _one, page_route
 
 subscription_pages = Blueprint(__name__)
 
@@ -70,8 +70,7 @@ def hold_subscription(page: Page, formula_id: str):
     session = page.ensure_session()
     try:
         holds = service.hold_subscription(formula_id, session, choices, now)
-    except (domain.SeatsUnavailable, domain.NotEnoughSeats, domain.SoldOut, domain.NotOnSale,
-            domain.HoldTooLarge, domain.ValidationFailed) as error:
+    except HOLD_REFUSALS as error:
         if error.code == "validation_failed":  # the page says how many to choose, in the buyer's language
             return _formula_page(page, formula_id, 422, chosen=frozenset(chosen), wrong_choices=True)
         message = buyer_message(error.code, page.language, seats="")
