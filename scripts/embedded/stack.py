@@ -246,14 +246,15 @@ class EmbeddedStack:
         process = subprocess.Popen(
             [sys.executable, "-m", "scripts.embedded.functions", "--stage", self.stage, "--host", self.host,
              "--port", str(port)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True, text=True, bufsize=1)
 
-        def relay() -> None:
-            for line in process.stdout:
-                sys.stdout.write(line)  # looked up per line: the ops page's tee may replace stdout later
+        def relay(source, name: str) -> None:
+            for line in source:  # looked up per line: the ops page's tee may replace stdout later
+                getattr(sys, name).write(line)
 
-        threading.Thread(target=relay, name="functions-output", daemon=True).start()
+        for source, name in ((process.stdout, "stdout"), (process.stderr, "stderr")):
+            threading.Thread(target=relay, args=(source, name), name=f"functions-{name}", daemon=True).start()
         return process
 
     def _every(self, interval: float, work) -> None:
