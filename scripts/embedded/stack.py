@@ -71,8 +71,8 @@ class EmbeddedStack:
     ops_port: int = 0  # the local ops page (/ops)
     access_log: Path | None = None  # every function's AWS calls, for the least-privilege check (access.py)
     staff_key_days: float = float(os.environ.get("PODIUM_STAFF_KEY_DAYS", "30"))  # the local issuer's key age
-    # The workflows' task functions in a process of their own (functions.py), as Lambda runs them apart
-    # from the database; False runs them in this process.
+    # The workflows' task functions and the queue consumers in a process of their own (functions.py), as
+    # Lambda runs them apart from the database; False runs them in this process.
     functions_process: bool = True
 
     def __post_init__(self) -> None:
@@ -238,7 +238,7 @@ class EmbeddedStack:
 
     def _spawn_functions(self, port: int) -> subprocess.Popen:
         """The local Lambda service (task functions and queue consumers); what it prints goes on through this
-        process's stdout (ops page, logs)."""
+        process's stdout and stderr (ops page, logs)."""
         from .functions import REFS_VARIABLE, RETRY_VARIABLE
 
         env = {**self.gateway_environment(), REFS_VARIABLE: json.dumps(self.refs),
