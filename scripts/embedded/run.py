@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from . import workflows
 from .stack import ROOT, EmbeddedStack
 
 
@@ -72,12 +73,16 @@ Podium is running (started in {stack.startup_seconds:.1f} s).
   publiq / UiT   auth {stack.uit.auth.url}, UiTdatabank {stack.uit.uitdatabank.url}, UiTPAS {stack.uit.uitpas.url}
   Exchange       {stack.uit.exchange.url}/_control/transactions   (what the UiTwisselingsplatform received)
   Ops            {stack.ops.url}   (the CloudWatch dashboard's metrics per minute, from the EMF lines)
+  Functions      {workflows.dispatcher.remote_url}   (the workflow tasks and queue consumers, a process as Lambda's)
   Gateway log    {stack.gateway_log}
   State          {stack.snapshot_path} (kept across restarts; --fresh starts clean)
 Press Ctrl-C to stop.""", flush=True)
         while not stopped.wait(1):
             if stack.gateway.poll() is not None:
                 print("The API gateway stopped unexpectedly; see the gateway log.", file=sys.stderr)
+                return 1
+            if stack.functions is not None and stack.functions.poll() is not None:
+                print("The local Lambda service stopped unexpectedly; see the output above.", file=sys.stderr)
                 return 1
     finally:
         print("\nStopping: saving state …", flush=True)
