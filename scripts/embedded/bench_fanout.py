@@ -84,8 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         lags = [received[f"urn:podium:demo:verkoop:{ticket}"] - at for ticket, at in published.items()
                 if f"urn:podium:demo:verkoop:{ticket}" in received]
         last = max(received.values()) if received else published_at
-        pollers = {name: {"records": p.records, "batches": p.batches, "failures": p.failures}
-                   for name, p in stack.consumers.pollers.items()}
+        pollers = {name: {key: counts[key] for key in ("records", "batches", "failures")}
+                   for name, counts in stack.consumers.counts().items()}
         result = {
             "events": len(published), "received": len(received), "rate_asked": args.rate,
             "publish_seconds": round(published_at - began, 2), "publish_rate": round(len(published) / max(

@@ -71,6 +71,10 @@ class QueuePoller:
     def resume(self) -> None:
         self._resumed.set()
 
+    def counts(self) -> dict:
+        return {"records": self.records, "batches": self.batches, "failures": self.failures,
+                "paused": not self._resumed.is_set()}
+
     def _run(self) -> None:
         with background.work():  # a Lambda fed by a queue: no buyer waits on its requests
             self._poll_until_stopped()
@@ -153,20 +157,8 @@ class RemotePoller:
     def stop(self) -> None:
         pass  # it stops with its process
 
-    def _counts(self) -> dict:
+    def counts(self) -> dict:
         return requests.get(f"{self.control_url}/consumers", timeout=30).json()[self.queue_logical_id]
-
-    @property
-    def records(self) -> int:
-        return self._counts()["records"]
-
-    @property
-    def batches(self) -> int:
-        return self._counts()["batches"]
-
-    @property
-    def failures(self) -> int:
-        return self._counts()["failures"]
 
 
 @dataclass
@@ -182,9 +174,8 @@ class Consumers:
         return self.pollers[queue_logical_id]
 
     def counts(self) -> dict[str, dict]:
-        return {name: {"records": p.records, "batches": p.batches, "failures": p.failures,
-                       "paused": not p._resumed.is_set()} for name, p in self.pollers.items()
-                if isinstance(p, QueuePoller)}
+        """Records, batches and failures handled, and whether paused, per queue."""
+        return {name: poller.counts() for name, poller in self.pollers.items()}
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until every source queue is empty and nothing is in flight (messages waiting to be retried count)."""
@@ -216,13 +207,13 @@ def event_sources(template: dict) -> dict[str, str]:
     return found
 
 
-def start_consumers(app, refs: dict[str, str], stage: str, endpoint_url: str, retry_delay: int = 1) -> Consumers:
-    """A poller per chalice `on_sqs_message` function, on the queue the template gives it."""
+def _queue_functions(app) -> list[tuple[Any, str, str]]:
+    """(chalice SQS event config, function logical id, queue logical id) per `on_sqs_message` function."""
     from chalice.app import SQSEventConfig
     from chalice.utils import to_cfn_resource_name
 
     sources = event_sources(resources.load_template())
-    pollers = {}
+    found = []
     for config in app.event_sources:
         if not isinstance(config, SQSEventConfig):
             continue
@@ -230,6 +221,14 @@ def start_consumers(app, refs: dict[str, str], stage: str, endpoint_url: str, re
         queue = sources.get(logical_id)
         if queue is None:
             raise RuntimeError(f"{logical_id} has no queue in infra/template.json")
+        found.append((config, logical_id, queue))
+    return found
+
+
+def start_consumers(app, refs: dict[str, str], stage: str, endpoint_url: str, retry_delay: int = 1) -> Consumers:
+    """A poller per chalice `on_sqs_message` function, on the queue the template gives it."""
+    pollers = {}
+    for config, logical_id, queue in _queue_functions(app):
         module_name, _, attribute = config.handler_string.rpartition(".")
         handler = access.as_function(logical_id, getattr(importlib.import_module(module_name), attribute))
         poller = QueuePoller(logical_id, queue, refs[queue], refs[f"{queue}.Arn"], handler,
@@ -240,17 +239,7 @@ def start_consumers(app, refs: dict[str, str], stage: str, endpoint_url: str, re
     return Consumers(pollers, endpoint_url)
 
 
-def consumed_queues(app) -> list[str]:
-    """The logical ids of the queues the app's `on_sqs_message` functions consume."""
-    from chalice.app import SQSEventConfig
-    from chalice.utils import to_cfn_resource_name
-
-    sources = event_sources(resources.load_template())
-    return [sources[to_cfn_resource_name(config.name)] for config in app.event_sources
-            if isinstance(config, SQSEventConfig)]
-
-
 def remote_consumers(app, refs: dict[str, str], endpoint_url: str, control_url: str) -> Consumers:
     """The consumers the functions process runs, as this process sees them."""
-    return Consumers({queue: RemotePoller(queue, refs[queue], control_url) for queue in consumed_queues(app)},
+    return Consumers({queue: RemotePoller(queue, refs[queue], control_url) for _, _, queue in _queue_functions(app)},
                      endpoint_url)
