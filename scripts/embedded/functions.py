@@ -44,12 +44,10 @@ def app_functions(app, stage: str) -> dict[str, tuple[str, object]]:
     return functions
 
 
-def register_functions(dispatcher: LambdaDispatcher, app, stage: str) -> list[str]:
+def register_functions(dispatcher: LambdaDispatcher, app, stage: str) -> None:
     """Every Lambda function of the app, under its physical name, acting as its logical id."""
-    functions = app_functions(app, stage)
-    for name, (logical_id, function) in functions.items():
+    for name, (logical_id, function) in app_functions(app, stage).items():
         dispatcher.register(name, access.as_function(logical_id, function))
-    return list(functions)
 
 
 def invocation_app(dispatcher: LambdaDispatcher, consumers=None):
@@ -88,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
         access.install(os.environ["PODIUM_ACCESS_LOG"])
     from app import app  # late: the app reads the environment
 
-    dispatcher = LambdaDispatcher()
+    dispatcher = LambdaDispatcher(record=False)  # the supervisor's dispatcher records what ran
     register_functions(dispatcher, app, args.stage)
     consumers = None
     if os.environ.get(REFS_VARIABLE):  # the queues' URLs and ARNs: this process runs the consumers too

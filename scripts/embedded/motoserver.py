@@ -469,7 +469,8 @@ _ORIGINAL_ASL_PARSE = "_podium_original_asl_parse"
 
 
 def install_fast_step_functions() -> None:
-    """Memoize the JSONPath parser and the Lambda client in moto's Step Functions (idempotent, process-wide)."""
+    """Memoize the JSONPath parser, the ASL parser and the Lambda client in moto's Step Functions
+    (idempotent, process-wide)."""
     import importlib
 
     for name in _JSON_PATH_MODULES:
@@ -621,7 +622,7 @@ def serve(app: Callable, host: str = "127.0.0.1", port: int = 0) -> MotoServer:
 
 def install_fast_paths() -> None:
     """Fast transactions, partition-sized queries, JSON answers and the Step Functions interpreter's
-    parsed-once JSONPaths and one Lambda client (every server of the stack uses them)."""
+    parsed-once definitions and JSONPaths and one Lambda client (every server of the stack uses them)."""
     install_fast_transactions()
     install_fast_queries()
     install_fast_answers()

@@ -38,9 +38,10 @@ class LambdaDispatcher:
     its own) instead of here; the dispatcher still records what ran.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, record: bool = True) -> None:
         self._handlers: dict[str, Handler] = {}
         self._lock = threading.Lock()
+        self.record = record  # the supervisor's records what ran; the functions process's need not keep it twice
         self.invocations: list[tuple[str, Any]] = []  # (function name, event): tests read what ran
         self.remote_url: str | None = None
         self._remote_names: frozenset[str] = frozenset()
@@ -87,7 +88,8 @@ class LambdaDispatcher:
             event = json.loads(event or "{}")
         with self._lock:
             handler = self._handlers.get(function_name)
-            self.invocations.append((function_name, event))
+            if self.record:
+                self.invocations.append((function_name, event))
         if function_name in self._remote_names:
             return self._invoke_remote(function_name, event, timeout_seconds)
         if handler is None:
