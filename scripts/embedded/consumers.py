@@ -16,6 +16,7 @@ dead-lettering take seconds in tests.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import re
@@ -173,13 +174,17 @@ class Consumers:
     def __getitem__(self, queue_logical_id: str) -> QueuePoller | RemotePoller:
         return self.pollers[queue_logical_id]
 
+    @functools.cached_property
+    def _sqs(self):
+        return resources.client("sqs", self.endpoint_url)
+
     def counts(self) -> dict[str, dict]:
         """Records, batches and failures handled, and whether paused, per queue."""
         return {name: poller.counts() for name, poller in self.pollers.items()}
 
     def wait_idle(self, timeout: float = 30.0) -> bool:
         """Wait until every source queue is empty and nothing is in flight (messages waiting to be retried count)."""
-        sqs = resources.client("sqs", self.endpoint_url)
+        sqs = self._sqs
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             busy = 0
