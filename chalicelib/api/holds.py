@@ -58,6 +58,7 @@ def create_hold(performance_id: str):
         wheelchair=body.best_available.wheelchair if body.best_available else 0,
         category=body.best_available.category if body.best_available else None,
         standing=body.standing.count if body.standing else 0,
+        kind="standing" if body.standing else "best_available" if body.best_available else "seats",
     )
     now = utcnow()
     desk = _desk()

@@ -39,6 +39,14 @@ class HoldRequest:
     wheelchair: int = 0
     category: str | None = None
     standing: int = 0
+    kind: str = ""  # "seats", "best_available" or "standing" as asked (a count of 0 must still be refused as such)
+
+    @property
+    def asked_for(self) -> str:
+        """Which of the three the buyer asked for: its errors name that field."""
+        if self.kind:
+            return self.kind
+        return "standing" if self.standing else "best_available" if self.best_available else "seats"
 
 
 def new_hold_id() -> str:
@@ -66,9 +74,9 @@ def create_hold(performance_id: str, session_token: str, request: HoldRequest, n
                     status=HoldStatus.ACTIVE, standing_shards=tuple(shards))
 
     try:
-        if request.standing:
+        if request.asked_for == "standing":
             hold = _hold_standing(performance, request, make_hold, now, admission, seller)
-        elif request.best_available:
+        elif request.asked_for == "best_available":
             hold = _hold_best_available(performance, request, make_hold, now, admission, seller)
         else:
             hold = _hold_specific(performance, request, make_hold, now, admission, seller)

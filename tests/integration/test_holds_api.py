@@ -111,6 +111,21 @@ def test_bad_hold_requests_get_a_clear_problem_and_change_nothing(house, buyer, 
     assert public.get(f"/performances/{performance['id']}").json()["availability"]["available"] == 100
 
 
+@pytest.mark.parametrize("standing, body, field", [
+    (True, {"standing": {"count": 0}}, "standing.count"),
+    (True, {"standing": {"count": 11}}, "standing.count"),
+    (False, {"best_available": {"count": 0}}, "best_available.count"),
+    (False, {"seats": []}, "seats"),
+    (False, {"standing": {"count": 0}}, "standing"),
+    (True, {"best_available": {"count": 0}}, "best_available"),
+])
+def test_a_refused_hold_names_the_field_that_was_sent(house, buyer, small_hall, standing, body, field):
+    performance = house.performance(demo_seatmaps.standing_venue(20) if standing else small_hall)
+    response = buyer.post(f"/performances/{performance['id']}/holds", body)
+    assert response.status_code == 422, response.text
+    assert [error["field"] for error in response.json()["errors"]] == [field]
+
+
 def test_more_seats_than_one_transaction_can_take_is_refused_clearly(house, buyer):
     performance = house.performance(demo_seatmaps.test_hall(12, 12))
     response = buyer.post(f"/performances/{performance['id']}/holds",
