@@ -85,6 +85,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.section("personal data in the logs", sep="=", red=True, bold=True)
         terminalreporter.write_line(f"{len(leaks)} logged line(s) hold a test buyer's e-mail address or name "
                                     f"(all logs: {personal_data.CAPTURED}):")
+        terminalreporter.write_line(f"(or one of {len(personal_data.private_texts())} phone numbers, staff free texts, "
+                                    "tokens, API key secrets and gift-card codes the run used)")
         for line in leaks[:20]:
             terminalreporter.write_line("  " + line[:300])
     else:

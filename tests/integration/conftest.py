@@ -5,6 +5,7 @@ and performances with unique ids, so tests never depend on each other's data.
 """
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime, timedelta, timezone
 
@@ -27,6 +28,10 @@ def nothing_personal_reaches_the_exchange_platform(stack):
     stack.consumers.wait_idle(15)
     for body in stack.uit.exchange.service.payloads():
         assert not personal_data_in(body), f"personal data reached the exchange platform: {body[:300]}"
+    # nor any buyer the run sent, staff free text (a refund's reason) or credential it used
+    found = [line for body in stack.uit.exchange.service.payloads()
+             for line in personal_data.leaks_in(body, personal_data.buyers(), personal_data.private_texts())]
+    assert not found, "private data reached the exchange platform:\n" + "\n".join(line[:300] for line in found[:10])
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,6 +42,8 @@ def every_email_carries_the_buyers_preferences_link(stack):
     outbox = stack.outbox.url
     for mail in requests.get(f"{outbox}/messages.json", timeout=30).json():
         html = requests.get(f"{outbox}/messages/{mail['id']}/html", timeout=30).text
+        for token in PREFERENCES_TOKEN.findall(html):  # a buyer's credential: never in a log
+            personal_data.register_private(token, "preferences token")
         raw = requests.get(f"{outbox}/messages/{mail['id']}/raw", timeout=30).text
         assert "/p/preferences/" in html, f"e-mail {mail['subject']!r} has no preferences link"
         assert "/p/preferences/" in raw.replace("=\n", "").replace("=\r\n", ""), mail["subject"]
@@ -76,8 +83,45 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{secrets.token_hex(4)}"
 
 
+PREFERENCES_TOKEN = re.compile(r"/p/preferences/([A-Za-z0-9_.~-]+)")
+GIFT_CARD_CODE = re.compile(r"^GC-[A-Z0-9]{4}(?:-[A-Z0-9]{4})+$")
+CREDENTIAL_HEADERS = {"authorization": "staff token", "x-podium-api-key": "API key",
+                      "x-podium-buyer-token": "preferences token"}
+
+
+def register_credentials(headers) -> None:
+    """The credentials a request carries (staff token, API key, preferences token): never in a log."""
+    for name, value in headers.items():
+        kind = CREDENTIAL_HEADERS.get(name.lower())
+        if kind and isinstance(value, str):
+            personal_data.register_private(value.removeprefix("Bearer ").strip(), kind)
+
+
+def register_answered_secrets(path: str, response: requests.Response) -> None:
+    """Secrets an answer hands out: a new API key's secret, gift cards' codes."""
+    if not ("/api-keys" in path or "gift-card" in path) or "json" not in response.headers.get("Content-Type", ""):
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        return
+    pending = [body]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            if isinstance(value.get("key"), str) and value["key"].startswith("pk."):
+                personal_data.register_private(value["key"], "API key")
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str) and GIFT_CARD_CODE.match(value):
+            personal_data.register_private(value, "gift card code")
+
+
 class Client:
-    """A thin HTTP client for the stack: JSON in and out, optional bearer token and buyer session."""
+    """A thin HTTP client for the stack: JSON in and out, optional bearer token and buyer session.
+    Every buyer, free text and credential it sends, and every secret it is answered, is registered with
+    `tests.personal_data`: none may be logged."""
 
     def __init__(self, base_url: str, token: str | None = None, session_token: str | None = None):
         self.base_url = base_url
@@ -91,7 +135,12 @@ class Client:
         kwargs.setdefault("timeout", 60)
         personal_data.register_body(kwargs.get("json"))  # every buyer sent is checked against the logs
         personal_data.register_body(kwargs.get("data"))
-        return self.http.request(method, self.base_url + path, **kwargs)
+        register_credentials({**self.http.headers, **(kwargs.get("headers") or {})})
+        if "gift-card" in path and isinstance(kwargs.get("json"), dict):  # a card's code, to pay with
+            personal_data.register_private(kwargs["json"].get("code"), "gift card code")
+        response = self.http.request(method, self.base_url + path, **kwargs)
+        register_answered_secrets(path, response)
+        return response
 
     def get(self, path: str, **kwargs):
         return self.request("GET", path, **kwargs)
