@@ -141,3 +141,14 @@ def split_bundle(price: Money, components: Sequence[tuple[int, int]], rule: str)
     """
     weights = [list_price if rule == "list_price" else fixed for list_price, fixed in components]
     return [Money(cents, price.currency) for cents in split_largest_remainder(price.cents, weights)]
+
+
+def may_sell(seller_house_id: str, owner_house_id: str, agreement: Agreement,
+             allocation_holders: Sequence[str] = (), fellow_houses: Sequence[str] = ()) -> bool:
+    """Whether `seller` may sell a place of `owner`'s performance, and so earn the commission on it: the owner
+    itself, a house with its own `seller>owner` pair in the agreement, a house holding an allocation of the
+    performance, or a house that owns a performance of the bundle or subscription formula the place is part of."""
+    return (seller_house_id == owner_house_id
+            or f"{seller_house_id}>{owner_house_id}" in agreement.pair_commissions
+            or seller_house_id in allocation_holders
+            or seller_house_id in fellow_houses)

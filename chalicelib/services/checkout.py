@@ -10,7 +10,7 @@ from datetime import datetime
 
 from ..domain.customers import BuyerDetails
 from ..domain.donations import donation_entries
-from ..domain.errors import EmptyCart, HoldNotActive, NotFound, SeatsUnavailable
+from ..domain.errors import EmptyCart, FieldError, HoldNotActive, NotFound, SeatsUnavailable, ValidationFailed
 from ..domain.holds import HoldStatus, session_hash
 from ..domain.ledger import SoldTicket, fee_entry, refund_entries, sale_entries
 from ..domain.orders import (
@@ -55,6 +55,7 @@ def start_checkout(cart_id: str, session_token: str, buyer: BuyerDetails, market
         if not cart.lines:
             raise EmptyCart("The cart holds no live places.", cart_id=cart_id)
         vouchers.check_offers(cart)
+        check_seller(cart, seller_house_id)
         customer_ids = customers.record_buyer(list(cart.houses), buyer, marketing, sharing, language, now,
                                               order_id=order_id)
         order = store.begin_checkout(record, Order(order_id, cart_id, session_hash(session_token),
@@ -67,6 +68,43 @@ def start_checkout(cart_id: str, session_token: str, buyer: BuyerDetails, market
                       {"order_id": order.id, "payment_grace_seconds": settings.payment_grace_seconds})
         count("CheckoutsStarted")
     return order
+
+
+def check_seller(cart, seller_house_id: str | None) -> None:
+    """The selling house named with a checkout (its hosted link's `?via=`, or the body's `seller_house_id`) earns
+    the commission, so it must be a house allowed to sell every place of the cart (`agreements.may_sell`);
+    ValidationFailed on `seller_house_id` otherwise, before anything is written."""
+    if not seller_house_id:
+        return
+    from ..domain.agreements import may_sell
+    from ..store import allocations, bundles, catalog, subscriptions
+
+    agreement = settlements.get_agreement()
+    holders: dict[str, set[str]] = {}
+    groups: dict[str, set[str]] = {}
+    refused = []
+    for line in cart.lines:
+        if line.performance_id not in holders:
+            holders[line.performance_id] = {a.holder_house_id for a in allocations.allocations_of(line.performance_id)
+                                            if a.holder_house_id}
+        fellows: set[str] = set()
+        if line.bundle_group and line.bundle_id:
+            if line.bundle_group not in groups:
+                if line.tariff_code == "subscription":  # any house of the formula, chosen or not
+                    performance_ids = subscriptions.get_formula(line.bundle_id).performance_ids
+                else:
+                    performance_ids = [c.performance_id for c in bundles.get_bundle(line.bundle_id).components]
+                groups[line.bundle_group] = {catalog.get_performance(p).house_id for p in performance_ids}
+            fellows = groups[line.bundle_group]
+        if not may_sell(seller_house_id, line.house_id, agreement, tuple(holders[line.performance_id]),
+                        tuple(fellows)):
+            refused.append(line.performance_id)
+    if refused:
+        names = ", ".join(dict.fromkeys(refused))
+        raise ValidationFailed("The selling house may not sell every place of this cart.", [FieldError(
+            "seller_house_id", "not_a_seller",
+            f"House {seller_house_id} may not sell performance {names}: it is not its house, has no agreement "
+            f"with its house and no allocation of it.")])
 
 
 def own_order(order_id: str, session_token: str) -> Order:

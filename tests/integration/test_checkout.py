@@ -10,7 +10,7 @@ import stripe
 from chalicelib.domain.tickets import TicketVerifier, keys_from_seeds
 from scripts.embedded import resources
 
-from .checkout_helpers import (execution, failures, ledger_entries, net_by_account, pay, submit, two_house_cart, vat_in,
+from .checkout_helpers import (BUYER, execution, failures, ledger_entries, net_by_account, pay, submit, two_house_cart, vat_in,
                                wait_for, wait_for_execution)
 
 
@@ -95,3 +95,42 @@ def test_a_webhook_with_a_bad_signature_changes_no_order(stack, signing_key, buy
     assert execution(stack, order_id)["status"] == "RUNNING"
     buyer.post(f"/checkouts/{order_id}/cancel")
     assert wait_for(buyer, order_id, {"failed"})["reason"] == "payment_canceled"
+
+
+def test_a_checkout_names_only_a_house_allowed_to_sell_its_places_as_seller(stack, signing_key, buyer):
+    from .conftest import HouseFixture
+
+    cart, (theatre, club), (seated, standing), holds = two_house_cart(stack, signing_key, buyer)
+    outsider = HouseFixture(stack, signing_key)
+    for seller in (outsider.id, theatre.id, "no-such-house"):  # the theatre may not sell the club's places
+        refused = buyer.post(f"/carts/{cart['id']}/checkout",
+                             {"buyer": BUYER, "seller_house_id": seller}, headers={"Accept-Language": "en"})
+        assert refused.status_code == 422, refused.text
+        problem = refused.json()
+        assert problem["code"] == "validation_failed" and [e["field"] for e in problem["errors"]] == ["seller_house_id"]
+        assert problem["title"] and problem["detail"]
+    # nothing was written: the cart is still open and changeable, and no order exists for it
+    assert buyer.get(f"/carts/{cart['id']}").status_code == 200
+    assert buyer.request("PUT", f"/carts/{cart['id']}/holds/{holds[0]['id']}", json={}).status_code == 200
+    # the club holding an allocation of the theatre's performance may sell both
+    allocation = theatre.admin.post(f"/staff/performances/{seated['id']}/allocations", {
+        "house_id": club.id, "seats": ["zaal-E-10"],
+        "returns_at": seated["starts_at"]})
+    assert allocation.status_code == 201, allocation.text
+    view = submit(buyer, cart["id"], seller_house_id=club.id)
+    assert view["status"] in ("pending", "awaiting_payment")
+    order = buyer.get(f"/checkouts/{view['order_id']}").json()
+    assert order["order_id"] == view["order_id"]
+
+
+def test_the_performances_own_house_is_always_an_allowed_seller(stack, signing_key, buyer):
+    from scripts.embedded import demo_seatmaps
+
+    from .conftest import HouseFixture
+
+    theatre = HouseFixture(stack, signing_key)
+    performance = theatre.performance(demo_seatmaps.test_hall(3, 3))
+    cart = buyer.post("/carts").json()
+    hold = buyer.post(f"/performances/{performance['id']}/holds", {"best_available": {"count": 1}}).json()
+    assert buyer.request("PUT", f"/carts/{cart['id']}/holds/{hold['id']}", json={}).status_code == 200
+    assert submit(buyer, cart["id"], seller_house_id=theatre.id)["order_id"]

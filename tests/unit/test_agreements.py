@@ -339,3 +339,15 @@ def test_a_period_ending_now_can_be_settled_but_not_a_microsecond_earlier():
     check_closed(end, end)
     with pytest.raises(ValidationFailed):
         check_closed(end, end - timedelta(microseconds=1))
+
+
+def test_only_the_owner_a_paired_house_an_allocation_holder_or_a_fellow_bundle_house_may_sell():
+    from chalicelib.domain.agreements import may_sell
+
+    agreement = Agreement(pair_commissions={"club>theatre": CommissionRule("percent", 500)})
+    assert may_sell("theatre", "theatre", agreement)
+    assert may_sell("club", "theatre", agreement)
+    assert not may_sell("theatre", "club", agreement)  # a pair goes one way
+    assert not may_sell("bar", "theatre", agreement)
+    assert may_sell("bar", "theatre", agreement, allocation_holders=("bar",))
+    assert may_sell("bar", "theatre", agreement, fellow_houses=("bar", "theatre"))
