@@ -24,6 +24,7 @@ PROBLEM_TITLES: dict[str, dict[str, str]] = {
                        "en": "Too many places at once"},
     "conflict": {"nl": "Conflict", "fr": "Conflit", "en": "Conflict"},
     "checkout_started": {"nl": "Betaling al gestart", "fr": "Paiement déjà commencé", "en": "Checkout already started"},
+    "already_exists": {"nl": "Bestaat al", "fr": "Existe déjà", "en": "Already exists"},
     "cart_empty": {"nl": "Winkelmandje leeg", "fr": "Panier vide", "en": "Cart is empty"},
     "not_refundable": {"nl": "Niet terug te betalen", "fr": "Non remboursable", "en": "Not refundable"},
     "ticket_rejected": {"nl": "Ticket geweigerd", "fr": "Billet refusé", "en": "Ticket refused"},

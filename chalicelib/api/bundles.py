@@ -12,6 +12,7 @@ from ..domain.catalog import PerformanceStatus, utcnow
 from ..domain.money import Money
 from ..observability import logger
 from ..services import bundles as service
+from ..services.catalog import new_id
 from ..store import bundles as store
 from ..store import catalog as catalog_store
 from . import schemas
@@ -56,7 +57,7 @@ def create_bundle():
     body = parse_body(bundles.current_request, schemas.BundleBody)
     now = utcnow()
     bundle = service.create_bundle(Bundle(
-        body.id, dict(body.name),
+        body.id or new_id("bundle"), dict(body.name),
         tuple(BundleComponent(p.performance_id, p.places, p.fixed_cents) for p in body.performances),
         Money(body.price, body.currency), body.sales_start, body.sales_end, PerformanceStatus(body.status),
         caller.subject, now))

@@ -55,8 +55,9 @@ def import_venue():
     caller = current_staff()
     body = parse_body(catalog.current_request, schemas.VenueBody)
     seatmap = parse_seatmap(body.seatmap)
-    store.create_venue(house_of(caller), body.id, seatmap)
-    return json_response({"id": body.id, "name": seatmap.name, "capacity": seatmap.capacity,
+    venue_id = body.id or service.new_id("venue")
+    store.create_venue(house_of(caller), venue_id, seatmap)
+    return json_response({"id": venue_id, "name": seatmap.name, "capacity": seatmap.capacity,
                           "seated": not seatmap.is_standing}, 201)
 
 

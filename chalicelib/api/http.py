@@ -47,6 +47,7 @@ STATUS_BY_CODE = {
     "hold_not_active": 409,
     "conflict": 409,
     "checkout_started": 409,
+    "already_exists": 409,
     "cart_empty": 422,
     "not_refundable": 409,
     "ticket_rejected": 422,

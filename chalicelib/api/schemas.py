@@ -38,7 +38,7 @@ class HouseBody(Body):
 
 
 class VenueBody(Body):
-    id: Identifier
+    id: Identifier | None = None  # omitted: the server makes a random one
     # The seat map's own limits (sections, rows, seats, text lengths) are checked by `parse_seatmap`;
     # its size by the body's cap (MAX_BODY_BYTES).
     seatmap: dict[Annotated[str, StringConstraints(max_length=40)], Any] = Field(max_length=20)
@@ -266,7 +266,7 @@ class BundlePerformanceBody(Body):
 class BundleBody(Body):
     """A bundle (festival pass): at least two performances, possibly of several houses, sold at one price."""
 
-    id: Identifier
+    id: Identifier | None = None  # omitted: the server makes a random one
     name: dict[Language, ShortText] = Field(max_length=3)
     performances: list[BundlePerformanceBody] = Field(min_length=2, max_length=20)
     price: Cents
@@ -322,7 +322,7 @@ class SubscriptionFormulaBody(Body):
     """A subscription formula: choose `min_choices` to `max_choices` of its performances at a discount; a
     subscribers' pre-sale may precede the performances' general sale."""
 
-    id: Identifier
+    id: Identifier | None = None  # omitted: the server makes a random one
     name: dict[Language, ShortText] = Field(max_length=3)
     performances: list[Identifier] = Field(min_length=1, max_length=60)
     min_choices: Annotated[int, Field(ge=1, le=50)]
@@ -366,7 +366,7 @@ class UitpasPassBody(Body):
 class TimeslotSeriesBody(Body):
     """Timed entry: `slots` consecutive slots of `slot_minutes` from `first_start`, `capacity` visitors each."""
 
-    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,29}$")]
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,29}$")] | None = None  # omitted: random
     production_id: Identifier
     venue_id: Identifier
     first_start: AwareDatetime

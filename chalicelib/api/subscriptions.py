@@ -7,11 +7,12 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from ..domain.catalog import PerformanceStatus, utcnow
-from ..domain.errors import Forbidden
+from ..domain.errors import NotFound
 from ..domain.subscriptions import Discount, SubscriptionFormula
 from ..observability import logger
 from ..services import subscriptions as service
 from ..services.bundles import PlaceChoice
+from ..services.catalog import new_id
 from ..store import subscriptions as store
 from . import schemas
 from .auth import Role, current_staff, public_route, staff
@@ -60,12 +61,19 @@ def _choices(places: dict) -> dict[str, PlaceChoice]:
 
 
 def _own_formula(formula_id: str) -> SubscriptionFormula:
-    """The formula if the caller may manage it: the coordinator any, a house admin its own house's."""
+    """The formula if the caller may manage it: the coordinator any, a house admin its own house's
+    (another house's does not exist for it: NotFound)."""
     formula = store.get_formula(formula_id)
-    caller = current_staff()
-    if caller.role is not Role.COORDINATOR and formula.house_id != caller.house_id:
-        raise Forbidden("This subscription is not your house's.", formula_id=formula_id)
+    house_id = _managing_house()
+    if house_id is not None and formula.house_id != house_id:
+        raise NotFound("No such subscription.", formula_id=formula_id)
     return formula
+
+
+def _managing_house() -> str | None:
+    """None for the coordinator (every formula), else the house admin's own house."""
+    caller = current_staff()
+    return None if caller.role is Role.COORDINATOR else caller.house_id
 
 
 @subscriptions.route("/staff/subscription-formulas", methods=["POST"])
@@ -78,7 +86,7 @@ def create_formula():
     now = utcnow()
     house_id = None if caller.role is Role.COORDINATOR else caller.house_id
     formula = service.create_formula(SubscriptionFormula(
-        body.id, dict(body.name), tuple(body.performances), body.min_choices, body.max_choices,
+        body.id or new_id("abo"), dict(body.name), tuple(body.performances), body.min_choices, body.max_choices,
         Discount(body.discount.kind, body.discount.value), body.sales_start, body.sales_end,
         PerformanceStatus(body.status), body.season, house_id, body.presale_start, body.presale_end, body.renews,
         body.currency, caller.subject, now, body.renewal_start, body.renewal_end, dict(body.corresponding)))
@@ -92,7 +100,7 @@ def patch_formula(formula_id: str):
     """Open, pause or cancel a formula's sale; subscriptions sold stay valid."""
     _own_formula(formula_id)
     body = parse_body(subscriptions.current_request, schemas.BundlePatch)
-    return json_response(formula_view(service.set_status(formula_id, body.status), utcnow()))
+    return json_response(formula_view(service.set_status(formula_id, body.status, _managing_house()), utcnow()))
 
 
 @subscriptions.route("/subscription-formulas", methods=["GET"])

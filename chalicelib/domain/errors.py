@@ -92,6 +92,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class AlreadyExists(Conflict):
+    """A create named an id some item (of any house) has already: refused whole, nothing written."""
+
+    code = "already_exists"
+
+
 
 
 

@@ -230,7 +230,8 @@ def _finish(subscription: store.Subscription, pending: dict, now: datetime) -> N
     store.finish_change(subscription.public_id, pending["change_id"], choices)
 
 
-def set_status(formula_id: str, status: str) -> SubscriptionFormula:
+def set_status(formula_id: str, status: str, house_id: str | None = None) -> SubscriptionFormula:
+    """Change a formula's sale status; a house (`house_id`) only its own formula's (NotFound otherwise)."""
     from ..domain.catalog import PerformanceStatus
 
-    return store.set_status(formula_id, PerformanceStatus(status))
+    return store.set_status(formula_id, PerformanceStatus(status), house_id)

@@ -15,7 +15,7 @@ from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from ..domain.allocations import Allocation, SellingPool
-from ..domain.errors import Conflict, NotFound, SeatsUnavailable
+from ..domain.errors import AlreadyExists, Conflict, NotFound, SeatsUnavailable
 from .models import (
     HoldItem, SeatItem, StandingShardItem, TableItem, _Gsi1, is_condition_failure, performance_holds_key,
     performance_key, seat_key, standing_shard_key, transaction_connection,
@@ -151,6 +151,8 @@ def create_allocation(allocation: Allocation, now: datetime) -> None:
         taken = _refused_seats(error)
         if taken:
             raise SeatsUnavailable("Some seats are sold, held or set aside already.", taken=taken) from error
+        if any(reason and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or []):
+            raise AlreadyExists("This allocation id exists already.", allocation_id=allocation.id) from error
         raise
 
 
@@ -183,7 +185,8 @@ def change_allocation(before: Allocation, after: Allocation, now: datetime) -> N
                          AllocationItem.returns_epoch.set(item.returns_epoch), AllocationItem.version.add(1)]
                 + ([AllocationItem.gsi1sk.set(item.gsi1sk)] if item.gsi1sk else []),
                 condition=(AllocationItem.returns_epoch > now_ms) & (AllocationItem.seat_ids == list(before.seat_ids))
-                & (AllocationItem.returns_epoch == epoch_ms(before.returns_at)))
+                & (AllocationItem.returns_epoch == epoch_ms(before.returns_at))
+                & (AllocationItem.owner_house_id == before.owner_house_id))
     except TransactWriteError as error:
         refused = _refused_seats(error)
         if refused:
@@ -203,7 +206,8 @@ def release_allocation(allocation: Allocation, now: datetime) -> None:
             transaction.update(AllocationItem(pk, ALLOCATION_PREFIX + allocation.id),
                                actions=[AllocationItem.returns_at.set(now), AllocationItem.returns_epoch.set(now_ms),
                                         AllocationItem.released.set(True), AllocationItem.version.add(1)],
-                               condition=AllocationItem.returns_epoch > now_ms)
+                               condition=(AllocationItem.returns_epoch > now_ms)
+                               & (AllocationItem.owner_house_id == allocation.owner_house_id))
     except TransactWriteError as error:
         raise Conflict("This allocation has lapsed or was released already.", allocation_id=allocation.id) from error
 

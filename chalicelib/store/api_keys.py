@@ -7,7 +7,7 @@ from datetime import datetime
 from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import AlreadyExists, NotFound
 from .models import TableItem, house_key
 
 
@@ -51,7 +51,7 @@ def create(key: ApiKey) -> None:
                    created_by=key.created_by).save(condition=ApiKeyItem.pk.does_not_exist())
     except PutError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
-            raise Conflict("This key id exists already.") from None
+            raise AlreadyExists("This key id exists already.") from None
         raise
 
 

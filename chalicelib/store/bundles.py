@@ -7,7 +7,7 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from ..domain.bundles import Bundle, BundleComponent
 from ..domain.catalog import PerformanceStatus
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import AlreadyExists, NotFound
 from ..domain.money import Money
 from .models import BundleItem, BundleSaleItem, bundle_key, is_condition_failure
 
@@ -24,7 +24,7 @@ def _bundle(item: BundleItem) -> Bundle:
 
 
 def create_bundle(bundle: Bundle) -> None:
-    """Store a new bundle; its id must be new (Conflict otherwise)."""
+    """Store a new bundle; its id must be new (AlreadyExists otherwise, nothing written)."""
     item = BundleItem(bundle_key(bundle.id), "BUNDLE", bundle_id=bundle.id, name=bundle.name,
                       components=[{"performance_id": c.performance_id, "places": c.places,
                                    "fixed_cents": c.fixed_cents} for c in bundle.components],
@@ -36,7 +36,7 @@ def create_bundle(bundle: Bundle) -> None:
         item.save(condition=BundleItem.pk.does_not_exist())
     except PutError as error:
         if is_condition_failure(error):
-            raise Conflict(f"Bundle {bundle.id} already exists.") from error
+            raise AlreadyExists(f"Bundle {bundle.id} already exists.") from error
         raise
 
 

@@ -1,8 +1,12 @@
 """Catalog repository: houses, venues, productions and performances.
 
 A performance keeps its own copy of the hall's seat map, so later edits of the venue never
-change what was sold. Its seat items (or standing shards) are written before the performance
-item itself: a crash half-way leaves invisible orphans, never a half-made performance.
+change what was sold. Creating one claims its id first: the performance item is put on condition
+that no item has its key, marked `creating` and left out of every listing. Only then are its seat
+map copy and seats (or standing shards) written, each on condition that it does not exist, and
+last the mark is removed. A performance still `creating` is NotFound to every reader, so nobody
+holds or sells one whose seats are not all there; a create that fails half-way takes back what it
+wrote, and a colliding id (any house's) is refused before anything is written.
 """
 from __future__ import annotations
 
@@ -10,10 +14,11 @@ import json
 import zlib
 from functools import lru_cache
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from ..domain.catalog import House, Performance, PerformanceStatus, Production, Tariff
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import AlreadyExists, Conflict, NotFound
 from ..domain.seatmap import SeatMap, parse_seatmap
 from ..domain.waiting_room import WaitingRoom
 from ..services.cache import TtlCache
@@ -31,7 +36,11 @@ from .models import (
     is_condition_failure,
     performance_key,
     seat_key,
+    transaction_connection,
 )
+
+# TransactWriteItems takes at most 100 items; a performance's seats are written in chunks of this many.
+CHILDREN_PER_TRANSACTION = 100
 
 
 def _pack(seatmap: SeatMap) -> bytes:
@@ -47,7 +56,7 @@ def _conditional_put(item, what: str) -> None:
         item.save(condition=type(item).pk.does_not_exist())
     except PutError as error:
         if is_condition_failure(error):
-            raise Conflict(f"{what} already exists.") from error
+            raise AlreadyExists(f"{what} already exists.") from error
         raise
 
 
@@ -142,19 +151,73 @@ UNCHANGED = object()
 
 
 def create_performance(performance: Performance, seatmap: SeatMap) -> None:
-    """Write the seat map copy, every seat (or standing shard), then the performance itself."""
-    pk = performance_key(performance.id)
-    with SeatItem.batch_write() as batch:
-        batch.save(SeatMapItem(pk, "SEATMAP", seatmap_zlib=_pack(seatmap)))
-        if seatmap.is_standing:
-            for shard, capacity in enumerate(split_capacity(seatmap.capacity, performance.standing_shards)):
-                batch.save(StandingShardItem(*standing_shard_key(performance.id, shard), capacity=capacity,
-                                             remaining=capacity))
-        else:
-            for seat in seatmap.seats:
-                batch.save(SeatItem(pk, seat_key(seat.id), state="free", version=0))
-    _conditional_put(_performance_item(performance), f"Performance {performance.id}")
+    """Claim the id, write the seat map copy and every seat (or standing shard), then show the performance.
+
+    AlreadyExists (nothing written) when any item, of any house, has the performance's id."""
+    _conditional_put(_performance_item(performance, creating=True), f"Performance {performance.id}")
+    written: list[tuple[str, str]] = []
+    try:
+        write_children(performance, seatmap, written)
+        show_performance(performance)
+    except Exception:
+        discard_claimed(performance, written)
+        raise
+
+
+def claim_in(transaction: TransactWrite, performance: Performance) -> None:
+    """Add the claim of a new performance's id (its item, still `creating`) to a transaction."""
+    transaction.save(_performance_item(performance, creating=True), condition=PerformanceItem.pk.does_not_exist())
+
+
+def show_performance(performance: Performance) -> None:
+    """End a claimed performance's creation: drop the mark and list it (conditional on the claim being its own)."""
+    PerformanceItem(performance_key(performance.id), "PERF").update(
+        actions=[PerformanceItem.creating.remove(), *(getattr(PerformanceItem, name).set(value)
+                                                     for name, value in _listing_keys(performance).items())],
+        condition=PerformanceItem.creating.exists() & (PerformanceItem.house_id == performance.house_id))
     _listings.clear()
+
+
+def _children(performance: Performance, seatmap: SeatMap) -> list[SeatItem | StandingShardItem]:
+    if seatmap.is_standing:
+        return [StandingShardItem(*standing_shard_key(performance.id, shard), capacity=capacity, remaining=capacity)
+                for shard, capacity in enumerate(split_capacity(seatmap.capacity, performance.standing_shards))]
+    pk = performance_key(performance.id)
+    return [SeatItem(pk, seat_key(seat.id), state="free", version=0) for seat in seatmap.seats]
+
+
+def write_children(performance: Performance, seatmap: SeatMap, written: list[tuple[str, str]]) -> None:
+    """The seat map copy, then the seats or shards in transactions of CHILDREN_PER_TRANSACTION, each put only
+    if absent; `written` collects the keys committed (a condition failure means an item is there already)."""
+    what = f"Performance {performance.id}"
+    _conditional_put(SeatMapItem(performance_key(performance.id), "SEATMAP", seatmap_zlib=_pack(seatmap)), what)
+    written.append((performance_key(performance.id), "SEATMAP"))
+    children = _children(performance, seatmap)
+    for start in range(0, len(children), CHILDREN_PER_TRANSACTION):
+        chunk = children[start:start + CHILDREN_PER_TRANSACTION]
+        try:
+            with TransactWrite(connection=transaction_connection) as transaction:
+                for child in chunk:
+                    transaction.save(child, condition=type(child).pk.does_not_exist())
+        except TransactWriteError as error:
+            if any(reason and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or []):
+                raise AlreadyExists(f"{what} already exists.") from error
+            raise
+        written.extend((child.pk, child.sk) for child in chunk)
+
+
+def discard_claimed(performance: Performance, written: list[tuple[str, str]]) -> None:
+    """Take back a create that failed after its claim: the children it wrote, then the claim, only while
+    the performance is still `creating` (nobody can have held or sold any of them)."""
+    with SeatItem.batch_write() as batch:
+        for pk, sk in written:
+            batch.delete(SeatItem(pk, sk))
+    try:
+        PerformanceItem(performance_key(performance.id), "PERF").delete(
+            condition=PerformanceItem.creating.exists() & (PerformanceItem.house_id == performance.house_id))
+    except DeleteError as error:
+        if not is_condition_failure(error):
+            raise
 
 
 def split_capacity(capacity: int, shards: int) -> list[int]:
@@ -163,8 +226,15 @@ def split_capacity(capacity: int, shards: int) -> list[int]:
     return [base + (1 if index < extra else 0) for index in range(shards)]
 
 
-def _performance_item(performance: Performance) -> PerformanceItem:
+def _listing_keys(performance: Performance) -> dict[str, str]:
+    """The index keys that list a performance: the cluster's agenda and its house's performances."""
     order = f"{performance.starts_at.isoformat()}#{performance.id}"
+    return {"gsi1pk": "AGENDA", "gsi1sk": order, "gsi2pk": f"{house_key(performance.house_id)}#PERF", "gsi2sk": order}
+
+
+def _performance_item(performance: Performance, creating: bool = False) -> PerformanceItem:
+    """The performance's item; `creating` ones carry the mark and no listing keys."""
+    listing = {} if creating else _listing_keys(performance)
     return PerformanceItem(
         performance_key(performance.id), "PERF",
         performance_id=performance.id, house_id=performance.house_id, production_id=performance.production_id,
@@ -175,7 +245,7 @@ def _performance_item(performance: Performance) -> PerformanceItem:
         venue_name=performance.venue_name, genre=performance.genre, currency=performance.currency,
         standing_shards=performance.standing_shards,
         waiting_room=performance.waiting_room.to_dict() if performance.waiting_room else None,
-        gsi1pk="AGENDA", gsi1sk=order, gsi2pk=f"{house_key(performance.house_id)}#PERF", gsi2sk=order)
+        creating=1 if creating else None, **listing)
 
 
 def get_performance(performance_id: str) -> Performance:
@@ -184,6 +254,8 @@ def get_performance(performance_id: str) -> Performance:
         item = PerformanceItem.get(performance_key(performance_id), "PERF")
     except DoesNotExist:
         raise NotFound("No such performance.", performance_id=performance_id) from None
+    if item.creating:
+        raise NotFound("No such performance.", performance_id=performance_id)
     return _performance(item)
 
 
@@ -238,7 +310,7 @@ def update_performance(house_id: str, performance_id: str, *, status: Performanc
         actions.append(PerformanceItem.waiting_room.remove())
     elif waiting_room is not UNCHANGED:
         actions.append(PerformanceItem.waiting_room.set(waiting_room.to_dict()))
-    condition = PerformanceItem.house_id == house_id
+    condition = (PerformanceItem.house_id == house_id) & PerformanceItem.creating.does_not_exist()
     if expected_version is not None:
         condition &= PerformanceItem.version == expected_version
     try:

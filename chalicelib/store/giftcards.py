@@ -13,7 +13,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import AlreadyExists, Conflict, NotFound
 from ..domain.giftcards import GiftCard
 from ..domain.money import Money
 from .carts import CartRecord
@@ -62,7 +62,7 @@ def _card(item: GiftCardItem) -> GiftCard:
 
 
 def issue(card: GiftCard) -> None:
-    """Store a new card (its code is new: Conflict otherwise)."""
+    """Store a new card (its code is new: AlreadyExists otherwise)."""
     item = GiftCardItem(card_key(card.code), CARD_SK, code=card.code, house_id=card.house_id,
                         amount_cents=card.amount.cents, balance_cents=card.balance.cents, currency=card.amount.currency,
                         issued_at=card.issued_at, issued_by=card.issued_by, gsi1pk=f"HOUSE#{card.house_id}#GIFTCARDS",
@@ -71,7 +71,7 @@ def issue(card: GiftCard) -> None:
         item.save(condition=GiftCardItem.pk.does_not_exist())
     except PutError as error:
         if is_condition_failure(error):
-            raise Conflict("That card exists already.") from error
+            raise AlreadyExists("That card exists already.") from error
         raise
 
 

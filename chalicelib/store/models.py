@@ -149,6 +149,7 @@ class PerformanceItem(TableItem):
     currency = UnicodeAttribute(default="EUR")
     standing_shards = NumberAttribute(default=1)
     waiting_room = JSONAttribute(null=True)  # WaitingRoom.to_dict() while the on-sale waiting room is on
+    creating = NumberAttribute(null=True)  # 1 from the id's claim until every seat is written (store/catalog.py)
     version = NumberAttribute(default=1)
     gsi1pk = UnicodeAttribute(null=True)
     gsi1sk = UnicodeAttribute(null=True)

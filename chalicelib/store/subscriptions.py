@@ -15,7 +15,7 @@ from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from ..domain.catalog import PerformanceStatus
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import AlreadyExists, Conflict, NotFound
 from ..domain.subscriptions import Discount, SubscriptionFormula
 from ..domain.orders import TicketStatus
 from .models import TableItem, TicketItem, _Gsi1, is_condition_failure, order_key, ticket_sort_key
@@ -110,7 +110,7 @@ def _formula(item: FormulaItem) -> SubscriptionFormula:
 
 
 def create_formula(formula: SubscriptionFormula) -> None:
-    """Store a new formula; its id must be new (Conflict otherwise)."""
+    """Store a new formula; its id must be new (AlreadyExists otherwise, nothing written)."""
     item = FormulaItem(formula_key(formula.id), "FORMULA", formula_id=formula.id, house_id=formula.house_id,
                        name=formula.name, performance_ids=list(formula.performance_ids),
                        min_choices=formula.min_choices, max_choices=formula.max_choices,
@@ -125,7 +125,7 @@ def create_formula(formula: SubscriptionFormula) -> None:
         item.save(condition=FormulaItem.pk.does_not_exist())
     except PutError as error:
         if is_condition_failure(error):
-            raise Conflict(f"Subscription formula {formula.id} already exists.") from error
+            raise AlreadyExists(f"Subscription formula {formula.id} already exists.") from error
         raise
 
 
@@ -147,12 +147,15 @@ def renewals_of(formula_id: str) -> list[SubscriptionFormula]:
     return [formula for formula in list_formulas() if formula.renews == formula_id]
 
 
-def set_status(formula_id: str, status: PerformanceStatus) -> SubscriptionFormula:
-    """Open, pause or cancel a formula's sale (conditional on its existence)."""
+def set_status(formula_id: str, status: PerformanceStatus, house_id: str | None = None) -> SubscriptionFormula:
+    """Open, pause or cancel a formula's sale, conditional on its existence and, for a house (`house_id`),
+    on being that house's own (NotFound otherwise); the coordinator (None) manages every formula."""
+    condition = FormulaItem.pk.exists()
+    if house_id is not None:
+        condition &= FormulaItem.house_id == house_id
     try:
         FormulaItem(formula_key(formula_id), "FORMULA").update(
-            actions=[FormulaItem.status.set(status.value), FormulaItem.version.add(1)],
-            condition=FormulaItem.pk.exists())
+            actions=[FormulaItem.status.set(status.value), FormulaItem.version.add(1)], condition=condition)
     except UpdateError as error:
         if is_condition_failure(error):
             raise NotFound("No such subscription.", formula_id=formula_id) from error

@@ -1,14 +1,22 @@
-"""Timeslot series repository: one item per series (`TIMESLOTS#{id}` / `SERIES`), created once."""
+"""Timeslot series repository: one item per series (`TIMESLOTS#{id}` / `SERIES`), created once.
+
+A series and its slots' performances claim their ids in one transaction, each on condition that no
+item has its key: a series whose id, or one of whose slot ids, is in use (by any house) writes
+nothing. The series stays `creating`, NotFound to every reader, until every slot is complete.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
-from ..domain.errors import Conflict, NotFound
+from ..domain.catalog import Performance
+from ..domain.errors import AlreadyExists, NotFound
 from ..domain.timeslots import Slot, TimeslotSeries
-from .models import TableItem, is_condition_failure
+from . import catalog
+from .models import TableItem, is_condition_failure, transaction_connection
 
 
 class TimeslotSeriesItem(TableItem):
@@ -20,26 +28,49 @@ class TimeslotSeriesItem(TableItem):
     venue_id = UnicodeAttribute()
     slots = JSONAttribute()
     created_at = UTCDateTimeAttribute()
+    creating = NumberAttribute(null=True)  # 1 from the claim until every slot's performance is complete
 
 
 def series_key(series_id: str) -> str:
     return f"TIMESLOTS#{series_id}"
 
 
-def create_series(series: TimeslotSeries) -> None:
-    """Store a new series; its id must be new (Conflict otherwise)."""
+def claim_series(series: TimeslotSeries, performances: list[Performance]) -> None:
+    """Claim the series' id and every slot performance's id in one transaction (at most 1 + 48 items).
+
+    AlreadyExists, nothing written, when any of them is in use."""
     item = TimeslotSeriesItem(series_key(series.id), "SERIES", series_id=series.id, house_id=series.house_id,
                               production_id=series.production_id, venue_id=series.venue_id,
                               slots=[{"performance_id": s.performance_id, "starts_at": s.starts_at.isoformat(),
                                       "ends_at": s.ends_at.isoformat(), "capacity": s.capacity}
                                      for s in series.slots],
-                              created_at=series.created_at)
+                              created_at=series.created_at, creating=1)
     try:
-        item.save(condition=TimeslotSeriesItem.pk.does_not_exist())
-    except PutError as error:
-        if is_condition_failure(error):
-            raise Conflict(f"Timeslot series {series.id} already exists.") from error
+        with TransactWrite(connection=transaction_connection) as transaction:
+            transaction.save(item, condition=TimeslotSeriesItem.pk.does_not_exist())
+            for performance in performances:
+                catalog.claim_in(transaction, performance)
+    except TransactWriteError as error:
+        if any(reason and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or []):
+            raise AlreadyExists(f"Timeslot series {series.id} or one of its slots already exists.") from error
         raise
+
+
+def show_series(series: TimeslotSeries) -> None:
+    """End a claimed series' creation (conditional on the claim being its house's)."""
+    TimeslotSeriesItem(series_key(series.id), "SERIES").update(
+        actions=[TimeslotSeriesItem.creating.remove()],
+        condition=TimeslotSeriesItem.creating.exists() & (TimeslotSeriesItem.house_id == series.house_id))
+
+
+def discard_series(series: TimeslotSeries) -> None:
+    """Take back a series claim whose slots could not all be completed (only while still `creating`)."""
+    try:
+        TimeslotSeriesItem(series_key(series.id), "SERIES").delete(
+            condition=TimeslotSeriesItem.creating.exists() & (TimeslotSeriesItem.house_id == series.house_id))
+    except DeleteError as error:
+        if not is_condition_failure(error):
+            raise
 
 
 def get_series(series_id: str) -> TimeslotSeries:
@@ -48,6 +79,8 @@ def get_series(series_id: str) -> TimeslotSeries:
         item = TimeslotSeriesItem.get(series_key(series_id), "SERIES")
     except DoesNotExist:
         raise NotFound("No such timeslot series.", series_id=series_id) from None
+    if item.creating:
+        raise NotFound("No such timeslot series.", series_id=series_id)
     return TimeslotSeries(item.series_id, item.house_id, item.production_id, item.venue_id,
                           tuple(Slot(s["performance_id"], datetime.fromisoformat(s["starts_at"]),
                                      datetime.fromisoformat(s["ends_at"]), int(s["capacity"])) for s in item.slots),

@@ -15,7 +15,7 @@ from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAt
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import AlreadyExists, Conflict, NotFound
 from ..domain.vouchers import Voucher, VoucherKind, VoucherStatus
 from .carts import CartRecord
 from .models import CartItem, TableItem, _Gsi1, cart_key, is_condition_failure, order_key, transaction_connection
@@ -68,7 +68,7 @@ def _voucher(item: VoucherItem) -> Voucher:
 
 
 def create_voucher(voucher: Voucher) -> None:
-    """Store a new code (Conflict if the code exists, in any house: codes are the cluster's namespace)."""
+    """Store a new code (AlreadyExists if the code exists, in any house: codes are the cluster's namespace)."""
     item = VoucherItem(voucher_key(voucher.code), VOUCHER_SK, code=voucher.code, house_id=voucher.house_id,
                        kind=voucher.kind.value, value=voucher.value, max_uses=voucher.max_uses,
                        remaining=voucher.max_uses, valid_from=voucher.valid_from, valid_until=voucher.valid_until,
@@ -79,7 +79,7 @@ def create_voucher(voucher: Voucher) -> None:
         item.save(condition=VoucherItem.pk.does_not_exist())
     except PutError as error:
         if is_condition_failure(error):
-            raise Conflict(f"Code {voucher.code} exists already.", voucher=voucher.code) from error
+            raise AlreadyExists(f"Code {voucher.code} exists already.", voucher=voucher.code) from error
         raise
 
 

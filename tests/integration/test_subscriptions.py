@@ -88,7 +88,7 @@ def test_the_coordinator_makes_a_formula_across_houses_and_a_house_admin_only_ov
         "max_choices": 2})
     assert own.status_code == 201 and own.json()["house_id"] == season.theatre.id, own.text
     assert season.club.admin.patch(f"/staff/subscription-formulas/{own.json()['id']}",
-                                   {"status": "paused"}).status_code == 403
+                                   {"status": "paused"}).status_code == 404
     paused = season.theatre.admin.patch(f"/staff/subscription-formulas/{own.json()['id']}", {"status": "paused"})
     assert paused.status_code == 200 and paused.json()["on_sale"] is False
 
