@@ -6,7 +6,7 @@ from collections import Counter
 from datetime import datetime
 
 from ..domain.catalog import Performance
-from ..store import catalog, reservations
+from ..store import catalog, orders, reservations
 from .cache import TtlCache
 
 # The agenda summarises many performances; a few seconds' staleness is fine for counts there.
@@ -31,8 +31,10 @@ def summary(performance: Performance, now: datetime) -> dict:
         return _summary(performance, counts["free"], counts["held"], counts["sold"], now)
     remaining = sum(reservations.standing_remaining(performance.id, performance.standing_shards).values())
     available = remaining + reservations.standing_expired_places(performance.id, now)
-    # Standing holds and sales are told apart once orders exist; until then all taken places count as held.
-    return _summary(performance, available, performance.capacity - available, 0, now)
+    # Held: the places of live holds (in a cart, at checkout, awaiting payment, kept at the desk); sold: the places
+    # on valid tickets. What neither counts is set aside in allocations (or sold a moment before its tickets).
+    held = reservations.live_held_places(performance.id, now)
+    return _summary(performance, available, held, orders.sold_places(performance.id), now)
 
 
 def public_state(seat: reservations.SeatState) -> str:

@@ -276,6 +276,13 @@ def tickets_of(order_id: str, house_id: str | None = None) -> list[IssuedTicket]
     return sorted((_ticket(item) for item in items), key=lambda ticket: ticket.line_index)
 
 
+def sold_places(performance_id: str) -> int:
+    """A performance's places sold on tickets still valid (or being refunded), counted by DynamoDB."""
+    return TicketItem.by_gsi2.count(f"PERF#{performance_id}#TICKETS",
+                                    filter_condition=TicketItem.status.is_in(TicketStatus.VALID.value,
+                                                                             TicketStatus.REFUNDING.value))
+
+
 def performance_ticket_orders(performance_id: str) -> list[str]:
     """Ids of the orders holding tickets of a performance."""
     orders = {item.order_id for item in TicketItem.by_gsi2.query(f"PERF#{performance_id}#TICKETS")}

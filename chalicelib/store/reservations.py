@@ -285,6 +285,13 @@ def expire_hold(hold: Hold, now: datetime) -> bool:
     return True
 
 
+def live_held_places(performance_id: str, now: datetime) -> int:
+    """Places of a performance's live holds (the sparse index keeps active holds only; lapsed ones count as free)."""
+    items = HoldItem.by_gsi1.query(performance_holds_key(performance_id), HoldItem.gsi1sk > f"{epoch_ms(now):015d}",
+                                   attributes_to_get=["quantity", "status"])
+    return sum(int(item.quantity) for item in items if item.status == HoldStatus.ACTIVE.value)
+
+
 def standing_expired_places(performance_id: str, now: datetime) -> int:
     """Places of expired-but-not-yet-swept standing holds: availability counts them as free."""
     return sum(hold.quantity for hold in expired_holds(performance_id, now))
