@@ -39,15 +39,19 @@ def test_a_cart_over_two_houses_is_paid_once_and_ticketed(stack, signing_key, bu
     assert [seat["state"] for seat in seat_map["seatmap"]["seats"] if seat["id"] in sold] == ["sold", "sold"]
     assert buyer.get(f"/performances/{standing['id']}").json()["availability"]["available"] == 47
 
-    # the buyer is recorded once per house, both consents off unless ticked
+    # the buyer is recorded once per house with no consent given; the order keeps its buyer and the consents
+    # as ticked (both off unless ticked), pending until the address's owner follows the e-mail's link
     dynamodb = resources.client("dynamodb", stack.moto.url)
     for house in (theatre, club):
-        records = dynamodb.query(TableName=stack.refs["CustomerTable"], KeyConditionExpression="PK = :pk",
-                                 ExpressionAttributeValues={":pk": {"S": f"HOUSE#{house.id}"}})["Items"]
+        items = dynamodb.query(TableName=stack.refs["CustomerTable"], KeyConditionExpression="PK = :pk",
+                               ExpressionAttributeValues={":pk": {"S": f"HOUSE#{house.id}"}})["Items"]
+        records = [item for item in items if item["SK"]["S"].startswith("CUSTOMER#")]
         assert len(records) == 1 and records[0]["email"]["S"] == "koper.checkout@example.org"
-        consents = json.loads(records[0]["consents"]["S"])
-        assert {kind: choice["granted"] for kind, choice in consents.items()} == {"marketing": False, "sharing": False}
-        assert all(choice["wording"] for choice in consents.values())
+        assert json.loads(records[0]["consents"]["S"]) == {}
+        (kept,) = [item for item in items if item["SK"]["S"] == f"ORDER#{order_id}"]
+        pending = json.loads(kept["pending"]["S"])
+        assert {choice["kind"]: choice["granted"] for choice in pending} == {"marketing": False, "sharing": False}
+        assert all(choice["wording"] and choice["verified"] is False for choice in pending)
 
     # tickets verify offline with the cluster's public key
     published_keys = buyer.get("/ticket-keys").json()["keys"]
@@ -134,3 +138,33 @@ def test_the_performances_own_house_is_always_an_allowed_seller(stack, signing_k
     hold = buyer.post(f"/performances/{performance['id']}/holds", {"best_available": {"count": 1}}).json()
     assert buyer.request("PUT", f"/carts/{cart['id']}/holds/{hold['id']}", json={}).status_code == 200
     assert submit(buyer, cart["id"], seller_house_id=theatre.id)["order_id"]
+
+
+def test_standing_availability_counts_places_held_awaiting_payment_and_sold(stack, signing_key, buyer, house):
+    from scripts.embedded import demo_seatmaps
+
+    from .conftest import Client, buyer_session
+
+    performance = house.performance(demo_seatmaps.standing_venue(20), standing_shards=2)
+    path = f"/performances/{performance['id']}"
+
+    def figures():
+        availability = Client(stack.api_url).get(path).json()["availability"]
+        return {name: availability[name] for name in ("capacity", "available", "held", "sold")}
+
+    def checkout(client, places):
+        cart = client.post("/carts").json()
+        hold = client.post(f"{path}/holds", {"standing": {"count": places}}).json()
+        assert client.request("PUT", f"/carts/{cart['id']}/holds/{hold['id']}", json={}).status_code == 200
+        return wait_for(client, submit(client, cart["id"])["order_id"], {"awaiting_payment"}, stack=stack)
+
+    awaiting = checkout(buyer, 4)
+    payer = Client(stack.api_url, session_token=buyer_session())
+    paid = checkout(payer, 2)
+    assert Client(stack.api_url, session_token=buyer_session()).post(f"{path}/holds",
+                                                                     {"standing": {"count": 3}}).status_code == 201
+    assert figures() == {"capacity": 20, "available": 11, "held": 9, "sold": 0}
+    pay(stack, paid)
+    assert wait_for(payer, paid["order_id"], {"completed"}, stack=stack)["status"] == "completed"
+    assert figures() == {"capacity": 20, "available": 11, "held": 7, "sold": 2}
+    assert awaiting["status"] == "awaiting_payment"
