@@ -12,7 +12,7 @@ from ..domain.customers import validate_buyer
 from ..domain.errors import NotFound
 from ..services import box_office as service
 from ..services.ticketing import order_documents
-from ..store import customers as customer_store
+from ..services.customers import order_buyer_details
 from ..store import orders as store
 from ..tickets.pdf import tickets_pdf
 from . import schemas
@@ -64,12 +64,10 @@ def _sale_view(order, language: str) -> dict:
 
 
 def _reservation_view(order, language: str, desk_house_id: str) -> dict:
-    """A reservation with the buyer the desk named (as the desk's own house knows them, else the first house's)."""
+    """A reservation with the buyer the desk named."""
     view = _sale_view(order, language)
-    houses = sorted(order.customer_ids, key=lambda house_id: house_id != desk_house_id)
-    record = next((found for found in (customer_store.find_customer(h, order.customer_ids[h]) for h in houses)
-                   if found), None)
-    view["buyer"] = {"name": record.details.name, "email": record.details.email} if record else None
+    buyer = order_buyer_details(order.id, order.customer_ids, desk_house_id)  # as the desk typed it
+    view["buyer"] = {"name": buyer.name, "email": buyer.email} if buyer else None
     return view
 
 

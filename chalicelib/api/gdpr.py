@@ -1,18 +1,18 @@
 """Buyers' rights: consents, export and erasure, from the link in every e-mail.
 
-The link (`/p/preferences/{token}`) carries a signed, expiring token naming the buyer id, never an
-address. The same rights are a small JSON API for clients, with the token in the
-`X-Podium-Buyer-Token` header. Nothing here is reachable without a token this cluster signed.
+The link (`/p/preferences#t={token}`) carries a signed, expiring, single-use token naming the buyer id
+(and the order whose e-mail carried it), never an address; opening it proves the address and gives the
+page a short session in an HttpOnly cookie. The same rights are a small JSON API for clients, with the
+token in the `X-Podium-Buyer-Token` header. Nothing here is reachable without a token this cluster signed.
 """
 from __future__ import annotations
 
 import json
 from datetime import timedelta
-from urllib.parse import quote
 
 from chalice import Blueprint, Response
 
-from ..domain.buyers import ConsentWish, LinkInvalid
+from ..domain.buyers import PREFERENCES_SESSION_MINUTES, ConsentWish, LinkExpired, LinkInvalid, LinkUsed
 from ..domain.catalog import utcnow
 from ..domain.customers import CONSENT_WORDING, EMAIL, ConsentKind
 from ..services import buyers as service
@@ -33,8 +33,8 @@ def _buyer_from_header() -> str:
         raise Unauthorized("Send the token of your preferences link in the X-Podium-Buyer-Token header.")
     try:
         return service.buyer_of(token, utcnow())
-    except LinkInvalid:
-        raise Unauthorized("This token is not valid.") from None
+    except (LinkInvalid, LinkUsed):
+        raise Unauthorized("This token is not valid (a link opened on its page is used up).") from None
 
 
 def _export_response(buyer_id: str) -> Response:
@@ -92,8 +92,37 @@ def erasure_register():
 
 
 # -- the pages behind the e-mail link -----------------------------------------------------------------
-def _buyer(page: Page, token: str) -> str:
-    return service.buyer_of(token, utcnow())
+# The link carries its token in the fragment (`/p/preferences#t=…`), which browsers never send: the page's
+# script (or, without JavaScript, the buyer) posts it once to `/p/preferences/open`, which spends it and
+# answers with this cookie, a short session for the page. No token is ever in a path, a query or a redirect.
+SESSION_COOKIE = "podium_buyer"
+SESSION_PATH = "/p/preferences"
+
+
+def _session_cookie(page: Page, value: str, max_age: int) -> str:
+    secure = "; Secure" if get_settings().public_base_url.startswith("https://") else ""
+    return f"{SESSION_COOKIE}={value}; Path={SESSION_PATH}; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+
+
+def _session_buyer(page: Page) -> str | None:
+    for part in (page.request.headers.get("cookie") or "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == SESSION_COOKIE:
+            return service.buyer_of_session(value, utcnow())
+    return None
+
+
+def _buyer(page: Page) -> str:
+    buyer_id = _session_buyer(page)
+    if buyer_id is None:
+        raise LinkExpired("This page was opened too long ago; follow the link in one of our e-mails again.")
+    return buyer_id
+
+
+def _with_cookie(page: Page, response: Response, cookie: str) -> Response:
+    cookies = [value for value in [response.headers.get("Set-Cookie")] if value]
+    response.headers["Set-Cookie"] = [*cookies, cookie]
+    return response
 
 
 def _wording(page: Page, house_name: str) -> dict[str, str]:
@@ -102,22 +131,26 @@ def _wording(page: Page, house_name: str) -> dict[str, str]:
             for kind in ConsentKind}
 
 
-def _preferences_page(page: Page, token: str, buyer_id: str, status: int = 200, **notice) -> Response:
+def _preferences_page(page: Page, buyer_id: str, status: int = 200, **notice) -> Response:
     view = service.preferences(buyer_id)
     for house in view["houses"]:
         house["wording"] = _wording(page, house["house_name"])
     sharing_wording = CONSENT_WORDING[ConsentKind.SHARING][page.language].format(
         house="", cluster=get_settings().cluster_name)
-    base = f"/p/preferences/{quote(token, safe='')}"
-    return page.html("pages/preferences.html", status=status, view=view, base=base,
+    return page.html("pages/preferences.html", status=status, view=view, base=SESSION_PATH,
                      sharing_wording=sharing_wording, **notice)
 
 
 @page_route("/p/preferences", blueprint=gdpr)
-def ask_for_link(page: Page):
-    """Where an expired link leads: ask for a new one by e-mail."""
-    return page.html("pages/preferences_link.html", sent=(page.request.query_params or {}).get("sent") == "1",
-                     invalid=False, email="")
+def preferences_page(page: Page):
+    """The buyer's page while their session lasts; else where the link's token is handed over (by the page's
+    script, from the fragment) and where a new link can be asked for."""
+    query = page.request.query_params or {}
+    buyer_id = _session_buyer(page)
+    if buyer_id is None:
+        return page.html("pages/preferences_link.html", sent=query.get("sent") == "1", invalid=False, email="")
+    return _preferences_page(page, buyer_id, saved=query.get("saved") == "1",
+                             erasure_requested=query.get("erasure") == "requested")
 
 
 @page_route("/p/preferences", methods=("POST",), blueprint=gdpr)
@@ -130,35 +163,38 @@ def send_link(page: Page):
     return page.redirect(page.url("/p/preferences", sent="1"))
 
 
-@page_route("/p/preferences/{token}", blueprint=gdpr)
-def preferences_page(page: Page, token: str):
-    query = page.request.query_params or {}
-    return _preferences_page(page, token, _buyer(page, token), saved=query.get("saved") == "1",
-                             erasure_requested=query.get("erasure") == "requested")
+@page_route("/p/preferences/open", methods=("POST",), blueprint=gdpr)
+def open_link(page: Page):
+    """Spend the link's token (posted once: `token`), prove the address it went to, start the page's session."""
+    buyer_id = service.open_link(_one(_form(page), "token"), utcnow())
+    return _with_cookie(page, page.redirect(page.url(SESSION_PATH)),
+                        _session_cookie(page, service.page_session(buyer_id, utcnow()),
+                                        PREFERENCES_SESSION_MINUTES * 60))
 
 
-@page_route("/p/preferences/{token}", methods=("POST",), blueprint=gdpr)
-def save_preferences(page: Page, token: str):
-    buyer_id = _buyer(page, token)
+@page_route("/p/preferences/consents", methods=("POST",), blueprint=gdpr)
+def save_preferences(page: Page):
     fields = _form(page)
+    buyer_id = _buyer(page)
     houses = {house["house_id"] for house in service.preferences(buyer_id)["houses"]}
     # A checkbox is sent only when ticked: every house on the page is a choice, ticked or not.
     marketing = {house_id: house_id in fields.get("marketing", []) for house_id in houses}
     service.change_consents(buyer_id, ConsentWish(marketing, _one(fields, "sharing") == "yes"), page.language,
                             utcnow())
-    return page.redirect(page.url(f"/p/preferences/{quote(token, safe='')}", saved="1"))
+    return page.redirect(page.url(SESSION_PATH, saved="1"))
 
 
-@page_route("/p/preferences/{token}/export", blueprint=gdpr)
-def export_download(page: Page, token: str):
-    return _export_response(_buyer(page, token))
+@page_route("/p/preferences/export", blueprint=gdpr)
+def export_download(page: Page):
+    return _export_response(_buyer(page))
 
 
-@page_route("/p/preferences/{token}/erasure", methods=("POST",), blueprint=gdpr)
-def erasure_form(page: Page, token: str):
-    buyer_id = _buyer(page, token)
+@page_route("/p/preferences/erasure", methods=("POST",), blueprint=gdpr)
+def erasure_form(page: Page):
     fields = _form(page)
+    buyer_id = _buyer(page)
     if _one(fields, "confirm") != "yes":
-        return _preferences_page(page, token, buyer_id, status=422, confirm_missing=True)
+        return _preferences_page(page, buyer_id, status=422, confirm_missing=True)
     service.request_erasure(buyer_id, utcnow())
-    return page.redirect(page.url(f"/p/preferences/{quote(token, safe='')}", erasure="requested"))
+    return page.redirect(page.url(SESSION_PATH, erasure="requested"))
+

@@ -36,6 +36,7 @@ STATUS_BY_CODE = {
     "method_not_allowed": 405,
     "hold_expired": 410,
     "link_expired": 410,
+    "link_used": 410,
     "unsupported_media_type": 415,
     "validation_failed": 422,
     "seatmap_invalid": 422,

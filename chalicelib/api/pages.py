@@ -53,7 +53,8 @@ FORM = ["application/x-www-form-urlencoded"]
 STATIC_TYPES = {"pages.css": "text/css; charset=utf-8", "pages.js": "text/javascript; charset=utf-8",
                 "embed.js": "text/javascript; charset=utf-8", "desk.css": "text/css; charset=utf-8",
                 "desk.js": "text/javascript; charset=utf-8",  # the desk's (/staff/desk, api/desk.py)
-                "pay.js": "text/javascript; charset=utf-8"}  # Stripe's Payment Element on the pay page
+                "pay.js": "text/javascript; charset=utf-8",  # Stripe's Payment Element on the pay page
+                "preferences.js": "text/javascript; charset=utf-8"}  # hands the e-mail link's token over (api/gdpr.py)
 LAST_MINUTE_HOURS = 48
 # A hold the buyer can do something about: the page shows why, in their language, and stays.
 HOLD_REFUSALS = (domain.SeatsUnavailable, domain.NotEnoughSeats, domain.SoldOut, domain.NotOnSale,

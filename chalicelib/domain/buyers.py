@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -31,6 +32,12 @@ class LinkExpired(DomainError):
     code = "link_expired"
 
 
+class LinkUsed(DomainError):
+    """The link was followed once already (each works once; a fresh one comes with every e-mail)."""
+
+    code = "link_used"
+
+
 def buyer_id(cluster_secret: bytes, email: str) -> str:
     """The buyer's id across the cluster's houses: HMAC of the e-mail address (case ignored)."""
     digest = hmac.new(cluster_secret, f"buyer\n{email.strip().lower()}".encode(), hashlib.sha256).hexdigest()
@@ -47,40 +54,90 @@ def erased_pseudonym(cluster_secret: bytes, house_id: str, customer_id: str) -> 
     return PSEUDONYM_PREFIX + digest[:32]
 
 
-def _signing_key(cluster_secret: bytes) -> bytes:
-    # A key of its own, so a signature can never be confused with a customer or buyer id.
-    return hmac.new(cluster_secret, b"podium-preferences-link-v1", hashlib.sha256).digest()
+def _signing_key(cluster_secret: bytes, purpose: bytes = b"podium-preferences-link-v1") -> bytes:
+    # A key of its own per purpose, so a signature can never be confused with a customer or buyer id,
+    # nor a page session with a link.
+    return hmac.new(cluster_secret, purpose, hashlib.sha256).digest()
 
 
-def _signature(cluster_secret: bytes, body: str) -> str:
-    mac = hmac.new(_signing_key(cluster_secret), body.encode(), hashlib.sha256).digest()[:18]
+def _signature(cluster_secret: bytes, body: str, purpose: bytes = b"podium-preferences-link-v1") -> str:
+    mac = hmac.new(_signing_key(cluster_secret, purpose), body.encode(), hashlib.sha256).digest()[:18]
     return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 
+SESSION_PURPOSE = b"podium-preferences-session-v1"
+PREFERENCES_SESSION_MINUTES = 30  # the page's cookie: long enough to read and choose, short if left open
+
+
+@dataclass(frozen=True)
+class PreferencesLink:
+    """What a link's token says: whose it is, the order whose e-mail carried it (if any), its one use."""
+
+    buyer_id: str
+    order_id: str | None
+    nonce: str
+    expires_at: datetime
+
+
 def preferences_token(cluster_secret: bytes, buyer: str, now: datetime,
-                      valid_for: timedelta = timedelta(days=PREFERENCES_LINK_DAYS)) -> str:
-    """A signed, expiring token naming the buyer id (URL-safe; no address or name in it)."""
+                      valid_for: timedelta = timedelta(days=PREFERENCES_LINK_DAYS), order_id: str | None = None) -> str:
+    """A signed, expiring, single-use token naming the buyer id and the order whose e-mail carries it
+    (URL-safe; no address or name in it)."""
     if not buyer.startswith(BUYER_ID_PREFIX):
         raise ValueError("a preferences token names a buyer id")
+    if order_id and not all(c.isalnum() or c == "_" for c in order_id):
+        raise ValueError("an order id is letters, digits and underscores")
     expires = int((now + valid_for).timestamp())
-    body = f"{buyer[len(BUYER_ID_PREFIX):]}.{expires:x}"
+    body = f"{buyer[len(BUYER_ID_PREFIX):]}.{order_id or ''}.{secrets.token_urlsafe(9)}.{expires:x}"
     return f"{body}.{_signature(cluster_secret, body)}"
+
+
+def read_preferences_token(cluster_secret: bytes, token: str, now: datetime) -> PreferencesLink:
+    """What the token says; LinkInvalid if it was not signed here, LinkExpired after its time."""
+    parts = (token or "").split(".")
+    if len(parts) != 5 or len(token) > 200:
+        raise LinkInvalid("This link is not valid.")
+    body = ".".join(parts[:4])
+    if not hmac.compare_digest(parts[4], _signature(cluster_secret, body)):
+        raise LinkInvalid("This link is not valid.")
+    expires = _expiry(parts[3])
+    if expires <= now:
+        raise LinkExpired("This link has expired; every e-mail from us carries a new one.")
+    return PreferencesLink(BUYER_ID_PREFIX + parts[0], parts[1] or None, parts[2], expires)
 
 
 def verify_preferences_token(cluster_secret: bytes, token: str, now: datetime) -> str:
     """The buyer id the token names; LinkInvalid if it was not signed here, LinkExpired after its time."""
-    parts = (token or "").split(".")
-    if len(parts) != 3 or len(token) > 100:
-        raise LinkInvalid("This link is not valid.")
-    body = f"{parts[0]}.{parts[1]}"
-    if not hmac.compare_digest(parts[2], _signature(cluster_secret, body)):
-        raise LinkInvalid("This link is not valid.")
+    return read_preferences_token(cluster_secret, token, now).buyer_id
+
+
+def _expiry(hexadecimal: str) -> datetime:
     try:
-        expires = datetime.fromtimestamp(int(parts[1], 16), timezone.utc)
+        return datetime.fromtimestamp(int(hexadecimal, 16), timezone.utc)
     except (ValueError, OverflowError, OSError):
         raise LinkInvalid("This link is not valid.") from None
-    if expires <= now:
-        raise LinkExpired("This link has expired; every e-mail from us carries a new one.")
+
+
+def session_token(cluster_secret: bytes, buyer: str, now: datetime,
+                  valid_for: timedelta = timedelta(minutes=PREFERENCES_SESSION_MINUTES)) -> str:
+    """The preferences page's short session (an HttpOnly cookie), given for a link that was just used."""
+    body = f"{buyer[len(BUYER_ID_PREFIX):]}.{int((now + valid_for).timestamp()):x}"
+    return f"{body}.{_signature(cluster_secret, body, SESSION_PURPOSE)}"
+
+
+def verify_session_token(cluster_secret: bytes, token: str, now: datetime) -> str | None:
+    """The buyer id of a live page session; None for anything else (the page then asks for a link)."""
+    parts = (token or "").split(".")
+    if len(parts) != 3 or len(token) > 100:
+        return None
+    body = f"{parts[0]}.{parts[1]}"
+    if not hmac.compare_digest(parts[2], _signature(cluster_secret, body, SESSION_PURPOSE)):
+        return None
+    try:
+        if _expiry(parts[1]) <= now:
+            return None
+    except LinkInvalid:
+        return None
     return BUYER_ID_PREFIX + parts[0]
 
 

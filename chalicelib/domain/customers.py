@@ -1,6 +1,8 @@
 """Buyers' personal data: kept per house, minimal, with consents recorded as given.
 
-A cross-house order makes or updates one customer record per house. A customer's id is a
+A cross-house order makes one customer record per house if there is none; an address typed at a sale
+proves nothing, so what the order says (name, consents) waits on the order until the address's owner
+follows the link in its e-mail (`OrderBuyer`). A customer's id is a
 keyed hash of the e-mail address, stable within a house and unlinkable across houses or
 clusters without the cluster's secret, so no key ever shows an address.
 """
@@ -57,11 +59,33 @@ class ConsentChoice:
     wording: str
     language: str
     at: datetime
-    source: str  # checkout | preferences
+    source: str  # order | preferences | staff | box_office | checkout (before pending choices existed)
+    verified: bool = False  # made by whoever proved the address (its link), not just typed at a sale
+    order_id: str | None = None  # the order whose pending choice this applies
+    given_at: datetime | None = None  # when it was ticked, if it was applied later (at = when it was proven)
 
     def to_dict(self) -> dict:
-        return {"kind": self.kind.value, "granted": self.granted, "wording": self.wording,
-                "language": self.language, "at": self.at.isoformat(), "source": self.source}
+        event = {"kind": self.kind.value, "granted": self.granted, "wording": self.wording,
+                 "language": self.language, "at": self.at.isoformat(), "source": self.source,
+                 "verified": self.verified}
+        if self.order_id:
+            event["order_id"] = self.order_id
+        if self.given_at:
+            event["given_at"] = self.given_at.isoformat()
+        return event
+
+    @classmethod
+    def from_dict(cls, event: dict) -> "ConsentChoice":
+        """A choice as kept in a log or on an order."""
+        given = event.get("given_at")
+        return cls(ConsentKind(event["kind"]), bool(event["granted"]), event["wording"], event["language"],
+                   datetime.fromisoformat(event["at"]), event["source"], bool(event.get("verified")),
+                   event.get("order_id"), datetime.fromisoformat(given) if given else None)
+
+    def proven(self, order_id: str, at: datetime) -> "ConsentChoice":
+        """This pending choice applied once the address's owner proved it (source `order`)."""
+        return ConsentChoice(self.kind, self.granted, self.wording, self.language, at, "order", True, order_id,
+                             self.at)
 
 
 def validate_buyer(name: str, email: str, phone: str | None, postcode: str | None) -> BuyerDetails:
@@ -90,9 +114,48 @@ def customer_id(cluster_secret: bytes, house_id: str, email: str) -> str:
 
 
 def consent_choices(marketing: bool, sharing: bool, language: str, house_name: str, cluster_name: str,
-                    at: datetime, source: str) -> list[ConsentChoice]:
+                    at: datetime, source: str, verified: bool = False) -> list[ConsentChoice]:
     """Both consents as the buyer saw and answered them; both are off unless ticked."""
     language = language if language in ("nl", "fr", "en") else "nl"
     return [ConsentChoice(kind, granted, CONSENT_WORDING[kind][language].format(house=house_name, cluster=cluster_name),
-                          language, at, source)
+                          language, at, source, verified)
             for kind, granted in ((ConsentKind.MARKETING, marketing), (ConsentKind.SHARING, sharing))]
+
+
+@dataclass(frozen=True)
+class OrderBuyer:
+    """The buyer as one order gave them at one house, with the choices that wait for the address's proof."""
+
+    house_id: str
+    order_id: str
+    customer_id: str
+    details: BuyerDetails
+    pending: tuple[ConsentChoice, ...]
+    given_at: datetime
+    applied_at: datetime | None = None
+
+    def choice(self, kind: ConsentKind) -> ConsentChoice | None:
+        return next((choice for choice in self.pending if choice.kind is kind), None)
+
+    def shares_this_order(self, consents: dict[str, dict]) -> bool:
+        """Sharing ticked at an unproven sale covers this order only, and only until the record holds a
+        choice about sharing made since (the proven owner's word, or a withdrawal)."""
+        sharing = self.choice(ConsentKind.SHARING)
+        if self.applied_at is not None or sharing is None or not sharing.granted:
+            return False
+        later = (consents.get(ConsentKind.SHARING.value) or {}).get("at")
+        return not later or datetime.fromisoformat(later) < self.given_at
+
+
+def proven_choices(order_buyer: OrderBuyer, consents: dict[str, dict], at: datetime) -> list[ConsentChoice]:
+    """The order's pending choices as events of the proven owner (source `order`): each one that changes
+    the record, or confirms a choice nobody proved yet; never over a choice the buyer made after the order."""
+    proven = []
+    for choice in order_buyer.pending:
+        current = consents.get(choice.kind.value) or {}
+        made = current.get("given_at") or current.get("at")
+        if made and datetime.fromisoformat(made) > order_buyer.given_at:
+            continue
+        if bool(current.get("granted")) != choice.granted or not current.get("verified"):
+            proven.append(choice.proven(order_buyer.order_id, at))
+    return proven

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ..domain import buyers as domain
-from ..domain.customers import ConsentChoice, ConsentKind, consent_choices
+from ..domain.customers import ConsentChoice, ConsentKind, consent_choices, proven_choices
 from ..domain.errors import NotFound
 from ..notifications import copies as mail_copies
 from ..observability import count, logger
@@ -32,19 +32,68 @@ LINK_MAIL_EVERY = timedelta(minutes=15)  # a form anyone can send must not flood
 
 
 # -- the link --------------------------------------------------------------------------------------
-def preferences_url(email: str, language: str, now: datetime) -> str | None:
-    """The buyer's preferences page, for the footer of every e-mail (None where no public address is set)."""
+def preferences_url(email: str, language: str, now: datetime, order_id: str | None = None) -> str | None:
+    """The buyer's preferences page, for the footer of every e-mail (None where no public address is set).
+
+    The token sits in the fragment (`#t=`): browsers never send a fragment, so it reaches no access log,
+    and the page hands it over once in a form post."""
     base = get_settings().public_base_url
     if not base:
         return None
     key = cluster_key()
-    token = domain.preferences_token(key, domain.buyer_id(key, email), now)
-    return f"{base.rstrip('/')}/p/preferences/{token}?lang={language if language in ('nl', 'fr', 'en') else 'nl'}"
+    token = domain.preferences_token(key, domain.buyer_id(key, email), now, order_id=order_id)
+    language = language if language in ("nl", "fr", "en") else "nl"
+    return f"{base.rstrip('/')}/p/preferences?lang={language}#t={token}"
 
 
 def buyer_of(token: str, now: datetime) -> str:
-    """The buyer id a preferences token names (LinkInvalid → 404, LinkExpired → 410)."""
-    return domain.verify_preferences_token(cluster_key(), token, now)
+    """The buyer id a preferences token names, for the JSON API's header (LinkInvalid → 404, LinkExpired →
+    410, LinkUsed → 410 once the page opened it)."""
+    link = domain.read_preferences_token(cluster_key(), token, now)
+    if store.link_spent(link.buyer_id, link.nonce):
+        raise domain.LinkUsed("This link was used already; every e-mail from us carries a new one.")
+    return link.buyer_id
+
+
+def open_link(token: str, now: datetime) -> str:
+    """Follow the link of an e-mail: the token is spent (a second use is refused), the address it went to is
+    proven, so the choices made with its order reach the buyer's records. The buyer id, for the page's session."""
+    link = domain.read_preferences_token(cluster_key(), token, now)
+    if not store.spend_link(link.buyer_id, link.nonce, now):
+        raise domain.LinkUsed("This link was used already; every e-mail from us carries a new one.")
+    if link.order_id:
+        prove_order(link.buyer_id, link.order_id, now)
+    return link.buyer_id
+
+
+def page_session(buyer_id: str, now: datetime) -> str:
+    """The preferences page's short session for the buyer (the cookie after a link was opened)."""
+    return domain.session_token(cluster_key(), buyer_id, now)
+
+
+def buyer_of_session(session: str | None, now: datetime) -> str | None:
+    return domain.verify_session_token(cluster_key(), session, now) if session else None
+
+
+def prove_order(buyer_id: str, order_id: str, now: datetime) -> list[dict]:
+    """The address the order's e-mail went to is proven: at each house, the order's name and details become
+    the record's and its pending consents are recorded (source `order`, verified, at the proof's time). Only
+    this order's choices: another order placed with the same address waits for its own link."""
+    links = store.links_of(buyer_id)
+    if order_id not in links.orders:
+        return []
+    recorded: list[dict] = []
+    for house_id, customer_id in sorted(links.customers.items()):
+        order_buyer = customer_store.order_buyer(house_id, order_id)
+        if order_buyer is None or order_buyer.customer_id != customer_id or order_buyer.applied_at is not None:
+            continue
+        choices = customer_store.apply_order_buyer(
+            order_buyer, lambda consents, order_buyer=order_buyer: proven_choices(order_buyer, consents, now), now)
+        recorded += [{"house_id": house_id, **choice.to_dict()} for choice in choices]
+    if recorded:
+        count("ConsentsProven", len(recorded))
+        logger.info("order's choices proven", extra={"order_id": order_id, "choices": len(recorded)})
+    return recorded
 
 
 def send_new_link(email: str, language: str, now: datetime) -> None:
@@ -96,7 +145,8 @@ def preferences(buyer_id: str) -> dict:
 
 def change_consents(buyer_id: str, wish: domain.ConsentWish, language: str, now: datetime) -> list[dict]:
     """Record what changed, per house, with the wording shown in the buyer's language (channel
-    `preferences`); the same wish sent again records nothing. Returns the choices recorded."""
+    `preferences`, verified: only the link's holder gets here); the same wish sent again records nothing.
+    Returns the choices recorded."""
     settings = get_settings()
     links = store.links_of(buyer_id)
     unknown = set(wish.marketing) - set(links.customers)
@@ -110,7 +160,7 @@ def change_consents(buyer_id: str, wish: domain.ConsentWish, language: str, now:
             changed = domain.changed_consents(consents, house_id, wish)
             worded = {choice.kind: choice for choice in consent_choices(
                 changed.get(ConsentKind.MARKETING, False), changed.get(ConsentKind.SHARING, False), language,
-                house_name, settings.cluster_name, now, "preferences")}
+                house_name, settings.cluster_name, now, "preferences", verified=True)}
             return [worded[kind] for kind in changed]
 
         for choice in store.change_consents(house_id, customer_id, decide, now):
@@ -158,10 +208,20 @@ def export(buyer_id: str, now: datetime) -> dict:
                          "issued_at": t.issued_at.isoformat()} for t in order_store.tickets_of(order.id)],
             "refunds": [{"refund_id": r.refund_id, "amount_cents": r.amount_cents, "reason": r.reason,
                          "status": r.status, "created_at": r.created_at.isoformat()}
-                        for r in order_store.refunds_of(order.id)]})
+                        for r in order_store.refunds_of(order.id)],
+            "buyer": [_order_buyer_export(found) for found in (customer_store.order_buyer(house_id, order.id)
+                                                              for house_id in sorted(links.customers)) if found]})
     count("BuyerExports")
     return {"format": EXPORT_FORMAT, "generated_at": now.isoformat(), "cluster": get_settings().cluster_name,
             "buyer_id": buyer_id, "houses": houses, "orders": orders, "erasures": store.receipts_of(buyer_id)}
+
+
+def _order_buyer_export(found) -> dict:
+    """The buyer as the order gave them at a house, and the choices it ticked (applied once proven)."""
+    return {"house_id": found.house_id, "details": {"name": found.details.name, "email": found.details.email,
+                                                    "phone": found.details.phone, "postcode": found.details.postcode},
+            "choices": [choice.to_dict() for choice in found.pending], "given_at": found.given_at.isoformat(),
+            "proven_at": found.applied_at.isoformat() if found.applied_at else None}
 
 
 # -- erasure ------------------------------------------------------------------------------------------
@@ -218,12 +278,18 @@ def pseudonymise(buyer_id: str) -> dict:
 
 
 def forget(buyer_id: str) -> dict:
-    """Workflow step: remove stored e-mail copies, each house's record, then the links (last: a rerun
-    after a failure still finds what is left)."""
+    """Workflow step: remove stored e-mail copies, each house's record and each order's copy of the buyer,
+    then the links (last: a rerun after a failure still finds what is left)."""
     links = store.links_of(buyer_id)
-    addresses = sorted({address for address in (store.email_of(h, c) for h, c in links.customers.items()) if address})
+    addresses = {address for address in (store.email_of(h, c) for h, c in links.customers.items()) if address}
+    addresses |= {found.details.email for found in (customer_store.order_buyer(h, o) for h in links.customers
+                                                   for o in links.orders) if found}
+    addresses = sorted(addresses)
     copies = mail_copies.erase(addresses) if addresses else 0
     records = sum(store.delete_customer(house_id, customer_id) for house_id, customer_id in links.customers.items())
+    for house_id in links.customers:  # what each order kept of its buyer, with its pending choices
+        for order_id in links.orders:
+            customer_store.delete_order_buyer(house_id, order_id)
     store.unlink(buyer_id)
     return {"customer_records": records, "mail_copies": copies}
 

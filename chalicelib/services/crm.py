@@ -1,7 +1,8 @@
 """A house's CRM and reports, on its own data: buyers, their history, segments, marketing export, sales.
 
 Another house's history of a buyer is shown only where that buyer allowed sharing at that house
-(its recorded `sharing` consent). A marketing export holds only buyers who said yes to this house's
+(its recorded `sharing` consent); sharing ticked at a sale whose address is not proven yet covers
+that one order. A marketing export holds only buyers who said yes to this house's
 marketing. Reports come from the house's ledger entries, so they equal the ledger.
 """
 from __future__ import annotations
@@ -62,8 +63,15 @@ def marketing_export(house_id: str, rows: list[dict]) -> str:
     return out.getvalue()
 
 
+def _order_shared(house_id: str, order_id: str, record: customer_store.CustomerRecord) -> bool:
+    """Sharing ticked with an order whose address nobody proved yet covers that one order."""
+    found = customer_store.order_buyer(house_id, order_id)
+    return bool(found and found.customer_id == record.customer_id and found.shares_this_order(record.consents))
+
+
 def customer_history(house_id: str, customer_id: str) -> dict:
-    """The buyer at this house, and at the cluster's other houses where the buyer allowed sharing."""
+    """The buyer at this house, and at the cluster's other houses where the buyer allowed sharing (all their
+    purchases there), or where an order not yet proven by the address's owner allowed it (that order only)."""
     record = customer_store.get_customer(house_id, customer_id)
     own = purchase_store.of_customer(house_id, customer_id)
     shared = []
@@ -72,10 +80,13 @@ def customer_history(house_id: str, customer_id: str) -> dict:
         if house.id == house_id:
             continue
         elsewhere = customer_store.find_customer(house.id, customer_id_for(key, house.id, record.details.email))
-        if elsewhere and _granted(elsewhere, "sharing"):
-            shared += [{"house_id": house.id, "order_id": p.order_id, "performance_ids": list(p.performance_ids),
-                        "tickets": p.tickets, "bought_at": p.bought_at.isoformat()}
-                       for p in purchase_store.of_customer(house.id, elsewhere.customer_id)]
+        if elsewhere is None:
+            continue
+        purchases = purchase_store.of_customer(house.id, elsewhere.customer_id)
+        if not _granted(elsewhere, "sharing"):
+            purchases = [p for p in purchases if _order_shared(house.id, p.order_id, elsewhere)]
+        shared += [{"house_id": house.id, "order_id": p.order_id, "performance_ids": list(p.performance_ids),
+                    "tickets": p.tickets, "bought_at": p.bought_at.isoformat()} for p in purchases]
     return {"customer_id": customer_id, "name": record.details.name, "email": record.details.email,
             "postcode": record.details.postcode, "consents": record.consents,
             "purchases": [{"order_id": p.order_id, "performance_ids": list(p.performance_ids), "tickets": p.tickets,

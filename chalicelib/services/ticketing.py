@@ -15,7 +15,7 @@ from ..domain.orders import Order, OrderLine, TicketStatus, ticket_id_for
 from ..domain.tickets import TicketClaims, epoch_seconds, validity_window
 from ..observability import logger
 from ..store import catalog
-from ..store import customers as customer_store
+from ..domain.errors import NotFound
 from ..store import orders as store
 from ..store.orders import IssuedTicket
 from ..tickets.pdf import OrderDocument, TicketDocument
@@ -102,16 +102,20 @@ def order_documents(order: Order, language: str) -> list[OrderDocument]:
 
 
 def _buyer(order: Order):
-    """The buyer's contact details as the order's first house holds them (each house has its own copy)."""
-    house_id = sorted(order.customer_ids)[0]
-    return customer_store.get_customer(house_id, order.customer_ids[house_id]).details
+    """The buyer's contact details as the order gave them (not the house's record of that address)."""
+    from .customers import order_buyer_details
+
+    details = order_buyer_details(order.id, order.customer_ids)
+    if details is None:
+        raise NotFound("The order's buyer is gone.", order_id=order.id)
+    return details
 
 
-def _preferences_url(email_address: str, language: str) -> str | None:
+def _preferences_url(email_address: str, language: str, order_id: str) -> str | None:
     from ..domain.catalog import utcnow
     from .buyers import preferences_url
 
-    return preferences_url(email_address, language, utcnow())
+    return preferences_url(email_address, language, utcnow(), order_id=order_id)
 
 
 def send_order_email(order: Order) -> str:
@@ -126,7 +130,7 @@ def send_order_email(order: Order) -> str:
     message_id = email.send_tickets(buyer.email, buyer.name, order.language, order.id,
                                     order_documents(order, order.language), order.total,
                                     f"{base}/checkouts/{order.id}" if base else None,
-                                    preferences_url=_preferences_url(buyer.email, order.language),
+                                    preferences_url=_preferences_url(buyer.email, order.language, order.id),
                                     subscription_ids=[s.id for s in _subscriptions_of(order)])
     store.set_email_message(order.id, message_id)
     logger.info("tickets e-mailed", extra={"order_id": order.id})
@@ -146,7 +150,7 @@ def send_refund_email(order: Order, amount: Money, reason: str) -> str | None:
     try:
         buyer = _buyer(order)
         return email.send_refund_notice(buyer.email, buyer.name, order.language, order.id, amount, reason,
-                                        preferences_url=_preferences_url(buyer.email, order.language))
+                                        preferences_url=_preferences_url(buyer.email, order.language, order.id))
     except Exception:  # the refund stands; the buyer also sees it on the checkout page
         logger.exception("refund e-mail failed", extra={"order_id": order.id})
         return None

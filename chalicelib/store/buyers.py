@@ -38,7 +38,7 @@ ORDER_SK = "ORDER"
 
 class BuyerLinkItem(Model):
     """One link of a buyer id: to the buyer's record at a house (`HOUSE#h`) or to an order (`ORDER#o`);
-    `LINKMAIL` marks when a new preferences link was last e-mailed."""
+    `LINKMAIL` marks when a new preferences link was last e-mailed, `SPENT#nonce` a link already used."""
 
     class Meta:
         table_name = get_settings().customer_table_name
@@ -46,7 +46,7 @@ class BuyerLinkItem(Model):
         max_pool_connections = 64
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")  # BUYER#b
-    sk = UnicodeAttribute(range_key=True, attr_name="SK")  # HOUSE#h | ORDER#o | LINKMAIL
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")  # HOUSE#h | ORDER#o | LINKMAIL | SPENT#nonce
     customer_id = UnicodeAttribute(null=True)
     linked_at = UTCDateTimeAttribute()
 
@@ -119,6 +119,28 @@ def claim_link_mail(buyer_id: str, now: datetime, every: timedelta) -> bool:
         if is_condition_failure(error):
             return False
         raise
+    return True
+
+
+def spend_link(buyer_id: str, nonce: str, now: datetime) -> bool:
+    """Mark the link's token used (True), or False if it was used before: each link opens the page once.
+    Erasure deletes the marks with the links."""
+    try:
+        BuyerLinkItem(_buyer_key(buyer_id), f"SPENT#{nonce}", linked_at=now).save(
+            condition=BuyerLinkItem.pk.does_not_exist())
+    except PutError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+def link_spent(buyer_id: str, nonce: str) -> bool:
+    """Whether the link's token was used already."""
+    try:
+        BuyerLinkItem.get(_buyer_key(buyer_id), f"SPENT#{nonce}", consistent_read=True)
+    except DoesNotExist:
+        return False
     return True
 
 

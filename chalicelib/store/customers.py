@@ -1,14 +1,45 @@
 """Customer repository: personal data per house, always read and written under the house's key."""
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
 
-from ..domain.customers import BuyerDetails, ConsentChoice
-from ..domain.errors import NotFound
-from .models import CustomerItem, customer_key, house_key
+from ..domain.customers import BuyerDetails, ConsentChoice, OrderBuyer
+from ..domain.errors import Conflict, NotFound
+from ..settings import get_settings
+from .models import CustomerItem, customer_key, house_key, is_condition_failure, transaction_connection
+
+
+class OrderBuyerItem(Model):
+    """The buyer as one order gave them at one house, and the consents it ticked, pending until the address's
+    owner follows the order e-mail's link (`applied_at`). Personal data: beside the records, keyed by house."""
+
+    class Meta:
+        table_name = get_settings().customer_table_name
+        region = os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")
+        max_pool_connections = 64
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")  # HOUSE#h
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")  # ORDER#o
+    customer_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    email = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    postcode = UnicodeAttribute(null=True)
+    pending = JSONAttribute(default=list)  # the consent choices as ticked (unproven)
+    given_at = UTCDateTimeAttribute()
+    applied_at = UTCDateTimeAttribute(null=True)
+
+
+def _order_key(order_id: str) -> str:
+    return f"ORDER#{order_id}"
 
 
 @dataclass(frozen=True)
@@ -20,21 +51,97 @@ class CustomerRecord:
     consent_log: tuple[dict, ...]
 
 
-def record_customer(house_id: str, customer_id: str, details: BuyerDetails, choices: list[ConsentChoice],
-                    now: datetime) -> None:
-    """Create or update the house's record of this buyer; consent choices are appended, never replaced."""
-    item = CustomerItem(house_key(house_id), customer_key(customer_id))
-    latest = {choice.kind.value: choice.to_dict() for choice in choices}
-    actions = [
-        CustomerItem.name.set(details.name), CustomerItem.email.set(details.email),
-        CustomerItem.updated_at.set(now),
-        CustomerItem.created_at.set(CustomerItem.created_at | now),
-        CustomerItem.consent_log.set((CustomerItem.consent_log | []).append([c.to_dict() for c in choices])),
-        CustomerItem.consents.set(latest),
-    ]
-    actions.append(CustomerItem.phone.set(details.phone) if details.phone else CustomerItem.phone.remove())
-    actions.append(CustomerItem.postcode.set(details.postcode) if details.postcode else CustomerItem.postcode.remove())
-    item.update(actions=actions)  # one atomic update: the record and its log never disagree
+def create_customer_if_absent(house_id: str, customer_id: str, details: BuyerDetails, now: datetime) -> bool:
+    """A new record of the buyer, with no consent given (False, and nothing written, if the house knows them)."""
+    item = CustomerItem(house_key(house_id), customer_key(customer_id), name=details.name, email=details.email,
+                        phone=details.phone, postcode=details.postcode, consents={}, consent_log=[],
+                        created_at=now, updated_at=now)
+    try:
+        item.save(condition=CustomerItem.pk.does_not_exist())
+    except PutError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
+def record_order_buyer(order_buyer: OrderBuyer) -> None:
+    """Keep the buyer as the order gave them, with its pending choices (once: a retried checkout changes nothing)."""
+    details = order_buyer.details
+    item = OrderBuyerItem(house_key(order_buyer.house_id), _order_key(order_buyer.order_id),
+                          customer_id=order_buyer.customer_id, name=details.name, email=details.email,
+                          phone=details.phone, postcode=details.postcode,
+                          pending=[choice.to_dict() for choice in order_buyer.pending], given_at=order_buyer.given_at)
+    try:
+        item.save(condition=OrderBuyerItem.pk.does_not_exist())
+    except PutError as error:
+        if not is_condition_failure(error):
+            raise
+
+
+def order_buyer(house_id: str, order_id: str) -> OrderBuyer | None:
+    """The buyer of the order at this house, as the order gave them (None for an anonymous sale)."""
+    try:
+        item = OrderBuyerItem.get(house_key(house_id), _order_key(order_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return OrderBuyer(house_id, order_id, item.customer_id,
+                      BuyerDetails(item.name, item.email, item.phone, item.postcode),
+                      tuple(ConsentChoice.from_dict(choice) for choice in item.pending or ()), item.given_at,
+                      item.applied_at)
+
+
+def apply_order_buyer(order_buyer: OrderBuyer, decide: Callable[[dict], list[ConsentChoice]],
+                      now: datetime) -> list[ConsentChoice]:
+    """The owner proved the address: the order's name and details become the record's and the choices
+    `decide` makes from its current consents are appended to its log, in one transaction with marking the
+    order's choices applied (conditional on the record being unchanged since read, and on not applied yet).
+    Returns the choices recorded; none if the order's choices were applied already or the record is gone."""
+    details = order_buyer.details
+    for _ in range(5):
+        try:
+            current = CustomerItem.get(house_key(order_buyer.house_id), customer_key(order_buyer.customer_id),
+                                       consistent_read=True)
+        except DoesNotExist:
+            return []
+        choices = decide(dict(current.consents or {}))
+        consents = {**(current.consents or {}), **{choice.kind.value: choice.to_dict() for choice in choices}}
+        actions = [CustomerItem.name.set(details.name), CustomerItem.updated_at.set(now),
+                   CustomerItem.consents.set(consents),
+                   CustomerItem.consent_log.set((CustomerItem.consent_log | []).append(
+                       [choice.to_dict() for choice in choices]))]
+        if details.phone:
+            actions.append(CustomerItem.phone.set(details.phone))
+        if details.postcode:
+            actions.append(CustomerItem.postcode.set(details.postcode))
+        try:
+            with TransactWrite(connection=transaction_connection) as transaction:
+                transaction.update(CustomerItem(house_key(order_buyer.house_id), customer_key(order_buyer.customer_id)),
+                                   actions=actions,
+                                   condition=CustomerItem.pk.exists() & (CustomerItem.updated_at == current.updated_at))
+                transaction.update(OrderBuyerItem(house_key(order_buyer.house_id), _order_key(order_buyer.order_id)),
+                                   actions=[OrderBuyerItem.applied_at.set(now)],
+                                   condition=OrderBuyerItem.pk.exists() & OrderBuyerItem.applied_at.does_not_exist())
+        except TransactWriteError as error:
+            reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
+            if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
+                return []  # applied already (the same link followed twice at once), or erased
+            if "ConditionalCheckFailed" in reasons:
+                continue  # the record changed meanwhile: read and decide again
+            raise
+        return choices
+    raise Conflict("These choices changed meanwhile; follow the link again.")
+
+
+def delete_order_buyer(house_id: str, order_id: str) -> bool:
+    """Remove what the order kept of its buyer at the house (erasure); False if there was nothing."""
+    try:
+        OrderBuyerItem(house_key(house_id), _order_key(order_id)).delete(condition=OrderBuyerItem.pk.exists())
+    except DeleteError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
 
 
 def get_customer(house_id: str, customer_id: str) -> CustomerRecord:

@@ -39,15 +39,42 @@ def mails_to(stack, address: str) -> list[dict]:
     return [mail for mail in listed if address in mail["to"]]
 
 
-def link_in_mail(stack, address: str) -> str:
-    """The preferences link of the newest e-mail to `address`, as the buyer clicks it."""
-    mail = poll(lambda: mails_to(stack, address), bool, what="an e-mail to the buyer")[0]
-    html = requests.get(f"{stack.outbox.url}/messages/{mail['id']}/html", timeout=10).text
-    return re.search(r'href="(http[^"]*/p/preferences/[^"]+)"', html).group(1).replace("&amp;", "&")
+def link_in_mail(stack, address: str, order_id: str | None = None) -> str:
+    """The preferences link of the newest e-mail to `address` (or of the order's e-mail), as the buyer clicks it."""
+    def links() -> list[str]:
+        found = []
+        for mail in mails_to(stack, address):
+            html = requests.get(f"{stack.outbox.url}/messages/{mail['id']}/html", timeout=10).text
+            link = re.search(r'href="(http[^"]*/p/preferences\?[^"]+)"', html).group(1).replace("&amp;", "&")
+            if order_id is None or f".{order_id}." in token_of(link):
+                found.append(link)
+        return found
+
+    link = poll(links, bool, what="an e-mail to the buyer")[0]
+    personal_data.register_private(token_of(link), "preferences token")
+    return link
 
 
 def token_of(link: str) -> str:
-    return re.search(r"/p/preferences/([^?]+)", link).group(1)
+    return re.search(r"#t=([A-Za-z0-9_.-]+)", link).group(1)
+
+
+def open_link(stack, link: str) -> tuple[requests.Session, requests.Response]:
+    """Follow the link as a browser without JavaScript does: the page, then its form with the link's token.
+    The browser's session (with the page's cookie) and the answer to the form."""
+    web = requests.Session()
+    page = web.get(link.split("#")[0], headers={"Accept": "text/html"})
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    action = re.search(r'action="([^"]*/p/preferences/open[^"]*)"', page.text).group(1).replace("&amp;", "&")
+    opened = web.post(stack.api_url + action, data={"csrf": csrf, "token": token_of(link)},
+                      headers={"Accept": "text/html"}, allow_redirects=False)
+    return web, opened
+
+
+def preferences_page(stack, link: str) -> tuple[requests.Session, requests.Response]:
+    web, opened = open_link(stack, link)
+    assert opened.status_code == 303, opened.text
+    return web, web.get(stack.api_url + opened.headers["Location"], headers={"Accept": "text/html"})
 
 
 def new_buyer(tag: str) -> dict:
@@ -71,7 +98,7 @@ def test_house_b_sees_a_buyers_history_elsewhere_only_while_the_buyer_allows_sha
     buyer = new_buyer("delen")
     buy(stack, [play, gig], buyer, language="fr")
     link = link_in_mail(stack, buyer["email"])
-    assert link.startswith(stack.api_url + "/p/preferences/") and link.endswith("?lang=fr")
+    assert link.startswith(stack.api_url + "/p/preferences?lang=fr#t=")
     assert buyer["email"] not in link and "example" not in link
     me = Client(stack.api_url)
     me.http.headers["X-Podium-Buyer-Token"] = token_of(link)
@@ -84,7 +111,8 @@ def test_house_b_sees_a_buyers_history_elsewhere_only_while_the_buyer_allows_sha
     recorded = {(c["house_id"], c["kind"]) for c in changed.json()["recorded"]}
     assert recorded == {(theatre.id, "marketing"), (theatre.id, "sharing"), (club.id, "sharing")}
     assert all(c["source"] == "preferences" and c["language"] == "fr" and c["wording"].startswith("Oui")
-               and datetime.fromisoformat(c["at"]).tzinfo is not None for c in changed.json()["recorded"])
+               and c["verified"] is True and datetime.fromisoformat(c["at"]).tzinfo is not None
+               for c in changed.json()["recorded"])
     assert [h["house_id"] for h in club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"]] == [theatre.id]
     assert buyer["email"] in theatre.admin.get("/staff/marketing-export").text
     assert buyer["email"] not in club.admin.get("/staff/marketing-export").text
@@ -92,47 +120,128 @@ def test_house_b_sees_a_buyers_history_elsewhere_only_while_the_buyer_allows_sha
     again = me.request("PUT", "/buyer/consents", json={"marketing": {theatre.id: True}, "sharing": True})
     assert again.json()["recorded"] == []
 
-    # withdrawing on the page behind the link (a browser's form, with the page's token)
-    web = requests.Session()
-    page = web.get(link, headers={"Accept": "text/html"})
+    # withdrawing on the page behind the link (a browser's form, in the page's session)
+    web, page = preferences_page(stack, link)
     assert page.status_code == 200 and f"Huis {theatre.id}" in page.text and buyer["email"] in page.text
     assert page.headers["Cache-Control"] == "no-store" and page.headers["Content-Language"] == "fr"
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    form_url = link.split("?")[0]
+    form_url = f"{stack.api_url}/p/preferences/consents"
     forged = requests.post(form_url, data={"marketing": theatre.id}, allow_redirects=False)
     assert forged.status_code == 403
     saved = web.post(form_url + "?lang=fr", data={"csrf": csrf, "marketing": theatre.id}, allow_redirects=False)
     assert saved.status_code == 303 and "saved=1" in saved.headers["Location"]
     assert club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"] == []
     assert buyer["email"] in theatre.admin.get("/staff/marketing-export").text  # still ticked on the form
-    history = me.get("/buyer/export").json()["houses"]
+    # the order's own choices (both off) came later than nothing: the buyer's later word on the page stands
+    history = web.get(f"{stack.api_url}/p/preferences/export").json()["houses"]
     theatre_log = next(h for h in history if h["house_id"] == theatre.id)["consent_history"]
     assert [(c["kind"], c["granted"], c["source"]) for c in theatre_log] == [
-        ("marketing", False, "checkout"), ("sharing", False, "checkout"), ("marketing", True, "preferences"),
-        ("sharing", True, "preferences"), ("sharing", False, "preferences")]
+        ("marketing", True, "preferences"), ("sharing", True, "preferences"), ("sharing", False, "preferences")]
+    # the link was spent by the page: its token no longer opens anything, not even the JSON API
+    assert me.get("/buyer/preferences").status_code == 401
 
 
-def test_the_link_is_refused_when_altered_or_expired_and_the_api_wants_its_token(stack):
+def test_an_address_typed_at_checkout_binds_nothing_until_its_owner_follows_the_link(stack, signing_key):
+    (theatre, club), (play, gig) = two_houses(stack, signing_key)
+    owner = new_buyer("eigenaar")
+    own_order, _ = buy(stack, [play, gig], owner)
+    _, page = preferences_page(stack, link_in_mail(stack, owner["email"], own_order))  # proven: marketing and sharing no
+    assert page.status_code == 200
+    at_theatre, at_club = customer_id_at(theatre, owner["email"]), customer_id_at(club, owner["email"])
+    before = theatre.admin.get(f"/staff/customers/{at_theatre}").json()
+    assert before["name"] == owner["name"] and before["consents"]["sharing"]["granted"] is False
+    assert before["consents"]["sharing"]["verified"] is True and before["consents"]["sharing"]["source"] == "order"
+    assert club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"] == []
+
+    # a stranger types the owner's address at house A, with another name and every consent ticked
+    stranger = {**new_buyer("vreemde"), "email": owner["email"]}
+    strangers_order, _ = buy(stack, [play], stranger, marketing=True, sharing=True)
+    after = theatre.admin.get(f"/staff/customers/{at_theatre}").json()
+    assert (after["name"], after["consents"]) == (before["name"], before["consents"])
+    assert owner["email"] not in theatre.admin.get("/staff/marketing-export").text
+    # house B sees the stranger's order at A (its sharing covers that order) and none of the owner's own
+    seen = {h["order_id"] for h in club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"]}
+    assert own_order not in seen and seen <= {strangers_order}
+    # the stranger's ticket e-mail says what the stranger typed, not what house A knows of the address
+    mail = next(m for m in mails_to(stack, owner["email"]) if strangers_order in m["subject"])
+    text = requests.get(f"{stack.outbox.url}/messages/{mail['id']}/html", timeout=10).text
+    assert owner["name"] not in text
+
+    # the owner orders again at A, ticking marketing under a new spelling of their name, and follows that link
+    renamed = {**owner, "name": owner["name"] + " Jr"}
+    personal_data.register(renamed["name"], renamed["email"])
+    second_order, _ = buy(stack, [play], renamed, marketing=True)
+    assert theatre.admin.get(f"/staff/customers/{at_theatre}").json()["consents"] == before["consents"]
+    _, page = preferences_page(stack, link_in_mail(stack, owner["email"], second_order))
+    assert page.status_code == 200
+    proven = theatre.admin.get(f"/staff/customers/{at_theatre}").json()
+    assert proven["name"] == renamed["name"] and proven["consents"]["marketing"]["granted"] is True
+    assert proven["consents"]["sharing"]["granted"] is False
+    export = requests.get(f"{stack.api_url}/buyer/export",
+                          headers={"X-Podium-Buyer-Token": token_of(link_in_mail(stack, owner["email"], own_order))})
+    assert export.status_code == 401  # that link was spent
+    houses = requests.get(f"{stack.api_url}/buyer/export",
+                          headers={"X-Podium-Buyer-Token": _fresh_token(stack, owner["email"])}).json()["houses"]
+    log = next(h for h in houses if h["house_id"] == theatre.id)["consent_history"]
+    assert [(c["kind"], c["granted"], c["source"], c["verified"], c["order_id"]) for c in log] == [
+        ("marketing", False, "order", True, own_order), ("sharing", False, "order", True, own_order),
+        ("marketing", True, "order", True, second_order)]
+    assert all(c["given_at"] < c["at"] for c in log)
+    assert stranger["name"] not in json.dumps(proven)
+    assert {h["order_id"] for h in club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"]} <= \
+        {strangers_order}
+
+    # a link followed once opens nothing the second time
+    web, again = open_link(stack, link_in_mail(stack, owner["email"], second_order))
+    assert again.status_code == 410 and web.cookies.get("podium_buyer") is None
+
+
+def _fresh_token(stack, address: str) -> str:
+    """A token as a new e-mail to the address would carry."""
+    key = stack.secret_values["CustomerKeySecret"].encode()
+    token = preferences_token(key, buyer_id(key, address), datetime.now(timezone.utc))
+    personal_data.register_private(token, "preferences token")
+    return token
+
+
+def test_a_link_is_refused_when_altered_expired_or_used_and_the_api_wants_its_token(stack):
     key = stack.secret_values["CustomerKeySecret"].encode()
     expired = preferences_token(key, buyer_id(key, "weg@example.org"), datetime.now(timezone.utc) - timedelta(days=500))
-    assert requests.get(f"{stack.api_url}/p/preferences/{expired}").json()["code"] == "link_expired"
-    assert requests.get(f"{stack.api_url}/p/preferences/{expired}", headers={"Accept": "text/html"}).status_code == 410
     valid = preferences_token(key, buyer_id(key, "weg@example.org"), datetime.now(timezone.utc))
-    assert requests.get(f"{stack.api_url}/p/preferences/{valid[:-2]}xx").status_code == 404
+    for token in (expired, valid):
+        personal_data.register_private(token, "preferences token")
+    _, gone = open_link(stack, f"{stack.api_url}/p/preferences#t={expired}")
+    assert gone.status_code == 410 and 'href="/p/preferences"' in gone.text
+    _, forged = open_link(stack, f"{stack.api_url}/p/preferences#t={valid[:-2]}xx")
+    assert forged.status_code == 404
     assert requests.get(f"{stack.api_url}/buyer/export").status_code == 401
     assert requests.get(f"{stack.api_url}/buyer/export", headers={"X-Podium-Buyer-Token": valid[:-2] + "xx"}
                         ).status_code == 401
     nobody = requests.get(f"{stack.api_url}/buyer/export", headers={"X-Podium-Buyer-Token": valid}).json()
     assert nobody["houses"] == [] and nobody["orders"] == []
+    # opened once: a session cookie (HttpOnly, Lax, only for these pages), and the token is spent
+    web, opened = open_link(stack, f"{stack.api_url}/p/preferences#t={valid}")
+    assert opened.status_code == 303 and opened.headers["Location"] == "/p/preferences"
+    cookie = next(c for c in opened.raw.headers.getlist("Set-Cookie") if c.startswith("podium_buyer="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Path=/p/preferences" in cookie
+    assert valid not in cookie and valid not in opened.headers["Location"]
+    assert web.get(f"{stack.api_url}/p/preferences", headers={"Accept": "text/html"}).status_code == 200
+    assert web.get(f"{stack.api_url}/p/preferences/export").status_code == 200
+    _, again = open_link(stack, f"{stack.api_url}/p/preferences#t={valid}")
+    assert again.status_code == 410
+    assert requests.get(f"{stack.api_url}/buyer/export", headers={"X-Podium-Buyer-Token": valid}).status_code == 401
+    # without the session, the page's forms and download are refused
+    assert requests.get(f"{stack.api_url}/p/preferences/export").status_code == 410
 
 
 def test_the_export_holds_the_buyers_records_consents_orders_and_tickets_at_every_house(stack, signing_key):
     (theatre, club), (play, gig) = two_houses(stack, signing_key)
     buyer = new_buyer("export")
     order_id, _ = buy(stack, [play, gig], buyer, marketing=True)
-    page = requests.get(link_in_mail(stack, buyer["email"]), headers={"Accept": "text/html"})
+    web, page = preferences_page(stack, link_in_mail(stack, buyer["email"]))  # the order's choices are proven
     download = re.search(r'href="([^"]*/export[^"]*)"', page.text).group(1).replace("&amp;", "&")
-    response = requests.get(stack.api_url + download)
+    assert requests.get(stack.api_url + download).status_code == 410  # only in the page's session
+    response = web.get(stack.api_url + download)
     assert response.status_code == 200 and "attachment" in response.headers["Content-Disposition"]
     export = response.json()
     assert export["format"] == "podium.buyer-export/1"
@@ -144,6 +253,8 @@ def test_the_export_holds_the_buyers_records_consents_orders_and_tickets_at_ever
     (order,) = export["orders"]
     assert order["order_id"] == order_id and order["status"] == "completed" and order["total_cents"] == 4 * 2000
     assert len(order["tickets"]) == 4 and {t["house_id"] for t in order["tickets"]} == {theatre.id, club.id}
+    assert {b["house_id"] for b in order["buyer"]} == {theatre.id, club.id}
+    assert all(b["details"]["name"] == buyer["name"] and b["proven_at"] for b in order["buyer"])
 
 
 def test_erasure_forgets_the_buyer_everywhere_keeps_the_accounts_and_runs_once(stack, signing_key):
@@ -203,8 +314,13 @@ def test_erasure_forgets_the_buyer_everywhere_keeps_the_accounts_and_runs_once(s
     assert again.status_code == 202 and again.json()["erasure_id"] == erasure_id and again.json()["status"] == "erased"
     assert len(sfn.list_executions(stateMachineArn=stack.refs["ErasureStateMachine"])["executions"]) == \
         len({e["name"] for e in sfn.list_executions(stateMachineArn=stack.refs["ErasureStateMachine"])["executions"]})
-    page = requests.get(f"{stack.api_url}/p/preferences/{token}", headers={"Accept": "text/html"})
+    _, page = preferences_page(stack, f"{stack.api_url}/p/preferences#t={token}")
     assert page.status_code == 200 and buyer["email"] not in page.text and erasure_id in page.text
+    # nor does the table of personal data keep the order's copy of its buyer at either house
+    dynamodb = resources.client("dynamodb", stack.moto.url)
+    for house in (theatre, club):
+        assert "Item" not in dynamodb.get_item(TableName=stack.refs["CustomerTable"], ConsistentRead=True,
+                                               Key={"PK": {"S": f"HOUSE#{house.id}"}, "SK": {"S": f"ORDER#{order_id}"}})
     # the cluster's register of erasures, for its DPO: ids, houses, counts and times, nothing personal
     register = coordinator(stack, signing_key).get("/staff/erasures").json()["erasures"]
     (listed,) = [e for e in register if e["erasure_id"] == erasure_id]
@@ -246,7 +362,8 @@ def test_a_buyer_whose_link_expired_gets_a_new_one_by_email_and_the_form_reveals
     buy(stack, [play], buyer)
     expired = preferences_token(key, buyer_id(key, buyer["email"]), datetime.now(timezone.utc) - timedelta(days=500))
     web = requests.Session()
-    gone = web.get(f"{stack.api_url}/p/preferences/{expired}", headers={"Accept": "text/html"})
+    personal_data.register_private(expired, "preferences token")
+    _, gone = open_link(stack, f"{stack.api_url}/p/preferences#t={expired}")
     assert gone.status_code == 410 and 'href="/p/preferences"' in gone.text
     form = web.get(f"{stack.api_url}/p/preferences", headers={"Accept": "text/html"})
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
@@ -264,5 +381,5 @@ def test_a_buyer_whose_link_expired_gets_a_new_one_by_email_and_the_form_reveals
     links = poll(lambda: [m for m in mails_to(stack, buyer["email"]) if m["subject"].startswith("Je link")], bool,
                  what="the new link")
     assert len(links) == 1 and mails_to(stack, stranger) == []  # once per quarter hour, nothing to strangers
-    fresh = web.get(link_in_mail(stack, buyer["email"]), headers={"Accept": "text/html"})
+    _, fresh = preferences_page(stack, link_in_mail(stack, buyer["email"]))
     assert fresh.status_code == 200 and f"Huis {theatre.id}" in fresh.text

@@ -84,8 +84,8 @@ def test_every_route_is_covered_by_this_sweep():
         # buyers' rights (chalicelib/api/gdpr.py): the JSON API with the link's token, and the link's pages
         ("/buyer/preferences", "GET"), ("/buyer/consents", "PUT"), ("/buyer/export", "GET"), ("/buyer/erasure", "POST"),
         ("/staff/erasures", "GET"),
-        ("/p/preferences", "GET"), ("/p/preferences", "POST"), ("/p/preferences/{token}", "GET"), ("/p/preferences/{token}", "POST"), ("/p/preferences/{token}/export", "GET"),
-        ("/p/preferences/{token}/erasure", "POST"),
+        ("/p/preferences", "GET"), ("/p/preferences", "POST"), ("/p/preferences/open", "POST"),
+        ("/p/preferences/consents", "POST"), ("/p/preferences/export", "GET"), ("/p/preferences/erasure", "POST"),
         # bundles (chalicelib/api/bundles.py) and their hosted page
         ("/staff/bundles", "POST"), ("/staff/bundles/{bundle_id}", "PATCH"), ("/bundles", "GET"),
         ("/bundles/{bundle_id}", "GET"), ("/bundles/{bundle_id}/holds", "POST"),
@@ -190,3 +190,38 @@ def test_bad_query_parameters_are_field_errors(stack):
         assert response.status_code == 422
         assert response.json()["errors"] == [{"field": name, "code": "invalid_datetime", "message": "Use ISO 8601."}]
     assert client.get("/agenda", params={"from": "2026-12-01", "house": "nobody"}).json()["performances"] == []
+
+
+def assert_problem(response, status: int, code: str) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == "application/problem+json", response.headers
+    problem = response.json()
+    assert problem["code"] == code and problem["type"] == f"urn:podium:problem:{code}" and problem["title"]
+    return problem
+
+
+def test_an_unknown_path_is_a_404_problem_also_with_a_staff_token(stack, house):
+    """API Gateway answers a path no route has itself; its answer is the template's gateway response."""
+    problem = assert_problem(Client(stack.api_url).get("/nowhere/at-all"), 404, "not_found")
+    assert problem["status"] == 404 and problem["instance"] == "/nowhere/at-all"
+    assert "Missing Authentication Token" not in json.dumps(problem)
+    assert_problem(Client(stack.api_url).post("/performances/x/nothing", {}), 404, "not_found")
+    assert_problem(house.admin.get("/staff/nothing-here"), 404, "not_found")  # an Authorization header too
+
+
+def test_a_known_path_with_another_method_is_a_405_problem_naming_the_allowed_ones(stack):
+    response = Client(stack.api_url).request("DELETE", "/agenda")
+    problem = assert_problem(response, 405, "method_not_allowed")
+    assert problem["status"] == 405 and response.headers["Allow"] == "GET"
+    french = Client(stack.api_url).request("PATCH", "/sessions", headers={"Accept-Language": "fr"})
+    assert assert_problem(french, 405, "method_not_allowed")["title"] == "Méthode non autorisée"
+
+
+def test_an_unknown_value_of_an_enumerated_query_parameter_is_a_400_problem_naming_it(stack, house):
+    problem = assert_problem(house.admin.get("/staff/reports/sales", params={"format": "xml"}), 400,
+                             "malformed_request")
+    assert [error["field"] for error in problem["errors"]] == ["format"]
+    assert "csv" in problem["errors"][0]["message"]
+    assert house.admin.get("/staff/reports/sales", params={"format": "csv"}).headers["Content-Type"].startswith(
+        "text/csv")
+    assert house.admin.get("/staff/reports/sales").status_code == 200

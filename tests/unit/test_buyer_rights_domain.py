@@ -14,9 +14,19 @@ from chalicelib.domain.buyers import (
     erased_pseudonym,
     erasure_id,
     preferences_token,
+    read_preferences_token,
+    session_token,
     verify_preferences_token,
+    verify_session_token,
 )
-from chalicelib.domain.customers import ConsentKind, customer_id
+from chalicelib.domain.customers import (
+    BuyerDetails,
+    ConsentKind,
+    OrderBuyer,
+    consent_choices,
+    customer_id,
+    proven_choices,
+)
 
 SECRET = b"cluster-secret"
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
@@ -40,7 +50,9 @@ def test_a_token_names_the_buyer_without_the_address_and_expires():
 @pytest.mark.parametrize("tamper", [
     lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # the signature
     lambda t: "0" + t[1:],  # another buyer
-    lambda t: t.split(".")[0] + ".ffffffffff." + t.split(".")[2],  # a later expiry
+    lambda t: ".".join(t.split(".")[:3] + ["ffffffffff"] + t.split(".")[4:]),  # a later expiry
+    lambda t: ".".join(t.split(".")[:1] + ["o_other"] + t.split(".")[2:]),  # another order
+    lambda t: ".".join(t.split(".")[:2] + ["another"] + t.split(".")[3:]),  # another use
     lambda t: t + ".x", lambda t: "", lambda t: "a.b.c", lambda t: "a.zz." + t.split(".")[2],
 ])
 def test_a_token_altered_in_any_part_or_signed_by_another_cluster_is_refused(tamper):
@@ -86,3 +98,55 @@ def test_the_log_check_finds_a_buyers_address_in_any_case_and_their_name_as_word
     personal_data.register(*known[0])
     assert "POST /carts/c1/checkout buyer=lien.de.smet@example.be" in personal_data.check()
     gateway.write_text("")  # this test's own leak must not fail the run
+
+
+def test_each_link_names_its_order_and_is_a_token_of_its_own():
+    buyer = buyer_id(SECRET, "an@example.org")
+    first, second = (preferences_token(SECRET, buyer, NOW, order_id="o_abc123") for _ in range(2))
+    assert first != second  # every e-mail brings a link that can be spent on its own
+    link = read_preferences_token(SECRET, first, NOW)
+    assert (link.buyer_id, link.order_id) == (buyer, "o_abc123") and link.nonce
+    assert read_preferences_token(SECRET, preferences_token(SECRET, buyer, NOW), NOW).order_id is None
+
+
+def test_a_page_session_is_short_and_is_never_a_link():
+    buyer = buyer_id(SECRET, "an@example.org")
+    session = session_token(SECRET, buyer, NOW)
+    assert verify_session_token(SECRET, session, NOW + timedelta(minutes=29)) == buyer
+    assert verify_session_token(SECRET, session, NOW + timedelta(minutes=31)) is None
+    assert verify_session_token(b"another cluster", session, NOW) is None
+    assert verify_session_token(SECRET, preferences_token(SECRET, buyer, NOW), NOW) is None
+    with pytest.raises(LinkInvalid):
+        read_preferences_token(SECRET, session, NOW)
+
+
+def _order_buyer(marketing: bool, sharing: bool, given_at=NOW, applied_at=None) -> OrderBuyer:
+    choices = consent_choices(marketing, sharing, "fr", "Théâtre", "Cultuur Gent", given_at, "checkout")
+    return OrderBuyer("theatre", "o_1", "cu_1", BuyerDetails("Ann Peeters", "an@example.org"), tuple(choices),
+                      given_at, applied_at)
+
+
+def test_an_orders_choices_once_proven_are_verified_events_of_source_order_with_both_times():
+    proven_at = NOW + timedelta(days=2)
+    choices = proven_choices(_order_buyer(True, False), {}, proven_at)
+    assert [(c.kind, c.granted, c.source, c.verified, c.order_id) for c in choices] == [
+        (ConsentKind.MARKETING, True, "order", True, "o_1"), (ConsentKind.SHARING, False, "order", True, "o_1")]
+    assert all(c.at == proven_at and c.given_at == NOW and c.wording.startswith("Oui") for c in choices)
+    event = choices[0].to_dict()
+    assert event["verified"] is True and event["given_at"] == NOW.isoformat() and event["source"] == "order"
+    # the same choice already proven is not recorded again; an unproven one is confirmed
+    current = {"marketing": {**event}, "sharing": {"granted": False, "verified": False}}
+    assert [c.kind for c in proven_choices(_order_buyer(True, False), current, proven_at)] == [ConsentKind.SHARING]
+    # a choice the buyer made on the preferences page after the order stands
+    later = {"marketing": {"granted": False, "verified": True, "at": (NOW + timedelta(hours=1)).isoformat()}}
+    assert [c.kind for c in proven_choices(_order_buyer(True, False), later, proven_at)] == [ConsentKind.SHARING]
+
+
+def test_sharing_ticked_at_an_unproven_sale_covers_that_order_until_a_later_choice_or_the_proof():
+    assert _order_buyer(False, True).shares_this_order({})
+    assert not _order_buyer(False, False).shares_this_order({})
+    earlier = {"sharing": {"granted": False, "at": (NOW - timedelta(days=1)).isoformat()}}
+    assert _order_buyer(False, True).shares_this_order(earlier)
+    later = {"sharing": {"granted": False, "at": (NOW + timedelta(days=1)).isoformat()}}
+    assert not _order_buyer(False, True).shares_this_order(later)
+    assert not _order_buyer(False, True, applied_at=NOW).shares_this_order({})
