@@ -122,7 +122,7 @@ def refund_bundles(order_id: str):
     caller = current_staff()
     order_store.get_order(order_id)  # an unknown order is 404 whatever the body says
     body = parse_body(bundles.current_request, schemas.BundleRefundBody)
-    refund = service.refund_bundles(order_id, body.bundle_id, body.reason or "refunded_by_house", caller.subject,
-                                    utcnow())
+    refund = service.refund_bundles(order_id, body.bundle_id, body.reason_code, caller.subject, utcnow(),
+                                    note=body.note)
     return json_response(refund_view(refund), 202,
                          headers={"Location": f"/staff/orders/{order_id}/refunds/{refund.refund_id}"})

@@ -9,6 +9,7 @@ from chalice import Blueprint
 
 from ..domain.catalog import utcnow
 from ..domain.errors import NotFound
+from ..domain.orders import refund_reason_code
 from ..services import refunds as service
 from ..store import orders as store
 from . import schemas
@@ -22,8 +23,10 @@ REFUNDERS = (Role.HOUSE_ADMIN, Role.BOX_OFFICE)
 
 
 def refund_view(refund: store.Refund) -> dict:
+    """A refund for the staff of a house it involves: its reason code and the house's internal note."""
     return {"refund_id": refund.refund_id, "order_id": refund.order_id, "ticket_ids": list(refund.ticket_ids),
-            "amount": {"amount": refund.amount_cents, "currency": refund.currency}, "reason": refund.reason,
+            "amount": {"amount": refund.amount_cents, "currency": refund.currency},
+            "reason_code": refund_reason_code(refund.reason), "note": refund.note,
             "status": refund.status, "created_at": utc_text(refund.created_at)}
 
 
@@ -55,8 +58,8 @@ def refund(order_id: str):
     """Refund some (or all) of this house's tickets of the order."""
     caller = current_staff()
     body = parse_body(orders.current_request, schemas.RefundBody)
-    refund = service.request_refund(house_of(caller), order_id, body.ticket_ids, body.reason or "refunded_by_house",
-                                    caller.subject, utcnow())
+    refund = service.request_refund(house_of(caller), order_id, body.ticket_ids, body.reason_code, caller.subject,
+                                    utcnow(), note=body.note)
     return json_response(refund_view(refund), 202,
                          headers={"Location": f"/staff/orders/{order_id}/refunds/{refund.refund_id}"})
 

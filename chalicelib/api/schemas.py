@@ -5,6 +5,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from ..domain.orders import RefundReason
+
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,39}$")]
 SeatId = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Code = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,24}$")]
@@ -13,6 +15,8 @@ LongText = Annotated[str, StringConstraints(max_length=5000)]
 Cents = Annotated[int, Field(ge=0, le=100_000_00)]
 Language = Annotated[str, StringConstraints(max_length=2)]  # which ones: `_localized`
 Domain = Annotated[str, StringConstraints(pattern=r"^[a-z0-9.-]{1,253}(:[0-9]{1,5})?$")]
+# A refund's internal note: kept on the house's refund record only (never in events, the exchange feed or logs).
+RefundNote = Annotated[str, StringConstraints(min_length=1, max_length=500, strip_whitespace=True)]
 
 
 def _localized(value: dict[str, str]) -> dict[str, str]:
@@ -164,7 +168,8 @@ class RefundBody(Body):
 
     ticket_ids: list[Annotated[str, StringConstraints(pattern=r"^t_[0-9a-f]{20}$")]] = Field(default_factory=list,
                                                                                              max_length=90)
-    reason: Annotated[str, StringConstraints(max_length=200)] | None = None
+    reason_code: RefundReason = "other"
+    note: RefundNote | None = None
 
 
 class CommissionBody(Body):
@@ -308,7 +313,8 @@ class BundleRefundBody(Body):
     """Refund an order's bundles whole (every house's tickets of them): all of its bundles, or one bundle's."""
 
     bundle_id: Identifier | None = None
-    reason: Annotated[str, StringConstraints(max_length=200)] | None = None
+    reason_code: RefundReason = "other"
+    note: RefundNote | None = None
 
 
 class DiscountBody(Body):

@@ -2,8 +2,9 @@
 
 Plain Python, no AWS and no HTTP. Every sale, refund and check-in becomes one node with the
 performance, house, tariff, price, channel, time, an optional postcode area and a buyer
-pseudonym. Nothing else about the buyer is ever put in: `transaction_nodes` accepts only the
-fields below, so a name, an e-mail address or a street has no way in.
+pseudonym. Nothing else about the buyer is ever put in: a node is built only from the fields
+below, so a name, an e-mail address or a street has no way in; a refund's reason is one of the
+fixed codes (`REFUND_REASONS`), never the house's free-text note.
 
 The buyer pseudonym is `HMAC-SHA256(cluster exchange key, "exchange" | house | customer id)`.
 Customer ids are already per-house HMACs of the e-mail address with another cluster key; the
@@ -18,6 +19,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+
+from .orders import refund_reason_code
 
 SALE, REFUND, CHECK_IN = "sale", "refund", "check_in"
 TYPES = {SALE: "cp:Ticketverkoop", REFUND: "cp:Terugbetaling", CHECK_IN: "cp:Aanwezigheid"}
@@ -79,7 +82,7 @@ class Transaction:
     buyer: str | None  # a pseudonym from buyer_pseudonym, never an identifier of the person
     postcode_area: str | None = None
     refund_id: str | None = None
-    reason: str | None = None
+    reason: str | None = None  # a code of REFUND_REASONS only: free text could name the buyer
 
 
 def ids(cluster: str):
@@ -137,8 +140,8 @@ def node(cluster: str, transaction: Transaction) -> dict:
         document["postcodegebied"] = transaction.postcode_area
     if transaction.kind in (REFUND, CHECK_IN):
         document["betreft"] = sale_id(cluster, transaction.ticket_id)
-    if transaction.reason:
-        document["reden"] = transaction.reason
+    if transaction.kind == REFUND:
+        document["reden"] = refund_reason_code(transaction.reason)
     return document
 
 
@@ -165,5 +168,5 @@ def transactions_from_event(event_type: str, detail: dict, occurred_at: datetime
         tariff_code=ticket.get("tariff_code", ""), category=ticket.get("category"),
         price_cents=int(ticket.get("price", 0)), currency=detail.get("currency", "EUR"), at=occurred_at,
         buyer=pseudonyms.get(ticket["house_id"]), postcode_area=postcode_areas.get(ticket["house_id"]),
-        refund_id=detail.get("refund_id"), reason=detail.get("reason") if kind == REFUND else None,
+        refund_id=detail.get("refund_id"), reason=refund_reason_code(detail.get("reason")) if kind == REFUND else None,
     ) for ticket in tickets]

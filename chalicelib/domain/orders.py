@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Sequence
+from typing import Literal, Sequence, get_args
 
 from .cart import CartLine
 from .donations import Donation
@@ -135,6 +135,25 @@ def payment_idempotency_key(order_id: str) -> str:
 
 def refund_idempotency_key(order_id: str, refund_id: str) -> str:
     return f"order:{order_id}:refund:{refund_id}"
+
+
+# Why tickets were refunded: a fixed list, so what leaves the house (events, the exchange platform) is a code
+# and never a sentence someone typed (which could name the buyer). Free text stays in the refund's `note`.
+RefundReason = Literal[
+    "customer_request",       # the buyer asked (within the house's terms)
+    "performance_cancelled",  # the performance will not take place
+    "performance_changed",    # a new date, venue or programme the buyer did not accept
+    "duplicate",              # bought twice by mistake
+    "fraud",                  # a disputed or fraudulent payment
+    "goodwill",               # a gesture of the house (a complaint, an accessibility problem …)
+    "other",
+]
+REFUND_REASONS: tuple[str, ...] = get_args(RefundReason)
+
+
+def refund_reason_code(stored: str | None) -> str:
+    """The reason code of a stored refund; anything outside the list (older free text) is `other`."""
+    return stored if stored in REFUND_REASONS else "other"
 
 
 def payment_window_seconds(now: datetime, first_hold_expiry: datetime, grace_seconds: int) -> int:

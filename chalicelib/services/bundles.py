@@ -208,7 +208,8 @@ def set_status(bundle_id: str, status: str) -> Bundle:
     return store.set_status(bundle_id, PerformanceStatus(status))
 
 
-def refund_bundles(order_id: str, bundle_id: str | None, reason: str, requested_by: str, now: datetime):
+def refund_bundles(order_id: str, bundle_id: str | None, reason: str, requested_by: str, now: datetime,
+                   note: str | None = None):
     """Refund every still-valid ticket of the order's bundle purchases (of one bundle if given), whichever house
     owns it, as one refund: each ticket for the share it booked, so the ledger reverses exactly the sale."""
     from ..domain.errors import NotRefundable
@@ -225,4 +226,4 @@ def refund_bundles(order_id: str, bundle_id: str | None, reason: str, requested_
              if ticket.ticket_id in wanted and ticket.status is TicketStatus.VALID]
     if not valid:
         raise NotRefundable("This bundle is refunded already.", order_id=order_id)
-    return refunds.request_refund(None, order_id, valid, reason, requested_by, now)
+    return refunds.request_refund(None, order_id, valid, reason, requested_by, now, note=note)

@@ -15,7 +15,7 @@ from ..domain.catalog import utcnow
 from ..domain.errors import NotFound, NotRefundable, ValidationFailed, FieldError
 from ..domain.ledger import refund_entries
 from ..domain.money import Money
-from ..domain.orders import OrderStatus, TicketStatus, refund_idempotency_key
+from ..domain.orders import REFUND_REASONS, OrderStatus, TicketStatus, refund_idempotency_key, refund_reason_code
 from ..observability import count, logger
 from ..payments import stripe_gateway as gateway
 from ..settings import get_settings
@@ -30,8 +30,15 @@ MAX_TICKETS_PER_REFUND = 90  # one transaction: the refund record plus each tick
 
 
 def request_refund(house_id: str | None, order_id: str, ticket_ids: list[str] | None, reason: str,
-                   requested_by: str, now: datetime, refund_id: str | None = None) -> store.Refund:
-    """Refund tickets of the order that belong to `house_id` (all of them if `ticket_ids` is empty)."""
+                   requested_by: str, now: datetime, refund_id: str | None = None,
+                   note: str | None = None) -> store.Refund:
+    """Refund tickets of the order that belong to `house_id` (all of them if `ticket_ids` is empty).
+
+    `reason` is a code of REFUND_REASONS (it travels with `TicketRefunded`); `note` is the house's own
+    words and stays on the refund record."""
+    if reason not in REFUND_REASONS:
+        raise ValidationFailed("Unknown refund reason.", [
+            FieldError("reason_code", "unknown_reason", "One of " + ", ".join(REFUND_REASONS) + ".")])
     order = store.get_order(order_id)
     if order.status is not OrderStatus.COMPLETED:
         raise NotRefundable("Only a completed order's tickets can be refunded.", order_id=order_id)
@@ -53,7 +60,7 @@ def request_refund(house_id: str | None, order_id: str, ticket_ids: list[str] | 
             FieldError("ticket_ids", "out_of_range", f"At most {MAX_TICKETS_PER_REFUND} tickets per refund.")])
     refund = store.Refund(refund_id or "r_" + secrets.token_hex(8), order_id, house_id,
                           tuple(ticket.ticket_id for ticket in chosen), sum(ticket.price_cents for ticket in chosen),
-                          chosen[0].currency, reason, "requested", None, now)
+                          chosen[0].currency, reason, "requested", None, now, note)
     store.create_refund(refund)
     runtime.start(get_settings().refund_state_machine_arn, f"{order_id}-{refund.refund_id}",
                   {"order_id": order_id, "refund_id": refund.refund_id})
@@ -119,14 +126,15 @@ def void_and_release(order_id: str, refund_id: str, now: datetime) -> dict:
 
 
 def notify(order_id: str, refund_id: str, now: datetime) -> dict:
-    """`TicketRefunded` on the cluster's topic (no personal data) and an e-mail to the buyer."""
+    """`TicketRefunded` on the cluster's topic (no personal data: the reason code, never the note) and an
+    e-mail to the buyer."""
     from .. import events
 
     refund = store.get_refund(order_id, refund_id)
     tickets = [t for t in store.tickets_of(order_id) if t.ticket_id in refund.ticket_ids]
     per_performance = Counter(t.performance_id for t in tickets)
     detail = {"order_id": order_id, "refund_id": refund_id, "amount": refund.amount_cents, "currency": refund.currency,
-              "reason": refund.reason, "performances": dict(per_performance),
+              "reason": refund_reason_code(refund.reason), "performances": dict(per_performance),
               "tickets": [{"ticket_id": t.ticket_id, "performance_id": t.performance_id, "house_id": t.house_id,
                            "tariff_code": t.tariff_code, "price": t.price_cents, "seat_id": t.seat_id} for t in tickets]}
     message_id = events.publish("TicketRefunded", f"TicketRefunded:{order_id}:{refund_id}", now, detail)

@@ -513,7 +513,8 @@ class RefundItem(TableItem):
     ticket_ids = ListAttribute(of=UnicodeAttribute, default=list)
     amount_cents = NumberAttribute()
     currency = UnicodeAttribute(default="EUR")
-    reason = UnicodeAttribute()
+    reason = UnicodeAttribute()  # a code of domain.orders.REFUND_REASONS (older refunds: free text)
+    note = UnicodeAttribute(null=True)  # the house's internal note: stays here
     status = UnicodeAttribute()  # requested | completed
     provider_refund_id = UnicodeAttribute(null=True)
     requested_by = UnicodeAttribute(null=True)

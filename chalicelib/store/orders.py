@@ -68,6 +68,7 @@ class Refund:
     status: str
     provider_refund_id: str | None
     created_at: datetime
+    note: str | None = None  # the house's own words; never in events, the exchange feed or logs
 
 
 # -- orders -------------------------------------------------------------------------------------
@@ -324,8 +325,8 @@ def create_refund(refund: Refund) -> Refund:
             transaction.save(RefundItem(order_key(refund.order_id), f"REFUND#{refund.refund_id}",
                                         refund_id=refund.refund_id, order_id=refund.order_id, house_id=refund.house_id,
                                         ticket_ids=list(refund.ticket_ids), amount_cents=refund.amount_cents,
-                                        currency=refund.currency, reason=refund.reason, status="requested",
-                                        created_at=refund.created_at),
+                                        currency=refund.currency, reason=refund.reason, note=refund.note,
+                                        status="requested", created_at=refund.created_at),
                              condition=RefundItem.pk.does_not_exist())
             for ticket in tickets_of(refund.order_id):
                 if ticket.ticket_id in refund.ticket_ids:
@@ -341,7 +342,7 @@ def create_refund(refund: Refund) -> Refund:
 
 def _refund(item: RefundItem) -> Refund:
     return Refund(item.refund_id, item.order_id, item.house_id, tuple(item.ticket_ids or ()), int(item.amount_cents),
-                  item.currency, item.reason, item.status, item.provider_refund_id, item.created_at)
+                  item.currency, item.reason, item.status, item.provider_refund_id, item.created_at, item.note)
 
 
 def get_refund(order_id: str, refund_id: str) -> Refund:

@@ -628,6 +628,9 @@ ALLOWED = REQUIRED | {"productie", "verkoper", "prijscategorie", "prijs", "munte
 URN = re.compile(r"^urn:podium:[a-z0-9-]+:[a-z]+:[A-Za-z0-9_:.-]+$")
 PSEUDONYM = re.compile(r"^urn:podium:deelnemer:[0-9a-f]{40}$")
 EMAIL_LIKE = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+# A refund's reason is a code of the mapping (docs/exchange-mapping.md), never free text.
+REASON_CODES = {"customer_request", "performance_cancelled", "performance_changed", "duplicate", "fraud", "goodwill",
+                "other"}
 
 
 class ExchangeServer(StandIn):
@@ -741,6 +744,8 @@ def validate_document(document: Any) -> list[dict]:
                 errors.append({"jsonPointer": f"{pointer}/prijs", "error": "A decimal amount."})
             if not isinstance(node.get("munteenheid"), str):
                 errors.append({"jsonPointer": f"{pointer}/munteenheid", "error": "An ISO 4217 currency."})
+        if "reden" in node and node["reden"] not in REASON_CODES:
+            errors.append({"jsonPointer": f"{pointer}/reden", "error": f"One of {sorted(REASON_CODES)}."})
         if kind in ("refund", "check_in") and "betreft" not in node:
             errors.append({"jsonPointer": f"{pointer}/betreft", "error": "The sale it is about."})
         if not isinstance(node.get("aantal"), int):

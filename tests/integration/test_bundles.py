@@ -323,7 +323,8 @@ def test_a_paid_bundle_books_each_house_its_split_share_to_the_cent_and_is_count
     assert festival.club.admin.post(f"/staff/orders/{order_id}/bundle-refunds", {}).status_code == 403
     assert festival.coordinator.post(f"/staff/orders/{order_id}/bundle-refunds",
                                      {"bundle_id": "another"}).status_code == 404
-    response = festival.coordinator.post(f"/staff/orders/{order_id}/bundle-refunds", {"reason": "festival off"})
+    response = festival.coordinator.post(f"/staff/orders/{order_id}/bundle-refunds",
+                                         {"reason_code": "performance_cancelled", "note": "festival off"})
     assert response.status_code == 202, response.text
     refund = response.json()
     assert refund["amount"] == {"amount": 3999, "currency": "EUR"} and len(refund["ticket_ids"]) == 2

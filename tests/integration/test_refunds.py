@@ -1,6 +1,7 @@
 """Refunds over HTTP: house staff refund their own tickets only; a cancelled performance refunds everything."""
 from __future__ import annotations
 
+import json
 import time
 
 from chalicelib.api.auth import Role
@@ -41,10 +42,25 @@ def test_a_house_refunds_one_of_its_tickets_and_only_its_own(stack, signing_key)
     scanner = Client(stack.api_url, theatre.token_for(Role.SCANNER))
     assert scanner.post(f"/staff/orders/{order_id}/refunds", {}).status_code == 403
 
-    response = theatre_desk.post(f"/staff/orders/{order_id}/refunds", {"ticket_ids": [ticket["ticket_id"]]})
+    # a reason outside the fixed list is refused and changes nothing
+    unknown = theatre_desk.post(f"/staff/orders/{order_id}/refunds", {"ticket_ids": [ticket["ticket_id"]],
+                                                                       "reason_code": "ziek"})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "reason_code", unknown.text
+    assert unknown.headers["Content-Type"] == "application/problem+json"
+    typed = theatre_desk.post(f"/staff/orders/{order_id}/refunds", {"ticket_ids": [ticket["ticket_id"]],
+                                                                     "reason": "free text"})
+    assert typed.status_code == 422 and typed.json()["errors"][0]["field"] == "reason", typed.text
+    assert all(t["status"] == "valid" for t in theatre_desk.get(f"/staff/orders/{order_id}").json()["tickets"])
+    assert theatre_desk.get(f"/staff/orders/{order_id}").json()["refunds"] == []
+
+    note = "Jan Peeters belde: ziek, kan niet komen"
+    response = theatre_desk.post(f"/staff/orders/{order_id}/refunds", {"ticket_ids": [ticket["ticket_id"]],
+                                                                        "reason_code": "customer_request", "note": note})
     assert response.status_code == 202, response.text
     refund = wait_for_refund(theatre_desk, order_id, response.json()["refund_id"])
     assert refund["amount"] == {"amount": 2800, "currency": "EUR"}
+    # the note stays in the house's own records; only the code leaves (events, the exchange platform)
+    assert refund["reason_code"] == "customer_request" and refund["note"] == note
     again = theatre_desk.post(f"/staff/orders/{order_id}/refunds", {"ticket_ids": [ticket["ticket_id"]]})
     assert again.status_code == 409 and again.json()["code"] == "not_refundable"
 
@@ -66,6 +82,12 @@ def test_a_house_refunds_one_of_its_tickets_and_only_its_own(stack, signing_key)
     assert -(net[f"house:{theatre.id}:revenue"] + net[f"house:{theatre.id}:vat"]) == 5600 - 2800
     events = [e for e in published(stack, queue, order_id) if e["type"] == "TicketRefunded"]
     assert len(events) == 1 and events[0]["detail"]["tickets"][0]["ticket_id"] == ticket["ticket_id"]
+    assert events[0]["detail"]["reason"] == "customer_request" and "Peeters" not in json.dumps(events[0])
+    refund_id = refund["refund_id"]
+    sent = poll(lambda: [r.body for r in stack.uit.exchange.service.received("/transactions") if refund_id in r.body],
+                bool, 30, what="the refund on the exchange platform")
+    assert [node["reden"] for node in json.loads(sent[0])["@graph"]] == ["customer_request"]
+    assert "Peeters" not in "".join(sent)
 
 
 def test_a_partial_standing_refund_puts_places_back_once_even_when_repeated(stack, signing_key):

@@ -57,6 +57,20 @@ def test_a_sale_and_its_refund_map_to_valid_documents_that_net_to_zero():
     assert validate_document(refund) == []
     node = refund["@graph"][0]
     assert node["betreft"] == first["@id"] and node["prijs"] == "-28.00" and node["aantal"] == -1
+    assert node["reden"] == "other"  # an older refund's value outside the list is sent as `other`
+
+
+def test_a_refund_reaches_the_feed_as_a_reason_code_never_as_typed_text():
+    refunded = {**ORDER, "refund_id": "r1", "tickets": ORDER["tickets"][:1]}
+    coded = document("gent", "TicketRefunded:o_1:r1", transactions_from_event(
+        "TicketRefunded", {**refunded, "reason": "duplicate"}, AT, {}, {}, {}))
+    assert coded["@graph"][0]["reden"] == "duplicate"
+    typed = document("gent", "TicketRefunded:o_1:r2", transactions_from_event(
+        "TicketRefunded", {**refunded, "reason": "Jan Peeters kon niet komen (ziek)"}, AT, {}, {}, {}))
+    assert typed["@graph"][0]["reden"] == "other" and "Peeters" not in json.dumps(typed)
+    assert validate_document(coded) == [] and validate_document(typed) == []
+    typed["@graph"][0]["reden"] = "Jan Peeters kon niet komen"  # the local receiver refuses anything but a code
+    assert "reden" in json.dumps(validate_document(typed))
 
 
 def test_the_receiver_refuses_personal_data_and_unknown_keys():
