@@ -9,6 +9,7 @@ from chalice import Blueprint
 from ..domain.catalog import House, utcnow
 from ..domain.errors import FieldError, ValidationFailed
 from ..domain.seatmap import parse_seatmap
+from ..services import availability
 from ..services import catalog as service
 from ..store import catalog as store
 from . import schemas
@@ -123,8 +124,9 @@ def create_performance():
 def list_performances():
     caller = current_staff()
     now = utcnow()
-    return json_response({"performances": [performance_view(p, now)
-                                           for p in store.list_house_performances(house_of(caller))]})
+    performances = store.list_house_performances(house_of(caller))
+    summaries = availability.cached_summaries(performances, now)
+    return json_response({"performances": [performance_view(p, now, summaries[p.id]) for p in performances]})
 
 
 @catalog.route("/staff/performances/{performance_id}", methods=["GET"])
@@ -133,7 +135,8 @@ def list_performances():
 def get_performance(performance_id: str):
     caller = current_staff()
     performance = store.get_house_performance(house_of(caller), performance_id)
-    return json_response(performance_view(performance, utcnow()))
+    now = utcnow()
+    return json_response(performance_view(performance, now, availability.summary(performance, now)))
 
 
 @catalog.route("/staff/performances/{performance_id}", methods=["PATCH"])

@@ -5,16 +5,24 @@ house's tickets (read by key), never another house's — nor the buyer's persona
 """
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import re
+
 from chalice import Blueprint
 
 from ..domain.catalog import utcnow
-from ..domain.errors import NotFound
+from ..domain.errors import FieldError, NotFound
+from ..domain.money import Money
+from ..domain.orders import OrderStatus
 from ..domain.orders import refund_reason_code
 from ..services import refunds as service
+from ..services import staff_orders
 from ..store import orders as store
 from . import schemas
 from .auth import Role, current_staff, house_of, staff
-from .http import endpoint, json_response, parse_body, utc_text
+from .http import InvalidQueryParameter, endpoint, json_response, parse_body, query_param, utc_text
 
 orders = Blueprint(__name__)
 route = endpoint(orders)
@@ -34,21 +42,104 @@ def refund_view(refund: store.Refund) -> dict:
 @route
 @staff(*READERS, scope="orders:read")
 def house_order(order_id: str):
-    """This house's tickets of the order, with their state, and its refunds."""
-    house_id = house_of(current_staff())
-    tickets = store.tickets_of(order_id, house_id)
-    if not tickets:
-        raise NotFound("No such order.", order_id=order_id)
-    order = store.get_order(order_id)
+    """This house's part of the order in any state: its places, its tickets once issued, and its refunds."""
+    now = utcnow()
+    found = staff_orders.house_order(house_of(current_staff()), order_id, now)
+    order = found.order
     return json_response({
         "order_id": order_id, "status": order.status.value, "created_at": utc_text(order.created_at),
+        "channel": order.channel,
+        "lines": [{"performance_id": line.performance_id, "seat_id": line.seat_id, "category": line.category,
+                   "tariff": line.tariff_code, "price": line.price.to_dict()} for line in found.lines],
         "tickets": [{"ticket_id": t.ticket_id, "performance_id": t.performance_id, "seat_id": t.seat_id,
                      "seat_label": t.seat_label, "tariff": t.tariff_code,
                      "price": {"amount": t.price_cents, "currency": t.currency}, "status": t.status.value}
-                    for t in tickets],
-        "refunds": [refund_view(r) for r in store.refunds_of(order_id) if r.house_id in (house_id, None)
-                    and set(r.ticket_ids) & {t.ticket_id for t in tickets}],
+                    for t in found.tickets],
+        "refunds": [refund_view(r) for r in found.refunds],
     })
+
+
+@orders.route("/staff/performances/{performance_id}/holds", methods=["GET"])
+@route
+@staff(*READERS)
+def performance_holds(performance_id: str):
+    """The live holds of the house's own performance, soonest expiry first, a page at a time (`next`)."""
+    request, now = orders.current_request, utcnow()
+    after = _cursor_param(request, performance_id, HOLDS_CURSOR, "cursor")
+    holds, after = staff_orders.performance_holds(house_of(current_staff()), performance_id, now, after,
+                                                  _limit_param(request, "limit"))
+    return json_response({
+        "performance_id": performance_id,
+        "holds": [{"id": hold.id, "places": hold.quantity, "seats": list(hold.seat_ids),
+                   "created_at": utc_text(hold.created_at), "age_seconds": _age(hold.created_at, now),
+                   "expires_at": utc_text(hold.expires_at),
+                   "expires_in_seconds": max(0, int((hold.expires_at - now).total_seconds())),
+                   "bundle_id": hold.bundle_id} for hold in holds],
+        "next": _cursor(performance_id, after)})
+
+
+@orders.route("/staff/performances/{performance_id}/orders", methods=["GET"])
+@route
+@staff(*READERS, scope="orders:read")
+def performance_orders(performance_id: str):
+    """The orders with places of the house's own performance in any state (or `?status=`), oldest first."""
+    request, now = orders.current_request, utcnow()
+    status = query_param(request, "status", choices=[s.value for s in OrderStatus])
+    after = _cursor_param(request, performance_id, ORDERS_CURSOR, "cursor")
+    found, after = staff_orders.performance_orders(house_of(current_staff()), performance_id,
+                                                   OrderStatus(status) if status else None, after,
+                                                   _limit_param(request, "limit"))
+    views = []
+    for order in found:
+        lines = [line for line in order.lines if line.performance_id == performance_id]
+        views.append({"order_id": order.id, "status": order.status.value, "created_at": utc_text(order.created_at),
+                      "age_seconds": _age(order.created_at, now), "channel": order.channel,
+                      # places and amount once the order is priced (a pending order: null)
+                      "places": len(lines) if order.lines else None,
+                      "amount": Money(sum(line.price.cents for line in lines), order.total.currency).to_dict()
+                      if order.lines else None})
+    return json_response({"performance_id": performance_id, "orders": views, "next": _cursor(performance_id, after)})
+
+
+# Page cursors carry where the last page stopped, for one performance; anything else is refused (400).
+HOLDS_CURSOR = re.compile(r"\d{15}#[A-Za-z0-9_-]{1,80}")
+ORDERS_CURSOR = re.compile(r"\d{4}-\d\d-\d\dT[0-9:.+-]{8,40}#o_[A-Za-z0-9_-]{1,80}")
+DEFAULT_PAGE, MAX_PAGE = 50, 100
+
+
+def _age(created_at, now) -> int | None:
+    return max(0, int((now - created_at).total_seconds())) if created_at else None
+
+
+def _limit_param(request, name: str) -> int:
+    text = query_param(request, name, default=str(DEFAULT_PAGE))
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        raise InvalidQueryParameter("The page size is 1 to 100.", [FieldError("limit", "out_of_range", "1 to 100.")])
+    return int(text)
+
+
+def _cursor(performance_id: str, after: str | None) -> str | None:
+    if after is None:
+        return None
+    raw = json.dumps({"p": performance_id, "a": after}, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _cursor_param(request, performance_id: str, pattern: re.Pattern, name: str) -> str | None:
+    """Where the page named by `?cursor=` starts; a cursor this listing did not give (for this performance) is 400."""
+    text = query_param(request, name)
+    if text is None:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+        valid = (isinstance(data, dict) and data.get("p") == performance_id and isinstance(data.get("a"), str)
+                 and pattern.fullmatch(data["a"]) is not None)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        valid = False
+    if not valid:
+        raise InvalidQueryParameter("This cursor was not given by this listing.",
+                                    [FieldError("cursor", "invalid_cursor", "Use the `next` of the previous page.")])
+    return data["a"]
 
 
 @orders.route("/staff/orders/{order_id}/refunds", methods=["POST"])

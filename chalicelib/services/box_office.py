@@ -41,7 +41,8 @@ def _desk_order(desk_house_id: str, record, cart, session_token: str, status: Or
     order = store.begin_checkout(record, Order(order_id_for(record.id), record.id, session_hash(session_token), status,
                                                language=language, seller_house_id=desk_house_id, channel="box_office",
                                                payment_method=payment_method, customer_ids=customer_ids,
-                                               created_at=now))
+                                               created_at=now),
+                                 performances={line.performance_id: line.house_id for line in cart.lines})
     store.set_priced(order.id, order_lines(cart.lines), expires_at or cart.expires_at, cart.donations)
     return order
 

@@ -61,7 +61,8 @@ def start_checkout(cart_id: str, session_token: str, buyer: BuyerDetails, market
         order = store.begin_checkout(record, Order(order_id, cart_id, session_hash(session_token),
                                                    OrderStatus.PENDING, language=language,
                                                    seller_house_id=seller_house_id, customer_ids=customer_ids,
-                                                   created_at=now, gift_card=cart.gift_card))
+                                                   created_at=now, gift_card=cart.gift_card),
+                                     performances={line.performance_id: line.house_id for line in cart.lines})
     if order.status is OrderStatus.PENDING:  # (again) start its workflow: a second start changes nothing
         settings = get_settings()
         runtime.start(settings.checkout_state_machine_arn, order.id,

@@ -17,6 +17,7 @@ Key design (PK / SK, GSIs `gsi1` and `gsi2`):
 | cart            | CART#id            | CART              |                                      |                                |
 | order           | ORDER#o            | ORDER             | HOUSE#h#RESERVATIONS / expiry (open) |                                |
 | ticket          | ORDER#o            | HOUSE#h#TICKET#t  | TICKET#t / TICKET                    | PERF#p#TICKETS / o#t           |
+| order's performance | ORDER#o        | PERF#p            |                                      | PERF#p#ORDERS / created_at#o   |
 | ledger entry    | ORDER#o            | LEDGER#entry#h    | HOUSE#h#LEDGER / time#entry          |                                |
 | refund          | ORDER#o            | REFUND#r          |                                      |                                |
 | ledger (transfer)| SETTLEMENT#p      | LEDGER#entry#h    | HOUSE#h#LEDGER / time#entry          |                                |
@@ -407,6 +408,19 @@ class TicketItem(TableItem):
     gsi2pk = UnicodeAttribute(null=True)
     gsi2sk = UnicodeAttribute(null=True)
     by_gsi1 = _Gsi1()
+    by_gsi2 = _Gsi2()
+
+
+class OrderPerformanceItem(TableItem):
+    """An order's mark on each performance it has places of (`ORDER#o` / `PERF#p`), written with the order: the
+    staff list a performance's orders in any state through gsi2 `PERF#p#ORDERS` / `created_at#o`."""
+
+    order_id = UnicodeAttribute()
+    performance_id = UnicodeAttribute()
+    house_id = UnicodeAttribute()
+    created_at = UTCDateTimeAttribute()
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
     by_gsi2 = _Gsi2()
 
 

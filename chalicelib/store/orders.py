@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
@@ -22,6 +22,7 @@ from .models import (
     CartItem,
     LedgerItem,
     OrderItem,
+    OrderPerformanceItem,
     RefundItem,
     TicketItem,
     cart_key,
@@ -72,8 +73,10 @@ class Refund:
 
 
 # -- orders -------------------------------------------------------------------------------------
-def begin_checkout(cart: CartRecord, order: Order) -> Order:
-    """Freeze the cart and create its order together; a second submit of the same cart gets the same order."""
+def begin_checkout(cart: CartRecord, order: Order, performances: Mapping[str, str] | None = None) -> Order:
+    """Freeze the cart and create its order together; a second submit of the same cart gets the same order.
+
+    `performances` (performance id → owning house) are marked with the order, in the same transaction."""
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
             transaction.update(CartItem(cart_key(cart.id), "CART"),
@@ -86,6 +89,11 @@ def begin_checkout(cart: CartRecord, order: Order) -> Order:
                                        customer_ids=dict(order.customer_ids), created_at=order.created_at,
                                        **_gift_card_attributes(order)),
                              condition=OrderItem.pk.does_not_exist())
+            for performance_id, house_id in sorted((performances or {}).items()):
+                transaction.save(OrderPerformanceItem(
+                    order_key(order.id), f"PERF#{performance_id}", order_id=order.id, performance_id=performance_id,
+                    house_id=house_id, created_at=order.created_at, gsi2pk=performance_orders_key(performance_id),
+                    gsi2sk=f"{order.created_at.isoformat()}#{order.id}"), condition=OrderPerformanceItem.pk.does_not_exist())
             if cart.voucher_code:  # the code's use is claimed with the freeze: all or nothing
                 vouchers.claim_in(transaction, cart.voucher_code, order.id, order.created_at)
             if order.gift_card and order.gift_card[2]:  # so is the gift card's part (balance >= it)
@@ -275,6 +283,29 @@ def tickets_of(order_id: str, house_id: str | None = None) -> list[IssuedTicket]
     prefix = f"HOUSE#{house_id}#TICKET#" if house_id else "HOUSE#"
     items = TicketItem.query(order_key(order_id), TicketItem.sk.startswith(prefix), consistent_read=True)
     return sorted((_ticket(item) for item in items), key=lambda ticket: ticket.line_index)
+
+
+def performance_orders_key(performance_id: str) -> str:
+    return f"PERF#{performance_id}#ORDERS"
+
+
+def performance_orders(performance_id: str, after: str | None, limit: int) -> tuple[list[Order], str | None]:
+    """Up to `limit` orders with places of the performance, oldest first, from just after the sort key `after`;
+    and the sort key to go on from (None at the end). One Query on the performance's index key, one BatchGet."""
+    last_key = None
+    if after:
+        order_id = after.rsplit("#", 1)[1]
+        last_key = {"PK": {"S": order_key(order_id)}, "SK": {"S": f"PERF#{performance_id}"},
+                    "gsi2pk": {"S": performance_orders_key(performance_id)}, "gsi2sk": {"S": after}}
+    marks = OrderPerformanceItem.by_gsi2.query(performance_orders_key(performance_id), limit=limit,
+                                               last_evaluated_key=last_key)
+    keys = [item.gsi2sk for item in marks]
+    if not keys:
+        return [], None
+    found = {item.order_id: _order(item) for item in OrderItem.batch_get(
+        [(order_key(key.rsplit("#", 1)[1]), ORDER_SK) for key in keys])}
+    orders = [found[key.rsplit("#", 1)[1]] for key in keys if key.rsplit("#", 1)[1] in found]
+    return orders, keys[-1] if marks.last_evaluated_key else None
 
 
 def sold_places(performance_id: str) -> int:

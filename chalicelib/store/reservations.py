@@ -285,6 +285,22 @@ def expire_hold(hold: Hold, now: datetime) -> bool:
     return True
 
 
+def live_holds(performance_id: str, now: datetime, after: str | None, limit: int) -> tuple[list[Hold], str | None]:
+    """Up to `limit` live holds of a performance, soonest expiry first, from just after `after` (`expiry#hold id`,
+    as returned); and where to go on from (None at the end). One Query of the sparse index of live holds."""
+    last_key = None
+    if after:
+        expiry, hold_id = after.split("#", 1)
+        last_key = {"PK": {"S": hold_key(hold_id)}, "SK": {"S": "HOLD"},
+                    "gsi1pk": {"S": performance_holds_key(performance_id)}, "gsi1sk": {"S": expiry}}
+    items = HoldItem.by_gsi1.query(performance_holds_key(performance_id), HoldItem.gsi1sk > f"{epoch_ms(now):015d}",
+                                   limit=limit, last_evaluated_key=last_key)
+    found = list(items)
+    holds = [_hold(item) for item in found if item.status == HoldStatus.ACTIVE.value]
+    more = items.last_evaluated_key is not None and bool(found)
+    return holds, f"{found[-1].gsi1sk}#{found[-1].hold_id}" if more else None
+
+
 def live_held_places(performance_id: str, now: datetime) -> int:
     """Places of a performance's live holds (the sparse index keeps active holds only; lapsed ones count as free)."""
     items = HoldItem.by_gsi1.query(performance_holds_key(performance_id), HoldItem.gsi1sk > f"{epoch_ms(now):015d}",
