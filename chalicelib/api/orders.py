@@ -13,7 +13,7 @@ import re
 from chalice import Blueprint
 
 from ..domain.catalog import utcnow
-from ..domain.errors import FieldError, NotFound
+from ..domain.errors import NotFound
 from ..domain.money import Money
 from ..domain.orders import OrderStatus
 from ..domain.orders import refund_reason_code
@@ -22,7 +22,7 @@ from ..services import staff_orders
 from ..store import orders as store
 from . import schemas
 from .auth import Role, current_staff, house_of, staff
-from .http import InvalidQueryParameter, endpoint, json_response, parse_body, query_param, utc_text
+from .http import MalformedRequest, endpoint, json_response, parse_body, query_param, utc_text
 
 orders = Blueprint(__name__)
 route = endpoint(orders)
@@ -84,7 +84,7 @@ def performance_holds(performance_id: str):
 def performance_orders(performance_id: str):
     """The orders with places of the house's own performance in any state (or `?status=`), oldest first."""
     request, now = orders.current_request, utcnow()
-    status = query_param(request, "status", choices=[s.value for s in OrderStatus])
+    status = _status_param(request, "status")
     after = _cursor_param(request, performance_id, ORDERS_CURSOR, "cursor")
     found, after = staff_orders.performance_orders(house_of(current_staff()), performance_id,
                                                    OrderStatus(status) if status else None, after,
@@ -111,10 +111,20 @@ def _age(created_at, now) -> int | None:
     return max(0, int((now - created_at).total_seconds())) if created_at else None
 
 
+def _status_param(request, name: str) -> str | None:
+    status = query_param(request, name)
+    if status is not None and status not in {s.value for s in OrderStatus}:
+        raise MalformedRequest(f"Unknown value for the query parameter {name}: one of "
+                               + ", ".join(s.value for s in OrderStatus) + ".")
+    return status
+
+
 def _limit_param(request, name: str) -> int:
-    text = query_param(request, name, default=str(DEFAULT_PAGE))
+    text = query_param(request, name)
+    if text is None:
+        return DEFAULT_PAGE
     if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise InvalidQueryParameter("The page size is 1 to 100.", [FieldError("limit", "out_of_range", "1 to 100.")])
+        raise MalformedRequest(f"The query parameter {name} (the page size) is 1 to {MAX_PAGE}.")
     return int(text)
 
 
@@ -137,8 +147,8 @@ def _cursor_param(request, performance_id: str, pattern: re.Pattern, name: str) 
     except (ValueError, UnicodeDecodeError, binascii.Error):
         valid = False
     if not valid:
-        raise InvalidQueryParameter("This cursor was not given by this listing.",
-                                    [FieldError("cursor", "invalid_cursor", "Use the `next` of the previous page.")])
+        raise MalformedRequest(f"The query parameter {name} was not given by this listing: "
+                               "use the `next` of its previous page.")
     return data["a"]
 
 
