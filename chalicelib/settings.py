@@ -41,6 +41,10 @@ class Settings:
     rate_limit_per_address: int
     rate_limit_per_session: int
     admission_key_secret_arn: str = ""
+    # Gift-card and discount-code lookups and applications: a much tighter limit, so codes cannot be guessed.
+    code_attempt_window_seconds: int = 600
+    code_attempts_per_address: int = 30
+    code_attempts_per_session: int = 10
 
 
 def get_settings() -> Settings:
@@ -83,4 +87,7 @@ def get_settings() -> Settings:
         rate_limit_per_address=int(env.get("RATE_LIMIT_PER_ADDRESS", "600")),
         rate_limit_per_session=int(env.get("RATE_LIMIT_PER_SESSION", "120")),
         admission_key_secret_arn=env.get("ADMISSION_KEY_SECRET_ARN", ""),  # the waiting room's HMAC key
+        code_attempt_window_seconds=int(env.get("RATE_LIMIT_CODE_WINDOW_SECONDS", "600")),
+        code_attempts_per_address=int(env.get("RATE_LIMIT_CODES_PER_ADDRESS", "30")),
+        code_attempts_per_session=int(env.get("RATE_LIMIT_CODES_PER_SESSION", "10")),
     )

@@ -1,10 +1,11 @@
-"""Generate the IAM roles, alarms and dashboard of `infra/template.json` (run after changing them here).
+"""Generate the IAM roles, alarms, dashboard and API answers of `infra/template.json` (run after changing them here).
 
     .venv/bin/python -m scripts.cluster_template      # rewrites only the resources it owns
 
 The template stays the one file `chalice package --merge-template` merges and the embedded
 stack reads; this script owns the `…Role` resources, `Alarm…` resources, `OpsDashboard`,
-`AlarmTopic`, the `MetricsNamespace`/`Api…Limit` parameters and each function's `Role`.
+`AlarmTopic`, the `MetricsNamespace`/`Api…Limit` parameters, each function's `Role`, the
+`GatewayResponse…` resources and the RestAPI's ANY methods (one per route of the app).
 Every policy names the stage's own resources (`Ref` / `Fn::GetAtt` / `Fn::Sub`); only X-Ray,
 which has no resource-level permissions, gets `*`.
 """
@@ -279,6 +280,76 @@ PARAMETERS = {
 }
 
 
+# API Gateway answers some requests itself, without the app: it has no error format of its own to follow,
+# so each answer is given the problem shape (RFC 9457) here. Gateway response templates are not VTL (only
+# `$context` substitution), so they cannot negotiate a language: they speak the cluster's default, Dutch.
+PROBLEM_TYPE = "urn:podium:problem:"
+GATEWAY_PROBLEMS = {
+    # An unknown path. (A known path with another method reaches the app through its ANY method: 405.)
+    "MISSING_AUTHENTICATION_TOKEN": {"status": 404, "code": "not_found", "detail": '"There is no such resource."'},
+    # The same unknown path asked with an `Authorization` header (a staff token): API Gateway reads it as a
+    # malformed AWS signature. No route of ours uses AWS signatures, so this too is only an unknown path.
+    "INCOMPLETE_SIGNATURE": {"status": 404, "code": "not_found", "detail": '"There is no such resource."'},
+    "THROTTLED": {"status": 429, "code": "rate_limited", "detail": "$context.error.messageString",
+                  "headers": {"Retry-After": "'1'"}},
+    # Every other refusal keeps its own status (413, 415, 403 …): DEFAULT_* set none, and the body leaves
+    # `status` out (RFC 9457 makes it optional) rather than state a wrong one.
+    "DEFAULT_4XX": {"code": "malformed_request", "detail": "$context.error.messageString"},
+    "DEFAULT_5XX": {"code": "internal_error", "detail": "$context.error.messageString"},
+}
+
+
+def gateway_responses() -> dict[str, dict]:
+    """`AWS::ApiGateway::GatewayResponse` per entry of GATEWAY_PROBLEMS: problem JSON, never API Gateway's own."""
+    from chalicelib.i18n import buyer_message, problem_title
+
+    resources = {}
+    for response_type, spec in GATEWAY_PROBLEMS.items():
+        code = spec["code"]
+        fields = [f'"type": "{PROBLEM_TYPE}{code}"', f'"title": {json.dumps(problem_title(code, "nl"))}']
+        if "status" in spec:
+            fields.append(f'"status": {spec["status"]}')
+        fields += [f'"detail": {spec["detail"]}', f'"code": "{code}"']
+        if buyer_message(code, "nl"):
+            fields.append(f'"message": {json.dumps(buyer_message(code, "nl"))}')
+        fields += ['"instance": "$context.path"', '"request_id": "$context.requestId"']
+        headers = {"Content-Type": "'application/problem+json'", "Content-Language": "'nl'",
+                   "X-Content-Type-Options": "'nosniff'", **spec.get("headers", {})}
+        properties = {"RestApiId": {"Ref": "RestAPI"}, "ResponseType": response_type,
+                      "ResponseParameters": {f"gatewayresponse.header.{name}": value for name, value in headers.items()},
+                      "ResponseTemplates": {"application/json": "{" + ", ".join(fields) + "}"}}
+        if "status" in spec:
+            properties["StatusCode"] = str(spec["status"])
+        name = "GatewayResponse" + "".join(part.title() for part in response_type.split("_"))
+        resources[name] = {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": properties}
+    return resources
+
+
+def any_methods() -> dict[str, dict]:
+    """An ANY method on every path of the app, into its Lambda: API Gateway answers a method a path does not
+    have as an unknown path (MISSING_AUTHENTICATION_TOKEN, no gateway response type tells them apart), so
+    the other methods go to the app, whose router answers 405 with `Allow` (a problem, as every refusal).
+    Declared methods take precedence over ANY, so nothing else changes."""
+    import re
+
+    from app import app
+
+    integration = {"type": "aws_proxy", "httpMethod": "POST", "passthroughBehavior": "when_no_match",
+                   "contentHandling": "CONVERT_TO_TEXT", "responses": {"default": {"statusCode": "200"}},
+                   "uri": {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/"
+                                      "functions/${APIHandler.Arn}/invocations"}}
+    paths = {}
+    for path in sorted(app.routes):
+        method = {"responses": {"405": {"description": "this path has no such method"}},
+                  "x-amazon-apigateway-integration": integration}
+        parameters = re.findall(r"{([^}+]+)\+?}", path)
+        if parameters:
+            method["parameters"] = [{"name": name, "in": "path", "required": True, "type": "string"}
+                                    for name in parameters]
+        paths[path] = {"x-amazon-apigateway-any-method": method}
+    return paths
+
+
 def update(template: dict) -> dict:
     template.setdefault("Parameters", {}).update(PARAMETERS)
     resources = template["Resources"]
@@ -293,7 +364,11 @@ def update(template: dict) -> dict:
         resources[machine]["Properties"]["Name"] = machine_name(machine)
     resources["RestAPI"] = {"Properties": {"MethodSettings": [{
         "ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": {"Ref": "ApiThrottlingRateLimit"},
-        "ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"}, "MetricsEnabled": True}]}}
+        "ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"}, "MetricsEnabled": True}],
+        "DefinitionBody": {"paths": any_methods()}}}
+    for name in [n for n, r in resources.items() if r.get("Type") == "AWS::ApiGateway::GatewayResponse"]:
+        del resources[name]
+    resources.update(gateway_responses())
     resources["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {
         "DisplayName": {"Fn::Sub": "Podium ${AWS::StackName} alarms"}}}
     resources.update(alarms())

@@ -85,9 +85,9 @@ def sales_report():
     """Sales of this house: JSON, or `?format=csv|html` (the HTML page has a chart per day)."""
     request = crm.current_request
     house_id = house_of(current_staff())
+    wanted = query_param(request, "format", choices=("json", "csv", "html"), default="json")
     starts_at, ends_at = _range()
     report = service.sales(house_id, starts_at, ends_at)
-    wanted = query_param(request, "format") or "json"
     if wanted == "csv":
         return Response(body=_csv(report), status_code=200, headers={"Content-Type": "text/csv; charset=utf-8"})
     if wanted == "html":

@@ -12,6 +12,7 @@ from . import schemas
 from .auth import Role, current_staff, public_route, staff
 from .holds import buyer_session
 from .http import endpoint, json_response, parse_body, utc_text
+from .limits import enforce_code_attempt_limits
 from .views import cart_view
 
 giftcards = Blueprint(__name__)
@@ -52,7 +53,8 @@ def get_card(card_code: str):
 @route
 @public_route(rate_limited=True)
 def card_balance(card_code: str):
-    """The holder's balance, by the card's code (rate limited: codes are not to be guessed)."""
+    """The holder's balance, by the card's code (rate limited as a typed code: codes are not to be guessed)."""
+    enforce_code_attempt_limits(giftcards.current_request)
     card = store.get_card(normalize_card_code(card_code))  # an unknown code is 404
     return json_response({"balance": card.balance.to_dict(), "house_id": card.house_id})
 
@@ -62,6 +64,7 @@ def card_balance(card_code: str):
 @public_route(rate_limited=True)
 def apply_card(cart_id: str):
     """Pay the session's cart (partly) with a gift card: the cart shows the card's part and what is left to pay."""
+    enforce_code_attempt_limits(giftcards.current_request)
     session = buyer_session(giftcards.current_request)
     own_cart(cart_id, session)  # an unknown cart is 404 whatever the body says
     body = parse_body(giftcards.current_request, schemas.CartGiftCardBody)

@@ -9,7 +9,7 @@ import contextvars
 import functools
 import json
 from datetime import datetime, timezone
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Sequence, TypeVar
 from zoneinfo import ZoneInfo
 
 import pydantic
@@ -210,8 +210,23 @@ def field_errors(error: pydantic.ValidationError) -> list[domain.FieldError]:
     return result
 
 
-def query_param(request: Request, name: str) -> str | None:
-    return (request.query_params or {}).get(name)
+class InvalidQueryParameter(domain.ValidationFailed):
+    """A query parameter with a value outside its list (`?format=xml`): 400, naming the parameter."""
+
+    code = "malformed_request"
+
+
+def query_param(request: Request, name: str, choices: Sequence[str] | None = None,
+                default: str | None = None) -> str | None:
+    """A query parameter's value (`default` when absent). With `choices` it is an enumeration: any other
+    value is refused (400 with the field named) rather than ignored, so `?format=xml` never answers JSON."""
+    value = (request.query_params or {}).get(name)
+    if value is None:
+        return default
+    if choices is not None and value not in choices:
+        raise InvalidQueryParameter(f"Unknown value for the query parameter {name}.", [
+            domain.FieldError(name, "unknown_value", "One of " + ", ".join(choices) + ".")])
+    return value
 
 
 def date_param(request: Request, name: str) -> datetime | None:
@@ -259,7 +274,11 @@ def convert_chalice_errors(event: Request, get_response: Callable) -> Response:
             code = {"UnsupportedMediaType": "unsupported_media_type", "BadRequestError": "malformed_request",
                     "MethodNotAllowedError": "method_not_allowed", "NotFoundError": "not_found",
                     }.get(data["Code"], "malformed_request")
-            return problem(code, data["Message"], event, status=response.status_code)
+            answer = problem(code, data["Message"], event, status=response.status_code)
+            allowed = {name.lower(): value for name, value in (response.headers or {}).items()}.get("allow")
+            if allowed:  # a 405 names the methods the path has
+                answer.headers["Allow"] = allowed
+            return answer
     return response
 
 

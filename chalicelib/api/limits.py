@@ -4,6 +4,10 @@ Each call counts against its client address (API Gateway's `sourceIp`, never a h
 writes) and, when it names one, its buyer session (`X-Podium-Session`, or the pages' session
 cookie). Over either limit: 429 `rate_limited` with `Retry-After`. The limits are the stage's
 (`RATE_LIMIT_PER_ADDRESS`, `RATE_LIMIT_PER_SESSION` per `RATE_LIMIT_WINDOW_SECONDS`; 0: off).
+
+Typing a gift-card or discount code (looking one up, putting one on a cart, on the API or the cart
+page) also counts against a much tighter limit of its own, so that codes cannot be guessed at speed
+(`RATE_LIMIT_CODES_PER_ADDRESS`, `RATE_LIMIT_CODES_PER_SESSION` per `RATE_LIMIT_CODE_WINDOW_SECONDS`).
 """
 from __future__ import annotations
 
@@ -46,13 +50,27 @@ def _digest(value: str) -> str:
 def enforce_rate_limits(request: Request) -> None:
     """Count this call; RateLimited (429) when its address or buyer session is over the limit."""
     settings = get_settings()
-    window = window_at(utcnow(), max(1, settings.rate_limit_window_seconds))
-    checks = [("ADDR", client_address(request), settings.rate_limit_per_address)]
+    _enforce(request, "", settings.rate_limit_window_seconds, settings.rate_limit_per_address,
+             settings.rate_limit_per_session, "calls")
+
+
+def enforce_code_attempt_limits(request: Request) -> None:
+    """Count one typed gift-card or discount code; RateLimited (429) when its address or buyer session has
+    typed too many in the window, whether they existed or not."""
+    settings = get_settings()
+    _enforce(request, "CODE#", settings.code_attempt_window_seconds, settings.code_attempts_per_address,
+             settings.code_attempts_per_session, "codes tried")
+
+
+def _enforce(request: Request, counter: str, window_seconds: int, per_address: int, per_session: int,
+             what: str) -> None:
+    window = window_at(utcnow(), max(1, window_seconds))
+    checks = [("ADDR", client_address(request), per_address)]
     session = buyer_session_of(request)
     if session is not None:
-        checks.append(("SESSION", session, settings.rate_limit_per_session))
+        checks.append(("SESSION", session, per_session))
     for kind, client, limit in checks:
-        if limit > 0 and not store.take(kind, _digest(client), window, limit):
-            raise RateLimited(f"Too many calls from this {'buyer session' if kind == 'SESSION' else 'address'}; "
+        if limit > 0 and not store.take(counter + kind, _digest(client), window, limit):
+            raise RateLimited(f"Too many {what} from this {'buyer session' if kind == 'SESSION' else 'address'}; "
                               f"try again in {window.ends_in} s.", retry_after=window.ends_in, limit=limit,
-                              window_seconds=settings.rate_limit_window_seconds)
+                              window_seconds=window_seconds)

@@ -14,6 +14,7 @@ from ..domain.vouchers import discounts_by_house
 from ..i18n import buyer_message
 from ..services import vouchers as service
 from ..store import catalog as store
+from .limits import enforce_code_attempt_limits
 from .pages import Page, _form, _one, page_route
 
 offer_pages = Blueprint(__name__)
@@ -49,6 +50,7 @@ def cart_voucher(page: Page):
     if _one(fields, "action") == "remove":
         service.remove_code(cart_id, page.session, now)
     else:
+        enforce_code_attempt_limits(page.request)  # as the API's: codes are not to be guessed
         code = _one(fields, "code")
         if not code or len(code) > 40:
             raise domain.ValidationFailed("Type a discount code.", [

@@ -15,7 +15,7 @@ from ..store import catalog as catalog_store
 from ..store import settlements as store
 from . import schemas
 from .auth import Role, current_staff, house_of, staff
-from .http import MalformedRequest, endpoint, json_response, language_of, parse_body, utc_text
+from .http import endpoint, json_response, language_of, parse_body, query_param, utc_text
 
 settlements = Blueprint(__name__)
 route = endpoint(settlements)
@@ -92,12 +92,10 @@ def my_statement(period_id: str):
     request = settlements.current_request
     house_id = house_of(current_staff())
     record = store.get_statement(period_id, house_id)  # keyed by the caller's house: never another's
-    wanted = (request.query_params or {}).get("format", "json")
+    wanted = query_param(request, "format", choices=("json", *FORMATS), default="json")
     if wanted == "json":
         return json_response({**record.statement, "status": record.status, "transfer_id": record.transfer_id,
                               "transferred": record.amount_cents if record.status == "paid" else 0})
-    if wanted not in FORMATS:
-        raise MalformedRequest("Use format json, csv, pdf or html.")
     language = language_of(request)
     titles = {}
     for line in record.statement["lines"]:

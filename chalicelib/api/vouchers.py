@@ -17,6 +17,7 @@ from . import schemas
 from .auth import Role, current_staff, public_route, staff
 from .holds import buyer_session
 from .http import endpoint, json_response, parse_body, utc_text
+from .limits import enforce_code_attempt_limits
 from .views import cart_view
 
 vouchers = Blueprint(__name__)
@@ -83,7 +84,9 @@ def deactivate_voucher(code: str):
 @route
 @public_route(rate_limited=True)
 def apply_voucher(cart_id: str):
-    """Apply a discount code to the session's cart: the cart with the discount, or why the code does not apply."""
+    """Apply a discount code to the session's cart: the cart with the discount, or why the code does not apply
+    (rate limited as a typed code: codes are not to be guessed)."""
+    enforce_code_attempt_limits(vouchers.current_request)
     session = buyer_session(vouchers.current_request)
     own_cart(cart_id, session)  # an unknown cart is 404 whatever the body says
     body = parse_body(vouchers.current_request, schemas.CartVoucherBody)

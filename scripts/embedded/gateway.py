@@ -1,17 +1,22 @@
-"""Run `chalice local` with a listen backlog fit for a sale-opening burst.
+"""Run `chalice local` with a listen backlog fit for a sale-opening burst, answering as API Gateway does.
 
 Python's HTTPServer listens with a backlog of 5; a burst of hundreds of buyers then sees
-dropped connections and 1-3 s SYN retries that say nothing about Podium. Everything else
-is Chalice's own local gateway, unchanged.
+dropped connections and 1-3 s SYN retries that say nothing about Podium. What API Gateway answers
+itself (a path no route has) comes from the template's `AWS::ApiGateway::GatewayResponse`
+resources, rendered here as API Gateway renders them, instead of Chalice's
+`{"message": "Missing Authentication Token"}`. Everything else is Chalice's own local gateway.
 """
+import json
 import os
 import sys
+import uuid
 
 from chalice import local
 from chalice.cli import main
 
 from . import access
 from .fairness import FairSemaphore
+from .resources import load_template
 from .serving import exit_with_parent
 
 local.ThreadedHTTPServer.request_queue_size = 1024
@@ -36,6 +41,47 @@ def _admitted(self) -> None:
 
 for _method in ("do_GET", "do_HEAD", "do_POST", "do_PUT", "do_PATCH", "do_DELETE", "do_OPTIONS"):
     setattr(local.ChaliceRequestHandler, _method, _admitted)
+
+
+GATEWAY_RESPONSES = {resource["Properties"]["ResponseType"]: resource["Properties"]
+                     for resource in load_template()["Resources"].values()
+                     if resource.get("Type") == "AWS::ApiGateway::GatewayResponse"}
+
+
+def gateway_response(response_type: str, status: int, message: str, path: str) -> dict:
+    """API Gateway's own answer of `response_type` as the template defines it (falling back to DEFAULT_4XX or
+    DEFAULT_5XX as API Gateway does): its status, headers and body with `$context` substituted."""
+    fallback = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
+    spec = GATEWAY_RESPONSES.get(response_type) or GATEWAY_RESPONSES[fallback]
+    substitutions = {"$context.error.messageString": json.dumps(message),
+                     "$context.requestId": str(uuid.uuid4()), "$context.path": json.dumps(path)[1:-1]}
+    body = spec["ResponseTemplates"]["application/json"]
+    for variable in sorted(substitutions, key=len, reverse=True):
+        body = body.replace(variable, substitutions[variable])
+    headers = {name.removeprefix("gatewayresponse.header."): value.strip("'")
+               for name, value in spec.get("ResponseParameters", {}).items()}
+    return {"statusCode": int(spec.get("StatusCode", status)), "headers": headers, "multiValueHeaders": {},
+            "body": body}
+
+
+_handle_request = local.LocalGateway.handle_request
+
+
+def _handle_request_as_api_gateway(self, method, path, headers, body):
+    try:
+        self.event_converter._route_matcher.match_route(path)
+    except ValueError:  # API Gateway has no resource for it; with an Authorization header it blames the signature
+        signed = any(name.lower() == "authorization" for name in headers)
+        return gateway_response("INCOMPLETE_SIGNATURE" if signed else "MISSING_AUTHENTICATION_TOKEN", 403,
+                                "Missing Authentication Token", path.split("?", 1)[0])
+    try:
+        return _handle_request(self, method, path, headers, body)
+    except local.LocalGatewayException as error:  # the local authorizer's refusals: API Gateway's own answers
+        return gateway_response("DEFAULT_5XX" if error.CODE >= 500 else "DEFAULT_4XX", error.CODE,
+                                (error.body or b"").decode(errors="replace"), path.split("?", 1)[0])
+
+
+local.LocalGateway.handle_request = _handle_request_as_api_gateway
 
 
 if __name__ == "__main__":

@@ -14,6 +14,15 @@ from . import workflows
 from .stack import ROOT, EmbeddedStack
 
 
+# `scripts/run` keeps the rate limits on, so what a deployed stage refuses is refused here too, at values for
+# one laptop, where every browser tab and script is 127.0.0.1: a person clicking through the pages (a few calls
+# a page) never meets them, a script creating sessions or holds in a loop does within a minute, and a script
+# guessing gift-card or discount codes after 10 codes per session, 30 per address, in 10 minutes.
+LOCAL_RATE_LIMITS = {"RATE_LIMIT_WINDOW_SECONDS": "60", "RATE_LIMIT_PER_ADDRESS": "300",
+                     "RATE_LIMIT_PER_SESSION": "120", "RATE_LIMIT_CODE_WINDOW_SECONDS": "600",
+                     "RATE_LIMIT_CODES_PER_ADDRESS": "30", "RATE_LIMIT_CODES_PER_SESSION": "10"}
+
+
 def staff_tokens(stage: str, key: str) -> dict[str, str]:
     """Tokens from the local issuer: the coordinator and an admin of each demo house."""
     os.environ.setdefault("PODIUM_STAGE", stage)
@@ -27,7 +36,7 @@ def staff_tokens(stage: str, key: str) -> dict[str, str]:
     return tokens
 
 
-def main(argv: list[str] | None = None) -> int:
+def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="scripts/run", description=__doc__)
     parser.add_argument("--fresh", action="store_true", help="forget the saved local state and seed anew")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PODIUM_PORT", 8000)), help="API port")
@@ -37,14 +46,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--staff-key-days", type=float, default=float(os.environ.get("PODIUM_STAFF_KEY_DAYS", 30)),
                         help="rotate the local issuer's staff signing key when it is older (0: never); "
                              "tokens of the previous key stay valid until the next rotation")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+def stack_for(args: argparse.Namespace) -> EmbeddedStack:
+    """The stack `scripts/run` starts (not started yet)."""
+    state_dir = args.state_dir.resolve()
+    return EmbeddedStack(stage=args.stage, moto_port=args.moto_port, api_port=args.port, fresh=args.fresh,
+                         state_dir=state_dir, gateway_log=state_dir / "logs" / "gateway.log",
+                         staff_key_days=args.staff_key_days, rate_limits=dict(LOCAL_RATE_LIMITS))
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
     os.environ["PODIUM_STAGE"] = args.stage
     state_dir = args.state_dir.resolve()
-    logs = state_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    stack = EmbeddedStack(stage=args.stage, moto_port=args.moto_port, api_port=args.port, fresh=args.fresh,
-                          state_dir=state_dir, gateway_log=logs / "gateway.log", staff_key_days=args.staff_key_days)
+    (state_dir / "logs").mkdir(parents=True, exist_ok=True)
+    stack = stack_for(args)
     print(f"Starting Podium ({args.stage}) …", flush=True)
     stack.start()
     stopped = threading.Event()

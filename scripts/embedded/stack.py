@@ -42,6 +42,13 @@ def stage_config_environment(stage: str) -> dict[str, str]:
             **config.get("stages", {}).get(stage, {}).get("environment_variables", {})}
 
 
+# Rate limits for the test suite and the benchmarks: off. Every local buyer (a benchmark's thousands too)
+# comes from 127.0.0.1, so a per-address limit would throttle the whole load as one client; the tests that are
+# about limits (tests/integration/test_rate_limits.py) spawn gateways with their own.
+NO_RATE_LIMITS = {"RATE_LIMIT_PER_ADDRESS": "0", "RATE_LIMIT_PER_SESSION": "0",
+                  "RATE_LIMIT_CODES_PER_ADDRESS": "0", "RATE_LIMIT_CODES_PER_SESSION": "0"}
+
+
 def wait_for_port(host: str, port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -74,6 +81,9 @@ class EmbeddedStack:
     # The workflows' task functions and the queue consumers in a process of their own (functions.py), as
     # Lambda runs them apart from the database; False runs them in this process.
     functions_process: bool = True
+    # The public writes' and typed codes' rate limits (settings.py's variables); scripts/run switches them on.
+    # Not in .chalice/config.json: `chalice local` would put a stage's values over a test gateway's own.
+    rate_limits: dict[str, str] = field(default_factory=lambda: dict(NO_RATE_LIMITS))
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir)
@@ -126,10 +136,7 @@ class EmbeddedStack:
                             "PAYMENT_API_BASE": self.payments.url, "PODIUM_PUBLIC_BASE_URL": self.api_url,
                             "PUBLIQ_AUTH_URL": self.uit.auth.url, "UITDATABANK_URL": self.uit.uitdatabank.url,
                             "UITPAS_URL": self.uit.uitpas.url, "EXCHANGE_URL": self.uit.exchange.url,
-                            # Every local buyer (benchmarks' thousands too) comes from 127.0.0.1: no rate limits
-                            # unless asked for (tests/integration/test_rate_limits.py spawns gateways with them).
-                            # Not in .chalice/config.json: `chalice local` would put a stage's values over a test's.
-                            "RATE_LIMIT_PER_ADDRESS": "0", "RATE_LIMIT_PER_SESSION": "0"}
+                            **self.rate_limits}
         # SES sends only from verified senders; locally every message lands in the outbox.
         verify_sender(self.moto.url, self.environment.get("PODIUM_MAIL_FROM", "tickets@podium.local"))
         self.outbox = start_outbox(self.host, 0)

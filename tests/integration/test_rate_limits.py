@@ -115,3 +115,55 @@ def test_one_address_over_its_limit_is_refused_whatever_sessions_it_uses(per_add
         assert Client(per_address).get("/agenda").status_code == 200
 
     scenario()
+
+
+@pytest.fixture(scope="module")
+def code_guessing(stack):
+    """The general limits off, the typed codes' limit on: 10 per session, 15 per address, in an hour."""
+    process, url = gateway(stack, RATE_LIMIT_PER_SESSION="0", RATE_LIMIT_PER_ADDRESS="0",
+                           RATE_LIMIT_CODE_WINDOW_SECONDS=str(WINDOW), RATE_LIMIT_CODES_PER_SESSION="10",
+                           RATE_LIMIT_CODES_PER_ADDRESS="15")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def guess() -> str:
+    from chalicelib.domain.giftcards import new_code
+
+    return new_code()
+
+
+def test_guessing_gift_card_and_discount_codes_is_refused_after_a_few_tries(code_guessing):
+    @same_window
+    def scenario():
+        guesser = Client(code_guessing, session_token=buyer_session())
+        tried = [guesser.get(f"/gift-cards/{guess()}").status_code for _ in range(10)]
+        assert tried == [404] * 10
+        assert_throttled(guesser.get(f"/gift-cards/{guess()}"))  # the session's 11th code
+        cart = guesser.post("/carts")
+        assert cart.status_code == 201  # other writes are not this limit's business
+        assert_throttled(guesser.request("PUT", f"/carts/{cart.json()['id']}/voucher", json={"code": "SPRING-26"}))
+        assert_throttled(guesser.request("PUT", f"/carts/{cart.json()['id']}/gift-card", json={"code": guess()}))
+
+        # a fresh session per guess does not help: the address has its own limit of 15, and counted 13 codes so
+        # far (the address is counted before the session refuses)
+        statuses = [Client(code_guessing, session_token=buyer_session()).get(f"/gift-cards/{guess()}").status_code
+                    for _ in range(4)]
+        assert statuses == [404, 404, 429, 429], statuses
+        assert_throttled(Client(code_guessing).get(f"/gift-cards/{guess()}"))  # no session at all: the address
+
+    scenario()
+
+
+def test_scripts_run_keeps_every_rate_limit_on_and_the_test_stack_keeps_them_off(stack):
+    from scripts.embedded import run
+    from scripts.embedded.stack import NO_RATE_LIMITS
+
+    local = run.stack_for(run.arguments([])).rate_limits
+    assert set(NO_RATE_LIMITS) <= set(local)
+    assert all(int(local[name]) > 0 for name in NO_RATE_LIMITS), local
+    # typed codes: a much tighter limit over a longer window than the other public writes
+    assert int(local["RATE_LIMIT_CODES_PER_SESSION"]) * 10 <= int(local["RATE_LIMIT_PER_SESSION"])
+    assert int(local["RATE_LIMIT_CODE_WINDOW_SECONDS"]) >= 5 * int(local["RATE_LIMIT_WINDOW_SECONDS"])
+    assert all(stack.environment[name] == "0" for name in NO_RATE_LIMITS)
