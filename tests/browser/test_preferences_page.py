@@ -1,7 +1,7 @@
 """The buyer's preferences page behind the e-mail link, in Chromium: accessible, forms that work."""
 from __future__ import annotations
 
-from tests.integration.test_buyer_rights import buy, link_in_mail, new_buyer, two_houses
+from tests.integration.test_buyer_rights import buy, link_in_mail, new_buyer, token_of, two_houses
 from tests.integration.checkout_helpers import poll
 
 from .conftest import check_accessibility, screenshot
@@ -13,8 +13,15 @@ def test_a_buyer_changes_consents_downloads_and_erases_from_the_link_in_their_em
     (theatre, club), (play, gig) = two_houses(stack, signing_key)
     buyer = new_buyer("browser")
     buy(stack, [play, gig], buyer, language="en")
-    page.goto(link_in_mail(stack, buyer["email"]))
+    page.goto(f"{stack.api_url}/p/preferences?lang=en")  # without a link: the token's form and a new link's
+    check_accessibility(page)
+    link = link_in_mail(stack, buyer["email"])
+    page.goto(link)  # the page's script hands the fragment's token over once and lands in the page's session
+    page.wait_for_selector("#sharing")
     assert page.locator("h1").text_content() == "Your details and choices"
+    assert token_of(link) not in page.url and "#" not in page.url
+    cookie = next(c for c in page.context.cookies() if c["name"] == "podium_buyer")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/p/preferences"
     check_accessibility(page)
     assert not page.is_checked("#sharing")
     page.check("#sharing")
