@@ -7,8 +7,14 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from pynamodb.transactions import TransactWrite
 
 from chalicelib.api.auth import Role, issue_token
+from chalicelib.domain.catalog import Performance, PerformanceStatus, Tariff
+from chalicelib.domain.errors import AlreadyExists
+from chalicelib.domain.seatmap import SeatMap, parse_seatmap
+from chalicelib.store import catalog
+from chalicelib.store.models import transaction_connection
 from scripts.embedded import demo_seatmaps, resources
 
 from .conftest import Client, HouseFixture, buyer_session, unique
@@ -227,29 +233,27 @@ def performance_items(stack, performance_id: str) -> list[dict]:
     return items
 
 
-def test_two_houses_creating_one_performance_id_at_once_leave_exactly_one_whole_performance(stack, houses):
-    from chalicelib.domain.catalog import Performance, PerformanceStatus, Tariff
-    from chalicelib.domain.errors import AlreadyExists
-    from chalicelib.domain.seatmap import parse_seatmap
-    from chalicelib.store import catalog
+def bare_performance(house_id: str, performance_id: str, hall: SeatMap) -> Performance:
+    """A seated performance of `hall` on sale, for the store's own create."""
+    start = datetime.now(timezone.utc) + timedelta(days=9)
+    return Performance(id=performance_id, house_id=house_id, production_id="p", venue_id="v", starts_at=start,
+                       sales_start=start - timedelta(days=30), sales_end=start, status=PerformanceStatus.ON_SALE,
+                       tariffs=(Tariff(code="full", name={"nl": "Vol"}, prices={"A": 1000}),), seated=True,
+                       capacity=hall.capacity, title={"nl": "Race"}, venue_name="Zaal", genre="")
 
+
+def test_two_houses_creating_one_performance_id_at_once_leave_exactly_one_whole_performance(stack, houses):
     performance_id = unique("race")
     halls = {house.id: parse_seatmap(seatmap) for house, seatmap in
              zip(houses, (demo_seatmaps.test_hall(12, 20), demo_seatmaps.test_hall(15, 22)))}
-    start = datetime.now(timezone.utc) + timedelta(days=9)
     outcomes: dict[str, str] = {}
     barrier = threading.Barrier(len(houses))
 
     def create(house: HouseFixture) -> None:
-        hall = halls[house.id]
-        performance = Performance(
-            id=performance_id, house_id=house.id, production_id="p", venue_id="v", starts_at=start,
-            sales_start=start - timedelta(days=30), sales_end=start, status=PerformanceStatus.ON_SALE,
-            tariffs=(Tariff(code="full", name={"nl": "Vol"}, prices={"A": 1000}),), seated=True,
-            capacity=hall.capacity, title={"nl": "Race"}, venue_name="Zaal", genre="")
+        performance = bare_performance(house.id, performance_id, halls[house.id])
         barrier.wait()
         try:
-            catalog.create_performance(performance, hall)
+            catalog.create_performance(performance, halls[house.id])
             outcomes[house.id] = "created"
         except AlreadyExists:
             outcomes[house.id] = "already_exists"
@@ -272,3 +276,34 @@ def test_two_houses_creating_one_performance_id_at_once_leave_exactly_one_whole_
     assert len(items) == len(seats) + 2
     assert catalog.get_performance(performance_id).house_id == winner
     assert catalog.get_performance_seatmap(performance_id).capacity == halls[winner].capacity
+
+
+def test_a_performance_whose_seats_are_not_all_written_is_not_found_and_a_failed_create_leaves_nothing(stack, houses):
+    a, _ = houses
+    hall = parse_seatmap(demo_seatmaps.test_hall(12, 20))  # 240 seats: three transactions of children
+    public = Client(stack.api_url, session_token=buyer_session())
+
+    # claimed, some seats written, not shown yet: nobody finds, lists or holds it
+    performance_id = unique("half")
+    performance = bare_performance(a.id, performance_id, hall)
+    with TransactWrite(connection=transaction_connection) as transaction:
+        catalog.claim_in(transaction, performance)
+    written: list = []
+    catalog.write_children(performance, hall, written)
+    assert public.get(f"/performances/{performance_id}").status_code == 404
+    assert public.post(f"/performances/{performance_id}/holds", {"seats": ["zaal-A-1"]}).status_code == 404
+    assert a.admin.get(f"/staff/performances/{performance_id}").status_code == 404
+    assert a.admin.patch(f"/staff/performances/{performance_id}", {"status": "paused"}).status_code == 404
+    assert performance_id not in {p["id"] for p in a.admin.get("/staff/performances").json()["performances"]}
+    catalog.show_performance(performance)
+    assert public.post(f"/performances/{performance_id}/holds", {"seats": ["zaal-A-1"]}).status_code == 201
+
+    # a seat item already under the id (left by anyone) refuses the create half-way: what it wrote is taken back
+    performance_id = unique("half")
+    dynamodb = resources.client("dynamodb", stack.moto.url)
+    stray = {"PK": {"S": f"PERF#{performance_id}"}, "SK": {"S": f"SEAT#{hall.seats[150].id}"},
+             "state": {"S": "sold"}, "order_id": {"S": "o-elsewhere"}, "version": {"N": "3"}}
+    dynamodb.put_item(TableName=stack.refs["MainTable"], Item=stray)
+    with pytest.raises(AlreadyExists):
+        catalog.create_performance(bare_performance(a.id, performance_id, hall), hall)
+    assert performance_items(stack, performance_id) == [stray]
