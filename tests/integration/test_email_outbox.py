@@ -21,7 +21,7 @@ from scripts.embedded.motoserver import start_moto_server
 from scripts.embedded.outbox import start_outbox, verify_sender
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
-PREFERENCES = "https://tickets.example.be/p/preferences/0123abcd.6a0b1c2d.signature"
+PREFERENCES = "https://tickets.example.be/p/preferences?lang=en#t=0123abcd.o_404.nonce.6a0b1c2d.signature"
 
 
 @pytest.fixture(scope="module")
