@@ -9,9 +9,9 @@ from ..domain.catalog import STANDING_CATEGORY, Performance, PerformanceStatus, 
 from ..domain.errors import FieldError, ValidationFailed
 from ..domain.timeslots import TimeslotSeries, plan_slots
 from ..store import catalog as store
-from .catalog import new_id
 from ..store import timeslots as timeslot_store
 from . import availability
+from .catalog import new_id
 
 
 def create_series(house_id: str, body, now: datetime) -> TimeslotSeries:
