@@ -100,7 +100,8 @@ def checkout_view(order: Order, language: str, return_url: str | None = None) ->
         "lines": [{"ticket_line": line.index, "hold_id": line.hold_id, "performance_id": line.performance_id,
                    "house_id": line.house_id, "seat_id": line.seat_id, "category": line.category,
                    "tariff": line.tariff_code, "price": line.price.to_dict()} for line in order.lines],
-        "houses": [{"house_id": house_id, "subtotal": sum(l.price.cents for l in order.lines_of(house_id))}
+        "houses": [{"house_id": house_id, "subtotal": {"amount": sum(l.price.cents for l in order.lines_of(house_id)),
+                                                       "currency": order.total.currency}}
                    for house_id in order.houses],
         "total": order.total.to_dict(),
         "expires_at": utc_text(order.expires_at) if order.expires_at else None,

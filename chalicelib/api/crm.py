@@ -19,6 +19,7 @@ from ..tickets.formatting import format_money
 from ..web.rendering import render
 from .auth import Role, current_staff, house_of, staff
 from .http import date_param, endpoint, json_response, language_of, query_param
+from .views import CUSTOMER_MONEY, REPORT_MONEY, with_money
 
 crm = Blueprint(__name__)
 route = endpoint(crm)
@@ -46,7 +47,7 @@ def _segment(house_id: str) -> list[dict]:
 def customers():
     """This house's buyers; segment with `genre`, `since_days`, `postcode`, `min_orders`."""
     house_id = house_of(current_staff())
-    return json_response({"customers": _segment(house_id)})
+    return json_response({"customers": with_money(_segment(house_id), CUSTOMER_MONEY)})
 
 
 @crm.route("/staff/marketing-export", methods=["GET"])
@@ -65,7 +66,7 @@ def marketing_export():
 @staff(*STAFF)
 def customer(customer_id: str):
     house_id = house_of(current_staff())
-    return json_response(service.customer_history(house_id, customer_id))
+    return json_response(with_money(service.customer_history(house_id, customer_id), CUSTOMER_MONEY))
 
 
 def _range() -> tuple[datetime, datetime]:
@@ -93,7 +94,7 @@ def sales_report():
     if wanted == "html":
         return Response(body=_html(report, catalog_store.get_house(house_id).name, language_of(request)),
                         status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
-    return json_response(report)
+    return json_response(with_money(report, REPORT_MONEY))
 
 
 @crm.route("/staff/reports/cluster", methods=["GET"])
@@ -102,7 +103,7 @@ def sales_report():
 def cluster_report():
     """Per house tickets and revenue, cross-house orders: aggregated counts only (coordinator)."""
     starts_at, ends_at = _range()
-    return json_response(service.cluster_overview(starts_at, ends_at))
+    return json_response(with_money(service.cluster_overview(starts_at, ends_at), REPORT_MONEY))
 
 
 def _csv(report: dict) -> str:

@@ -16,6 +16,7 @@ from ..store import settlements as store
 from . import schemas
 from .auth import Role, current_staff, house_of, staff
 from .http import endpoint, json_response, language_of, parse_body, query_param, utc_text
+from .views import STATEMENT_MONEY, with_money
 
 settlements = Blueprint(__name__)
 route = endpoint(settlements)
@@ -94,8 +95,9 @@ def my_statement(period_id: str):
     record = store.get_statement(period_id, house_id)  # keyed by the caller's house: never another's
     wanted = query_param(request, "format", choices=("json", *FORMATS), default="json")
     if wanted == "json":
-        return json_response({**record.statement, "status": record.status, "transfer_id": record.transfer_id,
-                              "transferred": record.amount_cents if record.status == "paid" else 0})
+        return json_response(with_money({**record.statement, "status": record.status, "transfer_id": record.transfer_id,
+                                         "transferred": record.amount_cents if record.status == "paid" else 0},
+                                        STATEMENT_MONEY, record.statement.get("currency", "EUR")))
     language = language_of(request)
     titles = {}
     for line in record.statement["lines"]:

@@ -12,6 +12,26 @@ from ..domain.vouchers import discounts_by_house
 from .http import brussels_text, utc_text
 
 
+# The money figures of the tabular documents (statements, sales reports, the CRM's buyers), kept in integer cents
+# inside (their CSV, PDF and HTML use them so) and answered as money like every other amount.
+STATEMENT_MONEY = frozenset({"opening_balance", "gross", "refunds", "vat", "commission", "revenue", "commission_paid",
+                             "commission_earned", "fees", "donations", "activity", "closing_balance", "to_transfer",
+                             "transferred"})
+REPORT_MONEY = frozenset({"gross", "refunds", "net"})
+CUSTOMER_MONEY = frozenset({"spent", "amount"})
+
+
+def with_money(document, names: frozenset, currency: str = "EUR"):
+    """A copy of `document` whose integer figures under the keys `names` are `{"amount": cents, "currency"}`."""
+    if isinstance(document, dict):
+        return {key: {"amount": value, "currency": currency}
+                if key in names and isinstance(value, int) and not isinstance(value, bool)
+                else with_money(value, names, currency) for key, value in document.items()}
+    if isinstance(document, list):
+        return [with_money(value, names, currency) for value in document]
+    return document
+
+
 def house_view(house: House) -> dict:
     return {"id": house.id, "name": house.name, "slug": house.slug, "website_domains": list(house.website_domains),
             "logo_url": house.logo_url, "brand_color": house.brand_color}

@@ -21,6 +21,8 @@ def test_a_cart_over_two_houses_is_paid_once_and_ticketed(stack, signing_key, bu
     order_id = view["order_id"]
     view = wait_for(buyer, order_id, {"awaiting_payment"}, stack=stack)
     assert view["total"] == {"amount": 10100, "currency": "EUR"}
+    assert {house["house_id"]: house["subtotal"] for house in view["houses"]} == {
+        theatre.id: {"amount": 5600, "currency": "EUR"}, club.id: {"amount": 4500, "currency": "EUR"}}
     assert view["payment"]["pay_url"].startswith(stack.payments.url + "/pay/")
     # the cart is frozen while it is being paid
     frozen = buyer.delete(f"/carts/{cart['id']}/holds/{holds[0]['id']}")
