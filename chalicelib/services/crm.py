@@ -63,6 +63,15 @@ def marketing_export(house_id: str, rows: list[dict]) -> str:
     return out.getvalue()
 
 
+def _shares_everything(record: customer_store.CustomerRecord) -> bool:
+    """Sharing the buyer's whole history needs a proven choice: made behind the link (`preferences`) or an
+    order's choice applied once its link was followed (`order`). Sharing recorded straight from a sale, as
+    older records have it, proves nobody's will."""
+    sharing = record.consents.get("sharing") or {}
+    return bool(sharing.get("granted")) and (bool(sharing.get("verified")) or sharing.get("source") in ("preferences",
+                                                                                                          "order"))
+
+
 def _order_shared(house_id: str, order_id: str, record: customer_store.CustomerRecord) -> bool:
     """Sharing ticked with an order whose address nobody proved yet covers that one order."""
     found = customer_store.order_buyer(house_id, order_id)
@@ -83,7 +92,7 @@ def customer_history(house_id: str, customer_id: str) -> dict:
         if elsewhere is None:
             continue
         purchases = purchase_store.of_customer(house.id, elsewhere.customer_id)
-        if not _granted(elsewhere, "sharing"):
+        if not _shares_everything(elsewhere):
             purchases = [p for p in purchases if _order_shared(house.id, p.order_id, elsewhere)]
         shared += [{"house_id": house.id, "order_id": p.order_id, "performance_ids": list(p.performance_ids),
                     "tickets": p.tickets, "bought_at": p.bought_at.isoformat()} for p in purchases]

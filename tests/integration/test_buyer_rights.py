@@ -196,6 +196,29 @@ def test_an_address_typed_at_checkout_binds_nothing_until_its_owner_follows_the_
     assert again.status_code == 410 and web.cookies.get("podium_buyer") is None
 
 
+def test_sharing_ticked_at_an_unproven_sale_shows_other_houses_that_order_only(stack, signing_key):
+    from chalicelib.store.models import CustomerItem, customer_key, house_key
+
+    (theatre, club), (play, gig) = two_houses(stack, signing_key)
+    buyer = new_buyer("perorder")
+    shared, _ = buy(stack, [play, gig], buyer, sharing=True)
+    private, _ = buy(stack, [play], buyer)
+    at_theatre, at_club = customer_id_at(theatre, buyer["email"]), customer_id_at(club, buyer["email"])
+
+    def seen() -> set[str]:
+        return {h["order_id"] for h in club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"]}
+
+    assert seen() == {shared}
+    # an older record whose sharing came straight from a sale (nobody proved it) shares nothing more
+    CustomerItem(house_key(theatre.id), customer_key(at_theatre)).update(actions=[CustomerItem.consents.set(
+        {"sharing": {"kind": "sharing", "granted": True, "wording": "Ja", "language": "nl",
+                     "at": "2026-01-01T00:00:00+00:00", "source": "checkout"}})])
+    assert seen() == {shared}
+    # once the owner followed that order's link, its sharing is theirs: every order at the theatre shows
+    assert preferences_page(stack, link_in_mail(stack, buyer["email"], shared))[1].status_code == 200
+    assert seen() == {shared, private}
+
+
 def _fresh_token(stack, address: str) -> str:
     """A token as a new e-mail to the address would carry."""
     key = stack.secret_values["CustomerKeySecret"].encode()
