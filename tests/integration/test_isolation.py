@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app import app
-from chalicelib.api.auth import SCOPES, Role, access_of
+from chalicelib.api.auth import SCOPES, Role, access_of, issue_token
 
 from .conftest import Client, HouseFixture, buyer_session, unique
 
@@ -191,3 +191,106 @@ def test_a_house_s_staff_lists_show_only_their_own_house(stack, signing_key, hou
     b = house_b["house"]
     assert house_b["sale"]["order_id"] in b.admin.get(f"/staff/orders/{house_b['sale']['order_id']}").text
     assert BUYER["email"] in b.admin.get("/staff/customers").text
+
+
+# ---------------------------------------------- the matrix from the route table, creates with taken ids
+@pytest.fixture(scope="module")
+def a_and_b(stack, signing_key):
+    """House A with one of everything (the one whose things are named) and house B (the one naming them)."""
+    from .refusal_helpers import add_bundle, build_world
+
+    a, b = build_world(stack, signing_key), build_world(stack, signing_key)
+    add_bundle(stack, signing_key, a, a)
+    return a, b
+
+
+def items_of(stack, world) -> dict[str, str]:
+    """Every item of a house, from every table: those keyed by one of its ids or holding its house id
+    (another house's own namespace, `HOUSE#b`, may hold an equal venue or production id: not A's)."""
+    from .refusal_helpers import markers, snapshot
+
+    own, house = markers(world), world.house.id
+    found = {}
+    for table, items in snapshot(stack).items():
+        for key, item in items.items():
+            if (any(marker in key for marker in own) or f'"{house}"' in item) and "HOUSE#" not in key.replace(
+                    f"HOUSE#{house}", ""):
+                found[f"{table} {key}"] = item
+    return found
+
+
+def availability_of(stack, world) -> dict:
+    public = Client(stack.api_url)
+    return {"seats": public.get(f"/performances/{world.ids['performance_id']}/seats").json(),
+            "standing": public.get(f"/performances/{world.ids['standing_id']}").json().get("availability"),
+            "series": public.get(f"/timeslots/{world.ids['series_id']}").json()}
+
+
+def test_house_b_on_every_staff_route_with_house_a_s_ids_creates_included_changes_nothing_of_a(
+        stack, signing_key, a_and_b):
+    from chalicelib.api.openapi import document
+
+    from .refusal_helpers import (HOUSE_NAMESPACES, ID_FIELDS, callers_of, created_kind, example, fill, id_swaps,
+                                  path_ids, routes, valid_bodies, wait_until_quiet)
+
+    a, b = a_and_b
+    all_routes = routes()
+    components = document(app)["components"]["schemas"]
+    bodies = valid_bodies(b)
+    callers = {role.value: Client(stack.api_url, b.house.token_for(role), session_token=b.desk_session)
+               for role in (Role.HOUSE_ADMIN, Role.BOX_OFFICE, Role.SCANNER)}
+    callers["integration"] = Client(stack.api_url, session_token=buyer_session())
+    callers["integration"].http.headers["X-Podium-Api-Key"] = b.api_key
+    callers["coordinator"] = Client(stack.api_url, issue_token(signing_key, "coordinator", Role.COORDINATOR, None))
+    wait_until_quiet(stack)
+    before, seats_before = items_of(stack, a), availability_of(stack, a)
+    wrong, sent = [], 0
+    planned: list[tuple] = []
+    for route in all_routes:
+        if route.public:
+            continue
+        body = bodies.get((route.path, route.method))
+        if body is None and route.body_schema is not None and route.method in ("POST", "PUT", "PATCH"):
+            body = example(route.body_schema, components)
+        requests_: list[tuple[str, str, object, tuple[int, ...]]] = []
+        if route.parameters:  # A's things in the path
+            for caller in callers_of(route):
+                if caller != "coordinator":
+                    requests_.append((caller, "A's ids in the path", body, (403, 404)))
+        main = next((caller for caller in callers_of(route) if caller != "coordinator"), None)
+        if main and isinstance(body, dict):  # A's things named in B's body (a 422 names the field)
+            for why, variant in id_swaps(body, b.ids, a.ids):
+                if why.startswith("other"):
+                    requests_.append((main, why, variant, (403, 404, 409, 422)))
+        kind = created_kind(route, all_routes)
+        for field_name in ID_FIELDS:  # a create with the id A already uses (the coordinator's creates too)
+            if kind and kind not in HOUSE_NAMESPACES and isinstance(body, dict) and field_name in body and a.ids.get(kind):
+                requests_.append((callers_of(route)[0], f"create with A's {kind}", {**body, field_name: a.ids[kind]},
+                                  (403, 404, 409)))
+            elif kind in HOUSE_NAMESPACES and isinstance(body, dict) and field_name in body and a.ids.get(kind):
+                # B's own namespace: B gets its own item of that id (A's untouched, checked below)
+                requests_.append((main, f"create with A's {kind} in B's namespace", {**body, field_name: a.ids[kind]},
+                                  (201, 409)))
+        planned += [(route, *request) for request in requests_]
+    # creates last: B's own venue named like A's must not make the reads above look like a leak
+    planned.sort(key=lambda request: request[2].startswith("create"))
+    for route, caller, why, payload, allowed in planned:
+        url = fill(route.path, path_ids(route, a)) if "path" in why else fill(route.path, path_ids(route, b))
+        response = callers[caller].request(route.method, url, json=payload)
+        sent += 1
+        if route.path == "/staff/checkins/batch" and response.status_code == 200 and all(
+                result["result"] == "refused" for result in response.json()["results"]):
+            continue  # a scanner's queue answers per scan
+        if response.status_code not in allowed:
+            wrong.append(f"{caller} {route} ({why}) {json.dumps(payload)[:160]}: {response.status_code} "
+                         f"{response.text[:200]}")
+    wait_until_quiet(stack)
+    after, seats_after = items_of(stack, a), availability_of(stack, a)
+    changed = sorted(key for key in set(before) | set(after) if before.get(key) != after.get(key))
+    assert not wrong and not changed and seats_before == seats_after, "\n".join(
+        [f"{len(wrong)} of {sent} answers not a refusal:"] + wrong[:60] + [f"{len(changed)} of A's items changed:"]
+        + changed[:30] + ([] if seats_before == seats_after else ["A's availability changed"]))
+    creates = {why.split("'s ")[1].split()[0] for _, _, why, _, _ in planned if why.startswith("create")}
+    assert creates >= {"house_id", "venue_id", "production_id", "performance_id", "series_id", "bundle_id", "formula_id",
+                       "code"}, creates
+    assert sent > 50
