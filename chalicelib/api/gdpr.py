@@ -99,7 +99,7 @@ SESSION_COOKIE = "podium_buyer"
 SESSION_PATH = "/p/preferences"
 
 
-def _session_cookie(page: Page, value: str, max_age: int) -> str:
+def _session_cookie(value: str, max_age: int) -> str:
     secure = "; Secure" if get_settings().public_base_url.startswith("https://") else ""
     return f"{SESSION_COOKIE}={value}; Path={SESSION_PATH}; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
 
@@ -119,7 +119,7 @@ def _buyer(page: Page) -> str:
     return buyer_id
 
 
-def _with_cookie(page: Page, response: Response, cookie: str) -> Response:
+def _with_cookie(response: Response, cookie: str) -> Response:
     cookies = [value for value in [response.headers.get("Set-Cookie")] if value]
     response.headers["Set-Cookie"] = [*cookies, cookie]
     return response
@@ -167,9 +167,8 @@ def send_link(page: Page):
 def open_link(page: Page):
     """Spend the link's token (posted once: `token`), prove the address it went to, start the page's session."""
     buyer_id = service.open_link(_one(_form(page), "token"), utcnow())
-    return _with_cookie(page, page.redirect(page.url(SESSION_PATH)),
-                        _session_cookie(page, service.page_session(buyer_id, utcnow()),
-                                        PREFERENCES_SESSION_MINUTES * 60))
+    return _with_cookie(page.redirect(page.url(SESSION_PATH)),
+                        _session_cookie(service.page_session(buyer_id, utcnow()), PREFERENCES_SESSION_MINUTES * 60))
 
 
 @page_route("/p/preferences/consents", methods=("POST",), blueprint=gdpr)

@@ -34,6 +34,12 @@ def test_a_buyer_changes_consents_downloads_and_erases_from_the_link_in_their_em
     with page.expect_download() as download:
         page.click("text=Download my data (JSON)")
     assert buyer["email"] in download.value.path().read_text()
+    # a second order, with marketing ticked at both houses; its link followed in the same tab proves it too
+    second, _ = buy(stack, [play, gig], buyer, language="en", marketing=True)
+    page.goto(link_in_mail(stack, buyer["email"], second))
+    page.wait_for_function("() => document.querySelector('#marketing-2') && document.querySelector('#marketing-2').checked")
+    # the later order said no to sharing: a later word of the buyer counts
+    assert page.is_checked("#marketing-1") and not page.is_checked("#sharing") and "#" not in page.url
     page.click("section[aria-labelledby=erase-heading] button")  # not confirmed: the browser asks for the tick
     assert "erasure=" not in page.url
     page.check("#erase-confirm")
