@@ -4,8 +4,8 @@
 
 The template stays the one file `chalice package --merge-template` merges and the embedded
 stack reads; this script owns the `…Role` resources, `Alarm…` resources, `OpsDashboard`,
-`AlarmTopic`, the `MetricsNamespace`/`Api…Limit` parameters, each function's `Role`, the
-`GatewayResponse…` resources and the RestAPI's ANY methods (one per route of the app).
+`AlarmTopic`, the `MetricsNamespace`/`Api…Limit` parameters, each function's `Role`, and the
+RestAPI's gateway responses and ANY methods (one per route of the app).
 Every policy names the stage's own resources (`Ref` / `Fn::GetAtt` / `Fn::Sub`); only X-Ray,
 which has no resource-level permissions, gets `*`.
 """
@@ -287,23 +287,25 @@ PROBLEM_TYPE = "urn:podium:problem:"
 GATEWAY_PROBLEMS = {
     # An unknown path. (A known path with another method reaches the app through its ANY method: 405.)
     "MISSING_AUTHENTICATION_TOKEN": {"status": 404, "code": "not_found", "detail": '"There is no such resource."'},
-    # The same unknown path asked with an `Authorization` header (a staff token): API Gateway reads it as a
-    # malformed AWS signature. No route of ours uses AWS signatures, so this too is only an unknown path.
-    "INCOMPLETE_SIGNATURE": {"status": 404, "code": "not_found", "detail": '"There is no such resource."'},
-    "THROTTLED": {"status": 429, "code": "rate_limited", "detail": "$context.error.messageString",
+    "THROTTLED": {"status": 429, "code": "rate_limited", "detail": '"Too many requests; try again shortly."',
                   "headers": {"Retry-After": "'1'"}},
-    # Every other refusal keeps its own status (413, 415, 403 …): DEFAULT_* set none, and the body leaves
-    # `status` out (RFC 9457 makes it optional) rather than state a wrong one.
-    "DEFAULT_4XX": {"code": "malformed_request", "detail": "$context.error.messageString"},
+    # Every other refusal keeps its own status (413, 403 …): DEFAULT_* set none, and the body leaves `status`
+    # out (RFC 9457 makes it optional) rather than state a wrong one. The 4xx detail is fixed: API Gateway's
+    # own message can quote the request's Authorization header (an unknown path asked with a staff token is
+    # read as a malformed AWS signature), and a credential is never written back.
+    "DEFAULT_4XX": {"code": "malformed_request", "detail": '"The gateway refused this request before it reached the API."'},
     "DEFAULT_5XX": {"code": "internal_error", "detail": "$context.error.messageString"},
 }
 
 
 def gateway_responses() -> dict[str, dict]:
-    """`AWS::ApiGateway::GatewayResponse` per entry of GATEWAY_PROBLEMS: problem JSON, never API Gateway's own."""
+    """The RestAPI's `x-amazon-apigateway-gateway-responses`, one per entry of GATEWAY_PROBLEMS: problem JSON,
+    never API Gateway's own. They sit in the API's definition rather than in `AWS::ApiGateway::GatewayResponse`
+    resources: SAM deploys the definition as a whole (each import overwrites it), which drops gateway responses
+    defined beside it, and a change to such a resource would not make a new deployment."""
     from chalicelib.i18n import buyer_message, problem_title
 
-    resources = {}
+    answers = {}
     for response_type, spec in GATEWAY_PROBLEMS.items():
         code = spec["code"]
         fields = [f'"type": "{PROBLEM_TYPE}{code}"', f'"title": {json.dumps(problem_title(code, "nl"))}']
@@ -315,14 +317,12 @@ def gateway_responses() -> dict[str, dict]:
         fields += ['"instance": "$context.path"', '"request_id": "$context.requestId"']
         headers = {"Content-Type": "'application/problem+json'", "Content-Language": "'nl'",
                    "X-Content-Type-Options": "'nosniff'", **spec.get("headers", {})}
-        properties = {"RestApiId": {"Ref": "RestAPI"}, "ResponseType": response_type,
-                      "ResponseParameters": {f"gatewayresponse.header.{name}": value for name, value in headers.items()},
-                      "ResponseTemplates": {"application/json": "{" + ", ".join(fields) + "}"}}
+        answer = {"responseParameters": {f"gatewayresponse.header.{name}": value for name, value in headers.items()},
+                  "responseTemplates": {"application/json": "{" + ", ".join(fields) + "}"}}
         if "status" in spec:
-            properties["StatusCode"] = str(spec["status"])
-        name = "GatewayResponse" + "".join(part.title() for part in response_type.split("_"))
-        resources[name] = {"Type": "AWS::ApiGateway::GatewayResponse", "Properties": properties}
-    return resources
+            answer["statusCode"] = str(spec["status"])
+        answers[response_type] = answer
+    return answers
 
 
 def any_methods() -> dict[str, dict]:
@@ -365,10 +365,9 @@ def update(template: dict) -> dict:
     resources["RestAPI"] = {"Properties": {"MethodSettings": [{
         "ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": {"Ref": "ApiThrottlingRateLimit"},
         "ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"}, "MetricsEnabled": True}],
-        "DefinitionBody": {"paths": any_methods()}}}
+        "DefinitionBody": {"paths": any_methods(), "x-amazon-apigateway-gateway-responses": gateway_responses()}}}
     for name in [n for n, r in resources.items() if r.get("Type") == "AWS::ApiGateway::GatewayResponse"]:
-        del resources[name]
-    resources.update(gateway_responses())
+        del resources[name]  # they belong in the definition (gateway_responses)
     resources["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {
         "DisplayName": {"Fn::Sub": "Podium ${AWS::StackName} alarms"}}}
     resources.update(alarms())

@@ -2,8 +2,8 @@
 
 Python's HTTPServer listens with a backlog of 5; a burst of hundreds of buyers then sees
 dropped connections and 1-3 s SYN retries that say nothing about Podium. What API Gateway answers
-itself (a path no route has) comes from the template's `AWS::ApiGateway::GatewayResponse`
-resources, rendered here as API Gateway renders them, instead of Chalice's
+itself (a path no route has) comes from the template's gateway responses (the RestAPI definition's
+`x-amazon-apigateway-gateway-responses`), rendered here as API Gateway renders them, instead of Chalice's
 `{"message": "Missing Authentication Token"}`. Everything else is Chalice's own local gateway.
 """
 import json
@@ -43,9 +43,8 @@ for _method in ("do_GET", "do_HEAD", "do_POST", "do_PUT", "do_PATCH", "do_DELETE
     setattr(local.ChaliceRequestHandler, _method, _admitted)
 
 
-GATEWAY_RESPONSES = {resource["Properties"]["ResponseType"]: resource["Properties"]
-                     for resource in load_template()["Resources"].values()
-                     if resource.get("Type") == "AWS::ApiGateway::GatewayResponse"}
+GATEWAY_RESPONSES = load_template()["Resources"]["RestAPI"]["Properties"]["DefinitionBody"][
+    "x-amazon-apigateway-gateway-responses"]
 
 
 def gateway_response(response_type: str, status: int, message: str, path: str) -> dict:
@@ -55,12 +54,12 @@ def gateway_response(response_type: str, status: int, message: str, path: str) -
     spec = GATEWAY_RESPONSES.get(response_type) or GATEWAY_RESPONSES[fallback]
     substitutions = {"$context.error.messageString": json.dumps(message),
                      "$context.requestId": str(uuid.uuid4()), "$context.path": json.dumps(path)[1:-1]}
-    body = spec["ResponseTemplates"]["application/json"]
+    body = spec["responseTemplates"]["application/json"]
     for variable in sorted(substitutions, key=len, reverse=True):
         body = body.replace(variable, substitutions[variable])
     headers = {name.removeprefix("gatewayresponse.header."): value.strip("'")
-               for name, value in spec.get("ResponseParameters", {}).items()}
-    return {"statusCode": int(spec.get("StatusCode", status)), "headers": headers, "multiValueHeaders": {},
+               for name, value in spec.get("responseParameters", {}).items()}
+    return {"statusCode": int(spec.get("statusCode", status)), "headers": headers, "multiValueHeaders": {},
             "body": body}
 
 
@@ -73,7 +72,8 @@ def _handle_request_as_api_gateway(self, method, path, headers, body):
     except ValueError:  # API Gateway has no resource for it; with an Authorization header it blames the signature
         signed = any(name.lower() == "authorization" for name in headers)
         return gateway_response("INCOMPLETE_SIGNATURE" if signed else "MISSING_AUTHENTICATION_TOKEN", 403,
-                                "Missing Authentication Token", path.split("?", 1)[0])
+                                "Authorization header requires 'Credential' parameter." if signed
+                                else "Missing Authentication Token", path.split("?", 1)[0])
     try:
         return _handle_request(self, method, path, headers, body)
     except local.LocalGatewayException as error:  # the local authorizer's refusals: API Gateway's own answers

@@ -49,6 +49,12 @@ def test_the_cluster_stage_packages_and_passes_cfn_lint(tmp_path):
     gather = functions["SettlementGather"]["Properties"]
     assert (gather["MemorySize"], gather["Timeout"]) == (1769, 900)
     assert functions["CheckoutPrice"]["Properties"]["Timeout"] == 60
+    # The ANY methods merge into chalice's own definition: a path keeps its methods and gains ANY (405 by the app).
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    assert {"get", "x-amazon-apigateway-any-method"} <= set(paths["/agenda"])
+    assert {"post", "x-amazon-apigateway-any-method"} <= set(paths["/carts/{cart_id}/checkout"])
+    answers = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
+    assert {"MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(answers)
 
 
 DATA_SERVICES = ("dynamodb:", "sqs:", "sns:", "secretsmanager:", "states:", "ses:", "s3:", "kms:", "lambda:")
