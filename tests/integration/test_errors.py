@@ -64,6 +64,7 @@ def test_every_route_is_covered_by_this_sweep():
         ("/staff/orders/{order_id}", "GET"), ("/staff/orders/{order_id}/refunds", "POST"),
         ("/staff/orders/{order_id}/refunds/{refund_id}", "GET"), ("/ticket-keys", "GET"), ("/openapi.json", "GET"),
         ("/staff/performances/{performance_id}/holds", "GET"), ("/staff/performances/{performance_id}/orders", "GET"),
+        ("/staff/performances/{performance_id}/holds", "GET"), ("/staff/performances/{performance_id}/orders", "GET"),
         ("/staff/performances/{performance_id}/uitdatabank", "PUT"),
         ("/staff/agreement", "GET"), ("/staff/agreement", "PUT"), ("/staff/settlements", "POST"),
         ("/staff/settlements", "GET"), ("/staff/settlements/{period_id}", "GET"), ("/staff/statements", "GET"),
