@@ -38,8 +38,9 @@ def register(name: str | None, email: str | None) -> None:
 
 def register_private(text: str | None, kind: str) -> None:
     """A credential (token, key secret, gift-card code) or someone's free text: it must never be logged.
-    Texts shorter than MIN_PRIVATE_LENGTH are ignored (they would match ordinary words)."""
-    if isinstance(text, str) and len(text.strip()) >= MIN_PRIVATE_LENGTH:
+    Texts shorter than MIN_PRIVATE_LENGTH are ignored (they would match ordinary words), and so is filler."""
+    # one character over and over ("xxxx…", a test's over-long filler) is nobody's words
+    if isinstance(text, str) and len(text.strip()) >= MIN_PRIVATE_LENGTH and len(set(text.strip())) > 1:
         with _lock:
             _private.setdefault(text.strip(), kind)
 
