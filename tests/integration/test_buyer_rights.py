@@ -163,7 +163,8 @@ def test_an_address_typed_at_checkout_binds_nothing_until_its_owner_follows_the_
     seen = {h["order_id"] for h in club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"]}
     assert own_order not in seen and seen <= {strangers_order}
     # the stranger's ticket e-mail says what the stranger typed, not what house A knows of the address
-    mail = next(m for m in mails_to(stack, owner["email"]) if strangers_order in m["subject"])
+    mail = poll(lambda: [m for m in mails_to(stack, owner["email"]) if strangers_order in m["subject"]], bool,
+                what="the stranger's order e-mail")[0]
     text = requests.get(f"{stack.outbox.url}/messages/{mail['id']}/html", timeout=10).text
     assert owner["name"] not in text
 
