@@ -167,3 +167,42 @@ def test_scripts_run_keeps_every_rate_limit_on_and_the_test_stack_keeps_them_off
     assert int(local["RATE_LIMIT_CODES_PER_SESSION"]) * 10 <= int(local["RATE_LIMIT_PER_SESSION"])
     assert int(local["RATE_LIMIT_CODE_WINDOW_SECONDS"]) >= 5 * int(local["RATE_LIMIT_WINDOW_SECONDS"])
     assert all(stack.environment[name] == "0" for name in NO_RATE_LIMITS)
+
+
+@pytest.fixture(scope="module")
+def page_code_guessing(stack):
+    """Only the typed codes' limit per session: 3 in an hour."""
+    process, url = gateway(stack, RATE_LIMIT_PER_SESSION="0", RATE_LIMIT_PER_ADDRESS="0",
+                           RATE_LIMIT_CODE_WINDOW_SECONDS=str(WINDOW), RATE_LIMIT_CODES_PER_SESSION="3",
+                           RATE_LIMIT_CODES_PER_ADDRESS="0")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_the_cart_pages_code_form_counts_against_the_same_limit(page_code_guessing, house, small_hall):
+    import re
+
+    import requests
+
+    performance = house.performance(small_hall)
+    web = requests.Session()
+    web.headers.update({"Accept": "text/html", "Accept-Language": "nl-BE"})
+
+    @same_window
+    def scenario():
+        page = web.get(f"{page_code_guessing}/p/performances/{performance['id']}")
+        token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+        held = web.post(f"{page_code_guessing}/p/performances/{performance['id']}/holds",
+                        data={"csrf": token, "mode": "best", "count": "1"}, allow_redirects=False)
+        assert held.status_code == 303, held.text[:300]
+        tried = [web.post(f"{page_code_guessing}/p/cart/voucher", data={"csrf": token, "code": f"GUESS-{n}"},
+                          allow_redirects=False) for n in range(4)]
+        assert [r.status_code for r in tried] == [422, 422, 422, 429], [r.text[:200] for r in tried]
+        assert "text/html" in tried[-1].headers["Content-Type"] and int(tried[-1].headers["Retry-After"]) >= 1
+        # taking a code out is not typing one
+        removed = web.post(f"{page_code_guessing}/p/cart/voucher", data={"csrf": token, "action": "remove"},
+                           allow_redirects=False)
+        assert removed.status_code == 303, removed.text[:300]
+
+    scenario()
