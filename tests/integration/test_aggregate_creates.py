@@ -307,3 +307,15 @@ def test_a_performance_whose_seats_are_not_all_written_is_not_found_and_a_failed
     with pytest.raises(AlreadyExists):
         catalog.create_performance(bare_performance(a.id, performance_id, hall), hall)
     assert performance_items(stack, performance_id) == [stray]
+
+
+def test_a_series_refused_half_way_by_an_item_under_a_slots_id_takes_back_every_slot_and_itself(stack, houses):
+    a, _ = houses
+    series_id = unique("expo")
+    stray = {"PK": {"S": f"PERF#{series_id}-3#STANDING#0"}, "SK": {"S": "STANDING#0"},
+             "capacity": {"N": "5"}, "remaining": {"N": "1"}}
+    resources.client("dynamodb", stack.moto.url).put_item(TableName=stack.refs["MainTable"], Item=stray)
+    body = series_body(a, series_id, slots=4)
+    refused_whole(stack, lambda: a.admin.post("/staff/timeslots", body))
+    assert [performance_items(stack, f"{series_id}-{n}") for n in range(1, 5)] == [[], [], [stray], []]
+    assert a.admin.get(f"/staff/timeslots/{series_id}").status_code == 404
