@@ -121,7 +121,7 @@ def _operation(path: str, method: str, entry: Any) -> tuple[dict[str, Any], type
             operation["x-scope"] = access.scope
     elif access is not None:
         operation["security"] = []
-    model = _body_model(calls)
+    model = _body_model(calls, view)
     if model is not None:
         operation["requestBody"] = {"required": True, "content": {
             content_type: {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
@@ -179,7 +179,10 @@ def _calls(source: str) -> dict[str, list[Any]]:
     return found
 
 
-def _body_model(calls: dict[str, list[Any]]) -> type | None:
+def _body_model(calls: dict[str, list[Any]], view: Callable) -> type | None:
+    """The model the view parses its body with: one of `schemas`, or one its own module defines."""
     names = calls.get("parse_body", [])
-    return getattr(schemas, names[0], None) if names else None
+    if not names:
+        return None
+    return getattr(schemas, names[0], None) or getattr(inspect.unwrap(view), "__globals__", {}).get(names[0])
 

@@ -285,7 +285,7 @@ def example(schema: dict, components: dict, depth: int = 0) -> Any:
     return None
 
 
-def valid_bodies(own: World, now_iso=soon) -> dict[tuple[str, str], dict]:
+def valid_bodies(own: World) -> dict[tuple[str, str], dict]:
     """Bodies that pass validation and name `own`'s things, for the routes whose generated example would not."""
     ids = own.ids
     scan = {"performance_id": ids["performance_id"], "payload": ids["qr_payload"], "gate": "noord"}
@@ -294,28 +294,29 @@ def valid_bodies(own: World, now_iso=soon) -> dict[tuple[str, str], dict]:
         ("/staff/venues", "POST"): {"id": unique("venue"), "seatmap": demo_seatmaps.test_hall(2, 2)},
         ("/staff/productions", "POST"): {"id": unique("prod"), "title": {"nl": "Nieuw"}, "genre": "theater"},
         ("/staff/performances", "POST"): {"id": unique("perf"), "production_id": ids["production_id"],
-                                          "venue_id": ids["venue_id"], "starts_at": now_iso(days=9),
-                                          "sales_start": now_iso(days=-1), "tariffs": tariffs},
+                                          "venue_id": ids["venue_id"], "starts_at": soon(days=9),
+                                          "sales_start": soon(days=-1), "tariffs": tariffs},
         ("/staff/performances/{performance_id}", "PATCH"): {"status": "paused"},
+        ("/staff/performances/{performance_id}/uitdatabank", "PUT"): {"event_id": str(uuid.uuid4()), "sub_event_id": 0},
         ("/staff/timeslots", "POST"): {
             "id": f"expo-{uuid.uuid4().hex[:8]}", "production_id": ids["production_id"],
             "venue_id": ids["standing_venue_id"],
-            "first_start": now_iso(days=9), "slot_minutes": 30, "slots": 1, "capacity": 1,
-            "sales_start": now_iso(days=-1), "tariffs": [{"code": "full", "name": {"nl": "Vol"},
+            "first_start": soon(days=9), "slot_minutes": 30, "slots": 1, "capacity": 1,
+            "sales_start": soon(days=-1), "tariffs": [{"code": "full", "name": {"nl": "Vol"},
                                                           "prices": {"standing": 100}}]},
         ("/staff/houses", "POST"): {"id": unique("house"), "name": "Nieuw huis"},
         ("/staff/vouchers", "POST"): {"code": unique("code").upper(), "kind": "amount", "value": 100, "max_uses": 1,
-                                      "valid_from": now_iso(days=-1), "valid_until": now_iso(days=1)},
+                                      "valid_from": soon(days=-1), "valid_until": soon(days=1)},
         ("/staff/bundles", "POST"): {"id": unique("pass"), "name": {"nl": "Pas"}, "price": 100,
                                      "performances": [{"performance_id": ids["performance_id"]},
                                                       {"performance_id": ids["standing_id"]}],
-                                     "sales_start": now_iso(days=-1), "sales_end": now_iso(days=1)},
+                                     "sales_start": soon(days=-1), "sales_end": soon(days=1)},
         ("/staff/subscription-formulas", "POST"): {
             "id": unique("abo"), "name": {"nl": "Abo"}, "performances": [ids["performance_id"], ids["standing_id"]],
             "min_choices": 1, "max_choices": 2, "discount": {"kind": "percent", "value": 500},
-            "sales_start": now_iso(days=-1), "sales_end": now_iso(days=1), "season": "2026-2027"},
+            "sales_start": soon(days=-1), "sales_end": soon(days=1), "season": "2026-2027"},
         ("/staff/performances/{performance_id}/allocations", "POST"): {
-            "channel": "web", "seats": ["zaal-C-2"], "returns_at": now_iso(days=2)},
+            "channel": "web", "seats": ["zaal-C-2"], "returns_at": soon(days=2)},
         ("/staff/performances/{performance_id}/allocations/{allocation_id}", "PATCH"): {"add": ["zaal-C-3"]},
         ("/staff/orders/{order_id}/refunds", "POST"): {"ticket_ids": [ids["ticket_id"]],
                                                        "note": "Klant kan niet komen wegens ziekte"},
@@ -324,7 +325,7 @@ def valid_bodies(own: World, now_iso=soon) -> dict[tuple[str, str], dict]:
         ("/staff/checkins/batch", "POST"): {"scans": [scan]},
         ("/staff/box-office/sales", "POST"): {"cart_id": ids["desk_cart_id"], "payment_method": "cash"},
         ("/staff/box-office/reservations", "POST"): {"cart_id": ids["desk_cart_id"], "buyer": BUYER,
-                                                     "expires_at": now_iso(days=1)},
+                                                     "expires_at": soon(days=1)},
         ("/staff/box-office/reservations/{order_id}/payment", "POST"): {"payment_method": "cash"},
         ("/staff/api-keys", "POST"): {"name": "Nieuwe koppeling", "scopes": ["orders:read"]},
         ("/staff/gift-cards", "POST"): {"amount": 2500},
@@ -374,7 +375,7 @@ def unknown_like(value: str) -> str:
     if value.startswith("pk."):
         return value[:-4] + "AAAA"
     keep = max(2, len(value) - 8)
-    return (value[:keep] + "0" * (len(value) - keep)).lower() if value.islower() else value[:keep] + "0" * (len(value) - keep)
+    return value[:keep] + "0" * (len(value) - keep)
 
 
 @dataclass
