@@ -66,7 +66,7 @@ def differences(before: dict, after: dict) -> list[str]:
                 changed = {name for name, value in json.loads(new[key]).items()
                            if json.loads(old[key]).get(name) != value} | (set(json.loads(old[key])) - set(json.loads(new[key])))
                 detail = f"attributes {sorted(changed)}"
-            found.append(f"{table.rsplit('-', 1)[-1]} {key} {what}: {str(detail)[:240]}")
+            found.append(f"{table.rsplit('-', 1)[-1]} {key} {what}: {detail}")  # whole: callers match ids in it
     return found
 
 
