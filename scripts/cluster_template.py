@@ -5,7 +5,7 @@
 The template stays the one file `chalice package --merge-template` merges and the embedded
 stack reads; this script owns the `…Role` resources, `Alarm…` resources, `OpsDashboard`,
 `AlarmTopic`, the `MetricsNamespace`/`Api…Limit` parameters, each function's `Role`, and the
-RestAPI's gateway responses and ANY methods (one per route of the app).
+RestAPI's gateway responses (`scripts/package` adds an ANY method to each path of the packaged API).
 Every policy names the stage's own resources (`Ref` / `Fn::GetAtt` / `Fn::Sub`); only X-Ray,
 which has no resource-level permissions, gets `*`.
 """
@@ -285,7 +285,8 @@ PARAMETERS = {
 # `$context` substitution), so they cannot negotiate a language: they speak the cluster's default, Dutch.
 PROBLEM_TYPE = "urn:podium:problem:"
 GATEWAY_PROBLEMS = {
-    # An unknown path. (A known path with another method reaches the app through its ANY method: 405.)
+    # An unknown path. (A known path with another method reaches the app through the ANY method
+    # scripts/package gives every path: 405.)
     "MISSING_AUTHENTICATION_TOKEN": {"status": 404, "code": "not_found", "detail": '"There is no such resource."'},
     "THROTTLED": {"status": 429, "code": "rate_limited", "detail": '"Too many requests; try again shortly."',
                   "headers": {"Retry-After": "'1'"}},
@@ -325,31 +326,6 @@ def gateway_responses() -> dict[str, dict]:
     return answers
 
 
-def any_methods() -> dict[str, dict]:
-    """An ANY method on every path of the app, into its Lambda: API Gateway answers a method a path does not
-    have as an unknown path (MISSING_AUTHENTICATION_TOKEN, no gateway response type tells them apart), so
-    the other methods go to the app, whose router answers 405 with `Allow` (a problem, as every refusal).
-    Declared methods take precedence over ANY, so nothing else changes."""
-    import re
-
-    from app import app
-
-    integration = {"type": "aws_proxy", "httpMethod": "POST", "passthroughBehavior": "when_no_match",
-                   "contentHandling": "CONVERT_TO_TEXT", "responses": {"default": {"statusCode": "200"}},
-                   "uri": {"Fn::Sub": "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31/"
-                                      "functions/${APIHandler.Arn}/invocations"}}
-    paths = {}
-    for path in sorted(app.routes):
-        method = {"responses": {"405": {"description": "this path has no such method"}},
-                  "x-amazon-apigateway-integration": integration}
-        parameters = re.findall(r"{([^}+]+)\+?}", path)
-        if parameters:
-            method["parameters"] = [{"name": name, "in": "path", "required": True, "type": "string"}
-                                    for name in parameters]
-        paths[path] = {"x-amazon-apigateway-any-method": method}
-    return paths
-
-
 def update(template: dict) -> dict:
     template.setdefault("Parameters", {}).update(PARAMETERS)
     resources = template["Resources"]
@@ -365,7 +341,7 @@ def update(template: dict) -> dict:
     resources["RestAPI"] = {"Properties": {"MethodSettings": [{
         "ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": {"Ref": "ApiThrottlingRateLimit"},
         "ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"}, "MetricsEnabled": True}],
-        "DefinitionBody": {"paths": any_methods(), "x-amazon-apigateway-gateway-responses": gateway_responses()}}}
+        "DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway_responses()}}}
     for name in [n for n, r in resources.items() if r.get("Type") == "AWS::ApiGateway::GatewayResponse"]:
         del resources[name]  # they belong in the definition (gateway_responses)
     resources["AlarmTopic"] = {"Type": "AWS::SNS::Topic", "Properties": {

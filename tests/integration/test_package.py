@@ -49,7 +49,7 @@ def test_the_cluster_stage_packages_and_passes_cfn_lint(tmp_path):
     gather = functions["SettlementGather"]["Properties"]
     assert (gather["MemorySize"], gather["Timeout"]) == (1769, 900)
     assert functions["CheckoutPrice"]["Properties"]["Timeout"] == 60
-    # The ANY methods merge into chalice's own definition: a path keeps its methods and gains ANY (405 by the app).
+    # Every path keeps its own methods and gains ANY into the same function (a wrong method: 405 by the app).
     paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
     assert {"get", "x-amazon-apigateway-any-method"} <= set(paths["/agenda"])
     assert {"post", "x-amazon-apigateway-any-method"} <= set(paths["/carts/{cart_id}/checkout"])
