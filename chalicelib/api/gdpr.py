@@ -2,8 +2,10 @@
 
 The link (`/p/preferences#t={token}`) carries a signed, expiring, single-use token naming the buyer id
 (and the order whose e-mail carried it), never an address; opening it proves the address and gives the
-page a short session in an HttpOnly cookie. The same rights are a small JSON API for clients, with the
-token in the `X-Podium-Buyer-Token` header. Nothing here is reachable without a token this cluster signed.
+page a short session in an HttpOnly cookie. There the owner confirms or declines, order by order, the
+choices made with the address (proving the address does not make them the owner's). The same rights
+are a small JSON API for clients, with the token in the `X-Podium-Buyer-Token` header. Nothing here is
+reachable without a token this cluster signed.
 """
 from __future__ import annotations
 
@@ -12,15 +14,17 @@ from datetime import timedelta
 
 from chalice import Blueprint, Response
 
-from ..domain.buyers import PREFERENCES_SESSION_MINUTES, ConsentWish, LinkExpired, LinkInvalid, LinkUsed
+from ..domain.buyers import (PREFERENCES_SESSION_MINUTES, ChoicesDecided, ConsentWish, LinkExpired, LinkInvalid,
+                              LinkUsed)
 from ..domain.catalog import utcnow
 from ..domain.customers import CONSENT_WORDING, EMAIL, ConsentKind
+from ..domain.errors import FieldError, ValidationFailed
 from ..services import buyers as service
 from ..settings import get_settings
 from . import schemas
 from .auth import Role, public_route, staff
 from .http import Unauthorized, date_param, endpoint, json_response, parse_body
-from .pages import Page, _form, _one, page_route
+from .pages import Page, _form, _one, page_route, wants_html
 
 gdpr = Blueprint(__name__)
 route = endpoint(gdpr)
@@ -138,7 +142,7 @@ def _preferences_page(page: Page, buyer_id: str, status: int = 200, **notice) ->
     sharing_wording = CONSENT_WORDING[ConsentKind.SHARING][page.language].format(
         house="", cluster=get_settings().cluster_name)
     return page.html("pages/preferences.html", status=status, view=view, base=SESSION_PATH,
-                     sharing_wording=sharing_wording, **notice)
+                     sharing_wording=sharing_wording, orders=service.waiting_orders(buyer_id), **notice)
 
 
 @page_route("/p/preferences", blueprint=gdpr)
@@ -150,7 +154,8 @@ def preferences_page(page: Page):
     if buyer_id is None:
         return page.html("pages/preferences_link.html", sent=query.get("sent") == "1", invalid=False, email="")
     return _preferences_page(page, buyer_id, saved=query.get("saved") == "1",
-                             erasure_requested=query.get("erasure") == "requested")
+                             erasure_requested=query.get("erasure") == "requested",
+                             order_answer=query.get("order") if query.get("order") in ORDER_ANSWERS.values() else None)
 
 
 @page_route("/p/preferences", methods=("POST",), blueprint=gdpr)
@@ -165,7 +170,8 @@ def send_link(page: Page):
 
 @page_route("/p/preferences/open", methods=("POST",), blueprint=gdpr)
 def open_link(page: Page):
-    """Spend the link's token (posted once: `token`), prove the address it went to, start the page's session."""
+    """Spend the link's token (posted once: `token`), prove the address it went to, start the page's session
+    (the choices made with an order wait there for the owner's word: `/p/preferences/orders`)."""
     buyer_id = service.open_link(_one(_form(page), "token"), utcnow())
     return _with_cookie(page.redirect(page.url(SESSION_PATH)),
                         _session_cookie(service.page_session(buyer_id, utcnow()), PREFERENCES_SESSION_MINUTES * 60))
@@ -181,6 +187,33 @@ def save_preferences(page: Page):
     service.change_consents(buyer_id, ConsentWish(marketing, _one(fields, "sharing") == "yes"), page.language,
                             utcnow())
     return page.redirect(page.url(SESSION_PATH, saved="1"))
+
+
+ORDER_ANSWERS = {"confirm": "confirmed", "decline": "declined"}
+
+
+@page_route("/p/preferences/orders", methods=("POST",), blueprint=gdpr)
+def order_choices(page: Page):
+    """The owner's word on the choices made with one of their orders (`order_id`): `answer=confirm` applies
+    them, `answer=decline` marks them never to be used. Either again changes nothing; the other one after
+    is refused (409, the page saying why)."""
+    fields = _form(page)
+    buyer_id = _buyer(page)
+    order_id, answer = _one(fields, "order_id"), _one(fields, "answer")
+    if answer not in ORDER_ANSWERS:
+        raise ValidationFailed("Say whether these choices are yours.", [
+            FieldError("answer", "invalid_answer", "Send answer=confirm or answer=decline.")])
+    try:
+        if answer == "confirm":
+            service.confirm_order(buyer_id, order_id, utcnow())
+        else:
+            service.decline_order(buyer_id, order_id, utcnow())
+    except ChoicesDecided as refused:
+        if not wants_html(page.request):
+            raise
+        return _preferences_page(page, buyer_id, status=409,
+                                 order_refused="declined" if refused.declined else "confirmed")
+    return page.redirect(page.url(SESSION_PATH, order=ORDER_ANSWERS[answer]))
 
 
 @page_route("/p/preferences/export", blueprint=gdpr)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from .customers import ConsentKind
-from .errors import DomainError
+from .errors import Conflict, DomainError
 
 PREFERENCES_LINK_DAYS = 400  # a ticket e-mail is read again long after the sale: a season and then some
 BUYER_ID_PREFIX = "bu_"
@@ -36,6 +36,14 @@ class LinkUsed(DomainError):
     """The link was followed once already (each works once; a fresh one comes with every e-mail)."""
 
     code = "link_used"
+
+
+class ChoicesDecided(Conflict):
+    """An order's choices were declined (they can no longer be confirmed) or confirmed (no longer declined)."""
+
+    def __init__(self, detail: str, declined: bool, **context) -> None:
+        super().__init__(detail, **context)
+        self.declined = declined
 
 
 def buyer_id(cluster_secret: bytes, email: str) -> str:

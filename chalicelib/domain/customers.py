@@ -2,7 +2,7 @@
 
 A cross-house order makes one customer record per house if there is none; an address typed at a sale
 proves nothing, so what the order says (name, consents) waits on the order until the address's owner
-follows the link in its e-mail (`OrderBuyer`). A customer's id is a
+follows the link in its e-mail and confirms them there (`OrderBuyer`). A customer's id is a
 keyed hash of the e-mail address, stable within a house and unlinkable across houses or
 clusters without the cluster's secret, so no key ever shows an address.
 """
@@ -132,16 +132,22 @@ class OrderBuyer:
     details: BuyerDetails
     pending: tuple[ConsentChoice, ...]
     given_at: datetime
-    applied_at: datetime | None = None
+    applied_at: datetime | None = None  # the address's owner confirmed them
+    declined_at: datetime | None = None  # the address's owner said they were not theirs: never applied
+
+    @property
+    def waiting(self) -> bool:
+        """The choices wait for the address's owner to confirm or decline them."""
+        return self.applied_at is None and self.declined_at is None
 
     def choice(self, kind: ConsentKind) -> ConsentChoice | None:
         return next((choice for choice in self.pending if choice.kind is kind), None)
 
     def shares_this_order(self, consents: dict[str, dict]) -> bool:
         """Sharing ticked at an unproven sale covers this order only, and only until the record holds a
-        choice about sharing made since (the proven owner's word, or a withdrawal)."""
+        choice about sharing made since (the proven owner's word, or a withdrawal); never once the owner declined."""
         sharing = self.choice(ConsentKind.SHARING)
-        if self.applied_at is not None or sharing is None or not sharing.granted:
+        if not self.waiting or sharing is None or not sharing.granted:
             return False
         later = (consents.get(ConsentKind.SHARING.value) or {}).get("at")
         return not later or datetime.fromisoformat(later) < self.given_at

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ..domain import buyers as domain
-from ..domain.customers import ConsentChoice, ConsentKind, consent_choices, proven_choices
+from ..domain.customers import ConsentChoice, ConsentKind, OrderBuyer, consent_choices, proven_choices
 from ..domain.errors import NotFound
 from ..notifications import copies as mail_copies
 from ..observability import count, logger
@@ -56,13 +56,12 @@ def buyer_of(token: str, now: datetime) -> str:
 
 
 def open_link(token: str, now: datetime) -> str:
-    """Follow the link of an e-mail: the token is spent (a second use is refused), the address it went to is
-    proven, so the choices made with its order reach the buyer's records. The buyer id, for the page's session."""
+    """Follow the link of an e-mail: the token is spent (a second use is refused) and the address it went to is
+    proven, which opens the page's session. That proves the address, not that the choices made with an order
+    are its owner's: they wait on the page for the owner to confirm or decline them. The buyer id."""
     link = domain.read_preferences_token(cluster_key(), token, now)
     if not store.spend_link(link.buyer_id, link.nonce, now):
         raise domain.LinkUsed("This link was used already; every e-mail from us carries a new one.")
-    if link.order_id:
-        prove_order(link.buyer_id, link.order_id, now)
     return link.buyer_id
 
 
@@ -75,25 +74,89 @@ def buyer_of_session(session: str | None, now: datetime) -> str | None:
     return domain.verify_session_token(cluster_key(), session, now) if session else None
 
 
-def prove_order(buyer_id: str, order_id: str, now: datetime) -> list[dict]:
-    """The address the order's e-mail went to is proven: at each house, the order's name and details become
-    the record's and its pending consents are recorded (source `order`, verified, at the proof's time). Only
-    this order's choices: another order placed with the same address waits for its own link."""
-    links = store.links_of(buyer_id)
+def _order_buyers(buyer_id: str, order_id: str, links: store.BuyerLinks | None = None) -> list[OrderBuyer]:
+    """What the order kept of this buyer at each of the buyer's houses (none if the order is not theirs)."""
+    links = links if links is not None else store.links_of(buyer_id)
     if order_id not in links.orders:
         return []
+    found = (customer_store.order_buyer(house_id, order_id) for house_id in sorted(links.customers))
+    return [order_buyer for order_buyer in found
+            if order_buyer is not None and order_buyer.customer_id == links.customers[order_buyer.house_id]]
+
+
+def waiting_orders(buyer_id: str) -> list[dict]:
+    """The buyer's orders whose choices wait for the owner's word, oldest first, each as it was typed and ticked:
+    name and details, marketing per house, sharing. Every order placed with the address is the buyer's here,
+    also one a stranger placed: that is why the owner confirms or declines each one separately."""
+    links = store.links_of(buyer_id)
+    orders = []
+    for order_id in links.orders:
+        found = [order_buyer for order_buyer in _order_buyers(buyer_id, order_id, links) if order_buyer.waiting]
+        if not found:
+            continue
+        details = found[0].details
+        orders.append({
+            "order_id": order_id, "given_at": found[0].given_at, "name": details.name, "email": details.email,
+            "phone": details.phone, "postcode": details.postcode,
+            "houses": [{"house_id": order_buyer.house_id, "house_name": catalog.get_house(order_buyer.house_id).name,
+                        "marketing": _ticked(order_buyer, ConsentKind.MARKETING)} for order_buyer in found],
+            "sharing": any(_ticked(order_buyer, ConsentKind.SHARING) for order_buyer in found)})
+    return sorted(orders, key=lambda order: order["given_at"])
+
+
+def _ticked(order_buyer: OrderBuyer, kind: ConsentKind) -> bool:
+    choice = order_buyer.choice(kind)
+    return bool(choice and choice.granted)
+
+
+def confirm_order(buyer_id: str, order_id: str, now: datetime) -> list[dict]:
+    """The address's owner confirms the choices made with one of their orders: at each house, the order's name
+    and details become the record's and its pending consents are recorded (source `order`, verified, `at` the
+    confirmation, `given_at` the sale). Only this order's; confirming again records nothing; declined ones are
+    refused (ChoicesDecided). The choices recorded."""
+    found = _order_buyers(buyer_id, order_id)
+    if not found:
+        raise NotFound("No choices of this order wait for you.", order_id=order_id)
+    if any(order_buyer.declined_at for order_buyer in found):
+        raise domain.ChoicesDecided("These choices were declined; they can no longer be confirmed.", declined=True,
+                                    order_id=order_id)
     recorded: list[dict] = []
-    for house_id, customer_id in sorted(links.customers.items()):
-        order_buyer = customer_store.order_buyer(house_id, order_id)
-        if order_buyer is None or order_buyer.customer_id != customer_id or order_buyer.applied_at is not None:
+    for order_buyer in found:
+        if not order_buyer.waiting:
             continue
         choices = customer_store.apply_order_buyer(
             order_buyer, lambda consents, order_buyer=order_buyer: proven_choices(order_buyer, consents, now), now)
-        recorded += [{"house_id": house_id, **choice.to_dict()} for choice in choices]
+        recorded += [{"house_id": order_buyer.house_id, **choice.to_dict()} for choice in choices]
+    if not recorded and any(order_buyer.declined_at for order_buyer in _order_buyers(buyer_id, order_id)):
+        raise domain.ChoicesDecided("These choices were declined meanwhile; they can no longer be confirmed.",
+                                    declined=True, order_id=order_id)
     if recorded:
         count("ConsentsProven", len(recorded))
         logger.info("order's choices proven", extra={"order_id": order_id, "choices": len(recorded)})
     return recorded
+
+
+def decline_order(buyer_id: str, order_id: str, now: datetime) -> bool:
+    """The address's owner says the choices made with the order are not theirs: at every house they are marked
+    declined (all at once, each on condition it is still waiting) and never applied; the records are not
+    touched. Declining again changes nothing (False); confirmed ones are refused (ChoicesDecided)."""
+    found = _order_buyers(buyer_id, order_id)
+    if not found:
+        raise NotFound("No choices of this order wait for you.", order_id=order_id)
+    confirmed = domain.ChoicesDecided("These choices were confirmed already; change them on the page instead.",
+                                      declined=False, order_id=order_id)
+    if any(order_buyer.applied_at for order_buyer in found):
+        raise confirmed
+    waiting = [order_buyer.house_id for order_buyer in found if order_buyer.waiting]
+    if not waiting:
+        return False
+    if not customer_store.decline_order_buyers(waiting, order_id, now):
+        if any(order_buyer.applied_at for order_buyer in _order_buyers(buyer_id, order_id)):
+            raise confirmed
+        return False  # declined meanwhile
+    count("OrderChoicesDeclined")
+    logger.info("order's choices declined", extra={"order_id": order_id, "houses": len(waiting)})
+    return True
 
 
 def send_new_link(email: str, language: str, now: datetime) -> None:
@@ -217,11 +280,13 @@ def export(buyer_id: str, now: datetime) -> dict:
 
 
 def _order_buyer_export(found) -> dict:
-    """The buyer as the order gave them at a house, and the choices it ticked (applied once proven)."""
+    """The buyer as the order gave them at a house, and the choices it ticked (applied once the address's owner
+    confirmed them, never once they declined them)."""
     return {"house_id": found.house_id, "details": {"name": found.details.name, "email": found.details.email,
                                                     "phone": found.details.phone, "postcode": found.details.postcode},
             "choices": [choice.to_dict() for choice in found.pending], "given_at": found.given_at.isoformat(),
-            "proven_at": found.applied_at.isoformat() if found.applied_at else None}
+            "proven_at": found.applied_at.isoformat() if found.applied_at else None,
+            "declined_at": found.declined_at.isoformat() if found.declined_at else None}
 
 
 # -- erasure ------------------------------------------------------------------------------------------

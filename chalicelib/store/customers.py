@@ -19,7 +19,8 @@ from .models import CustomerItem, customer_key, house_key, is_condition_failure,
 
 class OrderBuyerItem(Model):
     """The buyer as one order gave them at one house, and the consents it ticked, pending until the address's
-    owner follows the order e-mail's link (`applied_at`). Personal data: beside the records, keyed by house."""
+    owner, having followed a link e-mailed to it, confirms them (`applied_at`) or declines them (`declined_at`).
+    Personal data: beside the records, keyed by house."""
 
     class Meta:
         table_name = get_settings().customer_table_name
@@ -36,6 +37,7 @@ class OrderBuyerItem(Model):
     pending = JSONAttribute(default=list)  # the consent choices as ticked (unproven)
     given_at = UTCDateTimeAttribute()
     applied_at = UTCDateTimeAttribute(null=True)
+    declined_at = UTCDateTimeAttribute(null=True)
 
 
 def _order_key(order_id: str) -> str:
@@ -88,15 +90,16 @@ def order_buyer(house_id: str, order_id: str) -> OrderBuyer | None:
     return OrderBuyer(house_id, order_id, item.customer_id,
                       BuyerDetails(item.name, item.email, item.phone, item.postcode),
                       tuple(ConsentChoice.from_dict(choice) for choice in item.pending or ()), item.given_at,
-                      item.applied_at)
+                      item.applied_at, item.declined_at)
 
 
 def apply_order_buyer(order_buyer: OrderBuyer, decide: Callable[[dict], list[ConsentChoice]],
                       now: datetime) -> list[ConsentChoice]:
-    """The owner proved the address: the order's name and details become the record's and the choices
+    """The owner confirmed the order's choices: the order's name and details become the record's and the choices
     `decide` makes from its current consents are appended to its log, in one transaction with marking the
-    order's choices applied (conditional on the record being unchanged since read, and on not applied yet).
-    Returns the choices recorded; none if the order's choices were applied already or the record is gone."""
+    order's choices applied (conditional on the record being unchanged since read, and on neither applied nor
+    declined yet). Returns the choices recorded; none if the order's choices were applied or declined already,
+    or the record is gone."""
     details = order_buyer.details
     for _ in range(5):
         try:
@@ -121,16 +124,34 @@ def apply_order_buyer(order_buyer: OrderBuyer, decide: Callable[[dict], list[Con
                                    condition=CustomerItem.pk.exists() & (CustomerItem.updated_at == current.updated_at))
                 transaction.update(OrderBuyerItem(house_key(order_buyer.house_id), _order_key(order_buyer.order_id)),
                                    actions=[OrderBuyerItem.applied_at.set(now)],
-                                   condition=OrderBuyerItem.pk.exists() & OrderBuyerItem.applied_at.does_not_exist())
+                                   condition=OrderBuyerItem.pk.exists() & OrderBuyerItem.applied_at.does_not_exist()
+                                   & OrderBuyerItem.declined_at.does_not_exist())
         except TransactWriteError as error:
             reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
-                return []  # applied already (the same link followed twice at once), or erased
+                return []  # applied already (confirmed twice at once), declined meanwhile, or erased
             if "ConditionalCheckFailed" in reasons:
                 continue  # the record changed meanwhile: read and decide again
             raise
         return choices
     raise Conflict("These choices changed meanwhile; follow the link again.")
+
+
+def decline_order_buyers(house_ids: list[str], order_id: str, now: datetime) -> bool:
+    """The owner declined the order's choices at these houses: all marked declined in one transaction, each on
+    condition that it is neither applied nor declined yet (the records are not touched). False if any was."""
+    try:
+        with TransactWrite(connection=transaction_connection) as transaction:
+            for house_id in house_ids:
+                transaction.update(OrderBuyerItem(house_key(house_id), _order_key(order_id)),
+                                   actions=[OrderBuyerItem.declined_at.set(now)],
+                                   condition=OrderBuyerItem.pk.exists() & OrderBuyerItem.applied_at.does_not_exist()
+                                   & OrderBuyerItem.declined_at.does_not_exist())
+    except TransactWriteError as error:
+        if "ConditionalCheckFailed" in [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]:
+            return False
+        raise
+    return True
 
 
 def delete_order_buyer(house_id: str, order_id: str) -> bool:

@@ -130,9 +130,11 @@ def test_house_b_sees_a_buyers_history_elsewhere_only_while_the_buyer_allows_sha
     assert forged.status_code == 403
     saved = web.post(form_url + "?lang=fr", data={"csrf": csrf, "marketing": theatre.id}, allow_redirects=False)
     assert saved.status_code == 303 and "saved=1" in saved.headers["Location"]
+    unconfirmed = web.post(f"{stack.api_url}/p/preferences/erasure", data={"csrf": csrf}, headers={"Accept": "text/html"})
+    assert unconfirmed.status_code == 422 and 'href="#erase-confirm"' in unconfirmed.text  # the page asks for the tick
     assert club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"] == []
     assert buyer["email"] in theatre.admin.get("/staff/marketing-export").text  # still ticked on the form
-    # the order's own choices (both off) came later than nothing: the buyer's later word on the page stands
+    # the order's own choices (both off) wait unconfirmed: the history holds only the buyer's word on the page
     history = web.get(f"{stack.api_url}/p/preferences/export").json()["houses"]
     theatre_log = next(h for h in history if h["house_id"] == theatre.id)["consent_history"]
     assert [(c["kind"], c["granted"], c["source"]) for c in theatre_log] == [
@@ -141,16 +143,48 @@ def test_house_b_sees_a_buyers_history_elsewhere_only_while_the_buyer_allows_sha
     assert me.get("/buyer/preferences").status_code == 401
 
 
-def test_an_address_typed_at_checkout_binds_nothing_until_its_owner_follows_the_link(stack, signing_key):
+def record_at(house: HouseFixture, customer_id: str) -> dict:
+    """The house's record of the buyer: details and consents (not the purchases or what other houses share)."""
+    found = house.admin.get(f"/staff/customers/{customer_id}").json()
+    return {key: value for key, value in found.items() if key not in ("purchases", "other_houses")}
+
+
+def answer_order(stack, web: requests.Session, page: requests.Response, order_id: str,
+                 answer: str = "confirm") -> requests.Response:
+    """The owner's word on an order's choices, as the page's form for that order sends it (with the page's csrf)."""
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    return web.post(f"{stack.api_url}/p/preferences/orders",
+                    data={"csrf": csrf, "order_id": order_id, "answer": answer},
+                    headers={"Accept": "text/html"}, allow_redirects=False)
+
+
+def confirmed_page(stack, link: str, order_id: str) -> tuple[requests.Session, requests.Response]:
+    """Follow the order's link and confirm its choices on the page: the page after."""
+    web, page = preferences_page(stack, link)
+    assert f'name="order_id" value="{order_id}"' in page.text
+    answered = answer_order(stack, web, page, order_id)
+    assert answered.status_code == 303 and answered.headers["Location"].endswith("order=confirmed"), answered.text
+    return web, web.get(stack.api_url + answered.headers["Location"], headers={"Accept": "text/html"})
+
+
+def test_an_address_typed_at_checkout_binds_nothing_until_its_owner_confirms_the_choices(stack, signing_key):
     (theatre, club), (play, gig) = two_houses(stack, signing_key)
     owner = new_buyer("eigenaar")
     own_order, _ = buy(stack, [play, gig], owner)
-    _, page = preferences_page(stack, link_in_mail(stack, owner["email"], own_order))  # proven: marketing and sharing no
-    assert page.status_code == 200
     at_theatre, at_club = customer_id_at(theatre, owner["email"]), customer_id_at(club, owner["email"])
-    before = theatre.admin.get(f"/staff/customers/{at_theatre}").json()
+    # following the link proves the address, not the choices: the page shows them and nothing is applied
+    web, page = preferences_page(stack, link_in_mail(stack, owner["email"], own_order))
+    assert page.status_code == 200 and f'name="order_id" value="{own_order}"' in page.text
+    assert re.search(r'action="/p/preferences/orders[?"]', page.text)
+    assert theatre.admin.get(f"/staff/customers/{at_theatre}").json()["consents"] == {}
+    confirmed = answer_order(stack, web, page, own_order)
+    assert confirmed.status_code == 303 and confirmed.headers["Location"].endswith("order=confirmed")
+    before = record_at(theatre, at_theatre)
     assert before["name"] == owner["name"] and before["consents"]["sharing"]["granted"] is False
     assert before["consents"]["sharing"]["verified"] is True and before["consents"]["sharing"]["source"] == "order"
+    # confirming again (a second click, a replayed form) records nothing more
+    assert answer_order(stack, web, page, own_order).status_code == 303
+    assert record_at(theatre, at_theatre) == before
     assert club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"] == []
 
     # a stranger types the owner's address at house A, with another name and every consent ticked
@@ -168,13 +202,41 @@ def test_an_address_typed_at_checkout_binds_nothing_until_its_owner_follows_the_
     text = requests.get(f"{stack.outbox.url}/messages/{mail['id']}/html", timeout=10).text
     assert owner["name"] not in text
 
-    # the owner orders again at A, ticking marketing under a new spelling of their name, and follows that link
+    # the owner merely opens the link of that e-mail: the page shows what the stranger typed, nothing changes
+    web, page = preferences_page(stack, link_in_mail(stack, owner["email"], strangers_order))
+    assert page.status_code == 200 and stranger["name"] in page.text
+    assert f'name="order_id" value="{own_order}"' not in page.text  # confirmed: no longer asked
+    assert record_at(theatre, at_theatre) == before
+    assert owner["email"] not in theatre.admin.get("/staff/marketing-export").text
+    # the owner declines: still nothing changes, the choices are marked declined and share nothing any more
+    forged = requests.post(f"{stack.api_url}/p/preferences/orders",
+                           data={"order_id": strangers_order, "answer": "decline"}, allow_redirects=False)
+    assert forged.status_code == 403
+    declined = answer_order(stack, web, page, strangers_order, "decline")
+    assert declined.status_code == 303 and declined.headers["Location"].endswith("order=declined")
+    assert answer_order(stack, web, page, strangers_order, "decline").status_code == 303  # again: the same
+    assert record_at(theatre, at_theatre) == before
+    assert club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"] == []
+    page = web.get(stack.api_url + declined.headers["Location"], headers={"Accept": "text/html"})
+    assert stranger["name"] not in page.text and f'value="{strangers_order}"' not in page.text
+    # confirming after declining is refused and writes nothing; so is declining what was confirmed
+    refused = answer_order(stack, web, page, strangers_order)
+    assert refused.status_code == 409 and 'role="alert"' in refused.text and stranger["name"] not in refused.text
+    assert answer_order(stack, web, page, own_order, "decline").status_code == 409
+    assert answer_order(stack, web, page, "ord_nosuchorder").status_code == 404
+    assert answer_order(stack, web, page, strangers_order, "maybe").status_code == 422
+    assert record_at(theatre, at_theatre) == before
+    export = web.get(f"{stack.api_url}/p/preferences/export").json()
+    (strangers,) = [o for o in export["orders"] if o["order_id"] == strangers_order]
+    assert [(b["house_id"], b["proven_at"], bool(b["declined_at"])) for b in strangers["buyer"]] == [
+        (theatre.id, None, True)]
+
+    # the owner orders again at A, ticking marketing under a new spelling of their name, and confirms that order
     renamed = {**owner, "name": owner["name"] + " Jr"}
     personal_data.register(renamed["name"], renamed["email"])
     second_order, _ = buy(stack, [play], renamed, marketing=True)
     assert theatre.admin.get(f"/staff/customers/{at_theatre}").json()["consents"] == before["consents"]
-    _, page = preferences_page(stack, link_in_mail(stack, owner["email"], second_order))
-    assert page.status_code == 200
+    confirmed_page(stack, link_in_mail(stack, owner["email"], second_order), second_order)
     proven = theatre.admin.get(f"/staff/customers/{at_theatre}").json()
     assert proven["name"] == renamed["name"] and proven["consents"]["marketing"]["granted"] is True
     assert proven["consents"]["sharing"]["granted"] is False
@@ -189,8 +251,7 @@ def test_an_address_typed_at_checkout_binds_nothing_until_its_owner_follows_the_
         ("marketing", True, "order", True, second_order)]
     assert all(c["given_at"] < c["at"] for c in log)
     assert stranger["name"] not in json.dumps(proven)
-    assert {h["order_id"] for h in club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"]} <= \
-        {strangers_order}
+    assert club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"] == []
 
     # a link followed once opens nothing the second time
     web, again = open_link(stack, link_in_mail(stack, owner["email"], second_order))
@@ -215,8 +276,11 @@ def test_sharing_ticked_at_an_unproven_sale_shows_other_houses_that_order_only(s
         {"sharing": {"kind": "sharing", "granted": True, "wording": "Ja", "language": "nl",
                      "at": "2026-01-01T00:00:00+00:00", "source": "checkout"}})])
     assert seen() == {shared}
-    # once the owner followed that order's link, its sharing is theirs: every order at the theatre shows
-    assert preferences_page(stack, link_in_mail(stack, buyer["email"], shared))[1].status_code == 200
+    # following that order's link proves the address only; once the owner confirmed the order's choices, its
+    # sharing is theirs: every order at the theatre shows
+    web, page = preferences_page(stack, link_in_mail(stack, buyer["email"], shared))
+    assert page.status_code == 200 and seen() == {shared}
+    assert answer_order(stack, web, page, shared).status_code == 303
     assert seen() == {shared, private}
 
 
@@ -262,7 +326,7 @@ def test_the_export_holds_the_buyers_records_consents_orders_and_tickets_at_ever
     (theatre, club), (play, gig) = two_houses(stack, signing_key)
     buyer = new_buyer("export")
     order_id, _ = buy(stack, [play, gig], buyer, marketing=True)
-    web, page = preferences_page(stack, link_in_mail(stack, buyer["email"]))  # the order's choices are proven
+    web, page = confirmed_page(stack, link_in_mail(stack, buyer["email"], order_id), order_id)
     download = re.search(r'href="([^"]*/export[^"]*)"', page.text).group(1).replace("&amp;", "&")
     assert requests.get(stack.api_url + download).status_code == 410  # only in the page's session
     response = web.get(stack.api_url + download)
