@@ -88,6 +88,7 @@ def test_every_route_is_covered_by_this_sweep():
         ("/staff/erasures", "GET"),
         ("/p/preferences", "GET"), ("/p/preferences", "POST"), ("/p/preferences/open", "POST"),
         ("/p/preferences/consents", "POST"), ("/p/preferences/export", "GET"), ("/p/preferences/erasure", "POST"),
+        ("/p/preferences/orders", "POST"),
         # bundles (chalicelib/api/bundles.py) and their hosted page
         ("/staff/bundles", "POST"), ("/staff/bundles/{bundle_id}", "PATCH"), ("/bundles", "GET"),
         ("/bundles/{bundle_id}", "GET"), ("/bundles/{bundle_id}/holds", "POST"),
