@@ -32,7 +32,7 @@ def issue_card():
     caller = current_staff()
     body = parse_body(giftcards.current_request, schemas.GiftCardBody)
     card = service.issue_card(caller.house_id, body.amount, caller.subject, utcnow())
-    return json_response(card_view(card), 201, headers={"Location": f"/staff/gift-cards/{card.code}"})
+    return json_response(card_view(card), 201)
 
 
 @giftcards.route("/staff/gift-cards", methods=["GET"])
@@ -42,20 +42,24 @@ def list_cards():
     return json_response({"gift_cards": [card_view(card) for card in store.list_cards(current_staff().house_id)]})
 
 
-@giftcards.route("/staff/gift-cards/{card_code}", methods=["GET"])
+# A card's code is what pays with it: it travels in request bodies only, never in a URL (paths and
+# query strings reach access logs), so looking a card up is a POST.
+@giftcards.route("/staff/gift-cards/lookup", methods=["POST"])
 @route
 @staff(Role.HOUSE_ADMIN, Role.BOX_OFFICE)
-def get_card(card_code: str):
-    return json_response(card_view(service.own_card(card_code, current_staff().house_id)))
+def get_card():
+    body = parse_body(giftcards.current_request, schemas.GiftCardCodeBody)
+    return json_response(card_view(service.own_card(body.code, current_staff().house_id)))
 
 
-@giftcards.route("/gift-cards/{card_code}", methods=["GET"])
+@giftcards.route("/gift-cards/balance", methods=["POST"])
 @route
 @public_route(rate_limited=True)
-def card_balance(card_code: str):
+def card_balance():
     """The holder's balance, by the card's code (rate limited as a typed code: codes are not to be guessed)."""
     enforce_code_attempt_limits(giftcards.current_request)
-    card = store.get_card(normalize_card_code(card_code))  # an unknown code is 404
+    body = parse_body(giftcards.current_request, schemas.GiftCardCodeBody)
+    card = store.get_card(normalize_card_code(body.code))  # an unknown code is 404
     return json_response({"balance": card.balance.to_dict(), "house_id": card.house_id})
 
 
@@ -67,7 +71,7 @@ def apply_card(cart_id: str):
     enforce_code_attempt_limits(giftcards.current_request)
     session = buyer_session(giftcards.current_request)
     own_cart(cart_id, session)  # an unknown cart is 404 whatever the body says
-    body = parse_body(giftcards.current_request, schemas.CartGiftCardBody)
+    body = parse_body(giftcards.current_request, schemas.GiftCardCodeBody)
     now = utcnow()
     return json_response(cart_view(service.apply_card(cart_id, session, body.code, now), now))
 

@@ -413,8 +413,10 @@ class GiftCardBody(Body):
     amount: Annotated[int, Field(ge=500, le=50_000)]
 
 
-class CartGiftCardBody(Body):
+class GiftCardCodeBody(Body):
+    """A typed gift-card code (in a body, never in a URL: it pays)."""
     code: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
 
 class AllocationBody(Body):
     """Seats (or, standing, a number of `places`) of the owner's performance set aside for another house

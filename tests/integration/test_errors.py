@@ -64,7 +64,6 @@ def test_every_route_is_covered_by_this_sweep():
         ("/staff/orders/{order_id}", "GET"), ("/staff/orders/{order_id}/refunds", "POST"),
         ("/staff/orders/{order_id}/refunds/{refund_id}", "GET"), ("/ticket-keys", "GET"), ("/openapi.json", "GET"),
         ("/staff/performances/{performance_id}/holds", "GET"), ("/staff/performances/{performance_id}/orders", "GET"),
-        ("/staff/performances/{performance_id}/holds", "GET"), ("/staff/performances/{performance_id}/orders", "GET"),
         ("/staff/performances/{performance_id}/uitdatabank", "PUT"),
         ("/staff/agreement", "GET"), ("/staff/agreement", "PUT"), ("/staff/settlements", "POST"),
         ("/staff/settlements", "GET"), ("/staff/settlements/{period_id}", "GET"), ("/staff/statements", "GET"),
@@ -111,8 +110,8 @@ def test_every_route_is_covered_by_this_sweep():
         ("/staff/vouchers/{code}", "DELETE"), ("/carts/{cart_id}/voucher", "PUT"), ("/carts/{cart_id}/voucher", "DELETE"),
         ("/carts/{cart_id}/donations/{house_id}", "PUT"),
         # gift cards (chalicelib/api/giftcards.py)
-        ("/staff/gift-cards", "POST"), ("/staff/gift-cards", "GET"), ("/staff/gift-cards/{card_code}", "GET"),
-        ("/gift-cards/{card_code}", "GET"), ("/carts/{cart_id}/gift-card", "PUT"), ("/carts/{cart_id}/gift-card", "DELETE"),
+        ("/staff/gift-cards", "POST"), ("/staff/gift-cards", "GET"), ("/staff/gift-cards/lookup", "POST"),
+        ("/gift-cards/balance", "POST"), ("/carts/{cart_id}/gift-card", "PUT"), ("/carts/{cart_id}/gift-card", "DELETE"),
         # the hosted cart page's code and donation forms (chalicelib/api/offer_pages.py)
         ("/p/cart/voucher", "POST"), ("/p/cart/donation", "POST"),
         # allocations (chalicelib/api/allocations.py)

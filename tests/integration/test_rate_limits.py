@@ -138,9 +138,9 @@ def test_guessing_gift_card_and_discount_codes_is_refused_after_a_few_tries(code
     @same_window
     def scenario():
         guesser = Client(code_guessing, session_token=buyer_session())
-        tried = [guesser.get(f"/gift-cards/{guess()}").status_code for _ in range(10)]
+        tried = [guesser.post("/gift-cards/balance", json={"code": guess()}).status_code for _ in range(10)]
         assert tried == [404] * 10
-        assert_throttled(guesser.get(f"/gift-cards/{guess()}"))  # the session's 11th code
+        assert_throttled(guesser.post("/gift-cards/balance", json={"code": guess()}))  # the session's 11th code
         cart = guesser.post("/carts")
         assert cart.status_code == 201  # other writes are not this limit's business
         assert_throttled(guesser.request("PUT", f"/carts/{cart.json()['id']}/voucher", json={"code": "SPRING-26"}))
@@ -148,10 +148,11 @@ def test_guessing_gift_card_and_discount_codes_is_refused_after_a_few_tries(code
 
         # a fresh session per guess does not help: the address has its own limit of 15, and counted 13 codes so
         # far (the address is counted before the session refuses)
-        statuses = [Client(code_guessing, session_token=buyer_session()).get(f"/gift-cards/{guess()}").status_code
-                    for _ in range(4)]
+        statuses = [Client(code_guessing, session_token=buyer_session())
+                    .post("/gift-cards/balance", json={"code": guess()}).status_code for _ in range(4)]
         assert statuses == [404, 404, 429, 429], statuses
-        assert_throttled(Client(code_guessing).get(f"/gift-cards/{guess()}"))  # no session at all: the address
+        # no session at all: the address
+        assert_throttled(Client(code_guessing).post("/gift-cards/balance", json={"code": guess()}))
 
     scenario()
 
