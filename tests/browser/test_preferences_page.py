@@ -12,7 +12,7 @@ def test_a_buyer_changes_consents_downloads_and_erases_from_the_link_in_their_em
     page = browser_page
     (theatre, club), (play, gig) = two_houses(stack, signing_key)
     buyer = new_buyer("browser")
-    buy(stack, [play, gig], buyer, language="en")
+    first, _ = buy(stack, [play, gig], buyer, language="en")
     page.goto(f"{stack.api_url}/p/preferences?lang=en")  # without a link: the token's form and a new link's
     check_accessibility(page)
     link = link_in_mail(stack, buyer["email"])
@@ -22,6 +22,21 @@ def test_a_buyer_changes_consents_downloads_and_erases_from_the_link_in_their_em
     assert token_of(link) not in page.url and "#" not in page.url
     cookie = next(c for c in page.context.cookies() if c["name"] == "podium_buyer")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["path"] == "/p/preferences"
+    # opening the link applied nothing: the order's choices are shown, to confirm or decline, reached by keyboard
+    order = page.locator("section.order-choices", has=page.locator(f"input[name=order_id][value='{first}']"))
+    assert buyer["name"] in order.text_content()
+    check_accessibility(page)
+    screenshot(page, "preferences-order-choices")
+    confirm = order.get_by_role("button", name="Confirm these choices")
+    for _ in range(60):
+        if confirm.evaluate("button => button === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    assert confirm.evaluate("button => button === document.activeElement"), "the confirm button is not reachable"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**order=confirmed")
+    assert page.text_content("[role=status]").strip() == "The choices made with that order are now yours."
+    assert page.locator("section.order-choices").count() == 0
     check_accessibility(page)
     assert not page.is_checked("#sharing")
     page.check("#sharing")
@@ -34,9 +49,13 @@ def test_a_buyer_changes_consents_downloads_and_erases_from_the_link_in_their_em
     with page.expect_download() as download:
         page.click("text=Download my data (JSON)")
     assert buyer["email"] in download.value.path().read_text()
-    # a second order, with marketing ticked at both houses; its link followed in the same tab proves it too
+    # a second order, with marketing ticked at both houses; its link followed in the same tab shows its choices,
+    # which apply once confirmed
     second, _ = buy(stack, [play, gig], buyer, language="en", marketing=True)
     page.goto(link_in_mail(stack, buyer["email"], second))
+    page.wait_for_selector(f"input[name=order_id][value='{second}']", state="attached")
+    assert not page.is_checked("#marketing-2")
+    page.locator("section.order-choices").get_by_role("button", name="Confirm these choices").click()
     page.wait_for_function("() => document.querySelector('#marketing-2') && document.querySelector('#marketing-2').checked")
     # the later order said no to sharing: a later word of the buyer counts
     assert page.is_checked("#marketing-1") and not page.is_checked("#sharing") and "#" not in page.url
