@@ -270,7 +270,7 @@ def export(buyer_id: str, now: datetime) -> dict:
                          "tariff_code": t.tariff_code, "price_cents": t.price_cents, "status": t.status.value,
                          "issued_at": t.issued_at.isoformat()} for t in order_store.tickets_of(order.id)],
             "refunds": [{"refund_id": r.refund_id, "amount_cents": r.amount_cents, "reason": r.reason,
-                         "status": r.status, "created_at": r.created_at.isoformat()}
+                         "note": r.note, "status": r.status, "created_at": r.created_at.isoformat()}
                         for r in order_store.refunds_of(order.id)],
             "buyer": [_order_buyer_export(found) for found in (customer_store.order_buyer(house_id, order.id)
                                                               for house_id in sorted(links.customers)) if found]})
@@ -339,7 +339,8 @@ def pseudonymise(buyer_id: str) -> dict:
     orders = sum(store.pseudonymise_order(order_id, pseudonyms) for order_id in links.orders)
     purchases = sum(store.move_purchases(house_id, customer_id, pseudonyms[customer_id])
                     for house_id, customer_id in links.customers.items())
-    return {"orders": orders, "purchases": purchases}
+    notes = sum(order_store.forget_refund_notes(order_id) for order_id in links.orders)
+    return {"orders": orders, "purchases": purchases, "refund_notes": notes}
 
 
 def forget(buyer_id: str) -> dict:
@@ -361,8 +362,8 @@ def forget(buyer_id: str) -> dict:
 
 def complete(buyer_id: str, erasure: str, counts: dict[str, int], now: datetime) -> dict:
     """Workflow step: the receipt says erased, with what was done; ids and counts only."""
-    store.complete_erasure(buyer_id, erasure, {name: int(counts.get(name, 0)) for name in
-                                               ("customer_records", "orders", "purchases", "mail_copies")}, now)
+    kinds = ("customer_records", "orders", "purchases", "refund_notes", "mail_copies")
+    store.complete_erasure(buyer_id, erasure, {name: int(counts.get(name, 0)) for name in kinds}, now)
     count("BuyersErased")
     logger.info("buyer erased", extra={"erasure_id": erasure, **{k: int(v) for k, v in counts.items()}})
     return {"erasure_id": erasure, "status": "erased"}

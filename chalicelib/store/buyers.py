@@ -62,6 +62,7 @@ class ErasureItem(TableItem):
     orders = NumberAttribute(default=0)
     purchases = NumberAttribute(default=0)
     mail_copies = NumberAttribute(default=0)
+    refund_notes = NumberAttribute(default=0)  # staff notes on the buyer's refunds (they may name the buyer)
     requested_at = UTCDateTimeAttribute()
     completed_at = UTCDateTimeAttribute(null=True)
     gsi1pk = UnicodeAttribute(null=True)  # ERASURES / requested_at#erasure: the cluster's register of erasures
@@ -283,7 +284,8 @@ def complete_erasure(buyer_id: str, erasure: str, counts: dict[str, int], now: d
 def _receipt(item: ErasureItem) -> dict:
     return {"erasure_id": item.erasure_id, "status": item.status, "house_ids": list(item.house_ids or ()),
             "customer_records": int(item.customer_records), "orders": int(item.orders),
-            "purchases": int(item.purchases), "mail_copies": int(item.mail_copies),
+            "purchases": int(item.purchases), "refund_notes": int(item.refund_notes or 0),
+            "mail_copies": int(item.mail_copies),
             "requested_at": item.requested_at.isoformat(),
             "completed_at": item.completed_at.isoformat() if item.completed_at else None}
 

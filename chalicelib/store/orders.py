@@ -388,6 +388,19 @@ def refunds_of(order_id: str) -> list[Refund]:
                                                         consistent_read=True)]
 
 
+def forget_refund_notes(order_id: str) -> int:
+    """Erasure: the staff's internal notes on the order's refunds may name its buyer, so they go (the refund,
+    its reason code and amounts stay); how many were removed. Safe to repeat."""
+    removed = 0
+    for item in RefundItem.query(order_key(order_id), RefundItem.sk.startswith("REFUND#"), consistent_read=True,
+                                 attributes_to_get=["PK", "SK", "note"]):
+        if item.note is None:
+            continue
+        item.update(actions=[RefundItem.note.remove()], condition=RefundItem.pk.exists())
+        removed += 1
+    return removed
+
+
 def set_provider_refund(order_id: str, refund_id: str, provider_refund_id: str) -> None:
     RefundItem(order_key(order_id), f"REFUND#{refund_id}").update(
         actions=[RefundItem.provider_refund_id.set(provider_refund_id)])

@@ -471,3 +471,28 @@ def test_a_buyer_whose_link_expired_gets_a_new_one_by_email_and_the_form_reveals
     assert len(links) == 1 and mails_to(stack, stranger) == []  # once per quarter hour, nothing to strangers
     _, fresh = preferences_page(stack, link_in_mail(stack, buyer["email"]))
     assert fresh.status_code == 200 and f"Huis {theatre.id}" in fresh.text
+
+
+def test_staff_notes_on_a_buyers_refunds_are_in_their_export_and_gone_after_erasure(stack, signing_key):
+    # a desk's internal note may name the buyer: it is theirs to see, and it goes with them
+    (theatre, _), (play, _) = two_houses(stack, signing_key)
+    buyer = new_buyer("notities")
+    order_id, _ = buy(stack, [play], buyer)
+    token = token_of(link_in_mail(stack, buyer["email"]))
+    ticket = theatre.admin.get(f"/staff/orders/{order_id}").json()["tickets"][0]
+    note = f"{buyer['name']} belde, kan niet komen"
+    personal_data.register_private(note, "refund note")
+    asked = theatre.admin.post(f"/staff/orders/{order_id}/refunds", {"ticket_ids": [ticket["ticket_id"]],
+                                                                      "reason_code": "customer_request", "note": note})
+    assert asked.status_code == 202, asked.text
+    me = Client(stack.api_url)
+    me.http.headers["X-Podium-Buyer-Token"] = token
+    (exported,) = [o for o in me.get("/buyer/export").json()["orders"] if o["order_id"] == order_id]
+    assert [refund["note"] for refund in exported["refunds"]] == [note]
+
+    assert me.post("/buyer/erasure").status_code == 202
+    receipt = poll(lambda: me.get("/buyer/preferences").json()["erasures"][-1], lambda r: r["status"] == "erased",
+                   what="the erasure")
+    assert receipt["refund_notes"] == 1
+    (refund,) = table_items(stack, f"ORDER#{order_id}", "REFUND#")
+    assert "note" not in refund and refund["reason"]["S"] == "customer_request"
