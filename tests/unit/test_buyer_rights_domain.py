@@ -120,10 +120,10 @@ def test_a_page_session_is_short_and_is_never_a_link():
         read_preferences_token(SECRET, session, NOW)
 
 
-def _order_buyer(marketing: bool, sharing: bool, given_at=NOW, applied_at=None) -> OrderBuyer:
+def _order_buyer(marketing: bool, sharing: bool, given_at=NOW, applied_at=None, declined_at=None) -> OrderBuyer:
     choices = consent_choices(marketing, sharing, "fr", "Théâtre", "Cultuur Gent", given_at, "checkout")
     return OrderBuyer("theatre", "o_1", "cu_1", BuyerDetails("Ann Peeters", "an@example.org"), tuple(choices),
-                      given_at, applied_at)
+                      given_at, applied_at, declined_at)
 
 
 def test_an_orders_choices_once_proven_are_verified_events_of_source_order_with_both_times():
@@ -150,3 +150,10 @@ def test_sharing_ticked_at_an_unproven_sale_covers_that_order_until_a_later_choi
     later = {"sharing": {"granted": False, "at": (NOW + timedelta(days=1)).isoformat()}}
     assert not _order_buyer(False, True).shares_this_order(later)
     assert not _order_buyer(False, True, applied_at=NOW).shares_this_order({})
+
+
+def test_an_orders_choices_wait_until_the_owner_confirms_or_declines_them_and_declined_ones_share_nothing():
+    assert _order_buyer(False, True).waiting
+    assert not _order_buyer(False, True, applied_at=NOW).waiting
+    declined = _order_buyer(False, True, declined_at=NOW + timedelta(hours=1))
+    assert not declined.waiting and not declined.shares_this_order({})
