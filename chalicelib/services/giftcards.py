@@ -33,8 +33,7 @@ from . import carts
 def issue_card(house_id: str, cents: int, issued_by: str, now: datetime) -> GiftCard:
     """The desk sold a card: a new unguessable code, the money held by the desk's house as a liability."""
     card = GiftCard(new_code(), house_id, Money(cents), Money(cents), now, issued_by)
-    store.issue(card)
-    order_store.put_ledger_entries([sale_entry(card)], now)
+    store.issue(card, order_store.ledger_items([sale_entry(card)], now))
     count("GiftCardsIssued")
     return card
 

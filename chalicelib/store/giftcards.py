@@ -7,10 +7,11 @@ or putting a refund's part back on the card is conditional on the use's state, s
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from ..domain.errors import AlreadyExists, Conflict, NotFound
@@ -61,16 +62,20 @@ def _card(item: GiftCardItem) -> GiftCard:
                     Money(int(item.balance_cents), item.currency), item.issued_at, item.issued_by)
 
 
-def issue(card: GiftCard) -> None:
-    """Store a new card (its code is new: AlreadyExists otherwise)."""
+def issue(card: GiftCard, ledger: Sequence[TableItem] = ()) -> None:
+    """Store a new card with the ledger items of its sale, in one transaction: a card never exists without its
+    sale booked (its code is new: AlreadyExists otherwise)."""
     item = GiftCardItem(card_key(card.code), CARD_SK, code=card.code, house_id=card.house_id,
                         amount_cents=card.amount.cents, balance_cents=card.balance.cents, currency=card.amount.currency,
                         issued_at=card.issued_at, issued_by=card.issued_by, gsi1pk=f"HOUSE#{card.house_id}#GIFTCARDS",
                         gsi1sk=f"{card.issued_at.isoformat()}#{card.code}")
     try:
-        item.save(condition=GiftCardItem.pk.does_not_exist())
-    except PutError as error:
-        if is_condition_failure(error):
+        with TransactWrite(connection=transaction_connection) as transaction:
+            transaction.save(item, condition=GiftCardItem.pk.does_not_exist())
+            for entry in ledger:
+                transaction.save(entry, condition=type(entry).pk.does_not_exist())
+    except TransactWriteError as error:
+        if any(reason and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or []):
             raise AlreadyExists("That card exists already.") from error
         raise
 
