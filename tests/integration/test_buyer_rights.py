@@ -188,7 +188,7 @@ def test_an_address_typed_at_checkout_binds_nothing_until_its_owner_confirms_the
     assert club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"] == []
 
     # a stranger types the owner's address at house A, with another name and every consent ticked
-    stranger = {**new_buyer("vreemde"), "email": owner["email"]}
+    stranger = {**new_buyer("vreemde"), "email": owner["email"], "phone": "+32 470 12 34 87"}
     strangers_order, _ = buy(stack, [play], stranger, marketing=True, sharing=True)
     after = theatre.admin.get(f"/staff/customers/{at_theatre}").json()
     assert (after["name"], after["consents"]) == (before["name"], before["consents"])
@@ -205,6 +205,7 @@ def test_an_address_typed_at_checkout_binds_nothing_until_its_owner_confirms_the
     # the owner merely opens the link of that e-mail: the page shows what the stranger typed, nothing changes
     web, page = preferences_page(stack, link_in_mail(stack, owner["email"], strangers_order))
     assert page.status_code == 200 and stranger["name"] in page.text
+    assert "1234" not in page.text.replace(" ", "") and " 87<" in page.text  # the stranger's phone: its end only
     assert f'name="order_id" value="{own_order}"' not in page.text  # confirmed: no longer asked
     assert record_at(theatre, at_theatre) == before
     assert owner["email"] not in theatre.admin.get("/staff/marketing-export").text
