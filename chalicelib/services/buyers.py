@@ -98,7 +98,7 @@ def waiting_orders(buyer_id: str) -> list[dict]:
         orders.append({
             "order_id": order_id, "given_at": found[0].given_at, "name": details.name, "email": details.email,
             # the address's owner may be reading a stranger's order: a phone number only as its last digits
-            "phone_ends": details.phone[-2:] if details.phone else None, "postcode": details.postcode,
+            "phone_ends": "".join(filter(str.isdigit, details.phone or ""))[-2:] or None, "postcode": details.postcode,
             "houses": [{"house_id": order_buyer.house_id, "house_name": catalog.get_house(order_buyer.house_id).name,
                         "marketing": _ticked(order_buyer, ConsentKind.MARKETING)} for order_buyer in found],
             "sharing": any(_ticked(order_buyer, ConsentKind.SHARING) for order_buyer in found)})

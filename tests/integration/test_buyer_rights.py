@@ -130,7 +130,8 @@ def test_house_b_sees_a_buyers_history_elsewhere_only_while_the_buyer_allows_sha
     assert forged.status_code == 403
     saved = web.post(form_url + "?lang=fr", data={"csrf": csrf, "marketing": theatre.id}, allow_redirects=False)
     assert saved.status_code == 303 and "saved=1" in saved.headers["Location"]
-    unconfirmed = web.post(f"{stack.api_url}/p/preferences/erasure", data={"csrf": csrf}, headers={"Accept": "text/html"})
+    unconfirmed = web.post(f"{stack.api_url}/p/preferences/erasure", data={"csrf": csrf},
+                           headers={"Accept": "text/html"})
     assert unconfirmed.status_code == 422 and 'href="#erase-confirm"' in unconfirmed.text  # the page asks for the tick
     assert club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"] == []
     assert buyer["email"] in theatre.admin.get("/staff/marketing-export").text  # still ticked on the form
