@@ -13,7 +13,7 @@ from ..domain.catalog import utcnow
 from ..services import allocations as service
 from . import schemas
 from .auth import Role, current_staff, house_of, staff
-from .http import endpoint, json_response, parse_body, utc_text
+from .http import endpoint, json_response, parse_body, refuse_body, utc_text
 
 allocations = Blueprint(__name__)
 route = endpoint(allocations)
@@ -74,6 +74,7 @@ def change_allocation(performance_id: str, allocation_id: str):
 @staff(Role.HOUSE_ADMIN)
 def release_allocation(performance_id: str, allocation_id: str):
     """Return the allocation's unsold, unheld seats to the general sale now (its deadline becomes now)."""
+    refuse_body(allocations.current_request)
     allocation = service.release(house_of(current_staff()), performance_id, allocation_id, utcnow())
     return json_response(allocation_view(allocation))
 

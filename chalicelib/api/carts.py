@@ -9,7 +9,7 @@ from ..services import carts as service
 from . import schemas
 from .holds import buyer_session
 from .auth import public_route
-from .http import endpoint, json_response, parse_body
+from .http import endpoint, json_response, parse_body, refuse_body
 from .views import cart_view
 
 carts = Blueprint(__name__)
@@ -20,6 +20,7 @@ route = endpoint(carts)
 @route
 @public_route(rate_limited=True)
 def create_cart():
+    refuse_body(carts.current_request)
     now = utcnow()
     cart = service.create_cart(buyer_session(carts.current_request), now)
     return json_response(cart_view(cart, now), 201, headers={"Location": f"/carts/{cart.id}"})

@@ -25,7 +25,7 @@ from ..tickets.pdf import order_pdf
 from . import schemas
 from .holds import buyer_session
 from .auth import public_route
-from .http import endpoint, json_response, language_of, parse_body, utc_text
+from .http import endpoint, json_response, language_of, parse_body, refuse_body, utc_text
 
 checkout = Blueprint(__name__)
 route = endpoint(checkout)
@@ -63,6 +63,7 @@ def status(order_id: str):
 def cancel(order_id: str):
     """The buyer gives up paying: the payment is cancelled and the places go back on sale."""
     request = checkout.current_request
+    refuse_body(request)
     order = service.cancel_checkout(order_id, buyer_session(request))
     return json_response(checkout_view(order, language_of(request)), 202)
 

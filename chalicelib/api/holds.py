@@ -18,7 +18,7 @@ from ..store import catalog as store
 from ..observability import logger
 from . import schemas
 from .auth import public_route
-from .http import MalformedRequest, endpoint, json_response, parse_body
+from .http import MalformedRequest, endpoint, json_response, parse_body, refuse_body
 from .views import hold_view
 
 holds = Blueprint(__name__)
@@ -42,6 +42,7 @@ def buyer_session(request=None) -> str:
 @route
 @public_route(rate_limited=True)
 def new_session():
+    refuse_body(holds.current_request)
     return json_response({"session": secrets.token_urlsafe(24)}, 201)
 
 

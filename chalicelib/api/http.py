@@ -199,6 +199,17 @@ def parse_body(request: Request, model: type[Model]) -> Model:
         raise domain.ValidationFailed("Some fields are not valid.", field_errors(error)) from None
 
 
+class _NoBody(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", strict=True)
+
+
+def refuse_body(request: Request) -> None:
+    """A route that takes nothing accepts no body or `{}`; any field is refused (422) as `parse_body` refuses
+    an unknown one, so a client's mistaken field is never silently ignored by a route that then writes."""
+    if (request.raw_body or b"").strip():
+        parse_body(request, _NoBody)
+
+
 def field_errors(error: pydantic.ValidationError) -> list[domain.FieldError]:
     """Pydantic's errors as our field errors, with paths like `tariffs[0].prices.A`."""
     result = []

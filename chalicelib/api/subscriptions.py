@@ -17,7 +17,7 @@ from ..store import subscriptions as store
 from . import schemas
 from .auth import Role, current_staff, public_route, staff
 from .holds import buyer_session
-from .http import endpoint, json_response, parse_body, utc_text
+from .http import endpoint, json_response, parse_body, refuse_body, utc_text
 from .bundles import group_hold_views
 from .views import performance_view
 
@@ -173,6 +173,7 @@ def renew(subscription_id: str):
     session = buyer_session(subscriptions.current_request)
     now = utcnow()
     store.get_subscription(subscription_id)  # an unknown subscription is 404 whatever else is wrong
+    refuse_body(subscriptions.current_request)
     holds = service.renew(subscription_id, session, now)
     logger.thread_safe_append_keys(correlation_id=holds[0].id)
     cart = cart_service.create_cart(session, now)

@@ -167,7 +167,7 @@ def test_unknown_ids_are_404_problems_on_every_route_with_an_id(stack, house, si
             # lookup. tests/integration/test_pages.py proves their 404s with real forms.
             continue
         body = {"buyer": {"name": "Iemand", "email": "iemand@example.org"}} if path.endswith("/checkout") \
-            else {} if path.endswith("/refunds") else {"payment_method": "cash"} if path.endswith("/payment") \
+            else None if (method, path) in TAKE_NO_BODY else {} if path.endswith("/refunds") else {"payment_method": "cash"} if path.endswith("/payment") \
             else {"uitpas_number": "0900000095902"} if path.endswith("/uitpas") and method == "PUT" \
             else bodies.get(method)
         caller = coordinator if path.startswith(("/staff/settlements", "/staff/bundles")) \
@@ -175,6 +175,30 @@ def test_unknown_ids_are_404_problems_on_every_route_with_an_id(stack, house, si
         response = caller.request(method, concrete(path, ids), json=body if method in ("POST", "PATCH", "PUT") else None)
         assert response.status_code == 404, f"{method} {path}: {response.status_code} {response.text}"
         assert response.json()["code"] == "not_found"
+
+
+TAKE_NO_BODY = [("POST", "/sessions"), ("POST", "/carts"), ("POST", "/checkouts/{order_id}/cancel"),
+                ("POST", "/staff/performances/{performance_id}/allocations/{allocation_id}/release")]
+
+
+def test_a_route_that_takes_no_body_refuses_any_field_and_writes_nothing(stack, house, small_hall):
+    performance = house.performance(small_hall)
+    client = Client(stack.api_url, house.token, session_token=buyer_session())
+    ids = {"order_id": "o_none", "performance_id": performance["id"], "allocation_id": "a_none"}
+    before = table_items(stack)
+    for method, path in TAKE_NO_BODY:
+        for body in (b'{"unexpected": true}', b"[]", b"null"):
+            response = client.request(method, concrete(path, ids), data=body,
+                                      headers={"Content-Type": "application/json"})
+            problem = assert_problem(response, 422, "validation_failed")
+            if body.startswith(b"{"):
+                assert [error["field"] for error in problem["errors"]] == ["unexpected"], problem
+        assert_problem(client.request(method, concrete(path, ids), data=b"{no json",
+                                      headers={"Content-Type": "application/json"}), 400, "malformed_request")
+    assert table_items(stack) == before
+    # nothing, or an empty object, is what they take
+    assert client.post("/sessions").status_code == 201 and client.post("/sessions", {}).status_code == 201
+    assert client.post("/carts").status_code == 201 and client.post("/carts", {}).status_code == 201
 
 
 def test_problem_titles_follow_the_buyers_language(stack):

@@ -259,6 +259,10 @@ def test_last_seasons_subscriber_renews_first_and_is_offered_the_same_seat_in_th
     assert refused.status_code == 409 and refused.json()["code"] == "not_on_sale"
     # a wrong secret renews nothing
     assert other.post(f"/subscriptions/{old_id.split('.')[0]}.nope/renewal").status_code == 404
+    # the renewal takes no body: a field is refused before anything is held
+    mistaken = subscriber.post(f"/subscriptions/{old_id}/renewal", {"seats": [seat]})
+    assert mistaken.status_code == 422 and mistaken.json()["errors"][0]["field"] == "seats", mistaken.text
+    assert held_seats(stack, new_play["id"]) == {}
 
     # last season's subscriber is offered the same seat, and the standing place, in a renewal cart
     renewal = subscriber.post(f"/subscriptions/{old_id}/renewal")
