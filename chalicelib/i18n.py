@@ -119,6 +119,12 @@ BUYER_MESSAGES: dict[str, dict[str, str]] = {
     "not_on_sale": {"nl": "Voor deze voorstelling is de verkoop niet open.",
                     "fr": "La vente n'est pas ouverte pour cette représentation.",
                     "en": "Sales are not open for this performance."},
+    "not_a_seller": {"nl": "Deze tickets zijn niet te koop via dit huis. Koop ze bij het huis dat de voorstelling "
+                           "speelt.",
+                     "fr": "Ces billets ne sont pas en vente via cette maison. Achetez-les auprès de la maison qui "
+                           "joue le spectacle.",
+                     "en": "These tickets are not sold through this house. Buy them from the house that stages the "
+                           "performance."},
     "voucher_unknown": {"nl": "Deze kortingscode bestaat niet. Controleer de code en probeer opnieuw.",
                         "fr": "Ce code de réduction n'existe pas. Vérifiez le code et réessayez.",
                         "en": "This discount code does not exist. Check the code and try again."},

@@ -295,6 +295,9 @@ def _error_page(page: Page | None, request, error: domain.DomainError | None) ->
     status = STATUS_BY_CODE.get(code, 400) if error else 500
     message = (buyer_message(code, page.language, seats=", ".join(getattr(error, "taken", []) or []))
                if error else None)
+    if isinstance(error, domain.ValidationFailed) and any(e.code == "not_a_seller" for e in error.errors):
+        # a hosted link's house (`?via=`) that may not sell the cart: say so, trying again would not help
+        message = buyer_message("not_a_seller", page.language)
     response = page.html("pages/error.html", status=status, code=code, message=message)
     if isinstance(error, domain.RateLimited):
         response.headers["Retry-After"] = str(error.retry_after)

@@ -134,3 +134,19 @@ def test_a_standing_house_page_sells_via_the_house(stack, signing_key):
                     data={"csrf": form_token(page.text), "mode": "standing", "count": "3"}, allow_redirects=False)
     assert held.status_code == 303 and f"via={club.id}" in held.headers["Location"]
     assert "€\xa060,00" in web.get(stack.api_url + held.headers["Location"]).text
+
+
+def test_a_hosted_link_of_a_house_that_may_not_sell_the_cart_says_so_at_checkout(stack, signing_key):
+    theatre, outsider = HouseFixture(stack, signing_key), HouseFixture(stack, signing_key)
+    performance = theatre.performance(demo_seatmaps.standing_venue(30))
+    web = browser(stack)
+    page = web.get(f"{stack.api_url}/p/performances/{performance['id']}?via={outsider.id}")
+    held = web.post(f"{stack.api_url}/p/performances/{performance['id']}/holds?via={outsider.id}",
+                    data={"csrf": form_token(page.text), "mode": "standing", "count": "1"}, allow_redirects=False)
+    assert held.status_code == 303, held.text
+    form = web.get(f"{stack.api_url}/p/checkout?via={outsider.id}")
+    refused = web.post(f"{stack.api_url}/p/checkout?via={outsider.id}", allow_redirects=False, data={
+        "csrf": form_token(form.text), "name": "Iemand", "email": f"{unique('via')}@example.org"})
+    assert refused.status_code == 422 and refused.headers["Content-Type"].startswith("text/html")
+    # not "try again in a moment": trying again through this house's link would never work
+    assert "Deze tickets zijn niet te koop via dit huis." in refused.text, refused.text
