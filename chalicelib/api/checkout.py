@@ -132,7 +132,8 @@ def checkout_view(order: Order, language: str, return_url: str | None = None) ->
         view["tickets_pdf"] = f"/checkouts/{order.id}/tickets.pdf"
         from ..services.subscriptions import subscriptions_of
 
-        view["subscriptions"] = [{"subscription_id": s.id, "formula_id": s.formula_id, "url": f"/subscriptions/{s.id}"}
+        view["subscriptions"] = [{"subscription_id": s.id, "formula_id": s.formula_id,
+                                  "url": f"/subscriptions/{s.public_id}", "key": s.secret}
                                  for s in subscriptions_of(order)]
     if order.status in (OrderStatus.FAILED, OrderStatus.REFUNDED):
         view["reason"] = order.failure_reason

@@ -114,6 +114,9 @@ def _operation(path: str, method: str, entry: Any) -> tuple[dict[str, Any], type
     if "buyer_session(" in source:  # the buyer's session (POST /sessions makes one)
         operation["parameters"].append({"name": "X-Podium-Session", "in": "header", "required": True,
                                         "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{16,128}$"}})
+    if "opened_subscription(" in source:  # a subscription's secret: in a header, never in its URL
+        operation["parameters"].append({"name": "X-Podium-Subscription-Key", "in": "header", "required": True,
+                                        "schema": {"type": "string", "minLength": 1, "maxLength": 100}})
     if access is not None and not access.public:
         operation["security"] = [{"staffToken": []}] + ([{"apiKey": []}] if access.scope else [])
         operation["x-roles"] = [role.value for role in access.roles]

@@ -24,6 +24,19 @@ from .views import performance_view
 subscriptions = Blueprint(__name__)
 route = endpoint(subscriptions)
 
+# A subscription's code is `{public id}.{secret}`; the secret opens and changes it, so it travels in this header,
+# never in a URL (paths and queries reach access logs). The path names the public id only.
+SUBSCRIPTION_KEY_HEADER = "X-Podium-Subscription-Key"
+
+
+def opened_subscription(public_id: str) -> str:
+    """The subscription id a request opens: the path's public id with the header's secret (NotFound without
+    either, like a wrong secret: nothing says which part was wrong)."""
+    secret = subscriptions.current_request.headers.get(SUBSCRIPTION_KEY_HEADER, "")
+    if "." in public_id or not secret or len(secret) > 100:
+        raise NotFound("No such subscription.")
+    return f"{public_id}.{secret}"
+
 
 def formula_view(formula: SubscriptionFormula, now) -> dict:
     performances = service.performances_of(formula)
@@ -142,6 +155,7 @@ def hold_subscription(formula_id: str):
 @public_route(rate_limited=True)
 def get_subscription(subscription_id: str):
     """The subscription its secret id opens: the chosen performances and tickets, and what may still be chosen."""
+    subscription_id = opened_subscription(subscription_id)
     now = utcnow()
     subscription, formula = service.view(subscription_id, now)
     return json_response(subscription_view(subscription, formula, now))
@@ -152,6 +166,7 @@ def get_subscription(subscription_id: str):
 @public_route(rate_limited=True)
 def change_choice(subscription_id: str):
     """Swap a chosen performance for another of the formula (same list price; the ticket keeps its price)."""
+    subscription_id = opened_subscription(subscription_id)
     now = utcnow()
     service.view(subscription_id, now)  # an unknown subscription is 404 whatever the body says
     body = parse_body(subscriptions.current_request, schemas.SubscriptionChangeBody)
@@ -170,6 +185,7 @@ def renew(subscription_id: str):
     from ..services import carts as cart_service
     from .views import cart_view
 
+    subscription_id = opened_subscription(subscription_id)
     session = buyer_session(subscriptions.current_request)
     now = utcnow()
     store.get_subscription(subscription_id)  # an unknown subscription is 404 whatever else is wrong

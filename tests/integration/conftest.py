@@ -89,7 +89,7 @@ PREFERENCES_LINK = re.compile(r"/p/preferences\?lang=(?:nl|fr|en)#t=[A-Za-z0-9_.
 PREFERENCES_TOKEN = re.compile(r"/p/preferences\?[^#\s\"]*#t=([A-Za-z0-9_.~-]+)")
 GIFT_CARD_CODE = re.compile(r"^GC-[A-Z0-9]{4}(?:-[A-Z0-9]{4})+$")
 CREDENTIAL_HEADERS = {"authorization": "staff token", "x-podium-api-key": "API key",
-                      "x-podium-buyer-token": "preferences token"}
+                      "x-podium-buyer-token": "preferences token", "x-podium-subscription-key": "subscription key"}
 
 
 def register_credentials(headers) -> None:

@@ -19,6 +19,23 @@ from .test_bundles import held_seats, standing_left
 THEATRE_PRICE = 2800
 CLUB_PRICE = 1500
 
+KEY = "X-Podium-Subscription-Key"  # a subscription's secret travels in this header, never in its URL
+
+
+def opened(client: Client, code: str):
+    """What a subscription's code (`{public id}.{secret}`) opens: the public id in the path, the secret in a header."""
+    public_id, _, secret = code.partition(".")
+    return client.get(f"/subscriptions/{public_id}", headers={KEY: secret})
+
+
+def change(client: Client, code: str, body: dict, **kwargs):
+    public_id, _, secret = code.partition(".")
+    return client.post(f"/subscriptions/{public_id}/changes", body, headers={KEY: secret}, **kwargs)
+
+
+def renew(client: Client, code: str, body: dict | None = None):
+    public_id, _, secret = code.partition(".")
+    return client.post(f"/subscriptions/{public_id}/renewal", body, headers={KEY: secret})
 
 class Season:
     """Two houses: a seated theatre with three performances (one of them dearer, one on general sale only later)
@@ -116,14 +133,17 @@ def test_a_subscription_across_two_houses_is_one_discounted_line_split_to_the_ce
     assert sum(net.values()) == 0
 
     [subscription] = done["subscriptions"]
-    mine = buyer.get(subscription["url"]).json()
+    mine = buyer.get(subscription["url"], headers={KEY: subscription["key"]}).json()
     assert mine["formula"]["id"] == season.id
     assert sorted(c["performance_id"] for c in mine["choices"]) == sorted([season.first["id"], season.standing["id"]])
     assert {c["ticket_id"] for c in mine["choices"]} == {t["ticket_id"] for t in done["tickets"]}
     # the public part alone, or a wrong secret, opens nothing
     public_part = subscription["subscription_id"].split(".")[0]
-    assert Client(stack.api_url).get(f"/subscriptions/{public_part}.wrong").status_code == 404
+    assert Client(stack.api_url).get(f"/subscriptions/{public_part}", headers={KEY: "wrong"}).status_code == 404
     assert Client(stack.api_url).get(f"/subscriptions/{public_part}").status_code == 404
+    # nor does a code in the URL (a secret must never be there, where access logs keep it)
+    assert Client(stack.api_url).get(f"/subscriptions/{public_part}.not-the-secret",
+                                     headers={KEY: subscription["key"]}).status_code == 404
 
 
 def test_the_number_of_choices_is_enforced_and_a_refusal_holds_nothing(stack, signing_key):
@@ -192,16 +212,16 @@ def test_a_choice_changes_to_another_performance_at_the_same_list_price_and_the_
     before = net_by_account(ledger_entries(stack, done["order_id"]).values())
     anyone = Client(stack.api_url)
     # a dearer place would change the price: refused, and nothing is held for it
-    dearer = anyone.post(f"/subscriptions/{subscription_id}/changes",
+    dearer = change(anyone, subscription_id,
                          {"from_performance_id": season.first["id"], "to_performance_id": season.dearer["id"]})
     assert dearer.status_code == 422 and dearer.json()["errors"][0]["code"] == "price_differs", dearer.text
     assert held_seats(stack, season.dearer["id"]) == {}
     # a performance already chosen, or not in the formula, is refused
-    again = anyone.post(f"/subscriptions/{subscription_id}/changes",
+    again = change(anyone, subscription_id,
                         {"from_performance_id": season.first["id"], "to_performance_id": season.standing["id"]})
     assert again.status_code == 422 and again.json()["errors"][0]["code"] == "already_chosen"
 
-    changed = anyone.post(f"/subscriptions/{subscription_id}/changes",
+    changed = change(anyone, subscription_id,
                           {"from_performance_id": season.first["id"], "to_performance_id": season.second["id"]})
     assert changed.status_code == 201, changed.text
     choices = {c["performance_id"]: c for c in changed.json()["choices"]}
@@ -258,14 +278,14 @@ def test_last_seasons_subscriber_renews_first_and_is_offered_the_same_seat_in_th
     refused = other.post(f"/performances/{new_play['id']}/holds", {"seats": [seat]})
     assert refused.status_code == 409 and refused.json()["code"] == "not_on_sale"
     # a wrong secret renews nothing
-    assert other.post(f"/subscriptions/{old_id.split('.')[0]}.nope/renewal").status_code == 404
+    assert renew(other, old_id.split('.')[0] + ".nope").status_code == 404
     # the renewal takes no body: a field is refused before anything is held
-    mistaken = subscriber.post(f"/subscriptions/{old_id}/renewal", {"seats": [seat]})
+    mistaken = renew(subscriber, old_id, {"seats": [seat]})
     assert mistaken.status_code == 422 and mistaken.json()["errors"][0]["field"] == "seats", mistaken.text
     assert held_seats(stack, new_play["id"]) == {}
 
     # last season's subscriber is offered the same seat, and the standing place, in a renewal cart
-    renewal = subscriber.post(f"/subscriptions/{old_id}/renewal")
+    renewal = renew(subscriber, old_id)
     assert renewal.status_code == 201, renewal.text
     cart = renewal.json()["cart"]
     assert renewal.json()["formula_id"] == new_id
@@ -282,7 +302,7 @@ def test_a_choice_changed_to_another_houses_performance_moves_the_share_to_that_
     subscription_id = done["subscriptions"][0]["subscription_id"]
     share = next(t for t in done["tickets"] if t["performance_id"] == season.first["id"])["price"]["amount"]
     before = net_by_account(ledger_entries(stack, done["order_id"]).values())
-    changed = Client(stack.api_url).post(f"/subscriptions/{subscription_id}/changes", {
+    changed = change(Client(stack.api_url), subscription_id, {
         "from_performance_id": season.first["id"], "to_performance_id": season.club_night["id"]})
     assert changed.status_code == 201, changed.text
     after = net_by_account(ledger_entries(stack, done["order_id"]).values())
@@ -298,7 +318,7 @@ def test_a_choice_changed_to_another_houses_performance_moves_the_share_to_that_
     seats = Client(stack.api_url).get(f"/performances/{season.first['id']}/seats").json()["seatmap"]["seats"]
     assert all(seat["state"] == "free" for seat in seats)
     # the theatre's statement lines and the club's say so: one ticket out, one in
-    view = Client(stack.api_url).get(f"/subscriptions/{subscription_id}").json()
+    view = opened(Client(stack.api_url), subscription_id).json()
     assert sorted(c["house_id"] for c in view["choices"]) == [club, club]
 
 
@@ -312,14 +332,14 @@ def test_two_changes_of_one_subscription_at_once_make_one_change_and_lose_no_pla
     def attempt(target):
         client = Client(stack.api_url, session_token=buyer_session())
         start.wait(timeout=60)
-        return client.post(f"/subscriptions/{subscription_id}/changes", {
+        return change(client, subscription_id, {
             "from_performance_id": season.first["id"], "to_performance_id": target}, timeout=120)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(attempt, [season.second["id"], season.club_night["id"]]))
     statuses = sorted(response.status_code for response in results)
     assert statuses[0] == 201 and statuses[1] in (409, 422), [r.text for r in results]
-    view = Client(stack.api_url).get(f"/subscriptions/{subscription_id}").json()
+    view = opened(Client(stack.api_url), subscription_id).json()
     chosen = {c["performance_id"] for c in view["choices"]}
     assert len(chosen) == 2 and season.standing["id"] in chosen and season.first["id"] not in chosen
     # exactly one new place is sold; the loser's place is not held or sold
