@@ -88,7 +88,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(f"(or one of {len(personal_data.private_texts())} phone numbers, staff free texts, "
                                     "tokens, API key secrets and gift-card codes the run used)")
         for line in leaks[:20]:
-            terminalreporter.write_line("  " + line[:300])
+            terminalreporter.write_line(f"  [{personal_data.what_matched(line)}] " + line[:300])
     else:
         terminalreporter.write_line(f"no personal data in the logs ({len(personal_data.buyers())} test buyers "
                                     "checked)")

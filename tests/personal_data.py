@@ -140,6 +140,19 @@ def credential_word(value: str) -> str:
     return max(words, key=len) if words else value
 
 
+def what_matched(line: str) -> str:
+    """Which registered thing a leaked line holds (its kind and where it starts), to find the test that logged it."""
+    for name, email in buyers():
+        if email and email.lower() in line.lower():
+            return "a buyer's e-mail address"
+        if len(name) >= MIN_NAME_LENGTH and leaks_in(line, [(name, "")]):
+            return "a buyer's name"
+    for value, kind in private_texts().items():
+        if leaks_in(line, [], {value: kind}):
+            return f"{kind} {value[:6]}…"
+    return "?"
+
+
 def check() -> list[str]:
     """The logged lines that hold a test buyer's personal data, a credential or a free text (empty: none)."""
     texts = [CAPTURED.read_text(encoding="utf-8", errors="replace")] if CAPTURED.exists() else []
