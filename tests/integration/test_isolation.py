@@ -14,17 +14,9 @@ from app import app
 from chalicelib.api.auth import SCOPES, Role, access_of, issue_token
 
 from .conftest import Client, HouseFixture, buyer_session, unique
+from .refusal_helpers import desk_cart
 
 BUYER = {"name": "Bea Buiten", "email": "bea.buiten.isolation@example.org", "postcode": "9000"}
-
-
-def desk_cart(stack, house: HouseFixture, performance: dict, seats: list[str]) -> tuple[Client, dict]:
-    desk = Client(stack.api_url, house.token_for(Role.BOX_OFFICE), session_token=buyer_session())
-    cart = desk.post("/carts").json()
-    hold = desk.post(f"/performances/{performance['id']}/holds", {"seats": seats})
-    assert hold.status_code == 201, hold.text
-    assert desk.request("PUT", f"/carts/{cart['id']}/holds/{hold.json()['id']}", json={}).status_code == 200
-    return desk, cart
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +26,7 @@ def house_b(stack, signing_key):
 
     b = HouseFixture(stack, signing_key)
     performance = b.performance(demo_seatmaps.test_hall(3, 6))
-    desk, cart = desk_cart(stack, b, performance, ["zaal-A-1", "zaal-A-2"])
+    desk, cart = desk_cart(stack, b, performance["id"], ["zaal-A-1", "zaal-A-2"])
     sale = desk.post("/staff/box-office/sales", {"cart_id": cart["id"], "payment_method": "cash", "buyer": BUYER,
                                                  "consents": {"marketing": True, "sharing": False}})
     assert sale.status_code == 201, sale.text
@@ -46,7 +38,7 @@ def house_b(stack, signing_key):
             != "completed":
         assert time.monotonic() < deadline, "the refund did not complete"
         time.sleep(0.3)
-    desk2, cart2 = desk_cart(stack, b, performance, ["zaal-B-1"])
+    desk2, cart2 = desk_cart(stack, b, performance["id"], ["zaal-B-1"])
     until = (datetime.now(timezone.utc) + timedelta(days=2)).isoformat()
     reservation = desk2.post("/staff/box-office/reservations", {"cart_id": cart2["id"], "buyer": BUYER, "expires_at": until})
     assert reservation.status_code == 201, reservation.text

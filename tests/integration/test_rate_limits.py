@@ -117,15 +117,20 @@ def test_one_address_over_its_limit_is_refused_whatever_sessions_it_uses(per_add
     scenario()
 
 
-@pytest.fixture(scope="module")
-def code_guessing(stack):
-    """The general limits off, the typed codes' limit on: 10 per session, 15 per address, in an hour."""
+def codes_only_gateway(stack, per_session: int, per_address: int):
+    """A gateway with the general limits off and only the typed codes' limit on, in an hour."""
     process, url = gateway(stack, RATE_LIMIT_PER_SESSION="0", RATE_LIMIT_PER_ADDRESS="0",
-                           RATE_LIMIT_CODE_WINDOW_SECONDS=str(WINDOW), RATE_LIMIT_CODES_PER_SESSION="10",
-                           RATE_LIMIT_CODES_PER_ADDRESS="15")
+                           RATE_LIMIT_CODE_WINDOW_SECONDS=str(WINDOW), RATE_LIMIT_CODES_PER_SESSION=str(per_session),
+                           RATE_LIMIT_CODES_PER_ADDRESS=str(per_address))
     yield url
     process.terminate()
     process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def code_guessing(stack):
+    """The typed codes' limit: 10 per session, 15 per address."""
+    yield from codes_only_gateway(stack, 10, 15)
 
 
 def guess() -> str:
@@ -172,13 +177,8 @@ def test_scripts_run_keeps_every_rate_limit_on_and_the_test_stack_keeps_them_off
 
 @pytest.fixture(scope="module")
 def page_code_guessing(stack):
-    """Only the typed codes' limit per session: 3 in an hour."""
-    process, url = gateway(stack, RATE_LIMIT_PER_SESSION="0", RATE_LIMIT_PER_ADDRESS="0",
-                           RATE_LIMIT_CODE_WINDOW_SECONDS=str(WINDOW), RATE_LIMIT_CODES_PER_SESSION="3",
-                           RATE_LIMIT_CODES_PER_ADDRESS="0")
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+    """Only the typed codes' limit per session: 3."""
+    yield from codes_only_gateway(stack, 3, 0)
 
 
 def test_the_cart_pages_code_form_counts_against_the_same_limit(page_code_guessing, house, small_hall):
