@@ -7,21 +7,19 @@ its access and its fate (erasure deletes them last).
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from ..domain.customers import ConsentChoice
 from ..domain.errors import Conflict
-from ..settings import get_settings
 from .models import (
     CustomerItem,
+    CustomerTableItem,
     OrderItem,
     PurchaseItem,
     TableItem,
@@ -36,17 +34,11 @@ from .models import (
 ORDER_SK = "ORDER"
 
 
-class BuyerLinkItem(Model):
+class BuyerLinkItem(CustomerTableItem):
     """One link of a buyer id: to the buyer's record at a house (`HOUSE#h`) or to an order (`ORDER#o`);
-    `LINKMAIL` marks when a new preferences link was last e-mailed, `SPENT#nonce` a link already used."""
+    `LINKMAIL` marks when a new preferences link was last e-mailed, `SPENT#nonce` a link already used.
+    Keys: `BUYER#b` / `HOUSE#h` | `ORDER#o` | `LINKMAIL` | `SPENT#nonce`."""
 
-    class Meta:
-        table_name = get_settings().customer_table_name
-        region = os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")
-        max_pool_connections = 64
-
-    pk = UnicodeAttribute(hash_key=True, attr_name="PK")  # BUYER#b
-    sk = UnicodeAttribute(range_key=True, attr_name="SK")  # HOUSE#h | ORDER#o | LINKMAIL | SPENT#nonce
     customer_id = UnicodeAttribute(null=True)
     linked_at = UTCDateTimeAttribute()
 

@@ -1,34 +1,31 @@
 """Customer repository: personal data per house, always read and written under the house's key."""
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from ..domain.customers import BuyerDetails, ConsentChoice, OrderBuyer
 from ..domain.errors import Conflict, NotFound
-from ..settings import get_settings
-from .models import CustomerItem, customer_key, house_key, is_condition_failure, transaction_connection
+from .models import (
+    CustomerItem,
+    CustomerTableItem,
+    customer_key,
+    house_key,
+    is_condition_failure,
+    transaction_connection,
+)
 
 
-class OrderBuyerItem(Model):
+class OrderBuyerItem(CustomerTableItem):
     """The buyer as one order gave them at one house, and the consents it ticked, pending until the address's
     owner, having followed a link e-mailed to it, confirms them (`applied_at`) or declines them (`declined_at`).
-    Personal data: beside the records, keyed by house."""
+    Personal data: beside the records, keyed by house (`HOUSE#h` / `ORDER#o`)."""
 
-    class Meta:
-        table_name = get_settings().customer_table_name
-        region = os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")
-        max_pool_connections = 64
-
-    pk = UnicodeAttribute(hash_key=True, attr_name="PK")  # HOUSE#h
-    sk = UnicodeAttribute(range_key=True, attr_name="SK")  # ORDER#o
     customer_id = UnicodeAttribute()
     name = UnicodeAttribute()
     email = UnicodeAttribute()

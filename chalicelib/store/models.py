@@ -307,16 +307,21 @@ def cart_key(cart_id: str) -> str:
     return f"CART#{cart_id}"
 
 
-class CustomerItem(Model):
-    """A buyer as known to one house (personal data: its own table, keyed by house)."""
+class CustomerTableItem(Model):
+    """An item of CustomerTable: buyers' personal data and what joins it, apart from the main table."""
 
     class Meta:
         table_name = get_settings().customer_table_name
         region = os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")
         max_pool_connections = 64
 
-    pk = UnicodeAttribute(hash_key=True, attr_name="PK")  # HOUSE#h
-    sk = UnicodeAttribute(range_key=True, attr_name="SK")  # CUSTOMER#id
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+
+
+class CustomerItem(CustomerTableItem):
+    """A buyer as known to one house (`HOUSE#h` / `CUSTOMER#id`: personal data, keyed by house)."""
+
     name = UnicodeAttribute()
     email = UnicodeAttribute()
     phone = UnicodeAttribute(null=True)
