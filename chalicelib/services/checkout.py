@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..domain.agreements import may_sell
 from ..domain.customers import BuyerDetails
 from ..domain.donations import donation_entries
 from ..domain.errors import EmptyCart, FieldError, HoldNotActive, NotFound, SeatsUnavailable, ValidationFailed
@@ -30,7 +31,7 @@ from ..observability import count, logger
 from ..payments import stripe_gateway as gateway
 from ..settings import get_settings
 from ..store import orders as store
-from ..store import reservations, settlements
+from ..store import allocations, bundles, catalog, purchases, reservations, settlements, subscriptions
 from ..workflows import runtime
 from . import carts, customers, giftcards, vouchers
 
@@ -77,9 +78,6 @@ def check_seller(cart, seller_house_id: str | None) -> None:
     ValidationFailed on `seller_house_id` otherwise, before anything is written."""
     if not seller_house_id:
         return
-    from ..domain.agreements import may_sell
-    from ..store import allocations, bundles, catalog, subscriptions
-
     agreement = settlements.get_agreement()
     holders: dict[str, set[str]] = {}
     groups: dict[str, set[str]] = {}
@@ -280,8 +278,6 @@ def refund_checkout(order_id: str, error_name: str, now: datetime) -> dict:
 
 def _record_purchases(order: Order, tickets, now: datetime) -> None:
     """Each house's CRM learns what its buyer bought there (pseudonymous id; none for an anonymous desk sale)."""
-    from ..store import catalog, purchases
-
     genres = {}
     for house_id, customer_id in order.customer_ids.items():
         mine = [t for t in tickets if t.house_id == house_id]
