@@ -3,7 +3,8 @@
 Availability already treats an expired hold as free; the sweeper makes it so in the table
 (and returns standing places to their counters) because DynamoDB's TTL may lag by hours.
 The same round records how many seats each allocation that lapsed gave back to the general sale
-(the seats went back at the deadline already: the claim condition treats a lapsed allocation as general).
+(the seats went back at the deadline already: the claim condition treats a lapsed allocation as general),
+and takes back performance and series creates that stopped half-way, so their ids are free again.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from chalice import Blueprint, Rate
 
 from ..domain.catalog import utcnow
 from ..observability import logger
-from ..services import allocations, reservations
+from ..services import allocations, catalog, reservations
 
 maintenance = Blueprint(__name__)
 
@@ -21,5 +22,7 @@ def sweep_expired_holds(event):
     now = utcnow()
     released = reservations.sweep_expired_holds(now)
     returned = allocations.sweep_lapsed(now)
-    logger.info("sweep done", extra={"released": released, "allocations_returned": returned})
-    return {"released": released, "allocations_returned": returned}
+    abandoned = catalog.sweep_abandoned_creates(now)
+    logger.info("sweep done", extra={"released": released, "allocations_returned": returned,
+                                     "abandoned_creates": abandoned})
+    return {"released": released, "allocations_returned": returned, "abandoned_creates": abandoned}

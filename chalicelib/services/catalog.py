@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 
 from ..domain.catalog import (
     STANDING_CATEGORY,
@@ -14,7 +15,12 @@ from ..domain.catalog import (
     validate_tariffs,
 )
 from ..domain.waiting_room import WaitingRoom
+from ..observability import count
 from ..store import catalog as store
+from ..store import timeslots as timeslot_store
+
+# A Lambda runs at most 15 minutes: a create claimed longer ago than that has stopped for good.
+ABANDONED_AFTER = timedelta(minutes=15)
 
 
 def new_id(prefix: str) -> str:
@@ -84,3 +90,14 @@ def publish_cancelled(performance: Performance) -> None:
     events.publish("PerformanceCancelled", f"PerformanceCancelled:{performance.id}", utcnow(),
                    {"performance_id": performance.id, "house_id": performance.house_id,
                     "production_id": performance.production_id, "starts_at": performance.starts_at.isoformat()})
+
+
+def sweep_abandoned_creates(now: datetime) -> int:
+    """Take back creates that stopped half-way (their Lambda died between the claim and showing the performance
+    or series), so their ids are free again; how many claims were removed."""
+    before = now - ABANDONED_AFTER
+    removed = sum(store.discard_abandoned(*claim) for claim in store.abandoned_claims(before))
+    removed += sum(timeslot_store.discard_abandoned_series(*claim) for claim in timeslot_store.abandoned_series(before))
+    if removed:
+        count("AbandonedCreatesRemoved", removed)
+    return removed

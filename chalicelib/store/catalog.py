@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import zlib
+from datetime import datetime
 from functools import lru_cache
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from ..domain.catalog import House, Performance, PerformanceStatus, Production, Tariff
+from ..domain.catalog import House, Performance, PerformanceStatus, Production, Tariff, utcnow
 from ..domain.errors import AlreadyExists, Conflict, NotFound
 from ..domain.seatmap import SeatMap, parse_seatmap
 from ..domain.waiting_room import WaitingRoom
@@ -41,6 +42,9 @@ from .models import (
 
 # TransactWriteItems takes at most 100 items; a performance's seats are written in chunks of this many.
 CHILDREN_PER_TRANSACTION = 100
+# A claim waits in this index (sorted by when it was made) until its performance is shown: a create whose
+# Lambda stopped half-way leaves one there, which the sweeper takes back.
+CLAIMS_INDEX_KEY = "PERF_CLAIMS"
 
 
 def _pack(seatmap: SeatMap) -> bytes:
@@ -220,6 +224,32 @@ def discard_claimed(performance: Performance, written: list[tuple[str, str]]) ->
             raise
 
 
+def abandoned_claims(claimed_before: datetime) -> list[tuple[str, str, int]]:
+    """Performances still `creating` that were claimed before `claimed_before`: (id, house, standing shards)."""
+    return [(item.performance_id, item.house_id, int(item.standing_shards or 1))
+            for item in PerformanceItem.by_gsi1.query(CLAIMS_INDEX_KEY, PerformanceItem.gsi1sk < claimed_before.isoformat())
+            if item.creating]
+
+
+def discard_abandoned(performance_id: str, house_id: str, standing_shards: int) -> bool:
+    """Take back a claim whose create stopped half-way: every child under its key and its standing shards, then
+    the claim (only while still `creating`: nobody could hold or sell any of them). True if it was removed."""
+    pk = performance_key(performance_id)
+    children = [(item.pk, item.sk) for item in SeatItem.query(pk, attributes_to_get=["PK", "SK"]) if item.sk != "PERF"]
+    children += [standing_shard_key(performance_id, shard) for shard in range(standing_shards)]
+    with SeatItem.batch_write() as batch:
+        for child_pk, child_sk in children:
+            batch.delete(SeatItem(child_pk, child_sk))
+    try:
+        PerformanceItem(pk, "PERF").delete(
+            condition=PerformanceItem.creating.exists() & (PerformanceItem.house_id == house_id))
+    except DeleteError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
+
+
 def split_capacity(capacity: int, shards: int) -> list[int]:
     """Split a standing capacity into `shards` near-equal parts that add up exactly."""
     base, extra = divmod(capacity, shards)
@@ -233,8 +263,9 @@ def _listing_keys(performance: Performance) -> dict[str, str]:
 
 
 def _performance_item(performance: Performance, creating: bool = False) -> PerformanceItem:
-    """The performance's item; `creating` ones carry the mark and no listing keys."""
-    listing = {} if creating else _listing_keys(performance)
+    """The performance's item; `creating` ones carry the mark and, instead of the listing keys, their claim's."""
+    listing = _listing_keys(performance) if not creating else {
+        "gsi1pk": CLAIMS_INDEX_KEY, "gsi1sk": f"{utcnow().isoformat()}#{performance.id}"}
     return PerformanceItem(
         performance_key(performance.id), "PERF",
         performance_id=performance.id, house_id=performance.house_id, production_id=performance.production_id,

@@ -16,7 +16,7 @@ from ..domain.catalog import Performance
 from ..domain.errors import AlreadyExists, NotFound
 from ..domain.timeslots import Slot, TimeslotSeries
 from . import catalog
-from .models import TableItem, is_condition_failure, transaction_connection
+from .models import TableItem, _Gsi1, is_condition_failure, transaction_connection
 
 
 class TimeslotSeriesItem(TableItem):
@@ -29,6 +29,13 @@ class TimeslotSeriesItem(TableItem):
     slots = JSONAttribute()
     created_at = UTCDateTimeAttribute()
     creating = NumberAttribute(null=True)  # 1 from the claim until every slot's performance is complete
+    gsi1pk = UnicodeAttribute(null=True)  # CLAIMS_INDEX_KEY while `creating`
+    gsi1sk = UnicodeAttribute(null=True)
+    by_gsi1 = _Gsi1()
+
+
+# An unfinished series waits in this index until it is shown (a create that stopped half-way: the sweeper).
+CLAIMS_INDEX_KEY = "SERIES_CLAIMS"
 
 
 def series_key(series_id: str) -> str:
@@ -44,7 +51,8 @@ def claim_series(series: TimeslotSeries, performances: list[Performance]) -> Non
                               slots=[{"performance_id": s.performance_id, "starts_at": s.starts_at.isoformat(),
                                       "ends_at": s.ends_at.isoformat(), "capacity": s.capacity}
                                      for s in series.slots],
-                              created_at=series.created_at, creating=1)
+                              created_at=series.created_at, creating=1, gsi1pk=CLAIMS_INDEX_KEY,
+                              gsi1sk=f"{series.created_at.isoformat()}#{series.id}")
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
             transaction.save(item, condition=TimeslotSeriesItem.pk.does_not_exist())
@@ -59,7 +67,8 @@ def claim_series(series: TimeslotSeries, performances: list[Performance]) -> Non
 def show_series(series: TimeslotSeries) -> None:
     """End a claimed series' creation (conditional on the claim being its house's)."""
     TimeslotSeriesItem(series_key(series.id), "SERIES").update(
-        actions=[TimeslotSeriesItem.creating.remove()],
+        actions=[TimeslotSeriesItem.creating.remove(), TimeslotSeriesItem.gsi1pk.remove(),
+                 TimeslotSeriesItem.gsi1sk.remove()],
         condition=TimeslotSeriesItem.creating.exists() & (TimeslotSeriesItem.house_id == series.house_id))
 
 
@@ -71,6 +80,25 @@ def discard_series(series: TimeslotSeries) -> None:
     except DeleteError as error:
         if not is_condition_failure(error):
             raise
+
+
+def abandoned_series(claimed_before: datetime) -> list[tuple[str, str]]:
+    """Series still `creating` that were claimed before `claimed_before`: (id, house)."""
+    return [(item.series_id, item.house_id) for item in
+            TimeslotSeriesItem.by_gsi1.query(CLAIMS_INDEX_KEY, TimeslotSeriesItem.gsi1sk < claimed_before.isoformat())
+            if item.creating]
+
+
+def discard_abandoned_series(series_id: str, house_id: str) -> bool:
+    """Take back a series claim whose create stopped half-way (its slots' claims are swept as performances)."""
+    try:
+        TimeslotSeriesItem(series_key(series_id), "SERIES").delete(
+            condition=TimeslotSeriesItem.creating.exists() & (TimeslotSeriesItem.house_id == house_id))
+    except DeleteError as error:
+        if is_condition_failure(error):
+            return False
+        raise
+    return True
 
 
 def get_series(series_id: str) -> TimeslotSeries:

@@ -319,3 +319,32 @@ def test_a_series_refused_half_way_by_an_item_under_a_slots_id_takes_back_every_
     refused_whole(stack, lambda: a.admin.post("/staff/timeslots", body))
     assert [performance_items(stack, f"{series_id}-{n}") for n in range(1, 5)] == [[], [], [stray], []]
     assert a.admin.get(f"/staff/timeslots/{series_id}").status_code == 404
+
+
+def test_a_create_that_stopped_half_way_is_taken_back_by_the_sweeper_and_its_id_is_free_again(stack, houses):
+    # a Lambda that died between the claim and showing the performance leaves a hidden claim: after 15 minutes
+    # (no Lambda runs longer) the sweeper removes it with its seats, so the id is not taken for ever
+    a, _ = houses
+    hall = parse_seatmap(demo_seatmaps.test_hall(12, 20))
+    dynamodb = resources.client("dynamodb", stack.moto.url)
+    claims = {}
+    for age in ("old", "young"):
+        performance_id = unique(f"stopped-{age}")
+        performance = bare_performance(a.id, performance_id, hall)
+        with TransactWrite(connection=transaction_connection) as transaction:
+            catalog.claim_in(transaction, performance)
+        catalog.write_children(performance, hall, [])  # then the Lambda stopped
+        claims[age] = performance_id
+    claimed_long_ago = (datetime.now(timezone.utc) - timedelta(minutes=16)).isoformat()
+    dynamodb.update_item(TableName=stack.refs["MainTable"], Key={"PK": {"S": f"PERF#{claims['old']}"},
+                                                                 "SK": {"S": "PERF"}},
+                         UpdateExpression="SET gsi1sk = :at", ExpressionAttributeValues={
+                             ":at": {"S": f"{claimed_long_ago}#{claims['old']}"}})
+    assert len(performance_items(stack, claims["old"])) == 1 + 1 + len(hall.seats)  # claim, seat map, seats
+
+    assert stack.sweep()["abandoned_creates"] >= 1
+    assert performance_items(stack, claims["old"]) == []
+    assert len(performance_items(stack, claims["young"])) == 1 + 1 + len(hall.seats)  # may still be running
+    again = a.admin.post("/staff/performances", performance_body(a, demo_seatmaps.test_hall(12, 20), claims["old"]))
+    assert again.status_code == 201, again.text
+    assert Client(stack.api_url).get(f"/performances/{claims['old']}").json()["availability"]["available"] == 240
