@@ -137,7 +137,9 @@ def credential_word(value: str) -> str:
     """What identifies a credential in a log: its longest run of token characters (a JWT's or a preferences
     link's signature, an API key's secret, a gift card's whole code)."""
     words = _WORD.findall(value)
-    return max(words, key=len) if words else value
+    # a random part has letters and digits; an ordinary word in a made-up token ("signature") would match log text
+    random_parts = [word for word in words if any(c.isdigit() for c in word) and any(c.isalpha() for c in word)]
+    return max(random_parts or words, key=len) if words else value
 
 
 def what_matched(line: str) -> str:

@@ -21,7 +21,7 @@ from scripts.embedded.motoserver import start_moto_server
 from scripts.embedded.outbox import start_outbox, verify_sender
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
-PREFERENCES = "https://tickets.example.be/p/preferences?lang=en#t=0123abcd.o_404.nonce.6a0b1c2d.signature"
+PREFERENCES = "https://tickets.example.be/p/preferences?lang=en#t=bu_0123abcd.o_404.n7c2e.6a0b1c2d.Qm9uZC1zaWcta2V5LTA0MDQ"
 
 
 @pytest.fixture(scope="module")

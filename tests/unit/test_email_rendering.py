@@ -37,7 +37,7 @@ CONCERT = OrderDocument(order_id="o_mail1", house_name="Théâtre Élégance", p
                         venue_name="Kleine zaal", starts_at=datetime(2026, 7, 3, 18, 30, tzinfo=timezone.utc),
                         tickets=(ticket("t_c", 1200),))
 TOTAL = Money(6800)
-PREFERENCES = "https://tickets.example.be/p/preferences?lang=nl#t=0123abcd.o_mail1.nonce.6a0b1c2d.signature"
+PREFERENCES = "https://tickets.example.be/p/preferences?lang=nl#t=bu_0123abcd.o_mail1.n7c2e.6a0b1c2d.TWFpbC1zaWcta2V5LTAwMDE"
 
 EXPECTED = {
     "nl": {"subject": "Je tickets — bestelling o_mail1", "greeting": "Beste Ann Peeters,",

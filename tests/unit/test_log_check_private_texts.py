@@ -34,3 +34,9 @@ def test_registering_a_body_registers_the_buyer_s_phone_and_every_free_text():
     assert private["+32 9 123 45 67"] == "phone number" and private["Rolstoel nodig bij ingang B"] == "free text (note)"
     assert "ok" not in private  # too short to tell from ordinary words
     assert ("Noor Vandamme", "noor.v@example.org") in personal_data.buyers()
+
+
+def test_a_made_up_token_is_known_by_its_random_part_not_by_an_ordinary_word_in_it():
+    made_up = {"bu_0123abcd.o_404.nonce.6a0b1c2d.signature": "preferences token"}
+    assert personal_data.leaks_in("payment webhook with a bad signature refused", [], made_up) == []
+    assert personal_data.leaks_in("token bu_0123abcd seen", [], made_up) == ["token bu_0123abcd seen"]
