@@ -15,7 +15,7 @@ from ..domain.errors import Conflict, FieldError, NotFound, SoldOut, ValidationF
 from ..observability import count, logger
 from ..store import allocations as store
 from ..store import catalog, reservations
-from .cache import TtlCache
+from ..store.cache import TtlCache
 
 # Standing counters re-read after a lost race when setting places aside.
 STANDING_ATTEMPTS = 5

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from ..domain.catalog import Performance
 from ..store import catalog, orders, reservations
-from .cache import TtlCache
+from ..store.cache import TtlCache
 
 # The agenda summarises many performances; a few seconds' staleness is fine for counts there.
 AGENDA_CACHE_SECONDS = 3.0

@@ -17,8 +17,8 @@ from ..domain.holds import Hold, HoldStatus, check_quantity, hold_expiry, sessio
 from ..observability import count, logger
 from ..settings import get_settings
 from ..store import catalog, reservations
+from ..store.cache import TtlCache
 from . import allocations, availability, waiting_room
-from .cache import TtlCache
 
 # Best-available re-reads and retries when someone takes "its" seats in between.
 BEST_AVAILABLE_ATTEMPTS = 3

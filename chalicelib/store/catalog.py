@@ -22,7 +22,7 @@ from ..domain.catalog import House, Performance, PerformanceStatus, Production, 
 from ..domain.errors import AlreadyExists, Conflict, NotFound
 from ..domain.seatmap import SeatMap, parse_seatmap
 from ..domain.waiting_room import WaitingRoom
-from ..services.cache import TtlCache
+from .cache import TtlCache
 from .models import (
     HouseItem,
     PerformanceItem,

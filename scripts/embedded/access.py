@@ -62,7 +62,7 @@ def _start_cold() -> None:
     item one function read would be served from the cache to another, and that one's need would go unseen."""
     from aws_lambda_powertools.utilities import parameters
 
-    from chalicelib.services import cache
+    from chalicelib.store import cache
 
     parameters.clear_caches()
     cache.clear_all()
