@@ -61,36 +61,69 @@ def _buyers_on_record(embedded) -> list[tuple[str, str]]:
 
 
 # -- no personal data in logs ------------------------------------------------------------------------
+# With pytest-xdist (scripts/test runs the server tests on parallel workers) every worker registers its own
+# buyers and credentials and checks its own logs at its session's end; it hands the leaked lines to the
+# controller in `workeroutput`, and the controller fails the run and names them.
+_WORKER_LEAKS = "podium_personal_data_leaks"
+_WORKER_BUYERS = "podium_personal_data_buyers"
+
+
+def _distributes(config) -> bool:
+    """This process hands the tests to xdist workers and runs none itself."""
+    return config.pluginmanager.has_plugin("dsession")
+
+
 def pytest_configure(config):
     personal_data.start()
+    config._podium_worker_leaks = []  # (what matched, line) of every worker that finished
+    config._podium_worker_buyers = 0
 
 
 def pytest_runtest_logreport(report):
-    """Keep what pytest captured of every test (stdout, stderr, log records), passed or failed."""
+    """Keep what pytest captured of every test (stdout, stderr, log records), passed or failed. (A controller
+    is sent its workers' reports too; each worker has kept and checked them already.)"""
+    if getattr(report, "node", None) is not None:  # a worker's report, replayed in the controller
+        return
     for title, content in report.sections:
         personal_data.capture(f"{report.nodeid} {report.when}: {title}", content)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """An xdist worker finished: keep what its log check found."""
+    output = getattr(node, "workeroutput", None) or {}
+    node.config._podium_worker_leaks.extend(tuple(leak) for leak in output.get(_WORKER_LEAKS, []))
+    node.config._podium_worker_buyers += output.get(_WORKER_BUYERS, 0)
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Fail the run if any test buyer's e-mail address or name was logged anywhere during it."""
-    leaks = personal_data.check()
-    session.config._podium_personal_data_leaks = leaks
+    config = session.config
+    # what each line holds, for the lines the summary shows (matching it again is slow for thousands)
+    leaks = [(personal_data.what_matched(line) if index < 20 else "", line)
+             for index, line in enumerate(personal_data.check())]
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller reports and fails the run
+        config.workeroutput[_WORKER_LEAKS] = leaks
+        config.workeroutput[_WORKER_BUYERS] = len(personal_data.buyers())
+    leaks += config._podium_worker_leaks
+    config._podium_personal_data_leaks = leaks
     if leaks:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     leaks = getattr(config, "_podium_personal_data_leaks", [])
+    buyers = len(personal_data.buyers()) + config._podium_worker_buyers
     if leaks:
         terminalreporter.section("personal data in the logs", sep="=", red=True, bold=True)
+        where = "each worker's logs" if _distributes(config) else f"all logs: {personal_data.CAPTURED}"
         terminalreporter.write_line(f"{len(leaks)} logged line(s) hold a test buyer's e-mail address or name "
-                                    f"(all logs: {personal_data.CAPTURED}):")
-        terminalreporter.write_line(f"(or one of {len(personal_data.private_texts())} phone numbers, staff free texts, "
-                                    "tokens, API key secrets and gift-card codes the run used)")
-        for line in leaks[:20]:
-            terminalreporter.write_line(f"  [{personal_data.what_matched(line)}] " + line[:300])
+                                    f"({where}):")
+        terminalreporter.write_line("(or one of the phone numbers, staff free texts, tokens, API key secrets and "
+                                    "gift-card codes the run used)")
+        for matched, line in leaks[:20]:
+            terminalreporter.write_line(f"  [{matched}] " + line[:300])
     else:
-        terminalreporter.write_line(f"no personal data in the logs ({len(personal_data.buyers())} test buyers "
-                                    "checked)")
+        terminalreporter.write_line(f"no personal data in the logs ({buyers} test buyers checked)")
     if config.getoption("capture") == "no":  # -s: this process's output went to the terminal, unchecked
         terminalreporter.write_line("with -s only the gateways' logs were checked for personal data", yellow=True)
