@@ -7,7 +7,6 @@ from chalicelib.api.box_office import box_office
 from chalicelib.api.bundles import bundles
 from chalicelib.api.carts import carts
 from chalicelib.api.catalog import catalog
-from chalicelib.api.fanout import fanout
 from chalicelib.api.gdpr import gdpr
 from chalicelib.api.giftcards import giftcards
 from chalicelib.api.checkins import checkins
@@ -16,7 +15,6 @@ from chalicelib.api.crm import crm
 from chalicelib.api.desk import desk
 from chalicelib.api.holds import holds
 from chalicelib.api.http import add_security_headers, convert_chalice_errors
-from chalicelib.api.maintenance import maintenance
 from chalicelib.api.offer_pages import offer_pages
 from chalicelib.api.orders import orders
 from chalicelib.api.pages import pages
@@ -26,13 +24,16 @@ from chalicelib.api.settlements import settlements
 from chalicelib.api.subscription_pages import subscription_pages
 from chalicelib.api.subscriptions import subscriptions
 from chalicelib.api.timeslots import timeslots
+from chalicelib.api.uitdatabank import uitdatabank
 from chalicelib.api.uitpas import uitpas
 from chalicelib.api.vouchers import vouchers
 from chalicelib.observability import logger, tracer
-from chalicelib.workflows.checkout import workflow_tasks
-from chalicelib.workflows.erasure import erasure_tasks
-from chalicelib.workflows.refund import refund_tasks
-from chalicelib.workflows.settlement import settlement_tasks
+from chalicelib.tasks.checkout import workflow_tasks
+from chalicelib.tasks.erasure import erasure_tasks
+from chalicelib.tasks.fanout import fanout
+from chalicelib.tasks.maintenance import maintenance
+from chalicelib.tasks.refund import refund_tasks
+from chalicelib.tasks.settlement import settlement_tasks
 
 app = Chalice(app_name="podium")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
@@ -57,6 +58,7 @@ app.register_blueprint(settlements)
 app.register_blueprint(api_keys)
 app.register_blueprint(maintenance)
 app.register_blueprint(fanout)
+app.register_blueprint(uitdatabank)
 app.register_blueprint(workflow_tasks)
 app.register_blueprint(refund_tasks)
 app.register_blueprint(settlement_tasks)

@@ -11,7 +11,6 @@ from ..domain.errors import FieldError, ValidationFailed
 from ..domain.seatmap import parse_seatmap
 from ..services import availability
 from ..services import catalog as service
-from ..store import catalog as store
 from . import schemas
 from .auth import Role, current_staff, house_of, staff
 from .http import endpoint, json_response, parse_body
@@ -30,7 +29,7 @@ def create_house():
     body = parse_body(catalog.current_request, schemas.HouseBody)
     house = House(id=body.id, name=body.name, slug=body.id, website_domains=tuple(body.website_domains),
                   logo_url=body.logo_url, brand_color=body.brand_color.lower() if body.brand_color else None)
-    store.create_house(house)
+    service.create_house(house)
     return json_response(house_view(house), 201)
 
 
@@ -38,7 +37,7 @@ def create_house():
 @route
 @staff(Role.COORDINATOR)
 def list_houses():
-    return json_response({"houses": [house_view(house) for house in store.list_houses()]})
+    return json_response({"houses": [house_view(house) for house in service.houses()]})
 
 
 @catalog.route("/staff/house", methods=["GET"])
@@ -46,7 +45,7 @@ def list_houses():
 @staff(*READERS)
 def own_house():
     caller = current_staff()
-    return json_response(house_view(store.get_house(house_of(caller))))
+    return json_response(house_view(service.house(house_of(caller))))
 
 
 @catalog.route("/staff/venues", methods=["POST"])
@@ -57,7 +56,7 @@ def import_venue():
     body = parse_body(catalog.current_request, schemas.VenueBody)
     seatmap = parse_seatmap(body.seatmap)
     venue_id = body.id or service.new_id("venue")
-    store.create_venue(house_of(caller), venue_id, seatmap)
+    service.import_venue(house_of(caller), venue_id, seatmap)
     return json_response({"id": venue_id, "name": seatmap.name, "capacity": seatmap.capacity,
                           "seated": not seatmap.is_standing}, 201)
 
@@ -67,7 +66,7 @@ def import_venue():
 @staff(*READERS)
 def list_venues():
     caller = current_staff()
-    venues = store.list_venues(house_of(caller))
+    venues = service.venues(house_of(caller))
     return json_response({"venues": [{"id": v.venue_id, "name": v.name, "capacity": int(v.capacity),
                                       "seated": bool(v.seated)} for v in venues]})
 
@@ -78,7 +77,7 @@ def list_venues():
 def export_venue(venue_id: str):
     """The venue with its seat map in the documented `podium.seatmap/1` format."""
     caller = current_staff()
-    _, seatmap = store.get_venue(house_of(caller), venue_id)
+    seatmap = service.venue_seatmap(house_of(caller), venue_id)
     return json_response({"id": venue_id, "seatmap": seatmap.to_dict()})
 
 
@@ -97,7 +96,7 @@ def create_production():
 @staff(*READERS)
 def list_productions():
     caller = current_staff()
-    return json_response({"productions": [production_view(p) for p in store.list_productions(house_of(caller))]})
+    return json_response({"productions": [production_view(p) for p in service.productions(house_of(caller))]})
 
 
 @catalog.route("/staff/productions/{production_id}", methods=["GET"])
@@ -105,7 +104,7 @@ def list_productions():
 @staff(*READERS)
 def get_production(production_id: str):
     caller = current_staff()
-    return json_response(production_view(store.get_production(house_of(caller), production_id)))
+    return json_response(production_view(service.production(house_of(caller), production_id)))
 
 
 @catalog.route("/staff/performances", methods=["POST"])
@@ -124,7 +123,7 @@ def create_performance():
 def list_performances():
     caller = current_staff()
     now = utcnow()
-    performances = store.list_house_performances(house_of(caller))
+    performances = service.performances_for_staff(house_of(caller))
     summaries = availability.cached_summaries(performances, now)
     return json_response({"performances": [performance_view(p, now, summaries[p.id]) for p in performances]})
 
@@ -134,7 +133,7 @@ def list_performances():
 @staff(*READERS, scope="catalog:read")
 def get_performance(performance_id: str):
     caller = current_staff()
-    performance = store.get_house_performance(house_of(caller), performance_id)
+    performance = service.performance_for_staff(house_of(caller), performance_id)
     now = utcnow()
     return json_response(performance_view(performance, now, availability.summary(performance, now)))
 

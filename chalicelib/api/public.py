@@ -6,9 +6,9 @@ from datetime import datetime
 from chalice import Blueprint
 
 from ..domain.catalog import utcnow
-from ..services import availability
+from ..services import availability, catalog, ticket_keys
 from ..settings import get_settings
-from ..store import catalog as store
+from . import openapi
 from .auth import public_route
 from .http import date_param, endpoint, json_response, query_param
 from .views import performance_view
@@ -30,12 +30,10 @@ def agenda():
     house = query_param(public.current_request, "house")
     genre = query_param(public.current_request, "genre")
     start, end = _date_param("from"), _date_param("to")
-    chosen = [performance for performance in store.listed_agenda()
-              if (not house or performance.house_id == house) and (not genre or performance.genre == genre)
-              and not (start and performance.starts_at < start or end and performance.starts_at >= end)]
+    chosen = catalog.agenda(house, genre, start, end)
     summaries = availability.cached_summaries(chosen, now)
     performances = [performance_view(performance, now, summaries[performance.id]) for performance in chosen]
-    houses = {house.id: house.name for house in store.listed_houses()}
+    houses = {house.id: house.name for house in catalog.listed_houses()}
     return json_response({"cluster": get_settings().cluster_name, "houses": houses, "performances": performances})
 
 
@@ -44,7 +42,7 @@ def agenda():
 @public_route()
 def performance(performance_id: str):
     now = utcnow()
-    found = store.get_performance(performance_id)
+    found = catalog.performance(performance_id)
     return json_response(performance_view(found, now, availability.summary(found, now)))
 
 
@@ -54,7 +52,7 @@ def performance(performance_id: str):
 def seat_map(performance_id: str):
     """The seat map with each seat's live state: free, held, sold or blocked."""
     now = utcnow()
-    return json_response(availability.seat_map_view(store.get_performance(performance_id), now))
+    return json_response(availability.seat_map_view(catalog.performance(performance_id), now))
 
 
 @public.route("/ticket-keys", methods=["GET"])
@@ -62,8 +60,6 @@ def seat_map(performance_id: str):
 @public_route()
 def ticket_keys_view():
     """The public keys that verify ticket QR codes offline (door scanners cache them), by key id."""
-    from ..services import ticket_keys
-
     return json_response({"algorithm": "Ed25519", "keys": ticket_keys.public_keys()},
                          headers={"Cache-Control": "public, max-age=300"})
 
@@ -73,6 +69,4 @@ def ticket_keys_view():
 @public_route()
 def openapi_document():
     """This API as an OpenAPI 3.1 document (routes, access, request bodies, answers)."""
-    from . import openapi
-
     return json_response(openapi.document(public.current_app), headers={"Cache-Control": "public, max-age=300"})

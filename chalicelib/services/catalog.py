@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from ..domain.catalog import (
     STANDING_CATEGORY,
+    House,
     Performance,
     PerformanceStatus,
     Production,
@@ -14,6 +15,7 @@ from ..domain.catalog import (
     validate_schedule,
     validate_tariffs,
 )
+from ..domain.seatmap import SeatMap
 from ..domain.waiting_room import WaitingRoom
 from ..observability import count
 from ..store import catalog as store
@@ -101,3 +103,68 @@ def sweep_abandoned_creates(now: datetime) -> int:
     if removed:
         count("AbandonedCreatesRemoved", removed)
     return removed
+
+
+# -- What the staff routes and the public agenda read or write as is ------------------------------------------------
+def create_house(house: House) -> House:
+    store.create_house(house)
+    return house
+
+
+def houses() -> list[House]:
+    return store.list_houses()
+
+
+def house(house_id: str) -> House:
+    return store.get_house(house_id)
+
+
+def import_venue(house_id: str, venue_id: str, seatmap: SeatMap) -> None:
+    store.create_venue(house_id, venue_id, seatmap)
+
+
+def venues(house_id: str) -> list:
+    """The house's venues as summaries (id, name, capacity, seated), without decoding the maps."""
+    return store.list_venues(house_id)
+
+
+def venue_seatmap(house_id: str, venue_id: str) -> SeatMap:
+    """The house's venue's seat map; another house's venue is NotFound."""
+    return store.get_venue(house_id, venue_id)[1]
+
+
+def productions(house_id: str) -> list[Production]:
+    return store.list_productions(house_id)
+
+
+def production(house_id: str, production_id: str) -> Production:
+    return store.get_production(house_id, production_id)
+
+
+def performances_for_staff(house_id: str) -> list[Performance]:
+    return store.list_house_performances(house_id)
+
+
+def performance_for_staff(house_id: str, performance_id: str) -> Performance:
+    """The house's own performance; another house's is NotFound."""
+    return store.get_house_performance(house_id, performance_id)
+
+
+def performance(performance_id: str) -> Performance:
+    return store.get_performance(performance_id)
+
+
+def performance_seatmap(performance_id: str) -> SeatMap:
+    return store.get_performance_seatmap(performance_id)
+
+
+def agenda(house_id: str | None = None, genre: str | None = None, start: datetime | None = None,
+           end: datetime | None = None) -> list[Performance]:
+    """The agenda as buyers see it (a few seconds old at most), of one house or genre, starting in [start, end)."""
+    return [performance for performance in store.listed_agenda()
+            if (not house_id or performance.house_id == house_id) and (not genre or performance.genre == genre)
+            and not (start and performance.starts_at < start or end and performance.starts_at >= end)]
+
+
+def listed_houses() -> list[House]:
+    return store.listed_houses()

@@ -280,7 +280,7 @@ class EmbeddedStack:
 
     def sweep(self) -> dict:
         """Run the scheduled sweeper the way EventBridge would on AWS."""
-        from chalicelib.api.maintenance import sweep_expired_holds  # late: needs the environment set
+        from chalicelib.tasks.maintenance import sweep_expired_holds  # late: needs the environment set
 
         from datetime import datetime, timezone
         import uuid

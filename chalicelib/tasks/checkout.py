@@ -9,7 +9,7 @@ from chalice import Blueprint
 
 from ..domain.catalog import utcnow
 from ..observability import logger
-from ..services import checkout
+from ..services import checkout, uitpas
 
 workflow_tasks = Blueprint(__name__)
 
@@ -31,8 +31,6 @@ def price(event, context):
 
 @workflow_tasks.lambda_function(name="checkout_register_uitpas")
 def register_uitpas(event, context):
-    from ..services import uitpas
-
     return uitpas.register_order_sales(_order_id(event), utcnow())
 
 
