@@ -33,8 +33,10 @@ from aws_lambda_powertools.utilities import parameters
 from chalice.app import Request
 
 from ..domain.errors import Forbidden
+from ..services import api_keys
 from ..settings import get_settings
-from .http import Unauthorized
+from .http import Unauthorized, current_request
+from .limits import enforce_rate_limits
 
 AUDIENCE = "podium:staff"
 SECRET_MAX_AGE = 300  # seconds a fetched keyring is reused before asking Secrets Manager again
@@ -108,8 +110,6 @@ def staff(*roles: Role, scope: str | None = None, house_scoped: bool = True) -> 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            from .http import current_request  # the blueprint's request, set by `endpoint`
-
             principal = authorize(current_request(), access)
             token = _principal.set(principal)
             try:
@@ -132,9 +132,6 @@ def public_route(*, rate_limited: bool = False) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             if access.rate_limited:
-                from .http import current_request
-                from .limits import enforce_rate_limits
-
                 enforce_rate_limits(current_request())
             return view(*args, **kwargs)
 
@@ -152,8 +149,6 @@ def authorize(request: Request, access: Access) -> Staff:
     """The caller if `access` lets it in; Unauthorized (401) or Forbidden (403) otherwise."""
     api_key = request.headers.get(API_KEY_HEADER)
     if api_key is not None:
-        from ..services import api_keys
-
         record = api_keys.authenticate(api_key.strip())
         if record is None:
             raise Unauthorized("The API key is not valid or was revoked.")

@@ -17,7 +17,7 @@ from ..store import bundles as store
 from ..store import catalog as catalog_store
 from . import schemas
 from .auth import Role, current_staff, public_route, staff
-from .holds import buyer_session
+from .sessions import buyer_session
 from .http import endpoint, json_response, parse_body, utc_text
 from .views import hold_view, performance_view
 

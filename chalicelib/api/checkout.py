@@ -23,7 +23,7 @@ from ..settings import get_settings
 from ..store import orders as store
 from ..tickets.pdf import order_pdf
 from . import schemas
-from .holds import buyer_session
+from .sessions import buyer_session
 from .auth import public_route
 from .http import endpoint, json_response, language_of, parse_body, refuse_body, utc_text
 

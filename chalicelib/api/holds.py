@@ -12,30 +12,20 @@ from chalice import Blueprint
 
 from ..domain.allocations import Seller
 from ..domain.catalog import utcnow
-from ..services import reservations, waiting_room
+from ..services import catalog, reservations, waiting_room
 from ..services.reservations import HoldRequest
-from ..store import catalog as store
 from ..observability import logger
 from . import schemas
-from .auth import public_route
+from .auth import Access, Role, authorize, public_route
 from .http import MalformedRequest, endpoint, json_response, parse_body, refuse_body
+from .sessions import buyer_session
 from .views import hold_view
 
 holds = Blueprint(__name__)
 route = endpoint(holds)
-SESSION_HEADER = "x-podium-session"
 ADMISSION_HEADER = "x-podium-admission"
 QUEUE_TICKET_HEADER = "x-podium-queue-ticket"
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,1000}$")
-SESSION_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
-
-
-def buyer_session(request=None) -> str:
-    """The buyer session token of the request (header X-Podium-Session)."""
-    token = (request or holds.current_request).headers.get(SESSION_HEADER, "")
-    if not SESSION_PATTERN.match(token):
-        raise MalformedRequest("Send the buyer session in the X-Podium-Session header (16-128 letters, digits, - or _).")
-    return token
 
 
 @holds.route("/sessions", methods=["POST"])
@@ -66,7 +56,7 @@ def create_hold(performance_id: str):
     hold = reservations.create_hold(performance_id, session, request, now,
                                     admission_token=_token(ADMISSION_HEADER), staff=desk is not None, seller=desk)
     logger.thread_safe_append_keys(correlation_id=hold.id)
-    seatmap = store.get_performance_seatmap(performance_id) if hold.seat_ids else None
+    seatmap = catalog.performance_seatmap(performance_id) if hold.seat_ids else None
     return json_response(hold_view(hold, seatmap, now), 201, headers={"Location": f"/holds/{hold.id}"})
 
 
@@ -84,8 +74,6 @@ def _desk() -> Seller | None:
     for its own house (from that house's allocations, on another house's performance)."""
     if not holds.current_request.headers.get("authorization"):
         return None
-    from .auth import Access, Role, authorize
-
     principal = authorize(holds.current_request, Access(roles=(Role.COORDINATOR, Role.HOUSE_ADMIN, Role.BOX_OFFICE)))
     return Seller(principal.house_id, "box_office")
 
@@ -121,7 +109,7 @@ def place_in_queue(performance_id: str):
 def get_hold(hold_id: str):
     now = utcnow()
     hold = reservations.get_hold(hold_id, buyer_session())
-    seatmap = store.get_performance_seatmap(hold.performance_id) if hold.seat_ids else None
+    seatmap = catalog.performance_seatmap(hold.performance_id) if hold.seat_ids else None
     return json_response(hold_view(hold, seatmap, now))
 
 

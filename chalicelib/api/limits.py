@@ -11,40 +11,19 @@ page) also counts against a much tighter limit of its own, so that codes cannot 
 """
 from __future__ import annotations
 
-import hashlib
-
 from chalice.app import Request
 
 from ..domain.catalog import utcnow
 from ..domain.errors import RateLimited
 from ..domain.limits import window_at
+from ..services import rate_limits
 from ..settings import get_settings
-from ..store import limits as store
-from .holds import SESSION_HEADER, SESSION_PATTERN
-
-PAGE_COOKIE = "podium"  # the hosted pages' cookie: `session.cart`
+from .sessions import buyer_session_of
 
 
 def client_address(request: Request) -> str:
     identity = (request.context or {}).get("identity") or {}
     return str(identity.get("sourceIp") or "unknown")
-
-
-def buyer_session_of(request: Request) -> str | None:
-    session = request.headers.get(SESSION_HEADER, "")
-    if SESSION_PATTERN.match(session):
-        return session
-    for part in (request.headers.get("cookie") or "").split(";"):
-        name, _, value = part.strip().partition("=")
-        session = value.partition(".")[0]
-        if name == PAGE_COOKIE and SESSION_PATTERN.match(session):
-            return session
-    return None
-
-
-def _digest(value: str) -> str:
-    # Counters never store an address or a session token as such.
-    return hashlib.sha256(value.encode()).hexdigest()[:32]
 
 
 def enforce_rate_limits(request: Request) -> None:
@@ -70,7 +49,7 @@ def _enforce(request: Request, counter: str, window_seconds: int, per_address: i
     if session is not None:
         checks.append(("SESSION", session, per_session))
     for kind, client, limit in checks:
-        if limit > 0 and not store.take(counter + kind, _digest(client), window, limit):
+        if limit > 0 and not rate_limits.take(counter + kind, client, window, limit):
             raise RateLimited(f"Too many {what} from this {'buyer session' if kind == 'SESSION' else 'address'}; "
                               f"try again in {window.ends_in} s.", retry_after=window.ends_in, limit=limit,
                               window_seconds=window_seconds)

@@ -16,7 +16,7 @@ from ..services.catalog import new_id
 from ..store import subscriptions as store
 from . import schemas
 from .auth import Role, current_staff, public_route, staff
-from .holds import buyer_session
+from .sessions import buyer_session
 from .http import endpoint, json_response, parse_body, refuse_body, utc_text
 from .bundles import group_hold_views
 from .views import performance_view

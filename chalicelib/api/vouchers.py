@@ -15,7 +15,7 @@ from ..services.carts import own_cart
 from ..store import vouchers as store
 from . import schemas
 from .auth import Role, current_staff, public_route, staff
-from .holds import buyer_session
+from .sessions import buyer_session
 from .http import endpoint, json_response, parse_body, utc_text
 from .limits import enforce_code_attempt_limits
 from .views import cart_view
