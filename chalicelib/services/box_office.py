@@ -18,13 +18,14 @@ from ..observability import count
 from ..store import orders as store
 from ..store import catalog, reservations, settlements
 from . import carts, checkout, customers, vouchers
+from .cart_pricing import priced_cart
 
 
 def _desk_cart(desk_house_id: str, cart_id: str, session_token: str, now: datetime):
     record = carts.own_cart(cart_id, session_token)
     if record.order_id:
         return record, None
-    cart = carts.priced_cart(record, now)
+    cart = priced_cart(record, now)
     if not cart.lines:
         raise EmptyCart("The cart holds no live places.", cart_id=cart_id)
     vouchers.check_offers(cart)

@@ -30,10 +30,12 @@ from ..domain.uitpas import CHECKOUT_FAILURES
 from ..observability import count, logger
 from ..payments import stripe_gateway as gateway
 from ..settings import get_settings
+from ..store import carts as cart_store
 from ..store import orders as store
 from ..store import allocations, bundles, catalog, purchases, reservations, settlements, subscriptions
 from ..workflows import runtime
 from . import carts, customers, giftcards, vouchers
+from .cart_pricing import priced_cart
 
 # Why a checkout ended without an order, from the workflow's error name.
 FAILURE_REASONS = {"States.Timeout": "payment_timeout", "PaymentCanceled": "payment_canceled",
@@ -52,7 +54,7 @@ def start_checkout(cart_id: str, session_token: str, buyer: BuyerDetails, market
     if record.order_id:
         order = store.get_order(record.order_id)
     else:
-        cart = carts.priced_cart(record, now)
+        cart = priced_cart(record, now)
         if not cart.lines:
             raise EmptyCart("The cart holds no live places.", cart_id=cart_id)
         vouchers.check_offers(cart)
@@ -117,7 +119,7 @@ def own_order(order_id: str, session_token: str) -> Order:
 def price_order(order_id: str, grace_seconds: int | None, now: datetime) -> dict:
     """Freeze the prices of the cart's live places into the order; how long to wait for the payment."""
     order = store.get_order(order_id)
-    cart = carts.priced_cart(carts.store.get_cart(order.cart_id), now)
+    cart = priced_cart(cart_store.get_cart(order.cart_id), now)
     if not order.lines:
         if not cart.lines:
             raise EmptyCart("Every hold of the cart lapsed before checkout.", order_id=order_id)
@@ -330,7 +332,7 @@ def _cancel_uitpas_sales(order: Order, now: datetime) -> None:
 
 
 def _give_back_places(order: Order, now: datetime) -> None:
-    hold_ids = order.hold_ids or tuple(entry["hold_id"] for entry in carts.store.get_cart(order.cart_id).entries)
+    hold_ids = order.hold_ids or tuple(entry["hold_id"] for entry in cart_store.get_cart(order.cart_id).entries)
     for hold_id in hold_ids:
         hold = reservations.get_hold(hold_id)
         if hold.status is HoldStatus.CONFIRMED:

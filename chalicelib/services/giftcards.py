@@ -6,16 +6,14 @@ what the card paid, and the rest to the buyer's payment.
 """
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
 from ..domain.cart import Cart
-from ..domain.errors import CheckoutStarted, NotFound
+from ..domain.errors import NotFound
 from ..domain.giftcards import (
     GiftCard,
     GiftCardEmpty,
     GiftCardUnknown,
-    card_payment,
     new_code,
     normalize_card_code,
     redemption_entry,
@@ -26,7 +24,6 @@ from ..domain.orders import Order
 from ..observability import count
 from ..store import giftcards as store
 from ..store import orders as order_store
-from ..store.carts import CartRecord
 from . import carts
 
 
@@ -48,9 +45,7 @@ def own_card(code: str, house_id: str) -> GiftCard:
 
 def apply_card(cart_id: str, session_token: str, raw_code: str, now: datetime) -> Cart:
     """Pay the cart (partly) with a gift card that has a balance."""
-    record = carts.own_cart(cart_id, session_token)
-    if record.order_id:
-        raise CheckoutStarted("Payment for this cart has started; it can no longer change.", cart_id=cart_id)
+    record = carts.open_cart(cart_id, session_token)
     try:
         card = store.get_card(normalize_card_code(raw_code))
     except NotFound:
@@ -62,25 +57,9 @@ def apply_card(cart_id: str, session_token: str, raw_code: str, now: datetime) -
 
 
 def remove_card(cart_id: str, session_token: str, now: datetime) -> Cart:
-    record = carts.own_cart(cart_id, session_token)
-    if record.order_id:
-        raise CheckoutStarted("Payment for this cart has started; it can no longer change.", cart_id=cart_id)
+    record = carts.open_cart(cart_id, session_token)
     store.set_cart_card(record, None)
     return carts.view_cart(cart_id, session_token, now)
-
-
-def with_card(record: CartRecord, cart: Cart) -> Cart:
-    """The cart with the card's part of the total (a frozen cart: what its checkout claimed)."""
-    if not record.gift_card_code:
-        return cart
-    use = store.use_of(record.order_id) if record.order_id else None
-    if use is not None:
-        return replace(cart, gift_card=(use.code, use.house_id, int(use.amount_cents)))
-    try:
-        card = store.get_card(record.gift_card_code)
-    except NotFound:
-        return cart
-    return replace(cart, gift_card=(card.code, card.house_id, card_payment(card.balance.cents, cart.total.cents)))
 
 
 def book_redemption(order: Order, now: datetime) -> None:

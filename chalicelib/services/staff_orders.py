@@ -8,10 +8,11 @@ from datetime import datetime
 from ..domain.errors import NotFound
 from ..domain.holds import Hold
 from ..domain.orders import Order, OrderStatus
+from ..store import carts as cart_store
 from ..store import catalog
 from ..store import orders as store
 from ..store import reservations
-from . import carts
+from .cart_pricing import priced_cart
 
 # The most orders examined for one page of a status-filtered listing (a page may then hold fewer than asked).
 MAX_EXAMINED_PER_PAGE = 500
@@ -44,7 +45,7 @@ def _pricing(order: Order, now: datetime) -> tuple:
     """A pending order's places before the workflow froze its lines: its frozen cart's, priced as checkout will."""
     if order.status is not OrderStatus.PENDING:
         return ()
-    return carts.priced_cart(carts.store.get_cart(order.cart_id), now).lines
+    return priced_cart(cart_store.get_cart(order.cart_id), now).lines
 
 
 def performance_holds(house_id: str, performance_id: str, now: datetime, after: str | None,

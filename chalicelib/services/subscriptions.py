@@ -8,7 +8,6 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..domain.bundles import list_price
-from ..domain.cart import CartLine
 from ..domain.catalog import Performance
 from ..domain.errors import FieldError, HoldTooLarge, NotFound, NotOnSale, SeatsUnavailable, ValidationFailed
 from ..domain.holds import MAX_TRANSACTION_ITEMS, Hold
@@ -16,13 +15,13 @@ from ..domain.ledger import exchange_entries
 from ..domain.money import Money
 from ..domain.orders import Order, OrderLine, TicketStatus
 from ..domain.subscriptions import (SUBSCRIPTION_TARIFF, SubscriptionFormula, check_same_price, check_swap,
-                                    price_places, validate_formula)
+                                    validate_formula)
 from ..observability import count, logger
 from ..store import catalog, reservations, settlements
 from ..store import orders as order_store
 from ..store import subscriptions as store
 from .bundles import PlaceChoice, claim_together
-from .carts import held_places
+from .cart_pricing import held_places
 
 SUBSCRIPTION = "subscription"  # the hold group's kind
 CHANGED_LINE_BASE = 10_000  # a changed choice's ticket gets line index base + n: never one of the order's own lines
@@ -101,19 +100,6 @@ def renew(subscription_id: str, session_token: str, now: datetime) -> list[Hold]
     count("SubscriptionRenewalHolds")
     logger.info("subscription renewal held", extra={"hold_id": holds[0].id, "formula_id": successor.id})
     return holds
-
-
-def price_subscription_holds(members: list[Hold]) -> list[CartLine]:
-    """One cart line per chosen place, each at its share of the discounted total (the agreement's split)."""
-    formula = store.get_formula(members[0].bundle_id)
-    places = held_places(members)
-    performances = {member.performance_id: catalog.get_performance(member.performance_id) for member in members}
-    list_prices = [list_price(performances[member.performance_id], category) for member, _, category in places]
-    shares = price_places(formula.discount, list_prices, settlements.get_agreement().bundle_split)
-    group = members[0].bundle_hold_ids[0]
-    return [CartLine(member.id, member.performance_id, member.house_id, seat_id, category, SUBSCRIPTION_TARIFF,
-                     Money(share, formula.currency), formula.id, group)
-            for (member, seat_id, category), share in zip(places, shares)]
 
 
 def public_id_for(order_id: str, group: str) -> str:

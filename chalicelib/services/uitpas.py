@@ -21,6 +21,7 @@ from ..store import integrations as integration_store
 from ..store import orders as order_store
 from ..store import reservations
 from . import carts
+from .cart_pricing import price_entry
 from .integrations import cancel_uitpas_sale, register_uitpas_sales
 
 
@@ -32,7 +33,7 @@ def apply_pass(cart_id: str, session_token: str, hold_id: str, place: str, uitpa
     """
     number = domain.clean_number(uitpas_number)
     record, entries, entry = _entry(cart_id, session_token, hold_id, now)
-    lines = carts.price_entry(reservations.get_hold(hold_id), {**entry, "uitpas": {}})
+    lines = price_entry(reservations.get_hold(hold_id), {**entry, "uitpas": {}})
     places = domain.place_keys(lines)
     if place not in places:
         raise ValidationFailed("This place is not in the hold.", [FieldError("place", "not_in_hold",

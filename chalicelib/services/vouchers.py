@@ -1,7 +1,7 @@
 """Discount codes and donations: staff manage codes; a buyer applies a code and donates in the cart.
 
 The cart keeps the code and the donations beside its holds; every pricing of the cart applies them
-(`with_offers`). Before checkout a code is checked against the cart and the clock; once checkout
+(`cart_pricing.with_offers`). Before checkout a code is checked against the cart and the clock; once checkout
 froze the cart, the use was claimed in that same transaction and the code's terms apply as they
 were, whatever the clock or the remaining uses say by then.
 """
@@ -11,8 +11,8 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..domain.cart import Cart
-from ..domain.donations import Donation, set_donation
-from ..domain.errors import CheckoutStarted, DomainError, FieldError, NotFound, ValidationFailed
+from ..domain.donations import set_donation
+from ..domain.errors import FieldError, NotFound, ValidationFailed
 from ..domain.vouchers import (
     CODE_PATTERN,
     MAX_PERCENT,
@@ -20,14 +20,13 @@ from ..domain.vouchers import (
     Voucher,
     VoucherKind,
     VoucherUnknown,
-    apply_voucher,
     normalize_code,
 )
 from ..observability import count
 from ..store import catalog
 from ..store import vouchers as store
-from ..store.carts import CartRecord
 from . import carts
+from .cart_pricing import donations_of, priced_cart
 
 
 # -- staff ---------------------------------------------------------------------------------------
@@ -60,22 +59,15 @@ def own_voucher(code: str, house_id: str | None) -> Voucher:
 
 
 # -- the buyer's cart ----------------------------------------------------------------------------
-def _open(cart_id: str, session_token: str) -> CartRecord:
-    record = carts.own_cart(cart_id, session_token)
-    if record.order_id:
-        raise CheckoutStarted("Payment for this cart has started; it can no longer change.", cart_id=cart_id)
-    return record
-
-
 def apply_code(cart_id: str, session_token: str, raw_code: str, now: datetime) -> Cart:
     """Put a discount code on the cart, if it gives a discount on this cart now (else the reason, nothing saved)."""
-    record = _open(cart_id, session_token)
+    record = carts.open_cart(cart_id, session_token)
     code = normalize_code(raw_code)
     try:
         voucher = store.get_voucher(code)
     except NotFound:
         raise VoucherUnknown("There is no such code.", voucher=code) from None
-    cart = carts.priced_cart(replace(record, voucher_code=None), now)
+    cart = priced_cart(replace(record, voucher_code=None), now)
     voucher.check_usable(cart.lines, now)
     store.set_cart_offers(record, code, list(record.donations))
     count("VouchersApplied")
@@ -83,41 +75,18 @@ def apply_code(cart_id: str, session_token: str, raw_code: str, now: datetime) -
 
 
 def remove_code(cart_id: str, session_token: str, now: datetime) -> Cart:
-    record = _open(cart_id, session_token)
+    record = carts.open_cart(cart_id, session_token)
     store.set_cart_offers(record, None, list(record.donations))
     return carts.view_cart(cart_id, session_token, now)
 
 
 def donate(cart_id: str, session_token: str, house_id: str, cents: int, now: datetime) -> Cart:
     """Set the cart's donation to a house of the cluster (0 takes it out)."""
-    record = _open(cart_id, session_token)
+    record = carts.open_cart(cart_id, session_token)
     catalog.get_house(house_id)
-    donations = set_donation(_donations(record), house_id, cents)
+    donations = set_donation(donations_of(record), house_id, cents)
     store.set_cart_offers(record, record.voucher_code, [donation.to_dict() for donation in donations])
     return carts.view_cart(cart_id, session_token, now)
-
-
-def _donations(record: CartRecord) -> tuple[Donation, ...]:
-    return tuple(Donation.from_dict(donation) for donation in record.donations)
-
-
-def with_offers(record: CartRecord, cart: Cart, now: datetime) -> Cart:
-    """The priced cart with its donations and its code's discount on the lines.
-
-    A frozen cart (checkout began) claimed its use already: its code applies as it was. An open
-    cart's code that does not apply now (expired, used up, the house's places taken out …) gives
-    no discount; the cart says why, and checkout refuses it until the code is taken out.
-    """
-    cart = replace(cart, donations=_donations(record), voucher_code=record.voucher_code)
-    if not record.voucher_code:
-        return cart
-    try:
-        voucher = store.get_voucher(record.voucher_code)
-        if not record.order_id:
-            voucher.check_usable(cart.lines, now)
-    except DomainError as refusal:
-        return replace(cart, voucher_issue=refusal.code)
-    return replace(cart, lines=apply_voucher(voucher, cart.lines))
 
 
 def check_offers(cart: Cart) -> None:
