@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
+from scripts.localaws import botocore_hooks
+
 _acting: contextvars.ContextVar[str | None] = contextvars.ContextVar("podium_acting_function", default=None)
 _default_function: str | None = None
 _log: Path | None = None
@@ -102,20 +104,15 @@ def install(log: Path, default_function: str | None = None) -> None:
     _log, _default_function = Path(log), default_function
     if _installed:
         return
-    from botocore.client import BaseClient
-
-    make_api_call = BaseClient._make_api_call
-
-    def recorded(self, operation_name, api_params):
-        function = _acting.get() or _default_function
-        if function is not None:
-            service = self.meta.service_model.service_name
-            for action, resource in accesses(service, operation_name, api_params or {}):
-                _note(function, action, resource)
-        return make_api_call(self, operation_name, api_params)
-
-    BaseClient._make_api_call = recorded  # type: ignore[method-assign]
+    botocore_hooks.on_api_call(_record)
     _installed = True
+
+
+def _record(client: Any, operation_name: str, api_params: dict[str, Any]) -> None:
+    function = _acting.get() or _default_function
+    if function is not None:
+        for action, resource in accesses(client.meta.service_model.service_name, operation_name, api_params):
+            _note(function, action, resource)
 
 
 def read(log: Path) -> list[dict[str, str]]:

@@ -5,7 +5,7 @@ sweeper: DynamoDB serves them all at once. Locally every call waits for moto's o
 burst of checkouts (~100 moto requests per order) would sit in front of the buyers' holds.
 Work that nobody is waiting on at that moment — workflow tasks, queue consumers, the sweeper,
 the snapshotter — marks its requests with a header; moto's lock serves them after the others
-unless one has waited its patience (see `fairness.FairSemaphore`), so they are slowed by a
+unless one has waited its patience (see `scripts.localaws.fairness.FairSemaphore`), so they are slowed by a
 burst, never starved. The mark is per thread: the thread that runs such work says so.
 """
 from __future__ import annotations
@@ -14,8 +14,9 @@ import contextlib
 import threading
 from typing import Iterator
 
-HEADER = "X-Podium-Background"
-WSGI_KEY = "HTTP_X_PODIUM_BACKGROUND"
+from scripts.localaws import botocore_hooks
+from scripts.localaws.server import BACKGROUND_HEADER as HEADER
+from scripts.localaws.server import is_background
 
 _state = threading.local()
 _installed = False
@@ -43,18 +44,13 @@ def install() -> None:
     with _install_lock:
         if _installed:
             return
-        from botocore.httpsession import URLLib3Session
-
-        send = URLLib3Session.send
-
-        def marked_send(self, request):
-            if active():
-                request.headers[HEADER] = "1"
-            return send(self, request)
-
-        URLLib3Session.send = marked_send  # type: ignore[method-assign]
+        botocore_hooks.on_send(_mark)
         _installed = True
 
 
-def is_background(environ: dict) -> bool:
-    return environ.get(WSGI_KEY) == "1"
+def _mark(request) -> None:
+    if active():
+        request.headers[HEADER] = "1"
+
+
+__all__ = ["HEADER", "active", "install", "is_background", "work"]

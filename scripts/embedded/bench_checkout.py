@@ -51,6 +51,9 @@ import psutil
 import requests
 
 from chalicelib.domain import costs
+from scripts import localaws
+from scripts.localaws.server import LockedMotoApp
+
 from . import demo_seatmaps, motoserver, resources
 from . import stack as stack_module
 from .bench import percentile
@@ -382,9 +385,9 @@ def counted_moto(measure_capacity: bool = True):
 
     def start_counting_moto_server(host: str = "127.0.0.1", port: int = 0):
         global COUNTER
-        motoserver.install_fast_paths()  # as the stack's own server
+        localaws.apply()  # as the stack's own server
         COUNTER = CountingMotoApp(DomainDispatcherApplication(create_backend_app), measure_capacity)
-        return motoserver.serve(motoserver.LockedMotoApp(COUNTER), host, port)
+        return motoserver.serve(LockedMotoApp(COUNTER), host, port)
 
     original = stack_module.start_moto_server
     stack_module.start_moto_server = start_counting_moto_server

@@ -3,8 +3,8 @@ receipt by the exchange platform's stand-in.
 
 Starts its own fresh embedded stack, creates a house and a 100-seat performance through the
 staff API, then publishes `--events` `OrderPlaced` events (2 tickets each, of that performance)
-to the events topic with the project's own `chalicelib.events.publish`, at `--rate` events per
-second (0: as fast as `--publishers` threads can). Every event goes through SNS to the
+to the events topic with the project's own events port (`chalicelib.ports.events().publish`), at
+`--rate` events per second (0: as fast as `--publishers` threads can). Every event goes through SNS to the
 availability and exchange queues (and their consumers: availability recomputes the performance
 from its seats, the exchange consumer posts JSON-LD to the local receiver). Lag is the receiver's
 receipt time of an event's first transaction minus the event's `occurred_at` (set when it is
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     stack.start()
     try:
         performance_id, seat_ids = prepare(stack, 5, 20)
-        from chalicelib import events
+        from chalicelib import ports
 
         exchange = stack.uit.exchange.service
         published: dict[str, float] = {}  # ticket id of the event's first ticket → publish time (epoch)
@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
                 now = datetime.now(timezone.utc)
                 with lock:
                     published[tickets[0]["ticket_id"]] = now.timestamp()
-                events.publish("OrderPlaced", f"OrderPlaced:{order_id}", now, {
+                ports.events().publish("OrderPlaced", f"OrderPlaced:{order_id}", now, {
                     "order_id": order_id, "total": 4000, "currency": "EUR", "seller_house_id": "bench-house",
                     "houses": {"bench-house": 4000}, "tickets": tickets})
 

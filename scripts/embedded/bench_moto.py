@@ -19,6 +19,9 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from scripts.localaws import dynamodb
+from scripts.localaws.server import LockedMotoApp
+
 from . import motoserver
 
 _CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_timeout=120)
@@ -40,9 +43,9 @@ def _claim(table: str, seat: str, holder: str) -> dict:
 def bench_transactions(seats: int = 5000, clients: int = 16, seconds: float = 10, fast: bool = True,
                        seed: int = 1) -> dict[str, Any]:
     """Race `clients` claimers for `seconds` on a fresh `seats`-seat table; returns the numbers."""
-    was_fast = motoserver.fast_transactions_installed()
-    (motoserver.install_fast_transactions if fast else motoserver.uninstall_fast_transactions)()
-    server = motoserver.serve(motoserver.LockedMotoApp())
+    was_fast = dynamodb.fast_transactions_installed()
+    (dynamodb.install_fast_transactions if fast else dynamodb.uninstall_fast_transactions)()
+    server = motoserver.serve(LockedMotoApp())
     table = f"bench-{seed}-{time.monotonic_ns()}"
     try:
         dynamodb = _client(server.url)
@@ -117,7 +120,7 @@ def bench_transactions(seats: int = 5000, clients: int = 16, seconds: float = 10
             _client(server.url).delete_table(TableName=table)
         finally:
             server.stop()
-            (motoserver.install_fast_transactions if was_fast else motoserver.uninstall_fast_transactions)()
+            (dynamodb.install_fast_transactions if was_fast else dynamodb.uninstall_fast_transactions)()
 
 
 def main(argv: list[str] | None = None) -> None:

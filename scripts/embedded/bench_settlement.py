@@ -219,7 +219,7 @@ def pure_part(period, houses: list[str], starts_at: datetime, ends_at: datetime)
 def settle(stack: EmbeddedStack, starts_at: datetime, ends_at: datetime, max_seconds: float,
            with_tracemalloc: bool) -> dict:
     """The real settlement through the embedded Step Functions, measured."""
-    from chalicelib.payments import stripe_gateway
+    from chalicelib import ports
     from chalicelib.services import settlements as service
     from chalicelib.store import orders as order_store
     from chalicelib.store import settlements as settlement_store
@@ -231,8 +231,9 @@ def settle(stack: EmbeddedStack, starts_at: datetime, ends_at: datetime, max_sec
     timings.wrap(order_store, "house_ledger", "read ledgers")
     timings.wrap(service, "build_statement", "build statements")
     timings.wrap(settlement_store, "put_statement", "store statements")
-    timings.wrap(stripe_gateway, "create_connected_account", "create connected accounts")
-    timings.wrap(stripe_gateway, "create_transfer", "create transfers")
+    payments = ports.payments()  # the Stripe adapter the app installed (the tasks run in this process)
+    timings.wrap(payments, "create_connected_account", "create connected accounts")
+    timings.wrap(payments, "create_transfer", "create transfers")
     original_invoke = dispatcher.invoke
     steps: dict[str, list[float]] = {}
     rss = PeakRss()

@@ -46,6 +46,9 @@ import psutil
 import requests
 
 from chalicelib.domain import costs
+from scripts import localaws
+from scripts.localaws.server import LockedMotoApp
+
 from . import demo_seatmaps, motoserver
 from . import stack as stack_module
 from .bench import percentile
@@ -112,9 +115,9 @@ def counted_moto_by_key():
 
     def start(host: str = "127.0.0.1", port: int = 0):
         global COUNTER
-        motoserver.install_fast_paths()  # as the stack's own server
+        localaws.apply()  # as the stack's own server
         COUNTER = KeyedCountingMotoApp(DomainDispatcherApplication(create_backend_app))
-        return motoserver.serve(motoserver.LockedMotoApp(COUNTER), host, port)
+        return motoserver.serve(LockedMotoApp(COUNTER), host, port)
 
     original = stack_module.start_moto_server
     stack_module.start_moto_server = start

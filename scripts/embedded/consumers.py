@@ -30,6 +30,7 @@ from typing import Any, Callable
 import requests
 
 from . import access, background, resources
+from .lambda_context import LocalLambdaContext
 
 
 @dataclass
@@ -104,8 +105,6 @@ class QueuePoller:
         if not messages:
             return 0
         event = {"Records": [self.record(message) for message in messages]}
-        from .stack import LocalLambdaContext
-
         try:
             result = self.handler(event, LocalLambdaContext(self.function_name))
             failed = {item["itemIdentifier"] for item in (result or {}).get("batchItemFailures", [])}

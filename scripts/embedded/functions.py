@@ -25,6 +25,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from . import access, resources
+from .consumers import start_consumers
 from .serving import QuietRequestHandler, exit_with_parent
 from .workflows import LambdaDispatcher
 
@@ -90,8 +91,6 @@ def main(argv: list[str] | None = None) -> None:
     register_functions(dispatcher, app, args.stage)
     consumers = None
     if os.environ.get(REFS_VARIABLE):  # the queues' URLs and ARNs: this process runs the consumers too
-        from .consumers import start_consumers
-
         consumers = start_consumers(app, json.loads(os.environ[REFS_VARIABLE]), args.stage,
                                     os.environ["AWS_ENDPOINT_URL"], int(os.environ.get(RETRY_VARIABLE, "1")))
     server = make_server(args.host, args.port, invocation_app(dispatcher, consumers), threaded=True,

@@ -23,6 +23,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
+from scripts.localaws.server import MOTO_LOCK  # moto's server threads append to SES's list under it
+
 from .serving import BackgroundServer, serve_in_background
 
 ACCOUNT_ID = "123456789012"  # moto's default account
@@ -134,8 +136,6 @@ class OutboxApp:
     def erase(self, addresses: list[str]) -> int:
         """Remove every stored message to or naming one of these addresses (a buyer's erasure: the
         outbox is a store of e-mail copies like any other); how many were removed."""
-        from .motoserver import MOTO_LOCK  # moto's server threads append to the list under this lock
-
         wanted = [address.strip().lower() for address in addresses if "@" in address]
         backend = ses_backends[self.account_id][self.region]
         with MOTO_LOCK:

@@ -21,7 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import access, background, resources, snapshot, workflows
+from .consumers import remote_consumers, start_consumers
+from .functions import REFS_VARIABLE, RETRY_VARIABLE, app_functions
+from .lambda_context import LocalLambdaContext
 from .motoserver import start_moto_server
+from .ops import start_ops_page
 from .outbox import start_outbox, verify_sender
 from .payments import start_payment_provider
 from .uit import start_uit_servers
@@ -146,8 +150,6 @@ class EmbeddedStack:
         from app import app  # late: the app reads the environment set just above
 
         self.refs.update(workflows.setup(self.moto.url, self.stage, app, self.refs))
-        from .consumers import remote_consumers, start_consumers
-
         functions_port = free_port(self.host) if self.functions_process else 0
         if functions_port:  # started first: it imports the app while the gateway does the same
             self.functions = self._spawn_functions(functions_port)
@@ -156,13 +158,10 @@ class EmbeddedStack:
         self._start_gateway()
         if functions_port:
             wait_for_port(self.host, functions_port, timeout=60, process=self.functions)
-            from .functions import app_functions
-
             functions_url = f"http://{self.host}:{functions_port}"
             workflows.dispatcher.serve_remotely(functions_url, app_functions(app, self.stage))
             self.consumers = remote_consumers(app, self.refs, self.moto.url, functions_url)
-        from .ops import start_ops_page  # the dashboard's metrics from the EMF lines (stdout, gateway log)
-
+        # The dashboard's metrics come from the EMF lines (stdout, gateway log).
         self.ops = start_ops_page(self.host, self.ops_port, self.gateway_log, self.queue_depths)
         self._every(self.sweep_interval, self.sweep)
         self._every(self.snapshot_interval, self.save)
@@ -246,8 +245,6 @@ class EmbeddedStack:
     def _spawn_functions(self, port: int) -> subprocess.Popen:
         """The local Lambda service (task functions and queue consumers); what it prints goes on through this
         process's stdout and stderr (ops page, logs)."""
-        from .functions import REFS_VARIABLE, RETRY_VARIABLE
-
         env = {**self.gateway_environment(), REFS_VARIABLE: json.dumps(self.refs),
                RETRY_VARIABLE: str(self.consumer_retry_delay)}
         process = subprocess.Popen(
@@ -307,21 +304,3 @@ class EmbeddedStack:
         extra = {"secrets": self.secret_values}
         return snapshot.save(self._dynamodb(), resources.table_names(self.refs), self.snapshot_path, extra)
 
-
-class LocalLambdaContext:
-    """What Lambda passes as `context`, for handlers the local runner calls in-process."""
-
-    def __init__(self, function_name: str, timeout_seconds: int = 60):
-        import uuid
-
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = 512
-        self.invoked_function_arn = f"arn:aws:lambda:{resources.REGION}:123456789012:function:{self.function_name}"
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{self.function_name}"
-        self.log_stream_name = "local"
-        self._deadline = time.monotonic() + timeout_seconds
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))

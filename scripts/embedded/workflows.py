@@ -2,12 +2,12 @@
 
 moto runs state machines for real once `execute_state_machine` is on (its copy of an ASL
 interpreter: Retry, Catch, timeouts, `.waitForTaskToken`). Its Lambda needs Docker, which we
-do not have, so `LambdaFunction._invoke_lambda` is replaced by a dispatcher that calls the
-project's handler for that function name — in the local Lambda service's process
+do not have, so `LambdaFunction._invoke_lambda` is replaced (scripts/localaws/awslambda.py) by a
+dispatcher that calls the project's handler for that function name — in the local Lambda service's process
 (`functions.py`) when the stack runs one, else in-process — and answers as Lambda does
 (`(payload, errored, logs)`; an exception becomes `{"errorType", "errorMessage"}` so the ASL's
 `ErrorEquals` match on the Python exception's name, as on AWS). The invoke request is served
-without moto's global lock (see motoserver.py), because the handler calls moto back.
+without moto's global lock (see scripts/localaws/server.py), because the handler calls moto back.
 
 State machines are created from the template's `AWS::Serverless::StateMachine` resources: the
 ASL file named by `DefinitionUri` is the same file deployed to AWS, and its
@@ -26,7 +26,10 @@ from typing import Any, Callable
 import requests
 from moto.awslambda.models import LambdaFunction
 
+from scripts.localaws import awslambda
+
 from . import access, background, resources
+from .lambda_context import LocalLambdaContext
 
 Handler = Callable[[Any, Any], Any]
 
@@ -74,16 +77,13 @@ class LambdaDispatcher:
         return answer["payload"], answer["errored"], answer["logs"]
 
     def install(self) -> None:
-        dispatcher = self
-
+        """Run every Lambda invocation moto receives in this process through this dispatcher."""
         def invoke(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
-            return dispatcher.invoke(function.function_name, event, int(function.timeout or 60))
+            return self.invoke(function.function_name, event, int(function.timeout or 60))
 
-        LambdaFunction._invoke_lambda = invoke  # type: ignore[method-assign]
+        awslambda.install(invoke)
 
     def invoke(self, function_name: str, event: Any, timeout_seconds: int = 60) -> tuple[str, bool, str]:
-        from .stack import LocalLambdaContext
-
         if isinstance(event, (str, bytes)):
             event = json.loads(event or "{}")
         with self._lock:

@@ -1,4 +1,4 @@
-"""moto's server as the embedded stack runs it (scripts/embedded/motoserver.py).
+"""moto's server as the embedded stack runs it (scripts/embedded/motoserver.py, the patches of scripts/localaws).
 
 - Parity: moto's own `transact_write_items` and the fast one give a boto3 client the same
   answer (error code, message, CancellationReasons) and leave the same table (and stream)
@@ -27,7 +27,11 @@ from hypothesis import strategies as st
 from moto.dynamodb.models import DynamoDBBackend
 
 from scripts.embedded import background, motoserver
-from scripts.embedded.fairness import FairLock
+from scripts.localaws import dynamodb as fast_dynamodb
+from scripts.localaws import server as moto_app
+from scripts.localaws import stepfunctions
+from scripts.localaws.fairness import FairLock
+from scripts.localaws.server import LockedMotoApp
 
 REGION = "eu-west-1"
 # No retries: a 500 must show up as an error, not be retried away.
@@ -49,7 +53,7 @@ def server():
 @pytest.fixture
 def restore_fast_transactions():
     yield
-    motoserver.install_fast_transactions()
+    fast_dynamodb.install_fast_transactions()
 
 
 def S(value: str) -> dict:
@@ -205,7 +209,7 @@ SCENARIOS = list(_scenarios("t"))
 def _run(server, table: str, seed: list[dict], tx: list[dict], fast: bool, schema: dict = SEATS_SCHEMA,
          stream: bool = False) -> tuple[Any, Any]:
     """The boto3-visible outcome of one transaction and the table (and stream) it leaves behind."""
-    (motoserver.install_fast_transactions if fast else motoserver.uninstall_fast_transactions)()
+    (fast_dynamodb.install_fast_transactions if fast else fast_dynamodb.uninstall_fast_transactions)()
     dynamodb = client(server.url)
     create_table(dynamodb, table, schema, stream)
     try:
@@ -396,8 +400,8 @@ def _state(backend: DynamoDBBackend) -> dict:
 def test_random_transactions_match_moto(transactions):
     theirs, ours = _twin_backend(), _twin_backend()
     for tx in transactions:
-        expected = _outcome(motoserver.moto_transact_write_items, theirs, json.loads(json.dumps(tx)))
-        actual = _outcome(motoserver.fast_transact_write_items, ours, json.loads(json.dumps(tx)))
+        expected = _outcome(fast_dynamodb.moto_transact_write_items, theirs, json.loads(json.dumps(tx)))
+        actual = _outcome(fast_dynamodb.fast_transact_write_items, ours, json.loads(json.dumps(tx)))
         assert actual == expected
         assert _state(ours) == _state(theirs)
 
@@ -536,7 +540,7 @@ def test_racing_claims_hold_each_seat_once_and_lose_nothing(server):
     ("/moto-api/reset", False),
 ])
 def test_lambda_invocation_paths(path, expected):
-    assert motoserver.is_lambda_invocation(path) is expected
+    assert moto_app.is_lambda_invocation(path) is expected
 
 
 def _environ(path: str) -> dict:
@@ -545,7 +549,7 @@ def _environ(path: str) -> dict:
 
 def test_lambda_invocations_pass_while_the_lock_is_held():
     lock = FairLock()
-    app = motoserver.LockedMotoApp(lambda environ, start_response: [b"ok"], lock=lock)
+    app = LockedMotoApp(lambda environ, start_response: [b"ok"], lock=lock)
     done = {}
 
     def call(path: str) -> None:
@@ -577,7 +581,7 @@ def test_the_whole_body_is_produced_under_the_lock():
         def close(self):
             seen.append(("close", lock.locked()))
 
-    app = motoserver.LockedMotoApp(lambda environ, start_response: LazyBody(), lock=lock)
+    app = LockedMotoApp(lambda environ, start_response: LazyBody(), lock=lock)
     assert app(_environ("/"), lambda *a: None) == [b"a", b"b", b"c"]
     assert seen == [("chunk", True)] * 3 + [("close", True)]
     assert not lock.locked()
@@ -598,7 +602,7 @@ def test_background_work_reaches_moto_s_lock_as_background_and_the_rest_does_not
         start_response("200 OK", [("Content-Type", "application/x-amz-json-1.0")])
         return [answer]
 
-    handle = motoserver.serve(motoserver.LockedMotoApp(tables, lock=RecordingLock(1)))
+    handle = motoserver.serve(LockedMotoApp(tables, lock=RecordingLock(1)))
     try:
         dynamodb = client(handle.url)
         dynamodb.list_tables()
@@ -614,7 +618,7 @@ def test_background_work_reaches_moto_s_lock_as_background_and_the_rest_does_not
 
 
 def test_all_servers_of_the_process_share_one_lock():
-    assert motoserver.LockedMotoApp(lambda e, s: []).lock is motoserver.LockedMotoApp(lambda e, s: []).lock
+    assert LockedMotoApp(lambda e, s: []).lock is LockedMotoApp(lambda e, s: []).lock
 
 
 # --------------------------------------------------------------------------------------------
@@ -626,7 +630,7 @@ def test_server_handle(server):
     import os
 
     assert os.environ["MOTO_PORT"] == str(server.port)
-    assert motoserver.fast_transactions_installed()
+    assert fast_dynamodb.fast_transactions_installed()
 
 
 def test_reset_posts_to_moto_api():
@@ -726,7 +730,7 @@ def test_fast_queries_give_moto_s_answers_page_by_page(server):
     ]
 
     def answers(fast: bool) -> list:
-        (motoserver.install_fast_queries if fast else motoserver.uninstall_fast_queries)()
+        (fast_dynamodb.install_fast_queries if fast else fast_dynamodb.uninstall_fast_queries)()
         out = []
         for query in queries:
             used = {k: v for k, v in values.items() if k in json.dumps(query)}
@@ -741,7 +745,7 @@ def test_fast_queries_give_moto_s_answers_page_by_page(server):
         assert _sets_in_order(answers(fast=True)) == moto_answers
         assert _sets_in_order(answers(fast=False)) == moto_answers  # answering without copies changed no stored item
     finally:
-        motoserver.install_fast_queries()
+        fast_dynamodb.install_fast_queries()
     assert sum(page["Count"] for page in moto_answers[0]) == 600 // 7 + (1 if 3 < 600 % 7 else 0)
     assert len(moto_answers[1]) > 1 and len(moto_answers[7]) > 1  # several pages were compared
     assert moto_answers[10]["Code"] == "ResourceNotFoundException"  # an unknown index, both ways
@@ -833,12 +837,12 @@ def test_json_answers_are_moto_s_answers(server):
     for table in tables.values():
         dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST", **INDEXED_SCHEMA)
     try:
-        motoserver.uninstall_fast_answers()
+        fast_dynamodb.uninstall_fast_answers()
         moto_answers = _workload(dynamodb, tables[False])
-        motoserver.install_fast_answers()
+        fast_dynamodb.install_fast_answers()
         assert _workload(dynamodb, tables[True]) == moto_answers
     finally:
-        motoserver.install_fast_answers()
+        fast_dynamodb.install_fast_answers()
     assert moto_answers[3][1]["Item"]["state"] == {"S": "held"} and "n" not in moto_answers[3][1]["Item"]
     assert moto_answers[4][1]["Item"]["b"] == {"B": repr(b"\0\1")}  # base64 on the wire, bytes again in boto3
     assert moto_answers[10][1]["error"]["Code"] == "ConditionalCheckFailedException"
@@ -849,7 +853,7 @@ def test_json_answers_are_moto_s_answers(server):
 def test_moto_reads_its_module_list_once():
     from moto import backends
 
-    motoserver.install_fast_answers()
+    moto_app.install_module_list_cache()
     assert backends.list_of_moto_modules() is backends.list_of_moto_modules()
     assert "dynamodb" in backends.list_of_moto_modules() and "stepfunctions" in backends.list_of_moto_modules()
 
@@ -868,11 +872,11 @@ def test_step_functions_json_paths_are_parsed_once_and_find_what_a_fresh_parse_f
         except json_path.NoSuchJsonPathError as error:
             return ("missing", error.json_path)
 
-    motoserver.uninstall_fast_step_functions()
+    stepfunctions.uninstall_fast_step_functions()
     try:
         fresh = [found(path) for path in paths]
     finally:
-        motoserver.install_fast_step_functions()
+        stepfunctions.install_fast_step_functions()
     assert [found(path) for path in paths] == fresh == [found(path) for path in paths]
     assert json_path.parse.cache_info().hits >= len(paths)  # the second round parsed nothing
     assert fresh[1] == "o_1" and fresh[-1] == ("missing", "$.missing")

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from scripts.embedded.fairness import FairLock, FairSemaphore
+from scripts.localaws.fairness import FairLock, FairSemaphore
 
 
 def test_never_more_holders_than_permits():
