@@ -1,6 +1,7 @@
 """Podium's Chalice app: registers the blueprints and the Powertools middleware, nothing else."""
 from chalice import Chalice, ConvertToMiddleware
 
+from chalicelib import wiring
 from chalicelib.api.allocations import allocations
 from chalicelib.api.api_keys import api_keys
 from chalicelib.api.box_office import box_office
@@ -35,6 +36,7 @@ from chalicelib.tasks.maintenance import maintenance
 from chalicelib.tasks.refund import refund_tasks
 from chalicelib.tasks.settlement import settlement_tasks
 
+wiring.install()  # the AWS and Stripe adapters into the ports, before any function runs
 app = Chalice(app_name="podium")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)))
 app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler))

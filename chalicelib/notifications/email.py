@@ -1,28 +1,21 @@
-"""Buyer e-mails sent through SES as raw MIME: the tickets (with their PDFs) and refund notices."""
+"""Buyer e-mails composed as MIME and handed to the mail port: the tickets (with their PDFs) and refund notices.
+
+`EmailNotSent` (the mail service refused) is the port's, importable from here too.
+"""
 from __future__ import annotations
 
 from collections.abc import Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
 from email.utils import formatdate, make_msgid, parseaddr
 
-from botocore.exceptions import ClientError
-
-from .. import aws
+from .. import ports
 from ..domain.money import Money
 from ..observability import logger
+from ..ports import EmailNotSent
 from ..settings import get_settings
 from ..tickets.pdf import OrderDocument, order_pdf
 from .rendering import RenderedEmail, render_preferences_link, render_refund, render_tickets
-
-
-class EmailNotSent(Exception):
-    """SES refused the e-mail; carries SES's error code only, because its message may name the recipient."""
-
-    def __init__(self, code: str):
-        super().__init__(f"SES refused the e-mail: {code}")
-        self.code = code
 
 
 def send_tickets(to_address: str, buyer_name: str, language: str, order_id: str, documents: Sequence[OrderDocument],
@@ -89,15 +82,7 @@ def build_message(mail_from: str, to_address: str, buyer_name: str, rendered: Re
 
 
 def _send(mail_from: str, to_address: str, message: EmailMessage) -> str:
-    try:
-        response = _ses().send_raw_email(Source=mail_from, Destinations=[to_address],
-                                         RawMessage={"Data": message.as_bytes(policy=SMTP)})
-    except ClientError as error:
-        # `from None`: SES's text ("... failed the check: buyer@example.be") must not reach a logged traceback.
-        raise EmailNotSent(error.response.get("Error", {}).get("Code", "Unknown")) from None
-    return response["MessageId"]
+    return ports.mail().send(mail_from, to_address, message)
 
 
-def _ses():
-    # The process-wide client of chalicelib.aws: AWS_ENDPOINT_URL sends it to moto locally.
-    return aws.client("ses")
+__all__ = ["EmailNotSent", "build_message", "send_preferences_link", "send_refund_notice", "send_tickets"]

@@ -6,6 +6,7 @@ import secrets
 from dataclasses import replace
 from datetime import datetime
 
+from .. import ports
 from ..domain.allocations import (
     ALLOCATION_COUNTER_BASE, Allocation, Seller, SellingPool, count_allocation, count_standing, selling_pool,
     sells_for_another_house, validate_allocation, validate_deadline, validate_seats,
@@ -26,7 +27,7 @@ _pools: TtlCache = TtlCache(POOL_CACHE_SECONDS)
 
 
 def new_allocation_id() -> str:
-    return "al_" + secrets.token_urlsafe(9)
+    return ports.ids().allocation_id()
 
 
 def _require_kind(performance: Performance, seat_ids, places: int) -> None:

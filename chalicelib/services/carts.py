@@ -1,9 +1,9 @@
 """Cart services: a buyer session puts its holds of several houses in one cart, priced once."""
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 
+from .. import ports
 from ..domain.cart import MAX_HOLDS_PER_CART, Cart
 from ..domain.errors import CheckoutStarted, FieldError, HoldNotActive, NotFound, ValidationFailed
 from ..domain.holds import Hold, session_hash
@@ -14,7 +14,7 @@ from .cart_pricing import price_entry, priced_cart
 
 
 def new_cart_id() -> str:
-    return "c_" + secrets.token_urlsafe(12)
+    return ports.ids().cart_id()
 
 
 def create_cart(session_token: str, now: datetime) -> Cart:

@@ -7,9 +7,9 @@ and where.
 """
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 
+from .. import ports
 from ..domain.ticket_errors import TicketAlreadyScanned, TicketVoid, TicketWrongPerformance
 from ..observability import count
 from ..store import catalog
@@ -30,7 +30,7 @@ def scan(house_id: str, performance_id: str, payload: str, scanner: str, gate: s
     ticket = orders.ticket_by_id(claims.ticket_id)
     if ticket is None or store.is_void(ticket):
         raise TicketVoid("This ticket was refunded.", ticket_id=claims.ticket_id)
-    admitted, check_in = store.admit(store.CheckIn(claims.ticket_id, performance.id, scan_id or uuid.uuid4().hex,
+    admitted, check_in = store.admit(store.CheckIn(claims.ticket_id, performance.id, scan_id or ports.ids().scan_id(),
                                                    scanner, gate, moment), now)
     if not admitted:
         count("CheckInsRefused")
@@ -45,11 +45,9 @@ def scan(house_id: str, performance_id: str, payload: str, scanner: str, gate: s
 
 
 def _publish(check_in: store.CheckIn, house_id: str, now: datetime) -> None:
-    from .. import events
-
-    events.publish("CheckedIn", f"CheckedIn:{check_in.ticket_id}", check_in.scanned_at,
-                   {"ticket_id": check_in.ticket_id, "performance_id": check_in.performance_id,
-                    "house_id": house_id, "gate": check_in.gate})
+    ports.events().publish("CheckedIn", f"CheckedIn:{check_in.ticket_id}", check_in.scanned_at,
+                           {"ticket_id": check_in.ticket_id, "performance_id": check_in.performance_id,
+                            "house_id": house_id, "gate": check_in.gate})
 
 
 def hall(house_id: str, performance_id: str) -> dict:

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .. import ports
 from ..domain.donations import donation_entries
 from ..domain.orders import Order, TicketStatus, refund_idempotency_key
 from ..observability import count
-from ..payments import stripe_gateway as gateway
 from ..store import orders as store
 
 DONATION_REFUND_ID = "donations"
@@ -23,8 +23,9 @@ def refund_with_last_tickets(order: Order, now: datetime) -> bool:
         return False
     amount = sum(donation.amount.cents for donation in order.donations)
     if order.payment_intent_id:
-        gateway.refund_payment(order.payment_intent_id, amount, refund_idempotency_key(order.id, DONATION_REFUND_ID),
-                               {"order_id": order.id, "refund_id": DONATION_REFUND_ID})
+        ports.payments().refund_payment(order.payment_intent_id, amount,
+                                        refund_idempotency_key(order.id, DONATION_REFUND_ID),
+                                        {"order_id": order.id, "refund_id": DONATION_REFUND_ID})
     store.put_ledger_entries(donation_entries(order.id, f"refund:{DONATION_REFUND_ID}", order.donations,
                                               order.seller_house_id, -1, order.collected_by), now)
     count("DonationsRefunded")

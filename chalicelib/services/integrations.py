@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .. import events
+from .. import ports
 from ..domain import booking
 from ..domain import exchange as mapping
-from ..domain.catalog import utcnow
 from ..domain.errors import NotFound
 from ..integrations import exchange as exchange_adapter
 from ..integrations import uitdatabank, uitpas
@@ -43,7 +42,7 @@ def refresh_availability(event: DomainEvent) -> dict:
     """Recompute each touched performance's booking state; publish SoldOut / Available on a change only."""
     published = {}
     for performance_id in performances_of(event):
-        published[performance_id] = refresh_performance(performance_id, utcnow())
+        published[performance_id] = refresh_performance(performance_id, ports.clock().now())
     return published
 
 
@@ -64,8 +63,8 @@ def refresh_performance(performance_id: str, now: datetime) -> list[str]:
 
 def _publish_flip(performance_id: str, state: str, flip: int, now: datetime) -> str:
     event_type = booking.EVENT_TYPES[state]
-    events.publish(event_type, f"{event_type}:{performance_id}:{flip}", now,
-                   {"performance_id": performance_id, "flip": flip})
+    ports.events().publish(event_type, f"{event_type}:{performance_id}:{flip}", now,
+                           {"performance_id": performance_id, "flip": flip})
     store.mark_flip_published(performance_id, flip)
     count(event_type)
     logger.info("booking availability changed", extra={"performance_id": performance_id, "state": state,
@@ -77,7 +76,7 @@ def _publish_pending(performance_id: str) -> list[str]:
     """A change recorded but not published (the process stopped in between) is published now, same id."""
     state = store.integration_state(performance_id)
     if state.flips > state.flips_published and state.published_availability:
-        return [_publish_flip(performance_id, state.published_availability, state.flips, utcnow())]
+        return [_publish_flip(performance_id, state.published_availability, state.flips, ports.clock().now())]
     return []
 
 
@@ -134,7 +133,7 @@ def cancel_uitpas_sale(ticket_id: str, now: datetime) -> bool:
 def cancel_refunded_uitpas_sales(event: DomainEvent) -> dict:
     """On `TicketRefunded`: every refunded ticket's UiTPAS sale is cancelled."""
     cancelled = [ticket["ticket_id"] for ticket in event.detail.get("tickets", [])
-                 if cancel_uitpas_sale(ticket["ticket_id"], utcnow())]
+                 if cancel_uitpas_sale(ticket["ticket_id"], ports.clock().now())]
     return {"cancelled": cancelled}
 
 

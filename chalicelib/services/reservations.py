@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import random
-import secrets
 import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
+from .. import ports
 from ..domain.allocations import Seller, SellingPool
 from ..domain.best_available import choose_best_available
 from ..domain.catalog import Performance
@@ -50,7 +50,7 @@ class HoldRequest:
 
 
 def new_hold_id() -> str:
-    return "h_" + secrets.token_urlsafe(12)
+    return ports.ids().hold_id()
 
 
 def create_hold(performance_id: str, session_token: str, request: HoldRequest, now: datetime,

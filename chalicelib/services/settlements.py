@@ -8,20 +8,18 @@ entry has a stable id — so nobody is paid twice.
 """
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
+from .. import ports
+from ..domain.agreements import Agreement
 from ..domain.ledger import transfer_entry
 from ..domain.money import Money
 from ..domain.periods import check_closed, custom_period, period_bounds
 from ..domain.statements import build_statement
 from ..observability import count, logger
-from ..payments import stripe_gateway as gateway
-from ..settings import get_settings
 from ..store import catalog
 from ..store import orders as ledger_store
 from ..store import settlements as store
-from ..workflows import runtime
 
 
 def start_settlement(period_id: str | None, starts_at: datetime | None, ends_at: datetime | None,
@@ -33,8 +31,8 @@ def start_settlement(period_id: str | None, starts_at: datetime | None, ends_at:
         period_id = custom_period(starts_at, ends_at)
     check_closed(ends_at, now)
     period = store.open_period(period_id, starts_at, ends_at)
-    run = f"{period_id}-{secrets.token_hex(4)}"
-    runtime.start(get_settings().settlement_state_machine_arn, run, {"period_id": period_id})
+    run = f"{period_id}-{ports.ids().run_suffix()}"
+    ports.workflows().start("settlement", run, {"period_id": period_id})
     count("SettlementRunsStarted")
     return period, run
 
@@ -59,11 +57,11 @@ def pay_house(period_id: str, house_id: str, now: datetime) -> dict:
         return {"transfer_id": statement.transfer_id}
     period = store.get_period(period_id)
     account = store.payout_account(house_id) or store.set_payout_account(
-        house_id, gateway.create_connected_account(house_id, catalog.get_house(house_id).name,
-                                                   f"house:{house_id}:payout-account"))
-    transfer_id = gateway.create_transfer(statement.amount_cents, statement.currency, account,
-                                          f"settlement:{period_id}", f"settlement:{period_id}:{house_id}",
-                                          {"period_id": period_id, "house_id": house_id})
+        house_id, ports.payments().create_connected_account(house_id, catalog.get_house(house_id).name,
+                                                            f"house:{house_id}:payout-account"))
+    transfer_id = ports.payments().create_transfer(statement.amount_cents, statement.currency, account,
+                                                   f"settlement:{period_id}", f"settlement:{period_id}:{house_id}",
+                                                   {"period_id": period_id, "house_id": house_id})
     # Booked inside the period it settles, so the next period opens with it.
     ledger_store.put_ledger_entries([transfer_entry(period_id, house_id, Money(statement.amount_cents,
                                                                                 statement.currency), transfer_id)],
@@ -82,3 +80,43 @@ def close_period(period_id: str, now: datetime) -> dict:
     if not unpaid and store.get_period(period_id).status != "settled":
         store.mark_settled(period_id, now)
     return {"settled": not unpaid, "unpaid": unpaid}
+
+
+# -- What the staff routes read and write as is ---------------------------------------------------------------------
+def agreement() -> Agreement:
+    return store.get_agreement()
+
+
+def save_agreement(agreement: Agreement, version: int, saved_by: str, now: datetime) -> Agreement:
+    """Save the cluster agreement over `version` (Conflict if another save came first)."""
+    return store.save_agreement(agreement, version, saved_by, now)
+
+
+def periods() -> list[store.Period]:
+    return store.list_periods()
+
+
+def period(period_id: str) -> store.Period:
+    return store.get_period(period_id)
+
+
+def statements_of_period(period_id: str) -> list[store.StatementRecord]:
+    return store.statements_of_period(period_id)
+
+
+def statements_of_house(house_id: str) -> list[store.StatementRecord]:
+    return store.statements_of_house(house_id)
+
+
+def house_statement(period_id: str, house_id: str) -> store.StatementRecord:
+    """The house's own statement of the period (keyed by the house: never another's), or NotFound."""
+    return store.get_statement(period_id, house_id)
+
+
+def performance_titles(statement: dict, language: str) -> dict[str, str]:
+    """The title of each performance on the statement, in `language` (Dutch when it has none)."""
+    titles = {}
+    for line in statement["lines"]:
+        performance = catalog.get_performance(line["performance_id"])
+        titles[line["performance_id"]] = performance.title.get(language) or performance.title.get("nl", "")
+    return titles

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..observability import logger
 from ..services import checkout, uitpas
 
@@ -26,12 +26,12 @@ def _error_name(event: dict) -> str:
 
 @workflow_tasks.lambda_function(name="checkout_price")
 def price(event, context):
-    return checkout.price_order(_order_id(event), event.get("payment_grace_seconds"), utcnow())
+    return checkout.price_order(_order_id(event), event.get("payment_grace_seconds"), ports.clock().now())
 
 
 @workflow_tasks.lambda_function(name="checkout_register_uitpas")
 def register_uitpas(event, context):
-    return uitpas.register_order_sales(_order_id(event), utcnow())
+    return uitpas.register_order_sales(_order_id(event), ports.clock().now())
 
 
 @workflow_tasks.lambda_function(name="checkout_create_payment")
@@ -46,12 +46,12 @@ def await_payment(event, context):
 
 @workflow_tasks.lambda_function(name="checkout_confirm_seats")
 def confirm_seats(event, context):
-    return checkout.confirm_seats(_order_id(event), utcnow())
+    return checkout.confirm_seats(_order_id(event), ports.clock().now())
 
 
 @workflow_tasks.lambda_function(name="checkout_issue_tickets")
 def issue_tickets(event, context):
-    return checkout.issue_tickets(_order_id(event), utcnow())
+    return checkout.issue_tickets(_order_id(event), ports.clock().now())
 
 
 @workflow_tasks.lambda_function(name="checkout_email_tickets")
@@ -61,14 +61,14 @@ def email_tickets(event, context):
 
 @workflow_tasks.lambda_function(name="checkout_publish_order")
 def publish_order(event, context):
-    return checkout.publish_order_placed(_order_id(event), utcnow())
+    return checkout.publish_order_placed(_order_id(event), ports.clock().now())
 
 
 @workflow_tasks.lambda_function(name="checkout_release")
 def release(event, context):
-    return checkout.release_checkout(_order_id(event), _error_name(event), utcnow())
+    return checkout.release_checkout(_order_id(event), _error_name(event), ports.clock().now())
 
 
 @workflow_tasks.lambda_function(name="checkout_refund")
 def refund(event, context):
-    return checkout.refund_checkout(_order_id(event), _error_name(event), utcnow())
+    return checkout.refund_checkout(_order_id(event), _error_name(event), ports.clock().now())

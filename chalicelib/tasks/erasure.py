@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..observability import logger
 from ..services import buyers
 
@@ -35,4 +35,4 @@ def forget(event, context):
 def complete(event, context):
     buyer_id, erasure = _ids(event)
     return buyers.complete(buyer_id, erasure, {**event.get("pseudonymised", {}), **event.get("forgotten", {})},
-                           utcnow())
+                           ports.clock().now())

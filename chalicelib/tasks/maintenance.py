@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Rate
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..observability import logger
 from ..services import allocations, catalog, reservations
 
@@ -19,7 +19,7 @@ maintenance = Blueprint(__name__)
 
 @maintenance.schedule(Rate(1, unit=Rate.MINUTES), name="sweep_expired_holds")
 def sweep_expired_holds(event):
-    now = utcnow()
+    now = ports.clock().now()
     released = reservations.sweep_expired_holds(now)
     returned = allocations.sweep_lapsed(now)
     abandoned = catalog.sweep_abandoned_creates(now)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..observability import logger
 from ..services import refunds
 
@@ -22,9 +22,9 @@ def pay_back(event, context):
 
 @refund_tasks.lambda_function(name="refund_void_tickets")
 def void_tickets(event, context):
-    return refunds.void_and_release(*_ids(event), utcnow())
+    return refunds.void_and_release(*_ids(event), ports.clock().now())
 
 
 @refund_tasks.lambda_function(name="refund_notify")
 def notify(event, context):
-    return refunds.notify(*_ids(event), utcnow())
+    return refunds.notify(*_ids(event), ports.clock().now())

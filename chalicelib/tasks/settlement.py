@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..observability import logger
 from ..services import settlements
 
@@ -17,15 +17,15 @@ def _period(event: dict) -> str:
 
 @settlement_tasks.lambda_function(name="settlement_gather")
 def gather(event, context):
-    return settlements.gather(_period(event), utcnow())
+    return settlements.gather(_period(event), ports.clock().now())
 
 
 @settlement_tasks.lambda_function(name="settlement_pay_house")
 def pay_house(event, context):
     logger.append_keys(house_id=event["house_id"])
-    return settlements.pay_house(_period(event), event["house_id"], utcnow())
+    return settlements.pay_house(_period(event), event["house_id"], ports.clock().now())
 
 
 @settlement_tasks.lambda_function(name="settlement_close")
 def close(event, context):
-    return settlements.close_period(_period(event), utcnow())
+    return settlements.close_period(_period(event), ports.clock().now())

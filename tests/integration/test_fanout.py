@@ -8,7 +8,7 @@ import subprocess
 import uuid
 from datetime import datetime, timezone
 
-from chalicelib import events
+from chalicelib import ports
 from chalicelib.domain.exchange import buyer_pseudonym
 from scripts.embedded import resources
 from scripts.embedded.uit import sample_event
@@ -187,9 +187,9 @@ def test_a_check_in_and_transient_failures_at_the_exchange_platform(stack):
     ticket = "t-" + uuid.uuid4().hex[:8]
     exchange.inject("/transactions", 429, retry_after=0.3, body_contains=ticket)
     exchange.inject("/transactions", 503, body_contains=ticket)
-    events.publish("CheckedIn", f"CheckedIn:{ticket}", datetime.now(timezone.utc),
-                   {"ticket_id": ticket, "order_id": "o_unknown", "performance_id": "p-x", "house_id": "h-x",
-                    "tariff_code": "full"})
+    ports.events().publish("CheckedIn", f"CheckedIn:{ticket}", datetime.now(timezone.utc),
+                           {"ticket_id": ticket, "order_id": "o_unknown", "performance_id": "p-x", "house_id": "h-x",
+                            "tariff_code": "full"})
     node_id = f"urn:podium:demo:aanwezigheid:{ticket}"
     eventually(lambda: node_id in exchange.nodes, what="the check-in")
     assert [r.status for r in exchange_posts_about(stack, ticket)] == [429, 503, 202]

@@ -11,7 +11,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.money import Money
-from chalicelib.notifications import EmailNotSent, email as email_module, send_refund_notice, send_tickets
+from chalicelib import ports
+from chalicelib.adapters.ses_mail import SesMail
+from chalicelib.notifications import EmailNotSent, send_refund_notice, send_tickets
 from chalicelib.notifications.rendering import render_preferences_link, render_refund, render_tickets
 from chalicelib.notifications.texts import REFUND_REASONS, email_language
 from chalicelib.tickets.pdf import OrderDocument, TicketDocument
@@ -170,9 +172,17 @@ class FakeSes:
 
 
 @pytest.fixture
-def fake_ses(monkeypatch):
+def mail_through():
+    """Installs the SES mail adapter with a given fake SES client; the ports are put back after the test."""
+    previous = ports.installed()
+    yield lambda ses: ports.install(mail=SesMail(lambda: ses))
+    ports.restore(previous)
+
+
+@pytest.fixture
+def fake_ses(mail_through):
     ses = FakeSes()
-    monkeypatch.setattr(email_module, "_ses", lambda: ses)
+    mail_through(ses)
     return ses
 
 
@@ -213,10 +223,10 @@ def test_a_name_with_a_line_break_cannot_add_a_header(fake_ses):
     assert message["To"].addresses[0].addr_spec == "ann@example.be"
 
 
-def test_a_refusal_by_ses_keeps_the_recipient_out_of_the_error(monkeypatch):
+def test_a_refusal_by_ses_keeps_the_recipient_out_of_the_error(mail_through):
     refusal = ClientError({"Error": {"Code": "MessageRejected",
                                      "Message": "Email address is not verified: ann@example.be"}}, "SendRawEmail")
-    monkeypatch.setattr(email_module, "_ses", lambda: FakeSes(refusal))
+    mail_through(FakeSes(refusal))
     with pytest.raises(EmailNotSent) as caught:
         send_refund_notice("ann@example.be", "Ann", "en", "o_mail1", Money(2800), "performance_cancelled",
                            preferences_url=PREFERENCES)
