@@ -9,7 +9,6 @@ from chalice import Blueprint
 
 from ..domain.catalog import utcnow
 from ..services import api_keys as service
-from ..store.api_keys import ApiKey
 from . import schemas
 from .auth import SCOPES, Role, current_staff, house_of, staff
 from .http import endpoint, json_response, parse_body, utc_text
@@ -18,7 +17,7 @@ api_keys = Blueprint(__name__)
 route = endpoint(api_keys)
 
 
-def key_view(key: ApiKey) -> dict:
+def key_view(key) -> dict:
     return {"id": key.key_id, "name": key.name, "scopes": list(key.scopes), "created_at": utc_text(key.created_at),
             "created_by": key.created_by, "revoked_at": utc_text(key.revoked_at) if key.revoked_at else None,
             "status": "revoked" if key.revoked_at else "active"}

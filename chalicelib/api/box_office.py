@@ -9,17 +9,15 @@ from chalice import Blueprint, Response
 
 from ..domain.catalog import utcnow
 from ..domain.customers import validate_buyer
-from ..domain.errors import NotFound
 from ..services import box_office as service
-from ..services.ticketing import order_documents
 from ..services.customers import order_buyer_details
-from ..store import orders as store
+from ..services.ticketing import desk_sale_documents
 from ..tickets.pdf import tickets_pdf
 from . import schemas
 from .auth import Role, current_staff, house_of, staff
 from .checkout import checkout_view
-from .holds import buyer_session
 from .http import endpoint, json_response, language_of, parse_body
+from .sessions import buyer_session
 
 box_office = Blueprint(__name__)
 route = endpoint(box_office)
@@ -48,13 +46,8 @@ def print_tickets(order_id: str):
     """The tickets to print, for the desk that sold them."""
     request = box_office.current_request
     house_id = house_of(current_staff())
-    order = store.get_order(order_id)
-    if order.channel != "box_office" or order.seller_house_id != house_id:
-        raise NotFound("No such sale.", order_id=order_id)
     language = language_of(request)
-    documents = order_documents(order, language)
-    if not documents:
-        raise NotFound("Every ticket of this sale was refunded.", order_id=order_id)
+    documents = desk_sale_documents(house_id, order_id, language)
     return Response(body=tickets_pdf(documents, language), status_code=200, headers={"Content-Type": "application/pdf"})
 
 

@@ -12,13 +12,13 @@ from ..domain.catalog import PerformanceStatus, utcnow
 from ..domain.money import Money
 from ..observability import logger
 from ..services import bundles as service
+from ..services import catalog, staff_orders
 from ..services.catalog import new_id
-from ..store import bundles as store
-from ..store import catalog as catalog_store
 from . import schemas
 from .auth import Role, current_staff, public_route, staff
-from .sessions import buyer_session
 from .http import endpoint, json_response, parse_body, utc_text
+from .orders import refund_view
+from .sessions import buyer_session
 from .views import hold_view, performance_view
 
 bundles = Blueprint(__name__)
@@ -43,7 +43,7 @@ def group_hold_views(holds, now) -> list[dict]:
     """The views of a group of holds made together (a bundle's, a subscription's), one per performance."""
     views = []
     for hold in holds:
-        seatmap = catalog_store.get_performance_seatmap(hold.performance_id) if hold.seat_ids else None
+        seatmap = catalog.performance_seatmap(hold.performance_id) if hold.seat_ids else None
         views.append(hold_view(hold, seatmap, now))
     return views
 
@@ -69,7 +69,7 @@ def create_bundle():
 @staff(Role.COORDINATOR)
 def patch_bundle(bundle_id: str):
     """Open, pause or cancel a bundle's sale (coordinator); tickets already sold stay valid."""
-    store.get_bundle(bundle_id)
+    service.get_bundle(bundle_id)
     body = parse_body(bundles.current_request, schemas.BundlePatch)
     return json_response(bundle_view(service.set_status(bundle_id, body.status), utcnow()))
 
@@ -79,7 +79,7 @@ def patch_bundle(bundle_id: str):
 @public_route()
 def list_bundles():
     now = utcnow()
-    return json_response({"bundles": [bundle_view(bundle, now) for bundle in store.list_bundles()]})
+    return json_response({"bundles": [bundle_view(bundle, now) for bundle in service.list_bundles()]})
 
 
 @bundles.route("/bundles/{bundle_id}", methods=["GET"])
@@ -87,7 +87,7 @@ def list_bundles():
 @public_route()
 def get_bundle(bundle_id: str):
     now = utcnow()
-    return json_response(bundle_view(store.get_bundle(bundle_id), now, live=True))
+    return json_response(bundle_view(service.get_bundle(bundle_id), now, live=True))
 
 
 @bundles.route("/bundles/{bundle_id}/holds", methods=["POST"])
@@ -96,7 +96,7 @@ def get_bundle(bundle_id: str):
 def hold_bundle(bundle_id: str):
     """Hold the places of `quantity` bundles in every performance at once, or none (one transaction)."""
     session = buyer_session(bundles.current_request)
-    store.get_bundle(bundle_id)  # an unknown bundle is 404 whatever the body says
+    service.get_bundle(bundle_id)  # an unknown bundle is 404 whatever the body says
     body = parse_body(bundles.current_request, schemas.BundleHoldBody)
     now = utcnow()
     choices = {performance_id: service.PlaceChoice(tuple(places.seats or ()), places.category, places.wheelchair)
@@ -115,12 +115,8 @@ def hold_bundle(bundle_id: str):
 @staff(Role.COORDINATOR)
 def refund_bundles(order_id: str):
     """Refund an order's bundles whole (coordinator): every house's tickets of them, each for its booked share."""
-    from .orders import refund_view
-
-    from ..store import orders as order_store
-
     caller = current_staff()
-    order_store.get_order(order_id)  # an unknown order is 404 whatever the body says
+    staff_orders.order_of_cluster(order_id)  # an unknown order is 404 whatever the body says
     body = parse_body(bundles.current_request, schemas.BundleRefundBody)
     refund = service.refund_bundles(order_id, body.bundle_id, body.reason_code, caller.subject, utcnow(),
                                     note=body.note)

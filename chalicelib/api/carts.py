@@ -7,9 +7,9 @@ from ..domain.catalog import utcnow
 from ..observability import logger
 from ..services import carts as service
 from . import schemas
-from .sessions import buyer_session
 from .auth import public_route
 from .http import endpoint, json_response, parse_body, refuse_body
+from .sessions import buyer_session
 from .views import cart_view
 
 carts = Blueprint(__name__)

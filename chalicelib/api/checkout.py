@@ -18,14 +18,14 @@ from ..domain.vouchers import discounts_by_house
 from ..i18n import checkout_outcome
 from ..observability import logger
 from ..services import checkout as service
-from ..services.ticketing import order_documents
+from ..services.subscriptions import subscriptions_of
+from ..services.ticketing import order_documents, tickets_of
 from ..settings import get_settings
-from ..store import orders as store
 from ..tickets.pdf import order_pdf
 from . import schemas
-from .sessions import buyer_session
 from .auth import public_route
 from .http import endpoint, json_response, language_of, parse_body, refuse_body, utc_text
+from .sessions import buyer_session
 
 checkout = Blueprint(__name__)
 route = endpoint(checkout)
@@ -128,10 +128,8 @@ def checkout_view(order: Order, language: str, return_url: str | None = None) ->
         view["tickets"] = [{"ticket_id": t.ticket_id, "performance_id": t.performance_id, "house_id": t.house_id,
                             "seat_id": t.seat_id, "seat_label": t.seat_label, "tariff": t.tariff_code,
                             "price": {"amount": t.price_cents, "currency": t.currency}, "status": t.status.value,
-                            "qr_payload": t.payload} for t in store.tickets_of(order.id)]
+                            "qr_payload": t.payload} for t in tickets_of(order.id)]
         view["tickets_pdf"] = f"/checkouts/{order.id}/tickets.pdf"
-        from ..services.subscriptions import subscriptions_of
-
         view["subscriptions"] = [{"subscription_id": s.id, "formula_id": s.formula_id,
                                   "url": f"/subscriptions/{s.public_id}", "key": s.secret}
                                  for s in subscriptions_of(order)]

@@ -13,8 +13,8 @@ from chalice import Blueprint, Response
 
 from ..domain.catalog import utcnow
 from ..domain.errors import FieldError, ValidationFailed
+from ..services import catalog
 from ..services import crm as service
-from ..store import catalog as catalog_store
 from ..tickets.formatting import format_money
 from ..web.rendering import render
 from .auth import Role, current_staff, house_of, staff
@@ -92,7 +92,7 @@ def sales_report():
     if wanted == "csv":
         return Response(body=_csv(report), status_code=200, headers={"Content-Type": "text/csv; charset=utf-8"})
     if wanted == "html":
-        return Response(body=_html(report, catalog_store.get_house(house_id).name, language_of(request)),
+        return Response(body=_html(report, catalog.house(house_id).name, language_of(request)),
                         status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
     return json_response(with_money(report, REPORT_MONEY))
 

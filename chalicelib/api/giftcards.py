@@ -4,15 +4,14 @@ from __future__ import annotations
 from chalice import Blueprint
 
 from ..domain.catalog import utcnow
-from ..domain.giftcards import GiftCard, normalize_card_code
+from ..domain.giftcards import GiftCard
 from ..services import giftcards as service
 from ..services.carts import own_cart
-from ..store import giftcards as store
 from . import schemas
 from .auth import Role, current_staff, public_route, staff
-from .holds import buyer_session
 from .http import endpoint, json_response, parse_body, utc_text
 from .limits import enforce_code_attempt_limits
+from .sessions import buyer_session
 from .views import cart_view
 
 giftcards = Blueprint(__name__)
@@ -39,7 +38,7 @@ def issue_card():
 @route
 @staff(Role.HOUSE_ADMIN, Role.BOX_OFFICE)
 def list_cards():
-    return json_response({"gift_cards": [card_view(card) for card in store.list_cards(current_staff().house_id)]})
+    return json_response({"gift_cards": [card_view(card) for card in service.house_cards(current_staff().house_id)]})
 
 
 # A card's code is what pays with it: it travels in request bodies only, never in a URL (paths and
@@ -59,7 +58,7 @@ def card_balance():
     """The holder's balance, by the card's code (rate limited as a typed code: codes are not to be guessed)."""
     enforce_code_attempt_limits(giftcards.current_request)
     body = parse_body(giftcards.current_request, schemas.GiftCardCodeBody)
-    card = store.get_card(normalize_card_code(body.code))  # an unknown code is 404
+    card = service.card_by_code(body.code)  # an unknown code is 404
     return json_response({"balance": card.balance.to_dict(), "house_id": card.house_id})
 
 

@@ -12,9 +12,9 @@ from chalice import Blueprint
 
 from ..domain.allocations import Seller
 from ..domain.catalog import utcnow
+from ..observability import logger
 from ..services import catalog, reservations, waiting_room
 from ..services.reservations import HoldRequest
-from ..observability import logger
 from . import schemas
 from .auth import Access, Role, authorize, public_route
 from .http import MalformedRequest, endpoint, json_response, parse_body, refuse_body

@@ -13,13 +13,10 @@ import re
 from chalice import Blueprint
 
 from ..domain.catalog import utcnow
-from ..domain.errors import NotFound
 from ..domain.money import Money
-from ..domain.orders import OrderStatus
-from ..domain.orders import refund_reason_code
+from ..domain.orders import OrderStatus, refund_reason_code
 from ..services import refunds as service
 from ..services import staff_orders
-from ..store import orders as store
 from . import schemas
 from .auth import Role, current_staff, house_of, staff
 from .http import MalformedRequest, endpoint, json_response, parse_body, query_param, utc_text
@@ -30,7 +27,7 @@ READERS = (Role.HOUSE_ADMIN, Role.BOX_OFFICE)
 REFUNDERS = (Role.HOUSE_ADMIN, Role.BOX_OFFICE)
 
 
-def refund_view(refund: store.Refund) -> dict:
+def refund_view(refund) -> dict:
     """A refund for the staff of a house it involves: its reason code and the house's internal note."""
     return {"refund_id": refund.refund_id, "order_id": refund.order_id, "ticket_ids": list(refund.ticket_ids),
             "amount": {"amount": refund.amount_cents, "currency": refund.currency},
@@ -170,7 +167,4 @@ def refund(order_id: str):
 @staff(*READERS)
 def get_refund(order_id: str, refund_id: str):
     house_id = house_of(current_staff())
-    refund = store.get_refund(order_id, refund_id)
-    if refund.house_id not in (house_id, None) or not store.tickets_of(order_id, house_id):
-        raise NotFound("No such refund.", refund_id=refund_id)
-    return json_response(refund_view(refund))
+    return json_response(refund_view(staff_orders.house_refund(house_id, order_id, refund_id)))

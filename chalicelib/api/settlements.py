@@ -10,9 +10,8 @@ from chalice import Blueprint, Response
 from ..domain.agreements import Agreement, validate_agreement
 from ..domain.catalog import utcnow
 from ..reports import statements as documents
+from ..services import catalog
 from ..services import settlements as service
-from ..store import catalog as catalog_store
-from ..store import settlements as store
 from . import schemas
 from .auth import Role, current_staff, house_of, staff
 from .http import endpoint, json_response, language_of, parse_body, query_param, utc_text
@@ -27,7 +26,7 @@ FORMATS = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf", "html": "
 @route
 @staff(Role.COORDINATOR, Role.HOUSE_ADMIN)
 def get_agreement():
-    return json_response(store.get_agreement().to_dict())
+    return json_response(service.agreement().to_dict())
 
 
 @settlements.route("/staff/agreement", methods=["PUT"])
@@ -38,10 +37,10 @@ def put_agreement():
     caller = current_staff()
     body = parse_body(settlements.current_request, schemas.AgreementBody)
     agreement = validate_agreement(Agreement.from_dict(body.model_dump()))
-    return json_response(store.save_agreement(agreement, body.version, caller.subject, utcnow()).to_dict())
+    return json_response(service.save_agreement(agreement, body.version, caller.subject, utcnow()).to_dict())
 
 
-def period_view(period: store.Period) -> dict:
+def period_view(period) -> dict:
     return {"period_id": period.period_id, "starts_at": utc_text(period.starts_at), "ends_at": utc_text(period.ends_at),
             "status": period.status, "settled_at": utc_text(period.settled_at) if period.settled_at else None}
 
@@ -61,7 +60,7 @@ def settle():
 @route
 @staff(Role.COORDINATOR)
 def list_settlements():
-    return json_response({"periods": [period_view(p) for p in store.list_periods()]})
+    return json_response({"periods": [period_view(p) for p in service.periods()]})
 
 
 @settlements.route("/staff/settlements/{period_id}", methods=["GET"])
@@ -69,10 +68,10 @@ def list_settlements():
 @staff(Role.COORDINATOR)
 def get_settlement(period_id: str):
     """The period and, per house, what it was owed and the transfer (amounts only, no personal data)."""
-    period = store.get_period(period_id)
+    period = service.period(period_id)
     return json_response({**period_view(period), "statements": [
         {"house_id": s.house_id, "amount": {"amount": s.amount_cents, "currency": s.currency}, "status": s.status,
-         "transfer_id": s.transfer_id} for s in store.statements_of_period(period_id)]})
+         "transfer_id": s.transfer_id} for s in service.statements_of_period(period_id)]})
 
 
 @settlements.route("/staff/statements", methods=["GET"])
@@ -82,7 +81,7 @@ def my_statements():
     house_id = house_of(current_staff())
     return json_response({"statements": [
         {"period_id": s.period_id, "amount": {"amount": s.amount_cents, "currency": s.currency}, "status": s.status,
-         "transfer_id": s.transfer_id} for s in store.statements_of_house(house_id)]})
+         "transfer_id": s.transfer_id} for s in service.statements_of_house(house_id)]})
 
 
 @settlements.route("/staff/statements/{period_id}", methods=["GET"])
@@ -92,19 +91,16 @@ def my_statement(period_id: str):
     """This house's statement: JSON, or `?format=csv|pdf|html`."""
     request = settlements.current_request
     house_id = house_of(current_staff())
-    record = store.get_statement(period_id, house_id)  # keyed by the caller's house: never another's
+    record = service.house_statement(period_id, house_id)  # keyed by the caller's house: never another's
     wanted = query_param(request, "format", choices=("json", *FORMATS), default="json")
     if wanted == "json":
         return json_response(with_money({**record.statement, "status": record.status, "transfer_id": record.transfer_id,
                                          "transferred": record.amount_cents if record.status == "paid" else 0},
                                         STATEMENT_MONEY, record.statement.get("currency", "EUR")))
     language = language_of(request)
-    titles = {}
-    for line in record.statement["lines"]:
-        performance = catalog_store.get_performance(line["performance_id"])
-        titles[line["performance_id"]] = performance.title.get(language) or performance.title.get("nl", "")
+    titles = service.performance_titles(record.statement, language)
     transferred = record.amount_cents if record.status == "paid" else 0
-    house_name = catalog_store.get_house(house_id).name
+    house_name = catalog.house(house_id).name
     if wanted == "csv":
         body = documents.to_csv(record.statement, titles, record.transfer_id, transferred, language)
     elif wanted == "pdf":

@@ -10,16 +10,16 @@ from ..domain.catalog import PerformanceStatus, utcnow
 from ..domain.errors import NotFound
 from ..domain.subscriptions import Discount, SubscriptionFormula
 from ..observability import logger
+from ..services import carts as cart_service
 from ..services import subscriptions as service
 from ..services.bundles import PlaceChoice
 from ..services.catalog import new_id
-from ..store import subscriptions as store
 from . import schemas
 from .auth import Role, current_staff, public_route, staff
-from .sessions import buyer_session
-from .http import endpoint, json_response, parse_body, refuse_body, utc_text
 from .bundles import group_hold_views
-from .views import performance_view
+from .http import endpoint, json_response, parse_body, refuse_body, utc_text
+from .sessions import buyer_session
+from .views import cart_view, performance_view
 
 subscriptions = Blueprint(__name__)
 route = endpoint(subscriptions)
@@ -56,7 +56,7 @@ def formula_view(formula: SubscriptionFormula, now) -> dict:
     }
 
 
-def subscription_view(subscription: store.Subscription, formula: SubscriptionFormula, now) -> dict:
+def subscription_view(subscription, formula: SubscriptionFormula, now) -> dict:
     return {"id": subscription.id, "formula": {"id": formula.id, "name": formula.name, "season": formula.season},
             "order_id": subscription.order_id, "sold_at": utc_text(subscription.sold_at),
             "choices": [{"performance_id": c["performance_id"], "house_id": c["house_id"], "ticket_id": c["ticket_id"],
@@ -76,7 +76,7 @@ def _choices(places: dict) -> dict[str, PlaceChoice]:
 def _own_formula(formula_id: str) -> SubscriptionFormula:
     """The formula if the caller may manage it: the coordinator any, a house admin its own house's
     (another house's does not exist for it: NotFound)."""
-    formula = store.get_formula(formula_id)
+    formula = service.get_formula(formula_id)
     house_id = _managing_house()
     if house_id is not None and formula.house_id != house_id:
         raise NotFound("No such subscription.", formula_id=formula_id)
@@ -121,7 +121,7 @@ def patch_formula(formula_id: str):
 @public_route()
 def list_formulas():
     now = utcnow()
-    return json_response({"formulas": [formula_view(formula, now) for formula in store.list_formulas()]})
+    return json_response({"formulas": [formula_view(formula, now) for formula in service.list_formulas()]})
 
 
 @subscriptions.route("/subscription-formulas/{formula_id}", methods=["GET"])
@@ -129,7 +129,7 @@ def list_formulas():
 @public_route()
 def get_formula(formula_id: str):
     now = utcnow()
-    return json_response(formula_view(store.get_formula(formula_id), now))
+    return json_response(formula_view(service.get_formula(formula_id), now))
 
 
 @subscriptions.route("/subscription-formulas/{formula_id}/holds", methods=["POST"])
@@ -138,7 +138,7 @@ def get_formula(formula_id: str):
 def hold_subscription(formula_id: str):
     """Hold one place in each chosen performance, all at once or none (one transaction)."""
     session = buyer_session(subscriptions.current_request)
-    store.get_formula(formula_id)  # an unknown formula is 404 whatever the body says
+    service.get_formula(formula_id)  # an unknown formula is 404 whatever the body says
     body = parse_body(subscriptions.current_request, schemas.SubscriptionHoldBody)
     now = utcnow()
     holds = service.hold_subscription(formula_id, session, _choices(body.performances), now)
@@ -173,7 +173,7 @@ def change_choice(subscription_id: str):
     place = body.place
     subscription = service.change_choice(subscription_id, body.from_performance_id, body.to_performance_id,
                                          PlaceChoice(tuple(place.seats or ()), place.category, place.wheelchair), now)
-    return json_response(subscription_view(subscription, store.get_formula(subscription.formula_id), now), 201)
+    return json_response(subscription_view(subscription, service.get_formula(subscription.formula_id), now), 201)
 
 
 @subscriptions.route("/subscriptions/{subscription_id}/renewal", methods=["POST"])
@@ -182,13 +182,10 @@ def change_choice(subscription_id: str):
 def renew(subscription_id: str):
     """Last season's subscriber renews: their same seats in this season's corresponding performances are held and
     offered in a new cart of the session (only in the renewal window, before anyone else may buy)."""
-    from ..services import carts as cart_service
-    from .views import cart_view
-
     subscription_id = opened_subscription(subscription_id)
     session = buyer_session(subscriptions.current_request)
     now = utcnow()
-    store.get_subscription(subscription_id)  # an unknown subscription is 404 whatever else is wrong
+    service.get_subscription(subscription_id)  # an unknown subscription is 404 whatever else is wrong
     refuse_body(subscriptions.current_request)
     holds = service.renew(subscription_id, session, now)
     logger.thread_safe_append_keys(correlation_id=holds[0].id)

@@ -9,8 +9,6 @@ from chalice import Blueprint
 
 from ..domain.catalog import utcnow
 from ..services import timeslots as service
-from ..store import catalog as catalog_store
-from ..store import timeslots as store
 from . import schemas
 from .auth import Role, current_staff, house_of, public_route, staff
 from .http import brussels_text, endpoint, json_response, parse_body, utc_text
@@ -27,7 +25,7 @@ def series_view(series, now) -> dict:
                       "ends_at_local": brussels_text(slot.ends_at), "capacity": slot.capacity,
                       "available": summary["available"], "level": summary["level"],
                       "on_sale": performance.is_on_sale(now), "status": performance.status.value})
-    first = catalog_store.get_performance(series.slots[0].performance_id)
+    first = service.first_performance(series)
     return {"id": series.id, "house_id": series.house_id, "production_id": series.production_id,
             "venue_id": series.venue_id, "title": first.title, "venue_name": first.venue_name,
             "tariffs": [{"code": t.code, "name": t.name, "prices": {c: {"amount": cents, "currency": first.currency}
@@ -53,7 +51,7 @@ def create_series():
 @staff(Role.HOUSE_ADMIN, Role.BOX_OFFICE, Role.SCANNER, scope="catalog:read")
 def get_house_series(series_id: str):
     caller = current_staff()
-    return json_response(series_view(store.get_house_series(house_of(caller), series_id), utcnow()))
+    return json_response(series_view(service.series_of_house(house_of(caller), series_id), utcnow()))
 
 
 @timeslots.route("/timeslots/{series_id}", methods=["GET"])
@@ -61,4 +59,4 @@ def get_house_series(series_id: str):
 @public_route()
 def get_series(series_id: str):
     """The slots with their live availability (a buyer picks one and holds places in it)."""
-    return json_response(series_view(store.get_series(series_id), utcnow()))
+    return json_response(series_view(service.get_series(series_id), utcnow()))

@@ -8,8 +8,8 @@ from ..observability import logger
 from ..services import uitpas as service
 from . import schemas
 from .auth import public_route
-from .holds import buyer_session
 from .http import endpoint, json_response, parse_body
+from .sessions import buyer_session
 from .views import cart_view
 
 uitpas = Blueprint(__name__)

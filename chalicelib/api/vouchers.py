@@ -12,12 +12,11 @@ from ..domain.errors import Forbidden
 from ..domain.vouchers import Voucher, VoucherKind, normalize_code
 from ..services import vouchers as service
 from ..services.carts import own_cart
-from ..store import vouchers as store
 from . import schemas
 from .auth import Role, current_staff, public_route, staff
-from .sessions import buyer_session
 from .http import endpoint, json_response, parse_body, utc_text
 from .limits import enforce_code_attempt_limits
+from .sessions import buyer_session
 from .views import cart_view
 
 vouchers = Blueprint(__name__)
@@ -62,7 +61,7 @@ def create_voucher():
 @staff(Role.COORDINATOR, Role.HOUSE_ADMIN)
 def list_vouchers():
     now = utcnow()
-    return json_response({"vouchers": [voucher_view(voucher, now) for voucher in store.list_vouchers(_scope())]})
+    return json_response({"vouchers": [voucher_view(voucher, now) for voucher in service.list_vouchers(_scope())]})
 
 
 @vouchers.route("/staff/vouchers/{code}", methods=["GET"])
@@ -77,7 +76,7 @@ def get_voucher(code: str):
 @staff(Role.COORDINATOR, Role.HOUSE_ADMIN)
 def deactivate_voucher(code: str):
     """Stop new uses of a code; uses already claimed stay (their orders keep the discount)."""
-    return json_response(voucher_view(store.deactivate(normalize_code(code), _scope()), utcnow()))
+    return json_response(voucher_view(service.deactivate(code, _scope()), utcnow()))
 
 
 @vouchers.route("/carts/{cart_id}/voucher", methods=["PUT"])

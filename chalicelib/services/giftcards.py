@@ -43,6 +43,16 @@ def own_card(code: str, house_id: str) -> GiftCard:
     return card
 
 
+def house_cards(house_id: str) -> list[GiftCard]:
+    """The cards the house issued."""
+    return store.list_cards(house_id)
+
+
+def card_by_code(code: str) -> GiftCard:
+    """The card with this code, whichever house issued it (what its holder may see); NotFound for an unknown code."""
+    return store.get_card(normalize_card_code(code))
+
+
 def apply_card(cart_id: str, session_token: str, raw_code: str, now: datetime) -> Cart:
     """Pay the cart (partly) with a gift card that has a balance."""
     record = carts.open_cart(cart_id, session_token)

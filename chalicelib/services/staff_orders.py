@@ -41,6 +41,19 @@ def house_order(house_id: str, order_id: str, now: datetime) -> HouseOrder:
     return HouseOrder(order, mine, tuple(tickets), refunds)
 
 
+def order_of_cluster(order_id: str) -> Order:
+    """Any order, for the coordinator (who acts for the whole cluster), or NotFound."""
+    return store.get_order(order_id)
+
+
+def house_refund(house_id: str, order_id: str, refund_id: str) -> store.Refund:
+    """A refund the house is part of; another house's, or one of an order without the house's tickets, is NotFound."""
+    refund = store.get_refund(order_id, refund_id)
+    if refund.house_id not in (house_id, None) or not store.tickets_of(order_id, house_id):
+        raise NotFound("No such refund.", refund_id=refund_id)
+    return refund
+
+
 def _pricing(order: Order, now: datetime) -> tuple:
     """A pending order's places before the workflow froze its lines: its frozen cart's, priced as checkout will."""
     if order.status is not OrderStatus.PENDING:

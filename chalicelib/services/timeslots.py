@@ -58,3 +58,17 @@ def slots_with_availability(series: TimeslotSeries, now: datetime) -> list[tuple
         performance = store.get_performance(slot.performance_id)
         result.append((slot, performance, availability.summary(performance, now)))
     return result
+
+
+def series_of_house(house_id: str, series_id: str) -> TimeslotSeries:
+    """The house's own series; another house's is NotFound."""
+    return timeslot_store.get_house_series(house_id, series_id)
+
+
+def get_series(series_id: str) -> TimeslotSeries:
+    return timeslot_store.get_series(series_id)
+
+
+def first_performance(series: TimeslotSeries) -> Performance:
+    """The series' first slot's performance: what every slot shares (title, venue, tariffs) is read from it."""
+    return store.get_performance(series.slots[0].performance_id)

@@ -58,6 +58,16 @@ def own_voucher(code: str, house_id: str | None) -> Voucher:
     return voucher
 
 
+def list_vouchers(house_id: str | None) -> list[Voucher]:
+    """A house's codes (None: the cluster-wide ones)."""
+    return store.list_vouchers(house_id)
+
+
+def deactivate(code: str, house_id: str | None) -> Voucher:
+    """Stop new uses of a code of `house_id` (None: a cluster-wide code); another's code does not exist here."""
+    return store.deactivate(normalize_code(code), house_id)
+
+
 # -- the buyer's cart ----------------------------------------------------------------------------
 def apply_code(cart_id: str, session_token: str, raw_code: str, now: datetime) -> Cart:
     """Put a discount code on the cart, if it gives a discount on this cart now (else the reason, nothing saved)."""
