@@ -11,7 +11,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from ..domain.customers import BuyerDetails
-from ..domain.errors import Conflict, EmptyCart, FieldError, Forbidden, NotFound, SeatsUnavailable, ValidationFailed
+from ..domain.errors import (Conflict, DomainError, EmptyCart, FieldError, Forbidden, NotFound, SeatsUnavailable,
+                             ValidationFailed)
 from ..domain.holds import session_hash
 from ..domain.orders import Order, OrderStatus, SeatsLost, order_id_for, order_lines
 from ..observability import count
@@ -19,6 +20,7 @@ from ..store import orders as store
 from ..store import catalog, reservations, settlements
 from . import carts, checkout, customers, vouchers
 from .cart_pricing import priced_cart
+from .uitpas import register_order_sales
 
 
 def _desk_cart(desk_house_id: str, cart_id: str, session_token: str, now: datetime):
@@ -80,9 +82,6 @@ def _register_uitpas_sales(order: Order, now: datetime) -> None:
     """Social-tariff places are registered at UiTPAS before the sale, as online; refused: nothing is sold."""
     if not any(line.uitpas for line in store.get_order(order.id).lines):  # the priced lines, read again
         return
-    from ..domain.errors import DomainError
-    from .uitpas import register_order_sales
-
     try:
         register_order_sales(order.id, now)
     except DomainError as refused:

@@ -14,6 +14,7 @@ from ..domain import buyers as domain
 from ..domain.customers import ConsentChoice, ConsentKind, OrderBuyer, consent_choices, proven_choices
 from ..domain.errors import NotFound
 from ..notifications import copies as mail_copies
+from ..notifications.email import send_preferences_link
 from ..observability import count, logger
 from ..settings import get_settings
 from ..store import buyers as store
@@ -22,7 +23,7 @@ from ..store import customers as customer_store
 from ..store import orders as order_store
 from ..store import purchases as purchase_store
 from ..workflows import runtime
-from .customers import cluster_key
+from .customer_keys import cluster_key
 
 EXPORT_FORMAT = "podium.buyer-export/1"
 # An erasure still not done this long after it was asked for lost its execution (failed after its retries,
@@ -163,8 +164,6 @@ def decline_order(buyer_id: str, order_id: str, now: datetime) -> bool:
 def send_new_link(email: str, language: str, now: datetime) -> None:
     """E-mail a fresh link to the address if the cluster knows it, at most once per quarter hour; the asker
     is told the same either way, so the form does not reveal who bought tickets."""
-    from ..notifications.email import send_preferences_link
-
     key = cluster_key()
     buyer = domain.buyer_id(key, email)
     if store.links_of(buyer).empty or not store.claim_link_mail(buyer, now, LINK_MAIL_EVERY):

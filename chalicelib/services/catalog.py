@@ -20,6 +20,7 @@ from ..domain.waiting_room import WaitingRoom
 from ..observability import count
 from ..store import catalog as store
 from ..store import timeslots as timeslot_store
+from .refunds import refund_cancelled_performance
 
 # A Lambda runs at most 15 minutes: a create claimed longer ago than that has stopped for good.
 ABANDONED_AFTER = timedelta(minutes=15)
@@ -78,8 +79,6 @@ def change_performance(house_id: str, performance_id: str, body) -> Performance:
         waiting_room=waiting_room)
     if performance.status is PerformanceStatus.CANCELLED:
         # Every ticket sold is refunded (again harmless: a ticket is refunded once).
-        from .refunds import refund_cancelled_performance
-
         refund_cancelled_performance(performance_id, utcnow())
         publish_cancelled(performance)
     return performance

@@ -32,10 +32,14 @@ from ..payments import stripe_gateway as gateway
 from ..settings import get_settings
 from ..store import carts as cart_store
 from ..store import orders as store
-from ..store import allocations, bundles, catalog, purchases, reservations, settlements, subscriptions
+from ..store import allocations, bundles, catalog, purchases, reservations, settlements
+from ..store import subscriptions as subscription_store
 from ..workflows import runtime
-from . import carts, customers, giftcards, vouchers
+from . import carts, customers, giftcards, subscriptions, vouchers
 from .cart_pricing import priced_cart
+from .ticket_issuing import booked_shares, make_tickets, with_shares
+from .ticketing import send_order_email, send_refund_email
+from .uitpas import cancel_order_sales
 
 # Why a checkout ended without an order, from the workflow's error name.
 FAILURE_REASONS = {"States.Timeout": "payment_timeout", "PaymentCanceled": "payment_canceled",
@@ -92,7 +96,7 @@ def check_seller(cart, seller_house_id: str | None) -> None:
         if line.bundle_group and line.bundle_id:
             if line.bundle_group not in groups:
                 if line.tariff_code == "subscription":  # any house of the formula, chosen or not
-                    performance_ids = subscriptions.get_formula(line.bundle_id).performance_ids
+                    performance_ids = subscription_store.get_formula(line.bundle_id).performance_ids
                 else:
                     performance_ids = [c.performance_id for c in bundles.get_bundle(line.bundle_id).components]
                 groups[line.bundle_group] = {catalog.get_performance(p).house_id for p in performance_ids}
@@ -178,8 +182,6 @@ def confirm_seats(order_id: str, now: datetime) -> dict:
 
 def issue_tickets(order_id: str, now: datetime) -> dict:
     """Tickets with signed QR payloads and the balanced ledger entries; the order is complete."""
-    from .ticketing import make_tickets, with_shares
-
     order = store.get_order(order_id)
     tickets, shares = with_shares(make_tickets(order, now), order.seller_house_id, settlements.get_agreement())
     store.put_tickets(tickets)
@@ -200,8 +202,6 @@ def issue_tickets(order_id: str, now: datetime) -> dict:
 
 def email_tickets(order_id: str) -> dict:
     """E-mail the tickets once (the message id is kept; a retried task does not send twice)."""
-    from .ticketing import send_order_email
-
     return {"message_id": send_order_email(store.get_order(order_id))}
 
 
@@ -256,8 +256,6 @@ def refund_checkout(order_id: str, error_name: str, now: datetime) -> dict:
     vouchers.give_back(order.id)
     tickets = store.tickets_of(order_id)
     if tickets:  # fulfilment failed half-way: the tickets and the sale entries are cancelled too
-        from .ticketing import booked_shares
-
         store.void_order_tickets(order_id, tickets)
         store.put_ledger_entries(refund_entries(order.id, "checkout", booked_shares(tickets), order.seller_house_id,
                                                 order.collected_by), now)
@@ -272,8 +270,6 @@ def refund_checkout(order_id: str, error_name: str, now: datetime) -> dict:
     store.mark(order_id, OrderStatus.REFUNDED, now, failure_reason=reason,
                allowed_from=[OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.COMPLETED])
     count("CheckoutsRefunded")
-    from .ticketing import send_refund_email
-
     send_refund_email(store.get_order(order_id), order.total, reason)
     return {"status": OrderStatus.REFUNDED.value, "reason": reason}
 
@@ -295,8 +291,6 @@ def _record_purchases(order: Order, tickets, now: datetime) -> None:
 
 def _record_bundle_sales(order: Order, now: datetime) -> None:
     """Each bundle purchase of the order, once, for the cluster report (a retried task records nothing new)."""
-    from ..store import bundles
-
     groups = {line.bundle_group: line.bundle_id for line in order.lines
               if line.bundle_group and line.tariff_code != "subscription"}  # subscriptions are recorded below
     for group, bundle_id in sorted(groups.items()):
@@ -306,8 +300,6 @@ def _record_bundle_sales(order: Order, now: datetime) -> None:
 
 def _record_subscriptions(order: Order, tickets, now: datetime) -> None:
     """Each subscription purchase of the order gets its record and secret id, once."""
-    from . import subscriptions
-
     subscriptions.record_sales(order, tickets, now)
 
 
@@ -326,8 +318,6 @@ def _book_payment_fee(order: Order, now: datetime) -> None:
 def _cancel_uitpas_sales(order: Order, now: datetime) -> None:
     """Compensation: the UiTPAS ticket sales registered for the order's social-tariff places are cancelled."""
     if any(line.uitpas for line in order.lines):
-        from .uitpas import cancel_order_sales
-
         cancel_order_sales(order.id, now)
 
 

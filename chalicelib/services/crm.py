@@ -20,7 +20,7 @@ from ..store import catalog
 from ..store import customers as customer_store
 from ..store import orders as ledger_store
 from ..store import purchases as purchase_store
-from .customers import cluster_key
+from .customer_keys import cluster_key
 
 
 def _granted(record: customer_store.CustomerRecord, kind: str) -> bool:

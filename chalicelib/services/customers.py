@@ -8,15 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aws_lambda_powertools.utilities import parameters
-
 from ..domain.customers import BuyerDetails, OrderBuyer, consent_choices, customer_id
 from ..settings import get_settings
 from ..store import catalog, customers
-
-
-def cluster_key() -> bytes:
-    return parameters.get_secret(get_settings().customer_key_secret_arn, max_age=300).encode()
+from .buyers import link_buyer
+from .customer_keys import cluster_key
 
 
 def record_buyer(house_ids: list[str], details: BuyerDetails, marketing: bool, sharing: bool, language: str,
@@ -24,8 +20,6 @@ def record_buyer(house_ids: list[str], details: BuyerDetails, marketing: bool, s
     """At each house: a record of the buyer if there is none (no consent given yet), and the order's buyer
     with its pending choices; all linked to the buyer id (with the order, for the buyer's export, erasure
     and the link's proof). Returns the customer id per house."""
-    from .buyers import link_buyer
-
     settings = get_settings()
     key = cluster_key()
     ids = {}

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from ..domain.bundles import list_price
-from ..domain.catalog import Performance
+from ..domain.catalog import Performance, PerformanceStatus
 from ..domain.errors import FieldError, HoldTooLarge, NotFound, NotOnSale, SeatsUnavailable, ValidationFailed
 from ..domain.holds import MAX_TRANSACTION_ITEMS, Hold
 from ..domain.ledger import exchange_entries
@@ -20,8 +20,9 @@ from ..observability import count, logger
 from ..store import catalog, reservations, settlements
 from ..store import orders as order_store
 from ..store import subscriptions as store
-from .bundles import PlaceChoice, claim_together
 from .cart_pricing import held_places
+from .group_holds import PlaceChoice, claim_together
+from .ticket_issuing import booked_shares, make_tickets, with_shares
 
 SUBSCRIPTION = "subscription"  # the hold group's kind
 CHANGED_LINE_BASE = 10_000  # a changed choice's ticket gets line index base + n: never one of the order's own lines
@@ -183,8 +184,6 @@ def change_choice(subscription_id: str, leaving_id: str, joining_id: str, choice
 
 def _finish(subscription: store.Subscription, pending: dict, now: datetime) -> None:
     """Carry a noted change through; every step may run again without effect."""
-    from .ticketing import booked_shares, make_tickets, with_shares
-
     order = order_store.get_order(subscription.order_id)
     old = subscription.choice(pending["from"])
     hold = reservations.get_hold(pending["hold_id"])
@@ -218,21 +217,4 @@ def _finish(subscription: store.Subscription, pending: dict, now: datetime) -> N
 
 def set_status(formula_id: str, status: str, house_id: str | None = None) -> SubscriptionFormula:
     """Change a formula's sale status; a house (`house_id`) only its own formula's (NotFound otherwise)."""
-    from ..domain.catalog import PerformanceStatus
-
     return store.set_status(formula_id, PerformanceStatus(status), house_id)
-
-
-def get_formula(formula_id: str) -> SubscriptionFormula:
-    """A subscription formula as buyers see it on its hosted page (NotFound if none)."""
-    return store.get_formula(formula_id)
-
-
-def list_formulas() -> list[SubscriptionFormula]:
-    """Every formula of the cluster."""
-    return store.list_formulas()
-
-
-def get_subscription(subscription_id: str) -> store.Subscription:
-    """The subscription its id (public part and secret) opens, or NotFound (never saying which part was wrong)."""
-    return store.get_subscription(subscription_id)

@@ -1,75 +1,23 @@
-"""Turning a paid order into tickets, PDFs and e-mails (the buyer's language, Belgian formats)."""
+"""An order's printable tickets and the buyer's e-mails about it (the buyer's language, Belgian formats)."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import replace
-from datetime import datetime
 
-from ..domain.agreements import Agreement
 from ..domain.bundles import BUNDLE_TARIFF, BUNDLE_TARIFF_NAME
-from ..domain.ledger import SoldTicket, TicketShare, shares_of
-
-from ..domain.catalog import Performance
-from ..domain.money import Money
-from ..domain.orders import Order, OrderLine, TicketStatus, ticket_id_for
-from ..domain.tickets import TicketClaims, epoch_seconds, validity_window
-from ..observability import logger
-from ..store import catalog
+from ..domain.catalog import utcnow
 from ..domain.errors import NotFound
+from ..domain.money import Money
+from ..domain.orders import Order, TicketStatus
+from ..notifications import email
+from ..observability import logger
+from ..settings import get_settings
+from ..store import catalog
 from ..store import orders as store
 from ..store.orders import IssuedTicket
 from ..tickets.pdf import OrderDocument, TicketDocument
-from . import ticket_keys
-
-MAX_LABEL_BYTES = 40
-
-
-def _seat_label(line: OrderLine, performance: Performance, seatmaps: dict) -> str | None:
-    if not line.seat_id:
-        return None
-    if performance.id not in seatmaps:
-        seatmaps[performance.id] = catalog.get_performance_seatmap(performance.id)
-    seat = seatmaps[performance.id].seat(line.seat_id)
-    label = f"{seat.section} {seat.row}-{seat.number}" if seat else line.seat_id
-    return label.encode()[:MAX_LABEL_BYTES].decode(errors="ignore")
-
-
-def make_tickets(order: Order, now: datetime) -> list[IssuedTicket]:
-    """One signed ticket per order line; ids are stable per line, so a retry makes the same tickets."""
-    signer = ticket_keys.signer()
-    performances: dict[str, Performance] = {}
-    seatmaps: dict = {}
-    tickets = []
-    for line in order.lines:
-        performance = performances.get(line.performance_id) or catalog.get_performance(line.performance_id)
-        performances[line.performance_id] = performance
-        label = _seat_label(line, performance, seatmaps)
-        valid_from, valid_until = validity_window(now, performance.starts_at)
-        ticket_id = ticket_id_for(order.id, line.index)
-        claims = TicketClaims(ticket_id, order.id, line.performance_id, line.house_id, label, line.tariff_code,
-                              valid_from, max(valid_until, valid_from + 1), epoch_seconds(now))
-        tickets.append(IssuedTicket(ticket_id, order.id, line.index, line.performance_id, line.house_id, line.hold_id,
-                                    line.seat_id, label, line.category, line.tariff_code, line.price.cents,
-                                    line.price.currency, signer.sign(claims), TicketStatus.VALID, now))
-    return tickets
-
-
-def sold(ticket: IssuedTicket) -> SoldTicket:
-    return SoldTicket(ticket.ticket_id, ticket.house_id, ticket.performance_id, ticket.tariff_code,
-                      Money(ticket.price_cents, ticket.currency))
-
-
-def booked_shares(tickets: list[IssuedTicket]) -> list[TicketShare]:
-    """The VAT and commission each ticket's sale booked (kept on the ticket, whatever the agreement is now)."""
-    return [TicketShare(sold(ticket), ticket.vat_cents, ticket.commission_cents) for ticket in tickets]
-
-
-def with_shares(tickets: list[IssuedTicket], seller_house_id: str | None,
-                agreement: Agreement) -> tuple[list[IssuedTicket], list[TicketShare]]:
-    """The tickets carrying their VAT and commission under the agreement, and those shares."""
-    shares = shares_of([sold(ticket) for ticket in tickets], seller_house_id, agreement)
-    return [replace(ticket, vat_cents=item.vat, commission_cents=item.commission)
-            for ticket, item in zip(tickets, shares)], shares
+from .buyers import preferences_url
+from .customers import order_buyer_details
+from .subscriptions import subscriptions_of
 
 
 def order_documents(order: Order, language: str) -> list[OrderDocument]:
@@ -101,22 +49,8 @@ def order_documents(order: Order, language: str) -> list[OrderDocument]:
     return documents
 
 
-def desk_sale_documents(desk_house_id: str, order_id: str, language: str) -> list[OrderDocument]:
-    """The tickets of the desk's own sale, to print; any other order, or a sale whose every ticket was refunded,
-    is NotFound."""
-    order = store.get_order(order_id)
-    if order.channel != "box_office" or order.seller_house_id != desk_house_id:
-        raise NotFound("No such sale.", order_id=order_id)
-    documents = order_documents(order, language)
-    if not documents:
-        raise NotFound("Every ticket of this sale was refunded.", order_id=order_id)
-    return documents
-
-
 def _buyer(order: Order):
     """The buyer's contact details as the order gave them (not the house's record of that address)."""
-    from .customers import order_buyer_details
-
     details = order_buyer_details(order.id, order.customer_ids)
     if details is None:
         raise NotFound("The order's buyer is gone.", order_id=order.id)
@@ -124,16 +58,10 @@ def _buyer(order: Order):
 
 
 def _preferences_url(email_address: str, language: str, order_id: str) -> str | None:
-    from ..domain.catalog import utcnow
-    from .buyers import preferences_url
-
     return preferences_url(email_address, language, utcnow(), order_id=order_id)
 
 
 def send_order_email(order: Order) -> str:
-    from ..notifications import email
-    from ..settings import get_settings
-
     current = store.email_message_id(order.id)
     if current:
         return current
@@ -143,22 +71,14 @@ def send_order_email(order: Order) -> str:
                                     order_documents(order, order.language), order.total,
                                     f"{base}/checkouts/{order.id}" if base else None,
                                     preferences_url=_preferences_url(buyer.email, order.language, order.id),
-                                    subscription_ids=[s.id for s in _subscriptions_of(order)])
+                                    subscription_ids=[s.id for s in subscriptions_of(order)])
     store.set_email_message(order.id, message_id)
     logger.info("tickets e-mailed", extra={"order_id": order.id})
     return message_id
 
 
-def _subscriptions_of(order: Order):
-    from .subscriptions import subscriptions_of
-
-    return subscriptions_of(order)
-
-
 def send_refund_email(order: Order, amount: Money, reason: str) -> str | None:
     """Tell the buyer about a refund; a failure is logged, never undoes the refund."""
-    from ..notifications import email
-
     try:
         buyer = _buyer(order)
         return email.send_refund_notice(buyer.email, buyer.name, order.language, order.id, amount, reason,
