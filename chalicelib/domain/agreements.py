@@ -9,8 +9,9 @@ an amount is exact to the cent by the largest-remainder rule.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Any
 
 from .errors import FieldError, ValidationFailed
 from .money import Money
@@ -31,7 +32,7 @@ class CommissionRule:
         raw = (price_cents * self.value + BASIS_POINTS // 2) // BASIS_POINTS if self.kind == "percent" else self.value
         return max(0, min(raw, price_cents - vat_cents))
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "value": self.value}
 
 
@@ -64,7 +65,7 @@ class Agreement:
         cents = (amount.cents * self.fee_percent_bp + BASIS_POINTS // 2) // BASIS_POINTS + self.fee_fixed_cents
         return Money(min(cents, amount.cents), amount.currency)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"version": self.version, "commission": self.commission.to_dict(),
                 "pair_commissions": {pair: rule.to_dict() for pair, rule in self.pair_commissions.items()},
                 "fee_bearer": self.fee_bearer, "fee_percent_bp": self.fee_percent_bp,
@@ -73,7 +74,7 @@ class Agreement:
                 "desk_resale": self.desk_resale}
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> Agreement:
+    def from_dict(cls, data: Mapping[str, Any]) -> Agreement:
         return cls(version=int(data.get("version", 0)), commission=CommissionRule(**data.get("commission", {})),
                    pair_commissions={pair: CommissionRule(**rule)
                                      for pair, rule in (data.get("pair_commissions") or {}).items()},

@@ -9,8 +9,10 @@ allocations of their channel.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from .errors import FieldError, ValidationFailed
 from .holds import MAX_TRANSACTION_ITEMS
@@ -101,7 +103,7 @@ def selling_pool(allocations: list[Allocation], seller: Seller, owner_house_id: 
 
 
 def validate_allocation(allocation: Allocation, starts_at: datetime, known_houses: set[str],
-                        seat_exists, now: datetime) -> None:
+                        seat_exists: Callable[[str], bool] | None, now: datetime) -> None:
     """Raise ValidationFailed unless the holder, the seats and the deadline make sense."""
     errors: list[FieldError] = []
     if bool(allocation.holder_house_id) == bool(allocation.channel):
@@ -112,7 +114,7 @@ def validate_allocation(allocation: Allocation, starts_at: datetime, known_house
     elif allocation.channel and allocation.channel not in CHANNELS:
         errors.append(FieldError("channel", "unknown_channel", f"One of {', '.join(CHANNELS)}."))
     if seat_exists is None:  # a standing performance: a number of places
-        if not 1 <= allocation.places:
+        if allocation.places < 1:
             errors.append(FieldError("places", "out_of_range", "At least one standing place."))
     else:
         errors += validate_seats(allocation.seat_ids, seat_exists)
@@ -121,7 +123,8 @@ def validate_allocation(allocation: Allocation, starts_at: datetime, known_house
         raise ValidationFailed("This allocation is not valid.", errors)
 
 
-def validate_seats(seat_ids, seat_exists, field: str = "seats") -> list[FieldError]:
+def validate_seats(seat_ids: Sequence[str], seat_exists: Callable[[str], bool],
+                   field: str = "seats") -> list[FieldError]:
     errors: list[FieldError] = []
     if not seat_ids:
         errors.append(FieldError(field, "no_seats", "An allocation sets aside at least one seat."))
@@ -153,7 +156,7 @@ class AllocationCounts:
     free: int
     returned: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"size": self.size, "held": self.held, "sold": self.sold, "free": self.free, "returned": self.returned}
 
 
@@ -166,7 +169,7 @@ def count_standing(allocation: Allocation, remaining: int, held: int, now: datet
     return AllocationCounts(allocation.places, held, allocation.places - free - held - returned, free, returned)
 
 
-def count_allocation(allocation: Allocation, seat_states: dict, now: datetime) -> AllocationCounts:
+def count_allocation(allocation: Allocation, seat_states: dict[str, Any], now: datetime) -> AllocationCounts:
     """Counts from the seats' live states (`seat_id → (state, allocation_id, claimed before its deadline)`): a seat
     the allocation no longer has, or not sold or held from it by the deadline, is returned."""
     held = sold = free = 0

@@ -11,6 +11,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import FieldError, NotEnoughSeats, ValidationFailed
 from .seatmap import Point, Seat, SeatKind, SeatMap, default_focus
@@ -160,7 +161,7 @@ def _scan(seatmap: SeatMap, free: Collection[str], category: str | None,
     for rank, row in enumerate(seatmap.rows):
         current: list[Seat] = []
         start = 0
-        previous_x = None
+        previous_x = 0.0  # read only once `current` has a seat
         for position, seat in enumerate(row):
             eligible = seat.id in free and (category is None or seat.category == category)
             if with_places and eligible and seat.kind is not standard:
@@ -344,7 +345,7 @@ def _top_sum(ascending: list[int], taken: int) -> int:
     return sum(ascending[len(ascending) - taken:]) if taken > 0 else 0
 
 
-def _group_key(blocks: list[_Block], target: Point) -> tuple:
+def _group_key(blocks: list[_Block], target: Point) -> tuple[Any, ...]:
     centre = blocks[0].centre
     seats = [seat for block in blocks for seat in block.seats]
     restricted = sum(block.restricted for block in blocks)

@@ -8,9 +8,9 @@ add up to the bundle price to the cent and the ledger books each house its own s
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Mapping, Sequence
 
 from .agreements import split_bundle, split_largest_remainder
 from .catalog import LANGUAGES, STANDING_CATEGORY, Performance, PerformanceStatus
@@ -109,9 +109,9 @@ def validate_bundle(bundle: Bundle, performances: Mapping[str, Performance]) -> 
                                          f"Bundle sales must end by the start of {component.performance_id}."))
         if not 1 <= component.places <= MAX_PLACES_PER_PERFORMANCE:
             errors.append(FieldError(f"{field}.places", "out_of_range", f"1 to {MAX_PLACES_PER_PERFORMANCE} places."))
-    fixed = [component.fixed_cents for component in bundle.components]
-    if any(amount is not None for amount in fixed):
-        if any(amount is None for amount in fixed):
+    fixed = [component.fixed_cents for component in bundle.components if component.fixed_cents is not None]
+    if fixed:
+        if len(fixed) != len(bundle.components):
             errors.append(FieldError("performances", "fixed_amounts_incomplete",
                                      "Give a fixed amount for every performance, or for none."))
         elif sum(fixed) != bundle.price.cents:

@@ -12,7 +12,8 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from .customers import ConsentKind
 from .errors import Conflict, DomainError
@@ -41,7 +42,7 @@ class LinkUsed(DomainError):
 class ChoicesDecided(Conflict):
     """An order's choices were declined (they can no longer be confirmed) or confirmed (no longer declined)."""
 
-    def __init__(self, detail: str, declined: bool, **context) -> None:
+    def __init__(self, detail: str, declined: bool, **context: Any) -> None:
         super().__init__(detail, **context)
         self.declined = declined
 
@@ -121,7 +122,7 @@ def verify_preferences_token(cluster_secret: bytes, token: str, now: datetime) -
 
 def _expiry(hexadecimal: str) -> datetime:
     try:
-        return datetime.fromtimestamp(int(hexadecimal, 16), timezone.utc)
+        return datetime.fromtimestamp(int(hexadecimal, 16), UTC)
     except (ValueError, OverflowError, OSError):
         raise LinkInvalid("This link is not valid.") from None
 
@@ -157,7 +158,7 @@ class ConsentWish:
     sharing: bool
 
 
-def changed_consents(current: dict[str, dict], house_id: str, wish: ConsentWish) -> dict[ConsentKind, bool]:
+def changed_consents(current: dict[str, dict[str, Any]], house_id: str, wish: ConsentWish) -> dict[ConsentKind, bool]:
     """The consents of one house's record that the wish changes (nothing when resubmitted unchanged)."""
     wanted = {ConsentKind.MARKETING: wish.marketing[house_id]} if house_id in wish.marketing else {}
     wanted[ConsentKind.SHARING] = wish.sharing

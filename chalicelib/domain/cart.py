@@ -6,14 +6,15 @@ its holds: it expires with the first of them, and says so.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING
 
 from .catalog import STANDING_CATEGORY, Performance
 from .donations import Donation
-from .giftcards import PaidByGiftCard
 from .errors import FieldError, ValidationFailed
+from .giftcards import PaidByGiftCard
 from .holds import Hold
 from .money import Money
 from .seatmap import SeatMap
@@ -96,15 +97,16 @@ def price_hold(hold: Hold, performance: Performance, seatmap: SeatMap | None,
     foreign = set(tariffs) - {seat_id for seat_id, _ in places} - {STANDING_CATEGORY}
     if foreign:
         raise ValidationFailed("Tariffs name places outside this hold.", [
-            FieldError(f"tariffs.{seat_id}", "not_in_hold", "This place is not in the hold.") for seat_id in sorted(foreign)])
+            FieldError(f"tariffs.{seat_id}", "not_in_hold", "This place is not in the hold.")
+            for seat_id in sorted(foreign)])
     lines = []
-    for seat_id, category in places:
-        code = tariffs.get(seat_id or STANDING_CATEGORY, default)
+    for place_seat_id, category in places:
+        code = tariffs.get(place_seat_id or STANDING_CATEGORY, default)
         cents = by_code[code].prices.get(category)
         if cents is None:
             raise ValidationFailed("This tariff has no price for the place.", [
-                FieldError(f"tariffs.{seat_id or STANDING_CATEGORY}", "missing_price", f"No {code} price here.")])
-        lines.append(CartLine(hold.id, performance.id, performance.house_id, seat_id, category, code,
+                FieldError(f"tariffs.{place_seat_id or STANDING_CATEGORY}", "missing_price", f"No {code} price here.")])
+        lines.append(CartLine(hold.id, performance.id, performance.house_id, place_seat_id, category, code,
                               Money(cents, performance.currency)))
     return lines
 

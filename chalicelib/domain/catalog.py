@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 
 from .errors import FieldError, NotOnSale, ValidationFailed
@@ -129,4 +129,4 @@ def validate_tariffs(tariffs: list[Tariff], categories: set[str]) -> None:
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)

@@ -11,9 +11,11 @@ on a figure.
 """
 from __future__ import annotations
 
+import base64
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Mapping
+from typing import Any
 
 MILLION = Decimal(1_000_000)
 KIB = 1024
@@ -184,7 +186,7 @@ def _number_size(text: str) -> int:
     return min(21, (len(significant) + 1) // 2 + 1)
 
 
-def attribute_value_size(value: Mapping) -> int:
+def attribute_value_size(value: Mapping[str, Any]) -> int:
     """Bytes of one DynamoDB-JSON attribute value, by DynamoDB's item-size rules."""
     (kind, content), = value.items()
     if kind == "S":
@@ -208,13 +210,11 @@ def attribute_value_size(value: Mapping) -> int:
     raise ValueError(f"unknown attribute type {kind!r}")
 
 
-def _binary(content) -> bytes:
-    import base64
-
-    return content if isinstance(content, (bytes, bytearray)) else base64.b64decode(content)
+def _binary(content: bytes | bytearray | str) -> bytes:
+    return bytes(content) if isinstance(content, (bytes, bytearray)) else base64.b64decode(content)
 
 
-def item_size(item: Mapping[str, Mapping] | None) -> int:
+def item_size(item: Mapping[str, Mapping[str, Any]] | None) -> int:
     """Bytes of an item in DynamoDB JSON: attribute names plus values (0 for no item)."""
     if not item:
         return 0

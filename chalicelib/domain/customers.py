@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
+from typing import Any
 from .errors import FieldError, ValidationFailed
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[A-Za-z]{2,63}$")
@@ -64,7 +65,7 @@ class ConsentChoice:
     order_id: str | None = None  # the order whose pending choice this applies
     given_at: datetime | None = None  # when it was ticked, if it was applied later (at = when it was proven)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         event = {"kind": self.kind.value, "granted": self.granted, "wording": self.wording,
                  "language": self.language, "at": self.at.isoformat(), "source": self.source,
                  "verified": self.verified}
@@ -75,14 +76,14 @@ class ConsentChoice:
         return event
 
     @classmethod
-    def from_dict(cls, event: dict) -> "ConsentChoice":
+    def from_dict(cls, event: dict[str, Any]) -> ConsentChoice:
         """A choice as kept in a log or on an order."""
         given = event.get("given_at")
         return cls(ConsentKind(event["kind"]), bool(event["granted"]), event["wording"], event["language"],
                    datetime.fromisoformat(event["at"]), event["source"], bool(event.get("verified")),
                    event.get("order_id"), datetime.fromisoformat(given) if given else None)
 
-    def proven(self, order_id: str, at: datetime) -> "ConsentChoice":
+    def proven(self, order_id: str, at: datetime) -> ConsentChoice:
         """This pending choice applied once the address's owner proved it (source `order`)."""
         return ConsentChoice(self.kind, self.granted, self.wording, self.language, at, "order", True, order_id,
                              self.at)
@@ -143,7 +144,7 @@ class OrderBuyer:
     def choice(self, kind: ConsentKind) -> ConsentChoice | None:
         return next((choice for choice in self.pending if choice.kind is kind), None)
 
-    def shares_this_order(self, consents: dict[str, dict]) -> bool:
+    def shares_this_order(self, consents: dict[str, dict[str, Any]]) -> bool:
         """Sharing ticked at an unproven sale covers this order only, and only until the record holds a
         choice about sharing made since (the proven owner's word, or a withdrawal); never once the owner declined."""
         sharing = self.choice(ConsentKind.SHARING)
@@ -153,7 +154,7 @@ class OrderBuyer:
         return not later or datetime.fromisoformat(later) < self.given_at
 
 
-def proven_choices(order_buyer: OrderBuyer, consents: dict[str, dict], at: datetime) -> list[ConsentChoice]:
+def proven_choices(order_buyer: OrderBuyer, consents: dict[str, dict[str, Any]], at: datetime) -> list[ConsentChoice]:
     """The order's pending choices as events of the proven owner (source `order`): each one that changes
     the record, or confirms a choice nobody proved yet; never over a choice the buyer made after the order."""
     proven = []

@@ -6,8 +6,9 @@ the house through the settlement like its revenue, and a full refund of the orde
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Any
 
 from .errors import FieldError, ValidationFailed
 from .ledger import CLEARING_ACCOUNT, JournalEntry, Posting, house_account
@@ -24,11 +25,11 @@ class Donation:
     house_id: str
     amount: Money
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"house_id": self.house_id, "amount": self.amount.cents, "currency": self.amount.currency}
 
     @classmethod
-    def from_dict(cls, data: dict) -> Donation:
+    def from_dict(cls, data: dict[str, Any]) -> Donation:
         return cls(data["house_id"], Money(int(data["amount"]), data.get("currency", "EUR")))
 
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from .orders import refund_reason_code
 
@@ -85,7 +87,7 @@ class Transaction:
     reason: str | None = None  # a code of REFUND_REASONS only: free text could name the buyer
 
 
-def ids(cluster: str):
+def ids(cluster: str) -> dict[str, Callable[[str], str]]:
     base = f"urn:podium:{cluster}"
     return {
         "ticket": lambda t: f"{base}:ticket:{t}",
@@ -109,7 +111,7 @@ def sale_id(cluster: str, ticket_id: str) -> str:
     return f"urn:podium:{cluster}:verkoop:{ticket_id}"
 
 
-def node(cluster: str, transaction: Transaction) -> dict:
+def node(cluster: str, transaction: Transaction) -> dict[str, Any]:
     """One transaction as a JSON-LD node (compacted against CONTEXT)."""
     make = ids(cluster)
     sign = -1 if transaction.kind == REFUND else 1
@@ -145,13 +147,13 @@ def node(cluster: str, transaction: Transaction) -> dict:
     return document
 
 
-def document(cluster: str, event_id: str, transactions: list[Transaction]) -> dict:
+def document(cluster: str, event_id: str, transactions: list[Transaction]) -> dict[str, Any]:
     """The JSON-LD document for one domain event: its transactions as a graph."""
     return {"@context": CONTEXT, "@id": f"urn:podium:{cluster}:gebeurtenis:{event_id}",
             "@graph": [node(cluster, transaction) for transaction in transactions]}
 
 
-def transactions_from_event(event_type: str, detail: dict, occurred_at: datetime,
+def transactions_from_event(event_type: str, detail: dict[str, Any], occurred_at: datetime,
                             pseudonyms: dict[str, str], postcode_areas: dict[str, str | None],
                             productions: dict[str, str]) -> list[Transaction]:
     """The transactions an `OrderPlaced`, `TicketRefunded` or `CheckedIn` event stands for.

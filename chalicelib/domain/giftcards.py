@@ -58,8 +58,12 @@ class GiftCard:
 class PaidByGiftCard:
     """What a cart or an order with `total` and `gift_card` (code, issuer, cents claimed) leaves to pay."""
 
-    total: Money
     gift_card: tuple[str, str, int] | None
+
+    @property
+    def total(self) -> Money:
+        """Everything the buyer pays for (places and donations); the cart and the order compute it."""
+        raise NotImplementedError
 
     @property
     def gift_card_paid(self) -> int:
@@ -93,6 +97,7 @@ def redemption_entry(order_id: str, issuer: str, amount: Money, seller_house_id:
     entry_id = f"{order_id}:giftcard:restore:{refund_id}" if refund_id else f"{order_id}:giftcard"
     return JournalEntry(entry_id, "gift_card_restore" if refund_id else "gift_card_redemption", order_id, issuer,
                         seller_house_id,
-                        (Posting(house_account(issuer, GIFT_CARD_ACCOUNT_KIND), Money(sign * amount.cents, amount.currency)),
+                        (Posting(house_account(issuer, GIFT_CARD_ACCOUNT_KIND),
+                                 Money(sign * amount.cents, amount.currency)),
                          Posting(CLEARING_ACCOUNT, Money(-sign * amount.cents, amount.currency))),
                         ({"house_id": issuer, "gift_card": sign * amount.cents},))

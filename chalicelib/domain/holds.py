@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from .errors import HoldExpired, HoldNotActive, HoldTooLarge, NotFound, ValidationFailed, FieldError
+from .errors import FieldError, HoldExpired, HoldNotActive, HoldTooLarge, NotFound, ValidationFailed
 
 # DynamoDB allows 100 actions per transaction; one is the hold record itself.
 MAX_TRANSACTION_ITEMS = 100

@@ -22,10 +22,11 @@ exactly what they were credited), plus one fee entry per paid order. Corrections
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Any
 
-from .agreements import Agreement, BASIS_POINTS, split_largest_remainder
+from .agreements import BASIS_POINTS, Agreement, split_largest_remainder
 from .money import Money
 
 CLEARING_ACCOUNT = "payments:clearing"
@@ -86,14 +87,14 @@ class JournalEntry:
     house_id: str  # the house the entry is about (owner for sale/refund, bearer for fee, payee for transfer)
     seller_house_id: str | None
     postings: tuple[Posting, ...]
-    details: tuple[dict, ...] = field(default_factory=tuple)
+    details: tuple[dict[str, Any], ...] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         currencies = {posting.amount.currency for posting in self.postings}
         if len(currencies) != 1 or sum(posting.amount.cents for posting in self.postings) != 0:
             raise UnbalancedEntry(f"entry {self.entry_id} does not balance")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"entry_id": self.entry_id, "kind": self.kind, "order_id": self.order_id, "house_id": self.house_id,
                 "seller_house_id": self.seller_house_id,
                 "postings": [{"account": p.account, "amount": p.amount.cents, "currency": p.amount.currency}
@@ -101,7 +102,7 @@ class JournalEntry:
                 "details": [dict(detail) for detail in self.details]}
 
     @classmethod
-    def from_dict(cls, data: dict) -> JournalEntry:
+    def from_dict(cls, data: dict[str, Any]) -> JournalEntry:
         return cls(data["entry_id"], data["kind"], data["order_id"], data["house_id"], data.get("seller_house_id"),
                    tuple(Posting(p["account"], Money(int(p["amount"]), p["currency"])) for p in data["postings"]),
                    tuple(data.get("details") or ()))
@@ -123,7 +124,7 @@ def _postings(lines: Iterable[tuple[str, int]], currency: str, sign: int) -> tup
     return tuple(Posting(account, Money(sign * cents, currency)) for account, cents in totals.items() if cents)
 
 
-def _details(shares: Sequence[TicketShare], sign: int) -> tuple[dict, ...]:
+def _details(shares: Sequence[TicketShare], sign: int) -> tuple[dict[str, Any], ...]:
     grouped: dict[tuple[str, str], list[int]] = {}
     for item in shares:
         key = (item.ticket.performance_id, item.ticket.tariff_code)

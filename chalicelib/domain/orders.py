@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Literal, Sequence, get_args
+from typing import Any, Literal, get_args
 
 from .cart import CartLine
 from .donations import Donation
@@ -79,7 +80,7 @@ class OrderLine:
     uitpas: SocialTariffUse | None = None  # the place's UiTPAS social tariff (the pass number is personal data)
     discount_cents: int = 0  # a discount code's part, already taken off `price`
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = {"index": self.index, "hold_id": self.hold_id, "performance_id": self.performance_id,
                 "house_id": self.house_id, "seat_id": self.seat_id, "category": self.category,
                 "tariff_code": self.tariff_code, "price": self.price.cents, "currency": self.price.currency}
@@ -92,7 +93,7 @@ class OrderLine:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> OrderLine:
+    def from_dict(cls, data: dict[str, Any]) -> OrderLine:
         return cls(int(data["index"]), data["hold_id"], data["performance_id"], data["house_id"], data.get("seat_id"),
                    data["category"], data["tariff_code"], Money(int(data["price"]), data["currency"]),
                    data.get("bundle_id"), data.get("bundle_group"),

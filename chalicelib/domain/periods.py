@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .errors import FieldError, ValidationFailed
@@ -13,7 +13,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), BRUSSELS).astimezone(timezone.utc)
+    return datetime.combine(day, time(0), BRUSSELS).astimezone(UTC)
 
 
 def period_bounds(period_id: str) -> tuple[datetime, datetime]:
@@ -39,7 +39,7 @@ def custom_period(starts_at: datetime, ends_at: datetime) -> str:
         raise ValidationFailed("The period must end after it starts.",
                                [FieldError("ends_at", "before_start", "End after the start.")])
     fmt = "%Y%m%dT%H%M%SZ"
-    return f"{starts_at.astimezone(timezone.utc).strftime(fmt)}-{ends_at.astimezone(timezone.utc).strftime(fmt)}"
+    return f"{starts_at.astimezone(UTC).strftime(fmt)}-{ends_at.astimezone(UTC).strftime(fmt)}"
 
 
 def check_closed(ends_at: datetime, now: datetime) -> None:

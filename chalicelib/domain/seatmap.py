@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from .errors import FieldError, SeatMapInvalid
 
@@ -229,14 +230,14 @@ def _join(path: str, key: Any) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
-def _check_keys(obj: dict, allowed: tuple[str, ...], path: str, problems: _Problems) -> None:
+def _check_keys(obj: dict[str, Any], allowed: tuple[str, ...], path: str, problems: _Problems) -> None:
     # Strict on purpose: a typo such as "catgory" must not silently become a default.
     for key in obj:
         if key not in allowed:
             problems.add(_join(path, key), "unknown_field", f"Unknown field {key!r}.")
 
 
-def _text(obj: dict, key: str, path: str, problems: _Problems, pattern: re.Pattern | None = None,
+def _text(obj: dict[str, Any], key: str, path: str, problems: _Problems, pattern: re.Pattern[str] | None = None,
           max_length: int = MAX_NAME_LENGTH, what: str = "text") -> str | None:
     """A required string field; returns None (after reporting) when missing or invalid."""
     value = obj.get(key)
@@ -259,10 +260,10 @@ def _text(obj: dict, key: str, path: str, problems: _Problems, pattern: re.Patte
     return None
 
 
-def _number(obj: dict, key: str, path: str, problems: _Problems) -> float | None:
+def _number(obj: dict[str, Any], key: str, path: str, problems: _Problems) -> float | None:
     value = obj.get(key)
-    kind = type(value)
-    if (kind is int or (kind is float and math.isfinite(value))) and -MAX_COORDINATE <= value <= MAX_COORDINATE:
+    if ((type(value) is int or (type(value) is float and math.isfinite(value)))
+            and -MAX_COORDINATE <= value <= MAX_COORDINATE):
         return value
     if value is None:
         problems.add(_join(path, key), "required", f"{key} is required.")
@@ -276,7 +277,7 @@ def _number(obj: dict, key: str, path: str, problems: _Problems) -> float | None
     return None
 
 
-def _names(obj: dict, key: str, path: str, problems: _Problems) -> dict[str, str] | None:
+def _names(obj: dict[str, Any], key: str, path: str, problems: _Problems) -> dict[str, str] | None:
     """A multilingual name: {"nl": …, "fr": …, "en": …}; Dutch is required."""
     where = _join(path, key)
     value = obj.get(key)
@@ -307,7 +308,7 @@ def _names(obj: dict, key: str, path: str, problems: _Problems) -> dict[str, str
     return names if ok else None
 
 
-def _list(data: dict, key: str, problems: _Problems) -> list | None:
+def _list(data: dict[str, Any], key: str, problems: _Problems) -> list[Any] | None:
     """An optional list field (absent or null means empty); None when it is not a list."""
     value = data.get(key)
     if value is None:
@@ -318,11 +319,15 @@ def _list(data: dict, key: str, problems: _Problems) -> list | None:
     return value
 
 
-def _parse_named(data: dict, problems: _Problems, *, key: str, id_key: str, pattern: re.Pattern, what: str,
-                 limit: int, too_many: str, duplicate: str, noun: str, make) -> tuple[list, set[str]]:
+_Named = TypeVar("_Named", Category, Section)
+
+
+def _parse_named(data: dict[str, Any], problems: _Problems, *, key: str, id_key: str, pattern: re.Pattern[str],
+                 what: str, limit: int, too_many: str, duplicate: str, noun: str,
+                 make: Callable[[str, dict[str, str]], _Named]) -> tuple[list[_Named], set[str]]:
     """Categories and sections alike: a list of `{id_key, name}` objects with unique ids."""
     raw = _list(data, key, problems)
-    entries: list = []
+    entries: list[_Named] = []
     ids: set[str] = set()
     if raw is None:
         return entries, ids
@@ -346,14 +351,14 @@ def _parse_named(data: dict, problems: _Problems, *, key: str, id_key: str, patt
     return entries, ids
 
 
-def _parse_categories(data: dict, problems: _Problems) -> tuple[list[Category], set[str]]:
+def _parse_categories(data: dict[str, Any], problems: _Problems) -> tuple[list[Category], set[str]]:
     return _parse_named(data, problems, key="categories", id_key="code", pattern=CATEGORY_CODE_PATTERN,
                         what="1 to 16 letters, digits, '_' or '-'", limit=MAX_CATEGORIES,
                         too_many="too_many_categories", duplicate="duplicate_category_code", noun="category",
                         make=Category)
 
 
-def _parse_sections(data: dict, problems: _Problems) -> tuple[list[Section], set[str]]:
+def _parse_sections(data: dict[str, Any], problems: _Problems) -> tuple[list[Section], set[str]]:
     return _parse_named(data, problems, key="sections", id_key="id", pattern=SECTION_ID_PATTERN,
                         what="1 to 40 letters, digits, '_' or '-'", limit=MAX_SECTIONS,
                         too_many="too_many_sections", duplicate="duplicate_section_id", noun="section",
@@ -382,7 +387,7 @@ def _coordinate_ok(value: Any) -> bool:
     return (kind is int or (kind is float and math.isfinite(value))) and -MAX_COORDINATE <= value <= MAX_COORDINATE
 
 
-def _quick_seat(item: dict, index: int, section_ids: set[str], category_codes: set[str]) -> _RawSeat | None:
+def _quick_seat(item: dict[str, Any], index: int, section_ids: set[str], category_codes: set[str]) -> _RawSeat | None:
     """A well-formed seat read fast (a 5,000-seat map is parsed on every read); None means 'look closer'."""
     get = item.get
     seat_id, section, row, number = get("id"), get("section"), get("row"), get("number")
@@ -507,9 +512,12 @@ def _check_companions(seats: list[_RawSeat], by_id: dict[str, _RawSeat], problem
                        f"(seats[{claimed[seat.companion_of].index}]).")
         if problem is not None:
             problems.add(path, "invalid_companion", problem)
-        else:
+        elif seat.companion_of is not None:  # always so when no problem was found
             claimed[seat.companion_of] = seat
 
+
+# A seat with both coordinates read, and those coordinates.
+_Placed = tuple[_RawSeat, float, float]
 
 # Grid cells are keyed by one int, (floor(x) + _CELL_SHIFT) << _CELL_BITS | (floor(y) + _CELL_SHIFT):
 # cheaper than tuples, and exact because coordinates are bounded by MAX_COORDINATE.
@@ -528,38 +536,39 @@ def _check_overlaps(seats: list[_RawSeat], problems: _Problems) -> None:
     earlier seats, which keeps even a map with every seat piled on one spot linear.
     """
     floor = math.floor
-    cells: dict[int, list[_RawSeat]] = {}
-    placed = [seat for seat in seats if seat.x is not None and seat.y is not None]
-    for seat in placed:
-        key = (floor(seat.x) + _CELL_SHIFT) << _CELL_BITS | (floor(seat.y) + _CELL_SHIFT)
+    cells: dict[int, list[_Placed]] = {}
+    placed = [(seat, seat.x, seat.y) for seat in seats if seat.x is not None and seat.y is not None]
+    for entry in placed:
+        key = (floor(entry[1]) + _CELL_SHIFT) << _CELL_BITS | (floor(entry[2]) + _CELL_SHIFT)
         members = cells.get(key)
         if members is None:
-            cells[key] = [seat]
+            cells[key] = [entry]
         else:
-            members.append(seat)
+            members.append(entry)
     found: dict[int, _RawSeat] = {}
 
-    def earliest_overlap(head: _RawSeat, members: list[_RawSeat]) -> None:
+    def earliest_overlap(head: _Placed, members: list[_Placed]) -> None:
         # Members are in document order; only seats before `head` count, and the first hit is the earliest.
-        for candidate in members:
-            if candidate.index >= head.index:
+        head_seat, head_x, head_y = head
+        for candidate, x, y in members:
+            if candidate.index >= head_seat.index:
                 return
-            if abs(head.x - candidate.x) < 1 and abs(head.y - candidate.y) < 1:
-                known = found.get(head.index)
+            if abs(head_x - x) < 1 and abs(head_y - y) < 1:
+                known = found.get(head_seat.index)
                 if known is None or candidate.index < known.index:
-                    found[head.index] = candidate
+                    found[head_seat.index] = candidate
                 return
 
     for key, members in cells.items():
         head = members[0]
-        for seat in members[1:]:
-            found[seat.index] = head  # same cell: |dx| < 1 and |dy| < 1 by construction
+        for seat, _, _ in members[1:]:
+            found[seat.index] = head[0]  # same cell: |dx| < 1 and |dy| < 1 by construction
         for offset in _FORWARD:
             neighbours = cells.get(key + offset)
             if neighbours is not None:
                 earliest_overlap(head, neighbours)
                 earliest_overlap(neighbours[0], members)
-    for seat in placed:
+    for seat, _, _ in placed:
         other = found.get(seat.index)
         if other is not None:
             problems.add(f"seats[{seat.index}]", "overlapping_seats",
@@ -567,7 +576,7 @@ def _check_overlaps(seats: list[_RawSeat], problems: _Problems) -> None:
                          f"(seats[{other.index}]); seats are 1×1 squares.")
 
 
-def _parse_standing(data: dict, problems: _Problems) -> tuple[bool, int | None]:
+def _parse_standing(data: dict[str, Any], problems: _Problems) -> tuple[bool, int | None]:
     """Returns (declared, capacity): declared is True when `standing` is a non-null value."""
     value = data.get("standing")
     if value is None:
@@ -589,7 +598,7 @@ def _parse_standing(data: dict, problems: _Problems) -> tuple[bool, int | None]:
     return True, capacity
 
 
-def _parse_focus(data: dict, problems: _Problems) -> tuple[bool, Point | None]:
+def _parse_focus(data: dict[str, Any], problems: _Problems) -> tuple[bool, Point | None]:
     """Returns (ok, point); a null or absent focus is ok and means 'use the default'."""
     value = data.get("focus")
     if value is None:
@@ -601,9 +610,18 @@ def _parse_focus(data: dict, problems: _Problems) -> tuple[bool, Point | None]:
     _check_keys(value, ("x", "y"), "focus", problems)
     x = _number(value, "x", "focus", problems)
     y = _number(value, "y", "focus", problems)
-    if len(problems.errors) + problems.truncated != before:
+    if x is None or y is None or len(problems.errors) + problems.truncated != before:
         return False, None
     return True, Point(x, y)
+
+
+def _complete(raw: _RawSeat) -> Seat:
+    """The seat of a raw seat of which every field was read (no problem was reported)."""
+    assert (raw.id is not None and raw.section is not None and raw.row is not None and raw.number is not None
+            and raw.x is not None and raw.y is not None and raw.category is not None and raw.kind is not None
+            and raw.restricted_view is not None)
+    return Seat(raw.id, raw.section, raw.row, raw.number, raw.x, raw.y, raw.category, raw.kind, raw.companion_of,
+                raw.restricted_view)
 
 
 def parse_seatmap(data: Any) -> SeatMap:
@@ -656,8 +674,7 @@ def parse_seatmap(data: Any) -> SeatMap:
         name=name,
         categories=tuple(categories),
         sections=tuple(sections),
-        seats=tuple(Seat(s.id, s.section, s.row, s.number, s.x, s.y, s.category, s.kind, s.companion_of,
-                         s.restricted_view) for s in seats),
+        seats=tuple(_complete(seat) for seat in seats),
         standing_capacity=standing_capacity,
         focus=focus,
     )

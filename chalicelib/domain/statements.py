@@ -7,8 +7,9 @@ balance and what is transferred. All integer cents.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Sequence
+from typing import Any
 
 from .ledger import JournalEntry, account_house, house_balance
 
@@ -18,11 +19,11 @@ def _sum(entries: Sequence[JournalEntry], house_id: str, kind: str) -> int:
 
 
 def build_statement(house_id: str, period_id: str, starts_at: datetime, ends_at: datetime,
-                    dated: Sequence[tuple[datetime, JournalEntry]], currency: str = "EUR") -> dict:
+                    dated: Sequence[tuple[datetime, JournalEntry]], currency: str = "EUR") -> dict[str, Any]:
     """The statement (a plain dict, stored as it is) of `house_id` for [starts_at, ends_at)."""
     before = [entry for at, entry in dated if at < starts_at]
     during = [entry for at, entry in dated if starts_at <= at < ends_at and entry.kind != "transfer"]
-    lines: dict[tuple[str, str], dict] = {}
+    lines: dict[tuple[str, str], dict[str, Any]] = {}
     for entry in during:
         if entry.kind not in ("sale", "refund") or entry.house_id != house_id:
             continue

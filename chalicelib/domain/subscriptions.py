@@ -16,9 +16,10 @@ moves the share from the old performance's house to the new one's.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Mapping, Sequence
+from typing import Any
 
 from .agreements import BASIS_POINTS, split_largest_remainder
 from .catalog import LANGUAGES, Performance, PerformanceStatus
@@ -46,7 +47,7 @@ class Discount:
         listed = sum(list_prices)
         return listed - (listed * self.value + BASIS_POINTS // 2) // BASIS_POINTS
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "value": self.value}
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from .catalog import STANDING_CATEGORY
 from .errors import DomainError, FieldError, ValidationFailed
@@ -25,7 +26,7 @@ class UitpasRefused(DomainError):
 
     code = "uitpas_no_tariff"
 
-    def __init__(self, detail: str, uitpas_message: str | None = None, **context) -> None:
+    def __init__(self, detail: str, uitpas_message: str | None = None, **context: Any) -> None:
         super().__init__(detail, uitpas_message=uitpas_message, **context)
 
 
@@ -119,12 +120,12 @@ class SocialTariffUse:
     price_cents: int
     regular_price_cents: int
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"uitpas_number": self.uitpas_number, "tariff_id": self.tariff_id, "tariff_name": self.tariff_name,
                 "event_id": self.event_id, "price": self.price_cents, "regular_price": self.regular_price_cents}
 
     @classmethod
-    def from_dict(cls, data: Mapping) -> SocialTariffUse:
+    def from_dict(cls, data: Mapping[str, Any]) -> SocialTariffUse:
         return cls(data["uitpas_number"], data["tariff_id"], data.get("tariff_name", ""), data["event_id"],
                    int(data["price"]), int(data["regular_price"]))
 
@@ -138,9 +139,41 @@ def clean_number(raw: str) -> str:
     return number
 
 
-def place_keys(lines: Sequence) -> list[str]:
+class Place(Protocol):
+    """A cart's or an order's line, as far as its place in a hold goes."""
+
+    @property
+    def hold_id(self) -> str: ...
+    @property
+    def seat_id(self) -> str | None: ...
+
+
+class PricedPlace(Place, Protocol):
+    """A line (a dataclass) that a social tariff can reprice."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]  # what `dataclasses.replace` asks of its argument
+
+    @property
+    def price(self) -> Money: ...
+
+
+class OfferedTariff(Protocol):
+    """A tariff UiTPAS offers a pass, as far as choosing one goes."""
+
+    @property
+    def type(self) -> str: ...
+    @property
+    def remaining(self) -> int | None: ...
+
+
+_Line = TypeVar("_Line", bound=PricedPlace)
+_Tariff = TypeVar("_Tariff", bound=OfferedTariff)
+
+
+def place_keys(lines: Sequence[Place]) -> list[str]:
     """Each cart line's place within its hold: the seat id, or `standing-N` (from 1) for a standing place."""
-    keys, standing = [], Counter()
+    keys: list[str] = []
+    standing: Counter[str] = Counter()
     for line in lines:
         if line.seat_id:
             keys.append(line.seat_id)
@@ -150,7 +183,7 @@ def place_keys(lines: Sequence) -> list[str]:
     return keys
 
 
-def apply_social_tariffs(lines: Sequence, uses: Mapping[str, Mapping]) -> list:
+def apply_social_tariffs(lines: Sequence[_Line], uses: Mapping[str, Mapping[str, Any]]) -> list[_Line]:
     """The hold's lines with each place that has a social tariff (`uses`: place → stored use) repriced."""
     if not uses:
         return list(lines)
@@ -166,7 +199,8 @@ def apply_social_tariffs(lines: Sequence, uses: Mapping[str, Mapping]) -> list:
     return priced
 
 
-def choose_social_tariff(available: Sequence, end_user_message: str | None, problem_type: str | None = None):
+def choose_social_tariff(available: Sequence[_Tariff], end_user_message: str | None,
+                         problem_type: str | None = None) -> _Tariff:
     """The social tariff among what UiTPAS offers this pass; refused (with UiTPAS's message) if none applies."""
     for tariff in available:
         if tariff.type == SOCIAL_TARIFF_TYPE and (tariff.remaining is None or tariff.remaining > 0):

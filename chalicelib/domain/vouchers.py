@@ -8,10 +8,10 @@ and statements then follow from the place's price exactly as for any ticket, and
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
-from typing import Sequence
 
 from .agreements import split_largest_remainder
 from .cart import CartLine

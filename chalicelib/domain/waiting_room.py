@@ -26,7 +26,8 @@ import hmac
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from .errors import DomainError, FieldError, ValidationFailed
 
@@ -141,12 +142,12 @@ class WaitingRoom:
         """An admission is usable from its turn for `admission_seconds`; after that the turn is lost."""
         return self.turn_at(position) + timedelta(seconds=self.admission_seconds)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"rate_per_minute": self.rate_per_minute, "opens_at": self.opens_at.isoformat(),
                 "admission_seconds": self.admission_seconds, "shards": self.shards}
 
     @classmethod
-    def from_dict(cls, data: dict) -> "WaitingRoom":
+    def from_dict(cls, data: dict[str, Any]) -> WaitingRoom:
         return cls(rate_per_minute=int(data["rate_per_minute"]), opens_at=datetime.fromisoformat(data["opens_at"]),
                    admission_seconds=int(data.get("admission_seconds", DEFAULT_ADMISSION_SECONDS)),
                    shards=int(data.get("shards", DEFAULT_SHARDS)))
@@ -176,19 +177,19 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _sign(key: bytes, claims: dict) -> str:
+def _sign(key: bytes, claims: dict[str, Any]) -> str:
     body = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
     return f"{body}.{_b64(hmac.new(key, body.encode(), hashlib.sha256).digest())}"
 
 
-def _claims(key: bytes, token: str, kind: str) -> dict:
+def _claims(key: bytes, token: str, kind: str) -> dict[str, Any]:
     """The claims of a token of `kind` signed with `key`, or AdmissionInvalid."""
     try:
         body, mac = token.split(".")
         expected = hmac.new(key, body.encode(), hashlib.sha256).digest()
         if not hmac.compare_digest(expected, _unb64(mac)):
             raise ValueError("bad signature")
-        claims = json.loads(_unb64(body))
+        claims: dict[str, Any] = json.loads(_unb64(body))
         if claims.get("k") != kind:
             raise ValueError("wrong kind")
         return claims
@@ -241,7 +242,7 @@ def read_admission(key: bytes, token: str, performance_id: str, session_hash: st
     if claims.get("p") != performance_id or claims.get("s") != _session_part(session_hash) \
             or not isinstance(claims.get("x"), int) or not isinstance(claims.get("o"), str):
         raise AdmissionInvalid("This admission belongs to another buyer or performance.")
-    expires_at = datetime.fromtimestamp(claims["x"], tz=timezone.utc)
+    expires_at = datetime.fromtimestamp(claims["x"], tz=UTC)
     if now >= expires_at:
         raise AdmissionExpired("This admission has expired; join the line again.")
     return Admission(performance_id, session_hash, int(claims["n"]), expires_at, claims["o"])
