@@ -96,6 +96,14 @@ def release_bundle(hold: Hold, now: datetime) -> None:
     count("HoldsReleased")
 
 
+def get_bundle(bundle_id: str) -> Bundle:
+    return store.get_bundle(bundle_id)
+
+
+def list_bundles() -> list[Bundle]:
+    return store.list_bundles()
+
+
 def set_status(bundle_id: str, status: str) -> Bundle:
     return store.set_status(bundle_id, PerformanceStatus(status))
 

@@ -7,21 +7,17 @@ the ledger and publishes `TicketRefunded`. Every step is idempotent.
 """
 from __future__ import annotations
 
-import secrets
 from collections import Counter
 from datetime import datetime
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..domain.errors import NotFound, NotRefundable, ValidationFailed, FieldError
 from ..domain.ledger import refund_entries
 from ..domain.money import Money
 from ..domain.orders import REFUND_REASONS, OrderStatus, TicketStatus, refund_idempotency_key, refund_reason_code
 from ..observability import count, logger
-from ..payments import stripe_gateway as gateway
-from ..settings import get_settings
 from ..store import orders as store
 from ..store import reservations
-from ..workflows import runtime
 from .donations import refund_with_last_tickets
 from .giftcards import refund_to_card
 from .ticket_issuing import booked_shares
@@ -59,12 +55,12 @@ def request_refund(house_id: str | None, order_id: str, ticket_ids: list[str] | 
     if len(chosen) > MAX_TICKETS_PER_REFUND:
         raise ValidationFailed("Too many tickets in one refund.", [
             FieldError("ticket_ids", "out_of_range", f"At most {MAX_TICKETS_PER_REFUND} tickets per refund.")])
-    refund = store.Refund(refund_id or "r_" + secrets.token_hex(8), order_id, house_id,
+    refund = store.Refund(refund_id or ports.ids().refund_id(), order_id, house_id,
                           tuple(ticket.ticket_id for ticket in chosen), sum(ticket.price_cents for ticket in chosen),
                           chosen[0].currency, reason, "requested", None, now, note)
     store.create_refund(refund)
-    runtime.start(get_settings().refund_state_machine_arn, f"{order_id}-{refund.refund_id}",
-                  {"order_id": order_id, "refund_id": refund.refund_id})
+    ports.workflows().start("refund", f"{order_id}-{refund.refund_id}",
+                            {"order_id": order_id, "refund_id": refund.refund_id})
     count("RefundsRequested")
     logger.info("refund requested", extra={"order_id": order_id, "refund_id": refund.refund_id,
                                            "tickets": len(chosen), "amount": refund.amount_cents})
@@ -94,13 +90,14 @@ def pay_back(order_id: str, refund_id: str) -> dict:
     """The money goes back to the buyer (the idempotency key is the refund's: a retry is the same refund)."""
     refund = store.get_refund(order_id, refund_id)
     order = store.get_order(order_id)
-    refund_with_last_tickets(order, utcnow())  # the order's last tickets: its donations go back too
-    to_card = refund_to_card(order, refund_id, refund.amount_cents, utcnow())  # a gift card's part goes back on it
+    now = ports.clock().now()
+    refund_with_last_tickets(order, now)  # the order's last tickets: its donations go back too
+    to_card = refund_to_card(order, refund_id, refund.amount_cents, now)  # a gift card's part goes back on it
     if not order.payment_intent_id or not refund.amount_cents - to_card:
         return {"provider_refund_id": None}  # free tickets (or all back on the card): nothing to pay back
-    provider_refund = gateway.refund_payment(order.payment_intent_id, refund.amount_cents - to_card,
-                                             refund_idempotency_key(order_id, refund_id),
-                                             {"order_id": order_id, "refund_id": refund_id})
+    provider_refund = ports.payments().refund_payment(order.payment_intent_id, refund.amount_cents - to_card,
+                                                      refund_idempotency_key(order_id, refund_id),
+                                                      {"order_id": order_id, "refund_id": refund_id})
     store.set_provider_refund(order_id, refund_id, provider_refund)
     return {"provider_refund_id": provider_refund}
 
@@ -129,8 +126,6 @@ def void_and_release(order_id: str, refund_id: str, now: datetime) -> dict:
 def notify(order_id: str, refund_id: str, now: datetime) -> dict:
     """`TicketRefunded` on the cluster's topic (no personal data: the reason code, never the note) and an
     e-mail to the buyer."""
-    from .. import events
-
     refund = store.get_refund(order_id, refund_id)
     tickets = [t for t in store.tickets_of(order_id) if t.ticket_id in refund.ticket_ids]
     per_performance = Counter(t.performance_id for t in tickets)
@@ -138,7 +133,7 @@ def notify(order_id: str, refund_id: str, now: datetime) -> dict:
               "reason": refund_reason_code(refund.reason), "performances": dict(per_performance),
               "tickets": [{"ticket_id": t.ticket_id, "performance_id": t.performance_id, "house_id": t.house_id,
                            "tariff_code": t.tariff_code, "price": t.price_cents, "seat_id": t.seat_id} for t in tickets]}
-    message_id = events.publish("TicketRefunded", f"TicketRefunded:{order_id}:{refund_id}", now, detail)
+    message_id = ports.events().publish("TicketRefunded", f"TicketRefunded:{order_id}:{refund_id}", now, detail)
     reason = "performance_cancelled" if refund.reason == "performance_cancelled" else "refunded_by_house"
     send_refund_email(store.get_order(order_id), Money(refund.amount_cents, refund.currency), reason)
     return {"message_id": message_id}

@@ -218,3 +218,18 @@ def _finish(subscription: store.Subscription, pending: dict, now: datetime) -> N
 def set_status(formula_id: str, status: str, house_id: str | None = None) -> SubscriptionFormula:
     """Change a formula's sale status; a house (`house_id`) only its own formula's (NotFound otherwise)."""
     return store.set_status(formula_id, PerformanceStatus(status), house_id)
+
+
+def get_formula(formula_id: str) -> SubscriptionFormula:
+    """A subscription formula as buyers see it on its hosted page (NotFound if none)."""
+    return store.get_formula(formula_id)
+
+
+def list_formulas() -> list[SubscriptionFormula]:
+    """Every formula of the cluster."""
+    return store.list_formulas()
+
+
+def get_subscription(subscription_id: str) -> store.Subscription:
+    """The subscription its id (public part and secret) opens, or NotFound (never saying which part was wrong)."""
+    return store.get_subscription(subscription_id)

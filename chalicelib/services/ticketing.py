@@ -49,6 +49,18 @@ def order_documents(order: Order, language: str) -> list[OrderDocument]:
     return documents
 
 
+def desk_sale_documents(desk_house_id: str, order_id: str, language: str) -> list[OrderDocument]:
+    """The tickets of the desk's own sale, to print; any other order, or a sale whose every ticket was refunded,
+    is NotFound."""
+    order = store.get_order(order_id)
+    if order.channel != "box_office" or order.seller_house_id != desk_house_id:
+        raise NotFound("No such sale.", order_id=order_id)
+    documents = order_documents(order, language)
+    if not documents:
+        raise NotFound("Every ticket of this sale was refunded.", order_id=order_id)
+    return documents
+
+
 def _buyer(order: Order):
     """The buyer's contact details as the order gave them (not the house's record of that address)."""
     details = order_buyer_details(order.id, order.customer_ids)
