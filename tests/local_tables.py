@@ -16,6 +16,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from chalicelib.store import cache
 from scripts.embedded import resources
 
 STAGE = "demo"
@@ -33,7 +34,7 @@ def _table_variables() -> dict[str, tuple[str, str]]:
 
 TABLE_VARIABLES = _table_variables()
 
-# Set before any store module is imported: the PynamoDB models read their table names once, at import.
+# Set before any store model is imported: the PynamoDB models read their table names once, at import.
 for _variable, (_logical, _name) in TABLE_VARIABLES.items():
     os.environ[_variable] = _name
 
@@ -87,9 +88,30 @@ def local_tables_session() -> Iterator[LocalTables]:
 
 @pytest.fixture
 def local_tables(local_tables_session: LocalTables) -> LocalTables:
-    """The stage's tables, empty at the start of the test."""
+    """The stage's tables, empty at the start of the test (and the process's read caches cold with them)."""
     local_tables_session.empty()
+    cache.clear_all()
     return local_tables_session
+
+
+@pytest.fixture(scope="session")
+def local_secrets(local_tables_session: LocalTables) -> dict[str, str]:
+    """The template's secrets in the same in-process moto, generated as the embedded stack generates them, and
+    the environment variables that name them set (ticket signing keys, the customer data key …)."""
+    template = resources.load_template()
+    secrets = {logical: resource for logical, resource in template["Resources"].items()
+               if resource.get("Type") == "AWS::SecretsManager::Secret"}
+    variables = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
+    arns = {}
+    for variable, value in variables.items():
+        logical = value.get("Ref") if isinstance(value, dict) else None
+        if logical in secrets:
+            name = resources.physical_name(STAGE, logical)
+            if logical not in arns:
+                value = resources.generated_secret(secrets[logical]["Properties"])
+                arns[logical] = resources._secret(None, name, value)  # the embedded stack's own secret creation
+            os.environ[variable] = arns[logical]
+    return arns
 
 
 def _check_models_use(names: dict[str, str]) -> None:
