@@ -1,9 +1,9 @@
 """Catalog services: creating productions and performances with their rules checked."""
 from __future__ import annotations
 
-import secrets
 from datetime import datetime, timedelta
 
+from .. import ports
 from ..domain.catalog import (
     STANDING_CATEGORY,
     House,
@@ -11,7 +11,6 @@ from ..domain.catalog import (
     PerformanceStatus,
     Production,
     Tariff,
-    utcnow,
     validate_schedule,
     validate_tariffs,
 )
@@ -27,7 +26,7 @@ ABANDONED_AFTER = timedelta(minutes=15)
 
 
 def new_id(prefix: str) -> str:
-    return f"{prefix}-{secrets.token_hex(5)}"
+    return ports.ids().catalog_id(prefix)
 
 
 def create_production(house_id: str, body) -> Production:
@@ -72,25 +71,25 @@ def change_performance(house_id: str, performance_id: str, body) -> Performance:
     validate_schedule(current.starts_at, body.sales_start or current.sales_start, body.sales_end or current.sales_end)
     waiting_room = store.UNCHANGED
     if "waiting_room" in body.model_fields_set:
-        waiting_room = waiting_room_of(body.waiting_room, max(utcnow(), body.sales_start or current.sales_start))
+        opens = max(ports.clock().now(), body.sales_start or current.sales_start)
+        waiting_room = waiting_room_of(body.waiting_room, opens)
     performance = store.update_performance(
         house_id, performance_id, status=PerformanceStatus(body.status) if body.status else None,
         sales_start=body.sales_start, sales_end=body.sales_end, expected_version=body.version,
         waiting_room=waiting_room)
     if performance.status is PerformanceStatus.CANCELLED:
         # Every ticket sold is refunded (again harmless: a ticket is refunded once).
-        refund_cancelled_performance(performance_id, utcnow())
+        refund_cancelled_performance(performance_id, ports.clock().now())
         publish_cancelled(performance)
     return performance
 
 
 def publish_cancelled(performance: Performance) -> None:
     """`PerformanceCancelled` on the cluster's topic (one id per performance: repeating it changes nothing)."""
-    from .. import events
-
-    events.publish("PerformanceCancelled", f"PerformanceCancelled:{performance.id}", utcnow(),
-                   {"performance_id": performance.id, "house_id": performance.house_id,
-                    "production_id": performance.production_id, "starts_at": performance.starts_at.isoformat()})
+    ports.events().publish("PerformanceCancelled", f"PerformanceCancelled:{performance.id}", ports.clock().now(),
+                           {"performance_id": performance.id, "house_id": performance.house_id,
+                            "production_id": performance.production_id,
+                            "starts_at": performance.starts_at.isoformat()})
 
 
 def sweep_abandoned_creates(now: datetime) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .. import ports
 from ..domain.agreements import may_sell
 from ..domain.customers import BuyerDetails
 from ..domain.donations import donation_entries
@@ -28,13 +29,11 @@ from ..domain.orders import (
 )
 from ..domain.uitpas import CHECKOUT_FAILURES
 from ..observability import count, logger
-from ..payments import stripe_gateway as gateway
 from ..settings import get_settings
 from ..store import carts as cart_store
 from ..store import orders as store
 from ..store import allocations, bundles, catalog, purchases, reservations, settlements
 from ..store import subscriptions as subscription_store
-from ..workflows import runtime
 from . import carts, customers, giftcards, subscriptions, vouchers
 from .cart_pricing import priced_cart
 from .ticket_issuing import booked_shares, make_tickets, with_shares
@@ -72,8 +71,8 @@ def start_checkout(cart_id: str, session_token: str, buyer: BuyerDetails, market
                                      performances={line.performance_id: line.house_id for line in cart.lines})
     if order.status is OrderStatus.PENDING:  # (again) start its workflow: a second start changes nothing
         settings = get_settings()
-        runtime.start(settings.checkout_state_machine_arn, order.id,
-                      {"order_id": order.id, "payment_grace_seconds": settings.payment_grace_seconds})
+        ports.workflows().start("checkout", order.id,
+                                {"order_id": order.id, "payment_grace_seconds": settings.payment_grace_seconds})
         count("CheckoutsStarted")
     return order
 
@@ -141,8 +140,9 @@ def create_payment(order_id: str) -> dict:
     if order.payment_status == "canceled":  # the buyer gave up before there was anything to pay
         raise PaymentCanceled(f"payment of {order_id} was cancelled")
     if not order.payment_intent_id and order.amount_due.cents > 0:  # a free order takes no payment
-        intent = gateway.create_payment_intent(order.id, order.amount_due.cents, order.total.currency,
-                                               payment_idempotency_key(order.id), f"Podium order {order.id}")
+        intent = ports.payments().create_payment_intent(
+            order.id, order.amount_due.cents, order.total.currency, payment_idempotency_key(order.id),
+            f"Podium order {order.id}")
         store.set_payment(order.id, intent.id, intent.client_secret)
         order = store.get_order(order_id)
     return {"payment_intent_id": order.payment_intent_id}
@@ -152,7 +152,7 @@ def await_payment(order_id: str, task_token: str) -> dict:
     """Park the workflow on the payment: the webhook resumes it. The outcome may be known already."""
     order = store.set_task_token(order_id, task_token)
     if order.payment_status == "succeeded" or order.amount_due.cents == 0:  # paid already, or nothing to pay
-        runtime.send_success(task_token, _paid(order))
+        ports.workflows().send_success(task_token, _paid(order))
     elif order.payment_status == "canceled":
         raise PaymentCanceled(f"payment of {order_id} was cancelled")
     return {}
@@ -207,8 +207,6 @@ def email_tickets(order_id: str) -> dict:
 
 def publish_order_placed(order_id: str, now: datetime) -> dict:
     """`OrderPlaced` on the cluster's topic, without personal data; the order id is its id."""
-    from .. import events
-
     order = store.get_order(order_id)
     tickets = store.tickets_of(order_id)
     detail = {"order_id": order.id, "total": order.total.cents, "currency": order.total.currency,
@@ -217,7 +215,7 @@ def publish_order_placed(order_id: str, now: datetime) -> dict:
               "tickets": [{"ticket_id": t.ticket_id, "performance_id": t.performance_id, "house_id": t.house_id,
                            "category": t.category, "tariff_code": t.tariff_code, "price": t.price_cents,
                            "seat_id": t.seat_id} for t in tickets]}
-    message_id = events.publish("OrderPlaced", f"OrderPlaced:{order.id}", order.completed_at or now, detail)
+    message_id = ports.events().publish("OrderPlaced", f"OrderPlaced:{order.id}", order.completed_at or now, detail)
     return {"message_id": message_id}
 
 
@@ -230,10 +228,10 @@ def release_checkout(order_id: str, error_name: str, now: datetime) -> dict:
     reason = FAILURE_REASONS.get(error_name, "checkout_error")
     refunded = False
     if order.payment_intent_id:
-        intent = gateway.cancel_payment_intent(order.payment_intent_id, f"order:{order.id}:cancel")
+        intent = ports.payments().cancel_payment_intent(order.payment_intent_id, f"order:{order.id}:cancel")
         if intent.status == "succeeded":
-            gateway.refund_payment(intent.id, intent.amount, refund_idempotency_key(order.id, "release"),
-                                   {"order_id": order.id, "reason": reason})
+            ports.payments().refund_payment(intent.id, intent.amount, refund_idempotency_key(order.id, "release"),
+                                            {"order_id": order.id, "reason": reason})
             refunded = True
     _give_back_places(order, now)
     _cancel_uitpas_sales(order, now)
@@ -264,9 +262,9 @@ def refund_checkout(order_id: str, error_name: str, now: datetime) -> dict:
     giftcards.give_back(order, now, booked=bool(tickets))
     _book_payment_fee(order, now)  # the provider keeps its fee on a refunded payment
     if order.payment_intent_id:  # a free order took no payment
-        gateway.refund_payment(order.payment_intent_id, order.amount_due.cents,
-                               refund_idempotency_key(order.id, "checkout"),
-                               {"order_id": order.id, "reason": reason})
+        ports.payments().refund_payment(order.payment_intent_id, order.amount_due.cents,
+                                        refund_idempotency_key(order.id, "checkout"),
+                                        {"order_id": order.id, "reason": reason})
     store.mark(order_id, OrderStatus.REFUNDED, now, failure_reason=reason,
                allowed_from=[OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.COMPLETED])
     count("CheckoutsRefunded")
@@ -349,20 +347,21 @@ def on_payment_event(event: dict, now: datetime) -> None:
         if order is None:
             return
         if order.status is OrderStatus.FAILED:  # paid after the checkout gave up: give the money back
-            gateway.refund_payment(intent["id"], int(intent["amount"]), refund_idempotency_key(order_id, "late"),
-                                   {"order_id": order_id, "reason": "late_payment"})
+            ports.payments().refund_payment(intent["id"], int(intent["amount"]),
+                                            refund_idempotency_key(order_id, "late"),
+                                            {"order_id": order_id, "reason": "late_payment"})
             store.mark(order_id, OrderStatus.REFUNDED, now, failure_reason="late_payment",
                        allowed_from=[OrderStatus.FAILED])
             count("LatePaymentsRefunded")
             return
         token = store.task_token(order_id)
         if token:
-            runtime.send_success(token, _paid(order))
+            ports.workflows().send_success(token, _paid(order))
     elif kind == "payment_intent.canceled":
         order = store.record_payment_outcome(order_id, "canceled", None)
         token = store.task_token(order_id) if order else None
         if token:
-            runtime.send_failure(token, "PaymentCanceled", f"payment of {order_id} was cancelled")
+            ports.workflows().send_failure(token, "PaymentCanceled", f"payment of {order_id} was cancelled")
     elif kind == "payment_intent.payment_failed":
         error = intent.get("last_payment_error") or {}
         store.record_payment_error(order_id, error.get("decline_code") or error.get("code") or "payment_failed")
@@ -383,11 +382,11 @@ def cancel_checkout(order_id: str, session_token: str) -> Order:
         order = store.get_order(order_id)
         token = store.task_token(order_id)
         if token:  # the workflow parked on a payment created meanwhile: the release cancels that one too
-            runtime.send_failure(token, "PaymentCanceled", f"payment of {order_id} was cancelled")
+            ports.workflows().send_failure(token, "PaymentCanceled", f"payment of {order_id} was cancelled")
         return order
     if not (order.payment_intent_id and order.status is OrderStatus.AWAITING_PAYMENT):
         return order  # paid, ended, or a reservation kept at the desk: nothing to give up here
-    intent = gateway.cancel_payment_intent(order.payment_intent_id, f"order:{order.id}:cancel")
+    intent = ports.payments().cancel_payment_intent(order.payment_intent_id, f"order:{order.id}:cancel")
     if intent.status == "canceled":
         on_payment_event({"type": "payment_intent.canceled",
                           "data": {"object": {"object": "payment_intent", "id": intent.id,
