@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from .. import ports
 from ..domain import buyers as domain
 from ..domain.customers import ConsentChoice, ConsentKind, OrderBuyer, consent_choices, proven_choices
 from ..domain.errors import NotFound
@@ -22,7 +23,6 @@ from ..store import catalog
 from ..store import customers as customer_store
 from ..store import orders as order_store
 from ..store import purchases as purchase_store
-from ..workflows import runtime
 from .customer_keys import cluster_key
 
 EXPORT_FORMAT = "podium.buyer-export/1"
@@ -315,7 +315,7 @@ def request_erasure(buyer_id: str, now: datetime) -> dict:
             # hour; its steps are idempotent, so an overlap with a run still going is harmless.
             execution = f"{erasure}-{int(waited / ERASURE_RESUME_AFTER)}"
             logger.warning("erasure resumed", extra={"erasure_id": erasure, "execution": execution})
-    runtime.start(get_settings().erasure_state_machine_arn, execution, {"buyer_id": buyer_id, "erasure_id": erasure})
+    ports.workflows().start("erasure", execution, {"buyer_id": buyer_id, "erasure_id": erasure})
     logger.info("erasure requested", extra={"erasure_id": erasure, "houses": len(links.customers),
                                             "orders": len(links.orders)})
     return _receipt(buyer_id, erasure)

@@ -3,10 +3,10 @@ payment, and changing one choice for another performance of the formula."""
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import replace
 from datetime import datetime
 
+from .. import ports
 from ..domain.bundles import list_price
 from ..domain.catalog import Performance, PerformanceStatus
 from ..domain.errors import FieldError, HoldTooLarge, NotFound, NotOnSale, SeatsUnavailable, ValidationFailed
@@ -170,7 +170,7 @@ def change_choice(subscription_id: str, leaving_id: str, joining_id: str, choice
     (_, seat_id, category), = held_places([hold])
     try:
         check_same_price(old_list_price, list_price(joining, category))
-        pending = {"change_id": "c_" + secrets.token_hex(8), "from": leaving_id, "to": joining_id,
+        pending = {"change_id": ports.ids().change_id(), "from": leaving_id, "to": joining_id,
                    "hold_id": hold.id, "seat_id": seat_id, "category": category}
         store.begin_change(subscription, pending)
     except Exception:

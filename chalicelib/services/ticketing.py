@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
+from .. import ports
 from ..domain.bundles import BUNDLE_TARIFF, BUNDLE_TARIFF_NAME
-from ..domain.catalog import utcnow
 from ..domain.errors import NotFound
 from ..domain.money import Money
 from ..domain.orders import Order, TicketStatus
@@ -70,7 +70,7 @@ def _buyer(order: Order):
 
 
 def _preferences_url(email_address: str, language: str, order_id: str) -> str | None:
-    return preferences_url(email_address, language, utcnow(), order_id=order_id)
+    return preferences_url(email_address, language, ports.clock().now(), order_id=order_id)
 
 
 def send_order_email(order: Order) -> str:
