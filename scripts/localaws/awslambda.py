@@ -23,16 +23,29 @@ UPSTREAM = {
 
 Invoke = Callable[[LambdaFunction, Any], "tuple[str, bool, str]"]
 
+_invoke: Invoke | None = None
+
+
+def _invoke_lambda(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
+    if _invoke is None:  # uninstalled while an invocation was on its way
+        return patching.original(LambdaFunction, "_invoke_lambda")(function, event)
+    return _invoke(function, event)
+
 
 def install(invoke: Invoke) -> None:
     """Run every Lambda invocation of this process's moto through `invoke(function, event)`. The last
     installed `invoke` wins (a test's dispatcher after the stack's)."""
-    def invoke_lambda(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
-        return invoke(function, event)
+    global _invoke
+    _invoke = invoke
+    patching.replace(LambdaFunction, "_invoke_lambda", lambda original: _invoke_lambda)
 
-    patching.restore(LambdaFunction, "_invoke_lambda")
-    patching.replace(LambdaFunction, "_invoke_lambda", lambda original: invoke_lambda)
+
+def current() -> Invoke | None:
+    """The installed `invoke` (None: moto's own, which needs Docker)."""
+    return _invoke if patching.is_replaced(LambdaFunction, "_invoke_lambda") else None
 
 
 def uninstall() -> None:
+    global _invoke
+    _invoke = None
     patching.restore(LambdaFunction, "_invoke_lambda")
