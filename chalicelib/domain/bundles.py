@@ -17,9 +17,10 @@ from .catalog import LANGUAGES, STANDING_CATEGORY, Performance, PerformanceStatu
 from .errors import FieldError, NotOnSale, ValidationFailed
 from .holds import MAX_TRANSACTION_ITEMS
 from .money import Money
+from .texts import N_
 
 BUNDLE_TARIFF = "bundle"  # the tariff code of a bundle's tickets (VAT per tariff applies to it too)
-BUNDLE_TARIFF_NAME = {"nl": "Combiticket", "fr": "Formule", "en": "Bundle"}  # printed on a bundle's tickets
+BUNDLE_TARIFF_NAME = N_("Bundle")  # printed on a bundle's tickets, in the buyer's language
 MAX_PERFORMANCES_PER_BUNDLE = 20
 MAX_PLACES_PER_PERFORMANCE = 10
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-
 from typing import Any
+
 from .errors import FieldError, ValidationFailed
+from .texts import N_
 
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,255}\.[A-Za-z]{2,63}$")
 PHONE = re.compile(r"^\+?[0-9 ()./-]{6,20}$")
@@ -28,18 +30,11 @@ class ConsentKind(str, Enum):
     SHARING = "sharing"  # the cluster's other houses may see this buyer
 
 
-# The exact wording shown to the buyer is recorded with each choice (what was agreed to).
-CONSENT_WORDING: dict[ConsentKind, dict[str, str]] = {
-    ConsentKind.MARKETING: {
-        "nl": "Ja, {house} mag me nieuws en aanbiedingen mailen. Uitschrijven kan altijd.",
-        "fr": "Oui, {house} peut m'envoyer ses nouvelles et offres. Désinscription possible à tout moment.",
-        "en": "Yes, {house} may e-mail me news and offers. I can unsubscribe at any time.",
-    },
-    ConsentKind.SHARING: {
-        "nl": "Ja, de andere huizen van {cluster} mogen mijn gegevens en aankopen zien.",
-        "fr": "Oui, les autres maisons de {cluster} peuvent voir mes données et mes achats.",
-        "en": "Yes, the other houses of {cluster} may see my details and purchases.",
-    },
+# The wording shown to the buyer (an English msgid, translated at the edge) is recorded with each choice, in the
+# buyer's language, as what was agreed to; tests/unit/test_translations.py pins every language's exact words.
+CONSENT_WORDING: dict[ConsentKind, str] = {
+    ConsentKind.MARKETING: N_("Yes, {house} may e-mail me news and offers. I can unsubscribe at any time."),
+    ConsentKind.SHARING: N_("Yes, the other houses of {cluster} may see my details and purchases."),
 }
 
 
@@ -114,11 +109,19 @@ def customer_id(cluster_secret: bytes, house_id: str, email: str) -> str:
     return "cu_" + digest[:32]
 
 
+def consent_wording(kind: ConsentKind, language: str, house_name: str, cluster_name: str,
+                    translate: Callable[[str, str], str]) -> str:
+    """The words of one consent as shown to (and recorded for) a buyer reading `language`."""
+    return translate(language, CONSENT_WORDING[kind]).format(house=house_name, cluster=cluster_name)
+
+
 def consent_choices(marketing: bool, sharing: bool, language: str, house_name: str, cluster_name: str,
-                    at: datetime, source: str, verified: bool = False) -> list[ConsentChoice]:
-    """Both consents as the buyer saw and answered them; both are off unless ticked."""
+                    at: datetime, source: str, verified: bool = False, *,
+                    translate: Callable[[str, str], str]) -> list[ConsentChoice]:
+    """Both consents as the buyer saw and answered them; both are off unless ticked. `translate(language, msgid)`
+    (`chalicelib.i18n.gettext`) gives the wording in the buyer's language."""
     language = language if language in ("nl", "fr", "en") else "nl"
-    return [ConsentChoice(kind, granted, CONSENT_WORDING[kind][language].format(house=house_name, cluster=cluster_name),
+    return [ConsentChoice(kind, granted, consent_wording(kind, language, house_name, cluster_name, translate),
                           language, at, source, verified)
             for kind, granted in ((ConsentKind.MARKETING, marketing), (ConsentKind.SHARING, sharing))]
 

@@ -25,9 +25,10 @@ from .agreements import BASIS_POINTS, split_largest_remainder
 from .catalog import LANGUAGES, Performance, PerformanceStatus
 from .errors import FieldError, NotOnSale, ValidationFailed
 from .holds import MAX_TRANSACTION_ITEMS
+from .texts import N_
 
 SUBSCRIPTION_TARIFF = "subscription"  # the tariff code of a subscription's tickets
-SUBSCRIPTION_TARIFF_NAME = {"nl": "Abonnement", "fr": "Abonnement", "en": "Subscription"}
+SUBSCRIPTION_TARIFF_NAME = N_("Subscription")
 DISCOUNT_KINDS = ("percent", "fixed_per_performance")
 MAX_PERFORMANCES_PER_FORMULA = 60
 MAX_CHOICES = MAX_TRANSACTION_ITEMS // 2  # each chosen place and its hold record in one transaction

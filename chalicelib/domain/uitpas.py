@@ -14,9 +14,10 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from .catalog import STANDING_CATEGORY
 from .errors import DomainError, FieldError, ValidationFailed
 from .money import Money
+from .texts import N_
 
 UITPAS_TARIFF = "uitpas"  # the tariff code of a place priced with a social tariff (tickets, ledger, reports)
-UITPAS_TARIFF_NAME = {"nl": "UiTPAS kansentarief", "fr": "UiTPAS tarif social", "en": "UiTPAS social tariff"}
+UITPAS_TARIFF_NAME = N_("UiTPAS social tariff")
 NUMBER = re.compile(r"^[0-9]{13}$")  # a UiTPAS number: 13 digits (publiq documents no checksum)
 SOCIAL_TARIFF_TYPE = "SOCIALTARIFF"
 
@@ -70,43 +71,6 @@ REFUSALS_BY_PROBLEM = {"uitpas-blocked": UitpasBlocked, "social-tariff-expired":
 STATUS_BY_CODE = {"uitpas_no_tariff": 422, "uitpas_blocked": 422, "uitpas_expired": 422,
                   "uitpas_limit_reached": 422, "uitpas_unknown": 422, "uitpas_not_offered": 409,
                   "uitpas_unavailable": 503}
-PROBLEM_TITLES = {
-    "uitpas_no_tariff": {"nl": "Geen kansentarief", "fr": "Pas de tarif social", "en": "No social tariff"},
-    "uitpas_blocked": {"nl": "UiTPAS geblokkeerd", "fr": "UiTPAS bloquée", "en": "UiTPAS blocked"},
-    "uitpas_expired": {"nl": "Kansentarief verlopen", "fr": "Tarif social expiré", "en": "Social tariff expired"},
-    "uitpas_limit_reached": {"nl": "Limiet van de UiTPAS bereikt", "fr": "Limite de l'UiTPAS atteinte",
-                             "en": "UiTPAS limit reached"},
-    "uitpas_unknown": {"nl": "Onbekende UiTPAS", "fr": "UiTPAS inconnue", "en": "Unknown UiTPAS"},
-    "uitpas_not_offered": {"nl": "Geen UiTPAS-voorstelling", "fr": "Pas de représentation UiTPAS",
-                           "en": "Not a UiTPAS performance"},
-    "uitpas_unavailable": {"nl": "UiTPAS niet bereikbaar", "fr": "UiTPAS injoignable", "en": "UiTPAS unavailable"},
-}
-BUYER_MESSAGES = {
-    "uitpas_no_tariff": {"nl": "Met deze UiTPAS heb je geen recht op kansentarief voor deze voorstelling.",
-                         "fr": "Cette UiTPAS ne donne pas droit au tarif social pour cette représentation.",
-                         "en": "This UiTPAS gives no right to the social tariff for this performance."},
-    "uitpas_blocked": {"nl": "Deze UiTPAS is geblokkeerd. Neem contact op met de UiTPAS-balie.",
-                       "fr": "Cette UiTPAS est bloquée. Adressez-vous au guichet UiTPAS.",
-                       "en": "This UiTPAS is blocked. Please contact a UiTPAS desk."},
-    "uitpas_expired": {"nl": "Het kansentarief van deze UiTPAS is verlopen. Verleng het bij de UiTPAS-balie.",
-                       "fr": "Le tarif social de cette UiTPAS a expiré. Renouvelez-le au guichet UiTPAS.",
-                       "en": "The social tariff of this UiTPAS has expired. Renew it at a UiTPAS desk."},
-    "uitpas_limit_reached": {"nl": "Deze UiTPAS kan niet voor nog meer plaatsen van deze voorstelling kansentarief "
-                                   "krijgen.",
-                             "fr": "Cette UiTPAS ne peut pas obtenir le tarif social pour davantage de places de "
-                                   "cette représentation.",
-                             "en": "This UiTPAS cannot have the social tariff for more places of this performance."},
-    "uitpas_unknown": {"nl": "Dit UiTPAS-nummer is onbekend. Kijk het nummer op je kaart na.",
-                       "fr": "Ce numéro UiTPAS est inconnu. Vérifiez le numéro sur votre carte.",
-                       "en": "This UiTPAS number is unknown. Please check the number on your card."},
-    "uitpas_not_offered": {"nl": "Voor deze voorstelling is er geen kansentarief met UiTPAS.",
-                           "fr": "Cette représentation n'offre pas de tarif social UiTPAS.",
-                           "en": "This performance offers no UiTPAS social tariff."},
-    "uitpas_unavailable": {"nl": "UiTPAS is even niet bereikbaar. Er is niets veranderd; probeer het zo meteen "
-                                 "opnieuw.",
-                           "fr": "UiTPAS est momentanément injoignable. Rien n'a changé ; réessayez dans un moment.",
-                           "en": "UiTPAS cannot be reached right now. Nothing was changed; please try again shortly."},
-}
 
 
 @dataclass(frozen=True)
@@ -220,17 +184,3 @@ def check_pass_limit(uses_of_event: int, remaining: int | None) -> None:
 CHECKOUT_FAILURES = {"UitpasRefused": "uitpas_refused", "UitpasBlocked": "uitpas_refused",
                      "UitpasExpired": "uitpas_refused", "UitpasLimitReached": "uitpas_refused",
                      "UitpasUnavailable": "uitpas_unavailable"}
-CHECKOUT_OUTCOMES = {
-    "uitpas_refused": {"nl": "UiTPAS weigerde het kansentarief bij de betaling. Je plaatsen zijn vrijgegeven; er werd "
-                             "niets aangerekend.",
-                       "fr": "UiTPAS a refusé le tarif social au paiement. Vos places ont été libérées ; rien n'a été "
-                             "débité.",
-                       "en": "UiTPAS refused the social tariff at payment. Your places were released; nothing was "
-                             "charged."},
-    "uitpas_unavailable": {"nl": "UiTPAS was niet bereikbaar om je kansentarief te registreren. Je plaatsen zijn "
-                                 "vrijgegeven; er werd niets aangerekend.",
-                           "fr": "UiTPAS était injoignable pour enregistrer votre tarif social. Vos places ont été "
-                                 "libérées ; rien n'a été débité.",
-                           "en": "UiTPAS could not be reached to register your social tariff. Your places were "
-                                 "released; nothing was charged."},
-}

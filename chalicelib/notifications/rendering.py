@@ -1,4 +1,4 @@
-"""Subject, plain text and HTML of the buyer e-mails, from the Jinja2 templates in web/templates/email."""
+"""Subject, plain text and HTML of the buyer e-mails, from the Jinja2 templates in notifications/templates/email."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,12 +8,13 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from .. import i18n
 from ..domain.money import Money
 from ..tickets.formatting import format_datetime, format_money
 from ..tickets.pdf import OrderDocument
-from .texts import REFUND_REASONS, TEXTS, email_language, ticket_count
+from .texts import REFUND_REASON_TEXTS, REFUND_REASONS, email_language, ticket_count
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "web" / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 @dataclass(frozen=True)
@@ -52,26 +53,28 @@ def render_tickets(buyer_name: str, language: str, order_id: str, documents: Seq
     """The tickets e-mail: per performance title, house, venue, Brussels time and count, then the total (and the
     secret code of each subscription bought)."""
     language = email_language(language)
-    texts = TEXTS[language]
+    _ = i18n.translator(language)
     performances = [PerformanceLine(title=document.production_title, house=document.house_name,
                                     venue=document.venue_name, when=format_datetime(document.starts_at, language),
                                     tickets=ticket_count(len(document.tickets), language))
                     for document in documents]
     context = {
         "language": language,
-        "subject": texts["tickets_subject"].format(order_id=order_id),
-        "greeting": texts["greeting"].format(name=_one_line(buyer_name)),
-        "intro": texts["tickets_intro"].format(order_id=order_id),
+        "subject": _("Your tickets — order {order_id}").format(order_id=order_id),
+        "greeting": _("Dear {name},").format(name=_one_line(buyer_name)),
+        "intro": _("Thank you for your order {order_id}. Your tickets are attached as PDF.").format(order_id=order_id),
         "performances": performances,
-        "total": texts["total"].format(amount=format_money(total.cents, total.currency, language)),
-        "howto": texts["tickets_howto"],
+        "total": _("Total: {amount}").format(amount=format_money(total.cents, total.currency, language)),
+        "howto": _("Show your tickets at the entrance, printed or on your phone. Each code admits once: do not share "
+                   "it."),
         "manage_url": _checked_url(manage_url),
-        "manage_label": texts["manage"],
-        "manage_line": texts["manage_at"].format(url=manage_url),
-        "subscriptions": [texts["subscription_code"].format(code=code) for code in subscription_ids],
-        "closing": texts["closing"],
+        "manage_label": _("View your order"),
+        "manage_line": _("View your order: {url}").format(url=manage_url),
+        "subscriptions": [_("Your subscription code (keep it: with it you see and swap your choices): {code}").format(
+            code=code) for code in subscription_ids],
+        "closing": _("See you at the theatre!"),
         "signature": signature,
-        **_footer(texts, preferences_url),
+        **_footer(language, preferences_url),
     }
     return _render("tickets", context)
 
@@ -82,18 +85,19 @@ def render_refund(buyer_name: str, language: str, order_id: str, amount: Money, 
     if reason not in REFUND_REASONS:
         raise ValueError(f"unknown refund reason {reason!r}; use one of {', '.join(REFUND_REASONS)}")
     language = email_language(language)
-    texts = TEXTS[language]
+    _ = i18n.translator(language)
     context = {
         "language": language,
-        "subject": texts["refund_subject"].format(order_id=order_id),
-        "greeting": texts["greeting"].format(name=_one_line(buyer_name)),
-        "intro": texts["refund_intro"].format(amount=format_money(amount.cents, amount.currency, language),
-                                              order_id=order_id),
-        "reason": texts[f"refund_{reason}"],
-        "timing": texts["refund_timing"],
-        "closing": texts["refund_closing"],
+        "subject": _("Refund — order {order_id}").format(order_id=order_id),
+        "greeting": _("Dear {name},").format(name=_one_line(buyer_name)),
+        "intro": _("We have refunded {amount} for your order {order_id}.").format(
+            amount=format_money(amount.cents, amount.currency, language), order_id=order_id),
+        "reason": _(REFUND_REASON_TEXTS[reason]),
+        "timing": _("The money goes back to the payment method you used; depending on your bank it may take a few "
+                    "working days before you see it on your account."),
+        "closing": _("Kind regards,"),
         "signature": signature,
-        **_footer(texts, preferences_url),
+        **_footer(language, preferences_url),
     }
     return _render("refund", context)
 
@@ -101,17 +105,24 @@ def render_refund(buyer_name: str, language: str, order_id: str, amount: Money, 
 def render_preferences_link(language: str, preferences_url: str, signature: str = "Podium") -> RenderedEmail:
     """A fresh preferences link, asked for on the page (the old one expired or the e-mail is gone)."""
     language = email_language(language)
-    texts = TEXTS[language]
-    context = {"language": language, "subject": texts["link_subject"], "greeting": texts["link_greeting"],
-               "intro": texts["link_intro"], "ignore": texts["link_ignore"], "closing": texts["refund_closing"],
-               "signature": signature, **_footer(texts, preferences_url)}
+    _ = i18n.translator(language)
+    context = {"language": language, "subject": _("Your link to your details and choices"),
+               "greeting": _("Hello,"),
+               "intro": _("You asked for a new link. With it you choose whether the houses may send you news and "
+                          "share your details, and you can download your data or have it erased:"),
+               "ignore": _("Did you not ask for this? Then ignore this e-mail: nothing changes."),
+               "closing": _("Kind regards,"), "signature": signature, **_footer(language, preferences_url)}
     return _render("preferences_link", context)
 
 
-def _footer(texts: dict[str, str], preferences_url: str | None) -> dict[str, str | None]:
+def _footer(language: str, preferences_url: str | None) -> dict[str, str | None]:
     """Every e-mail ends with the buyer's preferences link (consents, export, erasure)."""
-    return {"preferences_url": _checked_url(preferences_url), "preferences_label": texts["preferences"],
-            "preferences_line": texts["preferences_line"].format(url=preferences_url)}
+    _ = i18n.translator(language)
+    return {"preferences_url": _checked_url(preferences_url), "preferences_label": _("Your details and choices"),
+            "preferences_line": _("You get this e-mail because you bought tickets. What the houses keep about you, "
+                                  "whether they may send you news and whether they share your details is up to you; "
+                                  "there you can also download your data or have it erased: {url}").format(
+                                      url=preferences_url)}
 
 
 def _render(name: str, context: dict[str, object]) -> RenderedEmail:

@@ -1,36 +1,38 @@
 """A settlement statement as CSV (for the house's bookkeeping), PDF (to file) and HTML (the staff page).
 
-Texts in Dutch, French or English; amounts in Belgian notation. `titles` maps performance ids to
-the titles shown on the lines.
+Texts in Dutch, French or English (the one catalogue, `chalicelib.i18n`); amounts in Belgian notation. `titles`
+maps performance ids to the titles shown on the lines.
 """
 from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 
+import jinja2
 from fpdf import FPDF
 
+from .. import i18n
 from ..tickets.formatting import format_money
 from ..tickets.pdf import ticket_font_files
-from ..web.rendering import render
 
-TEXTS = {
-    "nl": {"title": "Afrekening", "period": "Periode", "house": "Huis", "performance": "Voorstelling",
-           "tariff": "Tarief", "sold": "Verkocht", "refunded": "Terugbetaald", "gross": "Bruto", "refunds": "Terugbetalingen",
-           "vat": "btw", "commission": "Commissie verkoper", "revenue": "Netto", "opening": "Beginsaldo",
-           "commission_earned": "Commissie verdiend", "fees": "Betaalkosten", "closing": "Eindsaldo",
-           "transfer": "Overschrijving", "reference": "Referentie", "none": "geen"},
-    "fr": {"title": "Décompte", "period": "Période", "house": "Maison", "performance": "Représentation",
-           "tariff": "Tarif", "sold": "Vendus", "refunded": "Remboursés", "gross": "Brut", "refunds": "Remboursements",
-           "vat": "TVA", "commission": "Commission vendeur", "revenue": "Net", "opening": "Solde initial",
-           "commission_earned": "Commission gagnée", "fees": "Frais de paiement", "closing": "Solde final",
-           "transfer": "Virement", "reference": "Référence", "none": "aucun"},
-    "en": {"title": "Statement", "period": "Period", "house": "House", "performance": "Performance",
-           "tariff": "Tariff", "sold": "Sold", "refunded": "Refunded", "gross": "Gross", "refunds": "Refunds",
-           "vat": "VAT", "commission": "Seller's commission", "revenue": "Net", "opening": "Opening balance",
-           "commission_earned": "Commission earned", "fees": "Payment fees", "closing": "Closing balance",
-           "transfer": "Transfer", "reference": "Reference", "none": "none"},
-}
+
+def statement_texts(language: str) -> dict[str, str]:
+    """The statement's words in `language`, by key, from the catalogue (English msgids)."""
+    _ = i18n.translator(language)
+    return {"title": _("Statement"), "period": _("Period"), "house": _("House"), "performance": _("Performance"),
+            "tariff": _("Tariff"), "sold": _("Sold"), "refunded": _("Refunded"), "gross": _("Gross"),
+            "refunds": _("Refunds"), "vat": _("VAT"), "commission": _("Seller's commission"), "revenue": _("Net"),
+            "opening": _("Opening balance"), "commission_earned": _("Commission earned"), "fees": _("Payment fees"),
+            "closing": _("Closing balance"), "transfer": _("Transfer"), "reference": _("Reference"),
+            "none": _("none")}
+
+
+# The statement's own HTML (a document of this package, like its CSV and PDF), autoescaped.
+_templates = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
+                                autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
+                                lstrip_blocks=True)
+
 LINE_AMOUNTS = ("gross", "refunds", "vat", "commission", "revenue")
 SUMMARY = ("opening", "commission_earned", "fees", "closing", "transfer")
 
@@ -44,7 +46,7 @@ def to_csv(statement: dict, titles: dict[str, str], transfer_id: str | None, tra
            language: str = "nl") -> str:
     """One row per performance and tariff (amounts in cents), then the balances; `;`-separated as Belgian
     spreadsheets expect."""
-    texts = TEXTS.get(language, TEXTS["nl"])
+    texts = statement_texts(language)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow([texts["house"], texts["period"], "performance_id", texts["performance"], texts["tariff"],
@@ -62,17 +64,17 @@ def to_csv(statement: dict, titles: dict[str, str], transfer_id: str | None, tra
 
 def to_html(statement: dict, house_name: str, titles: dict[str, str], transfer_id: str | None,
             transfer_amount: int, language: str = "nl") -> str:
-    texts = TEXTS.get(language, TEXTS["nl"])
+    texts = statement_texts(language)
     money = lambda cents: format_money(int(cents), statement["currency"], language)  # noqa: E731
-    return render("staff/statement.html", language,
-        statement=statement, house_name=house_name, titles=titles, texts=texts, money=money,
-        amounts=LINE_AMOUNTS, summary=_summary(statement, transfer_amount), transfer_id=transfer_id)
+    return _templates.get_template("statement.html").render(
+        language=i18n.supported(language), statement=statement, house_name=house_name, titles=titles, texts=texts,
+        money=money, amounts=LINE_AMOUNTS, summary=_summary(statement, transfer_amount), transfer_id=transfer_id)
 
 
 def to_pdf(statement: dict, house_name: str, titles: dict[str, str], transfer_id: str | None,
            transfer_amount: int, language: str = "nl") -> bytes:
     """An A4 landscape PDF of the statement."""
-    texts = TEXTS.get(language, TEXTS["nl"])
+    texts = statement_texts(language)
     pdf = FPDF(orientation="L", format="A4")
     fonts = ticket_font_files()
     family = "Helvetica"

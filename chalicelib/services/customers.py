@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from .. import i18n
 from ..domain.customers import BuyerDetails, OrderBuyer, consent_choices, customer_id
 from ..settings import get_settings
 from ..store import catalog, customers
@@ -25,7 +26,8 @@ def record_buyer(house_ids: list[str], details: BuyerDetails, marketing: bool, s
     ids = {}
     for house_id in sorted(set(house_ids)):
         house = catalog.get_house(house_id)
-        choices = consent_choices(marketing, sharing, language, house.name, settings.cluster_name, now, source)
+        choices = consent_choices(marketing, sharing, language, house.name, settings.cluster_name, now, source,
+                                  translate=i18n.gettext)
         ids[house_id] = customer_id(key, house_id, details.email)
         customers.create_customer_if_absent(house_id, ids[house_id], details, now)
         if order_id:

@@ -11,6 +11,7 @@ from typing import Sequence
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
+from .. import i18n
 from .formatting import LANGUAGES, format_datetime, format_money
 from .qr import qr_png
 
@@ -64,26 +65,17 @@ class OrderDocument:
             raise ValueError("an order document needs at least one ticket")
 
 
-TEXTS: dict[str, dict[str, str]] = {
-    "nl": {"ticket_of": "Ticket {index} van {count}", "section": "Zone", "row": "Rij", "seat": "Stoel",
-           "standing": "Staanplaats", "place": "Plaats", "tariff": "Tarief", "price": "Prijs",
-           "order": "Bestelling", "ticket": "Ticket",
-           "note": "Toon deze code aan de ingang, op papier of op je smartphone. Elke code geeft één keer "
-                   "toegang: deel hem niet. Kom op tijd; laatkomers worden binnengelaten wanneer het de "
-                   "voorstelling niet stoort."},
-    "fr": {"ticket_of": "Billet {index} sur {count}", "section": "Zone", "row": "Rang", "seat": "Siège",
-           "standing": "Place debout", "place": "Place", "tariff": "Tarif", "price": "Prix",
-           "order": "Commande", "ticket": "Billet",
-           "note": "Présentez ce code à l'entrée, imprimé ou sur votre smartphone. Chaque code donne accès "
-                   "une seule fois : ne le partagez pas. Soyez à l'heure ; les retardataires entrent quand "
-                   "cela ne gêne pas le spectacle."},
-    "en": {"ticket_of": "Ticket {index} of {count}", "section": "Section", "row": "Row", "seat": "Seat",
-           "standing": "Standing", "place": "Place", "tariff": "Tariff", "price": "Price",
-           "order": "Order", "ticket": "Ticket",
-           "note": "Show this code at the entrance, printed or on your phone. Each code admits once: do not "
-                   "share it. Please be on time; latecomers are let in when it does not disturb the "
-                   "performance."},
-}
+def _texts(language: str) -> dict[str, str]:
+    """The ticket's words in `language`, from the catalogue (English msgids)."""
+    _ = i18n.translator(language)
+    return {"ticket_of": _("Ticket {index} of {count}"), "section": _("Section"), "row": _("Row"),
+            "seat": _("Seat"), "standing": i18n.pgettext(language, "ticket", "Standing"), "place": _("Place"),
+            "tariff": _("Tariff"), "price": _("Price"), "order": _("Order"), "ticket": _("Ticket"),
+            "note": _("Show this code at the entrance, printed or on your phone. Each code admits once: do not share "
+                      "it. Please be on time; latecomers are let in when it does not disturb the performance.")}
+
+
+_DOCUMENT_LANGUAGES = {"nl": "nl-BE", "fr": "fr-BE", "en": "en"}  # the PDF's /Lang, for screen readers
 
 # Fonts, best first. Source Sans Pro ships inside a PyPI wheel (font-source-sans-pro), so a fresh machine or a
 # Lambda bundle has it without an apt step; DejaVu is the Debian fallback. Both cover é, è, ç, € and no-break
@@ -134,14 +126,14 @@ def tickets_pdf(orders: Sequence[OrderDocument], language: str = "nl") -> bytes:
     """Several performances' tickets in one PDF (a box office prints a cross-house sale at once)."""
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}")
-    texts = TEXTS[language]
+    texts = _texts(language)
     first = orders[0]
     pdf = _TicketPdf(ticket_font_files())
     pdf.set_title(f"{first.production_title} - {first.house_name}")
     pdf.set_author(first.house_name)
     pdf.set_subject(f"{texts['order']} {first.order_id}")
     pdf.set_creator("Podium")
-    pdf.set_lang({"nl": "nl-BE", "fr": "fr-BE", "en": "en"}[language])
+    pdf.set_lang(_DOCUMENT_LANGUAGES[language])
     for order in orders:
         when = format_datetime(order.starts_at, language)
         for index, ticket in enumerate(order.tickets, start=1):

@@ -27,6 +27,7 @@ from chalicelib.domain.customers import (
     customer_id,
     proven_choices,
 )
+from chalicelib.i18n import gettext
 
 SECRET = b"cluster-secret"
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
@@ -121,7 +122,8 @@ def test_a_page_session_is_short_and_is_never_a_link():
 
 
 def _order_buyer(marketing: bool, sharing: bool, given_at=NOW, applied_at=None, declined_at=None) -> OrderBuyer:
-    choices = consent_choices(marketing, sharing, "fr", "Théâtre", "Cultuur Gent", given_at, "checkout")
+    choices = consent_choices(marketing, sharing, "fr", "Théâtre", "Cultuur Gent", given_at, "checkout",
+                              translate=gettext)
     return OrderBuyer("theatre", "o_1", "cu_1", BuyerDetails("Ann Peeters", "an@example.org"), tuple(choices),
                       given_at, applied_at, declined_at)
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from chalicelib.domain.customers import ConsentKind, consent_choices, customer_id, validate_buyer
 from chalicelib.domain.errors import ValidationFailed
+from chalicelib.i18n import gettext
 
 NOW = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
 
@@ -34,9 +35,9 @@ def test_a_customer_id_is_stable_per_house_and_differs_between_houses_and_cluste
 
 
 def test_consents_are_recorded_with_the_wording_shown_and_are_off_unless_ticked():
-    choices = consent_choices(False, True, "fr", "CC Westrand", "Cultuur Gent", NOW, "checkout")
+    choices = consent_choices(False, True, "fr", "CC Westrand", "Cultuur Gent", NOW, "checkout", translate=gettext)
     by_kind = {choice.kind: choice for choice in choices}
     assert by_kind[ConsentKind.MARKETING].granted is False
     assert by_kind[ConsentKind.SHARING].granted is True
     assert "Cultuur Gent" in by_kind[ConsentKind.SHARING].wording and by_kind[ConsentKind.SHARING].language == "fr"
-    assert consent_choices(False, False, "de", "h", "c", NOW, "checkout")[0].language == "nl"
+    assert consent_choices(False, False, "de", "h", "c", NOW, "checkout", translate=gettext)[0].language == "nl"
