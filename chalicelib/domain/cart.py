@@ -9,7 +9,6 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from .catalog import STANDING_CATEGORY, Performance
 from .donations import Donation
@@ -18,9 +17,7 @@ from .giftcards import PaidByGiftCard
 from .holds import Hold
 from .money import Money
 from .seatmap import SeatMap
-
-if TYPE_CHECKING:
-    from .uitpas import SocialTariffUse
+from .uitpas import SocialTariffUse
 
 MAX_HOLDS_PER_CART = 20
 

@@ -20,6 +20,7 @@ one byte string can mean given claims, which keeps the parser small and strict.
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 import secrets
 import struct
@@ -318,8 +319,6 @@ def keys_from_seeds(document: Mapping[str, str]) -> tuple[str, dict[str, Ed25519
     text, …, "retired": "kid,kid"}`. Each key is derived from its seed (SHA-256 → Ed25519 seed), so
     rotating is adding a seed and switching `active`; old kids keep verifying until retired.
     """
-    import hashlib
-
     keys = {name[len("seed_"):]: Ed25519PrivateKey.from_private_bytes(hashlib.sha256(seed.encode()).digest())
             for name, seed in document.items() if name.startswith("seed_") and seed}
     active = document.get("active", "")

@@ -33,6 +33,7 @@ from .models import (
     seat_key,
     standing_shard_key,
 )
+from .waiting_room import admission_item
 
 # Seconds a hold record stays in the table after it stopped mattering (audit, then TTL).
 HOLD_RECORD_RETENTION = 7 * 24 * 3600
@@ -121,8 +122,6 @@ def _hold_item(hold: Hold) -> HoldItem:
 def _spend(transaction, admission: Admission | None, hold: Hold, now: datetime) -> None:
     """Spend a waiting-room admission in the hold's own transaction: a refused hold leaves it usable."""
     if admission is not None:
-        from .waiting_room import admission_item
-
         transaction.save(admission_item(admission.nonce, hold.id, now), condition=AdmissionItem.pk.does_not_exist(),
                          return_values="ALL_OLD")
 
