@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from .. import ports
+from .. import i18n, ports
 from ..domain import buyers as domain
 from ..domain.customers import ConsentChoice, ConsentKind, OrderBuyer, consent_choices, proven_choices
 from ..domain.errors import NotFound
@@ -223,7 +223,7 @@ def change_consents(buyer_id: str, wish: domain.ConsentWish, language: str, now:
             changed = domain.changed_consents(consents, house_id, wish)
             worded = {choice.kind: choice for choice in consent_choices(
                 changed.get(ConsentKind.MARKETING, False), changed.get(ConsentKind.SHARING, False), language,
-                house_name, settings.cluster_name, now, "preferences", verified=True)}
+                house_name, settings.cluster_name, now, "preferences", verified=True, translate=i18n.gettext)}
             return [worded[kind] for kind in changed]
 
         for choice in store.change_consents(house_id, customer_id, decide, now):
