@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from .. import ports
+from .. import i18n, ports
 from ..domain.bundles import BUNDLE_TARIFF, BUNDLE_TARIFF_NAME
 from ..domain.errors import NotFound
 from ..domain.money import Money
@@ -34,7 +34,7 @@ def order_documents(order: Order, language: str) -> list[OrderDocument]:
         seatmap = catalog.get_performance_seatmap(performance_id) if performance.seated else None
         tariff_names = {tariff.code: tariff.name.get(language) or tariff.name.get("nl") or tariff.code
                         for tariff in performance.tariffs}
-        tariff_names.setdefault(BUNDLE_TARIFF, BUNDLE_TARIFF_NAME.get(language, BUNDLE_TARIFF_NAME["nl"]))
+        tariff_names.setdefault(BUNDLE_TARIFF, i18n.gettext(language, BUNDLE_TARIFF_NAME))
         printed = []
         for ticket in group:
             seat = seatmap.seat(ticket.seat_id) if seatmap and ticket.seat_id else None
