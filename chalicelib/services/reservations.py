@@ -146,7 +146,9 @@ def _hold_best_available(performance: Performance, request: HoldRequest, make_ho
         # The first choice may start from a snapshot up to a second old: the conditional claim is
         # what guarantees correctness, a stale pick only costs a retry. A retry takes a snapshot at
         # most RETRY_SNAPSHOT_SECONDS old: in a burst every lost race reading the whole hall again
-        # was most of moto's work, while the seats lost are already struck from the shared snapshot.
+        # would multiply reads of the performance's one partition (every seat item, read units by the
+        # hall's size) and add a Query to each retry's latency, while the seats lost are already struck
+        # from the shared snapshot.
         with _free_seats.choosing(performance.id, now,
                                   max_age=RETRY_SNAPSHOT_SECONDS if attempt else None) as free:
             seat_ids = choose_best_available(seatmap, free - lost, request.best_available,
