@@ -10,6 +10,7 @@ from chalicelib.store import orders as order_store
 from .conftest import Cluster
 
 SESSION = "sess-Q7w2Kd9xLp4Rv8Tz3Nb6"
+OTHER_SESSION = "sess-M3k8Vt1Yq6Hc9Wn2Ls5"
 BUYER = BuyerDetails(name="An Koper", email="an.koper@example.org")
 
 
