@@ -9,16 +9,28 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain.allocations import Allocation, SellingPool
 from ..domain.errors import AlreadyExists, Conflict, NotFound, SeatsUnavailable
 from .models import (
-    HoldItem, SeatItem, StandingShardItem, TableItem, _Gsi1, is_condition_failure, performance_holds_key,
-    performance_key, seat_key, standing_shard_key, transaction_connection,
+    HoldItem,
+    SeatItem,
+    StandingShardItem,
+    TableItem,
+    _Gsi1,
+    is_condition_failure,
+    performance_holds_key,
+    performance_key,
+    seat_key,
+    standing_shard_key,
+    string_list,
+    transaction_connection,
 )
 
 ALLOCATION_PREFIX = "ALLOCATION#"
@@ -32,7 +44,7 @@ class AllocationItem(TableItem):
     owner_house_id = UnicodeAttribute()
     holder_house_id = UnicodeAttribute(null=True)
     channel = UnicodeAttribute(null=True)
-    seat_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    seat_ids = string_list(default=list)
     returns_at = UTCDateTimeAttribute()
     returns_epoch = NumberAttribute()
     created_at = UTCDateTimeAttribute()
@@ -130,8 +142,9 @@ def _refused_seats(error: TransactWriteError) -> list[str]:
 
 def _item(allocation: Allocation, version: int) -> AllocationItem:
     deadline = epoch_ms(allocation.returns_at)
-    holder = {"gsi1pk": holder_key(allocation.holder_house_id), "gsi1sk": f"{deadline:015d}#{allocation.id}"} \
-        if allocation.holder_house_id else {}
+    holder: dict[str, Any] = {}
+    if allocation.holder_house_id:
+        holder = {"gsi1pk": holder_key(allocation.holder_house_id), "gsi1sk": f"{deadline:015d}#{allocation.id}"}
     return AllocationItem(performance_key(allocation.performance_id), ALLOCATION_PREFIX + allocation.id,
                           allocation_id=allocation.id, performance_id=allocation.performance_id,
                           owner_house_id=allocation.owner_house_id, holder_house_id=allocation.holder_house_id,
@@ -181,9 +194,10 @@ def change_allocation(before: Allocation, after: Allocation, now: datetime) -> N
                                    condition=ours, return_values="ALL_OLD")
             transaction.update(
                 AllocationItem(pk, ALLOCATION_PREFIX + before.id),
-                actions=[AllocationItem.seat_ids.set(list(after.seat_ids)), AllocationItem.returns_at.set(after.returns_at),
-                         AllocationItem.returns_epoch.set(item.returns_epoch), AllocationItem.version.add(1)]
-                + ([AllocationItem.gsi1sk.set(item.gsi1sk)] if item.gsi1sk else []),
+                actions=[AllocationItem.seat_ids.set(list(after.seat_ids)),
+                         AllocationItem.returns_at.set(after.returns_at),
+                         AllocationItem.returns_epoch.set(item.returns_epoch), AllocationItem.version.add(1),
+                         *([AllocationItem.gsi1sk.set(item.gsi1sk)] if item.gsi1sk else [])],
                 condition=(AllocationItem.returns_epoch > now_ms) & (AllocationItem.seat_ids == list(before.seat_ids))
                 & (AllocationItem.returns_epoch == epoch_ms(before.returns_at))
                 & (AllocationItem.owner_house_id == before.owner_house_id))
@@ -191,7 +205,8 @@ def change_allocation(before: Allocation, after: Allocation, now: datetime) -> N
         refused = _refused_seats(error)
         if refused:
             raise SeatsUnavailable("Some seats are sold, held or set aside already.", taken=refused) from error
-        raise Conflict("This allocation changed or lapsed meanwhile; read it again.", allocation_id=before.id) from error
+        raise Conflict("This allocation changed or lapsed meanwhile; read it again.",
+                       allocation_id=before.id) from error
 
 
 def release_allocation(allocation: Allocation, now: datetime) -> None:
@@ -225,8 +240,14 @@ def record_returned(allocation: Allocation, returned: int) -> bool:
     return True
 
 
+def _counter_key(allocation: Allocation) -> tuple[str, str]:
+    """The key of a standing allocation's own counter shard."""
+    assert allocation.counter is not None  # a standing allocation has its counter
+    return standing_shard_key(allocation.performance_id, allocation.counter)
+
+
 def _counter(allocation: Allocation) -> StandingShardItem:
-    return StandingShardItem(*standing_shard_key(allocation.performance_id, allocation.counter))
+    return StandingShardItem(*_counter_key(allocation))
 
 
 def create_standing_allocation(allocation: Allocation, shard_takes: list[tuple[int, int]]) -> bool:
@@ -253,7 +274,7 @@ def create_standing_allocation(allocation: Allocation, shard_takes: list[tuple[i
 
 def counter_remaining(allocation: Allocation) -> int:
     """Places left in a standing allocation's counter."""
-    return int(StandingShardItem.get(*standing_shard_key(allocation.performance_id, allocation.counter),
+    return int(StandingShardItem.get(*_counter_key(allocation),
                                      consistent_read=True).remaining)
 
 
@@ -267,15 +288,15 @@ def return_standing(allocation: Allocation, now: datetime, release: bool = False
         remaining = counter_remaining(allocation)
         if not remaining and not release:
             return 0
-        record = [AllocationItem.returned.add(remaining), AllocationItem.version.add(1)]
+        record: list[Action] = [AllocationItem.returned.add(remaining), AllocationItem.version.add(1)]
         if release:
             record += [AllocationItem.returns_at.set(now), AllocationItem.returns_epoch.set(now_ms),
                        AllocationItem.released.set(True)]
         try:
             with TransactWrite(connection=transaction_connection) as transaction:
                 transaction.update(_counter(allocation),
-                                   actions=[StandingShardItem.remaining.set(0)]
-                                   + ([StandingShardItem.allocation_until.set(0)] if release else []),
+                                   actions=[StandingShardItem.remaining.set(0),
+                                            *([StandingShardItem.allocation_until.set(0)] if release else [])],
                                    condition=(StandingShardItem.remaining == remaining)
                                    & (StandingShardItem.allocation_until > now_ms if release
                                       else StandingShardItem.allocation_until <= now_ms))
@@ -287,7 +308,7 @@ def return_standing(allocation: Allocation, now: datetime, release: bool = False
                                    condition=AllocationItem.pk.exists())
             return remaining
         except TransactWriteError as error:
-            if release and StandingShardItem.get(*standing_shard_key(allocation.performance_id, allocation.counter),
+            if release and StandingShardItem.get(*_counter_key(allocation),
                                                  consistent_read=True).allocation_until <= now_ms:
                 raise Conflict("This allocation has lapsed or was released already.",
                                allocation_id=allocation.id) from error
@@ -314,9 +335,9 @@ def move_standing_deadline(allocation: Allocation, returns_at: datetime, now: da
                                condition=StandingShardItem.allocation_until > now_ms)
             transaction.update(AllocationItem(performance_key(allocation.performance_id),
                                               ALLOCATION_PREFIX + allocation.id),
-                               actions=[AllocationItem.returns_at.set(returns_at), AllocationItem.returns_epoch.set(until),
-                                        AllocationItem.version.add(1)]
-                               + ([AllocationItem.gsi1sk.set(item.gsi1sk)] if item.gsi1sk else []),
+                               actions=[AllocationItem.returns_at.set(returns_at),
+                                        AllocationItem.returns_epoch.set(until), AllocationItem.version.add(1),
+                                        *([AllocationItem.gsi1sk.set(item.gsi1sk)] if item.gsi1sk else [])],
                                condition=AllocationItem.returns_epoch > now_ms)
     except TransactWriteError as error:
         raise Conflict("This allocation has lapsed meanwhile.", allocation_id=allocation.id) from error

@@ -4,18 +4,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from pynamodb.attributes import ListAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from ..domain.errors import AlreadyExists, NotFound
-from .models import TableItem, house_key
+from .models import TableItem, house_key, string_list
 
 
 class ApiKeyItem(TableItem):
     key_id = UnicodeAttribute()
     house_id = UnicodeAttribute()
     name = UnicodeAttribute()
-    scopes = ListAttribute(of=UnicodeAttribute)
+    scopes = string_list()
     secret_sha256 = UnicodeAttribute()
     created_at = UTCDateTimeAttribute()
     created_by = UnicodeAttribute()

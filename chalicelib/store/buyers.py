@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from pynamodb.attributes import ListAttribute, NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain.customers import ConsentChoice
@@ -28,6 +29,7 @@ from .models import (
     house_key,
     is_condition_failure,
     order_key,
+    string_list,
     transaction_connection,
 )
 
@@ -49,7 +51,7 @@ class ErasureItem(TableItem):
     erasure_id = UnicodeAttribute()
     buyer_id = UnicodeAttribute()
     status = UnicodeAttribute()  # erasing | erased
-    house_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    house_ids = string_list(default=list)
     customer_records = NumberAttribute(default=0)
     orders = NumberAttribute(default=0)
     purchases = NumberAttribute(default=0)
@@ -211,7 +213,7 @@ def pseudonymise_order(order_id: str, pseudonyms: dict[str, str]) -> bool:
         return False
     for social in passes:
         social["uitpas_number"] = ""  # the sale stays (its tariff and price); whose pass it was does not
-    actions = [OrderItem.customer_ids.set(replaced), OrderItem.version.add(1)]
+    actions: list[Action] = [OrderItem.customer_ids.set(replaced), OrderItem.version.add(1)]
     if passes:
         actions.append(OrderItem.lines.set(lines))
     try:
@@ -252,7 +254,7 @@ def begin_erasure(buyer_id: str, erasure: str, house_ids: list[str], now: dateti
     try:
         ErasureItem(_receipt_key(buyer_id), f"RECEIPT#{erasure}", erasure_id=erasure, buyer_id=buyer_id,
                     status="erasing", house_ids=sorted(house_ids), requested_at=now, gsi1pk="ERASURES",
-                    gsi1sk=f"{now.astimezone(timezone.utc).isoformat()}#{erasure}").save(
+                    gsi1sk=f"{now.astimezone(UTC).isoformat()}#{erasure}").save(
             condition=ErasureItem.pk.does_not_exist())
     except PutError as error:
         if is_condition_failure(error):
@@ -284,13 +286,13 @@ def _receipt(item: ErasureItem) -> dict:
 
 def receipts_of(buyer_id: str) -> list[dict]:
     """The buyer's erasure receipts, oldest request first."""
-    receipts = [_receipt(item) for item in ErasureItem.query(_receipt_key(buyer_id),
-                                                             ErasureItem.sk.startswith("RECEIPT#"), consistent_read=True)]
+    receipts = [_receipt(item) for item in ErasureItem.query(
+        _receipt_key(buyer_id), ErasureItem.sk.startswith("RECEIPT#"), consistent_read=True)]
     return sorted(receipts, key=lambda receipt: receipt["requested_at"])
 
 
 def register_of_erasures(since: datetime) -> list[dict]:
     """Every erasure asked for since `since`, newest first, with the buyer id (the cluster's register)."""
     return [{**_receipt(item), "buyer_id": item.buyer_id}
-            for item in ErasureItem.by_gsi1.query("ERASURES", ErasureItem.gsi1sk >= since.astimezone(timezone.utc).isoformat(),
+            for item in ErasureItem.by_gsi1.query("ERASURES", ErasureItem.gsi1sk >= since.astimezone(UTC).isoformat(),
                                                   scan_index_forward=False)]

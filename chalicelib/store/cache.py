@@ -4,10 +4,11 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from typing import Callable, Generic, Hashable, TypeVar
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
 
 Value = TypeVar("Value")
-_every: "weakref.WeakSet[TtlCache]" = weakref.WeakSet()
+_every: weakref.WeakSet[TtlCache] = weakref.WeakSet()
 
 
 class TtlCache(Generic[Value]):

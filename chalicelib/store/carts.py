@@ -7,7 +7,7 @@ from datetime import datetime
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from ..domain.errors import Conflict, NotFound
-from .models import is_condition_failure, CartItem, cart_key
+from .models import CartItem, cart_key, is_condition_failure
 
 CART_RETENTION_SECONDS = 2 * 24 * 3600
 

@@ -14,8 +14,10 @@ import json
 import zlib
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain.catalog import House, Performance, PerformanceStatus, Production, Tariff, utcnow
@@ -30,13 +32,13 @@ from .models import (
     SeatItem,
     SeatMapItem,
     StandingShardItem,
-    standing_shard_key,
     TariffMap,
     VenueItem,
     house_key,
     is_condition_failure,
     performance_key,
     seat_key,
+    standing_shard_key,
     transaction_connection,
 )
 
@@ -227,7 +229,8 @@ def discard_claimed(performance: Performance, written: list[tuple[str, str]]) ->
 def abandoned_claims(claimed_before: datetime) -> list[tuple[str, str, int]]:
     """Performances still `creating` that were claimed before `claimed_before`: (id, house, standing shards)."""
     return [(item.performance_id, item.house_id, int(item.standing_shards or 1))
-            for item in PerformanceItem.by_gsi1.query(CLAIMS_INDEX_KEY, PerformanceItem.gsi1sk < claimed_before.isoformat())
+            for item in PerformanceItem.by_gsi1.query(CLAIMS_INDEX_KEY,
+                                                      PerformanceItem.gsi1sk < claimed_before.isoformat())
             if item.creating]
 
 
@@ -264,7 +267,7 @@ def _listing_keys(performance: Performance) -> dict[str, str]:
 
 def _performance_item(performance: Performance, creating: bool = False) -> PerformanceItem:
     """The performance's item; `creating` ones carry the mark and, instead of the listing keys, their claim's."""
-    listing = _listing_keys(performance) if not creating else {
+    listing: dict[str, Any] = _listing_keys(performance) if not creating else {
         "gsi1pk": CLAIMS_INDEX_KEY, "gsi1sk": f"{utcnow().isoformat()}#{performance.id}"}
     return PerformanceItem(
         performance_key(performance.id), "PERF",
@@ -330,7 +333,7 @@ def update_performance(house_id: str, performance_id: str, *, status: Performanc
                        waiting_room: WaitingRoom | None | object = UNCHANGED) -> Performance:
     """Change status, sales window or waiting room (None: off); conditional on the caller's house owning it."""
     item = PerformanceItem(performance_key(performance_id), "PERF")
-    actions = [PerformanceItem.version.add(1)]
+    actions: list[Action] = [PerformanceItem.version.add(1)]
     if status is not None:
         actions.append(PerformanceItem.status.set(status.value))
     if sales_start is not None:
@@ -339,7 +342,7 @@ def update_performance(house_id: str, performance_id: str, *, status: Performanc
         actions.append(PerformanceItem.sales_end.set(sales_end))
     if waiting_room is None:
         actions.append(PerformanceItem.waiting_room.remove())
-    elif waiting_room is not UNCHANGED:
+    elif isinstance(waiting_room, WaitingRoom):  # not UNCHANGED
         actions.append(PerformanceItem.waiting_room.set(waiting_room.to_dict()))
     condition = (PerformanceItem.house_id == house_id) & PerformanceItem.creating.does_not_exist()
     if expected_version is not None:

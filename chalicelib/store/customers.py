@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pynamodb.attributes import JSONAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain.customers import BuyerDetails, ConsentChoice, OrderBuyer
@@ -106,10 +107,10 @@ def apply_order_buyer(order_buyer: OrderBuyer, decide: Callable[[dict], list[Con
             return []
         choices = decide(dict(current.consents or {}))
         consents = {**(current.consents or {}), **{choice.kind.value: choice.to_dict() for choice in choices}}
-        actions = [CustomerItem.name.set(details.name), CustomerItem.updated_at.set(now),
-                   CustomerItem.consents.set(consents),
-                   CustomerItem.consent_log.set((CustomerItem.consent_log | []).append(
-                       [choice.to_dict() for choice in choices]))]
+        actions: list[Action] = [CustomerItem.name.set(details.name), CustomerItem.updated_at.set(now),
+                                 CustomerItem.consents.set(consents),
+                                 CustomerItem.consent_log.set((CustomerItem.consent_log | []).append(
+                                     [choice.to_dict() for choice in choices]))]
         if details.phone:
             actions.append(CustomerItem.phone.set(details.phone))
         if details.postcode:

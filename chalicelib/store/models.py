@@ -1,41 +1,44 @@
 """PynamoDB models of the cluster's single table.
 
-Key design (PK / SK, GSIs `gsi1` and `gsi2`):
+Key design (PK / SK, GSI `gsi1`; `gsi2` below the table):
 
-| item            | PK                 | SK                | gsi1 (pk / sk)                       | gsi2 (pk / sk)                 |
-|-----------------|--------------------|-------------------|--------------------------------------|--------------------------------|
-| house           | HOUSE#h            | HOUSE             | HOUSES / h                           |                                |
-| venue           | HOUSE#h            | VENUE#v           |                                      |                                |
-| production      | HOUSE#h            | PRODUCTION#p      |                                      |                                |
-| performance     | PERF#p             | PERF              | AGENDA / starts_at#p                 | HOUSE#h#PERF / starts_at#p     |
-| seat map copy   | PERF#p             | SEATMAP           |                                      |                                |
-| seat            | PERF#p             | SEAT#s            |                                      |                                |
-| standing shard  | PERF#p#STANDING#k  | STANDING#k        |                                      |                                |
-| queue shard     | QUEUE#p#k          | QUEUE             |                                      |                                |
-| admission used  | ADMISSION#nonce    | ADMISSION         |                                      |                                |
-| hold            | HOLD#id            | HOLD              | PERF#p#HOLDS / expires_at (live only)|                                |
-| cart            | CART#id            | CART              |                                      |                                |
-| order           | ORDER#o            | ORDER             | HOUSE#h#RESERVATIONS / expiry (open) |                                |
-| ticket          | ORDER#o            | HOUSE#h#TICKET#t  | TICKET#t / TICKET                    | PERF#p#TICKETS / o#t           |
-| order's performance | ORDER#o        | PERF#p            |                                      | PERF#p#ORDERS / created_at#o   |
-| ledger entry    | ORDER#o            | LEDGER#entry#h    | HOUSE#h#LEDGER / time#entry          |                                |
-| refund          | ORDER#o            | REFUND#r          |                                      |                                |
-| ledger (transfer)| SETTLEMENT#p      | LEDGER#entry#h    | HOUSE#h#LEDGER / time#entry          |                                |
-| agreement       | CLUSTER            | AGREEMENT         |                                      |                                |
-| check-in        | TICKET#t           | CHECKIN           |                                      |                                |
-| purchase        | HOUSE#h#CUSTOMER#c | PURCHASE#time#o   | HOUSE#h#PURCHASES / time#o           |                                |
-| check-in count  | PERF#p             | CHECKINS          |                                      |                                |
-| period          | SETTLEMENT#p       | PERIOD            |                                      |                                |
-| statement       | SETTLEMENT#p       | STATEMENT#h       | HOUSE#h#STATEMENTS / p               |                                |
-| payment event   | PAYEVENT#evt       | EVENT             |                                      |                                |
-| bundle          | BUNDLE#b           | BUNDLE            | BUNDLES / b                          |                                |
-| bundle sale     | BUNDLE#b           | SALE#o#group      | BUNDLE_SALES / time#o#group          |                                |
-| formula         | FORMULA#f          | FORMULA           | SUBSCRIPTION_FORMULAS / f            |                                |
-| subscription    | SUBSCRIPTION#s     | SUBSCRIPTION      | SUBSCRIPTION_SALES / time#s          |                                |
-| discount code   | VOUCHER#code       | VOUCHER           | VOUCHERS#h (or #CLUSTER) / code      |                                |
-| code's use      | ORDER#o            | VOUCHER           |                                      |                                |
-| gift card       | GIFTCARD#code      | GIFTCARD          | HOUSE#h#GIFTCARDS / issued_at#code   |                                |
-| card's use      | ORDER#o            | GIFTCARD          |                                      |                                |
+| item                | PK                 | SK               | gsi1 (pk / sk)                        |
+|---------------------|--------------------|------------------|---------------------------------------|
+| house               | HOUSE#h            | HOUSE            | HOUSES / h                            |
+| venue               | HOUSE#h            | VENUE#v          |                                       |
+| production          | HOUSE#h            | PRODUCTION#p     |                                       |
+| performance         | PERF#p             | PERF             | AGENDA / starts_at#p                  |
+| seat map copy       | PERF#p             | SEATMAP          |                                       |
+| seat                | PERF#p             | SEAT#s           |                                       |
+| standing shard      | PERF#p#STANDING#k  | STANDING#k       |                                       |
+| queue shard         | QUEUE#p#k          | QUEUE            |                                       |
+| admission used      | ADMISSION#nonce    | ADMISSION        |                                       |
+| hold                | HOLD#id            | HOLD             | PERF#p#HOLDS / expires_at (live only) |
+| cart                | CART#id            | CART             |                                       |
+| order               | ORDER#o            | ORDER            | HOUSE#h#RESERVATIONS / expiry (open)  |
+| ticket              | ORDER#o            | HOUSE#h#TICKET#t | TICKET#t / TICKET                     |
+| order's performance | ORDER#o            | PERF#p           |                                       |
+| ledger entry        | ORDER#o            | LEDGER#entry#h   | HOUSE#h#LEDGER / time#entry           |
+| refund              | ORDER#o            | REFUND#r         |                                       |
+| ledger (transfer)   | SETTLEMENT#p       | LEDGER#entry#h   | HOUSE#h#LEDGER / time#entry           |
+| agreement           | CLUSTER            | AGREEMENT        |                                       |
+| check-in            | TICKET#t           | CHECKIN          |                                       |
+| purchase            | HOUSE#h#CUSTOMER#c | PURCHASE#time#o  | HOUSE#h#PURCHASES / time#o            |
+| check-in count      | PERF#p             | CHECKINS         |                                       |
+| period              | SETTLEMENT#p       | PERIOD           |                                       |
+| statement           | SETTLEMENT#p       | STATEMENT#h      | HOUSE#h#STATEMENTS / p                |
+| payment event       | PAYEVENT#evt       | EVENT            |                                       |
+| bundle              | BUNDLE#b           | BUNDLE           | BUNDLES / b                           |
+| bundle sale         | BUNDLE#b           | SALE#o#group     | BUNDLE_SALES / time#o#group           |
+| formula             | FORMULA#f          | FORMULA          | SUBSCRIPTION_FORMULAS / f             |
+| subscription        | SUBSCRIPTION#s     | SUBSCRIPTION     | SUBSCRIPTION_SALES / time#s           |
+| discount code       | VOUCHER#code       | VOUCHER          | VOUCHERS#h (or #CLUSTER) / code       |
+| code's use          | ORDER#o            | VOUCHER          |                                       |
+| gift card           | GIFTCARD#code      | GIFTCARD         | HOUSE#h#GIFTCARDS / issued_at#code    |
+| card's use          | ORDER#o            | GIFTCARD         |                                       |
+
+gsi2 (pk / sk): performance `HOUSE#h#PERF / starts_at#p`, ticket `PERF#p#TICKETS / o#t`, order's
+performance `PERF#p#ORDERS / created_at#o`.
 
 Seats of one performance share a partition so availability is one Query, never a scan. An
 order's tickets sort under their owning house (`HOUSE#h#TICKET#…`), so a house's staff read
@@ -44,6 +47,7 @@ only their own tickets of a cross-house order by key.
 from __future__ import annotations
 
 import os
+from typing import Any, cast
 
 from pynamodb.attributes import (
     BinaryAttribute,
@@ -93,6 +97,12 @@ class TableItem(Model):
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
 
 
+def string_list(**options: Any) -> ListAttribute[str]:
+    """A list of strings. pynamodb types a list's items by the attribute class in `of`, not by the values it
+    reads, so the cast states what a `UnicodeAttribute` list holds."""
+    return cast("ListAttribute[str]", ListAttribute(of=UnicodeAttribute, **options))
+
+
 # One pooled connection for every TransactWriteItems of the store (many threads share it locally).
 transaction_connection = Connection(region=TableItem.Meta.region, max_pool_connections=64)
 
@@ -100,7 +110,7 @@ transaction_connection = Connection(region=TableItem.Meta.region, max_pool_conne
 class HouseItem(TableItem):
     name = UnicodeAttribute()
     slug = UnicodeAttribute()
-    website_domains = ListAttribute(of=UnicodeAttribute, default=list)
+    website_domains = string_list(default=list)
     payout_account = UnicodeAttribute(null=True)  # the house's Stripe Connect account for settlements
     logo_url = UnicodeAttribute(null=True)  # branding of the house's hosted checkout pages
     brand_color = UnicodeAttribute(null=True)
@@ -204,7 +214,7 @@ class HoldItem(TableItem):
     performance_id = UnicodeAttribute()
     house_id = UnicodeAttribute()
     session_hash = UnicodeAttribute()
-    seat_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    seat_ids = string_list(default=list)
     quantity = NumberAttribute()
     standing_shards = JSONAttribute(default=list)  # [[shard, places], …]
     created_at = UTCDateTimeAttribute()
@@ -214,7 +224,7 @@ class HoldItem(TableItem):
     order_id = UnicodeAttribute(null=True)  # set when the hold's places are sold
     returned_for = UnicodeSetAttribute(null=True)  # refunds whose standing places went back on sale
     bundle_id = UnicodeAttribute(null=True)  # a bundle's holds: made together, released together
-    bundle_hold_ids = ListAttribute(of=UnicodeAttribute, null=True)
+    bundle_hold_ids = string_list(null=True)
     bundle_quantity = NumberAttribute(null=True)
     bundle_kind = UnicodeAttribute(null=True)  # unset for a bundle; "subscription" for a subscription's places
     ttl = NumberAttribute(null=True)  # DynamoDB TTL removes the record long after it stopped mattering
@@ -327,7 +337,7 @@ class CustomerItem(CustomerTableItem):
     phone = UnicodeAttribute(null=True)
     postcode = UnicodeAttribute(null=True)
     consents = JSONAttribute(default=dict)  # kind → the latest choice
-    consent_log = ListAttribute(default=list)  # every choice ever made, oldest first (append-only)
+    consent_log: ListAttribute[Any] = ListAttribute(default=list)  # every choice made, oldest first (append-only)
     created_at = UTCDateTimeAttribute()
     updated_at = UTCDateTimeAttribute()
 
@@ -373,7 +383,7 @@ class OrderItem(TableItem):
     last_payment_error = UnicodeAttribute(null=True)
     task_token = UnicodeAttribute(null=True)  # the workflow waits on it for the payment's outcome
     failure_reason = UnicodeAttribute(null=True)
-    lost_places = ListAttribute(of=UnicodeAttribute, default=list)
+    lost_places = string_list(default=list)
     refunded_cents = NumberAttribute(default=0)
     email_message_id = UnicodeAttribute(null=True)
     created_at = UTCDateTimeAttribute()
@@ -451,8 +461,8 @@ class PurchaseItem(TableItem):
     house_id = UnicodeAttribute()
     customer_id = UnicodeAttribute()
     order_id = UnicodeAttribute()
-    performance_ids = ListAttribute(of=UnicodeAttribute, default=list)
-    genres = ListAttribute(of=UnicodeAttribute, default=list)
+    performance_ids = string_list(default=list)
+    genres = string_list(default=list)
     tickets = NumberAttribute()
     amount_cents = NumberAttribute()
     channel = UnicodeAttribute()
@@ -529,7 +539,7 @@ class RefundItem(TableItem):
     refund_id = UnicodeAttribute()
     order_id = UnicodeAttribute()
     house_id = UnicodeAttribute(null=True)  # the house whose staff asked; None for the system (cancellation)
-    ticket_ids = ListAttribute(of=UnicodeAttribute, default=list)
+    ticket_ids = string_list(default=list)
     amount_cents = NumberAttribute()
     currency = UnicodeAttribute(default="EUR")
     reason = UnicodeAttribute()  # a code of domain.orders.REFUND_REASONS (older refunds: free text)

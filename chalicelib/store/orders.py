@@ -5,11 +5,12 @@ ids and are put only if absent; status changes name the statuses they may come f
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Mapping, Sequence
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain.donations import Donation
@@ -77,6 +78,7 @@ def begin_checkout(cart: CartRecord, order: Order, performances: Mapping[str, st
     """Freeze the cart and create its order together; a second submit of the same cart gets the same order.
 
     `performances` (performance id → owning house) are marked with the order, in the same transaction."""
+    assert order.created_at is not None  # a new order is stamped when it is made
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
             transaction.update(CartItem(cart_key(cart.id), "CART"),
@@ -93,7 +95,8 @@ def begin_checkout(cart: CartRecord, order: Order, performances: Mapping[str, st
                 transaction.save(OrderPerformanceItem(
                     order_key(order.id), f"PERF#{performance_id}", order_id=order.id, performance_id=performance_id,
                     house_id=house_id, created_at=order.created_at, gsi2pk=performance_orders_key(performance_id),
-                    gsi2sk=f"{order.created_at.isoformat()}#{order.id}"), condition=OrderPerformanceItem.pk.does_not_exist())
+                    gsi2sk=f"{order.created_at.isoformat()}#{order.id}"),
+                    condition=OrderPerformanceItem.pk.does_not_exist())
             if cart.voucher_code:  # the code's use is claimed with the freeze: all or nothing
                 vouchers.claim_in(transaction, cart.voucher_code, order.id, order.created_at)
             if order.gift_card and order.gift_card[2]:  # so is the gift card's part (balance >= it)
@@ -182,7 +185,7 @@ def list_reservation(order_id: str, house_id: str, expires_at: datetime) -> None
 
 
 def unlist_reservation(order_id: str, payment_method: str | None = None) -> None:
-    actions = [OrderItem.gsi1pk.remove(), OrderItem.gsi1sk.remove()]
+    actions: list[Action] = [OrderItem.gsi1pk.remove(), OrderItem.gsi1sk.remove()]
     if payment_method:
         actions.append(OrderItem.payment_method.set(payment_method))
     _update(order_id, actions)
@@ -325,7 +328,8 @@ def ledger_items(entries: Sequence[JournalEntry], booked_at: datetime) -> list[L
     """The items that store balanced entries: one per entry and house it touches."""
     items = []
     for entry in entries:
-        houses = sorted({account_house(p.account) for p in entry.postings} - {None}) or [entry.house_id]
+        houses = sorted({house for p in entry.postings if (house := account_house(p.account)) is not None}) or [
+            entry.house_id]
         partition = (f"SETTLEMENT#{entry.order_id.split(':', 1)[1]}" if entry.kind == "transfer"
                      else order_key(entry.order_id))
         for house_id in houses:

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import PutError
 
-from .models import is_condition_failure, PaymentEventItem, payment_event_key
+from .models import PaymentEventItem, is_condition_failure, payment_event_key
 
 EVENT_RETENTION_SECONDS = 90 * 24 * 3600
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain.allocations import GENERAL_POOL, SellingPool
@@ -25,13 +26,13 @@ from .models import (
     HoldItem,
     SeatItem,
     StandingShardItem,
-    transaction_connection,
     hold_key,
     is_condition_failure,
     performance_holds_key,
     performance_key,
     seat_key,
     standing_shard_key,
+    transaction_connection,
 )
 from .waiting_room import admission_item
 
@@ -72,7 +73,8 @@ def seat_states(performance_id: str, now: datetime) -> dict[str, SeatState]:
     for item in SeatItem.query(performance_key(performance_id), SeatItem.sk.startswith("SEAT#"),
                                attributes_to_get=["SK", "state", "hold_id", "hold_expires", "allocation_id",
                                                   "allocation_until", "allocation_channel", "claimed_at"]):
-        state, hold_id = item.state, item.hold_id
+        state = item.state
+        hold_id: str | None = item.hold_id
         if state == "held" and (item.hold_expires or 0) <= now_ms:
             state, hold_id = "free", None
         seat_id = item.sk[len("SEAT#"):]
@@ -131,7 +133,8 @@ def _admission_spent(reasons) -> bool:
                and reason.raw_item.get("SK", {}).get("S") == "ADMISSION" for reason in reasons)
 
 
-def claim_seats(hold: Hold, now: datetime, admission: Admission | None = None, pool: SellingPool = GENERAL_POOL) -> None:
+def claim_seats(hold: Hold, now: datetime, admission: Admission | None = None,
+                pool: SellingPool = GENERAL_POOL) -> None:
     """Claim every seat of `hold` and record the hold in one transaction, or raise SeatsUnavailable.
 
     Only seats of the seller's `pool` are claimed (a seat set aside for someone else counts as taken).
@@ -143,8 +146,9 @@ def claim_seats(hold: Hold, now: datetime, admission: Admission | None = None, p
     expires = epoch_ms(hold.expires_at)
     claimable = (SeatItem.state == "free") | ((SeatItem.state == "held") & (SeatItem.hold_expires <= now_ms))
     pk = performance_key(hold.performance_id)
-    actions = [SeatItem.state.set("held"), SeatItem.hold_id.set(hold.id), SeatItem.hold_expires.set(expires),
-               SeatItem.claimed_at.set(now_ms), SeatItem.version.add(1)]
+    actions: list[Action] = [SeatItem.state.set("held"), SeatItem.hold_id.set(hold.id),
+                             SeatItem.hold_expires.set(expires), SeatItem.claimed_at.set(now_ms),
+                             SeatItem.version.add(1)]
     for attempt in range(CONFLICT_RETRIES):
         try:
             with TransactWrite(connection=transaction_connection) as transaction:
@@ -225,7 +229,7 @@ def _hold(item: HoldItem) -> Hold:
 def release_hold(hold: Hold, now: datetime, final_status: HoldStatus = HoldStatus.RELEASED) -> None:
     """End an active hold and give its places back; safe to repeat and safe against re-taken seats."""
     record = HoldItem(hold_key(hold.id), "HOLD")
-    ending = [HoldItem.status.set(final_status.value), HoldItem.gsi1pk.remove(), HoldItem.gsi1sk.remove()]
+    ending: list[Action] = [HoldItem.status.set(final_status.value), HoldItem.gsi1pk.remove(), HoldItem.gsi1sk.remove()]
     still_active = HoldItem.status == HoldStatus.ACTIVE.value
     if final_status is HoldStatus.EXPIRED:
         still_active &= HoldItem.expires_epoch <= epoch_ms(now)
@@ -401,11 +405,13 @@ def return_sold_places(hold: Hold, order_id: str, refund_id: str, seat_ids: list
                 transaction.update(HoldItem(hold_key(hold.id), "HOLD"),
                                    actions=[HoldItem.returned_for.add({refund_id})],
                                    condition=(HoldItem.order_id == order_id)
-                                   & (HoldItem.returned_for.does_not_exist() | ~HoldItem.returned_for.contains(refund_id)))
+                                   & (HoldItem.returned_for.does_not_exist()
+                                      | ~HoldItem.returned_for.contains(refund_id)))
                 transaction.update(StandingShardItem(*standing_shard_key(hold.performance_id, shard)),
                                    actions=[StandingShardItem.remaining.add(standing_places)])
         except TransactWriteError as error:
-            if not any(reason and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or []):
+            if not any(reason and reason.code == "ConditionalCheckFailed"
+                       for reason in error.cancellation_reasons or []):
                 raise  # a condition failure means this refund's places went back already
 
 

@@ -9,8 +9,16 @@ from pynamodb.transactions import TransactWrite
 
 from ..domain.agreements import Agreement
 from ..domain.errors import Conflict, NotFound
-from .models import (AgreementItem, HouseItem, PeriodItem, SettlementMarkerItem, StatementItem, house_key,
-                     is_condition_failure, transaction_connection)
+from .models import (
+    AgreementItem,
+    HouseItem,
+    PeriodItem,
+    SettlementMarkerItem,
+    StatementItem,
+    house_key,
+    is_condition_failure,
+    transaction_connection,
+)
 
 CLUSTER_KEY = "CLUSTER"
 
@@ -29,7 +37,8 @@ def save_agreement(agreement: Agreement, expected_version: int, by: str, now: da
     saved = Agreement.from_dict({**agreement.to_dict(), "version": expected_version + 1})
     item = AgreementItem(CLUSTER_KEY, "AGREEMENT", agreement=saved.to_dict(), version=saved.version,
                          updated_at=now, updated_by=by)
-    condition = AgreementItem.pk.does_not_exist() if expected_version == 0 else AgreementItem.version == expected_version
+    condition = (AgreementItem.pk.does_not_exist() if expected_version == 0
+                 else AgreementItem.version == expected_version)
     try:
         item.save(condition=condition)
     except PutError as error:
@@ -51,7 +60,9 @@ def set_payout_account(house_id: str, account_id: str) -> str:
     except UpdateError as error:
         if not is_condition_failure(error):
             raise
-    return payout_account(house_id)
+    account = payout_account(house_id)
+    assert account is not None  # set just now, or by the run that won
+    return account
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,8 @@ from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
 from ..domain.catalog import PerformanceStatus
 from ..domain.errors import AlreadyExists, Conflict, NotFound
-from ..domain.subscriptions import Discount, SubscriptionFormula
 from ..domain.orders import TicketStatus
+from ..domain.subscriptions import Discount, SubscriptionFormula
 from .models import TableItem, TicketItem, _Gsi1, is_condition_failure, order_key, ticket_sort_key
 from .orders import IssuedTicket
 

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute, UTCDateTimeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from ..domain.errors import AlreadyExists, Conflict, NotFound
@@ -151,7 +152,7 @@ def release_claim(order_id: str) -> bool:
 
 def set_cart_offers(cart: CartRecord, voucher_code: str | None, donations: list[dict]) -> None:
     """Set the cart's discount code and donations if nobody changed the cart and checkout has not begun."""
-    actions = [CartItem.donations.set(donations), CartItem.version.add(1)]
+    actions: list[Action] = [CartItem.donations.set(donations), CartItem.version.add(1)]
     actions.append(CartItem.voucher_code.set(voucher_code) if voucher_code else CartItem.voucher_code.remove())
     try:
         CartItem(cart_key(cart.id), "CART").update(
