@@ -13,22 +13,19 @@ from chalicelib.api.giftcards import giftcards
 from chalicelib.api.checkins import checkins
 from chalicelib.api.checkout import checkout
 from chalicelib.api.crm import crm
-from chalicelib.api.desk import desk
 from chalicelib.api.holds import holds
 from chalicelib.api.http import add_security_headers, convert_chalice_errors
-from chalicelib.api.offer_pages import offer_pages
 from chalicelib.api.orders import orders
-from chalicelib.api.pages import pages
 from chalicelib.api.payments import payments
 from chalicelib.api.public import public
 from chalicelib.api.settlements import settlements
-from chalicelib.api.subscription_pages import subscription_pages
 from chalicelib.api.subscriptions import subscriptions
 from chalicelib.api.timeslots import timeslots
 from chalicelib.api.uitdatabank import uitdatabank
 from chalicelib.api.uitpas import uitpas
 from chalicelib.api.vouchers import vouchers
 from chalicelib.observability import logger, tracer
+from chalicelib.pages import desk, offer_pages, pages, subscription_pages
 from chalicelib.tasks.checkout import workflow_tasks
 from chalicelib.tasks.erasure import erasure_tasks
 from chalicelib.tasks.fanout import fanout

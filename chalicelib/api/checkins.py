@@ -90,7 +90,7 @@ def scanner_page():
     the scanner's token, which the page asks for and keeps in memory only."""
     from chalice import Response
 
-    from ..web.rendering import render
+    from ..pages.rendering import render
 
     language = language_of(checkins.current_request)
     page = render("staff/scanner.html", language, t=SCANNER_TEXTS[language])

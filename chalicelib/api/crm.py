@@ -16,7 +16,7 @@ from ..domain.errors import FieldError, ValidationFailed
 from ..services import catalog
 from ..services import crm as service
 from ..tickets.formatting import format_money
-from ..web.rendering import render
+from ..pages.rendering import render
 from .auth import Role, current_staff, house_of, staff
 from .http import date_param, endpoint, json_response, language_of, query_param
 from .views import CUSTOMER_MONEY, REPORT_MONEY, with_money

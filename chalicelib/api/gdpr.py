@@ -23,8 +23,8 @@ from ..services import buyers as service
 from ..settings import get_settings
 from . import schemas
 from .auth import Role, public_route, staff
-from .http import Unauthorized, date_param, endpoint, json_response, parse_body
-from .pages import Page, _form, _one, page_route, wants_html
+from ..pages.shared import Page, one, page_route, read_form
+from .http import Unauthorized, date_param, endpoint, json_response, parse_body, wants_html
 
 gdpr = Blueprint(__name__)
 route = endpoint(gdpr)
@@ -160,8 +160,8 @@ def preferences_page(page: Page):
 
 @page_route("/p/preferences", methods=("POST",), blueprint=gdpr)
 def send_link(page: Page):
-    fields = _form(page)
-    email = _one(fields, "email")
+    fields = read_form(page)
+    email = one(fields, "email")
     if not EMAIL.match(email) or len(email) > 254:
         return page.html("pages/preferences_link.html", status=422, sent=False, invalid=True, email=email)
     service.send_new_link(email, page.language, utcnow())
@@ -172,19 +172,19 @@ def send_link(page: Page):
 def open_link(page: Page):
     """Spend the link's token (posted once: `token`), prove the address it went to, start the page's session
     (the choices made with an order wait there for the owner's word: `/p/preferences/orders`)."""
-    buyer_id = service.open_link(_one(_form(page), "token"), utcnow())
+    buyer_id = service.open_link(one(read_form(page), "token"), utcnow())
     return _with_cookie(page.redirect(page.url(SESSION_PATH)),
                         _session_cookie(service.page_session(buyer_id, utcnow()), PREFERENCES_SESSION_MINUTES * 60))
 
 
 @page_route("/p/preferences/consents", methods=("POST",), blueprint=gdpr)
 def save_preferences(page: Page):
-    fields = _form(page)
+    fields = read_form(page)
     buyer_id = _buyer(page)
     houses = {house["house_id"] for house in service.preferences(buyer_id)["houses"]}
     # A checkbox is sent only when ticked: every house on the page is a choice, ticked or not.
     marketing = {house_id: house_id in fields.get("marketing", []) for house_id in houses}
-    service.change_consents(buyer_id, ConsentWish(marketing, _one(fields, "sharing") == "yes"), page.language,
+    service.change_consents(buyer_id, ConsentWish(marketing, one(fields, "sharing") == "yes"), page.language,
                             utcnow())
     return page.redirect(page.url(SESSION_PATH, saved="1"))
 
@@ -197,9 +197,9 @@ def order_choices(page: Page):
     """The owner's word on the choices made with one of their orders (`order_id`): `answer=confirm` applies
     them, `answer=decline` marks them never to be used. Either again changes nothing; the other one after
     is refused (409, the page saying why)."""
-    fields = _form(page)
+    fields = read_form(page)
     buyer_id = _buyer(page)
-    order_id, answer = _one(fields, "order_id"), _one(fields, "answer")
+    order_id, answer = one(fields, "order_id"), one(fields, "answer")
     if answer not in ORDER_ANSWERS:
         raise ValidationFailed("Say whether these choices are yours.", [
             FieldError("answer", "invalid_answer", "Send answer=confirm or answer=decline.")])
@@ -223,9 +223,9 @@ def export_download(page: Page):
 
 @page_route("/p/preferences/erasure", methods=("POST",), blueprint=gdpr)
 def erasure_form(page: Page):
-    fields = _form(page)
+    fields = read_form(page)
     buyer_id = _buyer(page)
-    if _one(fields, "confirm") != "yes":
+    if one(fields, "confirm") != "yes":
         return _preferences_page(page, buyer_id, status=422, confirm_missing=True)
     service.request_erasure(buyer_id, utcnow())
     return page.redirect(page.url(SESSION_PATH, erasure="requested"))

@@ -155,22 +155,58 @@ def endpoint(blueprint) -> Callable:
             try:
                 check_url_limits(request, kwargs)
                 return view(*args, **kwargs)
-            except domain.DomainError as error:
-                return domain_problem(error, request)
-            except BadRequestError as error:
-                return problem("malformed_request", str(error), request)
-            except ChaliceViewError as error:
-                return problem("malformed_request", str(error), request, status=error.STATUS_CODE)
-            except Exception:  # the one place that turns a bug into a 500 problem, logged with its trace
-                logger.exception("unhandled error")
-                return problem("internal_error", "An unexpected error occurred; it has been logged.",
-                               request, status=500)
+            except Exception as error:
+                return error_answer(error, request)
             finally:
                 _request.reset(token)
 
         return wrapper
 
     return decorate
+
+
+# The route kinds: a hosted page's route (registered by `chalicelib.pages` with its error page) answers a
+# browser with that page; every other answer, and a page's to a client that does not ask for HTML, is a problem.
+_page_error_pages: dict[str, Callable[..., Response]] = {}
+
+
+def serve_page_errors(path: str, error_page: Callable[..., Response]) -> None:
+    """Declare `path` a page route whose refusals a browser sees as `error_page(request, error, page)`."""
+    _page_error_pages[path] = error_page
+
+
+def wants_html(request: Request) -> bool:
+    return "text/html" in (request.headers.get("accept") or "")
+
+
+def error_answer(error: Exception, request: Request | None, page: Any = None) -> Response:
+    """The one place a refusal or a failure becomes an answer, in the caller's language: the error page for a
+    browser on a page route, else a problem document. Called while handling `error`: a bug is logged with its
+    trace and answered 500."""
+    if not isinstance(error, (domain.DomainError, ChaliceViewError)):
+        logger.exception("unhandled error")
+    route = ((request.context or {}).get("resourcePath") if request is not None else None) or ""
+    error_page = _page_error_pages.get(route)
+    if error_page is not None and request is not None and wants_html(request):
+        return error_page(request, error if isinstance(error, domain.DomainError) else None, page)
+    if isinstance(error, ChaliceRefusal):
+        return problem(error.code, error.detail, request, status=error.status)
+    if isinstance(error, domain.DomainError):
+        return domain_problem(error, request)
+    if isinstance(error, BadRequestError):
+        return problem("malformed_request", str(error), request)
+    if isinstance(error, ChaliceViewError):
+        return problem("malformed_request", str(error), request, status=error.STATUS_CODE)
+    return problem("internal_error", "An unexpected error occurred; it has been logged.", request, status=500)
+
+
+class ChaliceRefusal(domain.DomainError):
+    """A refusal Chalice gives before any view runs (415, 405 …), under our code for it."""
+
+    def __init__(self, code: str, detail: str, status: int) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.status = status
 
 
 def check_url_limits(request: Request, path_parameters: dict[str, Any]) -> None:
@@ -273,7 +309,7 @@ def brussels_text(moment: datetime) -> str:
 
 
 def convert_chalice_errors(event: Request, get_response: Callable) -> Response:
-    """HTTP middleware: Chalice's own refusals (415, 405 …) become problem details too."""
+    """HTTP middleware: Chalice's own refusals (415, 405 …) are answered like ours (`error_answer`)."""
     response = get_response(event)
     body = response.body
     if response.status_code >= 400 and isinstance(body, (dict, str)):
@@ -285,7 +321,7 @@ def convert_chalice_errors(event: Request, get_response: Callable) -> Response:
             code = {"UnsupportedMediaType": "unsupported_media_type", "BadRequestError": "malformed_request",
                     "MethodNotAllowedError": "method_not_allowed", "NotFoundError": "not_found",
                     }.get(data["Code"], "malformed_request")
-            answer = problem(code, data["Message"], event, status=response.status_code)
+            answer = error_answer(ChaliceRefusal(code, data["Message"], response.status_code), event)
             allowed = {name.lower(): value for name, value in (response.headers or {}).items()}.get("allow")
             if allowed:  # a 405 names the methods the path has
                 answer.headers["Allow"] = allowed

@@ -134,7 +134,7 @@ def _operation(path: str, method: str, entry: Any) -> tuple[dict[str, Any], type
             "schema": {"type": "object", "additionalProperties": {"type": "string"}}}}}
     # A hosted page answers with HTML unless its source says otherwise (a PDF, a redirect).
     operation["responses"] = _responses(source, getattr(view, "answers", None) or (
-        ["text/html"] if view.__module__.endswith(".pages") else ["application/json"]))
+        ["text/html"] if view.__module__.startswith("chalicelib.pages") else ["application/json"]))
     return operation, model
 
 

@@ -233,3 +233,8 @@ def list_formulas() -> list[SubscriptionFormula]:
 def get_subscription(subscription_id: str) -> store.Subscription:
     """The subscription its id (public part and secret) opens, or NotFound (never saying which part was wrong)."""
     return store.get_subscription(subscription_id)
+
+
+def price_split() -> str:
+    """How a formula's discount is shared over its places: the cluster agreement's `bundle_split`."""
+    return settlements.get_agreement().bundle_split

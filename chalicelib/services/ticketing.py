@@ -98,3 +98,8 @@ def send_refund_email(order: Order, amount: Money, reason: str) -> str | None:
     except Exception:  # the refund stands; the buyer also sees it on the checkout page
         logger.exception("refund e-mail failed", extra={"order_id": order.id})
         return None
+
+
+def tickets_of(order_id: str) -> list[IssuedTicket]:
+    """An order's issued tickets, of every house, as its buyer's order page shows them."""
+    return store.tickets_of(order_id)

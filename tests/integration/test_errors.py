@@ -75,7 +75,7 @@ def test_every_route_is_covered_by_this_sweep():
         ("/staff/marketing-export", "GET"), ("/staff/customers/{customer_id}", "GET"), ("/staff/reports/sales", "GET"),
         ("/staff/reports/cluster", "GET"), ("/staff/scanner", "GET"), ("/staff/desk", "GET"),
         ("/staff/api-keys", "POST"), ("/staff/api-keys", "GET"), ("/staff/api-keys/{key_id}", "DELETE"),
-        # hosted pages (chalicelib/api/pages.py): HTML for browsers, problem details for other clients
+        # hosted pages (chalicelib/pages): HTML for browsers, problem details for other clients
         ("/p", "GET"), ("/p/agenda", "GET"), ("/p/houses/{house_id}", "GET"), ("/p/last-minute", "GET"),
         ("/p/performances/{performance_id}", "GET"), ("/p/performances/{performance_id}/holds", "POST"),
         ("/p/performances/{performance_id}/queue", "GET"),
@@ -112,7 +112,7 @@ def test_every_route_is_covered_by_this_sweep():
         # gift cards (chalicelib/api/giftcards.py)
         ("/staff/gift-cards", "POST"), ("/staff/gift-cards", "GET"), ("/staff/gift-cards/lookup", "POST"),
         ("/gift-cards/balance", "POST"), ("/carts/{cart_id}/gift-card", "PUT"), ("/carts/{cart_id}/gift-card", "DELETE"),
-        # the hosted cart page's code and donation forms (chalicelib/api/offer_pages.py)
+        # the hosted cart page's code and donation forms (chalicelib/pages/offers.py)
         ("/p/cart/voucher", "POST"), ("/p/cart/donation", "POST"),
         # allocations (chalicelib/api/allocations.py)
         ("/staff/performances/{performance_id}/allocations", "POST"),

@@ -1,8 +1,8 @@
 """Rendering the hosted pages: one Jinja2 environment per language, with its gettext catalogue.
 
-Texts in templates and in `chalicelib/web` are English msgids marked with `_()`; the catalogues in
-`chalicelib/web/locale/{nl,fr,en}/LC_MESSAGES/pages.po` translate them (`scripts/i18n` extracts and
-compiles; the compiled `.mo` files are committed). Money and dates are Belgian (CLDR via Babel),
+Texts in templates and in `chalicelib/pages` are English msgids marked with `_()`; the one catalogue of
+`chalicelib.i18n` (`chalicelib/locale/{nl,fr,en}/LC_MESSAGES/messages.po`) translates them (`scripts/i18n`
+extracts and compiles; the compiled `.mo` files are committed). Money and dates are Belgian (CLDR via Babel),
 times Europe/Brussels.
 """
 from __future__ import annotations
@@ -15,21 +15,20 @@ from pathlib import Path
 import jinja2
 from babel.dates import format_date, format_time
 
+from .. import i18n
 from ..tickets.formatting import HOUSE_TIMEZONE, format_datetime, format_money, locale_for
 
-WEB = Path(__file__).resolve().parent
-TEMPLATES = WEB / "templates"
-LOCALE_DIR = WEB / "locale"
-STATIC = WEB / "static"
-DOMAIN = "pages"
+PAGES = Path(__file__).resolve().parent
+TEMPLATES = PAGES / "templates"
+STATIC = PAGES / "static"
 LANGUAGES = ("nl", "fr", "en")
 DEFAULT_LANGUAGE = "nl"
 
 
 @functools.lru_cache(maxsize=None)
 def translations(language: str) -> gettext.NullTranslations:
-    """The compiled catalogue of a language (English msgids stand when a catalogue is missing)."""
-    return gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[language], fallback=True)
+    """The compiled catalogue of a language (the one of `chalicelib.i18n`, shared with e-mails and PDFs)."""
+    return i18n.translations(language)
 
 
 def gettext_for(language: str):
