@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 from babel.dates import format_datetime as _babel_datetime
 from babel.numbers import format_currency, get_currency_precision
 
-LANGUAGES = ("nl", "fr", "en")
+from ..i18n import LANGUAGES
+
 HOUSE_TIMEZONE = ZoneInfo("Europe/Brussels")
 
 # Belgian Dutch and French; for English the euro-zone English of Ireland, which writes "€28.00" as
