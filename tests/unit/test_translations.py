@@ -119,6 +119,15 @@ def test_no_table_of_texts_by_language_is_left_outside_the_catalogue():
     assert not found, f"texts by language outside the catalogue (make them msgids): {found}"
 
 
+def test_templates_translate_with_underscore_only():
+    # The extraction's ngettext and pgettext take the language first (i18n's helpers); a template's own plural or
+    # context call would be extracted wrongly, so templates get such texts ready-made from Python.
+    calls = re.compile(r"\{%-?\s*trans\b|\b(?:n|p|np)gettext\(")
+    found = [str(path.relative_to(ROOT)) for path in (ROOT / "chalicelib").rglob("templates/**/*")
+             if path.suffix in (".html", ".txt") and calls.search(path.read_text(encoding="utf-8"))]
+    assert not found, found
+
+
 # A consent is recorded with the words the buyer saw; these words are what was agreed to, so they never change
 # with a catalogue edit unnoticed (a new wording is a new msgid and a deliberate change of this test).
 CONSENT_WORDS = {
