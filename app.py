@@ -25,7 +25,7 @@ from chalicelib.api.uitdatabank import uitdatabank
 from chalicelib.api.uitpas import uitpas
 from chalicelib.api.vouchers import vouchers
 from chalicelib.observability import logger, tracer
-from chalicelib.pages import desk, offer_pages, pages, subscription_pages
+from chalicelib.pages import desk, offer_pages, pages, preference_pages, subscription_pages
 from chalicelib.tasks.checkout import workflow_tasks
 from chalicelib.tasks.erasure import erasure_tasks
 from chalicelib.tasks.fanout import fanout
@@ -62,6 +62,7 @@ app.register_blueprint(workflow_tasks)
 app.register_blueprint(refund_tasks)
 app.register_blueprint(settlement_tasks)
 app.register_blueprint(gdpr)
+app.register_blueprint(preference_pages)
 app.register_blueprint(erasure_tasks)
 app.register_blueprint(subscriptions)
 app.register_blueprint(subscription_pages)

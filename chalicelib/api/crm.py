@@ -13,10 +13,9 @@ from chalice import Blueprint, Response
 
 from ..domain.catalog import utcnow
 from ..domain.errors import FieldError, ValidationFailed
+from ..reports.sales import to_html as sales_html
 from ..services import catalog
 from ..services import crm as service
-from ..tickets.formatting import format_money
-from ..pages.rendering import render
 from .auth import Role, current_staff, house_of, staff
 from .http import date_param, endpoint, json_response, language_of, query_param
 from .views import CUSTOMER_MONEY, REPORT_MONEY, with_money
@@ -92,7 +91,7 @@ def sales_report():
     if wanted == "csv":
         return Response(body=_csv(report), status_code=200, headers={"Content-Type": "text/csv; charset=utf-8"})
     if wanted == "html":
-        return Response(body=_html(report, catalog.house(house_id).name, language_of(request)),
+        return Response(body=sales_html(report, catalog.house(house_id).name, language_of(request)),
                         status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
     return json_response(with_money(report, REPORT_MONEY))
 
@@ -118,12 +117,3 @@ def _csv(report: dict) -> str:
     writer.writerow(["total", "", totals["tickets_sold"], totals["tickets_refunded"], totals["gross"],
                      totals["refunds"], totals["net"]])
     return out.getvalue()
-
-
-def _html(report: dict, house_name: str, language: str) -> str:
-    days = list(report["per_day"].items())
-    peak = max((bucket["net"] for _, bucket in days), default=0) or 1
-    bars = [{"day": day, "net": bucket["net"], "tickets": bucket["tickets_sold"],
-             "height": round(160 * max(bucket["net"], 0) / peak)} for day, bucket in days]
-    return render("staff/sales_report.html", language, report=report, house_name=house_name, bars=bars,
-        money=lambda cents: format_money(int(cents), "EUR", language))

@@ -13,7 +13,8 @@ STATIC_TYPES = {"pages.css": "text/css; charset=utf-8", "pages.js": "text/javasc
                 "embed.js": "text/javascript; charset=utf-8", "desk.css": "text/css; charset=utf-8",
                 "desk.js": "text/javascript; charset=utf-8",  # the desk's (/staff/desk, pages/staff.py)
                 "pay.js": "text/javascript; charset=utf-8",  # Stripe's Payment Element on the pay page
-                "preferences.js": "text/javascript; charset=utf-8"}  # hands the e-mail link's token over (api/gdpr.py)
+                # hands the e-mail link's token over (preferences.py)
+                "preferences.js": "text/javascript; charset=utf-8"}
 
 
 @pages.route("/p/static/{name}", methods=["GET"])

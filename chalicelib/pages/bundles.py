@@ -41,7 +41,8 @@ def bundle_page(page: Page, bundle_id: str):
 
 @page_route("/p/bundles/{bundle_id}/holds", methods=("POST",))
 def hold_bundle(page: Page, bundle_id: str):
-    """Hold the bundle's places in every performance (best available, optionally per category) and put it in the cart."""
+    """Hold the bundle's places in every performance (best available, optionally per category) and put it in the
+    cart."""
     fields = read_form(page)
     bundle = bundles.get_bundle(bundle_id)
     quantity = count_field(one(fields, "quantity"))

@@ -3,7 +3,8 @@ waiting for the workflow, the order with its tickets (QR codes, PDF) or why ther
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from chalice import Response

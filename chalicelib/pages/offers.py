@@ -66,6 +66,7 @@ def cart_donation(page: Page):
     cart_id = _open_cart_id(page)
     amount = one(fields, "amount")
     if not amount.isdigit() or len(amount) > 7:
-        raise domain.ValidationFailed("Choose an amount.", [domain.FieldError("amount", "invalid", "Choose an amount.")])
+        raise domain.ValidationFailed("Choose an amount.", [
+            domain.FieldError("amount", "invalid", "Choose an amount.")])
     service.donate(cart_id, page.session, one(fields, "house"), int(amount), utcnow())
     return page.redirect(page.url("/p/cart"))

@@ -25,7 +25,7 @@ LANGUAGES = ("nl", "fr", "en")
 DEFAULT_LANGUAGE = "nl"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def translations(language: str) -> gettext.NullTranslations:
     """The compiled catalogue of a language (the one of `chalicelib.i18n`, shared with e-mails and PDFs)."""
     return i18n.translations(language)
@@ -35,7 +35,7 @@ def gettext_for(language: str):
     return translations(language).gettext
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def environment(language: str) -> jinja2.Environment:
     """A template environment whose `_`, filters and globals speak `language` (built once, then shared)."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,

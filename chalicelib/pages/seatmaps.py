@@ -13,8 +13,8 @@ values per seat on every view.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from markupsafe import Markup
 

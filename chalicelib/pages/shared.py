@@ -13,13 +13,14 @@ import hashlib
 import hmac
 import secrets
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 from chalice import Blueprint, Response
 
 from ..api.auth import Access
-from ..api.http import STATUS_BY_CODE, check_url_limits, error_answer, serve_page_errors, wants_html
+from ..api.http import STATUS_BY_CODE, check_url_limits, error_answer, serve_page_errors
 from ..api.limits import enforce_rate_limits
 from ..domain import errors as domain
 from ..domain.catalog import House
@@ -139,7 +140,8 @@ class Page:
         body = rendering.render(template, self.language, page=self, cluster=get_settings().cluster_name,
                                 brand=self.brand(), **context)
         self.render_seconds += time.perf_counter() - began
-        return Response(body=body, status_code=status, headers=self.headers({"Content-Type": "text/html; charset=utf-8"}))
+        return Response(body=body, status_code=status,
+                        headers=self.headers({"Content-Type": "text/html; charset=utf-8"}))
 
     def redirect(self, location: str) -> Response:
         return Response(body="", status_code=303, headers=self.headers({"Location": location}))

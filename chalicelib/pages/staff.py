@@ -1,6 +1,7 @@
-"""The box office desk page for house staff: find a performance, hold places, sell or reserve the cart, print.
+"""The staff's pages: the box office desk (find a performance, hold places, sell or reserve the cart, print) and
+the door scanner.
 
-The page is rendered here (the chosen performance's seat map with the buyer pages' markup); its script
+The desk is rendered here (the chosen performance's seat map with the buyer pages' markup); its script
 (`static/desk.js`, with `pages.js` for the seat map) asks for the staff token once (kept in the tab's
 sessionStorage), holds places with the desk's own buyer session and sells with
 `POST /staff/box-office/sales` or reserves with `POST /staff/box-office/reservations` (paid or cancelled from the
@@ -16,8 +17,7 @@ from ..api.http import endpoint, language_of
 from ..domain.catalog import utcnow
 from ..domain.customers import consent_choices
 from ..domain.errors import NotFound
-from ..services import availability
-from ..services import catalog
+from ..services import availability, catalog
 from ..settings import get_settings
 from .rendering import localized, render
 from .seatmaps import seat_map_for
@@ -72,7 +72,8 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 def _matches(performance, text: str, houses: dict[str, str]) -> bool:
     words = text.lower().split()
-    haystack = " ".join([*performance.title.values(), houses.get(performance.house_id, ""), performance.venue_name or "",
+    haystack = " ".join([*performance.title.values(), houses.get(performance.house_id, ""),
+                         performance.venue_name or "",
                          performance.starts_at.isoformat()]).lower()
     return all(word in haystack for word in words)
 
@@ -107,7 +108,8 @@ def desk_page():
                 "performance": performance, "title": localized(performance.title, language),
                 "house": houses.get(performance.house_id, performance.house_id),
                 "availability": summary, "on_sale": performance.is_on_sale(now),
-                "tariffs": [{"code": t.code, "name": localized(t.name, language) or t.code} for t in performance.tariffs],
+                "tariffs": [{"code": t.code, "name": localized(t.name, language) or t.code}
+                            for t in performance.tariffs],
                 "seatmap": seat_map_for(performance, catalog.performance_seatmap(performance.id), states,
                                         language) if performance.seated else None,
             }
@@ -120,3 +122,32 @@ def desk_page():
         "Content-Type": "text/html; charset=utf-8", "Content-Language": language, "Cache-Control": "no-store",
         "Content-Security-Policy": CONTENT_SECURITY_POLICY, "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer"})
+
+
+def scanner_texts(language: str) -> dict[str, str]:
+    """The scanner page's words in `language`, by key, from the catalogue (English msgids)."""
+    _ = i18n.translator(language)
+    return {"title": _("Scan tickets"), "token": _("Access code (scanner)"), "performance": _("Performance (id)"),
+            "gate": _("Gate"), "main_gate": _("main entrance"), "start": _("Start"),
+            "code": _("Code (or scan with the camera)"), "check": _("Check"), "welcome": _("Welcome"),
+            "in_hall": _("{n} inside"), "queued": _("{n} scans waiting for the network"),
+            "already": _("Already scanned at {at} at {gate}"), "refused": _("Refused"),
+            "offline_ok": _("Valid — kept until the network is back"), "not_ticket": _("Not a ticket"),
+            "unknown_key": _("Unknown signing key"), "forged": _("Forged ticket"),
+            "other_performance": _("Ticket for another performance"), "expired": _("Ticket not valid now")}
+
+
+@desk.route("/staff/scanner", methods=["GET"])
+@route
+@public_route()
+def scanner_page():
+    """The door scanner page (camera where the browser has one, manual entry otherwise); its API calls carry
+    the scanner's token, which the page asks for and keeps in memory only."""
+    language = language_of(desk.current_request)
+    page = render("staff/scanner.html", language, t=scanner_texts(language))
+    return Response(body=page, status_code=200, headers={
+        "Content-Type": "text/html; charset=utf-8",
+        "Content-Security-Policy": "default-src 'self'; script-src 'unsafe-inline' 'self'; style-src 'unsafe-inline'; "
+                                   "media-src 'self' blob:; frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+        "Permissions-Policy": "camera=(self), microphone=(), geolocation=(), usb=()"})

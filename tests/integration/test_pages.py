@@ -7,6 +7,7 @@ import re
 import requests
 
 from chalicelib.api.auth import Role, issue_token
+from chalicelib.i18n import problem_title
 from scripts.embedded import demo_seatmaps
 
 from .conftest import Client, HouseFixture, unique
@@ -150,3 +151,20 @@ def test_a_hosted_link_of_a_house_that_may_not_sell_the_cart_says_so_at_checkout
     assert refused.status_code == 422 and refused.headers["Content-Type"].startswith("text/html")
     # not "try again in a moment": trying again through this house's link would never work
     assert "Deze tickets zijn niet te koop via dit huis." in refused.text, refused.text
+
+
+def test_one_error_handler_answers_by_the_route_s_kind_in_the_caller_s_language(stack):
+    """Chalice's own refusal of a page form (a JSON body: 415) is the error page for a browser and a problem for a
+    client, like the pages' own refusals; an API route answers a problem even to a browser."""
+    french = {"Accept-Language": "fr-BE"}
+    page = requests.post(stack.api_url + "/p/checkout", data="{}", timeout=30,
+                         headers={**HTML, **french, "Content-Type": "application/json"})
+    assert page.status_code == 415 and page.headers["Content-Type"].startswith("text/html"), page.text[:300]
+    assert '<html lang="fr">' in page.text and "frame-ancestors" in page.headers["Content-Security-Policy"]
+    problem = requests.post(stack.api_url + "/p/checkout", data="{}", timeout=30,
+                            headers={**french, "Content-Type": "application/json"})
+    assert problem.status_code == 415 and problem.headers["Content-Type"] == "application/problem+json"
+    assert problem.json()["code"] == "unsupported_media_type" and problem.headers["Content-Language"] == "fr"
+    api = requests.get(stack.api_url + "/performances/nope", headers={**HTML, **french}, timeout=30)
+    assert api.status_code == 404 and api.headers["Content-Type"] == "application/problem+json"
+    assert api.json()["title"] == problem_title("not_found", "fr")
