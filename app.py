@@ -14,7 +14,7 @@ from chalicelib.api.checkins import checkins
 from chalicelib.api.checkout import checkout
 from chalicelib.api.crm import crm
 from chalicelib.api.holds import holds
-from chalicelib.api.http import add_security_headers, convert_chalice_errors
+from chalicelib.web.http import add_security_headers, convert_chalice_errors
 from chalicelib.api.orders import orders
 from chalicelib.api.payments import payments
 from chalicelib.api.public import public

@@ -11,9 +11,9 @@ from chalice import Blueprint
 from ..domain.allocations import Allocation, AllocationCounts
 from ..domain.catalog import utcnow
 from ..services import allocations as service
+from ..web.auth import Role, current_staff, house_of, staff
+from ..web.http import endpoint, json_response, parse_body, refuse_body, utc_text
 from . import schemas
-from .auth import Role, current_staff, house_of, staff
-from .http import endpoint, json_response, parse_body, refuse_body, utc_text
 
 allocations = Blueprint(__name__)
 route = endpoint(allocations)

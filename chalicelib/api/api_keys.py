@@ -9,9 +9,9 @@ from chalice import Blueprint
 
 from ..domain.catalog import utcnow
 from ..services import api_keys as service
+from ..web.auth import SCOPES, Role, current_staff, house_of, staff
+from ..web.http import endpoint, json_response, parse_body, utc_text
 from . import schemas
-from .auth import SCOPES, Role, current_staff, house_of, staff
-from .http import endpoint, json_response, parse_body, utc_text
 
 api_keys = Blueprint(__name__)
 route = endpoint(api_keys)

@@ -13,11 +13,11 @@ from ..services import box_office as service
 from ..services.customers import order_buyer_details
 from ..services.ticketing import desk_sale_documents
 from ..tickets.pdf import tickets_pdf
+from ..web.auth import Role, current_staff, house_of, staff
+from ..web.http import endpoint, json_response, language_of, parse_body
+from ..web.sessions import buyer_session
 from . import schemas
-from .auth import Role, current_staff, house_of, staff
 from .checkout import checkout_view
-from .http import endpoint, json_response, language_of, parse_body
-from .sessions import buyer_session
 
 box_office = Blueprint(__name__)
 route = endpoint(box_office)

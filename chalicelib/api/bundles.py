@@ -14,11 +14,11 @@ from ..observability import logger
 from ..services import bundles as service
 from ..services import catalog, staff_orders
 from ..services.catalog import new_id
+from ..web.auth import Role, current_staff, public_route, staff
+from ..web.http import endpoint, json_response, parse_body, utc_text
+from ..web.sessions import buyer_session
 from . import schemas
-from .auth import Role, current_staff, public_route, staff
-from .http import endpoint, json_response, parse_body, utc_text
 from .orders import refund_view
-from .sessions import buyer_session
 from .views import hold_view, performance_view
 
 bundles = Blueprint(__name__)

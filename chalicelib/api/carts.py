@@ -6,10 +6,10 @@ from chalice import Blueprint
 from ..domain.catalog import utcnow
 from ..observability import logger
 from ..services import carts as service
+from ..web.auth import public_route
+from ..web.http import endpoint, json_response, parse_body, refuse_body
+from ..web.sessions import buyer_session
 from . import schemas
-from .auth import public_route
-from .http import endpoint, json_response, parse_body, refuse_body
-from .sessions import buyer_session
 from .views import cart_view
 
 carts = Blueprint(__name__)

@@ -11,9 +11,9 @@ from ..domain.errors import FieldError, ValidationFailed
 from ..domain.seatmap import parse_seatmap
 from ..services import availability
 from ..services import catalog as service
+from ..web.auth import Role, current_staff, house_of, staff
+from ..web.http import endpoint, json_response, parse_body
 from . import schemas
-from .auth import Role, current_staff, house_of, staff
-from .http import endpoint, json_response, parse_body
 from .views import house_view, performance_view, production_view
 
 catalog = Blueprint(__name__)

@@ -7,9 +7,9 @@ from ..domain.catalog import utcnow
 from ..domain.ticket_errors import TicketRejected
 from ..i18n import problem_title
 from ..services import checkins as service
+from ..web.auth import Role, current_staff, house_of, staff
+from ..web.http import endpoint, json_response, language_of, parse_body
 from . import schemas
-from .auth import Role, current_staff, house_of, staff
-from .http import endpoint, json_response, language_of, parse_body
 
 checkins = Blueprint(__name__)
 route = endpoint(checkins)

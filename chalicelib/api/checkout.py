@@ -22,10 +22,10 @@ from ..services.subscriptions import subscriptions_of
 from ..services.ticketing import order_documents, tickets_of
 from ..settings import get_settings
 from ..tickets.pdf import order_pdf
+from ..web.auth import public_route
+from ..web.http import endpoint, json_response, language_of, parse_body, refuse_body, utc_text
+from ..web.sessions import buyer_session
 from . import schemas
-from .auth import public_route
-from .http import endpoint, json_response, language_of, parse_body, refuse_body, utc_text
-from .sessions import buyer_session
 
 checkout = Blueprint(__name__)
 route = endpoint(checkout)

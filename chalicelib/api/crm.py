@@ -16,8 +16,8 @@ from ..domain.errors import FieldError, ValidationFailed
 from ..reports.sales import to_html as sales_html
 from ..services import catalog
 from ..services import crm as service
-from .auth import Role, current_staff, house_of, staff
-from .http import date_param, endpoint, json_response, language_of, query_param
+from ..web.auth import Role, current_staff, house_of, staff
+from ..web.http import date_param, endpoint, json_response, language_of, query_param
 from .views import CUSTOMER_MONEY, REPORT_MONEY, with_money
 
 crm = Blueprint(__name__)

@@ -15,9 +15,9 @@ from chalice import Blueprint, Response
 from ..domain.buyers import ConsentWish, LinkInvalid, LinkUsed
 from ..domain.catalog import utcnow
 from ..services import buyers as service
+from ..web.auth import Role, public_route, staff
+from ..web.http import Unauthorized, date_param, endpoint, json_response, parse_body
 from . import schemas
-from .auth import Role, public_route, staff
-from .http import Unauthorized, date_param, endpoint, json_response, parse_body
 
 gdpr = Blueprint(__name__)
 route = endpoint(gdpr)

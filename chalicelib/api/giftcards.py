@@ -7,11 +7,11 @@ from ..domain.catalog import utcnow
 from ..domain.giftcards import GiftCard
 from ..services import giftcards as service
 from ..services.carts import own_cart
+from ..web.auth import Role, current_staff, public_route, staff
+from ..web.http import endpoint, json_response, parse_body, utc_text
+from ..web.limits import enforce_code_attempt_limits
+from ..web.sessions import buyer_session
 from . import schemas
-from .auth import Role, current_staff, public_route, staff
-from .http import endpoint, json_response, parse_body, utc_text
-from .limits import enforce_code_attempt_limits
-from .sessions import buyer_session
 from .views import cart_view
 
 giftcards = Blueprint(__name__)

@@ -15,10 +15,10 @@ from ..domain.catalog import utcnow
 from ..observability import logger
 from ..services import catalog, reservations, waiting_room
 from ..services.reservations import HoldRequest
+from ..web.auth import Access, Role, authorize, public_route
+from ..web.http import MalformedRequest, endpoint, json_response, parse_body, refuse_body
+from ..web.sessions import buyer_session
 from . import schemas
-from .auth import Access, Role, authorize, public_route
-from .http import MalformedRequest, endpoint, json_response, parse_body, refuse_body
-from .sessions import buyer_session
 from .views import hold_view
 
 holds = Blueprint(__name__)

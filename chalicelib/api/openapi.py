@@ -20,9 +20,9 @@ from typing import Any, Callable
 
 from pydantic.json_schema import models_json_schema
 
+from ..web.auth import API_KEY_HEADER, SCOPES, access_of
+from ..web.http import MAX_PATH_PARAMETER, MAX_QUERY_VALUE
 from . import schemas
-from .auth import API_KEY_HEADER, SCOPES, access_of
-from .http import MAX_PATH_PARAMETER, MAX_QUERY_VALUE
 
 PROBLEM = {
     "type": "object",
@@ -44,14 +44,6 @@ _MEDIA = {  # what a view's source says it answers with -> media type
     "application/javascript": "application/javascript",
 }
 _STATUS = re.compile(r"(?:json_response\([^\n]*?,\s*|status_code=|status=)(\d{3})\b")
-
-
-def answers(*media: str) -> Callable:
-    """Declare what a view answers with where its source cannot say (e.g. a file's type from a table)."""
-    def decorate(view: Callable) -> Callable:
-        view.answers = media  # type: ignore[attr-defined]
-        return view
-    return decorate
 
 
 def document(app: Any, version: str = "1") -> dict[str, Any]:
@@ -98,9 +90,12 @@ def _operation(path: str, method: str, entry: Any) -> tuple[dict[str, Any], type
     source = _source(view)
     calls = _calls(source)
     access = access_of(view)
+    area = view.__module__.rsplit(".", 1)[-1]
+    if view.__module__.startswith("chalicelib.pages."):  # a page family may share its name with an API area
+        area = f"pages_{area}"
     operation: dict[str, Any] = {
-        "operationId": f"{method.lower()}_{view.__module__.rsplit('.', 1)[-1]}_{entry.view_name}",
-        "tags": [view.__module__.rsplit(".", 1)[-1]],
+        "operationId": f"{method.lower()}_{area}_{entry.view_name}",
+        "tags": [area],
         "summary": (inspect.getdoc(inspect.unwrap(view)) or entry.view_name).split("\n")[0][:200],
         "parameters": [{"name": name, "in": "path", "required": True,
                         "schema": {"type": "string", "minLength": 1, "maxLength": MAX_PATH_PARAMETER}}

@@ -17,9 +17,9 @@ from ..domain.money import Money
 from ..domain.orders import OrderStatus, refund_reason_code
 from ..services import refunds as service
 from ..services import staff_orders
+from ..web.auth import Role, current_staff, house_of, staff
+from ..web.http import MalformedRequest, endpoint, json_response, parse_body, query_param, utc_text
 from . import schemas
-from .auth import Role, current_staff, house_of, staff
-from .http import MalformedRequest, endpoint, json_response, parse_body, query_param, utc_text
 
 orders = Blueprint(__name__)
 route = endpoint(orders)

@@ -11,8 +11,8 @@ from ..domain.catalog import utcnow
 from ..observability import count, logger
 from ..ports import InvalidSignature
 from ..services import payment_webhooks
-from .auth import public_route
-from .http import endpoint, json_response, problem
+from ..web.auth import public_route
+from ..web.http import endpoint, json_response, problem
 
 payments = Blueprint(__name__)
 route = endpoint(payments)

@@ -8,9 +8,9 @@ from chalice import Blueprint
 from ..domain.catalog import utcnow
 from ..services import availability, catalog, ticket_keys
 from ..settings import get_settings
+from ..web.auth import public_route
+from ..web.http import date_param, endpoint, json_response, query_param
 from . import openapi
-from .auth import public_route
-from .http import date_param, endpoint, json_response, query_param
 from .views import performance_view
 
 public = Blueprint(__name__)

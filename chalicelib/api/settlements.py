@@ -12,9 +12,9 @@ from ..domain.catalog import utcnow
 from ..reports import statements as documents
 from ..services import catalog
 from ..services import settlements as service
+from ..web.auth import Role, current_staff, house_of, staff
+from ..web.http import endpoint, json_response, language_of, parse_body, query_param, utc_text
 from . import schemas
-from .auth import Role, current_staff, house_of, staff
-from .http import endpoint, json_response, language_of, parse_body, query_param, utc_text
 from .views import STATEMENT_MONEY, with_money
 
 settlements = Blueprint(__name__)

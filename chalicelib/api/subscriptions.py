@@ -14,11 +14,11 @@ from ..services import carts as cart_service
 from ..services import subscriptions as service
 from ..services.bundles import PlaceChoice
 from ..services.catalog import new_id
+from ..web.auth import Role, current_staff, public_route, staff
+from ..web.http import endpoint, json_response, parse_body, refuse_body, utc_text
+from ..web.sessions import buyer_session
 from . import schemas
-from .auth import Role, current_staff, public_route, staff
 from .bundles import group_hold_views
-from .http import endpoint, json_response, parse_body, refuse_body, utc_text
-from .sessions import buyer_session
 from .views import cart_view, performance_view
 
 subscriptions = Blueprint(__name__)

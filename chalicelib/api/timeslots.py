@@ -9,9 +9,9 @@ from chalice import Blueprint
 
 from ..domain.catalog import utcnow
 from ..services import timeslots as service
+from ..web.auth import Role, current_staff, house_of, public_route, staff
+from ..web.http import brussels_text, endpoint, json_response, parse_body, utc_text
 from . import schemas
-from .auth import Role, current_staff, house_of, public_route, staff
-from .http import brussels_text, endpoint, json_response, parse_body, utc_text
 
 timeslots = Blueprint(__name__)
 route = endpoint(timeslots)

@@ -8,8 +8,8 @@ from pydantic import Field, StringConstraints
 
 from ..services import catalog
 from ..services import integrations as service
-from .auth import Role, current_staff, house_of, staff
-from .http import endpoint, json_response, parse_body
+from ..web.auth import Role, current_staff, house_of, staff
+from ..web.http import endpoint, json_response, parse_body
 from .schemas import Body
 
 uitdatabank = Blueprint(__name__)

@@ -9,8 +9,7 @@ from ..domain.holds import Hold
 from ..domain.seatmap import SeatMap
 from ..domain.uitpas import place_keys
 from ..domain.vouchers import discounts_by_house
-from .http import brussels_text, utc_text
-
+from ..web.http import brussels_text, utc_text
 
 # The money figures of the tabular documents (statements, sales reports, the CRM's buyers), kept in integer cents
 # inside (their CSV, PDF and HTML use them so) and answered as money like every other amount.

@@ -12,11 +12,11 @@ from ..domain.errors import Forbidden
 from ..domain.vouchers import Voucher, VoucherKind, normalize_code
 from ..services import vouchers as service
 from ..services.carts import own_cart
+from ..web.auth import Role, current_staff, public_route, staff
+from ..web.http import endpoint, json_response, parse_body, utc_text
+from ..web.limits import enforce_code_attempt_limits
+from ..web.sessions import buyer_session
 from . import schemas
-from .auth import Role, current_staff, public_route, staff
-from .http import endpoint, json_response, parse_body, utc_text
-from .limits import enforce_code_attempt_limits
-from .sessions import buyer_session
 from .views import cart_view
 
 vouchers = Blueprint(__name__)

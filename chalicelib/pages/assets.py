@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from chalice import Response
 
-from ..api.auth import public_route
-from ..api.http import problem
-from ..api.openapi import answers
+from ..web.auth import public_route
+from ..web.http import problem
+from ..web.http import answers
 from .rendering import STATIC
 from .shared import pages
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..api.limits import enforce_code_attempt_limits
+from ..web.limits import enforce_code_attempt_limits
 from ..domain import errors as domain
 from ..domain.catalog import utcnow
 from ..domain.vouchers import discounts_by_house

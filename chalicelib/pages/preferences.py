@@ -13,7 +13,7 @@ import json
 from chalice import Blueprint, Response
 
 from .. import i18n
-from ..api.http import wants_html
+from ..web.http import wants_html
 from ..domain.buyers import PREFERENCES_SESSION_MINUTES, ChoicesDecided, ConsentWish, LinkExpired
 from ..domain.catalog import utcnow
 from ..domain.customers import EMAIL, ConsentKind, consent_wording

@@ -19,9 +19,9 @@ from urllib.parse import parse_qs, urlencode
 
 from chalice import Blueprint, Response
 
-from ..api.auth import Access
-from ..api.http import STATUS_BY_CODE, check_url_limits, error_answer, serve_page_errors
-from ..api.limits import enforce_rate_limits
+from ..web.auth import Access
+from ..web.http import STATUS_BY_CODE, check_url_limits, error_answer, serve_page_errors
+from ..web.limits import enforce_rate_limits
 from ..domain import errors as domain
 from ..domain.catalog import House
 from ..domain.waiting_room import WaitingRoomOn

@@ -12,8 +12,8 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from .. import i18n
-from ..api.auth import public_route
-from ..api.http import endpoint, language_of
+from ..web.auth import public_route
+from ..web.http import endpoint, language_of
 from ..domain.catalog import utcnow
 from ..domain.customers import consent_choices
 from ..domain.errors import NotFound

@@ -38,7 +38,7 @@ def percentile(values: list[float], share: float) -> float:
 
 def prepare(stack: EmbeddedStack, rows: int, per_row: int) -> tuple[str, list[str]]:
     os.environ.setdefault("PODIUM_STAGE", stack.stage)
-    from chalicelib.api.auth import Role, issue_token
+    from chalicelib.web.auth import Role, issue_token
 
     key = stack.secret_values["StaffTokenSecret"]
     coordinator = {"Authorization": f"Bearer {issue_token(key, 'bench', Role.COORDINATOR, None)}"}

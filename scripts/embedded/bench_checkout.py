@@ -438,7 +438,7 @@ def observer(service: str, moto_url: str):
 def prepare(stack: EmbeddedStack, seats: int, places: int) -> tuple[str, str]:
     """A seated performance at house A and a standing one at house B, on sale; their ids."""
     os.environ.setdefault("PODIUM_STAGE", stack.stage)
-    from chalicelib.api.auth import Role, issue_token
+    from chalicelib.web.auth import Role, issue_token
 
     key = stack.secret_values["StaffTokenSecret"]
     coordinator = {"Authorization": f"Bearer {issue_token(key, 'bench', Role.COORDINATOR, None)}"}

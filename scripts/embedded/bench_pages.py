@@ -90,7 +90,7 @@ def summary_ms(values: list[float]) -> dict[str, float | None]:
 def set_up(stack: EmbeddedStack, seats: int, performances: int) -> str:
     """The demo's houses, halls and productions plus the concert hall; `performances` performances over
     the houses; returns the id of the one in the concert hall."""
-    from chalicelib.api.auth import Role, issue_token
+    from chalicelib.web.auth import Role, issue_token
 
     key = stack.secret_values["StaffTokenSecret"]
     coordinator = issue_token(key, "bench", Role.COORDINATOR, None)

@@ -154,7 +154,7 @@ class DynamoCounter:
 
 
 def create_houses(stack: EmbeddedStack, houses: list[str]) -> None:
-    from chalicelib.api.auth import Role, issue_token
+    from chalicelib.web.auth import Role, issue_token
 
     key = stack.secret_values["StaffTokenSecret"]
     coordinator = {"Authorization": f"Bearer {issue_token(key, 'bench', Role.COORDINATOR, None)}"}

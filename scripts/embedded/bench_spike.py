@@ -133,7 +133,7 @@ def counted_moto_by_key():
 
 def prepare(stack: EmbeddedStack, seats: int, waiting_room: dict | None) -> tuple[str, list[str]]:
     os.environ.setdefault("PODIUM_STAGE", stack.stage)
-    from chalicelib.api.auth import Role, issue_token
+    from chalicelib.web.auth import Role, issue_token
 
     key = stack.secret_values["StaffTokenSecret"]
     coordinator = {"Authorization": f"Bearer {issue_token(key, 'bench', Role.COORDINATOR, None)}"}

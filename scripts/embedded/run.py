@@ -26,7 +26,7 @@ LOCAL_RATE_LIMITS = {"RATE_LIMIT_WINDOW_SECONDS": "60", "RATE_LIMIT_PER_ADDRESS"
 def staff_tokens(stage: str, key: str) -> dict[str, str]:
     """Tokens from the local issuer: the coordinator and an admin of each demo house."""
     os.environ.setdefault("PODIUM_STAGE", stage)
-    from chalicelib.api.auth import Role, issue_token
+    from chalicelib.web.auth import Role, issue_token
 
     from .seed import HOUSES
 

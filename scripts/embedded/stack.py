@@ -113,7 +113,7 @@ class EmbeddedStack:
         self.secret_values = saved.get("secrets", {})
         if "StaffTokenSecret" in self.secret_values and self.staff_key_days > 0:
             # The local issuer's keys rotate by their configured age; tokens of the previous key still verify.
-            from chalicelib.api.auth import rotate_if_due
+            from chalicelib.web.auth import rotate_if_due
             from datetime import datetime, timedelta, timezone
 
             self.secret_values["StaffTokenSecret"] = rotate_if_due(

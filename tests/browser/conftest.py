@@ -89,7 +89,7 @@ class BrandedHouse(HouseFixture):
     """A house created with website domains and branding (HouseFixture's builders for the rest)."""
 
     def __init__(self, stack, key: str, **house_fields):
-        from chalicelib.api.auth import Role, issue_token
+        from chalicelib.web.auth import Role, issue_token
 
         self.stack, self.key = stack, key
         self.id = unique("house")

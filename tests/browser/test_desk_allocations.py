@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.api.auth import Role
+from chalicelib.web.auth import Role
 from tests.integration.conftest import HouseFixture
 
 from .conftest import check_accessibility

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.api.auth import Role, issue_token
+from chalicelib.web.auth import Role, issue_token
 from tests.integration.conftest import Client, HouseFixture, unique
 
 from .conftest import check_accessibility, screenshot

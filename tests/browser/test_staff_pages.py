@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from chalicelib.api.auth import Role
+from chalicelib.web.auth import Role
 from scripts.embedded import demo_seatmaps
 from tests.integration.checkout_helpers import poll
 from tests.integration.conftest import Client, HouseFixture, buyer_session

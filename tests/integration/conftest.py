@@ -167,7 +167,7 @@ class HouseFixture:
     """A fresh house of the cluster with an admin client, and builders for its catalog."""
 
     def __init__(self, stack, key: str):
-        from chalicelib.api.auth import Role, issue_token
+        from chalicelib.web.auth import Role, issue_token
 
         self.stack = stack
         self.id = unique("house")
@@ -179,7 +179,7 @@ class HouseFixture:
         self.key = key
 
     def token_for(self, role) -> str:
-        from chalicelib.api.auth import issue_token
+        from chalicelib.web.auth import issue_token
 
         return issue_token(self.key, f"{role.value}@{self.id}", role, self.id)
 

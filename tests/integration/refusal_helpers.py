@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from app import app
-from chalicelib.api.auth import SCOPES, Role, access_of, issue_token
-from chalicelib.api.http import MAX_QUERY_VALUE
+from chalicelib.web.auth import SCOPES, Role, access_of, issue_token
+from chalicelib.web.http import MAX_QUERY_VALUE
 from chalicelib.api.openapi import document
 from scripts.embedded import demo_seatmaps, resources
 

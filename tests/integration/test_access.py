@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from app import app
-from chalicelib.api.auth import AUDIENCE, SCOPES, STAFF_ROLES, Role, access_of, issue_token, rotated_keyring
+from chalicelib.web.auth import AUDIENCE, SCOPES, STAFF_ROLES, Role, access_of, issue_token, rotated_keyring
 from scripts.embedded import resources
 
 from .conftest import Client, HouseFixture, unique

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.api.auth import Role, issue_token
+from chalicelib.web.auth import Role, issue_token
 from chalicelib.domain.catalog import Performance, PerformanceStatus, Tariff
 from chalicelib.domain.errors import AlreadyExists
 from chalicelib.domain.seatmap import SeatMap, parse_seatmap

@@ -13,7 +13,7 @@ from pathlib import Path
 from openapi_spec_validator import validate
 
 from app import app
-from chalicelib.api.auth import access_of
+from chalicelib.web.auth import access_of
 
 ROOT = Path(__file__).resolve().parents[2]
 

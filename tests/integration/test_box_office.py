@@ -1,7 +1,7 @@
 """The box office sells from its own cart, paid at the desk, also another house's performance if agreed."""
 from __future__ import annotations
 
-from chalicelib.api.auth import Role
+from chalicelib.web.auth import Role
 
 from scripts.embedded import demo_seatmaps
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.api.auth import Role, issue_token
+from chalicelib.web.auth import Role, issue_token
 from chalicelib.services.reservations import PERFORMANCE_CACHE_SECONDS
 from scripts.embedded import demo_seatmaps
 

@@ -5,7 +5,7 @@ import threading
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.api.auth import Role
+from chalicelib.web.auth import Role
 
 from .conftest import Client
 from .test_refunds import paid_order, wait_for_refund

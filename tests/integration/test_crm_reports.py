@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import uuid
 
-from chalicelib.api.auth import Role
+from chalicelib.web.auth import Role
 
 from scripts.embedded import demo_seatmaps, resources
 

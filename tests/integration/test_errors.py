@@ -6,7 +6,7 @@ import json
 import pytest
 
 from app import app
-from chalicelib.api.auth import Role, issue_token
+from chalicelib.web.auth import Role, issue_token
 from scripts.embedded import resources
 
 from .conftest import Client, buyer_session

@@ -205,7 +205,7 @@ def test_nothing_personal_in_any_exchange_payload_so_far(stack):
 
 
 def test_a_door_check_in_reaches_the_exchange_platform_with_the_sales_pseudonym(stack, signing_key):
-    from chalicelib.api.auth import Role
+    from chalicelib.web.auth import Role
 
     from .conftest import Client
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.api.auth import Role
+from chalicelib.web.auth import Role
 from scripts.embedded import demo_seatmaps
 
 from .checkout_helpers import (BUYER, ledger_entries, net_by_account, pay, poll, provider_client, race_checkouts,

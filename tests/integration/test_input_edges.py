@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app import app
-from chalicelib.api.auth import Role, issue_token
+from chalicelib.web.auth import Role, issue_token
 
 from .conftest import Client
 

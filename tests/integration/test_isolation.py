@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app import app
-from chalicelib.api.auth import SCOPES, Role, access_of, issue_token
+from chalicelib.web.auth import SCOPES, Role, access_of, issue_token
 
 from .conftest import Client, HouseFixture, buyer_session, unique
 from .refusal_helpers import desk_cart

@@ -6,7 +6,7 @@ import re
 
 import requests
 
-from chalicelib.api.auth import Role, issue_token
+from chalicelib.web.auth import Role, issue_token
 from chalicelib.i18n import problem_title
 from scripts.embedded import demo_seatmaps
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import time
 
-from chalicelib.api.auth import Role
+from chalicelib.web.auth import Role
 
 from .checkout_helpers import (ledger_entries, net_by_account, pay, poll, provider_client, submit, two_house_cart, vat_in,
                                wait_for)

@@ -15,7 +15,7 @@ import json
 import pytest
 
 from app import app
-from chalicelib.api.auth import Role, issue_token
+from chalicelib.web.auth import Role, issue_token
 from chalicelib.api.openapi import document
 
 from .conftest import Client, buyer_session

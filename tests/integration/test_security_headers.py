@@ -2,7 +2,7 @@
 staff page shells, static files; framing allowed only where a house's sites embed the checkout."""
 from __future__ import annotations
 
-from chalicelib.api.auth import Role, issue_token
+from chalicelib.web.auth import Role, issue_token
 
 from .conftest import Client, unique
 

@@ -7,7 +7,7 @@ import time
 import pytest
 from datetime import datetime, timedelta, timezone
 
-from chalicelib.api.auth import Role, issue_token
+from chalicelib.web.auth import Role, issue_token
 
 from .checkout_helpers import poll, provider_client, vat_in
 from .conftest import Client

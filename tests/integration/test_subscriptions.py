@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.api.auth import Role, issue_token
+from chalicelib.web.auth import Role, issue_token
 from chalicelib.domain.agreements import split_largest_remainder
 from scripts.embedded import demo_seatmaps
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from chalicelib.api.auth import Role
+from chalicelib.web.auth import Role
 from scripts.embedded import demo_seatmaps
 
 from .checkout_helpers import pay, submit, wait_for

@@ -188,7 +188,7 @@ def test_the_pass_is_in_the_buyers_export_and_gone_after_erasure(stack, house):
 
 
 def test_a_box_office_sale_registers_the_social_tariff_too(stack, house):
-    from chalicelib.api.auth import Role
+    from chalicelib.web.auth import Role
 
     performance = uitpas_performance(stack, house)
     desk = Client(stack.api_url, house.token_for(Role.BOX_OFFICE), session_token=buyer_session())

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from chalicelib.api.auth import Role, issue_token
+from chalicelib.web.auth import Role, issue_token
 from scripts.embedded import demo_seatmaps
 
 from .checkout_helpers import (ledger_entries, net_by_account, pay, poll, race_checkouts, submit, table_items,

@@ -103,7 +103,7 @@ def test_the_line_admits_at_its_rate_and_says_where_each_buyer_stands(stack, hou
 
 
 def test_a_house_switches_its_waiting_room_on_and_off_and_its_box_office_is_not_queued(stack, house, small_hall):
-    from chalicelib.api.auth import Role
+    from chalicelib.web.auth import Role
 
     performance = house.performance(small_hall)
     path = f"/performances/{performance['id']}/holds"

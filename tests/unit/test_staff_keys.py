@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import jwt
 import pytest
 
-from chalicelib.api.auth import Role, issue_token, parse_keyring, rotate_if_due, rotated_keyring
+from chalicelib.web.auth import Role, issue_token, parse_keyring, rotate_if_due, rotated_keyring
 from chalicelib.domain.limits import window_at
 
 NOW = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
