@@ -8,13 +8,12 @@ from chalicelib.api.box_office import box_office
 from chalicelib.api.bundles import bundles
 from chalicelib.api.carts import carts
 from chalicelib.api.catalog import catalog
-from chalicelib.api.gdpr import gdpr
-from chalicelib.api.giftcards import giftcards
 from chalicelib.api.checkins import checkins
 from chalicelib.api.checkout import checkout
 from chalicelib.api.crm import crm
+from chalicelib.api.gdpr import gdpr
+from chalicelib.api.giftcards import giftcards
 from chalicelib.api.holds import holds
-from chalicelib.web.http import add_security_headers, convert_chalice_errors
 from chalicelib.api.orders import orders
 from chalicelib.api.payments import payments
 from chalicelib.api.public import public
@@ -32,6 +31,7 @@ from chalicelib.tasks.fanout import fanout
 from chalicelib.tasks.maintenance import maintenance
 from chalicelib.tasks.refund import refund_tasks
 from chalicelib.tasks.settlement import settlement_tasks
+from chalicelib.web.http import add_security_headers, convert_chalice_errors
 
 wiring.install()  # the AWS and Stripe adapters into the ports, before any function runs
 app = Chalice(app_name="podium")
