@@ -208,7 +208,7 @@ def readable_text_on(color: str) -> str:
 
 def page_route(path: str, methods=("GET",), blueprint: Blueprint | None = None) -> Callable:
     """A page: refusals and failures become the error page for browsers and a problem document for other
-    clients (`api.http.error_answer`, which knows the path as a page route). Pages are public; their form
+    clients (`web.http.error_answer`, which knows the path as a page route). Pages are public; their form
     posts are rate limited like the API's writes. (Another area's pages, like the buyer's preferences, pass
     their own blueprint.)"""
     blueprint = blueprint or pages
