@@ -1,4 +1,5 @@
-"""User-facing texts in Dutch (default), French and English: one gettext catalogue, chosen from Accept-Language.
+"""User-facing texts in Dutch (default), French and English: one gettext catalogue, chosen from Accept-Language;
+and money and moments as a Belgian reader reads them in each language.
 
 Every text a person reads (hosted pages, e-mails, ticket and statement PDFs, staff pages, API problem titles and
 buyer messages) is an English msgid in `chalicelib/locale/{nl,fr,en}/LC_MESSAGES/messages.po`. `scripts/i18n`
@@ -12,7 +13,13 @@ from __future__ import annotations
 import functools
 import gettext as _gettext
 from collections.abc import Callable
+from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_datetime as _babel_datetime
+from babel.numbers import format_currency, get_currency_precision
 
 from .domain.texts import N_
 
@@ -20,6 +27,13 @@ LANGUAGES = ("nl", "fr", "en")
 DEFAULT_LANGUAGE = "nl"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DOMAIN = "messages"
+HOUSE_TIMEZONE = ZoneInfo("Europe/Brussels")
+
+# Belgian Dutch and French; for English the euro-zone English of Ireland, which writes "€28.00" as
+# English readers expect (CLDR's en_BE would write "28,00 €").
+_LOCALES = {"nl": "nl_BE", "fr": "fr_BE", "en": "en_IE"}
+# A short weekday, the full date and 24-hour time: "za 12 december 2026, 20:00".
+_DATETIME_PATTERNS = {"nl": "EEE d MMMM y, HH:mm", "fr": "EEE d MMMM y 'à' HH:mm", "en": "EEE d MMMM y, HH:mm"}
 
 
 def supported(language: str | None) -> str:
@@ -205,3 +219,32 @@ def checkout_outcome(reason: str, language: str, **values: str) -> str:
     """What the buyer is told about a checkout that ended without an order (or was refunded)."""
     text = CHECKOUT_OUTCOMES.get(reason) or CHECKOUT_OUTCOMES["checkout_error"]
     return gettext(language, text).format(**values)
+
+
+# Money and moments as a Belgian reader reads them, in Dutch, French or English (CLDR data via Babel).
+def locale_for(language: str) -> str:
+    """The CLDR locale used for a buyer language (nl, fr or en)."""
+    try:
+        return _LOCALES[language]
+    except KeyError:
+        raise ValueError(f"unsupported language {language!r}; use one of {', '.join(LANGUAGES)}") from None
+
+
+def format_money(cents: int, currency: str, language: str) -> str:
+    """An amount in the smallest unit as text: "€ 28,00" (nl), "28,00 €" (fr), "€28.00" (en).
+
+    Spaces inside the result are no-break spaces (CLDR's choice), so the amount never wraps apart.
+    """
+    if isinstance(cents, bool) or not isinstance(cents, int):
+        raise TypeError("format_money needs integer cents")
+    # Decimal, never float: 0.1 + 0.2 must not print as 0.30000000000000004 anywhere near a price.
+    amount = Decimal(cents).scaleb(-get_currency_precision(currency))
+    return format_currency(amount, currency, locale=locale_for(language))
+
+
+def format_datetime(moment: datetime, language: str) -> str:
+    """An aware moment in Brussels time: "za 12 december 2026, 20:00", "sam. 12 décembre 2026 à 20:00"."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError("format_datetime needs an aware datetime")
+    locale = locale_for(language)
+    return _babel_datetime(moment, _DATETIME_PATTERNS[language], tzinfo=HOUSE_TIMEZONE, locale=locale)

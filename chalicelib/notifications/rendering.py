@@ -10,7 +10,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from .. import i18n
 from ..domain.money import Money
-from ..tickets.formatting import format_datetime, format_money
 from ..tickets.pdf import OrderDocument
 from .texts import REFUND_REASON_TEXTS, REFUND_REASONS, email_language, ticket_count
 
@@ -55,7 +54,7 @@ def render_tickets(buyer_name: str, language: str, order_id: str, documents: Seq
     language = email_language(language)
     _ = i18n.translator(language)
     performances = [PerformanceLine(title=document.production_title, house=document.house_name,
-                                    venue=document.venue_name, when=format_datetime(document.starts_at, language),
+                                    venue=document.venue_name, when=i18n.format_datetime(document.starts_at, language),
                                     tickets=ticket_count(len(document.tickets), language))
                     for document in documents]
     context = {
@@ -64,7 +63,7 @@ def render_tickets(buyer_name: str, language: str, order_id: str, documents: Seq
         "greeting": _("Dear {name},").format(name=_one_line(buyer_name)),
         "intro": _("Thank you for your order {order_id}. Your tickets are attached as PDF.").format(order_id=order_id),
         "performances": performances,
-        "total": _("Total: {amount}").format(amount=format_money(total.cents, total.currency, language)),
+        "total": _("Total: {amount}").format(amount=i18n.format_money(total.cents, total.currency, language)),
         "howto": _("Show your tickets at the entrance, printed or on your phone. Each code admits once: do not share "
                    "it."),
         "manage_url": _checked_url(manage_url),
@@ -91,7 +90,7 @@ def render_refund(buyer_name: str, language: str, order_id: str, amount: Money, 
         "subject": _("Refund — order {order_id}").format(order_id=order_id),
         "greeting": _("Dear {name},").format(name=_one_line(buyer_name)),
         "intro": _("We have refunded {amount} for your order {order_id}.").format(
-            amount=format_money(amount.cents, amount.currency, language), order_id=order_id),
+            amount=i18n.format_money(amount.cents, amount.currency, language), order_id=order_id),
         "reason": _(REFUND_REASON_TEXTS[reason]),
         "timing": _("The money goes back to the payment method you used; depending on your bank it may take a few "
                     "working days before you see it on your account."),

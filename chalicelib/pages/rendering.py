@@ -16,7 +16,7 @@ import jinja2
 from babel.dates import format_date, format_time
 
 from .. import i18n
-from ..tickets.formatting import HOUSE_TIMEZONE, format_datetime, format_money, locale_for
+from ..i18n import HOUSE_TIMEZONE, format_datetime, format_money, locale_for
 
 PAGES = Path(__file__).resolve().parent
 TEMPLATES = PAGES / "templates"

@@ -8,7 +8,7 @@ from pathlib import Path
 import jinja2
 
 from .. import i18n
-from ..tickets.formatting import format_money
+from ..i18n import format_money
 
 CHART_HEIGHT = 160  # pixels of the highest day's bar
 

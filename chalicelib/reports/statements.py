@@ -13,7 +13,6 @@ import jinja2
 from fpdf import FPDF
 
 from .. import i18n
-from ..tickets.formatting import format_money
 from ..tickets.pdf import ticket_font_files
 
 
@@ -65,7 +64,7 @@ def to_csv(statement: dict, titles: dict[str, str], transfer_id: str | None, tra
 def to_html(statement: dict, house_name: str, titles: dict[str, str], transfer_id: str | None,
             transfer_amount: int, language: str = "nl") -> str:
     texts = statement_texts(language)
-    money = lambda cents: format_money(int(cents), statement["currency"], language)  # noqa: E731
+    money = lambda cents: i18n.format_money(int(cents), statement["currency"], language)  # noqa: E731
     return _templates.get_template("statement.html").render(
         language=i18n.supported(language), statement=statement, house_name=house_name, titles=titles, texts=texts,
         money=money, amounts=LINE_AMOUNTS, summary=_summary(statement, transfer_amount), transfer_id=transfer_id)
@@ -88,11 +87,12 @@ def to_pdf(statement: dict, house_name: str, titles: dict[str, str], transfer_id
     pdf.set_font(family, "B", 16)
     pdf.cell(0, 10, f"{texts['title']} - {house_name}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(family, "", 10)
-    pdf.cell(0, 6, f"{texts['period']}: {statement['period_id']} ({statement['starts_at'][:10]} - {statement['ends_at'][:10]})",
-             new_x="LMARGIN", new_y="NEXT")
+    period = f"{statement['period_id']} ({statement['starts_at'][:10]} - {statement['ends_at'][:10]})"
+    pdf.cell(0, 6, f"{texts['period']}: {period}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
-    money = lambda cents: format_money(int(cents), statement["currency"], language)  # noqa: E731
-    headers = [texts["performance"], texts["tariff"], texts["sold"], texts["refunded"], *(texts[k] for k in LINE_AMOUNTS)]
+    money = lambda cents: i18n.format_money(int(cents), statement["currency"], language)  # noqa: E731
+    headers = [texts["performance"], texts["tariff"], texts["sold"], texts["refunded"],
+               *(texts[k] for k in LINE_AMOUNTS)]
     widths = [70, 25, 18, 22, 28, 30, 25, 32, 27]
     pdf.set_font(family, "B", 9)
     for header, width in zip(headers, widths):

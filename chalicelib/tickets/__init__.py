@@ -1,1 +1,1 @@
-"""Ticket rendering for buyers: QR codes, printable PDFs and Belgian formatting of money and dates."""
+"""Ticket rendering for buyers: QR codes and printable PDFs (money and dates formatted by chalicelib.i18n)."""

@@ -12,7 +12,7 @@ from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from .. import i18n
-from .formatting import LANGUAGES, format_datetime, format_money
+from ..i18n import LANGUAGES, format_datetime, format_money
 from .qr import qr_png
 
 

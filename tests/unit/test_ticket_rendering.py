@@ -12,7 +12,7 @@ import segno
 
 from chalicelib.domain.tickets import TicketClaims, TicketSigner, generate_signing_key, validity_window
 from chalicelib.tickets import pdf as pdf_module
-from chalicelib.tickets.formatting import format_datetime, format_money
+from chalicelib.i18n import format_datetime, format_money
 from chalicelib.tickets.pdf import OrderDocument, TicketDocument, order_pdf, ticket_font_files
 from chalicelib.tickets.qr import make_qr, qr_png, qr_svg
 
