@@ -42,7 +42,7 @@ def supported(language: str | None) -> str:
     return primary if primary in LANGUAGES else DEFAULT_LANGUAGE
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def translations(language: str) -> _gettext.NullTranslations:
     """The compiled catalogue of a language (nl, fr or en; any other tag gets Dutch's)."""
     return _gettext.translation(DOMAIN, localedir=str(LOCALE_DIR), languages=[supported(language)])

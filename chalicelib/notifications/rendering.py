@@ -1,16 +1,17 @@
 """Subject, plain text and HTML of the buyer e-mails, from the Jinja2 templates in notifications/templates/email."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from .. import i18n
 from ..domain.money import Money
-from ..tickets.pdf import OrderDocument
 from .texts import REFUND_REASON_TEXTS, REFUND_REASONS, email_language, ticket_count
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -37,6 +38,21 @@ class PerformanceLine:
     tickets: str
 
 
+class PrintedPerformance(Protocol):
+    """What the e-mail lists of one performance's printed tickets (a `tickets.pdf.OrderDocument` is one)."""
+
+    @property
+    def production_title(self) -> str: ...
+    @property
+    def house_name(self) -> str: ...
+    @property
+    def venue_name(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def tickets(self) -> Sequence[object]: ...
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The e-mail templates: HTML autoescaped; plain text not, because escaping would show "&amp;" to the reader."""
@@ -46,7 +62,7 @@ def environment() -> Environment:
                        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
 
 
-def render_tickets(buyer_name: str, language: str, order_id: str, documents: Sequence[OrderDocument], total: Money,
+def render_tickets(buyer_name: str, language: str, order_id: str, documents: Sequence[PrintedPerformance], total: Money,
                    manage_url: str | None = None, signature: str = "Podium",
                    preferences_url: str | None = None, subscription_ids: Sequence[str] = ()) -> RenderedEmail:
     """The tickets e-mail: per performance title, house, venue, Brussels time and count, then the total (and the
@@ -124,7 +140,7 @@ def _footer(language: str, preferences_url: str | None) -> dict[str, str | None]
                                       url=preferences_url)}
 
 
-def _render(name: str, context: dict[str, object]) -> RenderedEmail:
+def _render(name: str, context: Mapping[str, object]) -> RenderedEmail:
     env = environment()
     return RenderedEmail(subject=str(context["subject"]), language=str(context["language"]),
                          text=env.get_template(f"email/{name}.txt").render(context),

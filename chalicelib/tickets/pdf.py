@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Sequence
+from typing import cast
 
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
@@ -194,7 +195,8 @@ class _TicketPdf(FPDF):
 
     def wrap(self, width: float, text: str) -> list[str]:
         """`text` broken into lines that fit `width` in the current font."""
-        return self.multi_cell(width, 5, self.safe(text), dry_run=True, output=MethodReturnValue.LINES)
+        # fpdf types the answer as the union of every output form; LINES alone gives the list of lines.
+        return cast(list[str], self.multi_cell(width, 5, self.safe(text), dry_run=True, output=MethodReturnValue.LINES))
 
 
 def _draw_ticket(pdf: _TicketPdf, order: OrderDocument, ticket: TicketDocument, when: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import gettext
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -178,7 +178,7 @@ def test_emails_and_plurals_come_from_the_same_catalogue():
 def test_pages_render_in_every_language_with_belgian_money_and_brussels_time():
     from chalicelib.pages import rendering
 
-    moment = datetime(2026, 12, 12, 19, 0, tzinfo=timezone.utc)  # 20:00 in Brussels
+    moment = datetime(2026, 12, 12, 19, 0, tzinfo=UTC)  # 20:00 in Brussels
     template = "{{ _('Agenda') }}|{{ 2800|money }}|{{ moment|when }}"
     said = {language: rendering.environment(language).from_string(template).render(moment=moment)
             for language in ("nl", "fr", "en")}
