@@ -19,7 +19,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from scripts.localaws import dynamodb
+from scripts.localaws import dynamodb as fast_dynamodb
 from scripts.localaws.server import LockedMotoApp
 
 from . import motoserver
@@ -43,8 +43,8 @@ def _claim(table: str, seat: str, holder: str) -> dict:
 def bench_transactions(seats: int = 5000, clients: int = 16, seconds: float = 10, fast: bool = True,
                        seed: int = 1) -> dict[str, Any]:
     """Race `clients` claimers for `seconds` on a fresh `seats`-seat table; returns the numbers."""
-    was_fast = dynamodb.fast_transactions_installed()
-    (dynamodb.install_fast_transactions if fast else dynamodb.uninstall_fast_transactions)()
+    was_fast = fast_dynamodb.fast_transactions_installed()
+    (fast_dynamodb.install_fast_transactions if fast else fast_dynamodb.uninstall_fast_transactions)()
     server = motoserver.serve(LockedMotoApp())
     table = f"bench-{seed}-{time.monotonic_ns()}"
     try:
@@ -120,7 +120,7 @@ def bench_transactions(seats: int = 5000, clients: int = 16, seconds: float = 10
             _client(server.url).delete_table(TableName=table)
         finally:
             server.stop()
-            (dynamodb.install_fast_transactions if was_fast else dynamodb.uninstall_fast_transactions)()
+            (fast_dynamodb.install_fast_transactions if was_fast else fast_dynamodb.uninstall_fast_transactions)()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,7 +8,8 @@ Invoke API, and Step Functions' Lambda tasks through it) turns that into the res
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from moto.awslambda.models import LambdaFunction
 

@@ -10,7 +10,8 @@ Two places of botocore are wrapped (the original still runs, unchanged):
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from botocore.client import BaseClient
 from botocore.httpsession import URLLib3Session

@@ -16,7 +16,7 @@ Three changes, made in the gateway's own process before `chalice local` starts:
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from chalice import local
 

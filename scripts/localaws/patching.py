@@ -10,7 +10,8 @@ import hashlib
 import importlib
 import inspect
 import textwrap
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 PREFIX = "_localaws_original_"
 

@@ -12,6 +12,7 @@ from moto.stepfunctions.parser.asl.utils import json_path
 
 from scripts.localaws import stepfunctions
 
+
 @pytest.fixture(autouse=True)
 def installed():
     stepfunctions.apply()
