@@ -15,8 +15,8 @@ import threading
 from typing import Iterator
 
 from scripts.localaws import botocore_hooks
-from scripts.localaws.server import BACKGROUND_HEADER as HEADER
-from scripts.localaws.server import is_background
+from scripts.localaws.priority import BACKGROUND_HEADER as HEADER
+from scripts.localaws.priority import is_background
 
 _state = threading.local()
 _installed = False

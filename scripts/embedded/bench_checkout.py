@@ -51,7 +51,7 @@ import psutil
 import requests
 
 from chalicelib.domain import costs
-from scripts import localaws
+from scripts.localaws import patches
 from scripts.localaws.server import LockedMotoApp
 
 from . import demo_seatmaps, motoserver, resources
@@ -385,7 +385,7 @@ def counted_moto(measure_capacity: bool = True):
 
     def start_counting_moto_server(host: str = "127.0.0.1", port: int = 0):
         global COUNTER
-        localaws.apply()  # as the stack's own server
+        patches.apply()  # as the stack's own server
         COUNTER = CountingMotoApp(DomainDispatcherApplication(create_backend_app), measure_capacity)
         return motoserver.serve(LockedMotoApp(COUNTER), host, port)
 

@@ -46,7 +46,7 @@ import psutil
 import requests
 
 from chalicelib.domain import costs
-from scripts import localaws
+from scripts.localaws import patches
 from scripts.localaws.server import LockedMotoApp
 
 from . import demo_seatmaps, motoserver
@@ -115,7 +115,7 @@ def counted_moto_by_key():
 
     def start(host: str = "127.0.0.1", port: int = 0):
         global COUNTER
-        localaws.apply()  # as the stack's own server
+        patches.apply()  # as the stack's own server
         COUNTER = KeyedCountingMotoApp(DomainDispatcherApplication(create_backend_app))
         return motoserver.serve(LockedMotoApp(COUNTER), host, port)
 

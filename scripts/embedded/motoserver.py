@@ -11,7 +11,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable
 
-from scripts import localaws
+from scripts.localaws import patches
 from scripts.localaws.server import LockedMotoApp, QuietMotoRequestHandler
 
 from .serving import BackgroundServer, serve_in_background
@@ -48,5 +48,5 @@ def serve(app: Callable, host: str = "127.0.0.1", port: int = 0) -> MotoServer:
 
 def start_moto_server(host: str = "127.0.0.1", port: int = 0) -> MotoServer:
     """moto behind the global lock, with its fast paths, on host:port (0 = pick a free port)."""
-    localaws.apply()
+    patches.apply()
     return serve(LockedMotoApp(), host, port)

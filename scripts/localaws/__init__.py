@@ -2,22 +2,10 @@
 
 Each module patches one upstream area and records the upstream code it was reviewed against (`UPSTREAM`);
 README.md lists every patch, what it changes, why, and how to upgrade the pinned versions below.
-`apply()` installs what the moto server process needs; the Lambda, chalice and botocore hooks take the
-stack's own callbacks and are installed by the processes that use them.
+`patches.apply()` installs what the moto server process needs; the Lambda, chalice and botocore hooks take
+the stack's own callbacks and are installed by the processes that use them. Nothing is imported here, so
+the gateway and the local Lambda service import only the hooks they use, not moto.
 """
-from __future__ import annotations
-
-from . import awslambda, botocore_hooks, chalice_local, dynamodb, server, stepfunctions
 
 # The versions the patches were reviewed against (requirements.txt, requirements-dev.txt).
 PINNED = {"moto": "5.2.5", "boto3": "1.44.5", "botocore": "1.44.5", "chalice": "1.34.0"}
-
-PATCH_MODULES = (dynamodb, stepfunctions, server, awslambda, chalice_local, botocore_hooks)
-
-
-def apply() -> None:
-    """The moto server process's patches: DynamoDB's and Step Functions' fast paths, the dispatcher's module
-    list read once (idempotent, process-wide). Serve moto with `server.LockedMotoApp`: they rely on it."""
-    dynamodb.apply()
-    stepfunctions.apply()
-    server.apply()

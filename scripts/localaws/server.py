@@ -26,6 +26,10 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 
 from . import patching
 from .fairness import FairLock, FairSemaphore
+from .priority import BACKGROUND_HEADER, is_background
+
+__all__ = ["BACKGROUND_HEADER", "LockedMotoApp", "MOTO_LOCK", "QuietMotoRequestHandler", "apply",
+           "install_module_list_cache", "is_background", "is_lambda_invocation", "uninstall_module_list_cache"]
 
 # What the patches replace or rely on, as last reviewed (see dynamodb.UPSTREAM).
 UPSTREAM = {
@@ -35,14 +39,6 @@ UPSTREAM = {
     # `QuietMotoRequestHandler` overrides it.
     "werkzeug.serving:WSGIRequestHandler.log_request": "57821b6e33bee060",
 }
-
-BACKGROUND_HEADER = "X-Podium-Background"
-_BACKGROUND_WSGI_KEY = "HTTP_" + BACKGROUND_HEADER.upper().replace("-", "_")
-
-
-def is_background(environ: dict[str, Any]) -> bool:
-    return environ.get(_BACKGROUND_WSGI_KEY) == "1"
-
 
 # One lock per PROCESS, not per app: moto's backends are module globals, so two servers in one
 # process (a test's and the stack's) share the same state and must share the lock too.

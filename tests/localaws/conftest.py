@@ -8,7 +8,7 @@ import pytest
 from botocore.config import Config
 from werkzeug.serving import make_server
 
-from scripts import localaws
+from scripts.localaws import patches
 from scripts.localaws.server import LockedMotoApp, QuietMotoRequestHandler
 
 REGION = "eu-west-1"
@@ -16,7 +16,7 @@ REGION = "eu-west-1"
 
 @pytest.fixture(scope="package")
 def moto_url():
-    localaws.apply()
+    patches.apply()
     server = make_server("127.0.0.1", 0, LockedMotoApp(), threaded=True, request_handler=QuietMotoRequestHandler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
     thread.start()

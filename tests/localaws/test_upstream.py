@@ -13,11 +13,11 @@ from importlib import metadata
 import pytest
 
 from scripts import localaws
-from scripts.localaws import patching
+from scripts.localaws import patches, patching
 from tests.conftest import ROOT
 
 REVIEWED = [(module.__name__.rsplit(".", 1)[-1], target, recorded)
-            for module in localaws.PATCH_MODULES for target, recorded in module.UPSTREAM.items()]
+            for module in patches.PATCH_MODULES for target, recorded in module.UPSTREAM.items()]
 
 
 @pytest.mark.parametrize("package", sorted(localaws.PINNED))
@@ -71,7 +71,7 @@ def test_table_query_takes_the_index_name_where_the_fast_query_passes_it():
 
 
 def test_every_module_with_upstream_code_is_reviewed():
-    assert {module.__name__ for module in localaws.PATCH_MODULES} == {
+    assert {module.__name__ for module in patches.PATCH_MODULES} == {
         f"scripts.localaws.{name}" for name in
         ("dynamodb", "stepfunctions", "server", "awslambda", "chalice_local", "botocore_hooks")}
-    assert all(module.UPSTREAM for module in localaws.PATCH_MODULES)
+    assert all(module.UPSTREAM for module in patches.PATCH_MODULES)

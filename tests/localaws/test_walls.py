@@ -3,6 +3,8 @@ stack nor product code, and the stack's modules import each other without a cycl
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -59,3 +61,10 @@ def test_the_stack_s_modules_import_each_other_without_a_cycle():
 
     for name in graph:
         visit(name, ())
+
+
+def test_the_hooks_of_the_gateway_and_the_functions_process_do_not_load_moto():
+    probe = ("import sys; import scripts.embedded.access, scripts.embedded.background, scripts.localaws.chalice_local; "
+             "print(sorted(name for name in sys.modules if name == 'moto' or name.startswith('moto.')))")
+    loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
