@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import urllib.request
 from dataclasses import dataclass, field
-from typing import Callable
+from collections.abc import Callable
 
 from scripts.localaws import patches
 from scripts.localaws.server import LockedMotoApp, QuietMotoRequestHandler
