@@ -13,8 +13,8 @@ from ..domain.waiting_room import WaitingRoomOn
 from ..observability import count
 from ..settings import get_settings
 from ..store import catalog, reservations
-from .reservations import (BEST_AVAILABLE_ATTEMPTS, RETRY_SNAPSHOT_SECONDS, _free_seats, _reclaim_expired,
-                           _standing_plans, new_hold_id)
+from .reservations import (BEST_AVAILABLE_ATTEMPTS, RETRY_SNAPSHOT_SECONDS, free_seats, new_hold_id, reclaim_expired,
+                           standing_plans)
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def claim_together(group_of: str, kind: str, quantity: int, performances: dict[s
                 seat_ids = choice.seat_ids
             else:
                 max_age = RETRY_SNAPSHOT_SECONDS if attempt else None
-                with _free_seats.choosing(performance_id, now, max_age=max_age) as free:
+                with free_seats.choosing(performance_id, now, max_age=max_age) as free:
                     try:
                         seat_ids = tuple(choose_best_available(seatmaps[performance_id], free - lost[performance_id],
                                                                wanted, wheelchair=choice.wheelchair,
@@ -117,8 +117,8 @@ def _standing_take(performance: Performance, wanted: int, now: datetime, reclaim
     for _ in range(2):
         remaining = reservations.standing_remaining(performance.id, performance.standing_shards)
         if sum(remaining.values()) >= wanted:
-            return next(iter(_standing_plans(remaining, wanted)))
-        if performance.id in reclaimed or not _reclaim_expired(performance.id, now):
+            return next(iter(standing_plans(remaining, wanted)))
+        if performance.id in reclaimed or not reclaim_expired(performance.id, now):
             break
         reclaimed.add(performance.id)
     count("HoldConflicts")

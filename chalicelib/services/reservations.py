@@ -125,7 +125,7 @@ def _hold_specific(performance: Performance, request: HoldRequest, make_hold, no
     try:
         reservations.claim_seats(hold, now, admission, allocations.selling_pool_for(performance, seller, now))
     except SeatsUnavailable as conflict:
-        _free_seats.discard(performance.id, conflict.taken)  # best-available buyers here need not find out again
+        free_seats.discard(performance.id, conflict.taken)  # best-available buyers here need not find out again
         raise
     return hold
 
@@ -149,8 +149,8 @@ def _hold_best_available(performance: Performance, request: HoldRequest, make_ho
         # would multiply reads of the performance's one partition (every seat item, read units by the
         # hall's size) and add a Query to each retry's latency, while the seats lost are already struck
         # from the shared snapshot.
-        with _free_seats.choosing(performance.id, now,
-                                  max_age=RETRY_SNAPSHOT_SECONDS if attempt else None) as free:
+        with free_seats.choosing(performance.id, now,
+                                 max_age=RETRY_SNAPSHOT_SECONDS if attempt else None) as free:
             seat_ids = choose_best_available(seatmap, free - lost, request.best_available,
                                              wheelchair=request.wheelchair, category=request.category)
             free.difference_update(seat_ids)  # concurrent buyers of this process now pick other seats
@@ -160,7 +160,7 @@ def _hold_best_available(performance: Performance, request: HoldRequest, make_ho
             return hold
         except SeatsUnavailable as conflict:
             lost.update(conflict.taken)  # a racer won these; choose again without them
-            _free_seats.discard(performance.id, conflict.taken)  # and nobody else in this process picks them
+            free_seats.discard(performance.id, conflict.taken)  # and nobody else in this process picks them
     raise SeatsUnavailable("Seats keep being taken by other buyers; please try again.", taken=sorted(lost))
 
 
@@ -225,7 +225,7 @@ class FreeSeatSnapshots:
             cached[1].difference_update(seat_ids)
 
 
-_free_seats = FreeSeatSnapshots()
+free_seats = FreeSeatSnapshots()  # shared with group holds (bundles, subscriptions) of this process
 _performances: TtlCache = TtlCache(PERFORMANCE_CACHE_SECONDS)
 
 
@@ -242,12 +242,12 @@ def _hold_standing(performance: Performance, request: HoldRequest, make_hold, no
         if sum(remaining.values()) < places:
             # Sold out as far as live holds go; expired holds (and lapsed standing allocations) may still keep
             # places the sweeper has not given back.
-            if reclaimed or not any([_reclaim_expired(performance.id, now),
+            if reclaimed or not any([reclaim_expired(performance.id, now),
                                      general and allocations.return_lapsed_standing(performance.id, now)]):
                 raise SoldOut("No standing places left for this many people.", requested=places)
             reclaimed = True
             continue
-        for takes in _standing_plans(remaining, places):
+        for takes in standing_plans(remaining, places):
             hold = make_hold(quantity=places, shards=takes)
             if reservations.claim_standing(hold, takes, now, admission):
                 return hold
@@ -255,7 +255,7 @@ def _hold_standing(performance: Performance, request: HoldRequest, make_hold, no
     raise SeatsUnavailable("Places are being taken very fast right now; please try again.")
 
 
-def _standing_plans(remaining: dict[int, int], places: int):
+def standing_plans(remaining: dict[int, int], places: int):
     """Ways to take `places`: one shard that has enough (random order spreads hot sales), else several."""
     shards = [shard for shard, left in remaining.items() if left >= places]
     random.shuffle(shards)
@@ -271,7 +271,7 @@ def _standing_plans(remaining: dict[int, int], places: int):
         yield takes
 
 
-def _reclaim_expired(performance_id: str, now: datetime) -> bool:
+def reclaim_expired(performance_id: str, now: datetime) -> bool:
     """Give back places of expired holds right away instead of waiting for the sweeper."""
     return any([reservations.expire_hold(hold, now) for hold in reservations.expired_holds(performance_id, now)])
 
