@@ -6,8 +6,10 @@ code, donations, card) only change the record and price it again here.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from ..domain.bundles import BUNDLE_TARIFF, list_price
 from ..domain.bundles import price_places as price_bundle_places
@@ -30,7 +32,7 @@ from ..store import vouchers as voucher_store
 from ..store.carts import CartRecord
 
 
-def price_entry(hold: Hold, entry: dict) -> list[CartLine]:
+def price_entry(hold: Hold, entry: Mapping[str, Any]) -> list[CartLine]:
     """The cart lines of one hold at the tariffs its cart entry chose (ValidationFailed for an unknown tariff)."""
     performance = catalog.get_performance(hold.performance_id)
     seatmap = catalog.get_performance_seatmap(hold.performance_id) if hold.seat_ids else None
@@ -73,7 +75,7 @@ def price_bundle_holds(members: list[Hold]) -> list[CartLine]:
     A subscription's chosen places are priced by its formula's discount instead."""
     if members[0].bundle_kind == "subscription":
         return price_subscription_holds(members)
-    bundle = bundle_store.get_bundle(members[0].bundle_id)
+    bundle = bundle_store.get_bundle(_group_of(members))
     performances = {member.performance_id: catalog.get_performance(member.performance_id) for member in members}
     places = held_places(members)
     shares = price_bundle_places(bundle, [(member.performance_id, category) for member, _, category in places],
@@ -86,7 +88,7 @@ def price_bundle_holds(members: list[Hold]) -> list[CartLine]:
 
 def price_subscription_holds(members: list[Hold]) -> list[CartLine]:
     """One cart line per chosen place, each at its share of the discounted total (the agreement's split)."""
-    formula = subscription_store.get_formula(members[0].bundle_id)
+    formula = subscription_store.get_formula(_group_of(members))
     places = held_places(members)
     performances = {member.performance_id: catalog.get_performance(member.performance_id) for member in members}
     list_prices = [list_price(performances[member.performance_id], category) for member, _, category in places]
@@ -95,6 +97,14 @@ def price_subscription_holds(members: list[Hold]) -> list[CartLine]:
     return [CartLine(member.id, member.performance_id, member.house_id, seat_id, category, SUBSCRIPTION_TARIFF,
                      Money(share, formula.currency), formula.id, group)
             for (member, seat_id, category), share in zip(places, shares)]
+
+
+def _group_of(members: list[Hold]) -> str:
+    """The bundle or formula a group of holds was taken for."""
+    group_of = members[0].bundle_id
+    if group_of is None:
+        raise ValueError(f"hold {members[0].id} is not one of a group")
+    return group_of
 
 
 def held_places(members: list[Hold]) -> list[tuple[Hold, str | None, str]]:

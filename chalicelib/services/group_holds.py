@@ -13,8 +13,14 @@ from ..domain.waiting_room import WaitingRoomOn
 from ..observability import count
 from ..settings import get_settings
 from ..store import catalog, reservations
-from .reservations import (BEST_AVAILABLE_ATTEMPTS, RETRY_SNAPSHOT_SECONDS, free_seats, new_hold_id, reclaim_expired,
-                           standing_plans)
+from .reservations import (
+    BEST_AVAILABLE_ATTEMPTS,
+    RETRY_SNAPSHOT_SECONDS,
+    free_seats,
+    new_hold_id,
+    reclaim_expired,
+    standing_plans,
+)
 
 
 @dataclass(frozen=True)

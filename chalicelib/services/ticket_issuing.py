@@ -10,6 +10,7 @@ from ..domain.catalog import Performance
 from ..domain.ledger import SoldTicket, TicketShare, shares_of
 from ..domain.money import Money
 from ..domain.orders import Order, OrderLine, TicketStatus, ticket_id_for
+from ..domain.seatmap import SeatMap
 from ..domain.tickets import TicketClaims, epoch_seconds, validity_window
 from ..store import catalog
 from ..store.orders import IssuedTicket
@@ -18,7 +19,7 @@ from . import ticket_keys
 MAX_LABEL_BYTES = 40
 
 
-def _seat_label(line: OrderLine, performance: Performance, seatmaps: dict) -> str | None:
+def _seat_label(line: OrderLine, performance: Performance, seatmaps: dict[str, SeatMap]) -> str | None:
     if not line.seat_id:
         return None
     if performance.id not in seatmaps:
@@ -32,7 +33,7 @@ def make_tickets(order: Order, now: datetime) -> list[IssuedTicket]:
     """One signed ticket per order line; ids are stable per line, so a retry makes the same tickets."""
     signer = ticket_keys.signer()
     performances: dict[str, Performance] = {}
-    seatmaps: dict = {}
+    seatmaps: dict[str, SeatMap] = {}
     tickets = []
     for line in order.lines:
         performance = performances.get(line.performance_id) or catalog.get_performance(line.performance_id)
