@@ -4,8 +4,7 @@ from __future__ import annotations
 from chalice import Response
 
 from ..web.auth import public_route
-from ..web.http import problem
-from ..web.http import answers
+from ..web.http import answers, problem
 from .rendering import STATIC
 from .shared import pages
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..web.limits import enforce_code_attempt_limits
 from ..domain import errors as domain
 from ..domain.catalog import utcnow
 from ..domain.vouchers import discounts_by_house
 from ..i18n import buyer_message
 from ..services import catalog
 from ..services import vouchers as service
+from ..web.limits import enforce_code_attempt_limits
 from .shared import Page, one, page_route, read_form
 
 offer_pages = Blueprint("chalicelib.pages.offers")

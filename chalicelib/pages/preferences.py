@@ -13,13 +13,13 @@ import json
 from chalice import Blueprint, Response
 
 from .. import i18n
-from ..web.http import wants_html
 from ..domain.buyers import PREFERENCES_SESSION_MINUTES, ChoicesDecided, ConsentWish, LinkExpired
 from ..domain.catalog import utcnow
 from ..domain.customers import EMAIL, ConsentKind, consent_wording
 from ..domain.errors import FieldError, ValidationFailed
 from ..services import buyers as service
 from ..settings import get_settings
+from ..web.http import wants_html
 from .shared import Page, one, page_route, read_form
 
 preference_pages = Blueprint("chalicelib.pages.preferences")

@@ -19,9 +19,6 @@ from urllib.parse import parse_qs, urlencode
 
 from chalice import Blueprint, Response
 
-from ..web.auth import Access
-from ..web.http import STATUS_BY_CODE, check_url_limits, error_answer, serve_page_errors
-from ..web.limits import enforce_rate_limits
 from ..domain import errors as domain
 from ..domain.catalog import House
 from ..domain.waiting_room import WaitingRoomOn
@@ -29,6 +26,9 @@ from ..i18n import buyer_message, negotiate_language
 from ..observability import logger
 from ..services import catalog
 from ..settings import get_settings
+from ..web.auth import Access
+from ..web.http import STATUS_BY_CODE, check_url_limits, error_answer, serve_page_errors
+from ..web.limits import enforce_rate_limits
 from . import rendering
 from .rendering import LANGUAGES, gettext_for, localized
 
@@ -209,8 +209,8 @@ def readable_text_on(color: str) -> str:
 def page_route(path: str, methods=("GET",), blueprint: Blueprint | None = None) -> Callable:
     """A page: refusals and failures become the error page for browsers and a problem document for other
     clients (`web.http.error_answer`, which knows the path as a page route). Pages are public; their form
-    posts are rate limited like the API's writes. (Another area's pages, like the buyer's preferences, pass
-    their own blueprint.)"""
+    posts are rate limited like the API's writes. (A family with a blueprint of its own, like the preferences,
+    passes it.)"""
     blueprint = blueprint or pages
     access = Access(roles=(), house_scoped=False, rate_limited="POST" in methods)
     serve_page_errors(path, error_page)
@@ -229,8 +229,8 @@ def page_route(path: str, methods=("GET",), blueprint: Blueprint | None = None) 
                 page = Page(request)
                 response = view(page, *args, **kwargs)
             except Exception as error:  # an unknown ?via= house, too many posts, any refusal or bug
-                return error_answer(error, request, page)
-            return with_server_timing(response, began, page.render_seconds)
+                response = error_answer(error, request, page)
+            return with_server_timing(response, began, page.render_seconds if page else 0.0)
 
         wrapper.access = access  # type: ignore[attr-defined]
         options = {"content_types": FORM} if "POST" in methods else {}

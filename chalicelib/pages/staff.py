@@ -12,13 +12,13 @@ from __future__ import annotations
 from chalice import Blueprint, Response
 
 from .. import i18n
-from ..web.auth import public_route
-from ..web.http import endpoint, language_of
 from ..domain.catalog import utcnow
 from ..domain.customers import consent_choices
 from ..domain.errors import NotFound
 from ..services import availability, catalog
 from ..settings import get_settings
+from ..web.auth import public_route
+from ..web.http import endpoint, language_of
 from .rendering import localized, render
 from .seatmaps import seat_map_for
 
