@@ -1,5 +1,5 @@
 """User-facing texts in Dutch (default), French and English: one gettext catalogue, chosen from Accept-Language;
-and money and moments as a Belgian reader reads them in each language.
+money and moments as a Belgian reader reads them in each language; the fonts that print them in PDFs.
 
 Every text a person reads (hosted pages, e-mails, ticket and statement PDFs, staff pages, API problem titles and
 buyer messages) is an English msgid in `chalicelib/locale/{nl,fr,en}/LC_MESSAGES/messages.po`. `scripts/i18n`
@@ -248,3 +248,28 @@ def format_datetime(moment: datetime, language: str) -> str:
         raise ValueError("format_datetime needs an aware datetime")
     locale = locale_for(language)
     return _babel_datetime(moment, _DATETIME_PATTERNS[language], tzinfo=HOUSE_TIMEZONE, locale=locale)
+
+
+# Fonts that print every letter of the three languages (é, è, ç, ë), € and no-break spaces, for the PDFs (tickets,
+# statements), best first. Source Sans Pro ships inside a PyPI wheel (font-source-sans-pro), so a fresh machine or
+# a Lambda bundle has it without an apt step; DejaVu is the Debian fallback. With neither, a PDF falls back to the
+# core font Helvetica in Windows-1252, which still has é, è, ç and €.
+_SYSTEM_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
+
+
+@functools.cache
+def document_fonts() -> tuple[str, str] | None:
+    """(regular, bold) TTF paths of the font the PDFs use, or None when only the core font is left."""
+    try:
+        import font_source_sans_pro  # optional: the wheel may be missing where DejaVu is installed
+    except ImportError:
+        font_source_sans_pro = None
+    candidates = []
+    if font_source_sans_pro is not None:
+        directory = Path(font_source_sans_pro.font_directory)
+        candidates.append((directory / "SourceSansPro-Regular.ttf", directory / "SourceSansPro-Semibold.ttf"))
+    candidates.append((_SYSTEM_DEJAVU / "DejaVuSans.ttf", _SYSTEM_DEJAVU / "DejaVuSans-Bold.ttf"))
+    for regular, bold in candidates:
+        if regular.is_file() and bold.is_file():
+            return str(regular), str(bold)
+    return None

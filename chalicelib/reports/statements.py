@@ -13,7 +13,6 @@ import jinja2
 from fpdf import FPDF
 
 from .. import i18n
-from ..tickets.pdf import ticket_font_files
 
 
 def statement_texts(language: str) -> dict[str, str]:
@@ -75,7 +74,7 @@ def to_pdf(statement: dict, house_name: str, titles: dict[str, str], transfer_id
     """An A4 landscape PDF of the statement."""
     texts = statement_texts(language)
     pdf = FPDF(orientation="L", format="A4")
-    fonts = ticket_font_files()
+    fonts = i18n.document_fonts()
     family = "Helvetica"
     if fonts:
         pdf.add_font("Body", "", fonts[0])

@@ -5,15 +5,13 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
-from pathlib import Path
 from typing import cast
 
 from fpdf import FPDF
 from fpdf.enums import MethodReturnValue, XPos, YPos
 
 from .. import i18n
-from ..i18n import LANGUAGES, format_datetime, format_money
+from ..i18n import LANGUAGES, document_fonts, format_datetime, format_money
 from .qr import qr_png
 
 
@@ -78,10 +76,6 @@ def _texts(language: str) -> dict[str, str]:
 
 _DOCUMENT_LANGUAGES = {"nl": "nl-BE", "fr": "fr-BE", "en": "en"}  # the PDF's /Lang, for screen readers
 
-# Fonts, best first. Source Sans Pro ships inside a PyPI wheel (font-source-sans-pro), so a fresh machine or a
-# Lambda bundle has it without an apt step; DejaVu is the Debian fallback. Both cover é, è, ç, € and no-break
-# spaces. With neither, the PDF core font Helvetica in Windows-1252, which still has é, è, ç and €.
-_SYSTEM_DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 _FAMILY = "TicketSans"
 _CORE_FAMILY = "helvetica"
 
@@ -100,24 +94,6 @@ _QR_SIZE = 52.0
 _LEFT_WIDTH = 104.0
 
 
-@lru_cache(maxsize=1)
-def ticket_font_files() -> tuple[str, str] | None:
-    """(regular, bold) TTF paths of the font tickets use, or None when only the core font is left."""
-    try:
-        import font_source_sans_pro
-    except ImportError:
-        font_source_sans_pro = None
-    candidates = []
-    if font_source_sans_pro is not None:
-        directory = Path(font_source_sans_pro.font_directory)
-        candidates.append((directory / "SourceSansPro-Regular.ttf", directory / "SourceSansPro-Semibold.ttf"))
-    candidates.append((_SYSTEM_DEJAVU / "DejaVuSans.ttf", _SYSTEM_DEJAVU / "DejaVuSans-Bold.ttf"))
-    for regular, bold in candidates:
-        if regular.is_file() and bold.is_file():
-            return str(regular), str(bold)
-    return None
-
-
 def order_pdf(order: OrderDocument, language: str = "nl") -> bytes:
     """The order's tickets as a printable A4 PDF, one ticket per page, labels in `language` (nl, fr, en)."""
     return tickets_pdf([order], language)
@@ -129,7 +105,7 @@ def tickets_pdf(orders: Sequence[OrderDocument], language: str = "nl") -> bytes:
         raise ValueError(f"unsupported language {language!r}")
     texts = _texts(language)
     first = orders[0]
-    pdf = _TicketPdf(ticket_font_files())
+    pdf = _TicketPdf(document_fonts())
     pdf.set_title(f"{first.production_title} - {first.house_name}")
     pdf.set_author(first.house_name)
     pdf.set_subject(f"{texts['order']} {first.order_id}")

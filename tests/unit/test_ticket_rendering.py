@@ -12,8 +12,8 @@ import segno
 
 from chalicelib.domain.tickets import TicketClaims, TicketSigner, generate_signing_key, validity_window
 from chalicelib.tickets import pdf as pdf_module
-from chalicelib.i18n import format_datetime, format_money
-from chalicelib.tickets.pdf import OrderDocument, TicketDocument, order_pdf, ticket_font_files
+from chalicelib.i18n import document_fonts, format_datetime, format_money
+from chalicelib.tickets.pdf import OrderDocument, TicketDocument, order_pdf
 from chalicelib.tickets.qr import make_qr, qr_png, qr_svg
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -193,14 +193,14 @@ def test_each_page_qr_decodes_to_its_own_ticket_payload(rendered):
 
 
 def test_pdf_embeds_a_font_with_accents_and_the_euro_sign():
-    files = ticket_font_files()
+    files = document_fonts()
     assert files is not None, "no TTF font found: install font-source-sans-pro"
     raw = order_pdf(ORDER, "fr")
     assert b"/FontFile2" in raw  # embedded (subset) TrueType, not a viewer-dependent core font
 
 
 def test_pdf_falls_back_to_the_core_font_in_windows_1252(monkeypatch):
-    monkeypatch.setattr(pdf_module, "ticket_font_files", lambda: None)
+    monkeypatch.setattr(pdf_module, "document_fonts", lambda: None)
     reader = pypdf.PdfReader(io.BytesIO(order_pdf(ORDER, "fr")))
     text = flat(reader.pages[0].extract_text())
     assert "Théâtre Élégance" in text and "28,00 €" in text and "Siège".upper() in text
