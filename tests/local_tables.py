@@ -1,8 +1,9 @@
 """The stage's DynamoDB tables in this process: moto's `mock_aws`, no server and no HTTP.
 
 The tables are made from `infra/template.json` by the embedded stack's own code, so their keys and
-indexes are the ones deployed. They are created once per test run and emptied before each test
-(emptying a few hundred items takes milliseconds; creating the tables again takes longer).
+indexes are the ones deployed, and moto runs with the stack's DynamoDB fast paths. They are created
+once per test run and emptied before each test (emptying a few hundred items takes milliseconds;
+creating the tables again takes longer).
 
 Use the `local_tables` fixture (registered by `tests/services/conftest.py` and `tests/store/conftest.py`).
 """
@@ -18,6 +19,7 @@ from moto import mock_aws
 
 from chalicelib.store import cache
 from scripts.embedded import resources
+from scripts.localaws import dynamodb as localaws_dynamodb
 
 STAGE = "demo"
 
@@ -45,9 +47,12 @@ class LocalTables:
 
     names: dict[str, str]
     keys: dict[str, list[str]]  # physical name → its key attributes
+    _client: object = None
 
     def client(self):
-        return boto3.client("dynamodb", region_name=resources.REGION)
+        if self._client is None:
+            self._client = boto3.client("dynamodb", region_name=resources.REGION)
+        return self._client
 
     def empty(self) -> None:
         """Delete every item of every table (the tables themselves stay)."""
@@ -73,6 +78,10 @@ def local_tables_session() -> Iterator[LocalTables]:
     # A stack started earlier in this process points every client at its server; these tests must not reach it.
     saved_endpoint = os.environ.pop("AWS_ENDPOINT_URL", None)
     with mock_aws():
+        # The embedded stack's moto server runs with these DynamoDB fast paths (scripts/localaws/README.md, #2–#6):
+        # transactions that copy only the items they write, partition-sized queries. Tests here run in one thread,
+        # so the server's lock they rely on is not needed.
+        localaws_dynamodb.apply()
         template = resources.load_template()["Resources"]
         names, keys = {}, {}
         for logical, name in TABLE_VARIABLES.values():
