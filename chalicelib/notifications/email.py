@@ -4,24 +4,27 @@
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
+from typing import TypeVar
 
 from .. import ports
 from ..domain.money import Money
 from ..observability import logger
 from ..ports import EmailNotSent
 from ..settings import get_settings
-from ..tickets.pdf import OrderDocument, order_pdf
-from .rendering import RenderedEmail, render_preferences_link, render_refund, render_tickets
+from .rendering import PrintedPerformance, RenderedEmail, render_preferences_link, render_refund, render_tickets
+
+Document = TypeVar("Document", bound=PrintedPerformance)
 
 
-def send_tickets(to_address: str, buyer_name: str, language: str, order_id: str, documents: Sequence[OrderDocument],
+def send_tickets(to_address: str, buyer_name: str, language: str, order_id: str, documents: Sequence[Document],
                  total: Money, manage_url: str | None = None, *, preferences_url: str | None,
-                 subscription_ids: Sequence[str] = ()) -> str:
-    """E-mail the order's tickets, one PDF per document, in the buyer's language; returns the SES MessageId.
+                 render_pdf: Callable[[Document, str], bytes], subscription_ids: Sequence[str] = ()) -> str:
+    """E-mail the order's tickets, one PDF per document (`render_pdf(document, language)`, the tickets package's
+    `order_pdf`), in the buyer's language; returns the mail service's message id.
     Every e-mail ends with the buyer's `preferences_url` (None only where no public address is set)."""
     if not documents:
         raise ValueError("an order e-mail needs at least one document")
@@ -29,7 +32,7 @@ def send_tickets(to_address: str, buyer_name: str, language: str, order_id: str,
     rendered = render_tickets(buyer_name, language, order_id, documents, total, manage_url,
                               signature=settings.cluster_name, preferences_url=preferences_url,
                               subscription_ids=subscription_ids)
-    pdfs = [(f"tickets-{order_id}-{number}.pdf", order_pdf(document, rendered.language))
+    pdfs = [(f"tickets-{order_id}-{number}.pdf", render_pdf(document, rendered.language))
             for number, document in enumerate(documents, start=1)]
     message_id = _send(settings.mail_from, to_address,
                        build_message(settings.mail_from, to_address, buyer_name, rendered, pdfs))

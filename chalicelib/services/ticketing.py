@@ -14,7 +14,7 @@ from ..settings import get_settings
 from ..store import catalog
 from ..store import orders as store
 from ..store.orders import IssuedTicket
-from ..tickets.pdf import OrderDocument, TicketDocument
+from ..tickets.pdf import OrderDocument, TicketDocument, order_pdf
 from .buyers import preferences_url
 from .customers import order_buyer_details
 from .subscriptions import subscriptions_of
@@ -83,6 +83,7 @@ def send_order_email(order: Order) -> str:
                                     order_documents(order, order.language), order.total,
                                     f"{base}/checkouts/{order.id}" if base else None,
                                     preferences_url=_preferences_url(buyer.email, order.language, order.id),
+                                    render_pdf=order_pdf,
                                     subscription_ids=[s.id for s in subscriptions_of(order)])
     store.set_email_message(order.id, message_id)
     logger.info("tickets e-mailed", extra={"order_id": order.id})

@@ -16,7 +16,7 @@ import requests
 from chalicelib.domain.money import Money
 from chalicelib.notifications import send_refund_notice, send_tickets
 from chalicelib.settings import get_settings
-from chalicelib.tickets.pdf import OrderDocument, TicketDocument
+from chalicelib.tickets.pdf import OrderDocument, TicketDocument, order_pdf
 from scripts.embedded.motoserver import start_moto_server
 from scripts.embedded.outbox import start_outbox, verify_sender
 
@@ -75,7 +75,8 @@ def test_tickets_of_a_two_performance_order_arrive_in_the_outbox_with_both_pdfs(
     address = f"buyer-{order_id}@example.be"
 
     message_id = send_tickets(address, "Ann Peeters", "nl", order_id, order_documents(order_id), Money(7500),
-                              manage_url=f"https://tickets.example.be/orders/{order_id}", preferences_url=PREFERENCES)
+                              manage_url=f"https://tickets.example.be/orders/{order_id}", preferences_url=PREFERENCES,
+                              render_pdf=order_pdf)
 
     entry = listed(mail, f"Je tickets — bestelling {order_id}")
     assert entry["ses_message_id"] == message_id

@@ -10,13 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.domain.money import Money
 from chalicelib import ports
 from chalicelib.adapters.ses_mail import SesMail
+from chalicelib.domain.money import Money
 from chalicelib.notifications import EmailNotSent, send_refund_notice, send_tickets
 from chalicelib.notifications.rendering import render_preferences_link, render_refund, render_tickets
 from chalicelib.notifications.texts import REFUND_REASONS, email_language
-from chalicelib.tickets.pdf import OrderDocument, TicketDocument
+from chalicelib.tickets.pdf import OrderDocument, TicketDocument, order_pdf
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 NBSP = "\u00a0"
@@ -188,7 +188,7 @@ def fake_ses(mail_through):
 
 def test_tickets_message_is_text_and_html_with_one_pdf_per_document(fake_ses, caplog):
     message_id = send_tickets("ann.peeters@example.be", "Ann Peeters", "fr", "o_mail1", [CHERRY, CONCERT], TOTAL,
-                              preferences_url=PREFERENCES)
+                              preferences_url=PREFERENCES, render_pdf=order_pdf)
 
     assert message_id == "fake-1"
     (call,) = fake_ses.calls
