@@ -143,14 +143,14 @@ class FakeWorkflows:
 
     def __init__(self) -> None:
         self.executions: dict[str, Execution] = {}  # name → the execution started under it
-        self.start_calls = 0
+        self.starts: list[Execution] = []  # every start asked for, repeats included
         self.successes: dict[str, dict] = {}  # task token → output
         self.failures: dict[str, tuple[str, str]] = {}  # task token → (error, cause)
         self.spent: set[str] = set()  # tokens that no longer answer (timed out, run ended)
 
     def start(self, workflow: Workflow, name: str, payload: dict) -> str:
-        self.start_calls += 1
-        self.executions.setdefault(name, Execution(workflow, name, payload))
+        self.starts.append(Execution(workflow, name, payload))
+        self.executions.setdefault(name, self.starts[-1])
         return f"arn:fake:execution:{workflow}:{name}"
 
     def send_success(self, token: str, output: dict) -> bool:
