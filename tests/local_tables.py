@@ -5,7 +5,9 @@ indexes are the ones deployed, and moto runs with the stack's DynamoDB fast path
 once per test run and emptied before each test (emptying a few hundred items takes milliseconds;
 creating the tables again takes longer).
 
-Use the `local_tables` fixture (registered by `tests/services/conftest.py` and `tests/store/conftest.py`).
+Use the `local_tables` fixture (registered by `tests/services/conftest.py` and `tests/store/conftest.py`), and
+`local_secrets` for the template's secrets. Once started, the mock intercepts every AWS call of the process until
+the run ends: these tests run apart from the embedded stack (scripts/test's fast lane), never in its process.
 """
 from __future__ import annotations
 
