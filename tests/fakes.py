@@ -15,6 +15,9 @@ import pytest
 from chalicelib import ports
 from chalicelib.ports import EmailNotSent, InvalidSignature, PaymentIntent, PaymentProviderUnavailable, Workflow
 
+# The one webhook signature FakePayments accepts (made up; random-looking, as the log check expects of secrets).
+VALID_SIGNATURE = "t=1796534193,v1=Fk9Qz2Lw8Xr4Hn6Tb3"
+
 
 class FakePayments:
     """A payment provider that keeps PaymentIntents, refunds, accounts and transfers in memory.
@@ -54,7 +57,8 @@ class FakePayments:
 
         def make() -> PaymentIntent:
             number = next(self._numbers)
-            intent = PaymentIntent(f"pi_fake{number:04d}", "requires_payment_method", f"pi_fake{number:04d}_secret_x9",
+            intent_id = f"pi_fake{number:04d}"
+            intent = PaymentIntent(intent_id, "requires_payment_method", f"{intent_id}_secret_Q7m{number:04d}Zk",
                                    amount_cents, currency.lower(), None)
             self.intents[intent.id] = intent
             self.metadata[intent.id] = {"order_id": order_id}
@@ -102,7 +106,7 @@ class FakePayments:
         return self._once(idempotency_key, make)
 
     def verify_webhook(self, raw_body: bytes, signature_header: str) -> dict:
-        if signature_header != "fake-valid-signature":
+        if signature_header != VALID_SIGNATURE:
             raise InvalidSignature("the signature does not match (fake)")
         return json.loads(raw_body)
 

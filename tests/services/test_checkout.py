@@ -14,6 +14,7 @@ from chalicelib.ports import EmailNotSent, InvalidSignature, PaymentProviderUnav
 from chalicelib.services import checkout, payment_webhooks
 from chalicelib.services.reservations import get_hold, sweep_expired_holds
 from chalicelib.store import orders as order_store
+from tests.fakes import VALID_SIGNATURE
 
 from .conftest import ADULT_CENTS, HOUSE
 from .flows import (
@@ -89,8 +90,8 @@ def test_a_repeated_payment_webhook_is_applied_once(cluster):
     event = cluster.ports.payments.pay(run_until_payment(cluster, order.id))
     body = json.dumps(event).encode()
 
-    first, first_time = payment_webhooks.receive(body, "fake-valid-signature", cluster.now)
-    _, second_time = payment_webhooks.receive(body, "fake-valid-signature", cluster.now)
+    first, first_time = payment_webhooks.receive(body, VALID_SIGNATURE, cluster.now)
+    _, second_time = payment_webhooks.receive(body, VALID_SIGNATURE, cluster.now)
 
     assert first["id"] == event["id"]
     assert (first_time, second_time) == (True, False)

@@ -12,6 +12,7 @@ from chalicelib.domain.limits import window_at
 from chalicelib.ports import InvalidSignature
 from chalicelib.services import box_office, catalog, payment_webhooks, rate_limits, refunds, staff_orders, ticketing
 from chalicelib.store.limits import RateCounterItem
+from tests.fakes import VALID_SIGNATURE
 
 from .conftest import HOUSE, OTHER_HOUSE, SEATED, STANDING
 from .flows import SESSION, cart_with, hold_seats, paid_order, run_until_payment, start_checkout
@@ -62,8 +63,8 @@ def test_a_webhook_is_applied_and_recorded_once_per_event_and_a_forged_one_refus
 
     with pytest.raises(InvalidSignature):
         payment_webhooks.receive(body, "t=1,v1=9f2c4e7a1b", cluster.now)
-    event, fresh = payment_webhooks.receive(body, "fake-valid-signature", cluster.now)
-    _, again = payment_webhooks.receive(body, "fake-valid-signature", cluster.now)
+    event, fresh = payment_webhooks.receive(body, VALID_SIGNATURE, cluster.now)
+    _, again = payment_webhooks.receive(body, VALID_SIGNATURE, cluster.now)
 
     assert event["data"]["object"]["id"] == intent_id
     assert (fresh, again) == (True, False)
