@@ -60,6 +60,24 @@ def _buyers_on_record(embedded) -> list[tuple[str, str]]:
             if "email" in item]
 
 
+# -- the order of the files ---------------------------------------------------------------------------
+# Started first (scripts/test runs the server lane with --dist loadfile --no-loadscope-reorder, so the workers
+# take files in this order): the files that compare whole tables before and after (a scan of every table, which
+# grows with what earlier tests wrote to the worker's stack), then the longest (docs/benchmarks.md, "Test
+# suite"), so that no worker is left with one long file at the end.
+FIRST = (
+    "tests/integration/test_refusals_write_nothing.py", "tests/integration/test_errors.py",
+    "tests/integration/test_aggregate_creates.py", "tests/integration/test_isolation.py",
+    "tests/integration/test_package.py", "tests/integration/test_api_fuzz.py", "tests/browser/test_staff_pages.py",
+    "tests/integration/test_rate_limits.py", "tests/integration/test_run_command.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {path: index for index, path in enumerate(FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(rank)))  # stable: the rest keep their order
+
+
 # -- no personal data in logs ------------------------------------------------------------------------
 # With pytest-xdist (scripts/test runs the server tests on parallel workers) every worker registers its own
 # buyers and credentials and checks its own logs at its session's end; it hands the leaked lines to the

@@ -56,7 +56,8 @@ def test_the_document_describes_bodies_parameters_and_answers(public):
 
 
 def test_a_fuzz_run_finds_no_server_error_and_no_undocumented_answer(tmp_path):
-    run = subprocess.run([str(ROOT / "scripts/fuzz"), "--max-examples", "8", "--report-dir", str(tmp_path)],
+    # 4 cases per operation and pass: every operation still fuzzed both ways (checked below); scripts/fuzz goes deeper
+    run = subprocess.run([str(ROOT / "scripts/fuzz"), "--max-examples", "4", "--report-dir", str(tmp_path)],
                          cwd=ROOT, capture_output=True, text=True, timeout=1800)
     output = run.stdout[-6000:] + run.stderr[-3000:]
     assert run.returncode == 0, output

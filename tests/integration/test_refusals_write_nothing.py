@@ -22,7 +22,7 @@ from .conftest import Client, buyer_session
 from .refusal_helpers import (ID_FIELDS, Probe, add_bundle, build_world, callers_of, created_kind, differences, markers, probes_for,
                               routes, snapshot, valid_bodies, wait_until_quiet)
 
-BATCH = 40  # requests between two snapshots
+BATCH = 100  # requests between two snapshots (each scans every table)
 
 
 @pytest.fixture(scope="module")
