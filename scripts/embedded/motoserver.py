@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 import urllib.request
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from scripts.localaws import patches
 from scripts.localaws.server import LockedMotoApp, QuietMotoRequestHandler
