@@ -14,6 +14,7 @@ from ..observability import logger
 from ..services import bundles as service
 from ..services import catalog, staff_orders
 from ..services.catalog import new_id
+from ..services.group_holds import PlaceChoice
 from ..web.auth import Role, current_staff, public_route, staff
 from ..web.http import endpoint, json_response, parse_body, utc_text
 from ..web.sessions import buyer_session
@@ -99,7 +100,7 @@ def hold_bundle(bundle_id: str):
     service.get_bundle(bundle_id)  # an unknown bundle is 404 whatever the body says
     body = parse_body(bundles.current_request, schemas.BundleHoldBody)
     now = utcnow()
-    choices = {performance_id: service.PlaceChoice(tuple(places.seats or ()), places.category, places.wheelchair)
+    choices = {performance_id: PlaceChoice(tuple(places.seats or ()), places.category, places.wheelchair)
                for performance_id, places in body.performances.items()}
     holds = service.hold_bundle(bundle_id, session, body.quantity, choices, now)
     logger.thread_safe_append_keys(correlation_id=holds[0].id)

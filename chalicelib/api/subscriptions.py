@@ -12,8 +12,8 @@ from ..domain.subscriptions import Discount, SubscriptionFormula
 from ..observability import logger
 from ..services import carts as cart_service
 from ..services import subscriptions as service
-from ..services.bundles import PlaceChoice
 from ..services.catalog import new_id
+from ..services.group_holds import PlaceChoice
 from ..web.auth import Role, current_staff, public_route, staff
 from ..web.http import endpoint, json_response, parse_body, refuse_body, utc_text
 from ..web.sessions import buyer_session

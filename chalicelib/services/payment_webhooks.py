@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from .. import ports
 from ..store import payment_events
 from .checkout import on_payment_event
 
 
-def receive(raw_body: bytes, signature_header: str, now: datetime) -> tuple[dict, bool]:
+def receive(raw_body: bytes, signature_header: str, now: datetime) -> tuple[dict[str, Any], bool]:
     """The webhook's event and whether it is the first of its id; `ports.InvalidSignature` if the signature does
     not match the body."""
     event = ports.payments().verify_webhook(raw_body, signature_header)
