@@ -5,11 +5,22 @@ from __future__ import annotations
 import secrets
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from .. import ports
 from ..domain.allocations import (
-    ALLOCATION_COUNTER_BASE, Allocation, Seller, SellingPool, count_allocation, count_standing, selling_pool,
-    sells_for_another_house, validate_allocation, validate_deadline, validate_seats,
+    ALLOCATION_COUNTER_BASE,
+    Allocation,
+    AllocationCounts,
+    Seller,
+    SellingPool,
+    count_allocation,
+    count_standing,
+    selling_pool,
+    sells_for_another_house,
+    validate_allocation,
+    validate_deadline,
+    validate_seats,
 )
 from ..domain.catalog import Performance
 from ..domain.errors import Conflict, FieldError, NotFound, SoldOut, ValidationFailed
@@ -23,14 +34,14 @@ STANDING_ATTEMPTS = 5
 # Standing buyers find their channel's allocations (and lapsed ones to give back) in a list at most this old:
 # the counters' conditions, not this list, keep others' places.
 POOL_CACHE_SECONDS = 1.0
-_pools: TtlCache = TtlCache(POOL_CACHE_SECONDS)
+_pools: TtlCache[list[Allocation]] = TtlCache(POOL_CACHE_SECONDS)
 
 
 def new_allocation_id() -> str:
     return ports.ids().allocation_id()
 
 
-def _require_kind(performance: Performance, seat_ids, places: int) -> None:
+def _require_kind(performance: Performance, seat_ids: tuple[str, ...], places: int) -> None:
     if performance.seated and (places or not seat_ids):
         raise ValidationFailed("This performance sells seats: set seats aside.", [
             FieldError("seats", "wrong_kind_of_place", "Name the seats to set aside.")])
@@ -118,7 +129,8 @@ def change(owner_house_id: str, performance_id: str, allocation_id: str, add: tu
     return after
 
 
-def _change_standing(performance: Performance, before: Allocation, add, remove, returns_at, now: datetime) -> Allocation:
+def _change_standing(performance: Performance, before: Allocation, add: tuple[str, ...], remove: tuple[str, ...],
+                     returns_at: datetime | None, now: datetime) -> Allocation:
     errors = [FieldError(field, "wrong_kind_of_place", "A standing allocation changes its deadline only.")
               for field, value in (("add", add), ("remove", remove)) if value]
     if returns_at is not None:
@@ -162,7 +174,8 @@ def standing_counters(performance: Performance, seller: Seller | None, now: date
 
 
 def _recent_allocations(performance_id: str) -> list[Allocation]:
-    """A performance's allocations as at most POOL_CACHE_SECONDS ago (most performances have none: one read a second)."""
+    """A performance's allocations as at most POOL_CACHE_SECONDS ago (most performances have none: one read a
+    second)."""
     return _pools.get(performance_id, lambda: store.allocations_of(performance_id))
 
 
@@ -174,12 +187,12 @@ def return_lapsed_standing(performance_id: str, now: datetime) -> int:
                if a.counter is not None and not a.is_live(now))
 
 
-def _marks(states: dict) -> dict:
+def _marks(states: dict[str, Any]) -> dict[str, Any]:
     """seat id → (state, allocation id, claimed before its deadline): what a seated allocation's counts are made of."""
     return {seat_id: (seat.state, seat.allocation_id, seat.claimed_in_allocation) for seat_id, seat in states.items()}
 
 
-def distribution(performance_id: str, house_id: str | None, coordinator: bool, now: datetime) -> dict:
+def distribution(performance_id: str, house_id: str | None, coordinator: bool, now: datetime) -> dict[str, Any]:
     """Per allocation its counts and deadline, as the caller may see them, plus the performance's totals.
 
     The owner and the coordinator see every allocation; another house only those it holds (NotFound if none)."""
@@ -198,7 +211,7 @@ def distribution(performance_id: str, house_id: str | None, coordinator: bool, n
             "allocations": [(a, _counts(a, marks, now)) for a in allocations]}
 
 
-def _seated_totals(performance: Performance, states: dict) -> dict:
+def _seated_totals(performance: Performance, states: dict[str, Any]) -> dict[str, Any]:
     totals = {"capacity": performance.capacity, "sold": 0, "held": 0, "free": 0, "allocated": 0}
     for seat in states.values():
         if seat.state in ("sold", "held"):
@@ -208,14 +221,14 @@ def _seated_totals(performance: Performance, states: dict) -> dict:
     return totals
 
 
-def _standing_totals(performance: Performance, allocations: list[Allocation], now: datetime) -> dict:
-    live = [a.counter for a in allocations if a.is_live(now)]
+def _standing_totals(performance: Performance, allocations: list[Allocation], now: datetime) -> dict[str, Any]:
+    live = [a.counter for a in allocations if a.counter is not None and a.is_live(now)]
     return {"capacity": performance.capacity,
             "free": sum(reservations.standing_remaining(performance.id, performance.standing_shards).values()),
             "allocated": sum(store.counters_remaining(performance.id, live).values()) if live else 0}
 
 
-def _counts(allocation: Allocation, marks: dict, now: datetime):
+def _counts(allocation: Allocation, marks: dict[str, Any], now: datetime) -> AllocationCounts:
     if allocation.counter is None:
         return count_allocation(allocation, marks, now)
     return count_standing(allocation, store.counter_remaining(allocation), store.places_held_from(allocation, now), now)
