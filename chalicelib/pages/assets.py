@@ -24,7 +24,7 @@ def static_file(name: str):
     if name not in STATIC_TYPES:
         return problem("not_found", "No such file.", pages.current_request)
     body = (STATIC / name).read_text(encoding="utf-8")
-    headers = {"Content-Type": STATIC_TYPES[name], "Cache-Control": "public, max-age=300",
+    headers: dict[str, str | list[str]] = {"Content-Type": STATIC_TYPES[name], "Cache-Control": "public, max-age=300",
                "X-Content-Type-Options": "nosniff"}
     if name == "embed.js":
         headers["Access-Control-Allow-Origin"] = "*"

@@ -3,7 +3,9 @@ UiTPAS number per place, and the cart's discount code and donations (`offers.py`
 from __future__ import annotations
 
 from ..domain import errors as domain
+from ..domain.bundles import Bundle
 from ..domain.catalog import House, utcnow
+from ..domain.subscriptions import SubscriptionFormula
 from ..domain.uitpas import STATUS_BY_CODE as UITPAS_CODES
 from ..domain.uitpas import place_keys
 from ..i18n import buyer_message
@@ -19,7 +21,7 @@ def open_cart(page: Page):
     if page.session is None or page.cart_id is None:
         return None
     try:
-        return cart_service.view_cart(page.cart_id, page.session, utcnow())
+        return cart_service.view_cart(page.cart_id, page.ensure_session(), utcnow())
     except domain.DomainError:
         page.cart_id = None
         return None
@@ -43,7 +45,7 @@ def cart_model(page: Page, lines) -> list[dict]:
     """Cart or order lines grouped per performance (with its house), labelled for the buyer."""
     groups: dict[tuple[str, str], dict] = {}
     houses: dict[str, House] = {}
-    offers: dict[str, object] = {}
+    offers: dict[str, Bundle | SubscriptionFormula] = {}
     for line, place in zip(lines, place_keys(lines)):
         tariff_code = getattr(line, "tariff_code", None)
         if getattr(line, "bundle_group", None):
@@ -69,7 +71,7 @@ def cart_model(page: Page, lines) -> list[dict]:
     return list(groups.values())
 
 
-def _bundle_line(page: Page, offers: dict[str, object], groups: dict, line) -> None:
+def _bundle_line(page: Page, offers: dict[str, Bundle | SubscriptionFormula], groups: dict, line) -> None:
     """A bundle purchase is one group at one price: its places are listed per performance, without prices."""
     group = groups.get(("bundle", line.bundle_group))
     if group is None:
@@ -118,9 +120,9 @@ def change_cart_hold(page: Page, hold_id: str):
     if page.cart_id is None:
         raise domain.NotFound("There is no cart.", hold_id=hold_id)
     if one(fields, "action") == "remove":
-        cart_service.remove_hold(page.cart_id, page.session, hold_id, now)
+        cart_service.remove_hold(page.cart_id, page.ensure_session(), hold_id, now)
     else:
-        cart_service.put_hold(page.cart_id, page.session, hold_id, {}, one(fields, "tariff") or None, now)
+        cart_service.put_hold(page.cart_id, page.ensure_session(), hold_id, {}, one(fields, "tariff") or None, now)
     return page.redirect(page.url("/p/cart"))
 
 
@@ -136,9 +138,9 @@ def change_place_uitpas(page: Page, hold_id: str, place: str):
         raise domain.NotFound("There is no cart.", hold_id=hold_id)
     try:
         if one(fields, "action") == "remove":
-            uitpas.remove_pass(page.cart_id, page.session, hold_id, place, now)
+            uitpas.remove_pass(page.cart_id, page.ensure_session(), hold_id, place, now)
         else:
-            uitpas.apply_pass(page.cart_id, page.session, hold_id, place, one(fields, "uitpas_number"), now)
+            uitpas.apply_pass(page.cart_id, page.ensure_session(), hold_id, place, one(fields, "uitpas_number"), now)
     except domain.DomainError as error:
         if error.code not in UITPAS_CODES and error.code != "validation_failed":
             raise

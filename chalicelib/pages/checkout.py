@@ -64,7 +64,7 @@ def submit_checkout(page: Page):
         return page.html("pages/checkout.html", status=422, cart=cart, groups=cart_model(page, cart.lines),
                          consents=_consent_texts(page, cart), values=values, errors=errors,
                          marketing=marketing, sharing=sharing)
-    order = checkout_service.start_checkout(page.cart_id, page.session, buyer, marketing, sharing, page.language,
+    order = checkout_service.start_checkout(cart.id, page.ensure_session(), buyer, marketing, sharing, page.language,
                                             page.via.id if page.via else None, utcnow())
     logger.thread_safe_append_keys(correlation_id=order.id)
     page.cart_id = None  # the cart is frozen now: the next places go in a new one

@@ -48,14 +48,14 @@ def cart_voucher(page: Page):
     fields = read_form(page)
     cart_id, now = _open_cart_id(page), utcnow()
     if one(fields, "action") == "remove":
-        service.remove_code(cart_id, page.session, now)
+        service.remove_code(cart_id, page.ensure_session(), now)
     else:
         enforce_code_attempt_limits(page.request)  # as the API's: codes are not to be guessed
         code = one(fields, "code")
         if not code or len(code) > 40:
             raise domain.ValidationFailed("Type a discount code.", [
                 domain.FieldError("code", "required", "Type the code.")])
-        service.apply_code(cart_id, page.session, code, now)
+        service.apply_code(cart_id, page.ensure_session(), code, now)
     return page.redirect(page.url("/p/cart"))
 
 
@@ -68,5 +68,5 @@ def cart_donation(page: Page):
     if not amount.isdigit() or len(amount) > 7:
         raise domain.ValidationFailed("Choose an amount.", [
             domain.FieldError("amount", "invalid", "Choose an amount.")])
-    service.donate(cart_id, page.session, one(fields, "house"), int(amount), utcnow())
+    service.donate(cart_id, page.ensure_session(), one(fields, "house"), int(amount), utcnow())
     return page.redirect(page.url("/p/cart"))

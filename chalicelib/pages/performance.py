@@ -60,7 +60,7 @@ def queue_page(page: Page, performance_id: str):
     if place is None:
         place = waiting_room.join_line(performance, session, now)
         page.queue = {"performance": performance_id, "ticket": place["queue_ticket"], "admission": ""}
-    if place["admission"]:
+    if place["admission"] and page.queue:
         page.queue["admission"] = place["admission"]
     return page.html("pages/queue.html", performance=performance, title=localized(performance.title, page.language),
                      place=place, minutes=-(-place["seconds_to_wait"] // 60),

@@ -52,7 +52,8 @@ def _buyer(page: Page) -> str:
 
 
 def _with_cookie(response: Response, cookie: str) -> Response:
-    cookies = [value for value in [response.headers.get("Set-Cookie")] if value]
+    existing = response.headers.get("Set-Cookie")
+    cookies = existing if isinstance(existing, list) else [existing] if existing else []
     response.headers["Set-Cookie"] = [*cookies, cookie]
     return response
 

@@ -41,7 +41,7 @@ def environment(language: str) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
                              extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
                              undefined=jinja2.StrictUndefined)
-    env.install_gettext_translations(translations(language), newstyle=True)
+    env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     locale = locale_for(language)
     env.filters["money"] = lambda cents, currency="EUR": format_money(int(cents), currency, language)
     env.filters["when"] = lambda moment: format_datetime(moment, language)

@@ -70,7 +70,8 @@ class SeatMapLayout:
         markup = self._markup.get(key)
         if markup is None:
             label = shape.label if free else f"{shape.label}, {self.taken_word}"
-            macro = environment(self.language).get_template("pages/_seat.html").module.seat
+            template = environment(self.language).get_template("pages/_seat.html")
+            macro = template.module.seat  # type: ignore[attr-defined]  # a macro of the template
             markup = self._markup[key] = macro(shape, free, just_taken, label)  # a Markup: autoescaped
         return markup
 

@@ -146,10 +146,10 @@ class Page:
     def redirect(self, location: str) -> Response:
         return Response(body="", status_code=303, headers=self.headers({"Location": location}))
 
-    def headers(self, extra: dict[str, str]) -> dict[str, str]:
-        headers = {"Content-Security-Policy": self.content_security_policy(), "Content-Language": self.language,
-                   "Cache-Control": "no-store", "Referrer-Policy": "same-origin",
-                   "X-Content-Type-Options": "nosniff", **extra}
+    def headers(self, extra: dict[str, str]) -> dict[str, str | list[str]]:
+        headers: dict[str, str | list[str]] = {
+            "Content-Security-Policy": self.content_security_policy(), "Content-Language": self.language,
+            "Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff", **extra}
         if self.session is not None:
             headers["Set-Cookie"] = self.cookie_header()
         return headers

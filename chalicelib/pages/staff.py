@@ -86,7 +86,7 @@ def desk_page():
     request = desk.current_request
     language = language_of(request)
     texts = desk_texts(language)
-    params = request.query_params or {}
+    params: dict[str, str] = dict(request.query_params or {})
     query, performance_id = params.get("q", "").strip()[:100], params.get("performance", "").strip()[:100]
     now = utcnow()
     houses = {house.id: house.name for house in catalog.houses()}
