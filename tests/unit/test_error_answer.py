@@ -6,8 +6,8 @@ import json
 from chalice import Response
 from chalice.app import Request
 
-from chalicelib.web import http
 from chalicelib.domain import errors as domain
+from chalicelib.web import http
 
 PAGE_ROUTE = "/p/test-only/{thing_id}"
 
