@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,8 @@ from ..domain.best_available import choose_best_available
 from ..domain.catalog import Performance
 from ..domain.errors import FieldError, NotEnoughSeats, SeatsUnavailable, SoldOut, ValidationFailed
 from ..domain.holds import Hold, HoldStatus, check_quantity, hold_expiry, session_hash
+from ..domain.seatmap import SeatMap
+from ..domain.waiting_room import Admission
 from ..observability import count, logger
 from ..settings import get_settings
 from ..store import catalog, reservations
@@ -28,6 +31,9 @@ PERFORMANCE_CACHE_SECONDS = 1.0
 RETRY_SNAPSHOT_SECONDS = 0.25
 # Standing counters re-read after lost races; each round costs reads only until a claim is tried.
 STANDING_ATTEMPTS = 8
+
+# Makes the request's hold from its places: seat_ids=…, or quantity=… and shards=… (standing).
+MakeHold = Callable[..., Hold]
 
 
 @dataclass(frozen=True)
@@ -67,7 +73,8 @@ def create_hold(performance_id: str, session_token: str, request: HoldRequest, n
     settings = get_settings()
     logger.thread_safe_append_keys(performance_id=performance_id)
 
-    def make_hold(seat_ids: tuple[str, ...] = (), quantity: int = 0, shards=()) -> Hold:
+    def make_hold(seat_ids: tuple[str, ...] = (), quantity: int = 0,
+                  shards: Iterable[tuple[int, int]] = ()) -> Hold:
         return Hold(id=new_hold_id(), performance_id=performance.id, house_id=performance.house_id,
                     session_hash=session_hash(session_token), seat_ids=seat_ids, quantity=quantity or len(seat_ids),
                     created_at=now, expires_at=hold_expiry(now, settings.hold_ttl_seconds),
@@ -105,8 +112,8 @@ def _require_seated(performance: Performance, seated: bool, field: str) -> None:
                                [FieldError(field, "wrong_kind_of_place", f"This performance sells {what}.")])
 
 
-def _hold_specific(performance: Performance, request: HoldRequest, make_hold, now: datetime, admission=None,
-                   seller: Seller | None = None) -> Hold:
+def _hold_specific(performance: Performance, request: HoldRequest, make_hold: MakeHold, now: datetime,
+                   admission: Admission | None = None, seller: Seller | None = None) -> Hold:
     _require_seated(performance, True, "seats")
     seat_ids = request.seat_ids
     check_quantity(len(seat_ids), get_settings().max_seats_per_hold, "seats")
@@ -130,8 +137,8 @@ def _hold_specific(performance: Performance, request: HoldRequest, make_hold, no
     return hold
 
 
-def _hold_best_available(performance: Performance, request: HoldRequest, make_hold, now: datetime,
-                         admission=None, seller: Seller | None = None) -> Hold:
+def _hold_best_available(performance: Performance, request: HoldRequest, make_hold: MakeHold, now: datetime,
+                         admission: Admission | None = None, seller: Seller | None = None) -> Hold:
     _require_seated(performance, True, "best_available")
     check_quantity(request.best_available, get_settings().max_seats_per_hold, "best_available.count")
     seatmap = catalog.get_performance_seatmap(performance.id)
@@ -164,8 +171,8 @@ def _hold_best_available(performance: Performance, request: HoldRequest, make_ho
     raise SeatsUnavailable("Seats keep being taken by other buyers; please try again.", taken=sorted(lost))
 
 
-def _hold_best_in_pool(performance: Performance, request: HoldRequest, make_hold, now: datetime, admission,
-                       seatmap, pool: SellingPool) -> Hold:
+def _hold_best_in_pool(performance: Performance, request: HoldRequest, make_hold: MakeHold, now: datetime,
+                       admission: Admission | None, seatmap: SeatMap, pool: SellingPool) -> Hold:
     """Best available among the seats of a seller's allocations (and the general sale, if it may sell from it).
 
     Read fresh each attempt: allocations are sold by few sellers, so the shared snapshot buys nothing here."""
@@ -200,7 +207,7 @@ class FreeSeatSnapshots:
         self._guard = threading.Lock()
 
     @contextmanager
-    def choosing(self, performance_id: str, now: datetime, max_age: float | None = None):
+    def choosing(self, performance_id: str, now: datetime, max_age: float | None = None) -> Iterator[set[str]]:
         """Yield the performance's free seats, alone: the caller removes what it picks."""
         with self._guard:
             lock = self._locks.setdefault(performance_id, threading.Lock())
@@ -215,7 +222,7 @@ class FreeSeatSnapshots:
             yield cached[1]
 
 
-    def discard(self, performance_id: str, seat_ids) -> None:
+    def discard(self, performance_id: str, seat_ids: Iterable[str]) -> None:
         """Strike seats known to be taken from the snapshot.
 
         Without the performance's lock: waiting behind a snapshot being read cost a request slot for
@@ -226,11 +233,11 @@ class FreeSeatSnapshots:
 
 
 free_seats = FreeSeatSnapshots()  # shared with group holds (bundles, subscriptions) of this process
-_performances: TtlCache = TtlCache(PERFORMANCE_CACHE_SECONDS)
+_performances: TtlCache[Performance] = TtlCache(PERFORMANCE_CACHE_SECONDS)
 
 
-def _hold_standing(performance: Performance, request: HoldRequest, make_hold, now: datetime, admission=None,
-                   seller: Seller | None = None) -> Hold:
+def _hold_standing(performance: Performance, request: HoldRequest, make_hold: MakeHold, now: datetime,
+                   admission: Admission | None = None, seller: Seller | None = None) -> Hold:
     _require_seated(performance, False, "standing")
     places = request.standing
     check_quantity(places, get_settings().max_seats_per_hold, "standing.count")
@@ -255,13 +262,14 @@ def _hold_standing(performance: Performance, request: HoldRequest, make_hold, no
     raise SeatsUnavailable("Places are being taken very fast right now; please try again.")
 
 
-def standing_plans(remaining: dict[int, int], places: int):
+def standing_plans(remaining: dict[int, int], places: int) -> Iterator[list[tuple[int, int]]]:
     """Ways to take `places`: one shard that has enough (random order spreads hot sales), else several."""
     shards = [shard for shard, left in remaining.items() if left >= places]
     random.shuffle(shards)
     for shard in shards:
         yield [(shard, places)]
-    takes, needed = [], places
+    takes: list[tuple[int, int]] = []
+    needed = places
     for shard in sorted(remaining, key=lambda s: -remaining[s]):
         take = min(needed, remaining[shard])
         if take:
