@@ -8,18 +8,18 @@ and where.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from .. import ports
 from ..domain.ticket_errors import TicketAlreadyScanned, TicketVoid, TicketWrongPerformance
 from ..observability import count
-from ..store import catalog
+from ..store import catalog, orders
 from ..store import checkins as store
-from ..store import orders
 from . import ticket_keys
 
 
 def scan(house_id: str, performance_id: str, payload: str, scanner: str, gate: str | None, scan_id: str | None,
-         scanned_at: datetime | None, now: datetime) -> dict:
+         scanned_at: datetime | None, now: datetime) -> dict[str, Any]:
     """Admit the ticket of `payload` at this house's performance; a TicketRejected subclass says why not."""
     performance = catalog.get_house_performance(house_id, performance_id)  # another house's door: NotFound
     moment = scanned_at or now
@@ -50,7 +50,7 @@ def _publish(check_in: store.CheckIn, house_id: str, now: datetime) -> None:
                             "house_id": house_id, "gate": check_in.gate})
 
 
-def hall(house_id: str, performance_id: str) -> dict:
+def hall(house_id: str, performance_id: str) -> dict[str, Any]:
     performance = catalog.get_house_performance(house_id, performance_id)
     return {"performance_id": performance.id, "in_hall": store.admitted_count(performance.id),
             "capacity": performance.capacity}

@@ -11,15 +11,16 @@ import csv
 import io
 from collections import defaultdict
 from datetime import datetime, timedelta
+from typing import Any
 
 from ..domain.customers import customer_id as customer_id_for
 from ..domain.reports import new_and_returning, sales_report
 from ..store import bundles as bundle_store
-from ..store import subscriptions as subscription_store
 from ..store import catalog
 from ..store import customers as customer_store
 from ..store import orders as ledger_store
 from ..store import purchases as purchase_store
+from ..store import subscriptions as subscription_store
 from .customer_keys import cluster_key
 
 
@@ -28,16 +29,17 @@ def _granted(record: customer_store.CustomerRecord, kind: str) -> bool:
 
 
 def segment(house_id: str, now: datetime, genre: str | None = None, since_days: int | None = None,
-            postcode: str | None = None, min_orders: int | None = None) -> list[dict]:
+            postcode: str | None = None, min_orders: int | None = None) -> list[dict[str, Any]]:
     """The house's buyers matching every given criterion, with their history counts at this house."""
-    by_customer: dict[str, list] = defaultdict(list)
+    by_customer: dict[str, list[Any]] = defaultdict(list)
     since = now - timedelta(days=since_days) if since_days else None
     for purchase in purchase_store.of_house(house_id):
         by_customer[purchase.customer_id].append(purchase)
     found = []
     for record in customer_store.customers_of_house(house_id):
         bought = by_customer.get(record.customer_id, [])
-        relevant = [p for p in bought if (since is None or p.bought_at >= since) and (genre is None or genre in p.genres)]
+        relevant = [p for p in bought
+                    if (since is None or p.bought_at >= since) and (genre is None or genre in p.genres)]
         if (genre or since) and not relevant:
             continue
         if postcode and (record.details.postcode or "") != postcode:
@@ -52,7 +54,7 @@ def segment(house_id: str, now: datetime, genre: str | None = None, since_days: 
     return found
 
 
-def marketing_export(house_id: str, rows: list[dict]) -> str:
+def marketing_export(house_id: str, rows: list[dict[str, Any]]) -> str:
     """CSV of the segment's buyers who allowed this house's marketing — nobody else."""
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -78,7 +80,7 @@ def _order_shared(house_id: str, order_id: str, record: customer_store.CustomerR
     return bool(found and found.customer_id == record.customer_id and found.shares_this_order(record.consents))
 
 
-def customer_history(house_id: str, customer_id: str) -> dict:
+def customer_history(house_id: str, customer_id: str) -> dict[str, Any]:
     """The buyer at this house, and at the cluster's other houses where the buyer allowed sharing (all their
     purchases there), or where an order not yet proven by the address's owner allowed it (that order only)."""
     record = customer_store.get_customer(house_id, customer_id)
@@ -104,7 +106,7 @@ def customer_history(house_id: str, customer_id: str) -> dict:
             "other_houses": shared}
 
 
-def sales(house_id: str, starts_at: datetime, ends_at: datetime) -> dict:
+def sales(house_id: str, starts_at: datetime, ends_at: datetime) -> dict[str, Any]:
     """The house's sales report for [starts_at, ends_at), with occupancy and new vs returning buyers."""
     dated = ledger_store.house_ledger(house_id, ends_at)
     capacities = {p.id: p.capacity for p in catalog.list_house_performances(house_id)}
@@ -119,7 +121,7 @@ def sales(house_id: str, starts_at: datetime, ends_at: datetime) -> dict:
     return report
 
 
-def cluster_overview(starts_at: datetime, ends_at: datetime) -> dict:
+def cluster_overview(starts_at: datetime, ends_at: datetime) -> dict[str, Any]:
     """Per house tickets and revenue, and how many orders spanned several houses: counts only, nothing personal."""
     houses = []
     orders_per_house: dict[str, set[str]] = {}

@@ -6,6 +6,7 @@ apply each event once per integration through Powertools idempotency).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from .. import ports
 from ..domain import booking
@@ -38,7 +39,7 @@ def taken_for_good(performance_id: str, seated: bool) -> int:
     return store.live_tickets(performance_id)
 
 
-def refresh_availability(event: DomainEvent) -> dict:
+def refresh_availability(event: DomainEvent) -> dict[str, Any]:
     """Recompute each touched performance's booking state; publish SoldOut / Available on a change only."""
     published = {}
     for performance_id in performances_of(event):
@@ -81,7 +82,7 @@ def _publish_pending(performance_id: str) -> list[str]:
 
 
 # -- UiTdatabank -------------------------------------------------------------------------------
-def push_booking_availability(event: DomainEvent) -> dict:
+def push_booking_availability(event: DomainEvent) -> dict[str, Any]:
     """Tell UiTdatabank whether the performance's date can be booked.
 
     The current state is sent, not the event's: events may arrive out of order, and whichever
@@ -130,7 +131,7 @@ def cancel_uitpas_sale(ticket_id: str, now: datetime) -> bool:
     return True
 
 
-def cancel_refunded_uitpas_sales(event: DomainEvent) -> dict:
+def cancel_refunded_uitpas_sales(event: DomainEvent) -> dict[str, Any]:
     """On `TicketRefunded`: every refunded ticket's UiTPAS sale is cancelled."""
     cancelled = [ticket["ticket_id"] for ticket in event.detail.get("tickets", [])
                  if cancel_uitpas_sale(ticket["ticket_id"], ports.clock().now())]
@@ -138,7 +139,7 @@ def cancel_refunded_uitpas_sales(event: DomainEvent) -> dict:
 
 
 # -- UiTwisselingsplatform ---------------------------------------------------------------------
-def publish_to_exchange(event: DomainEvent) -> dict:
+def publish_to_exchange(event: DomainEvent) -> dict[str, Any]:
     """Sales, refunds and check-ins as pseudonymised JSON-LD to the exchange platform."""
     client = exchange_adapter.client()
     if client is None:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
+from typing import Any
 
 from .. import ports
-from ..domain.errors import NotFound, NotRefundable, ValidationFailed, FieldError
+from ..domain.errors import FieldError, NotFound, NotRefundable, ValidationFailed
 from ..domain.ledger import refund_entries
 from ..domain.money import Money
 from ..domain.orders import REFUND_REASONS, OrderStatus, TicketStatus, refund_idempotency_key, refund_reason_code
@@ -86,7 +87,7 @@ def refund_cancelled_performance(performance_id: str, now: datetime) -> int:
 
 
 # -- workflow tasks ------------------------------------------------------------------------------
-def pay_back(order_id: str, refund_id: str) -> dict:
+def pay_back(order_id: str, refund_id: str) -> dict[str, Any]:
     """The money goes back to the buyer (the idempotency key is the refund's: a retry is the same refund)."""
     refund = store.get_refund(order_id, refund_id)
     order = store.get_order(order_id)
@@ -102,13 +103,13 @@ def pay_back(order_id: str, refund_id: str) -> dict:
     return {"provider_refund_id": provider_refund}
 
 
-def void_and_release(order_id: str, refund_id: str, now: datetime) -> dict:
+def void_and_release(order_id: str, refund_id: str, now: datetime) -> dict[str, Any]:
     """Void the tickets, give their places back, reverse the ledger; the refund is complete."""
     refund = store.get_refund(order_id, refund_id)
     order = store.get_order(order_id)
     tickets = [t for t in store.tickets_of(order_id) if t.ticket_id in refund.ticket_ids]
     store.void_tickets(refund, tickets)
-    by_hold: dict[str, list] = {}
+    by_hold: dict[str, list[store.IssuedTicket]] = {}
     for ticket in tickets:
         by_hold.setdefault(ticket.hold_id, []).append(ticket)
     for hold_id, group in by_hold.items():
@@ -123,7 +124,7 @@ def void_and_release(order_id: str, refund_id: str, now: datetime) -> dict:
     return {"tickets": len(tickets)}
 
 
-def notify(order_id: str, refund_id: str, now: datetime) -> dict:
+def notify(order_id: str, refund_id: str, now: datetime) -> dict[str, Any]:
     """`TicketRefunded` on the cluster's topic (no personal data: the reason code, never the note) and an
     e-mail to the buyer."""
     refund = store.get_refund(order_id, refund_id)
@@ -132,7 +133,8 @@ def notify(order_id: str, refund_id: str, now: datetime) -> dict:
     detail = {"order_id": order_id, "refund_id": refund_id, "amount": refund.amount_cents, "currency": refund.currency,
               "reason": refund_reason_code(refund.reason), "performances": dict(per_performance),
               "tickets": [{"ticket_id": t.ticket_id, "performance_id": t.performance_id, "house_id": t.house_id,
-                           "tariff_code": t.tariff_code, "price": t.price_cents, "seat_id": t.seat_id} for t in tickets]}
+                           "tariff_code": t.tariff_code, "price": t.price_cents, "seat_id": t.seat_id}
+                          for t in tickets]}
     message_id = ports.events().publish("TicketRefunded", f"TicketRefunded:{order_id}:{refund_id}", now, detail)
     reason = "performance_cancelled" if refund.reason == "performance_cancelled" else "refunded_by_house"
     send_refund_email(store.get_order(order_id), Money(refund.amount_cents, refund.currency), reason)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..domain.cart import CartLine
 from ..domain.errors import NotFound
 from ..domain.holds import Hold
-from ..domain.orders import Order, OrderStatus
+from ..domain.orders import Order, OrderLine, OrderStatus
 from ..store import carts as cart_store
-from ..store import catalog
+from ..store import catalog, reservations
 from ..store import orders as store
-from ..store import reservations
 from .cart_pricing import priced_cart
 
 # The most orders examined for one page of a status-filtered listing (a page may then hold fewer than asked).
@@ -23,7 +23,7 @@ class HouseOrder:
     """The caller's house's part of an order: its lines (priced at checkout), its tickets once issued, its refunds."""
 
     order: Order
-    lines: tuple  # OrderLine, or CartLine while the order is still being priced
+    lines: tuple[OrderLine | CartLine, ...]  # CartLine while the order is still being priced
     tickets: tuple[store.IssuedTicket, ...]
     refunds: tuple[store.Refund, ...]
 
@@ -37,7 +37,8 @@ def house_order(house_id: str, order_id: str, now: datetime) -> HouseOrder:
     if not mine and not tickets:
         raise NotFound("No such order.", order_id=order_id)
     ticket_ids = {t.ticket_id for t in tickets}
-    refunds = tuple(r for r in store.refunds_of(order_id) if r.house_id in (house_id, None) and set(r.ticket_ids) & ticket_ids)
+    refunds = tuple(r for r in store.refunds_of(order_id)
+                    if r.house_id in (house_id, None) and set(r.ticket_ids) & ticket_ids)
     return HouseOrder(order, mine, tuple(tickets), refunds)
 
 
@@ -54,7 +55,7 @@ def house_refund(house_id: str, order_id: str, refund_id: str) -> store.Refund:
     return refund
 
 
-def _pricing(order: Order, now: datetime) -> tuple:
+def _pricing(order: Order, now: datetime) -> tuple[CartLine, ...]:
     """A pending order's places before the workflow froze its lines: its frozen cart's, priced as checkout will."""
     if order.status is not OrderStatus.PENDING:
         return ()
