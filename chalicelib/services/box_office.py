@@ -10,20 +10,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..domain.cart import Cart
 from ..domain.customers import BuyerDetails
-from ..domain.errors import (Conflict, DomainError, EmptyCart, FieldError, Forbidden, NotFound, SeatsUnavailable,
-                             ValidationFailed)
+from ..domain.errors import (
+    Conflict,
+    DomainError,
+    EmptyCart,
+    FieldError,
+    Forbidden,
+    NotFound,
+    SeatsUnavailable,
+    ValidationFailed,
+)
 from ..domain.holds import session_hash
 from ..domain.orders import Order, OrderStatus, SeatsLost, order_id_for, order_lines
 from ..observability import count
-from ..store import orders as store
 from ..store import catalog, reservations, settlements
+from ..store import orders as store
+from ..store.carts import CartRecord
 from . import carts, checkout, customers, vouchers
 from .cart_pricing import priced_cart
 from .uitpas import register_order_sales
 
 
-def _desk_cart(desk_house_id: str, cart_id: str, session_token: str, now: datetime):
+def _desk_cart(desk_house_id: str, cart_id: str, session_token: str,
+               now: datetime) -> tuple[CartRecord, Cart | None]:
     record = carts.own_cart(cart_id, session_token)
     if record.order_id:
         return record, None
@@ -36,9 +47,9 @@ def _desk_cart(desk_house_id: str, cart_id: str, session_token: str, now: dateti
     return record, cart
 
 
-def _desk_order(desk_house_id: str, record, cart, session_token: str, status: OrderStatus, payment_method: str | None,
-                buyer: BuyerDetails | None, marketing: bool, sharing: bool, language: str, expires_at: datetime | None,
-                now: datetime) -> Order:
+def _desk_order(desk_house_id: str, record: CartRecord, cart: Cart, session_token: str, status: OrderStatus,
+                payment_method: str | None, buyer: BuyerDetails | None, marketing: bool, sharing: bool, language: str,
+                expires_at: datetime | None, now: datetime) -> Order:
     customer_ids = customers.record_buyer(list(cart.houses), buyer, marketing, sharing, language, now,
                                           source="box_office", order_id=order_id_for(record.id)) if buyer else {}
     order = store.begin_checkout(record, Order(order_id_for(record.id), record.id, session_hash(session_token), status,
@@ -46,7 +57,9 @@ def _desk_order(desk_house_id: str, record, cart, session_token: str, status: Or
                                                payment_method=payment_method, customer_ids=customer_ids,
                                                created_at=now),
                                  performances={line.performance_id: line.house_id for line in cart.lines})
-    store.set_priced(order.id, order_lines(cart.lines), expires_at or cart.expires_at, cart.donations)
+    expires = expires_at or cart.expires_at
+    assert expires is not None  # a cart with places expires with its first hold
+    store.set_priced(order.id, order_lines(cart.lines), expires, cart.donations)
     return order
 
 
@@ -55,6 +68,7 @@ def desk_sale(desk_house_id: str, cart_id: str, session_token: str, payment_meth
     """Sell the desk's cart; a second submit of the same cart answers with the same order."""
     record, cart = _desk_cart(desk_house_id, cart_id, session_token, now)
     if cart is None:
+        assert record.order_id is not None  # its checkout began: the same order
         return store.get_order(record.order_id)
     order = _desk_order(desk_house_id, record, cart, session_token, OrderStatus.PENDING, payment_method, buyer,
                         marketing, sharing, language, None, now)
@@ -94,6 +108,7 @@ def reserve(desk_house_id: str, cart_id: str, session_token: str, buyer: BuyerDe
     """Keep the desk's cart for a buyer who pays later, until `until` (before the first performance starts)."""
     record, cart = _desk_cart(desk_house_id, cart_id, session_token, now)
     if cart is None:
+        assert record.order_id is not None  # its checkout began: the same order
         return store.get_order(record.order_id)
     first_start = min(catalog.get_performance(p).starts_at for p in {line.performance_id for line in cart.lines})
     if not now < until <= first_start:

@@ -3,6 +3,7 @@ refunding an order's bundle purchases."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ..domain.bundles import Bundle, bundles_available, validate_bundle
 from ..domain.catalog import Performance, PerformanceStatus
@@ -37,7 +38,7 @@ def performances_of(bundle: Bundle) -> dict[str, Performance]:
     return {performance_id: catalog.get_performance(performance_id) for performance_id in bundle.performance_ids}
 
 
-def availability_of(bundle: Bundle, performances: dict[str, Performance], now: datetime, live: bool) -> dict:
+def availability_of(bundle: Bundle, performances: dict[str, Performance], now: datetime, live: bool) -> dict[str, Any]:
     """Bundles still for sale = the minimum over its performances; `live` reads every performance afresh."""
     summaries = {performance_id: (availability.summary if live else availability.cached_summary)(performance, now)
                  for performance_id, performance in performances.items()}
@@ -65,7 +66,8 @@ def hold_bundle(bundle_id: str, session_token: str, quantity: int, choices: dict
     foreign = sorted(set(choices) - set(bundle.performance_ids))
     if foreign:
         raise ValidationFailed("These performances are not in the bundle.", [
-            FieldError(f"performances.{p}", "not_in_bundle", "This performance is not in the bundle.") for p in foreign])
+            FieldError(f"performances.{p}", "not_in_bundle", "This performance is not in the bundle.")
+            for p in foreign])
     performances = performances_of(bundle)
     places = {c.performance_id: c.places * quantity for c in bundle.components}
     limit = get_settings().max_seats_per_hold  # the cluster's cap on places per hold holds per performance too
@@ -109,7 +111,7 @@ def set_status(bundle_id: str, status: str) -> Bundle:
 
 
 def refund_bundles(order_id: str, bundle_id: str | None, reason: str, requested_by: str, now: datetime,
-                   note: str | None = None):
+                   note: str | None = None) -> order_store.Refund:
     """Refund every still-valid ticket of the order's bundle purchases (of one bundle if given), whichever house
     owns it, as one refund: each ticket for the share it booked, so the ledger reverses exactly the sale."""
     order = order_store.get_order(order_id)

@@ -1,7 +1,9 @@
 """Cart services: a buyer session puts its holds of several houses in one cart, priced once."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from .. import ports
 from ..domain.cart import MAX_HOLDS_PER_CART, Cart
@@ -61,7 +63,7 @@ def put_hold(cart_id: str, session_token: str, hold_id: str, tariffs: dict[str, 
     return view_cart(cart_id, session_token, now)
 
 
-def _purchases(entries) -> set[str]:
+def _purchases(entries: Iterable[Mapping[str, Any]]) -> set[str]:
     """What the cart's size limit counts: a bundle purchase is one, however many holds it has."""
     return {entry.get("bundle_group") or entry["hold_id"] for entry in entries}
 
@@ -71,7 +73,8 @@ def _put_bundle(record: store.CartRecord, session_token: str, hold: Hold, tariff
     """Put every hold of a bundle purchase in the cart as one bundle line at the bundle price."""
     if tariffs or tariff:
         raise ValidationFailed("A bundle has one price; its places take no tariff.", [
-            FieldError("tariff" if tariff else "tariffs", "bundle_has_one_price", "Leave the tariff out for a bundle.")])
+            FieldError("tariff" if tariff else "tariffs", "bundle_has_one_price",
+                       "Leave the tariff out for a bundle.")])
     members = [hold if hold_id == hold.id else reservations.get_hold(hold_id) for hold_id in hold.bundle_hold_ids]
     for member in members:
         member.check_live(now)

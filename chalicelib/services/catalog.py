@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from .. import ports
 from ..domain.catalog import (
@@ -29,7 +30,8 @@ def new_id(prefix: str) -> str:
     return ports.ids().catalog_id(prefix)
 
 
-def create_production(house_id: str, body) -> Production:
+# A `body: Any` is the route's validated request model (api.schemas), which services may not import.
+def create_production(house_id: str, body: Any) -> Production:
     """A new production of the caller's house."""
     production = Production(id=body.id or new_id("prod"), house_id=house_id, title=body.title, genre=body.genre,
                             description=body.description)
@@ -37,7 +39,7 @@ def create_production(house_id: str, body) -> Production:
     return production
 
 
-def create_performance(house_id: str, body) -> Performance:
+def create_performance(house_id: str, body: Any) -> Performance:
     """A dated performance of one of the house's productions in one of its venues, with its seats."""
     production = store.get_production(house_id, body.production_id)
     venue, seatmap = store.get_venue(house_id, body.venue_id)
@@ -57,7 +59,7 @@ def create_performance(house_id: str, body) -> Performance:
     return performance
 
 
-def waiting_room_of(body, default_opening) -> WaitingRoom | None:
+def waiting_room_of(body: Any, default_opening: datetime) -> WaitingRoom | None:
     """The waiting room a staff body asks for (None: none); it opens at `default_opening` unless told."""
     if body is None:
         return None
@@ -65,7 +67,7 @@ def waiting_room_of(body, default_opening) -> WaitingRoom | None:
                        admission_seconds=body.admission_seconds, shards=body.shards)
 
 
-def change_performance(house_id: str, performance_id: str, body) -> Performance:
+def change_performance(house_id: str, performance_id: str, body: Any) -> Performance:
     """Change status or sales window of the house's own performance."""
     current = store.get_house_performance(house_id, performance_id)
     validate_schedule(current.starts_at, body.sales_start or current.sales_start, body.sales_end or current.sales_end)
@@ -121,7 +123,7 @@ def import_venue(house_id: str, venue_id: str, seatmap: SeatMap) -> None:
     store.create_venue(house_id, venue_id, seatmap)
 
 
-def venues(house_id: str) -> list:
+def venues(house_id: str) -> list[Any]:
     """The house's venues as summaries (id, name, capacity, seated), without decoding the maps."""
     return store.list_venues(house_id)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
 
@@ -11,8 +12,10 @@ from ..settings import get_settings
 SECRET_MAX_AGE = 300
 
 
-def _document() -> dict:
-    return json.loads(parameters.get_secret(get_settings().ticket_key_secret_arn, max_age=SECRET_MAX_AGE))
+def _document() -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(parameters.get_secret(get_settings().ticket_key_secret_arn,
+                                                                max_age=SECRET_MAX_AGE))
+    return document
 
 
 def signer() -> TicketSigner:

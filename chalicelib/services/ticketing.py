@@ -5,6 +5,7 @@ from collections import OrderedDict
 
 from .. import i18n, ports
 from ..domain.bundles import BUNDLE_TARIFF, BUNDLE_TARIFF_NAME
+from ..domain.customers import BuyerDetails
 from ..domain.errors import NotFound
 from ..domain.money import Money
 from ..domain.orders import Order, TicketStatus
@@ -61,7 +62,7 @@ def desk_sale_documents(desk_house_id: str, order_id: str, language: str) -> lis
     return documents
 
 
-def _buyer(order: Order):
+def _buyer(order: Order) -> BuyerDetails:
     """The buyer's contact details as the order gave them (not the house's record of that address)."""
     details = order_buyer_details(order.id, order.customer_ids)
     if details is None:

@@ -3,9 +3,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
-from ..domain.catalog import STANDING_CATEGORY, Performance, PerformanceStatus, Tariff, validate_schedule, \
-    validate_tariffs
+from ..domain.catalog import (
+    STANDING_CATEGORY,
+    Performance,
+    PerformanceStatus,
+    Tariff,
+    validate_schedule,
+    validate_tariffs,
+)
 from ..domain.errors import FieldError, ValidationFailed
 from ..domain.timeslots import TimeslotSeries, plan_slots
 from ..store import catalog as store
@@ -14,7 +21,8 @@ from . import availability
 from .catalog import new_id
 
 
-def create_series(house_id: str, body, now: datetime) -> TimeslotSeries:
+# A `body: Any` is the route's validated request model (api.schemas), which services may not import.
+def create_series(house_id: str, body: Any, now: datetime) -> TimeslotSeries:
     """A series of slots in one of the house's standing venues: one standing performance per slot,
     with the slot's capacity as its own counter. The series' and slots' ids are claimed together first
     (AlreadyExists, nothing written, if any is taken); the series shows once every slot is complete."""
@@ -51,7 +59,7 @@ def create_series(house_id: str, body, now: datetime) -> TimeslotSeries:
     return series
 
 
-def slots_with_availability(series: TimeslotSeries, now: datetime) -> list[tuple]:
+def slots_with_availability(series: TimeslotSeries, now: datetime) -> list[tuple[Any, ...]]:
     """Each slot with its performance and live availability (read now, not from the agenda's cache)."""
     result = []
     for slot in series.slots:

@@ -8,6 +8,7 @@ is abandoned or refunded. A registered sale is kept per (future) ticket id, so t
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from ..domain import uitpas as domain
 from ..domain.cart import Cart
@@ -66,7 +67,8 @@ def remove_pass(cart_id: str, session_token: str, hold_id: str, place: str, now:
     return carts.view_cart(cart_id, session_token, now)
 
 
-def _entry(cart_id: str, session_token: str, hold_id: str, now: datetime) -> tuple:
+def _entry(cart_id: str, session_token: str, hold_id: str,
+           now: datetime) -> tuple[cart_store.CartRecord, list[dict[str, Any]], dict[str, Any]]:
     record = carts.open_cart(cart_id, session_token)
     entries = [dict(entry) for entry in record.entries]
     entry = next((entry for entry in entries if entry["hold_id"] == hold_id), None)
@@ -79,12 +81,13 @@ def _entry(cart_id: str, session_token: str, hold_id: str, now: datetime) -> tup
     return record, entries, entry
 
 
-def _save(record, entries: list[dict], entry: dict, uses: dict, now: datetime) -> None:
+def _save(record: cart_store.CartRecord, entries: list[dict[str, Any]], entry: dict[str, Any], uses: dict[str, Any],
+          now: datetime) -> None:
     entry["uitpas"] = uses
     cart_store.save_entries(record, entries, now)
 
 
-def _offer(event_id: str, number: str, regular_price_cents: int) -> tuple:
+def _offer(event_id: str, number: str, regular_price_cents: int) -> tuple[Any, ...]:
     """UiTPAS's tariffs for the pass: (available, message, problem type). Errors never carry the number on."""
     try:
         offer = integration.client().tariffs(event_id, number, regular_price_cents)
@@ -104,7 +107,7 @@ def _offer(event_id: str, number: str, regular_price_cents: int) -> tuple:
 
 
 # -- checkout ------------------------------------------------------------------------------------
-def register_order_sales(order_id: str, now: datetime) -> dict:
+def register_order_sales(order_id: str, now: datetime) -> dict[str, Any]:
     """Register the order's social-tariff places at UiTPAS, all or none, once (a retried task registers nothing new)."""
     order = order_store.get_order(order_id)
     sales = [(ticket_id_for(order.id, line.index),
@@ -125,4 +128,5 @@ def register_order_sales(order_id: str, now: datetime) -> dict:
 def cancel_order_sales(order_id: str, now: datetime) -> int:
     """Compensation: every registered UiTPAS sale of the order is cancelled; how many were."""
     order = order_store.get_order(order_id)
-    return sum(1 for line in order.lines if line.uitpas and cancel_uitpas_sale(ticket_id_for(order.id, line.index), now))
+    return sum(1 for line in order.lines
+               if line.uitpas and cancel_uitpas_sale(ticket_id_for(order.id, line.index), now))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime
+from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
 
@@ -17,8 +18,9 @@ from ..domain.holds import session_hash
 from ..domain.waiting_room import (
     Admission,
     AdmissionRequired,
-    QueueTicket,
     NotYourTurn,
+    QueueTicket,
+    WaitingRoom,
     admit,
     issue_queue_ticket,
     read_admission,
@@ -36,7 +38,7 @@ def admission_key() -> bytes:
     return parameters.get_secret(get_settings().admission_key_secret_arn, max_age=SECRET_MAX_AGE).encode()
 
 
-def _room(performance: Performance, now: datetime):
+def _room(performance: Performance, now: datetime) -> WaitingRoom:
     if performance.waiting_room is None:
         raise Conflict("This performance has no waiting room; hold places directly.", reason="no_waiting_room")
     if performance.status.value == "cancelled" or now >= performance.sales_end:
@@ -44,7 +46,7 @@ def _room(performance: Performance, now: datetime):
     return performance.waiting_room
 
 
-def join_line(performance: Performance, session_token: str, now: datetime) -> dict:
+def join_line(performance: Performance, session_token: str, now: datetime) -> dict[str, Any]:
     """A new place in line for this buyer session; the answer carries its signed queue ticket."""
     room = _room(performance, now)
     shard = random.randrange(room.shards)  # spreads the joiners' writes over the shards' keys
@@ -54,7 +56,7 @@ def join_line(performance: Performance, session_token: str, now: datetime) -> di
     return {"queue_ticket": issue_queue_ticket(admission_key(), ticket), **_place(room, ticket, now)}
 
 
-def place_in_line(performance: Performance, session_token: str, queue_ticket: str, now: datetime) -> dict:
+def place_in_line(performance: Performance, session_token: str, queue_ticket: str, now: datetime) -> dict[str, Any]:
     """Where this ticket stands; once its turn has come, the admission (the same one however often asked)."""
     room = _room(performance, now)
     key = admission_key()
@@ -68,10 +70,11 @@ def place_in_line(performance: Performance, session_token: str, queue_ticket: st
     return {**answer, "admission": token, "admission_expires_at": admission.expires_at.isoformat()}
 
 
-def _place(room, ticket: QueueTicket, now: datetime) -> dict:
+def _place(room: WaitingRoom, ticket: QueueTicket, now: datetime) -> dict[str, Any]:
     return {"position": ticket.position + 1, "people_ahead": room.people_ahead(ticket.position, now),
             "seconds_to_wait": room.seconds_to_wait(ticket.position, now),
-            "turn_at": room.turn_at(ticket.position).isoformat(), "poll_seconds": room.poll_seconds(ticket.position, now),
+            "turn_at": room.turn_at(ticket.position).isoformat(),
+            "poll_seconds": room.poll_seconds(ticket.position, now),
             "admission": None, "admission_expires_at": None}
 
 
