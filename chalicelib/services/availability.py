@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from ..domain.catalog import Performance
 from ..store import catalog, orders, reservations
@@ -20,11 +22,11 @@ AGENDA_CACHE_SECONDS = 3.0
 SEAT_MAP_SNAPSHOT_SECONDS = 1.0
 FEW_LEFT_SHARE = 0.1
 
-_summaries: TtlCache[dict] = TtlCache(AGENDA_CACHE_SECONDS)
+_summaries: TtlCache[dict[str, Any]] = TtlCache(AGENDA_CACHE_SECONDS)
 _seat_snapshots: TtlCache[dict[str, str]] = TtlCache(SEAT_MAP_SNAPSHOT_SECONDS, max_entries=256)
 
 
-def summary(performance: Performance, now: datetime) -> dict:
+def summary(performance: Performance, now: datetime) -> dict[str, Any]:
     """Capacity, available, held and sold places, and a traffic-light status for one performance."""
     if performance.seated:
         counts = reservations.seat_counts(performance.id, now)
@@ -45,12 +47,12 @@ def public_state(seat: reservations.SeatState) -> str:
     return seat.state
 
 
-def _seated_summary(performance: Performance, states, now: datetime) -> dict:
+def _seated_summary(performance: Performance, states: Iterable[str], now: datetime) -> dict[str, Any]:
     counts = Counter(states)
     return _summary(performance, counts["free"], counts["held"], counts["sold"], now)
 
 
-def _summary(performance: Performance, available: int, held: int, sold: int, now: datetime) -> dict:
+def _summary(performance: Performance, available: int, held: int, sold: int, now: datetime) -> dict[str, Any]:
     return {"capacity": performance.capacity, "available": available, "held": held, "sold": sold,
             "level": level(available, performance.capacity, performance.is_on_sale(now))}
 
@@ -65,12 +67,12 @@ def level(available: int, capacity: int, on_sale: bool) -> str:
     return "available"
 
 
-def cached_summary(performance: Performance, now: datetime, born: float | None = None) -> dict:
+def cached_summary(performance: Performance, now: datetime, born: float | None = None) -> dict[str, Any]:
     """The summary as the agenda shows it: at most a few seconds old."""
     return _summaries.get(performance.id, lambda: summary(performance, now), born)
 
 
-def cached_summaries(performances, now: datetime) -> dict[str, dict]:
+def cached_summaries(performances: Iterable[Performance], now: datetime) -> dict[str, dict[str, Any]]:
     """The summaries of a list (an agenda page), each at most a few seconds old. Those read for one list
     are dated alike, so they go stale together: one view a few seconds later reads them again, rather
     than every view reading the few that were read last."""
@@ -78,7 +80,7 @@ def cached_summaries(performances, now: datetime) -> dict[str, dict]:
     return {performance.id: cached_summary(performance, now, born) for performance in performances}
 
 
-def note_taken(performance_id: str, seat_ids) -> None:
+def note_taken(performance_id: str, seat_ids: Iterable[str]) -> None:
     """Seats this process just held, or learnt were taken: shown taken without reading the hall again."""
     snapshot = _seat_snapshots.peek(performance_id)
     if snapshot is not None:
@@ -101,7 +103,8 @@ def public_seat_states(performance: Performance, now: datetime, snapshot: bool =
     return _seat_snapshots.get(performance.id, read) if snapshot else read()
 
 
-def seat_map_states(performance: Performance, now: datetime, snapshot: bool = False) -> tuple[dict[str, str], dict]:
+def seat_map_states(performance: Performance, now: datetime,
+                    snapshot: bool = False) -> tuple[dict[str, str], dict[str, Any]]:
     """The states of a performance's seats (empty when it is not seated) and its availability summary."""
     if not performance.seated:
         return {}, summary(performance, now)
@@ -109,7 +112,7 @@ def seat_map_states(performance: Performance, now: datetime, snapshot: bool = Fa
     return states, _seated_summary(performance, states.values(), now)
 
 
-def seat_map_view(performance: Performance, now: datetime) -> dict:
+def seat_map_view(performance: Performance, now: datetime) -> dict[str, Any]:
     """The performance's seat map with each seat's live state (expired holds shown free)."""
     document = catalog.get_performance_seatmap(performance.id).to_dict()
     states, availability = seat_map_states(performance, now)

@@ -9,9 +9,11 @@ entry has a stable id — so nobody is paid twice.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from .. import ports
 from ..domain.agreements import Agreement
+from ..domain.errors import FieldError, ValidationFailed
 from ..domain.ledger import transfer_entry
 from ..domain.money import Money
 from ..domain.periods import check_closed, custom_period, period_bounds
@@ -27,6 +29,9 @@ def start_settlement(period_id: str | None, starts_at: datetime | None, ends_at:
     """Open (or meet) the period and start a settlement run; returns the period and the run's name."""
     if period_id:
         starts_at, ends_at = period_bounds(period_id)
+    elif starts_at is None or ends_at is None:
+        raise ValidationFailed("Give a period, or when it starts and ends.", [
+            FieldError("period", "required", "A week or month period, or starts_at and ends_at.")])
     else:
         period_id = custom_period(starts_at, ends_at)
     check_closed(ends_at, now)
@@ -37,7 +42,7 @@ def start_settlement(period_id: str | None, starts_at: datetime | None, ends_at:
     return period, run
 
 
-def gather(period_id: str, now: datetime) -> dict:
+def gather(period_id: str, now: datetime) -> dict[str, Any]:
     """Each house's statement of the period (stored once); the houses that are owed money."""
     period = store.get_period(period_id)
     to_pay = []
@@ -50,7 +55,7 @@ def gather(period_id: str, now: datetime) -> dict:
     return {"houses": to_pay}
 
 
-def pay_house(period_id: str, house_id: str, now: datetime) -> dict:
+def pay_house(period_id: str, house_id: str, now: datetime) -> dict[str, Any]:
     """One transfer for the house's statement (the same one whichever run asks), booked in the ledger."""
     statement = store.get_statement(period_id, house_id)
     if statement.status == "paid":
@@ -73,7 +78,7 @@ def pay_house(period_id: str, house_id: str, now: datetime) -> dict:
     return {"transfer_id": transfer_id}
 
 
-def close_period(period_id: str, now: datetime) -> dict:
+def close_period(period_id: str, now: datetime) -> dict[str, Any]:
     """The period is settled once every house with money owed was paid."""
     statements = store.statements_of_period(period_id)
     unpaid = [s.house_id for s in statements if s.status == "to_pay"]
@@ -113,7 +118,7 @@ def house_statement(period_id: str, house_id: str) -> store.StatementRecord:
     return store.get_statement(period_id, house_id)
 
 
-def performance_titles(statement: dict, language: str) -> dict[str, str]:
+def performance_titles(statement: dict[str, Any], language: str) -> dict[str, str]:
     """The title of each performance on the statement, in `language` (Dutch when it has none)."""
     titles = {}
     for line in statement["lines"]:
