@@ -9,6 +9,7 @@ remove the records, stored e-mail copies and links, then complete a receipt that
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from .. import i18n, ports
 from ..domain import buyers as domain
@@ -85,7 +86,7 @@ def _order_buyers(buyer_id: str, order_id: str, links: store.BuyerLinks | None =
             if order_buyer is not None and order_buyer.customer_id == links.customers[order_buyer.house_id]]
 
 
-def waiting_orders(buyer_id: str) -> list[dict]:
+def waiting_orders(buyer_id: str) -> list[dict[str, Any]]:
     """The buyer's orders whose choices wait for the owner's word, oldest first, each as it was typed and ticked:
     name and details, marketing per house, sharing. Every order placed with the address is the buyer's here,
     also one a stranger placed: that is why the owner confirms or declines each one separately."""
@@ -111,7 +112,7 @@ def _ticked(order_buyer: OrderBuyer, kind: ConsentKind) -> bool:
     return bool(choice and choice.granted)
 
 
-def confirm_order(buyer_id: str, order_id: str, now: datetime) -> list[dict]:
+def confirm_order(buyer_id: str, order_id: str, now: datetime) -> list[dict[str, Any]]:
     """The address's owner confirms the choices made with one of their orders: at each house, the order's name
     and details become the record's and its pending consents are recorded (source `order`, verified, `at` the
     confirmation, `given_at` the sale). Only this order's; confirming again records nothing; declined ones are
@@ -122,12 +123,14 @@ def confirm_order(buyer_id: str, order_id: str, now: datetime) -> list[dict]:
     if any(order_buyer.declined_at for order_buyer in found):
         raise domain.ChoicesDecided("These choices were declined; they can no longer be confirmed.", declined=True,
                                     order_id=order_id)
-    recorded: list[dict] = []
+    recorded: list[dict[str, Any]] = []
     for order_buyer in found:
         if not order_buyer.waiting:
             continue
-        choices = customer_store.apply_order_buyer(
-            order_buyer, lambda consents, order_buyer=order_buyer: proven_choices(order_buyer, consents, now), now)
+        def decide(consents: dict[str, Any], order_buyer: OrderBuyer = order_buyer) -> list[ConsentChoice]:
+            return proven_choices(order_buyer, consents, now)
+
+        choices = customer_store.apply_order_buyer(order_buyer, decide, now)
         recorded += [{"house_id": order_buyer.house_id, **choice.to_dict()} for choice in choices]
     if not recorded and any(order_buyer.declined_at for order_buyer in _order_buyers(buyer_id, order_id)):
         raise domain.ChoicesDecided("These choices were declined meanwhile; they can no longer be confirmed.",
@@ -193,7 +196,7 @@ def _records(buyer_id: str) -> list[customer_store.CustomerRecord]:
     return [record for record in found if record is not None]
 
 
-def preferences(buyer_id: str) -> dict:
+def preferences(buyer_id: str) -> dict[str, Any]:
     """What the preferences page shows: each house's record and consents, the cluster-wide sharing, erasures."""
     records = _records(buyer_id)
     houses = []
@@ -206,7 +209,7 @@ def preferences(buyer_id: str) -> dict:
     return {"houses": houses, "sharing": _current_sharing(records), "erasures": store.receipts_of(buyer_id)}
 
 
-def change_consents(buyer_id: str, wish: domain.ConsentWish, language: str, now: datetime) -> list[dict]:
+def change_consents(buyer_id: str, wish: domain.ConsentWish, language: str, now: datetime) -> list[dict[str, Any]]:
     """Record what changed, per house, with the wording shown in the buyer's language (channel
     `preferences`, verified: only the link's holder gets here); the same wish sent again records nothing.
     Returns the choices recorded."""
@@ -215,11 +218,12 @@ def change_consents(buyer_id: str, wish: domain.ConsentWish, language: str, now:
     unknown = set(wish.marketing) - set(links.customers)
     if unknown:
         raise NotFound("The buyer has no record at this house.", house_ids=sorted(unknown))
-    recorded: list[dict] = []
+    recorded: list[dict[str, Any]] = []
     for house_id, customer_id in sorted(links.customers.items()):
         house = catalog.get_house(house_id)
 
-        def decide(consents: dict, house_id=house_id, house_name=house.name) -> list[ConsentChoice]:
+        def decide(consents: dict[str, Any], house_id: str = house_id,
+                   house_name: str = house.name) -> list[ConsentChoice]:
             changed = domain.changed_consents(consents, house_id, wish)
             worded = {choice.kind: choice for choice in consent_choices(
                 changed.get(ConsentKind.MARKETING, False), changed.get(ConsentKind.SHARING, False), language,
@@ -236,7 +240,7 @@ def change_consents(buyer_id: str, wish: domain.ConsentWish, language: str, now:
 
 
 # -- export ---------------------------------------------------------------------------------------------
-def export(buyer_id: str, now: datetime) -> dict:
+def export(buyer_id: str, now: datetime) -> dict[str, Any]:
     """Everything the cluster's houses hold about the buyer, machine-readable (JSON)."""
     links = store.links_of(buyer_id)
     houses = []
@@ -279,7 +283,7 @@ def export(buyer_id: str, now: datetime) -> dict:
             "buyer_id": buyer_id, "houses": houses, "orders": orders, "erasures": store.receipts_of(buyer_id)}
 
 
-def _order_buyer_export(found) -> dict:
+def _order_buyer_export(found: OrderBuyer) -> dict[str, Any]:
     """The buyer as the order gave them at a house, and the choices it ticked (applied once the address's owner
     confirmed them, never once they declined them)."""
     return {"house_id": found.house_id, "details": {"name": found.details.name, "email": found.details.email,
@@ -290,7 +294,7 @@ def _order_buyer_export(found) -> dict:
 
 
 # -- erasure ------------------------------------------------------------------------------------------
-def request_erasure(buyer_id: str, now: datetime) -> dict:
+def request_erasure(buyer_id: str, now: datetime) -> dict[str, Any]:
     """Start erasing everything the cluster holds about the buyer; the receipt.
 
     The erasure id is derived from the buyer and the records found, so a repeated or concurrent
@@ -321,16 +325,16 @@ def request_erasure(buyer_id: str, now: datetime) -> dict:
     return _receipt(buyer_id, erasure)
 
 
-def register_of_erasures(since: datetime) -> list[dict]:
+def register_of_erasures(since: datetime) -> list[dict[str, Any]]:
     """The cluster's erasures since `since` (ids, houses, counts, times): what a DPO answers to with."""
     return store.register_of_erasures(since)
 
 
-def _receipt(buyer_id: str, erasure: str) -> dict:
+def _receipt(buyer_id: str, erasure: str) -> dict[str, Any]:
     return next(r for r in store.receipts_of(buyer_id) if r["erasure_id"] == erasure)
 
 
-def pseudonymise(buyer_id: str) -> dict:
+def pseudonymise(buyer_id: str) -> dict[str, Any]:
     """Workflow step: the buyer's orders and purchases carry a pseudonym instead of the customer ids."""
     key = cluster_key()
     links = store.links_of(buyer_id)
@@ -343,15 +347,14 @@ def pseudonymise(buyer_id: str) -> dict:
     return {"orders": orders, "purchases": purchases, "refund_notes": notes}
 
 
-def forget(buyer_id: str) -> dict:
+def forget(buyer_id: str) -> dict[str, Any]:
     """Workflow step: remove stored e-mail copies, each house's record and each order's copy of the buyer,
     then the links (last: a rerun after a failure still finds what is left)."""
     links = store.links_of(buyer_id)
     addresses = {address for address in (store.email_of(h, c) for h, c in links.customers.items()) if address}
     addresses |= {found.details.email for found in (customer_store.order_buyer(h, o) for h in links.customers
                                                    for o in links.orders) if found}
-    addresses = sorted(addresses)
-    copies = mail_copies.erase(addresses) if addresses else 0
+    copies = mail_copies.erase(sorted(addresses)) if addresses else 0
     records = sum(store.delete_customer(house_id, customer_id) for house_id, customer_id in links.customers.items())
     for house_id in links.customers:  # what each order kept of its buyer, with its pending choices
         for order_id in links.orders:
@@ -360,7 +363,7 @@ def forget(buyer_id: str) -> dict:
     return {"customer_records": records, "mail_copies": copies}
 
 
-def complete(buyer_id: str, erasure: str, counts: dict[str, int], now: datetime) -> dict:
+def complete(buyer_id: str, erasure: str, counts: dict[str, int], now: datetime) -> dict[str, Any]:
     """Workflow step: the receipt says erased, with what was done; ids and counts only."""
     kinds = ("customer_records", "orders", "purchases", "refund_notes", "mail_copies")
     store.complete_erasure(buyer_id, erasure, {name: int(counts.get(name, 0)) for name in kinds}, now)
