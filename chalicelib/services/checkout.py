@@ -6,10 +6,13 @@ idempotent: Step Functions may run a task again, and webhooks come at least once
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from .. import ports
 from ..domain.agreements import may_sell
+from ..domain.cart import Cart
 from ..domain.customers import BuyerDetails
 from ..domain.donations import donation_entries
 from ..domain.errors import EmptyCart, FieldError, HoldNotActive, NotFound, SeatsUnavailable, ValidationFailed
@@ -30,9 +33,9 @@ from ..domain.orders import (
 from ..domain.uitpas import CHECKOUT_FAILURES
 from ..observability import count, logger
 from ..settings import get_settings
+from ..store import allocations, bundles, catalog, purchases, reservations, settlements
 from ..store import carts as cart_store
 from ..store import orders as store
-from ..store import allocations, bundles, catalog, purchases, reservations, settlements
 from ..store import subscriptions as subscription_store
 from . import carts, customers, giftcards, subscriptions, vouchers
 from .cart_pricing import priced_cart
@@ -42,7 +45,8 @@ from .uitpas import cancel_order_sales
 
 # Why a checkout ended without an order, from the workflow's error name.
 FAILURE_REASONS = {"States.Timeout": "payment_timeout", "PaymentCanceled": "payment_canceled",
-                   "EmptyCart": "cart_expired", "SeatsLost": "seats_lost", "ReservationCancelled": "reservation_cancelled"}
+                   "EmptyCart": "cart_expired", "SeatsLost": "seats_lost",
+                   "ReservationCancelled": "reservation_cancelled"}
 FAILURE_REASONS.update(CHECKOUT_FAILURES)
 
 
@@ -77,7 +81,7 @@ def start_checkout(cart_id: str, session_token: str, buyer: BuyerDetails, market
     return order
 
 
-def check_seller(cart, seller_house_id: str | None) -> None:
+def check_seller(cart: Cart, seller_house_id: str | None) -> None:
     """The selling house named with a checkout (its hosted link's `?via=`, or the body's `seller_house_id`) earns
     the commission, so it must be a house allowed to sell every place of the cart (`agreements.may_sell`);
     ValidationFailed on `seller_house_id` otherwise, before anything is written."""
@@ -95,7 +99,7 @@ def check_seller(cart, seller_house_id: str | None) -> None:
         if line.bundle_group and line.bundle_id:
             if line.bundle_group not in groups:
                 if line.tariff_code == "subscription":  # any house of the formula, chosen or not
-                    performance_ids = subscription_store.get_formula(line.bundle_id).performance_ids
+                    performance_ids: Sequence[str] = subscription_store.get_formula(line.bundle_id).performance_ids
                 else:
                     performance_ids = [c.performance_id for c in bundles.get_bundle(line.bundle_id).components]
                 groups[line.bundle_group] = {catalog.get_performance(p).house_id for p in performance_ids}
@@ -119,13 +123,14 @@ def own_order(order_id: str, session_token: str) -> Order:
 
 
 # -- workflow tasks ------------------------------------------------------------------------------
-def price_order(order_id: str, grace_seconds: int | None, now: datetime) -> dict:
+def price_order(order_id: str, grace_seconds: int | None, now: datetime) -> dict[str, Any]:
     """Freeze the prices of the cart's live places into the order; how long to wait for the payment."""
     order = store.get_order(order_id)
     cart = priced_cart(cart_store.get_cart(order.cart_id), now)
     if not order.lines:
         if not cart.lines:
             raise EmptyCart("Every hold of the cart lapsed before checkout.", order_id=order_id)
+        assert cart.expires_at is not None  # a cart with places expires with its first hold
         store.set_priced(order_id, order_lines(cart.lines), cart.expires_at, cart.donations)
         order = store.get_order(order_id)
     expiry = cart.expires_at or order.expires_at or now
@@ -134,7 +139,7 @@ def price_order(order_id: str, grace_seconds: int | None, now: datetime) -> dict
             "payment_timeout_seconds": payment_window_seconds(now, expiry, grace)}
 
 
-def create_payment(order_id: str) -> dict:
+def create_payment(order_id: str) -> dict[str, Any]:
     """One PaymentIntent for the whole order (idempotency key from the order id)."""
     order = store.get_order(order_id)
     if order.payment_status == "canceled":  # the buyer gave up before there was anything to pay
@@ -148,7 +153,7 @@ def create_payment(order_id: str) -> dict:
     return {"payment_intent_id": order.payment_intent_id}
 
 
-def await_payment(order_id: str, task_token: str) -> dict:
+def await_payment(order_id: str, task_token: str) -> dict[str, Any]:
     """Park the workflow on the payment: the webhook resumes it. The outcome may be known already."""
     order = store.set_task_token(order_id, task_token)
     if order.payment_status == "succeeded" or order.amount_due.cents == 0:  # paid already, or nothing to pay
@@ -158,11 +163,11 @@ def await_payment(order_id: str, task_token: str) -> dict:
     return {}
 
 
-def _paid(order: Order) -> dict:
+def _paid(order: Order) -> dict[str, Any]:
     return {"payment_intent_id": order.payment_intent_id, "status": "succeeded"}
 
 
-def confirm_seats(order_id: str, now: datetime) -> dict:
+def confirm_seats(order_id: str, now: datetime) -> dict[str, Any]:
     """Sell every held place of the paid order; SeatsLost if a lapsed hold's place went to someone else."""
     order = store.get_order(order_id)
     for hold_id in order.hold_ids:
@@ -180,7 +185,7 @@ def confirm_seats(order_id: str, now: datetime) -> dict:
     return {"holds": len(order.hold_ids)}
 
 
-def issue_tickets(order_id: str, now: datetime) -> dict:
+def issue_tickets(order_id: str, now: datetime) -> dict[str, Any]:
     """Tickets with signed QR payloads and the balanced ledger entries; the order is complete."""
     order = store.get_order(order_id)
     tickets, shares = with_shares(make_tickets(order, now), order.seller_house_id, settlements.get_agreement())
@@ -200,12 +205,12 @@ def issue_tickets(order_id: str, now: datetime) -> dict:
     return {"tickets": len(tickets)}
 
 
-def email_tickets(order_id: str) -> dict:
+def email_tickets(order_id: str) -> dict[str, Any]:
     """E-mail the tickets once (the message id is kept; a retried task does not send twice)."""
     return {"message_id": send_order_email(store.get_order(order_id))}
 
 
-def publish_order_placed(order_id: str, now: datetime) -> dict:
+def publish_order_placed(order_id: str, now: datetime) -> dict[str, Any]:
     """`OrderPlaced` on the cluster's topic, without personal data; the order id is its id."""
     order = store.get_order(order_id)
     tickets = store.tickets_of(order_id)
@@ -219,7 +224,7 @@ def publish_order_placed(order_id: str, now: datetime) -> dict:
     return {"message_id": message_id}
 
 
-def release_checkout(order_id: str, error_name: str, now: datetime) -> dict:
+def release_checkout(order_id: str, error_name: str, now: datetime) -> dict[str, Any]:
     """Compensation before the sale: cancel the payment, give the places back, end the order as failed.
 
     If the payment succeeded after all (it raced the timeout), the buyer is refunded in full.
@@ -245,7 +250,7 @@ def release_checkout(order_id: str, error_name: str, now: datetime) -> dict:
     return {"status": status.value, "reason": reason}
 
 
-def refund_checkout(order_id: str, error_name: str, now: datetime) -> dict:
+def refund_checkout(order_id: str, error_name: str, now: datetime) -> dict[str, Any]:
     """Compensation after the payment: places lost (or fulfilment failed) → everything back, buyer refunded."""
     order = store.get_order(order_id)
     reason = "seats_lost" if error_name == "SeatsLost" else "fulfilment_failed"
@@ -266,15 +271,16 @@ def refund_checkout(order_id: str, error_name: str, now: datetime) -> dict:
                                         refund_idempotency_key(order.id, "checkout"),
                                         {"order_id": order.id, "reason": reason})
     store.mark(order_id, OrderStatus.REFUNDED, now, failure_reason=reason,
-               allowed_from=[OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.COMPLETED])
+               allowed_from=[OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID,
+                             OrderStatus.COMPLETED])
     count("CheckoutsRefunded")
     send_refund_email(store.get_order(order_id), order.total, reason)
     return {"status": OrderStatus.REFUNDED.value, "reason": reason}
 
 
-def _record_purchases(order: Order, tickets, now: datetime) -> None:
+def _record_purchases(order: Order, tickets: Sequence[store.IssuedTicket], now: datetime) -> None:
     """Each house's CRM learns what its buyer bought there (pseudonymous id; none for an anonymous desk sale)."""
-    genres = {}
+    genres: dict[str, str] = {}
     for house_id, customer_id in order.customer_ids.items():
         mine = [t for t in tickets if t.house_id == house_id]
         if not mine:
@@ -290,13 +296,14 @@ def _record_purchases(order: Order, tickets, now: datetime) -> None:
 def _record_bundle_sales(order: Order, now: datetime) -> None:
     """Each bundle purchase of the order, once, for the cluster report (a retried task records nothing new)."""
     groups = {line.bundle_group: line.bundle_id for line in order.lines
-              if line.bundle_group and line.tariff_code != "subscription"}  # subscriptions are recorded below
+              if line.bundle_group and line.bundle_id
+              and line.tariff_code != "subscription"}  # subscriptions are recorded below
     for group, bundle_id in sorted(groups.items()):
         quantity = reservations.get_hold(group).bundle_quantity or 1
         bundles.record_sale(bundle_id, order.id, group, quantity, order.completed_at or now)
 
 
-def _record_subscriptions(order: Order, tickets, now: datetime) -> None:
+def _record_subscriptions(order: Order, tickets: Sequence[store.IssuedTicket], now: datetime) -> None:
     """Each subscription purchase of the order gets its record and secret id, once."""
     subscriptions.record_sales(order, tickets, now)
 
@@ -333,7 +340,7 @@ def _give_back_places(order: Order, now: datetime) -> None:
 
 
 # -- the payment provider's word -------------------------------------------------------------------
-def on_payment_event(event: dict, now: datetime) -> None:
+def on_payment_event(event: dict[str, Any], now: datetime) -> None:
     """Apply a (verified, first-seen) payment event to its order and wake the waiting workflow."""
     intent = event.get("data", {}).get("object", {})
     if intent.get("object") != "payment_intent":
@@ -390,5 +397,5 @@ def cancel_checkout(order_id: str, session_token: str) -> Order:
     if intent.status == "canceled":
         on_payment_event({"type": "payment_intent.canceled",
                           "data": {"object": {"object": "payment_intent", "id": intent.id,
-                                              "metadata": {"order_id": order.id}}}}, None)
+                                              "metadata": {"order_id": order.id}}}}, ports.clock().now())
     return store.get_order(order_id)
