@@ -3,8 +3,10 @@ payment, and changing one choice for another performance of the formula."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from .. import ports
 from ..domain.bundles import list_price
@@ -14,8 +16,13 @@ from ..domain.holds import MAX_TRANSACTION_ITEMS, Hold
 from ..domain.ledger import exchange_entries
 from ..domain.money import Money
 from ..domain.orders import Order, OrderLine, TicketStatus
-from ..domain.subscriptions import (SUBSCRIPTION_TARIFF, SubscriptionFormula, check_same_price, check_swap,
-                                    validate_formula)
+from ..domain.subscriptions import (
+    SUBSCRIPTION_TARIFF,
+    SubscriptionFormula,
+    check_same_price,
+    check_swap,
+    validate_formula,
+)
 from ..observability import count, logger
 from ..store import catalog, reservations, settlements
 from ..store import orders as order_store
@@ -108,7 +115,8 @@ def public_id_for(order_id: str, group: str) -> str:
     return "s_" + hashlib.sha256(f"subscription:{order_id}:{group}".encode()).hexdigest()[:20]
 
 
-def record_sales(order: Order, tickets, now: datetime) -> list[store.Subscription]:
+def record_sales(order: Order, tickets: Iterable[order_store.IssuedTicket],
+                 now: datetime) -> list[store.Subscription]:
     """A subscription record (with its secret id) for each subscription purchase of the paid order, once."""
     by_line = {ticket.line_index: ticket for ticket in tickets}
     groups: dict[str, list[OrderLine]] = {}
@@ -120,7 +128,9 @@ def record_sales(order: Order, tickets, now: datetime) -> list[store.Subscriptio
         choices = [{"performance_id": line.performance_id, "house_id": line.house_id, "hold_id": line.hold_id,
                     "ticket_id": by_line[line.index].ticket_id, "seat_id": line.seat_id, "category": line.category,
                     "price": line.price.cents} for line in lines]
-        sold.append(store.record_sale(public_id_for(order.id, group), lines[0].bundle_id, order.id, choices,
+        formula_id = lines[0].bundle_id
+        assert formula_id is not None  # a subscription's places carry its formula's id
+        sold.append(store.record_sale(public_id_for(order.id, group), formula_id, order.id, choices,
                                       order.completed_at or now))
     if sold:
         count("SubscriptionsSold", len(sold))
@@ -157,7 +167,7 @@ def change_choice(subscription_id: str, leaving_id: str, joining_id: str, choice
     leaving = catalog.get_performance(leaving_id)
     joining = catalog.get_performance(joining_id)
     check_swap(formula, [c["performance_id"] for c in subscription.choices], leaving, joining, now)
-    old = subscription.choice(leaving_id)
+    old = _chosen(subscription, leaving_id)
     old_ticket = order_store.ticket_by_id(old["ticket_id"])
     if old_ticket is None or old_ticket.status is not TicketStatus.VALID:
         raise ValidationFailed("This choice's ticket is no longer valid.", [
@@ -182,10 +192,18 @@ def change_choice(subscription_id: str, leaving_id: str, joining_id: str, choice
     return store.get_subscription(subscription_id)
 
 
-def _finish(subscription: store.Subscription, pending: dict, now: datetime) -> None:
+def _chosen(subscription: store.Subscription, performance_id: str) -> dict[str, Any]:
+    """The subscription's choice of a performance (check_swap let only a chosen one leave)."""
+    choice = subscription.choice(performance_id)
+    if choice is None:
+        raise NotFound("This subscription has no place at that performance.", performance_id=performance_id)
+    return choice
+
+
+def _finish(subscription: store.Subscription, pending: dict[str, Any], now: datetime) -> None:
     """Carry a noted change through; every step may run again without effect."""
     order = order_store.get_order(subscription.order_id)
-    old = subscription.choice(pending["from"])
+    old = _chosen(subscription, pending["from"])
     hold = reservations.get_hold(pending["hold_id"])
     try:
         reservations.sell_hold(hold, order.id, now)
