@@ -24,7 +24,8 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create(house_id: str, name: str, scopes: list[str], allowed: set[str], by: str, now: datetime) -> tuple[ApiKey, str]:
+def create(house_id: str, name: str, scopes: list[str], allowed: set[str], by: str,
+           now: datetime) -> tuple[ApiKey, str]:
     """A new key of the house; returns its record and the key text (the only time it is shown)."""
     unknown = sorted(set(scopes) - allowed)
     if unknown:

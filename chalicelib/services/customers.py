@@ -36,7 +36,8 @@ def record_buyer(house_ids: list[str], details: BuyerDetails, marketing: bool, s
     return ids
 
 
-def order_buyer_details(order_id: str, customer_ids: dict[str, str], first_house: str | None = None) -> BuyerDetails | None:
+def order_buyer_details(order_id: str, customer_ids: dict[str, str],
+                        first_house: str | None = None) -> BuyerDetails | None:
     """The buyer as the order gave them (name and address typed at the sale), at `first_house` if it has
     them, else at the order's first house; an order from before buyers were kept per order: the record."""
     houses = sorted(customer_ids, key=lambda house_id: (house_id != first_house, house_id))
