@@ -1,4 +1,5 @@
 """Podium's Chalice app: registers the blueprints and the Powertools middleware, nothing else."""
+
 from chalice import Chalice, ConvertToMiddleware
 
 from chalicelib import wiring

@@ -8,6 +8,7 @@ deploy needs no build step). Code translates with `gettext(language, msgid)` or 
 templates with `_()` through the same translations; tables of texts mark their msgids with `N_` and are
 translated where they are shown.
 """
+
 from __future__ import annotations
 
 import functools
@@ -138,15 +139,18 @@ BUYER_MESSAGES: dict[str, str] = {
     "link_expired": N_("This link has expired. Every e-mail from us carries a new link to your details."),
     "link_used": N_("This link was used already. Every e-mail from us carries a new link to your details."),
     "hold_expired": N_("Your hold has expired; the places are free again."),
-    "waiting_room_on": N_("A performance of this package is selling through a waiting room. The package is on "
-                          "sale again when the room closes; single tickets go through the line."),
+    "waiting_room_on": N_(
+        "A performance of this package is selling through a waiting room. The package is on "
+        "sale again when the room closes; single tickets go through the line."
+    ),
     "admission_required": N_("Sales for this performance go through a waiting room. Please join the line."),
     "admission_invalid": N_("Your waiting-room admission is not valid. Please join the line again."),
     "admission_expired": N_("Your turn has passed. Please join the line again."),
     "admission_used": N_("Your admission was already used for a hold. Join the line again for more places."),
     "not_on_sale": N_("Sales are not open for this performance."),
-    "not_a_seller": N_("These tickets are not sold through this house. Buy them from the house that stages the "
-                       "performance."),
+    "not_a_seller": N_(
+        "These tickets are not sold through this house. Buy them from the house that stages the performance."
+    ),
     "voucher_unknown": N_("This discount code does not exist. Check the code and try again."),
     "voucher_not_yet_valid": N_("This discount code is not valid yet. Please try again later."),
     "voucher_expired": N_("This discount code has expired."),
@@ -170,16 +174,20 @@ CHECKOUT_OUTCOMES: dict[str, str] = {
     "payment_timeout": N_("The payment did not complete in time. Your places were released; nothing was charged."),
     "payment_canceled": N_("The payment was cancelled. Your places were released; nothing was charged."),
     "cart_expired": N_("Your hold expired before payment began. Please choose your places again."),
-    "seats_lost": N_("Your payment arrived after your hold had expired, and someone else bought {places} "
-                     "meanwhile. We refunded you in full."),
+    "seats_lost": N_(
+        "Your payment arrived after your hold had expired, and someone else bought {places} "
+        "meanwhile. We refunded you in full."
+    ),
     "late_payment": N_("Your payment arrived after the checkout had closed. We refunded you in full."),
     "fulfilment_failed": N_("Something went wrong issuing your tickets. We refunded you in full."),
     "checkout_error": N_("Something went wrong during checkout. Your places were released; nothing was charged."),
     "payment_declined": N_("Your payment was declined. Try another card or payment method."),
-    "uitpas_refused": N_("UiTPAS refused the social tariff at payment. Your places were released; nothing was "
-                         "charged."),
-    "uitpas_unavailable": N_("UiTPAS could not be reached to register your social tariff. Your places were "
-                             "released; nothing was charged."),
+    "uitpas_refused": N_(
+        "UiTPAS refused the social tariff at payment. Your places were released; nothing was charged."
+    ),
+    "uitpas_unavailable": N_(
+        "UiTPAS could not be reached to register your social tariff. Your places were released; nothing was charged."
+    ),
 }
 
 

@@ -4,6 +4,7 @@ Metrics are emitted with `single_metric` (one EMF record each, flushed at once) 
 local gateway serves many requests on threads of one process, where a shared metric set
 would mix requests; on Lambda the records are the same.
 """
+
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger, Metrics, Tracer

@@ -3,6 +3,7 @@
 The same variables are set by CloudFormation on AWS and by the embedded stack locally;
 nothing else differs between the two.
 """
+
 from __future__ import annotations
 
 import os

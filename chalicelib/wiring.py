@@ -4,6 +4,7 @@ Every Lambda function of the stage is a function of the one Chalice app, and `ap
 `install()` at import; a process that uses the services without the app (a script, a benchmark)
 calls it itself.
 """
+
 from __future__ import annotations
 
 from . import ports
@@ -15,5 +16,11 @@ from .adapters.system import RandomIds, SystemClock
 
 
 def install() -> None:
-    ports.install(payments=StripePayments(), workflows=StepFunctionsWorkflows(), events=SnsEvents(), mail=SesMail(),
-                  clock=SystemClock(), ids=RandomIds())
+    ports.install(
+        payments=StripePayments(),
+        workflows=StepFunctionsWorkflows(),
+        events=SnsEvents(),
+        mail=SesMail(),
+        clock=SystemClock(),
+        ids=RandomIds(),
+    )

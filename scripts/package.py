@@ -1,4 +1,5 @@
 """`scripts/package STAGE [OUT]`: the CloudFormation of a cluster stage (see docs/deploy.md)."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,8 +21,10 @@ def stage_parameters(stage: str) -> dict[str, str]:
         raise SystemExit(f"no stage {stage!r} in .chalice/config.json")
     env = {**config.get("environment_variables", {}), **config["stages"][stage].get("environment_variables", {})}
     parameters = {"MetricsNamespace": env.get("POWERTOOLS_METRICS_NAMESPACE", "Podium")}
-    for key, name in (("api_throttling_rate_limit", "ApiThrottlingRateLimit"),
-                      ("api_throttling_burst_limit", "ApiThrottlingBurstLimit")):
+    for key, name in (
+        ("api_throttling_rate_limit", "ApiThrottlingRateLimit"),
+        ("api_throttling_burst_limit", "ApiThrottlingBurstLimit"),
+    ):
         value = config["stages"][stage].get("podium", {}).get(key)
         if value is not None:
             parameters[name] = str(value)
@@ -38,12 +41,17 @@ def answer_every_method(template: dict) -> dict:
     of paths can never drift from the routes."""
     paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
     for methods in paths.values():
-        declared = [method for method in methods.values()
-                    if isinstance(method, dict) and "x-amazon-apigateway-integration" in method]
+        declared = [
+            method
+            for method in methods.values()
+            if isinstance(method, dict) and "x-amazon-apigateway-integration" in method
+        ]
         if not declared or "x-amazon-apigateway-any-method" in methods:
             continue
-        any_method = {"responses": {"405": {"description": "this path has no such method"}},
-                      "x-amazon-apigateway-integration": declared[0]["x-amazon-apigateway-integration"]}
+        any_method = {
+            "responses": {"405": {"description": "this path has no such method"}},
+            "x-amazon-apigateway-integration": declared[0]["x-amazon-apigateway-integration"],
+        }
         parameters = [p for p in declared[0].get("parameters", []) if p.get("in") == "path"]
         if parameters:
             any_method["parameters"] = parameters
@@ -56,8 +64,12 @@ def package(stage: str, out: Path, lint: bool = True) -> Path:
     if out.exists():
         shutil.rmtree(out)
     env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")}
-    subprocess.run([str(BIN / "chalice"), "package", "--stage", stage, "--merge-template", "infra/template.json",
-                    str(out)], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [str(BIN / "chalice"), "package", "--stage", stage, "--merge-template", "infra/template.json", str(out)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     template = answer_every_method(json.loads((out / "sam.json").read_text()))
     (out / "sam.json").write_text(json.dumps(template, indent=2) + "\n")
     # `aws cloudformation package` uploads each DefinitionUri relative to the template: put the ASL files there.
@@ -68,8 +80,9 @@ def package(stage: str, out: Path, lint: bool = True) -> Path:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(ROOT / uri, target)
     parameters = stage_parameters(stage)
-    (out / "parameters.json").write_text(json.dumps(
-        [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()], indent=2) + "\n")
+    (out / "parameters.json").write_text(
+        json.dumps([{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()], indent=2) + "\n"
+    )
     if lint:
         subprocess.run([str(BIN / "cfn-lint"), str(out / "sam.json")], check=True)
     return out
@@ -83,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     out = package(args.stage, args.out or ROOT / "build" / args.stage, lint=not args.no_lint)
     overrides = " ".join(f"{k}={v}" for k, v in stage_parameters(args.stage).items())
-    print(f"""Packaged stage {args.stage} in {out} (cfn-lint {'skipped' if args.no_lint else 'passed'}). Deploy with:
+    print(f"""Packaged stage {args.stage} in {out} (cfn-lint {"skipped" if args.no_lint else "passed"}). Deploy with:
   cd {out}
   aws cloudformation package --template-file sam.json --s3-bucket <artifact bucket> --output-template-file packaged.yaml
   aws cloudformation deploy --template-file packaged.yaml --stack-name podium-{args.stage} \\

@@ -5,6 +5,7 @@ down for longer than the retries). Each message keeps its body and message attri
 consumer sees the same event id: whatever was applied before is not applied twice (idempotency),
 and what failed is applied now. Works against moto (AWS_ENDPOINT_URL) and AWS alike.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,16 +14,20 @@ import sys
 
 import boto3
 
-SHORT_NAMES = {"availability": "Availability", "uitdatabank": "Uitdatabank", "uitpas": "Uitpas",
-               "exchange": "Exchange"}
+SHORT_NAMES = {"availability": "Availability", "uitdatabank": "Uitdatabank", "uitpas": "Uitpas", "exchange": "Exchange"}
 
 
 def sqs_client():
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-1"
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or None
     if endpoint and "AWS_ACCESS_KEY_ID" not in os.environ:  # moto accepts any credentials
-        return boto3.client("sqs", endpoint_url=endpoint, region_name=region, aws_access_key_id="testing",
-                            aws_secret_access_key="testing")
+        return boto3.client(
+            "sqs",
+            endpoint_url=endpoint,
+            region_name=region,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
     return boto3.client("sqs", endpoint_url=endpoint, region_name=region)
 
 
@@ -42,7 +47,7 @@ def source_queue_url(sqs, dlq_url: str) -> str:
     if len(sources) == 1:
         return sources[0]
     if dlq_url.endswith("DeadLetterQueue"):
-        return sqs.get_queue_url(QueueName=dlq_url.rsplit("/", 1)[-1][:-len("DeadLetterQueue")] + "Queue")["QueueUrl"]
+        return sqs.get_queue_url(QueueName=dlq_url.rsplit("/", 1)[-1][: -len("DeadLetterQueue")] + "Queue")["QueueUrl"]
     raise SystemExit(f"cannot tell which queue {dlq_url} is the dead-letter queue of ({len(sources)} candidates)")
 
 
@@ -51,8 +56,13 @@ def replay(sqs, dlq_url: str, target_url: str, limit: int | None = None, dry_run
     empty_polls = 0
     while empty_polls < 2 and (limit is None or moved < limit):
         batch = min(10, limit - moved) if limit is not None else 10
-        messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=batch, WaitTimeSeconds=0,
-                                       MessageAttributeNames=["All"], VisibilityTimeout=30).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=dlq_url,
+            MaxNumberOfMessages=batch,
+            WaitTimeSeconds=0,
+            MessageAttributeNames=["All"],
+            VisibilityTimeout=30,
+        ).get("Messages", [])
         if not messages:
             empty_polls += 1
             continue
@@ -61,21 +71,33 @@ def replay(sqs, dlq_url: str, target_url: str, limit: int | None = None, dry_run
             for message in messages:
                 print(message["Body"][:200])
             return len(messages)
-        entries = [{"Id": str(index), "MessageBody": message["Body"],
-                    "MessageAttributes": {name: {key: value for key, value in attribute.items()
-                                                 if key in ("DataType", "StringValue", "BinaryValue")}
-                                          for name, attribute in (message.get("MessageAttributes") or {}).items()}}
-                   for index, message in enumerate(messages)]
+        entries = [
+            {
+                "Id": str(index),
+                "MessageBody": message["Body"],
+                "MessageAttributes": {
+                    name: {
+                        key: value
+                        for key, value in attribute.items()
+                        if key in ("DataType", "StringValue", "BinaryValue")
+                    }
+                    for name, attribute in (message.get("MessageAttributes") or {}).items()
+                },
+            }
+            for index, message in enumerate(messages)
+        ]
         sent = sqs.send_message_batch(QueueUrl=target_url, Entries=entries)
         ok = {entry["Id"] for entry in sent.get("Successful", [])}
-        done = [{"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
-                for index, message in enumerate(messages) if str(index) in ok]
+        done = [
+            {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]}
+            for index, message in enumerate(messages)
+            if str(index) in ok
+        ]
         if done:
             sqs.delete_message_batch(QueueUrl=dlq_url, Entries=done)
         moved += len(done)
         if len(ok) < len(messages):
-            print(f"{len(messages) - len(ok)} message(s) could not be sent back; they stay in the DLQ",
-                  file=sys.stderr)
+            print(f"{len(messages) - len(ok)} message(s) could not be sent back; they stay in the DLQ", file=sys.stderr)
             break
     return moved
 

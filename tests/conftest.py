@@ -1,4 +1,5 @@
 """Shared test set-up: the repository root on the path, fake AWS credentials everywhere."""
+
 import os
 import sys
 from pathlib import Path
@@ -11,10 +12,15 @@ sys.path.insert(0, str(ROOT))
 from tests import personal_data  # noqa: E402
 
 # Never let a test reach a real AWS account.
-for _name, _value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                      "AWS_DEFAULT_REGION": "eu-west-1", "PODIUM_STAGE": "demo",
-                      "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_SERVICE_NAME": "podium",
-                      "POWERTOOLS_METRICS_NAMESPACE": "Podium"}.items():
+for _name, _value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "PODIUM_STAGE": "demo",
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_SERVICE_NAME": "podium",
+    "POWERTOOLS_METRICS_NAMESPACE": "Podium",
+}.items():
     os.environ[_name] = _value
 os.environ.pop("AWS_PROFILE", None)
 
@@ -26,8 +32,15 @@ def stack(tmp_path_factory):
     from scripts.embedded.stack import EmbeddedStack
 
     state = tmp_path_factory.mktemp("stack")
-    embedded = EmbeddedStack(stage="demo", state_dir=state, fresh=True, sweep_interval=0, snapshot_interval=0,
-                             gateway_log=state / "gateway.log", access_log=state / "access.jsonl")
+    embedded = EmbeddedStack(
+        stage="demo",
+        state_dir=state,
+        fresh=True,
+        sweep_interval=0,
+        snapshot_interval=0,
+        gateway_log=state / "gateway.log",
+        access_log=state / "access.jsonl",
+    )
     personal_data.add_log_file(state / "gateway.log")
     embedded.start()
     yield embedded
@@ -44,7 +57,7 @@ def stack(tmp_path_factory):
     from scripts.embedded import workflows
 
     prefix = resources.physical_name(embedded.stage, "")
-    ran = {name[len(prefix):] for name, _ in workflows.dispatcher.invocations if name.startswith(prefix)}
+    ran = {name[len(prefix) :] for name, _ in workflows.dispatcher.invocations if name.startswith(prefix)}
     assert ran <= {entry["function"] for entry in record}, sorted(ran)
 
 
@@ -53,11 +66,17 @@ def _buyers_on_record(embedded) -> list[tuple[str, str]]:
     from scripts.embedded import resources
 
     dynamodb = resources.client("dynamodb", embedded.moto.url)
-    pages = dynamodb.get_paginator("scan").paginate(TableName=embedded.refs["CustomerTable"],
-                                                    ProjectionExpression="#n, email",
-                                                    ExpressionAttributeNames={"#n": "name"})
-    return [(item.get("name", {}).get("S", ""), item["email"]["S"]) for page in pages for item in page["Items"]
-            if "email" in item]
+    pages = dynamodb.get_paginator("scan").paginate(
+        TableName=embedded.refs["CustomerTable"],
+        ProjectionExpression="#n, email",
+        ExpressionAttributeNames={"#n": "name"},
+    )
+    return [
+        (item.get("name", {}).get("S", ""), item["email"]["S"])
+        for page in pages
+        for item in page["Items"]
+        if "email" in item
+    ]
 
 
 # -- the order of the files ---------------------------------------------------------------------------
@@ -66,10 +85,15 @@ def _buyers_on_record(embedded) -> list[tuple[str, str]]:
 # grows with what earlier tests wrote to the worker's stack), then the longest (docs/benchmarks.md, "Test
 # suite"), so that no worker is left with one long file at the end.
 FIRST = (
-    "tests/integration/test_refusals_write_nothing.py", "tests/integration/test_errors.py",
-    "tests/integration/test_aggregate_creates.py", "tests/integration/test_isolation.py",
-    "tests/integration/test_package.py", "tests/integration/test_api_fuzz.py", "tests/browser/test_staff_pages.py",
-    "tests/integration/test_rate_limits.py", "tests/integration/test_run_command.py",
+    "tests/integration/test_refusals_write_nothing.py",
+    "tests/integration/test_errors.py",
+    "tests/integration/test_aggregate_creates.py",
+    "tests/integration/test_isolation.py",
+    "tests/integration/test_package.py",
+    "tests/integration/test_api_fuzz.py",
+    "tests/browser/test_staff_pages.py",
+    "tests/integration/test_rate_limits.py",
+    "tests/integration/test_run_command.py",
 )
 
 
@@ -118,8 +142,10 @@ def pytest_sessionfinish(session, exitstatus):
     """Fail the run if any test buyer's e-mail address or name was logged anywhere during it."""
     config = session.config
     # what each line holds, for the lines the summary shows (matching it again is slow for thousands)
-    leaks = [(personal_data.what_matched(line) if index < 20 else "", line)
-             for index, line in enumerate(personal_data.check())]
+    leaks = [
+        (personal_data.what_matched(line) if index < 20 else "", line)
+        for index, line in enumerate(personal_data.check())
+    ]
     if hasattr(config, "workerinput"):  # an xdist worker: the controller reports and fails the run
         config.workeroutput[_WORKER_LEAKS] = leaks
         config.workeroutput[_WORKER_BUYERS] = len(personal_data.buyers())
@@ -135,10 +161,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if leaks:
         terminalreporter.section("personal data in the logs", sep="=", red=True, bold=True)
         where = "each worker's logs" if _distributes(config) else f"all logs: {personal_data.CAPTURED}"
-        terminalreporter.write_line(f"{len(leaks)} logged line(s) hold a test buyer's e-mail address or name "
-                                    f"({where}):")
-        terminalreporter.write_line("(or one of the phone numbers, staff free texts, tokens, API key secrets and "
-                                    "gift-card codes the run used)")
+        terminalreporter.write_line(
+            f"{len(leaks)} logged line(s) hold a test buyer's e-mail address or name ({where}):"
+        )
+        terminalreporter.write_line(
+            "(or one of the phone numbers, staff free texts, tokens, API key secrets and gift-card codes the run used)"
+        )
         for matched, line in leaks[:20]:
             terminalreporter.write_line(f"  [{matched}] " + line[:300])
     else:

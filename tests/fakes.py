@@ -2,6 +2,7 @@
 
 Each fake records what the services asked of it, so a test can assert on it, and can be told to fail.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -51,15 +52,22 @@ class FakePayments:
             self._answers[key] = make()
         return self._answers[key]
 
-    def create_payment_intent(self, order_id: str, amount_cents: int, currency: str, idempotency_key: str,
-                              description: str) -> PaymentIntent:
+    def create_payment_intent(
+        self, order_id: str, amount_cents: int, currency: str, idempotency_key: str, description: str
+    ) -> PaymentIntent:
         self._enter("create_payment_intent")
 
         def make() -> PaymentIntent:
             number = next(self._numbers)
             intent_id = f"pi_fake{number:04d}"
-            intent = PaymentIntent(intent_id, "requires_payment_method", f"{intent_id}_secret_Q7m{number:04d}Zk",
-                                   amount_cents, currency.lower(), None)
+            intent = PaymentIntent(
+                intent_id,
+                "requires_payment_method",
+                f"{intent_id}_secret_Q7m{number:04d}Zk",
+                amount_cents,
+                currency.lower(),
+                None,
+            )
             self.intents[intent.id] = intent
             self.metadata[intent.id] = {"order_id": order_id}
             return intent
@@ -77,14 +85,21 @@ class FakePayments:
             intent = self._set(payment_intent_id, status="canceled")
         return intent
 
-    def refund_payment(self, payment_intent_id: str, amount_cents: int, idempotency_key: str,
-                       metadata: dict[str, str]) -> str:
+    def refund_payment(
+        self, payment_intent_id: str, amount_cents: int, idempotency_key: str, metadata: dict[str, str]
+    ) -> str:
         self._enter("refund_payment")
 
         def make() -> str:
             refund_id = f"re_fake{next(self._numbers):04d}"
-            self.refunds.append({"id": refund_id, "payment_intent": payment_intent_id, "amount": amount_cents,
-                                 "metadata": dict(metadata)})
+            self.refunds.append(
+                {
+                    "id": refund_id,
+                    "payment_intent": payment_intent_id,
+                    "amount": amount_cents,
+                    "metadata": dict(metadata),
+                }
+            )
             return refund_id
 
         return self._once(idempotency_key, make)
@@ -93,14 +108,28 @@ class FakePayments:
         self._enter("create_connected_account")
         return self._once(idempotency_key, lambda: self.accounts.setdefault(house_id, f"acct_fake{house_id}"))
 
-    def create_transfer(self, amount_cents: int, currency: str, destination: str, transfer_group: str,
-                        idempotency_key: str, metadata: dict[str, str]) -> str:
+    def create_transfer(
+        self,
+        amount_cents: int,
+        currency: str,
+        destination: str,
+        transfer_group: str,
+        idempotency_key: str,
+        metadata: dict[str, str],
+    ) -> str:
         self._enter("create_transfer")
 
         def make() -> str:
             transfer_id = f"tr_fake{next(self._numbers):04d}"
-            self.transfers.append({"id": transfer_id, "amount": amount_cents, "currency": currency,
-                                   "destination": destination, "metadata": dict(metadata)})
+            self.transfers.append(
+                {
+                    "id": transfer_id,
+                    "amount": amount_cents,
+                    "currency": currency,
+                    "destination": destination,
+                    "metadata": dict(metadata),
+                }
+            )
             return transfer_id
 
         return self._once(idempotency_key, make)
@@ -124,15 +153,28 @@ class FakePayments:
 
     def event(self, kind: str, intent: PaymentIntent) -> dict:
         """A webhook event about `intent` (as verify_webhook returns it)."""
-        return {"id": f"evt_{kind.rsplit('.', 1)[-1]}_{intent.id}", "type": kind,
-                "data": {"object": {"object": "payment_intent", "id": intent.id, "amount": intent.amount,
-                                    "currency": intent.currency, "status": intent.status,
-                                    "latest_charge": intent.latest_charge,
-                                    "metadata": dict(self.metadata.get(intent.id, {}))}}}
+        return {
+            "id": f"evt_{kind.rsplit('.', 1)[-1]}_{intent.id}",
+            "type": kind,
+            "data": {
+                "object": {
+                    "object": "payment_intent",
+                    "id": intent.id,
+                    "amount": intent.amount,
+                    "currency": intent.currency,
+                    "status": intent.status,
+                    "latest_charge": intent.latest_charge,
+                    "metadata": dict(self.metadata.get(intent.id, {})),
+                }
+            },
+        }
 
     def refunded_cents(self, payment_intent_id: str | None = None) -> int:
-        return sum(refund["amount"] for refund in self.refunds
-                   if payment_intent_id is None or refund["payment_intent"] == payment_intent_id)
+        return sum(
+            refund["amount"]
+            for refund in self.refunds
+            if payment_intent_id is None or refund["payment_intent"] == payment_intent_id
+        )
 
 
 @dataclass
@@ -299,7 +341,13 @@ def fake_ports():
     """Fresh fakes in every port for one test; what was installed before is put back after it."""
     fakes = FakePorts()
     previous = ports.installed()
-    ports.install(payments=fakes.payments, workflows=fakes.workflows, events=fakes.events, mail=fakes.mail,
-                  clock=fakes.clock, ids=fakes.ids)
+    ports.install(
+        payments=fakes.payments,
+        workflows=fakes.workflows,
+        events=fakes.events,
+        mail=fakes.mail,
+        clock=fakes.clock,
+        ids=fakes.ids,
+    )
     yield fakes
     ports.restore(previous)

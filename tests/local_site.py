@@ -1,9 +1,10 @@
 """A small web server on 127.0.0.1 for tests that need another origin (a house's site, a user pool's keys)."""
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 Answer = tuple[int, str, bytes]  # status, content type, body
 

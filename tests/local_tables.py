@@ -9,6 +9,7 @@ Use the `local_tables` fixture (registered by `tests/services/conftest.py` and `
 `local_secrets` for the template's secrets. Once started, the mock intercepts every AWS call of the process until
 the run ends: these tests run apart from the embedded stack (scripts/test's fast lane), never in its process.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,11 +30,15 @@ STAGE = "demo"
 def _table_variables() -> dict[str, tuple[str, str]]:
     """Each environment variable that names a table → (logical id, physical name), as the template gives them."""
     template = resources.load_template()
-    tables = {logical for logical, resource in template["Resources"].items()
-              if resource.get("Type") == "AWS::DynamoDB::Table"}
+    tables = {
+        logical for logical, resource in template["Resources"].items() if resource.get("Type") == "AWS::DynamoDB::Table"
+    }
     variables = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
-    return {name: (value["Ref"], resources.physical_name(STAGE, value["Ref"])) for name, value in variables.items()
-            if isinstance(value, dict) and value.get("Ref") in tables}
+    return {
+        name: (value["Ref"], resources.physical_name(STAGE, value["Ref"]))
+        for name, value in variables.items()
+        if isinstance(value, dict) and value.get("Ref") in tables
+    }
 
 
 TABLE_VARIABLES = _table_variables()
@@ -63,12 +68,14 @@ class LocalTables:
             keys = self.keys[name]
             projection = ", ".join(f"#k{index}" for index in range(len(keys)))
             aliases = {f"#k{index}": key for index, key in enumerate(keys)}
-            pages = dynamodb.get_paginator("scan").paginate(TableName=name, ProjectionExpression=projection,
-                                                            ExpressionAttributeNames=aliases)
+            pages = dynamodb.get_paginator("scan").paginate(
+                TableName=name, ProjectionExpression=projection, ExpressionAttributeNames=aliases
+            )
             items = [item for page in pages for item in page["Items"]]
             for start in range(0, len(items), 25):
-                dynamodb.batch_write_item(RequestItems={name: [{"DeleteRequest": {"Key": item}}
-                                                               for item in items[start:start + 25]]})
+                dynamodb.batch_write_item(
+                    RequestItems={name: [{"DeleteRequest": {"Key": item}} for item in items[start : start + 25]]}
+                )
 
     def count(self, logical_id: str = "MainTable") -> int:
         return self.client().scan(TableName=self.names[logical_id], Select="COUNT")["Count"]
@@ -110,8 +117,11 @@ def local_secrets(local_tables_session: LocalTables) -> dict[str, str]:
     """The template's secrets in the same in-process moto, generated as the embedded stack generates them, and
     the environment variables that name them set (ticket signing keys, the customer data key …)."""
     template = resources.load_template()
-    secrets = {logical: resource for logical, resource in template["Resources"].items()
-               if resource.get("Type") == "AWS::SecretsManager::Secret"}
+    secrets = {
+        logical: resource
+        for logical, resource in template["Resources"].items()
+        if resource.get("Type") == "AWS::SecretsManager::Secret"
+    }
     variables = template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     arns = {}
     for variable, value in variables.items():
@@ -129,7 +139,6 @@ def _check_models_use(names: dict[str, str]) -> None:
     """Fail clearly if a store model was imported with other table names (before this module set them)."""
     from chalicelib.store import models
 
-    used = {"MainTable": models.TableItem.Meta.table_name,
-            "CustomerTable": models.CustomerTableItem.Meta.table_name}
+    used = {"MainTable": models.TableItem.Meta.table_name, "CustomerTable": models.CustomerTableItem.Meta.table_name}
     wrong = {logical: name for logical, name in used.items() if names.get(logical) != name}
     assert not wrong, f"store models were imported before tests.local_tables set the table names: {wrong}"

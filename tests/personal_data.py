@@ -10,6 +10,7 @@ run logged is collected: what pytest captured of each test (the app's Powertools
 tasks and consumers that run in this process, moto and the stand-ins), and the gateways' log files.
 At the end of the session `tests/conftest.py` fails the run if any of it is in there.
 """
+
 from __future__ import annotations
 
 import os
@@ -125,9 +126,12 @@ def leaks_in(text: str, known: list[tuple[str, str]], private: dict[str, str] | 
         else:
             credentials.add(credential_word(value))
     found = re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
-    return [line for line in text.splitlines()
-            if (found is not None and found.search(line))
-            or (credentials and any(word in credentials for word in _WORD.findall(line)))]
+    return [
+        line
+        for line in text.splitlines()
+        if (found is not None and found.search(line))
+        or (credentials and any(word in credentials for word in _WORD.findall(line)))
+    ]
 
 
 _WORD = re.compile(r"[A-Za-z0-9_-]{%d,}" % MIN_PRIVATE_LENGTH)

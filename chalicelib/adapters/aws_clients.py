@@ -2,6 +2,7 @@
 
 `AWS_ENDPOINT_URL` sends them to moto locally; on AWS it is unset and they reach the real services.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,6 +23,7 @@ def client(service: str) -> Any:
     key = (service, endpoint, region)
     with _lock:  # boto3's client creation is not thread-safe
         if key not in _clients:
-            _clients[key] = boto3.session.Session().client(service, endpoint_url=endpoint, region_name=region,
-                                                           config=_CONFIG)
+            _clients[key] = boto3.session.Session().client(
+                service, endpoint_url=endpoint, region_name=region, config=_CONFIG
+            )
         return _clients[key]

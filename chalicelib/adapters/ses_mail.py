@@ -1,4 +1,5 @@
 """Mail port on AWS: a composed e-mail sent through SES as raw MIME."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -19,8 +20,9 @@ class SesMail:
 
     def send(self, mail_from: str, to_address: str, message: EmailMessage) -> str:
         try:
-            response = self._ses().send_raw_email(Source=mail_from, Destinations=[to_address],
-                                                  RawMessage={"Data": message.as_bytes(policy=SMTP)})
+            response = self._ses().send_raw_email(
+                Source=mail_from, Destinations=[to_address], RawMessage={"Data": message.as_bytes(policy=SMTP)}
+            )
         except ClientError as error:
             # `from None`: SES's text ("... failed the check: buyer@example.be") must not reach a logged traceback.
             raise EmailNotSent(error.response.get("Error", {}).get("Code", "Unknown")) from None

@@ -2,6 +2,7 @@
 
 The event type is a message attribute for subscription filters.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,6 +17,8 @@ class SnsEvents:
         """Publish one event; returns the SNS message id."""
         body = {"type": event_type, "id": event_id, "occurred_at": occurred_at.isoformat(), "detail": detail}
         response = client("sns").publish(
-            TopicArn=get_settings().events_topic_arn, Message=json.dumps(body, sort_keys=True),
-            MessageAttributes={"event_type": {"DataType": "String", "StringValue": event_type}})
+            TopicArn=get_settings().events_topic_arn,
+            Message=json.dumps(body, sort_keys=True),
+            MessageAttributes={"event_type": {"DataType": "String", "StringValue": event_type}},
+        )
         return response["MessageId"]

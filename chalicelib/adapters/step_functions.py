@@ -1,4 +1,5 @@
 """Workflows port on AWS: starting Step Functions executions and answering task tokens, through boto3."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,12 @@ from .aws_clients import client
 
 
 def state_machine_arn(workflow: Workflow, settings: Settings) -> str:
-    arns = {"checkout": settings.checkout_state_machine_arn, "refund": settings.refund_state_machine_arn,
-            "settlement": settings.settlement_state_machine_arn, "erasure": settings.erasure_state_machine_arn}
+    arns = {
+        "checkout": settings.checkout_state_machine_arn,
+        "refund": settings.refund_state_machine_arn,
+        "settlement": settings.settlement_state_machine_arn,
+        "erasure": settings.erasure_state_machine_arn,
+    }
     return arns[workflow]
 
 

@@ -1,4 +1,5 @@
 """Clock and ids ports for real: the system's clock and ids from the `secrets` module."""
+
 from __future__ import annotations
 
 import secrets

@@ -4,6 +4,7 @@ sales channel until a return deadline; owner, holder and coordinator read how th
 Selling from an allocation needs no route of its own: the holding house's desk (staff token on the hold
 route) and its hosted link (`?via=`) hold seats only from its allocations (chalicelib/domain/allocations.py).
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -20,11 +21,18 @@ route = endpoint(allocations)
 
 
 def allocation_view(allocation: Allocation, counts: AllocationCounts | None = None) -> dict:
-    view = {"id": allocation.id, "performance_id": allocation.performance_id,
-            "owner_house_id": allocation.owner_house_id, "house_id": allocation.holder_house_id,
-            "channel": allocation.channel, "seats": list(allocation.seat_ids), "places": allocation.places,
-            "returns_at": utc_text(allocation.returns_at), "released": allocation.released,
-            "recorded_returned": allocation.returned}
+    view = {
+        "id": allocation.id,
+        "performance_id": allocation.performance_id,
+        "owner_house_id": allocation.owner_house_id,
+        "house_id": allocation.holder_house_id,
+        "channel": allocation.channel,
+        "seats": list(allocation.seat_ids),
+        "places": allocation.places,
+        "returns_at": utc_text(allocation.returns_at),
+        "released": allocation.released,
+        "recorded_returned": allocation.returned,
+    }
     if counts is not None:
         view.update(counts.to_dict())
     return view
@@ -38,10 +46,21 @@ def create_allocation(performance_id: str):
     house_id = house_of(current_staff())
     service.own_performance(house_id, performance_id)
     body = parse_body(allocations.current_request, schemas.AllocationBody)
-    allocation = service.create(house_id, performance_id, body.house_id, body.channel, tuple(body.seats),
-                                body.returns_at, utcnow(), places=body.places or 0)
-    return json_response(allocation_view(allocation), 201, headers={
-        "Location": f"/staff/performances/{performance_id}/allocations/{allocation.id}"})
+    allocation = service.create(
+        house_id,
+        performance_id,
+        body.house_id,
+        body.channel,
+        tuple(body.seats),
+        body.returns_at,
+        utcnow(),
+        places=body.places or 0,
+    )
+    return json_response(
+        allocation_view(allocation),
+        201,
+        headers={"Location": f"/staff/performances/{performance_id}/allocations/{allocation.id}"},
+    )
 
 
 @allocations.route("/staff/performances/{performance_id}/allocations", methods=["GET"])
@@ -64,8 +83,9 @@ def change_allocation(performance_id: str, allocation_id: str):
     house_id = house_of(current_staff())
     service.own_allocation(house_id, performance_id, allocation_id)
     body = parse_body(allocations.current_request, schemas.AllocationPatch)
-    allocation = service.change(house_id, performance_id, allocation_id, tuple(body.add), tuple(body.remove),
-                                body.returns_at, utcnow())
+    allocation = service.change(
+        house_id, performance_id, allocation_id, tuple(body.add), tuple(body.remove), body.returns_at, utcnow()
+    )
     return json_response(allocation_view(allocation))
 
 
@@ -85,5 +105,10 @@ def release_allocation(performance_id: str, allocation_id: str):
 def my_allocations():
     """The allocations other houses gave the caller's house, soonest deadline first (what its desk sells from)."""
     now = utcnow()
-    return json_response({"allocations": [allocation_view(a) | {"live": a.is_live(now)}
-                                          for a in service.held_by(house_of(current_staff()))]})
+    return json_response(
+        {
+            "allocations": [
+                allocation_view(a) | {"live": a.is_live(now)} for a in service.held_by(house_of(current_staff()))
+            ]
+        }
+    )

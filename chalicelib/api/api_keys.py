@@ -3,6 +3,7 @@
 The key is shown once, when it is made; afterwards only its id, name and scopes. Every call is keyed
 by the admin's house: another house's key id is not found.
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -18,9 +19,15 @@ route = endpoint(api_keys)
 
 
 def key_view(key) -> dict:
-    return {"id": key.key_id, "name": key.name, "scopes": list(key.scopes), "created_at": utc_text(key.created_at),
-            "created_by": key.created_by, "revoked_at": utc_text(key.revoked_at) if key.revoked_at else None,
-            "status": "revoked" if key.revoked_at else "active"}
+    return {
+        "id": key.key_id,
+        "name": key.name,
+        "scopes": list(key.scopes),
+        "created_at": utc_text(key.created_at),
+        "created_by": key.created_by,
+        "revoked_at": utc_text(key.revoked_at) if key.revoked_at else None,
+        "status": "revoked" if key.revoked_at else "active",
+    }
 
 
 @api_keys.route("/staff/api-keys", methods=["POST"])
@@ -31,16 +38,20 @@ def create_api_key():
     body = parse_body(api_keys.current_request, schemas.ApiKeyBody)
     caller = current_staff()
     record, text = service.create(house_of(caller), body.name, body.scopes, set(SCOPES), caller.subject, utcnow())
-    return json_response({**key_view(record), "key": text}, 201, headers={"Location": f"/staff/api-keys/{record.key_id}",
-                                                                          "Cache-Control": "no-store"})
+    return json_response(
+        {**key_view(record), "key": text},
+        201,
+        headers={"Location": f"/staff/api-keys/{record.key_id}", "Cache-Control": "no-store"},
+    )
 
 
 @api_keys.route("/staff/api-keys", methods=["GET"])
 @route
 @staff(Role.HOUSE_ADMIN)
 def list_api_keys():
-    return json_response({"api_keys": [key_view(key) for key in service.list_keys(house_of(current_staff()))],
-                          "scopes": SCOPES})
+    return json_response(
+        {"api_keys": [key_view(key) for key in service.list_keys(house_of(current_staff()))], "scopes": SCOPES}
+    )
 
 
 @api_keys.route("/staff/api-keys/{key_id}", methods=["DELETE"])

@@ -3,6 +3,7 @@
 The desk holds places like a buyer (its own `X-Podium-Session`, the same hold and cart routes),
 then sells the cart here, paid at the desk.
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -32,10 +33,20 @@ def sell():
     request = box_office.current_request
     caller = current_staff()
     body = parse_body(request, schemas.DeskSaleBody)
-    buyer = validate_buyer(body.buyer.name, body.buyer.email, body.buyer.phone, body.buyer.postcode) \
-        if body.buyer else None
-    order = service.desk_sale(house_of(caller), body.cart_id, buyer_session(request), body.payment_method, buyer,
-                              body.consents.marketing, body.consents.sharing, body.language, utcnow())
+    buyer = (
+        validate_buyer(body.buyer.name, body.buyer.email, body.buyer.phone, body.buyer.postcode) if body.buyer else None
+    )
+    order = service.desk_sale(
+        house_of(caller),
+        body.cart_id,
+        buyer_session(request),
+        body.payment_method,
+        buyer,
+        body.consents.marketing,
+        body.consents.sharing,
+        body.language,
+        utcnow(),
+    )
     return json_response(_sale_view(order, body.language), 201)
 
 
@@ -52,8 +63,12 @@ def print_tickets(order_id: str):
 
 
 def _sale_view(order, language: str) -> dict:
-    return {**checkout_view(order, language), "channel": order.channel, "payment_method": order.payment_method,
-            "tickets_pdf": f"/staff/box-office/sales/{order.id}/tickets.pdf" if order.status.value == "completed" else None}
+    return {
+        **checkout_view(order, language),
+        "channel": order.channel,
+        "payment_method": order.payment_method,
+        "tickets_pdf": f"/staff/box-office/sales/{order.id}/tickets.pdf" if order.status.value == "completed" else None,
+    }
 
 
 def _reservation_view(order, language: str, desk_house_id: str) -> dict:
@@ -73,8 +88,17 @@ def reserve():
     caller = current_staff()
     body = parse_body(request, schemas.DeskReservationBody)
     buyer = validate_buyer(body.buyer.name, body.buyer.email, body.buyer.phone, body.buyer.postcode)
-    order = service.reserve(house_of(caller), body.cart_id, buyer_session(request), buyer, body.consents.marketing,
-                            body.consents.sharing, body.language, body.expires_at, utcnow())
+    order = service.reserve(
+        house_of(caller),
+        body.cart_id,
+        buyer_session(request),
+        buyer,
+        body.consents.marketing,
+        body.consents.sharing,
+        body.language,
+        body.expires_at,
+        utcnow(),
+    )
     return json_response(_reservation_view(order, body.language, house_of(caller)), 201)
 
 
@@ -85,8 +109,14 @@ def open_reservations():
     """This desk's reservations still to be paid, soonest expiry first."""
     request = box_office.current_request
     house_id = house_of(current_staff())
-    return json_response({"reservations": [_reservation_view(order, language_of(request), house_id)
-                                           for order in service.open_reservations(house_id)]})
+    return json_response(
+        {
+            "reservations": [
+                _reservation_view(order, language_of(request), house_id)
+                for order in service.open_reservations(house_id)
+            ]
+        }
+    )
 
 
 @box_office.route("/staff/box-office/reservations/{order_id}/payment", methods=["POST"])

@@ -3,6 +3,7 @@
 Creating a bundle is the cluster coordinator's: it binds several houses' performances to one price and
 its revenue is split by the cluster agreement, which is the coordinator's too.
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -29,12 +30,22 @@ route = endpoint(bundles)
 def bundle_view(bundle: Bundle, now, live: bool = False) -> dict:
     performances = service.performances_of(bundle)
     return {
-        "id": bundle.id, "name": bundle.name, "price": bundle.price.to_dict(), "status": bundle.status.value,
-        "sales_start": utc_text(bundle.sales_start), "sales_end": utc_text(bundle.sales_end),
+        "id": bundle.id,
+        "name": bundle.name,
+        "price": bundle.price.to_dict(),
+        "status": bundle.status.value,
+        "sales_start": utc_text(bundle.sales_start),
+        "sales_end": utc_text(bundle.sales_end),
         "on_sale": bundle.is_on_sale(now),
-        "performances": [{"performance_id": c.performance_id, "places": c.places, "fixed_cents": c.fixed_cents,
-                          "performance": performance_view(performances[c.performance_id], now)}
-                         for c in bundle.components],
+        "performances": [
+            {
+                "performance_id": c.performance_id,
+                "places": c.places,
+                "fixed_cents": c.fixed_cents,
+                "performance": performance_view(performances[c.performance_id], now),
+            }
+            for c in bundle.components
+        ],
         "houses": sorted({p.house_id for p in performances.values()}),
         "availability": service.availability_of(bundle, performances, now, live),
     }
@@ -57,11 +68,19 @@ def create_bundle():
     caller = current_staff()
     body = parse_body(bundles.current_request, schemas.BundleBody)
     now = utcnow()
-    bundle = service.create_bundle(Bundle(
-        body.id or new_id("bundle"), dict(body.name),
-        tuple(BundleComponent(p.performance_id, p.places, p.fixed_cents) for p in body.performances),
-        Money(body.price, body.currency), body.sales_start, body.sales_end, PerformanceStatus(body.status),
-        caller.subject, now))
+    bundle = service.create_bundle(
+        Bundle(
+            body.id or new_id("bundle"),
+            dict(body.name),
+            tuple(BundleComponent(p.performance_id, p.places, p.fixed_cents) for p in body.performances),
+            Money(body.price, body.currency),
+            body.sales_start,
+            body.sales_end,
+            PerformanceStatus(body.status),
+            caller.subject,
+            now,
+        )
+    )
     return json_response(bundle_view(bundle, now), 201, headers={"Location": f"/bundles/{bundle.id}"})
 
 
@@ -100,15 +119,25 @@ def hold_bundle(bundle_id: str):
     service.get_bundle(bundle_id)  # an unknown bundle is 404 whatever the body says
     body = parse_body(bundles.current_request, schemas.BundleHoldBody)
     now = utcnow()
-    choices = {performance_id: PlaceChoice(tuple(places.seats or ()), places.category, places.wheelchair)
-               for performance_id, places in body.performances.items()}
+    choices = {
+        performance_id: PlaceChoice(tuple(places.seats or ()), places.category, places.wheelchair)
+        for performance_id, places in body.performances.items()
+    }
     holds = service.hold_bundle(bundle_id, session, body.quantity, choices, now)
     logger.thread_safe_append_keys(correlation_id=holds[0].id)
     views = group_hold_views(holds, now)
-    return json_response({"id": holds[0].id, "bundle_id": bundle_id, "quantity": body.quantity,
-                          "holds": views, "expires_at": utc_text(holds[0].expires_at),
-                          "expires_in_seconds": views[0]["expires_in_seconds"]}, 201,
-                         headers={"Location": f"/holds/{holds[0].id}"})
+    return json_response(
+        {
+            "id": holds[0].id,
+            "bundle_id": bundle_id,
+            "quantity": body.quantity,
+            "holds": views,
+            "expires_at": utc_text(holds[0].expires_at),
+            "expires_in_seconds": views[0]["expires_in_seconds"],
+        },
+        201,
+        headers={"Location": f"/holds/{holds[0].id}"},
+    )
 
 
 @bundles.route("/staff/orders/{order_id}/bundle-refunds", methods=["POST"])
@@ -119,7 +148,9 @@ def refund_bundles(order_id: str):
     caller = current_staff()
     staff_orders.order_of_cluster(order_id)  # an unknown order is 404 whatever the body says
     body = parse_body(bundles.current_request, schemas.BundleRefundBody)
-    refund = service.refund_bundles(order_id, body.bundle_id, body.reason_code, caller.subject, utcnow(),
-                                    note=body.note)
-    return json_response(refund_view(refund), 202,
-                         headers={"Location": f"/staff/orders/{order_id}/refunds/{refund.refund_id}"})
+    refund = service.refund_bundles(
+        order_id, body.bundle_id, body.reason_code, caller.subject, utcnow(), note=body.note
+    )
+    return json_response(
+        refund_view(refund), 202, headers={"Location": f"/staff/orders/{order_id}/refunds/{refund.refund_id}"}
+    )

@@ -1,4 +1,5 @@
 """Carts: one buyer session's holds across the cluster's houses, priced with their tariffs."""
+
 from __future__ import annotations
 
 from chalice import Blueprint

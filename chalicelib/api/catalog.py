@@ -2,6 +2,7 @@
 
 Every call is scoped to the caller's house (from its token), never to a house named in the URL.
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -27,8 +28,14 @@ READERS = (Role.HOUSE_ADMIN, Role.BOX_OFFICE, Role.SCANNER)
 @staff(Role.COORDINATOR)
 def create_house():
     body = parse_body(catalog.current_request, schemas.HouseBody)
-    house = House(id=body.id, name=body.name, slug=body.id, website_domains=tuple(body.website_domains),
-                  logo_url=body.logo_url, brand_color=body.brand_color.lower() if body.brand_color else None)
+    house = House(
+        id=body.id,
+        name=body.name,
+        slug=body.id,
+        website_domains=tuple(body.website_domains),
+        logo_url=body.logo_url,
+        brand_color=body.brand_color.lower() if body.brand_color else None,
+    )
     service.create_house(house)
     return json_response(house_view(house), 201)
 
@@ -57,8 +64,9 @@ def import_venue():
     seatmap = parse_seatmap(body.seatmap)
     venue_id = body.id or service.new_id("venue")
     service.import_venue(house_of(caller), venue_id, seatmap)
-    return json_response({"id": venue_id, "name": seatmap.name, "capacity": seatmap.capacity,
-                          "seated": not seatmap.is_standing}, 201)
+    return json_response(
+        {"id": venue_id, "name": seatmap.name, "capacity": seatmap.capacity, "seated": not seatmap.is_standing}, 201
+    )
 
 
 @catalog.route("/staff/venues", methods=["GET"])
@@ -67,8 +75,14 @@ def import_venue():
 def list_venues():
     caller = current_staff()
     venues = service.venues(house_of(caller))
-    return json_response({"venues": [{"id": v.venue_id, "name": v.name, "capacity": int(v.capacity),
-                                      "seated": bool(v.seated)} for v in venues]})
+    return json_response(
+        {
+            "venues": [
+                {"id": v.venue_id, "name": v.name, "capacity": int(v.capacity), "seated": bool(v.seated)}
+                for v in venues
+            ]
+        }
+    )
 
 
 @catalog.route("/staff/venues/{venue_id}", methods=["GET"])
@@ -145,10 +159,14 @@ def change_performance(performance_id: str):
     """Put on sale, pause or cancel a performance, or move its sales window."""
     caller = current_staff()
     body = parse_body(catalog.current_request, schemas.PerformancePatch)
-    if body.status is None and body.sales_start is None and body.sales_end is None \
-            and "waiting_room" not in body.model_fields_set:
-        raise ValidationFailed("Nothing to change.", [FieldError("", "required",
-                                                                 "Give status, a sales time or the waiting room.")])
+    if (
+        body.status is None
+        and body.sales_start is None
+        and body.sales_end is None
+        and "waiting_room" not in body.model_fields_set
+    ):
+        raise ValidationFailed(
+            "Nothing to change.", [FieldError("", "required", "Give status, a sales time or the waiting room.")]
+        )
     performance = service.change_performance(house_of(caller), performance_id, body)
     return json_response(performance_view(performance, utcnow()))
-

@@ -1,4 +1,5 @@
 """Door check-in for house staff (scanner role and up): scan, sync offline scans, count the hall."""
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -24,8 +25,16 @@ def scan():
     request = checkins.current_request
     caller = current_staff()
     body = parse_body(request, schemas.ScanBody)
-    result = service.scan(house_of(caller), body.performance_id, body.payload, caller.subject, body.gate,
-                          body.scan_id, body.scanned_at, utcnow())
+    result = service.scan(
+        house_of(caller),
+        body.performance_id,
+        body.payload,
+        caller.subject,
+        body.gate,
+        body.scan_id,
+        body.scanned_at,
+        utcnow(),
+    )
     return json_response(result)
 
 
@@ -41,11 +50,28 @@ def sync():
     results = []
     for scan_body in body.scans:
         try:
-            results.append(service.scan(house_of(caller), scan_body.performance_id, scan_body.payload, caller.subject,
-                                        scan_body.gate, scan_body.scan_id, scan_body.scanned_at, utcnow()))
+            results.append(
+                service.scan(
+                    house_of(caller),
+                    scan_body.performance_id,
+                    scan_body.payload,
+                    caller.subject,
+                    scan_body.gate,
+                    scan_body.scan_id,
+                    scan_body.scanned_at,
+                    utcnow(),
+                )
+            )
         except TicketRejected as refused:
-            results.append({"result": "refused", "code": refused.code, "title": problem_title(refused.code, language),
-                            "scan_id": scan_body.scan_id, **{k: v for k, v in refused.context.items()}})
+            results.append(
+                {
+                    "result": "refused",
+                    "code": refused.code,
+                    "title": problem_title(refused.code, language),
+                    "scan_id": scan_body.scan_id,
+                    **{k: v for k, v in refused.context.items()},
+                }
+            )
     return json_response({"results": results})
 
 

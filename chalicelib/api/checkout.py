@@ -4,6 +4,7 @@
 `GET /checkouts/{id}` is what the buyer's page polls: status, what to pay and where, then the
 tickets, or why it ended without a sale — in the buyer's language.
 """
+
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -42,8 +43,16 @@ def submit(cart_id: str):
     buyer = validate_buyer(body.buyer.name, body.buyer.email, body.buyer.phone, body.buyer.postcode)
     language = body.language or language_of(request)
     logger.thread_safe_append_keys(correlation_id=cart_id)
-    order = service.start_checkout(cart_id, buyer_session(request), buyer, body.consents.marketing,
-                                   body.consents.sharing, language, body.seller_house_id, now)
+    order = service.start_checkout(
+        cart_id,
+        buyer_session(request),
+        buyer,
+        body.consents.marketing,
+        body.consents.sharing,
+        language,
+        body.seller_house_id,
+        now,
+    )
     view = checkout_view(order, language, body.return_url)
     return json_response(view, 202, headers={"Location": f"/checkouts/{order.id}"})
 
@@ -54,7 +63,9 @@ def submit(cart_id: str):
 def status(order_id: str):
     request = checkout.current_request
     order = service.own_order(order_id, buyer_session(request))
-    return json_response(checkout_view(order, _language(request, order), (request.query_params or {}).get("return_url")))
+    return json_response(
+        checkout_view(order, _language(request, order), (request.query_params or {}).get("return_url"))
+    )
 
 
 @checkout.route("/checkouts/{order_id}/cancel", methods=["POST"])
@@ -83,9 +94,14 @@ def tickets_pdf(order_id: str):
     # One PDF per performance is what the e-mail attaches; here the first, or ?performance=…
     wanted = (request.query_params or {}).get("performance")
     document = next((d for d in documents if wanted and wanted in {t.ticket_id for t in d.tickets}), documents[0])
-    return Response(body=order_pdf(document, language), status_code=200,
-                    headers={"Content-Type": "application/pdf",
-                             "Content-Disposition": f'inline; filename="tickets-{order.id}.pdf"'})
+    return Response(
+        body=order_pdf(document, language),
+        status_code=200,
+        headers={
+            "Content-Type": "application/pdf",
+            "Content-Disposition": f'inline; filename="tickets-{order.id}.pdf"',
+        },
+    )
 
 
 def _language(request, order: Order) -> str:
@@ -98,46 +114,90 @@ def checkout_view(order: Order, language: str, return_url: str | None = None) ->
         "order_id": order.id,
         "cart_id": order.cart_id,
         "status": order.status.value,
-        "lines": [{"ticket_line": line.index, "hold_id": line.hold_id, "performance_id": line.performance_id,
-                   "house_id": line.house_id, "seat_id": line.seat_id, "category": line.category,
-                   "tariff": line.tariff_code, "price": line.price.to_dict()} for line in order.lines],
-        "houses": [{"house_id": house_id, "subtotal": {"amount": sum(l.price.cents for l in order.lines_of(house_id)),
-                                                       "currency": order.total.currency}}
-                   for house_id in order.houses],
+        "lines": [
+            {
+                "ticket_line": line.index,
+                "hold_id": line.hold_id,
+                "performance_id": line.performance_id,
+                "house_id": line.house_id,
+                "seat_id": line.seat_id,
+                "category": line.category,
+                "tariff": line.tariff_code,
+                "price": line.price.to_dict(),
+            }
+            for line in order.lines
+        ],
+        "houses": [
+            {
+                "house_id": house_id,
+                "subtotal": {
+                    "amount": sum(l.price.cents for l in order.lines_of(house_id)),
+                    "currency": order.total.currency,
+                },
+            }
+            for house_id in order.houses
+        ],
         "total": order.total.to_dict(),
         "expires_at": utc_text(order.expires_at) if order.expires_at else None,
         "payment": None,
         "tickets": [],
         "message": None,
-        "discounts": [{"house_id": house_id, "amount": {"amount": -cents, "currency": order.total.currency}}
-                      for house_id, cents in sorted(discounts_by_house(order.lines).items())],
-        "donations": [{"house_id": donation.house_id, "amount": donation.amount.to_dict()}
-                      for donation in order.donations],
-        "gift_card": {"code": order.gift_card[0], "pays": {"amount": order.gift_card_paid,
-                                                           "currency": order.total.currency}}
-        if order.gift_card else None,
+        "discounts": [
+            {"house_id": house_id, "amount": {"amount": -cents, "currency": order.total.currency}}
+            for house_id, cents in sorted(discounts_by_house(order.lines).items())
+        ],
+        "donations": [
+            {"house_id": donation.house_id, "amount": donation.amount.to_dict()} for donation in order.donations
+        ],
+        "gift_card": {
+            "code": order.gift_card[0],
+            "pays": {"amount": order.gift_card_paid, "currency": order.total.currency},
+        }
+        if order.gift_card
+        else None,
         "amount_due": order.amount_due.to_dict(),
     }
     if order.payment_intent_id and order.status is OrderStatus.AWAITING_PAYMENT:
-        view["payment"] = {"provider": "stripe", "payment_intent_id": order.payment_intent_id,
-                           "client_secret": order.client_secret, "pay_url": _pay_url(order, language, return_url)}
+        view["payment"] = {
+            "provider": "stripe",
+            "payment_intent_id": order.payment_intent_id,
+            "client_secret": order.client_secret,
+            "pay_url": _pay_url(order, language, return_url),
+        }
         if order.last_payment_error:
             view["payment"]["last_error"] = order.last_payment_error
             view["message"] = checkout_outcome("payment_declined", language)
     if order.status is OrderStatus.COMPLETED:
-        view["tickets"] = [{"ticket_id": t.ticket_id, "performance_id": t.performance_id, "house_id": t.house_id,
-                            "seat_id": t.seat_id, "seat_label": t.seat_label, "tariff": t.tariff_code,
-                            "price": {"amount": t.price_cents, "currency": t.currency}, "status": t.status.value,
-                            "qr_payload": t.payload} for t in tickets_of(order.id)]
+        view["tickets"] = [
+            {
+                "ticket_id": t.ticket_id,
+                "performance_id": t.performance_id,
+                "house_id": t.house_id,
+                "seat_id": t.seat_id,
+                "seat_label": t.seat_label,
+                "tariff": t.tariff_code,
+                "price": {"amount": t.price_cents, "currency": t.currency},
+                "status": t.status.value,
+                "qr_payload": t.payload,
+            }
+            for t in tickets_of(order.id)
+        ]
         view["tickets_pdf"] = f"/checkouts/{order.id}/tickets.pdf"
-        view["subscriptions"] = [{"subscription_id": s.id, "formula_id": s.formula_id,
-                                  "url": f"/subscriptions/{s.public_id}", "key": s.secret}
-                                 for s in subscriptions_of(order)]
+        view["subscriptions"] = [
+            {
+                "subscription_id": s.id,
+                "formula_id": s.formula_id,
+                "url": f"/subscriptions/{s.public_id}",
+                "key": s.secret,
+            }
+            for s in subscriptions_of(order)
+        ]
     if order.status in (OrderStatus.FAILED, OrderStatus.REFUNDED):
         view["reason"] = order.failure_reason
         view["lost_places"] = list(order.lost_places)
-        view["message"] = checkout_outcome(order.failure_reason or "checkout_error", language,
-                                           places=", ".join(order.lost_places))
+        view["message"] = checkout_outcome(
+            order.failure_reason or "checkout_error", language, places=", ".join(order.lost_places)
+        )
     return view
 
 

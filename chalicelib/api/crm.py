@@ -3,6 +3,7 @@
 Every read is keyed by the caller's house; another house's buyer is never listed, and another
 house's history of a buyer only where the buyer allowed sharing there.
 """
+
 from __future__ import annotations
 
 import csv
@@ -36,8 +37,14 @@ def _int_param(name: str) -> int | None:
 
 def _segment(house_id: str) -> list[dict]:
     request = crm.current_request
-    return service.segment(house_id, utcnow(), genre=query_param(request, "genre"), since_days=_int_param("since_days"),
-                           postcode=query_param(request, "postcode"), min_orders=_int_param("min_orders"))
+    return service.segment(
+        house_id,
+        utcnow(),
+        genre=query_param(request, "genre"),
+        since_days=_int_param("since_days"),
+        postcode=query_param(request, "postcode"),
+        min_orders=_int_param("min_orders"),
+    )
 
 
 @crm.route("/staff/customers", methods=["GET"])
@@ -55,9 +62,14 @@ def customers():
 def marketing_export():
     """The segment as CSV for e-mail marketing: only buyers who allowed this house's marketing."""
     house_id = house_of(current_staff())
-    return Response(body=service.marketing_export(house_id, _segment(house_id)), status_code=200,
-                    headers={"Content-Type": "text/csv; charset=utf-8",
-                             "Content-Disposition": 'attachment; filename="marketing.csv"'})
+    return Response(
+        body=service.marketing_export(house_id, _segment(house_id)),
+        status_code=200,
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": 'attachment; filename="marketing.csv"',
+        },
+    )
 
 
 @crm.route("/staff/customers/{customer_id}", methods=["GET"])
@@ -91,8 +103,11 @@ def sales_report():
     if wanted == "csv":
         return Response(body=_csv(report), status_code=200, headers={"Content-Type": "text/csv; charset=utf-8"})
     if wanted == "html":
-        return Response(body=sales_html(report, catalog.house(house_id).name, language_of(request)),
-                        status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+        return Response(
+            body=sales_html(report, catalog.house(house_id).name, language_of(request)),
+            status_code=200,
+            headers={"Content-Type": "text/html; charset=utf-8"},
+        )
     return json_response(with_money(report, REPORT_MONEY))
 
 
@@ -111,9 +126,27 @@ def _csv(report: dict) -> str:
     writer.writerow(["dimension", "key", "tickets_sold", "tickets_refunded", "gross", "refunds", "net"])
     for dimension in ("per_day", "per_performance", "per_tariff", "per_channel"):
         for key, bucket in report[dimension].items():
-            writer.writerow([dimension[4:], key, bucket["tickets_sold"], bucket["tickets_refunded"], bucket["gross"],
-                             bucket["refunds"], bucket["net"]])
+            writer.writerow(
+                [
+                    dimension[4:],
+                    key,
+                    bucket["tickets_sold"],
+                    bucket["tickets_refunded"],
+                    bucket["gross"],
+                    bucket["refunds"],
+                    bucket["net"],
+                ]
+            )
     totals = report["totals"]
-    writer.writerow(["total", "", totals["tickets_sold"], totals["tickets_refunded"], totals["gross"],
-                     totals["refunds"], totals["net"]])
+    writer.writerow(
+        [
+            "total",
+            "",
+            totals["tickets_sold"],
+            totals["tickets_refunded"],
+            totals["gross"],
+            totals["refunds"],
+            totals["net"],
+        ]
+    )
     return out.getvalue()

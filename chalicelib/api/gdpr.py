@@ -5,6 +5,7 @@ The link (`/p/preferences#t={token}`) carries a signed, expiring, single-use tok
 Here the same rights are a small JSON API for clients, with the token in the `X-Podium-Buyer-Token` header,
 and the coordinator's register of erasures. Nothing here is reachable without a token this cluster signed.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,9 +37,15 @@ def _buyer_from_header() -> str:
 
 def _export_response(buyer_id: str) -> Response:
     body = json.dumps(service.export(buyer_id, utcnow()), ensure_ascii=False, indent=2)
-    return Response(body=body, status_code=200, headers={
-        "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store",
-        "Content-Disposition": 'attachment; filename="my-data.json"'})
+    return Response(
+        body=body,
+        status_code=200,
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "Cache-Control": "no-store",
+            "Content-Disposition": 'attachment; filename="my-data.json"',
+        },
+    )
 
 
 # -- JSON API ---------------------------------------------------------------------------------------
@@ -57,8 +64,9 @@ def put_consents():
     """Change consents: `{"marketing": {house_id: bool}, "sharing": bool, "language"?}`; what changed is recorded."""
     buyer_id = _buyer_from_header()
     body = parse_body(gdpr.current_request, schemas.ConsentChangeBody)
-    recorded = service.change_consents(buyer_id, ConsentWish(dict(body.marketing), body.sharing), body.language,
-                                       utcnow())
+    recorded = service.change_consents(
+        buyer_id, ConsentWish(dict(body.marketing), body.sharing), body.language, utcnow()
+    )
     return json_response({"recorded": recorded, **service.preferences(buyer_id)})
 
 

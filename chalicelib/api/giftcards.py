@@ -1,4 +1,5 @@
 """Gift cards: the desk sells them; holders look up their balance; buyers pay (part of) a cart with one."""
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -19,8 +20,13 @@ route = endpoint(giftcards)
 
 
 def card_view(card: GiftCard) -> dict:
-    return {"code": card.code, "house_id": card.house_id, "amount": card.amount.to_dict(),
-            "balance": card.balance.to_dict(), "issued_at": utc_text(card.issued_at)}
+    return {
+        "code": card.code,
+        "house_id": card.house_id,
+        "amount": card.amount.to_dict(),
+        "balance": card.balance.to_dict(),
+        "issued_at": utc_text(card.issued_at),
+    }
 
 
 @giftcards.route("/staff/gift-cards", methods=["POST"])

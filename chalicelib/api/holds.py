@@ -3,6 +3,7 @@
 A buyer session is an opaque token the client keeps (header `X-Podium-Session`, made with
 `POST /sessions` or by the client); a hold can only be seen or released by its own session.
 """
+
 from __future__ import annotations
 
 import re
@@ -53,8 +54,15 @@ def create_hold(performance_id: str):
     )
     now = utcnow()
     desk = _desk()
-    hold = reservations.create_hold(performance_id, session, request, now,
-                                    admission_token=_token(ADMISSION_HEADER), staff=desk is not None, seller=desk)
+    hold = reservations.create_hold(
+        performance_id,
+        session,
+        request,
+        now,
+        admission_token=_token(ADMISSION_HEADER),
+        staff=desk is not None,
+        seller=desk,
+    )
     logger.thread_safe_append_keys(correlation_id=hold.id)
     seatmap = catalog.performance_seatmap(performance_id) if hold.seat_ids else None
     return json_response(hold_view(hold, seatmap, now), 201, headers={"Location": f"/holds/{hold.id}"})

@@ -3,6 +3,7 @@
 A payment's outcome resumes the order's checkout workflow (services.payment_webhooks → services.checkout);
 events are also stored once per event id, as the audit of what the provider said.
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -24,8 +25,9 @@ route = endpoint(payments)
 def stripe_webhook():
     request = payments.current_request
     try:
-        event, fresh = payment_webhooks.receive(request.raw_body or b"", request.headers.get("stripe-signature", ""),
-                                                utcnow())
+        event, fresh = payment_webhooks.receive(
+            request.raw_body or b"", request.headers.get("stripe-signature", ""), utcnow()
+        )
     except InvalidSignature:
         count("PaymentWebhooksRejected")
         logger.warning("payment webhook with a bad signature refused")

@@ -1,4 +1,5 @@
 """Public buyer API: the cluster's agenda and live seat maps (no login)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -60,8 +61,9 @@ def seat_map(performance_id: str):
 @public_route()
 def ticket_keys_view():
     """The public keys that verify ticket QR codes offline (door scanners cache them), by key id."""
-    return json_response({"algorithm": "Ed25519", "keys": ticket_keys.public_keys()},
-                         headers={"Cache-Control": "public, max-age=300"})
+    return json_response(
+        {"algorithm": "Ed25519", "keys": ticket_keys.public_keys()}, headers={"Cache-Control": "public, max-age=300"}
+    )
 
 
 @public.route("/openapi.json", methods=["GET"])

@@ -1,4 +1,5 @@
 """Request bodies, validated strictly at the edge (unknown fields and wrong types refused)."""
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
@@ -127,7 +128,7 @@ class HoldBody(Body):
     standing: StandingBody | None = None
 
     @model_validator(mode="after")
-    def exactly_one_kind(self) -> "HoldBody":
+    def exactly_one_kind(self) -> HoldBody:
         given = [name for name in ("seats", "best_available", "standing") if getattr(self, name) is not None]
         if len(given) != 1:
             raise ValueError("give exactly one of seats, best_available or standing")
@@ -166,8 +167,9 @@ class CheckoutBody(Body):
 class RefundBody(Body):
     """Which tickets to refund (empty: every valid ticket of the caller's house in the order)."""
 
-    ticket_ids: list[Annotated[str, StringConstraints(pattern=r"^t_[0-9a-f]{20}$")]] = Field(default_factory=list,
-                                                                                             max_length=90)
+    ticket_ids: list[Annotated[str, StringConstraints(pattern=r"^t_[0-9a-f]{20}$")]] = Field(
+        default_factory=list, max_length=90
+    )
     reason_code: RefundReason = "other"
     note: RefundNote | None = None
 
@@ -182,8 +184,9 @@ class AgreementBody(Body):
 
     version: Annotated[int, Field(ge=0, le=1_000_000_000)]
     commission: CommissionBody = Field(default_factory=lambda: CommissionBody(kind="percent", value=0))
-    pair_commissions: dict[Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}>[a-z0-9-]{1,40}$")],
-                           CommissionBody] = Field(default_factory=dict, max_length=500)
+    pair_commissions: dict[
+        Annotated[str, StringConstraints(pattern=r"^[a-z0-9-]{1,40}>[a-z0-9-]{1,40}$")], CommissionBody
+    ] = Field(default_factory=dict, max_length=500)
     fee_bearer: Literal["owner", "seller"] = "owner"
     fee_percent_bp: Annotated[int, Field(ge=0, le=5000)] = 150
     fee_fixed_cents: Annotated[int, Field(ge=0, le=1000)] = 25
@@ -201,7 +204,7 @@ class SettlementBody(Body):
     ends_at: AwareDatetime | None = None
 
     @model_validator(mode="after")
-    def one_kind(self) -> "SettlementBody":
+    def one_kind(self) -> SettlementBody:
         if (self.period is None) == (self.starts_at is None or self.ends_at is None):
             raise ValueError("give either period, or starts_at and ends_at")
         return self
@@ -258,8 +261,9 @@ class ApiKeyBody(Body):
     """An integration's key: a name for people and the scopes it may use (see `auth.SCOPES`)."""
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
-    scopes: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{1,20}:[a-z]{1,20}$")]] = Field(min_length=1,
-                                                                                                  max_length=10)
+    scopes: list[Annotated[str, StringConstraints(pattern=r"^[a-z]{1,20}:[a-z]{1,20}$")]] = Field(
+        min_length=1, max_length=10
+    )
 
 
 class BundlePerformanceBody(Body):
@@ -296,7 +300,7 @@ class BundlePlacesBody(Body):
     wheelchair: Annotated[int, Field(ge=0, le=10)] = 0
 
     @model_validator(mode="after")
-    def seats_or_best(self) -> "BundlePlacesBody":
+    def seats_or_best(self) -> BundlePlacesBody:
         if self.seats is not None and (self.category is not None or self.wheelchair):
             raise ValueError("give seats, or a category and wheelchair places for the best available, not both")
         return self
@@ -415,6 +419,7 @@ class GiftCardBody(Body):
 
 class GiftCardCodeBody(Body):
     """A typed gift-card code (in a body, never in a URL: it pays)."""
+
     code: Annotated[str, StringConstraints(min_length=1, max_length=40)]
 
 

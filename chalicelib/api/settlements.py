@@ -3,6 +3,7 @@
 The coordinator sets the agreement and settles periods; each house reads only its own statements
 (by its key), as JSON, CSV, PDF or an HTML page.
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint, Response
@@ -41,8 +42,13 @@ def put_agreement():
 
 
 def period_view(period) -> dict:
-    return {"period_id": period.period_id, "starts_at": utc_text(period.starts_at), "ends_at": utc_text(period.ends_at),
-            "status": period.status, "settled_at": utc_text(period.settled_at) if period.settled_at else None}
+    return {
+        "period_id": period.period_id,
+        "starts_at": utc_text(period.starts_at),
+        "ends_at": utc_text(period.ends_at),
+        "status": period.status,
+        "settled_at": utc_text(period.settled_at) if period.settled_at else None,
+    }
 
 
 @settlements.route("/staff/settlements", methods=["POST"])
@@ -52,8 +58,9 @@ def settle():
     """Settle a period that has ended (coordinator): 202, the workflow pays each house its statement."""
     body = parse_body(settlements.current_request, schemas.SettlementBody)
     period, run = service.start_settlement(body.period, body.starts_at, body.ends_at, utcnow())
-    return json_response({**period_view(period), "run": run}, 202,
-                         headers={"Location": f"/staff/settlements/{period.period_id}"})
+    return json_response(
+        {**period_view(period), "run": run}, 202, headers={"Location": f"/staff/settlements/{period.period_id}"}
+    )
 
 
 @settlements.route("/staff/settlements", methods=["GET"])
@@ -69,9 +76,20 @@ def list_settlements():
 def get_settlement(period_id: str):
     """The period and, per house, what it was owed and the transfer (amounts only, no personal data)."""
     period = service.period(period_id)
-    return json_response({**period_view(period), "statements": [
-        {"house_id": s.house_id, "amount": {"amount": s.amount_cents, "currency": s.currency}, "status": s.status,
-         "transfer_id": s.transfer_id} for s in service.statements_of_period(period_id)]})
+    return json_response(
+        {
+            **period_view(period),
+            "statements": [
+                {
+                    "house_id": s.house_id,
+                    "amount": {"amount": s.amount_cents, "currency": s.currency},
+                    "status": s.status,
+                    "transfer_id": s.transfer_id,
+                }
+                for s in service.statements_of_period(period_id)
+            ],
+        }
+    )
 
 
 @settlements.route("/staff/statements", methods=["GET"])
@@ -79,9 +97,19 @@ def get_settlement(period_id: str):
 @staff(Role.HOUSE_ADMIN)
 def my_statements():
     house_id = house_of(current_staff())
-    return json_response({"statements": [
-        {"period_id": s.period_id, "amount": {"amount": s.amount_cents, "currency": s.currency}, "status": s.status,
-         "transfer_id": s.transfer_id} for s in service.statements_of_house(house_id)]})
+    return json_response(
+        {
+            "statements": [
+                {
+                    "period_id": s.period_id,
+                    "amount": {"amount": s.amount_cents, "currency": s.currency},
+                    "status": s.status,
+                    "transfer_id": s.transfer_id,
+                }
+                for s in service.statements_of_house(house_id)
+            ]
+        }
+    )
 
 
 @settlements.route("/staff/statements/{period_id}", methods=["GET"])
@@ -94,9 +122,18 @@ def my_statement(period_id: str):
     record = service.house_statement(period_id, house_id)  # keyed by the caller's house: never another's
     wanted = query_param(request, "format", choices=("json", *FORMATS), default="json")
     if wanted == "json":
-        return json_response(with_money({**record.statement, "status": record.status, "transfer_id": record.transfer_id,
-                                         "transferred": record.amount_cents if record.status == "paid" else 0},
-                                        STATEMENT_MONEY, record.statement.get("currency", "EUR")))
+        return json_response(
+            with_money(
+                {
+                    **record.statement,
+                    "status": record.status,
+                    "transfer_id": record.transfer_id,
+                    "transferred": record.amount_cents if record.status == "paid" else 0,
+                },
+                STATEMENT_MONEY,
+                record.statement.get("currency", "EUR"),
+            )
+        )
     language = language_of(request)
     titles = service.performance_titles(record.statement, language)
     transferred = record.amount_cents if record.status == "paid" else 0
@@ -107,6 +144,11 @@ def my_statement(period_id: str):
         body = documents.to_pdf(record.statement, house_name, titles, record.transfer_id, transferred, language)
     else:
         body = documents.to_html(record.statement, house_name, titles, record.transfer_id, transferred, language)
-    return Response(body=body, status_code=200, headers={
-        "Content-Type": FORMATS[wanted],
-        "Content-Disposition": f'inline; filename="statement-{period_id}-{house_id}.{wanted}"'})
+    return Response(
+        body=body,
+        status_code=200,
+        headers={
+            "Content-Type": FORMATS[wanted],
+            "Content-Disposition": f'inline; filename="statement-{period_id}-{house_id}.{wanted}"',
+        },
+    )

@@ -2,6 +2,7 @@
 performances only); buyers hold their chosen performances at once; after payment the subscription's secret id
 opens it to see and change the choices.
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -41,36 +42,60 @@ def opened_subscription(public_id: str) -> str:
 def formula_view(formula: SubscriptionFormula, now) -> dict:
     performances = service.performances_of(formula)
     return {
-        "id": formula.id, "name": formula.name, "season": formula.season, "house_id": formula.house_id,
-        "min_choices": formula.min_choices, "max_choices": formula.max_choices,
-        "discount": formula.discount.to_dict(), "currency": formula.currency, "status": formula.status.value,
-        "sales_start": utc_text(formula.sales_start), "sales_end": utc_text(formula.sales_end),
+        "id": formula.id,
+        "name": formula.name,
+        "season": formula.season,
+        "house_id": formula.house_id,
+        "min_choices": formula.min_choices,
+        "max_choices": formula.max_choices,
+        "discount": formula.discount.to_dict(),
+        "currency": formula.currency,
+        "status": formula.status.value,
+        "sales_start": utc_text(formula.sales_start),
+        "sales_end": utc_text(formula.sales_end),
         "presale_start": utc_text(formula.presale_start) if formula.presale_start else None,
         "presale_end": utc_text(formula.presale_end) if formula.presale_end else None,
-        "in_presale": formula.in_presale(now), "renews": formula.renews, "on_sale": formula.is_on_sale(now),
+        "in_presale": formula.in_presale(now),
+        "renews": formula.renews,
+        "on_sale": formula.is_on_sale(now),
         "renewal_start": utc_text(formula.renewal_start) if formula.renewal_start else None,
         "renewal_end": utc_text(formula.renewal_end) if formula.renewal_end else None,
-        "in_renewal": formula.in_renewal(now), "corresponding": dict(formula.corresponding),
+        "in_renewal": formula.in_renewal(now),
+        "corresponding": dict(formula.corresponding),
         "performances": [performance_view(performances[p], now) for p in formula.performance_ids],
         "houses": sorted({p.house_id for p in performances.values()}),
     }
 
 
 def subscription_view(subscription, formula: SubscriptionFormula, now) -> dict:
-    return {"id": subscription.id, "formula": {"id": formula.id, "name": formula.name, "season": formula.season},
-            "order_id": subscription.order_id, "sold_at": utc_text(subscription.sold_at),
-            "choices": [{"performance_id": c["performance_id"], "house_id": c["house_id"], "ticket_id": c["ticket_id"],
-                         "seat_id": c["seat_id"], "category": c["category"],
-                         "price": {"amount": c["price"], "currency": formula.currency}}
-                        for c in sorted(subscription.choices, key=lambda c: c["performance_id"])],
-            "changes": subscription.changes,
-            "can_choose_from": [p for p in formula.performance_ids
-                                if p not in {c["performance_id"] for c in subscription.choices}]}
+    return {
+        "id": subscription.id,
+        "formula": {"id": formula.id, "name": formula.name, "season": formula.season},
+        "order_id": subscription.order_id,
+        "sold_at": utc_text(subscription.sold_at),
+        "choices": [
+            {
+                "performance_id": c["performance_id"],
+                "house_id": c["house_id"],
+                "ticket_id": c["ticket_id"],
+                "seat_id": c["seat_id"],
+                "category": c["category"],
+                "price": {"amount": c["price"], "currency": formula.currency},
+            }
+            for c in sorted(subscription.choices, key=lambda c: c["performance_id"])
+        ],
+        "changes": subscription.changes,
+        "can_choose_from": [
+            p for p in formula.performance_ids if p not in {c["performance_id"] for c in subscription.choices}
+        ],
+    }
 
 
 def _choices(places: dict) -> dict[str, PlaceChoice]:
-    return {performance_id: PlaceChoice(tuple(body.seats or ()), body.category, body.wheelchair)
-            for performance_id, body in places.items()}
+    return {
+        performance_id: PlaceChoice(tuple(body.seats or ()), body.category, body.wheelchair)
+        for performance_id, body in places.items()
+    }
 
 
 def _own_formula(formula_id: str) -> SubscriptionFormula:
@@ -98,11 +123,30 @@ def create_formula():
     body = parse_body(subscriptions.current_request, schemas.SubscriptionFormulaBody)
     now = utcnow()
     house_id = None if caller.role is Role.COORDINATOR else caller.house_id
-    formula = service.create_formula(SubscriptionFormula(
-        body.id or new_id("abo"), dict(body.name), tuple(body.performances), body.min_choices, body.max_choices,
-        Discount(body.discount.kind, body.discount.value), body.sales_start, body.sales_end,
-        PerformanceStatus(body.status), body.season, house_id, body.presale_start, body.presale_end, body.renews,
-        body.currency, caller.subject, now, body.renewal_start, body.renewal_end, dict(body.corresponding)))
+    formula = service.create_formula(
+        SubscriptionFormula(
+            body.id or new_id("abo"),
+            dict(body.name),
+            tuple(body.performances),
+            body.min_choices,
+            body.max_choices,
+            Discount(body.discount.kind, body.discount.value),
+            body.sales_start,
+            body.sales_end,
+            PerformanceStatus(body.status),
+            body.season,
+            house_id,
+            body.presale_start,
+            body.presale_end,
+            body.renews,
+            body.currency,
+            caller.subject,
+            now,
+            body.renewal_start,
+            body.renewal_end,
+            dict(body.corresponding),
+        )
+    )
     return json_response(formula_view(formula, now), 201, headers={"Location": f"/subscription-formulas/{formula.id}"})
 
 
@@ -144,10 +188,17 @@ def hold_subscription(formula_id: str):
     holds = service.hold_subscription(formula_id, session, _choices(body.performances), now)
     logger.thread_safe_append_keys(correlation_id=holds[0].id)
     views = group_hold_views(holds, now)
-    return json_response({"id": holds[0].id, "formula_id": formula_id, "holds": views,
-                          "expires_at": utc_text(holds[0].expires_at),
-                          "expires_in_seconds": views[0]["expires_in_seconds"]}, 201,
-                         headers={"Location": f"/holds/{holds[0].id}"})
+    return json_response(
+        {
+            "id": holds[0].id,
+            "formula_id": formula_id,
+            "holds": views,
+            "expires_at": utc_text(holds[0].expires_at),
+            "expires_in_seconds": views[0]["expires_in_seconds"],
+        },
+        201,
+        headers={"Location": f"/holds/{holds[0].id}"},
+    )
 
 
 @subscriptions.route("/subscriptions/{subscription_id}", methods=["GET"])
@@ -171,8 +222,13 @@ def change_choice(subscription_id: str):
     service.view(subscription_id, now)  # an unknown subscription is 404 whatever the body says
     body = parse_body(subscriptions.current_request, schemas.SubscriptionChangeBody)
     place = body.place
-    subscription = service.change_choice(subscription_id, body.from_performance_id, body.to_performance_id,
-                                         PlaceChoice(tuple(place.seats or ()), place.category, place.wheelchair), now)
+    subscription = service.change_choice(
+        subscription_id,
+        body.from_performance_id,
+        body.to_performance_id,
+        PlaceChoice(tuple(place.seats or ()), place.category, place.wheelchair),
+        now,
+    )
     return json_response(subscription_view(subscription, service.get_formula(subscription.formula_id), now), 201)
 
 
@@ -191,5 +247,8 @@ def renew(subscription_id: str):
     logger.thread_safe_append_keys(correlation_id=holds[0].id)
     cart = cart_service.create_cart(session, now)
     view = cart_view(cart_service.put_hold(cart.id, session, holds[0].id, {}, None, now), now)
-    return json_response({"formula_id": holds[0].bundle_id, "hold_id": holds[0].id, "cart": view}, 201,
-                         headers={"Location": f"/carts/{cart.id}"})
+    return json_response(
+        {"formula_id": holds[0].bundle_id, "hold_id": holds[0].id, "cart": view},
+        201,
+        headers={"Location": f"/carts/{cart.id}"},
+    )

@@ -3,6 +3,7 @@
 Buyers hold places in a slot with `POST /performances/{slot performance id}/holds` (standing) and
 check out as for any performance; this blueprint creates series and lists their slots.
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -20,18 +21,38 @@ route = endpoint(timeslots)
 def series_view(series, now) -> dict:
     slots = []
     for slot, performance, summary in service.slots_with_availability(series, now):
-        slots.append({"performance_id": slot.performance_id, "starts_at": utc_text(slot.starts_at),
-                      "ends_at": utc_text(slot.ends_at), "starts_at_local": brussels_text(slot.starts_at),
-                      "ends_at_local": brussels_text(slot.ends_at), "capacity": slot.capacity,
-                      "available": summary["available"], "level": summary["level"],
-                      "on_sale": performance.is_on_sale(now), "status": performance.status.value})
+        slots.append(
+            {
+                "performance_id": slot.performance_id,
+                "starts_at": utc_text(slot.starts_at),
+                "ends_at": utc_text(slot.ends_at),
+                "starts_at_local": brussels_text(slot.starts_at),
+                "ends_at_local": brussels_text(slot.ends_at),
+                "capacity": slot.capacity,
+                "available": summary["available"],
+                "level": summary["level"],
+                "on_sale": performance.is_on_sale(now),
+                "status": performance.status.value,
+            }
+        )
     first = service.first_performance(series)
-    return {"id": series.id, "house_id": series.house_id, "production_id": series.production_id,
-            "venue_id": series.venue_id, "title": first.title, "venue_name": first.venue_name,
-            "tariffs": [{"code": t.code, "name": t.name, "prices": {c: {"amount": cents, "currency": first.currency}
-                                                                     for c, cents in t.prices.items()}}
-                        for t in first.tariffs],
-            "slots": slots}
+    return {
+        "id": series.id,
+        "house_id": series.house_id,
+        "production_id": series.production_id,
+        "venue_id": series.venue_id,
+        "title": first.title,
+        "venue_name": first.venue_name,
+        "tariffs": [
+            {
+                "code": t.code,
+                "name": t.name,
+                "prices": {c: {"amount": cents, "currency": first.currency} for c, cents in t.prices.items()},
+            }
+            for t in first.tariffs
+        ],
+        "slots": slots,
+    }
 
 
 @timeslots.route("/staff/timeslots", methods=["POST"])

@@ -1,4 +1,5 @@
 """The staff route that maps a performance to its UiTdatabank date (the fan-out's consumers are in `tasks.fanout`)."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -30,5 +31,9 @@ def map_performance_to_uitdatabank(performance_id: str):
     catalog.performance_for_staff(house_of(caller), performance_id)  # another house's: 404 before the body
     body = parse_body(uitdatabank.current_request, UitdatabankMappingBody)
     state = service.map_to_uitdatabank(house_of(caller), performance_id, body.event_id, body.sub_event_id)
-    return json_response({"performance_id": performance_id, "uitdatabank": {
-        "event_id": state.uitdatabank_event_id, "sub_event_id": state.uitdatabank_sub_event}})
+    return json_response(
+        {
+            "performance_id": performance_id,
+            "uitdatabank": {"event_id": state.uitdatabank_event_id, "sub_event_id": state.uitdatabank_sub_event},
+        }
+    )

@@ -1,4 +1,5 @@
 """UiTPAS social tariff in the cart: a pass number per place; UiTPAS says which tariff it grants."""
+
 from __future__ import annotations
 
 from chalice import Blueprint

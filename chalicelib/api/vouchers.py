@@ -3,6 +3,7 @@
 Staff create, list and deactivate codes: a house admin its own house's codes, the cluster coordinator
 the cluster-wide ones (or a house's). A buyer puts a code and donations on the cart (buyer session).
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -24,13 +25,23 @@ route = endpoint(vouchers)
 
 
 def voucher_view(voucher: Voucher, now) -> dict:
-    return {"code": voucher.code, "house_id": voucher.house_id, "kind": voucher.kind.value, "value": voucher.value,
-            "currency": voucher.currency, "max_uses": voucher.max_uses, "uses": voucher.uses,
-            "remaining": voucher.remaining, "valid_from": utc_text(voucher.valid_from),
-            "valid_until": utc_text(voucher.valid_until), "min_cart_cents": voucher.min_cart_cents,
-            "status": voucher.status.value,
-            "usable_now": voucher.status.value == "active" and voucher.valid_from <= now < voucher.valid_until
-            and voucher.remaining > 0}
+    return {
+        "code": voucher.code,
+        "house_id": voucher.house_id,
+        "kind": voucher.kind.value,
+        "value": voucher.value,
+        "currency": voucher.currency,
+        "max_uses": voucher.max_uses,
+        "uses": voucher.uses,
+        "remaining": voucher.remaining,
+        "valid_from": utc_text(voucher.valid_from),
+        "valid_until": utc_text(voucher.valid_until),
+        "min_cart_cents": voucher.min_cart_cents,
+        "status": voucher.status.value,
+        "usable_now": voucher.status.value == "active"
+        and voucher.valid_from <= now < voucher.valid_until
+        and voucher.remaining > 0,
+    }
 
 
 def _scope() -> str | None:
@@ -50,9 +61,20 @@ def create_voucher():
     if caller.role is not Role.COORDINATOR and body.house_id not in (None, caller.house_id):
         raise Forbidden("A house creates codes for its own performances only.")
     now = utcnow()
-    voucher = service.create_voucher(Voucher(
-        normalize_code(body.code), house_id, VoucherKind(body.kind), body.value, body.max_uses, body.valid_from,
-        body.valid_until, body.min_cart_cents, created_by=caller.subject, created_at=now))
+    voucher = service.create_voucher(
+        Voucher(
+            normalize_code(body.code),
+            house_id,
+            VoucherKind(body.kind),
+            body.value,
+            body.max_uses,
+            body.valid_from,
+            body.valid_until,
+            body.min_cart_cents,
+            created_by=caller.subject,
+            created_at=now,
+        )
+    )
     return json_response(voucher_view(voucher, now), 201, headers={"Location": f"/staff/vouchers/{voucher.code}"})
 
 

@@ -7,6 +7,7 @@ house), the VAT rate per tariff (6 % for cultural events in Belgium by default),
 and subscription revenue is split over houses (by list price or by fixed amounts). Every split of
 an amount is exact to the cent by the largest-remainder rule.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -66,23 +67,35 @@ class Agreement:
         return Money(min(cents, amount.cents), amount.currency)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": self.version, "commission": self.commission.to_dict(),
-                "pair_commissions": {pair: rule.to_dict() for pair, rule in self.pair_commissions.items()},
-                "fee_bearer": self.fee_bearer, "fee_percent_bp": self.fee_percent_bp,
-                "fee_fixed_cents": self.fee_fixed_cents, "vat_rate_bp": self.vat_rate_bp,
-                "tariff_vat_bp": dict(self.tariff_vat_bp), "bundle_split": self.bundle_split,
-                "desk_resale": self.desk_resale}
+        return {
+            "version": self.version,
+            "commission": self.commission.to_dict(),
+            "pair_commissions": {pair: rule.to_dict() for pair, rule in self.pair_commissions.items()},
+            "fee_bearer": self.fee_bearer,
+            "fee_percent_bp": self.fee_percent_bp,
+            "fee_fixed_cents": self.fee_fixed_cents,
+            "vat_rate_bp": self.vat_rate_bp,
+            "tariff_vat_bp": dict(self.tariff_vat_bp),
+            "bundle_split": self.bundle_split,
+            "desk_resale": self.desk_resale,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Agreement:
-        return cls(version=int(data.get("version", 0)), commission=CommissionRule(**data.get("commission", {})),
-                   pair_commissions={pair: CommissionRule(**rule)
-                                     for pair, rule in (data.get("pair_commissions") or {}).items()},
-                   fee_bearer=data.get("fee_bearer", "owner"), fee_percent_bp=int(data.get("fee_percent_bp", 150)),
-                   fee_fixed_cents=int(data.get("fee_fixed_cents", 25)),
-                   vat_rate_bp=int(data.get("vat_rate_bp", DEFAULT_VAT_BP)),
-                   tariff_vat_bp={code: int(bp) for code, bp in (data.get("tariff_vat_bp") or {}).items()},
-                   bundle_split=data.get("bundle_split", "list_price"), desk_resale=bool(data.get("desk_resale", True)))
+        return cls(
+            version=int(data.get("version", 0)),
+            commission=CommissionRule(**data.get("commission", {})),
+            pair_commissions={
+                pair: CommissionRule(**rule) for pair, rule in (data.get("pair_commissions") or {}).items()
+            },
+            fee_bearer=data.get("fee_bearer", "owner"),
+            fee_percent_bp=int(data.get("fee_percent_bp", 150)),
+            fee_fixed_cents=int(data.get("fee_fixed_cents", 25)),
+            vat_rate_bp=int(data.get("vat_rate_bp", DEFAULT_VAT_BP)),
+            tariff_vat_bp={code: int(bp) for code, bp in (data.get("tariff_vat_bp") or {}).items()},
+            bundle_split=data.get("bundle_split", "list_price"),
+            desk_resale=bool(data.get("desk_resale", True)),
+        )
 
 
 def validate_agreement(agreement: Agreement) -> Agreement:
@@ -107,8 +120,11 @@ def validate_agreement(agreement: Agreement) -> Agreement:
         errors.append(FieldError("fee_bearer", "invalid_choice", "Use owner or seller."))
     if agreement.bundle_split not in BUNDLE_SPLITS:
         errors.append(FieldError("bundle_split", "invalid_choice", "Use list_price or fixed."))
-    for name, value in (("fee_percent_bp", agreement.fee_percent_bp), ("vat_rate_bp", agreement.vat_rate_bp),
-                        *((f"tariff_vat_bp.{code}", bp) for code, bp in agreement.tariff_vat_bp.items())):
+    for name, value in (
+        ("fee_percent_bp", agreement.fee_percent_bp),
+        ("vat_rate_bp", agreement.vat_rate_bp),
+        *((f"tariff_vat_bp.{code}", bp) for code, bp in agreement.tariff_vat_bp.items()),
+    ):
         if not 0 <= value <= 5_000:
             errors.append(FieldError(name, "out_of_range", "0 to 5000 basis points."))
     if not 0 <= agreement.fee_fixed_cents <= 1_000:
@@ -144,12 +160,19 @@ def split_bundle(price: Money, components: Sequence[tuple[int, int]], rule: str)
     return [Money(cents, price.currency) for cents in split_largest_remainder(price.cents, weights)]
 
 
-def may_sell(seller_house_id: str, owner_house_id: str, agreement: Agreement,
-             allocation_holders: Sequence[str] = (), fellow_houses: Sequence[str] = ()) -> bool:
+def may_sell(
+    seller_house_id: str,
+    owner_house_id: str,
+    agreement: Agreement,
+    allocation_holders: Sequence[str] = (),
+    fellow_houses: Sequence[str] = (),
+) -> bool:
     """Whether `seller` may sell a place of `owner`'s performance, and so earn the commission on it: the owner
     itself, a house with its own `seller>owner` pair in the agreement, a house holding an allocation of the
     performance, or a house that owns a performance of the bundle or subscription formula the place is part of."""
-    return (seller_house_id == owner_house_id
-            or f"{seller_house_id}>{owner_house_id}" in agreement.pair_commissions
-            or seller_house_id in allocation_holders
-            or seller_house_id in fellow_houses)
+    return (
+        seller_house_id == owner_house_id
+        or f"{seller_house_id}>{owner_house_id}" in agreement.pair_commissions
+        or seller_house_id in allocation_holders
+        or seller_house_id in fellow_houses
+    )

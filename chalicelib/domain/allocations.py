@@ -7,6 +7,7 @@ with live allocations on another house's performance sells from those alone, wit
 general pool; the owner's own channels (its desk, the web) sell from the general pool plus the
 allocations of their channel.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -102,14 +103,20 @@ def selling_pool(allocations: list[Allocation], seller: Seller, owner_house_id: 
     return SellingPool(True, (), seller.channel)
 
 
-def validate_allocation(allocation: Allocation, starts_at: datetime, known_houses: set[str],
-                        seat_exists: Callable[[str], bool] | None, now: datetime) -> None:
+def validate_allocation(
+    allocation: Allocation,
+    starts_at: datetime,
+    known_houses: set[str],
+    seat_exists: Callable[[str], bool] | None,
+    now: datetime,
+) -> None:
     """Raise ValidationFailed unless the holder, the seats and the deadline make sense."""
     errors: list[FieldError] = []
     if bool(allocation.holder_house_id) == bool(allocation.channel):
         errors.append(FieldError("house_id", "one_holder", "Give either a house or a channel, not both or neither."))
-    elif allocation.holder_house_id and (allocation.holder_house_id == allocation.owner_house_id
-                                         or allocation.holder_house_id not in known_houses):
+    elif allocation.holder_house_id and (
+        allocation.holder_house_id == allocation.owner_house_id or allocation.holder_house_id not in known_houses
+    ):
         errors.append(FieldError("house_id", "unknown_house", "Another house of this cluster."))
     elif allocation.channel and allocation.channel not in CHANNELS:
         errors.append(FieldError("channel", "unknown_channel", f"One of {', '.join(CHANNELS)}."))
@@ -123,8 +130,9 @@ def validate_allocation(allocation: Allocation, starts_at: datetime, known_house
         raise ValidationFailed("This allocation is not valid.", errors)
 
 
-def validate_seats(seat_ids: Sequence[str], seat_exists: Callable[[str], bool],
-                   field: str = "seats") -> list[FieldError]:
+def validate_seats(
+    seat_ids: Sequence[str], seat_exists: Callable[[str], bool], field: str = "seats"
+) -> list[FieldError]:
     errors: list[FieldError] = []
     if not seat_ids:
         errors.append(FieldError(field, "no_seats", "An allocation sets aside at least one seat."))

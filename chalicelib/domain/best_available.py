@@ -4,6 +4,7 @@ Seats are adjacent when they are consecutive in their row (same section and row,
 and at most ADJACENT_GAP apart; a bigger gap is an aisle. A *run* is a maximal stretch of
 adjacent seats that may all be given; a *block* is a stretch of a run.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -61,14 +62,15 @@ class _Block:
 
     @property
     def seats(self) -> list[Seat]:
-        return self.run.seats[self.start:self.start + self.size]
+        return self.run.seats[self.start : self.start + self.size]
 
     def order_keys(self) -> list[tuple[int, int]]:
         return [(self.run.rank, self.run.start + self.start + offset) for offset in range(self.size)]
 
 
-def choose_best_available(seatmap: SeatMap, free_seat_ids: Collection[str], count: int, wheelchair: int = 0,
-                          category: str | None = None) -> list[str]:
+def choose_best_available(
+    seatmap: SeatMap, free_seat_ids: Collection[str], count: int, wheelchair: int = 0, category: str | None = None
+) -> list[str]:
     """Pick `count` free seats for one party, best first; ids are returned in seat-map order.
 
     Without wheelchair places, only standard seats are given. The choice, in order of preference:
@@ -151,8 +153,9 @@ class _Place:
         return Point(sum(s.x for s in seats) / len(seats), sum(s.y for s in seats) / len(seats))
 
 
-def _scan(seatmap: SeatMap, free: Collection[str], category: str | None,
-          with_places: bool) -> tuple[list[_Run], list[_Place]]:
+def _scan(
+    seatmap: SeatMap, free: Collection[str], category: str | None, with_places: bool
+) -> tuple[list[_Run], list[_Place]]:
     """One pass over the rows: runs of free standard seats and (if asked) free wheelchair places."""
     runs: list[_Run] = []
     wheelchairs: list[tuple[Seat, tuple[int, int]]] = []
@@ -236,7 +239,7 @@ def _best_block(runs: Iterable[_Run], size: int, target: Point, prefer_rows: set
 
 
 def _make_block(run: _Run, start: int, size: int, restricted: int | None = None) -> _Block:
-    seats = run.seats[start:start + size]
+    seats = run.seats[start : start + size]
     if restricted is None:
         restricted = sum(1 for seat in seats if seat.restricted_view)
     centre = Point(sum(seat.x for seat in seats) / size, sum(seat.y for seat in seats) / size)
@@ -250,8 +253,9 @@ def _choose_blocks(runs: list[_Run], count: int, target: Point, prefer_rows: set
         return [single]
     ascending = sorted(len(run.seats) for run in runs)
     if sum(ascending) < count:
-        raise NotEnoughSeats(f"Only {sum(ascending)} suitable seats are free.", requested=count,
-                             available=sum(ascending))
+        raise NotEnoughSeats(
+            f"Only {sum(ascending)} suitable seats are free.", requested=count, available=sum(ascending)
+        )
     blocks_needed, covered = 0, 0
     while covered < count:
         blocks_needed += 1
@@ -273,7 +277,7 @@ def _anchors(runs: list[_Run], ascending: list[int], count: int, blocks_needed: 
     Trying several lengths matters: the nearest runs may be short and force a far-away long one in.
     """
     others = blocks_needed - 1
-    top = sum(ascending[len(ascending) - others:])  # the `others` longest lengths
+    top = sum(ascending[len(ascending) - others :])  # the `others` longest lengths
     threshold = ascending[len(ascending) - others]  # the others-th longest length
 
     def can_start(length: int) -> bool:
@@ -299,8 +303,15 @@ def _anchors(runs: list[_Run], ascending: list[int], count: int, blocks_needed: 
     return anchors
 
 
-def _grow_group(runs: list[_Run], ascending: list[int], anchor: _Run, count: int, blocks_needed: int,
-                prefer_rows: set[tuple[str, str]], target: Point) -> list[_Block]:
+def _grow_group(
+    runs: list[_Run],
+    ascending: list[int],
+    anchor: _Run,
+    count: int,
+    blocks_needed: int,
+    prefer_rows: set[tuple[str, str]],
+    target: Point,
+) -> list[_Block]:
     """Greedy: the anchor's best block, then the nearest runs that keep `blocks_needed` reachable.
 
     The caller only passes anchors that can start such a group, so this always completes.
@@ -342,7 +353,7 @@ def _grow_group(runs: list[_Run], ascending: list[int], anchor: _Run, count: int
 
 def _top_sum(ascending: list[int], taken: int) -> int:
     """Sum of the `taken` largest lengths of an ascending list."""
-    return sum(ascending[len(ascending) - taken:]) if taken > 0 else 0
+    return sum(ascending[len(ascending) - taken :]) if taken > 0 else 0
 
 
 def _group_key(blocks: list[_Block], target: Point) -> tuple[Any, ...]:
@@ -355,8 +366,15 @@ def _group_key(blocks: list[_Block], target: Point) -> tuple[Any, ...]:
     return (restricted, sections, round(spread, 9), _distance2(middle, target))
 
 
-def _choose_with_wheelchairs(seatmap: SeatMap, runs: list[_Run], places: list[_Place], count: int, wheelchair: int,
-                             category: str | None, focus: Point) -> list[tuple[tuple[int, int], Seat]]:
+def _choose_with_wheelchairs(
+    seatmap: SeatMap,
+    runs: list[_Run],
+    places: list[_Place],
+    count: int,
+    wheelchair: int,
+    category: str | None,
+    focus: Point,
+) -> list[tuple[tuple[int, int], Seat]]:
     """Exactly `wheelchair` places (each with its companion) plus standard seats up to `count`."""
     _check_room_for_companions(seatmap, count, wheelchair, category)
     standard_free = sum(len(run.seats) for run in runs)
@@ -365,8 +383,11 @@ def _choose_with_wheelchairs(seatmap: SeatMap, runs: list[_Run], places: list[_P
     max_companions = count - wheelchair
     with_companion = sum(1 for place in places if place.companion is not None)
     if not _can_finish(wheelchair, 0, with_companion, len(places) - with_companion, min_companions, max_companions):
-        raise NotEnoughSeats("Not enough free wheelchair places (with their companion seats) and seats.",
-                             requested=count, wheelchair=wheelchair)
+        raise NotEnoughSeats(
+            "Not enough free wheelchair places (with their companion seats) and seats.",
+            requested=count,
+            wheelchair=wheelchair,
+        )
     alone = len(places) - with_companion
     by_focus = sorted(range(len(places)), key=lambda i: (_distance2(places[i].centre, focus), places[i].keys))
     best_key, best = None, None
@@ -375,22 +396,28 @@ def _choose_with_wheelchairs(seatmap: SeatMap, runs: list[_Run], places: list[_P
         if tried == WHEELCHAIR_ANCHORS:
             break
         has = places[anchor].companion is not None
-        if not _can_finish(wheelchair - 1, has, with_companion - has, alone - (not has),
-                           min_companions, max_companions):
+        if not _can_finish(
+            wheelchair - 1, has, with_companion - has, alone - (not has), min_companions, max_companions
+        ):
             continue  # this kind of place cannot be part of any valid choice
         chosen = _pick_places(places, anchor, wheelchair, with_companion, alone, min_companions, max_companions)
         if chosen is None:
             continue
         tried += 1
         place_seats = [seat for place in chosen for seat in place.seats]
-        middle = Point(sum(s.x for s in place_seats) / len(place_seats),
-                       sum(s.y for s in place_seats) / len(place_seats))
+        middle = Point(
+            sum(s.x for s in place_seats) / len(place_seats), sum(s.y for s in place_seats) / len(place_seats)
+        )
         rest = count - len(place_seats)
         blocks = _choose_blocks(runs, rest, middle, {(s.section, s.row) for s in place_seats}) if rest else []
         seats = place_seats + [seat for block in blocks for seat in block.seats]
-        key = (sum(seat.restricted_view for seat in seats), len(blocks),
-               round(sum(math.hypot(s.x - middle.x, s.y - middle.y) for s in seats), 9),
-               _distance2(middle, focus), tried)
+        key = (
+            sum(seat.restricted_view for seat in seats),
+            len(blocks),
+            round(sum(math.hypot(s.x - middle.x, s.y - middle.y) for s in seats), 9),
+            _distance2(middle, focus),
+            tried,
+        )
         if best_key is None or key < best_key:
             keyed = [(key_, seat) for place in chosen for key_, seat in zip(place.keys, place.seats)]
             keyed += [(key_, seat) for block in blocks for key_, seat in zip(block.order_keys(), block.seats)]
@@ -411,30 +438,51 @@ def _check_room_for_companions(seatmap: SeatMap, count: int, wheelchair: int, ca
         elif category is None or companion.category == category:
             paired += 1
     if alone + paired < wheelchair:
-        raise NotEnoughSeats(f"This hall has {alone + paired} wheelchair places.", requested=count,
-                             wheelchair=wheelchair)
+        raise NotEnoughSeats(
+            f"This hall has {alone + paired} wheelchair places.", requested=count, wheelchair=wheelchair
+        )
     smallest = wheelchair + max(0, wheelchair - alone)
     if count < smallest:
-        raise ValidationFailed("Every wheelchair place comes with its companion seat.", [FieldError(
-            "count", "count_too_small",
-            f"{wheelchair} wheelchair place(s) with companion seat(s) need a count of at least {smallest}.")])
+        raise ValidationFailed(
+            "Every wheelchair place comes with its companion seat.",
+            [
+                FieldError(
+                    "count",
+                    "count_too_small",
+                    f"{wheelchair} wheelchair place(s) with companion seat(s) need a count of at least {smallest}.",
+                )
+            ],
+        )
 
 
-def _can_finish(places_left: int, companions: int, free_paired: int, free_alone: int,
-                min_companions: int, max_companions: int) -> bool:
+def _can_finish(
+    places_left: int, companions: int, free_paired: int, free_alone: int, min_companions: int, max_companions: int
+) -> bool:
     """Can `places_left` more places be picked from the free pools so the companion total stays in range?"""
     low = max(0, places_left - free_alone, min_companions - companions)
     high = min(places_left, free_paired, max_companions - companions)
     return low <= high
 
 
-def _pick_places(places: list[_Place], anchor: int, wheelchair: int, paired: int, alone: int,
-                 min_companions: int, max_companions: int) -> list[_Place] | None:
+def _pick_places(
+    places: list[_Place],
+    anchor: int,
+    wheelchair: int,
+    paired: int,
+    alone: int,
+    min_companions: int,
+    max_companions: int,
+) -> list[_Place] | None:
     """The anchor place, then the places nearest to it, as long as the companion count can still fit."""
     centre = places[anchor].centre
-    order = [anchor] + sorted((i for i in range(len(places)) if i != anchor),
-                              key=lambda i: (places[i].wheelchair.section != places[anchor].wheelchair.section,
-                                             _distance2(places[i].centre, centre), places[i].keys))
+    order = [anchor] + sorted(
+        (i for i in range(len(places)) if i != anchor),
+        key=lambda i: (
+            places[i].wheelchair.section != places[anchor].wheelchair.section,
+            _distance2(places[i].centre, centre),
+            places[i].keys,
+        ),
+    )
     chosen: list[_Place] = []
     companions = 0
     for index in order:

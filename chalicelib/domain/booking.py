@@ -1,4 +1,5 @@
 """When a performance counts as sold out for the outside world (UiTdatabank's booking availability)."""
+
 from __future__ import annotations
 
 SOLD_OUT, AVAILABLE = "sold_out", "available"

@@ -6,6 +6,7 @@ share of the bundle price, split over the performances by the cluster agreement'
 (by list price, or by the bundle's fixed amounts) with the largest-remainder rule, so the shares
 add up to the bundle price to the cent and the ledger books each house its own share.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -64,8 +65,12 @@ class Bundle:
         if self.status is PerformanceStatus.PAUSED:
             raise NotOnSale("Sales of this bundle are paused.", reason="paused", bundle_id=self.id)
         if now < self.sales_start:
-            raise NotOnSale("Sales of this bundle have not started yet.", reason="not_started", bundle_id=self.id,
-                            sales_start=self.sales_start.isoformat())
+            raise NotOnSale(
+                "Sales of this bundle have not started yet.",
+                reason="not_started",
+                bundle_id=self.id,
+                sales_start=self.sales_start.isoformat(),
+            )
         if now >= self.sales_end:
             raise NotOnSale("Sales of this bundle have ended.", reason="ended", bundle_id=self.id)
 
@@ -101,32 +106,56 @@ def validate_bundle(bundle: Bundle, performances: Mapping[str, Performance]) -> 
             errors.append(FieldError(f"{field}.performance_id", "unknown_performance", "No such performance."))
         else:
             if performance.currency != bundle.price.currency:
-                errors.append(FieldError(f"{field}.performance_id", "currency_mismatch",
-                                         f"This performance sells in {performance.currency}."))
+                errors.append(
+                    FieldError(
+                        f"{field}.performance_id",
+                        "currency_mismatch",
+                        f"This performance sells in {performance.currency}.",
+                    )
+                )
             if performance.status is PerformanceStatus.CANCELLED:
                 errors.append(FieldError(f"{field}.performance_id", "cancelled", "This performance is cancelled."))
             elif bundle.sales_end > performance.starts_at:
-                errors.append(FieldError("sales_end", "sales_after_start",
-                                         f"Bundle sales must end by the start of {component.performance_id}."))
+                errors.append(
+                    FieldError(
+                        "sales_end",
+                        "sales_after_start",
+                        f"Bundle sales must end by the start of {component.performance_id}.",
+                    )
+                )
         if not 1 <= component.places <= MAX_PLACES_PER_PERFORMANCE:
             errors.append(FieldError(f"{field}.places", "out_of_range", f"1 to {MAX_PLACES_PER_PERFORMANCE} places."))
     fixed = [component.fixed_cents for component in bundle.components if component.fixed_cents is not None]
     if fixed:
         if len(fixed) != len(bundle.components):
-            errors.append(FieldError("performances", "fixed_amounts_incomplete",
-                                     "Give a fixed amount for every performance, or for none."))
+            errors.append(
+                FieldError(
+                    "performances",
+                    "fixed_amounts_incomplete",
+                    "Give a fixed amount for every performance, or for none.",
+                )
+            )
         elif sum(fixed) != bundle.price.cents:
-            errors.append(FieldError("performances", "fixed_amounts_do_not_add_up",
-                                     f"The fixed amounts add up to {sum(fixed)} cents, not the price "
-                                     f"{bundle.price.cents}."))
+            errors.append(
+                FieldError(
+                    "performances",
+                    "fixed_amounts_do_not_add_up",
+                    f"The fixed amounts add up to {sum(fixed)} cents, not the price {bundle.price.cents}.",
+                )
+            )
     if bundle.price.cents < 0:
         errors.append(FieldError("price", "out_of_range", "A price is not negative."))
     if bundle.sales_start >= bundle.sales_end:
         errors.append(FieldError("sales_end", "sales_window_empty", "Sales must end after they start."))
     # All places of one bundle are claimed in one transaction, each hold record included.
     if bundle.places_per_bundle + len(bundle.components) > MAX_TRANSACTION_ITEMS:
-        errors.append(FieldError("performances", "too_large",
-                                 f"One bundle's places and holds must fit one transaction ({MAX_TRANSACTION_ITEMS})."))
+        errors.append(
+            FieldError(
+                "performances",
+                "too_large",
+                f"One bundle's places and holds must fit one transaction ({MAX_TRANSACTION_ITEMS}).",
+            )
+        )
     if errors:
         raise ValidationFailed("The bundle is not valid.", errors)
     return bundle
@@ -138,8 +167,13 @@ def list_price(performance: Performance, category: str) -> int:
     return int(prices.get(category, prices.get(STANDING_CATEGORY, 0)))
 
 
-def price_places(bundle: Bundle, places: Sequence[tuple[str, str]], performances: Mapping[str, Performance],
-                 rule: str, quantity: int = 1) -> list[Money]:
+def price_places(
+    bundle: Bundle,
+    places: Sequence[tuple[str, str]],
+    performances: Mapping[str, Performance],
+    rule: str,
+    quantity: int = 1,
+) -> list[Money]:
     """Each place's share of `quantity` bundles: the price goes over the performances by `rule`, then over a
     performance's places by their list prices; exact to the cent.
 
@@ -152,8 +186,11 @@ def price_places(bundle: Bundle, places: Sequence[tuple[str, str]], performances
     list_prices = [list_price(performances[performance_id], category) for performance_id, category in places]
     components = []
     for component in bundle.components:
-        listed = sum(price for (performance_id, _), price in zip(places, list_prices)
-                     if performance_id == component.performance_id)
+        listed = sum(
+            price
+            for (performance_id, _), price in zip(places, list_prices)
+            if performance_id == component.performance_id
+        )
         components.append((listed, (component.fixed_cents or 0) * quantity))
     per_performance = split_bundle(total, components, rule)
     shares = [0] * len(places)

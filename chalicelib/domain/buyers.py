@@ -5,6 +5,7 @@ is the buyer id, a keyed hash of the e-mail address under the cluster's secret: 
 link in every e-mail names that id (never the address), signed and with an expiry, and an erased
 buyer's orders keep a pseudonym derived from the house's customer id under the same secret.
 """
+
 from __future__ import annotations
 
 import base64
@@ -88,8 +89,13 @@ class PreferencesLink:
     expires_at: datetime
 
 
-def preferences_token(cluster_secret: bytes, buyer: str, now: datetime,
-                      valid_for: timedelta = timedelta(days=PREFERENCES_LINK_DAYS), order_id: str | None = None) -> str:
+def preferences_token(
+    cluster_secret: bytes,
+    buyer: str,
+    now: datetime,
+    valid_for: timedelta = timedelta(days=PREFERENCES_LINK_DAYS),
+    order_id: str | None = None,
+) -> str:
     """A signed, expiring, single-use token naming the buyer id and the order whose e-mail carries it
     (URL-safe; no address or name in it)."""
     if not buyer.startswith(BUYER_ID_PREFIX):
@@ -97,7 +103,7 @@ def preferences_token(cluster_secret: bytes, buyer: str, now: datetime,
     if order_id and not all(c.isalnum() or c == "_" for c in order_id):
         raise ValueError("an order id is letters, digits and underscores")
     expires = int((now + valid_for).timestamp())
-    body = f"{buyer[len(BUYER_ID_PREFIX):]}.{order_id or ''}.{secrets.token_urlsafe(9)}.{expires:x}"
+    body = f"{buyer[len(BUYER_ID_PREFIX) :]}.{order_id or ''}.{secrets.token_urlsafe(9)}.{expires:x}"
     return f"{body}.{_signature(cluster_secret, body)}"
 
 
@@ -127,10 +133,14 @@ def _expiry(hexadecimal: str) -> datetime:
         raise LinkInvalid("This link is not valid.") from None
 
 
-def session_token(cluster_secret: bytes, buyer: str, now: datetime,
-                  valid_for: timedelta = timedelta(minutes=PREFERENCES_SESSION_MINUTES)) -> str:
+def session_token(
+    cluster_secret: bytes,
+    buyer: str,
+    now: datetime,
+    valid_for: timedelta = timedelta(minutes=PREFERENCES_SESSION_MINUTES),
+) -> str:
     """The preferences page's short session (an HttpOnly cookie), given for a link that was just used."""
-    body = f"{buyer[len(BUYER_ID_PREFIX):]}.{int((now + valid_for).timestamp()):x}"
+    body = f"{buyer[len(BUYER_ID_PREFIX) :]}.{int((now + valid_for).timestamp()):x}"
     return f"{body}.{_signature(cluster_secret, body, SESSION_PURPOSE)}"
 
 
@@ -162,8 +172,11 @@ def changed_consents(current: dict[str, dict[str, Any]], house_id: str, wish: Co
     """The consents of one house's record that the wish changes (nothing when resubmitted unchanged)."""
     wanted = {ConsentKind.MARKETING: wish.marketing[house_id]} if house_id in wish.marketing else {}
     wanted[ConsentKind.SHARING] = wish.sharing
-    return {kind: granted for kind, granted in wanted.items()
-            if bool((current.get(kind.value) or {}).get("granted")) != granted}
+    return {
+        kind: granted
+        for kind, granted in wanted.items()
+        if bool((current.get(kind.value) or {}).get("granted")) != granted
+    }
 
 
 def erasure_id(buyer: str, records: list[str]) -> str:

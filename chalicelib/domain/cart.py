@@ -3,6 +3,7 @@
 A cart never mixes clusters by construction (one deployment per cluster). It lives as long as
 its holds: it expires with the first of them, and says so.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -53,7 +54,8 @@ class Cart(PaidByGiftCard):
     @property
     def total(self) -> Money:
         return sum((line.price for line in self.lines), Money(0)) + sum(
-            (donation.amount for donation in self.donations), Money(0))
+            (donation.amount for donation in self.donations), Money(0)
+        )
 
     def subtotals(self) -> dict[str, Money]:
         """Money per owning house, the base of its share."""
@@ -75,15 +77,22 @@ class Cart(PaidByGiftCard):
         return groups
 
 
-def price_hold(hold: Hold, performance: Performance, seatmap: SeatMap | None,
-               tariffs: Mapping[str, str], default_tariff: str | None = None) -> list[CartLine]:
+def price_hold(
+    hold: Hold,
+    performance: Performance,
+    seatmap: SeatMap | None,
+    tariffs: Mapping[str, str],
+    default_tariff: str | None = None,
+) -> list[CartLine]:
     """Price every place of a hold; `tariffs` maps seat id (or "standing") to a tariff code."""
     by_code = {tariff.code: tariff for tariff in performance.tariffs}
     default = default_tariff or performance.tariffs[0].code
     unknown = [code for code in set(tariffs.values()) | {default} if code not in by_code]
     if unknown:
-        raise ValidationFailed("Unknown tariff.", [FieldError("tariffs", "unknown_tariff",
-                                                              f"This performance has no tariff {sorted(unknown)[0]}.")])
+        raise ValidationFailed(
+            "Unknown tariff.",
+            [FieldError("tariffs", "unknown_tariff", f"This performance has no tariff {sorted(unknown)[0]}.")],
+        )
     places: list[tuple[str | None, str]] = []
     if hold.seat_ids:
         for seat_id in hold.seat_ids:
@@ -93,29 +102,56 @@ def price_hold(hold: Hold, performance: Performance, seatmap: SeatMap | None,
         places = [(None, STANDING_CATEGORY)] * hold.quantity
     foreign = set(tariffs) - {seat_id for seat_id, _ in places} - {STANDING_CATEGORY}
     if foreign:
-        raise ValidationFailed("Tariffs name places outside this hold.", [
-            FieldError(f"tariffs.{seat_id}", "not_in_hold", "This place is not in the hold.")
-            for seat_id in sorted(foreign)])
+        raise ValidationFailed(
+            "Tariffs name places outside this hold.",
+            [
+                FieldError(f"tariffs.{seat_id}", "not_in_hold", "This place is not in the hold.")
+                for seat_id in sorted(foreign)
+            ],
+        )
     lines = []
     for place_seat_id, category in places:
         code = tariffs.get(place_seat_id or STANDING_CATEGORY, default)
         cents = by_code[code].prices.get(category)
         if cents is None:
-            raise ValidationFailed("This tariff has no price for the place.", [
-                FieldError(f"tariffs.{place_seat_id or STANDING_CATEGORY}", "missing_price", f"No {code} price here.")])
-        lines.append(CartLine(hold.id, performance.id, performance.house_id, place_seat_id, category, code,
-                              Money(cents, performance.currency)))
+            raise ValidationFailed(
+                "This tariff has no price for the place.",
+                [
+                    FieldError(
+                        f"tariffs.{place_seat_id or STANDING_CATEGORY}", "missing_price", f"No {code} price here."
+                    )
+                ],
+            )
+        lines.append(
+            CartLine(
+                hold.id,
+                performance.id,
+                performance.house_id,
+                place_seat_id,
+                category,
+                code,
+                Money(cents, performance.currency),
+            )
+        )
     return lines
 
 
-def build_cart(cart_id: str, priced_holds: list[tuple[Hold, list[CartLine]]], now: datetime,
-               lapsed_bundles: frozenset[str] | set[str] = frozenset()) -> Cart:
+def build_cart(
+    cart_id: str,
+    priced_holds: list[tuple[Hold, list[CartLine]]],
+    now: datetime,
+    lapsed_bundles: frozenset[str] | set[str] = frozenset(),
+) -> Cart:
     """The cart of live holds; expiry is the first hold's. Holds in `lapsed_bundles` belong to a bundle
     purchase one of whose holds lapsed: the whole bundle is out, none of its places is charged."""
-    if len({hold.bundle_hold_ids[0] if hold.bundle_hold_ids else hold.id for hold, _ in priced_holds}) \
-            > MAX_HOLDS_PER_CART:
-        raise ValidationFailed(f"At most {MAX_HOLDS_PER_CART} holds in one cart.",
-                               [FieldError("hold_id", "out_of_range", "The cart is full.")])
+    if (
+        len({hold.bundle_hold_ids[0] if hold.bundle_hold_ids else hold.id for hold, _ in priced_holds})
+        > MAX_HOLDS_PER_CART
+    ):
+        raise ValidationFailed(
+            f"At most {MAX_HOLDS_PER_CART} holds in one cart.",
+            [FieldError("hold_id", "out_of_range", "The cart is full.")],
+        )
 
     def live_hold(hold: Hold) -> bool:
         return hold.is_live(now) and hold.id not in lapsed_bundles

@@ -1,4 +1,5 @@
 """Houses, productions, performances and their tariffs: the catalog's rules."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -73,8 +74,9 @@ class Performance:
         if self.status is PerformanceStatus.PAUSED:
             raise NotOnSale("Sales for this performance are paused.", reason="paused")
         if now < self.sales_start:
-            raise NotOnSale("Sales have not started yet.", reason="not_started",
-                            sales_start=self.sales_start.isoformat())
+            raise NotOnSale(
+                "Sales have not started yet.", reason="not_started", sales_start=self.sales_start.isoformat()
+            )
         if now >= self.sales_end:
             raise NotOnSale("Sales have ended.", reason="ended")
 
@@ -115,15 +117,20 @@ def validate_tariffs(tariffs: list[Tariff], categories: set[str]) -> None:
         missing = categories - set(tariff.prices)
         unknown = set(tariff.prices) - categories
         for category in sorted(missing):
-            errors.append(FieldError(f"tariffs[{index}].prices.{category}", "missing_price",
-                                     f"No price for category {category}."))
+            errors.append(
+                FieldError(f"tariffs[{index}].prices.{category}", "missing_price", f"No price for category {category}.")
+            )
         for category in sorted(unknown):
-            errors.append(FieldError(f"tariffs[{index}].prices.{category}", "unknown_category",
-                                     f"The hall has no category {category}."))
+            errors.append(
+                FieldError(
+                    f"tariffs[{index}].prices.{category}", "unknown_category", f"The hall has no category {category}."
+                )
+            )
         for category, cents in tariff.prices.items():
             if cents < 0:
-                errors.append(FieldError(f"tariffs[{index}].prices.{category}", "out_of_range",
-                                         "Prices cannot be negative."))
+                errors.append(
+                    FieldError(f"tariffs[{index}].prices.{category}", "out_of_range", "Prices cannot be negative.")
+                )
     if errors:
         raise ValidationFailed("The tariffs do not fit the hall.", errors)
 

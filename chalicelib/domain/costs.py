@@ -9,6 +9,7 @@ free tiers (a sale pays the marginal price). Sources and how sure each one is: `
 and docs/cost.md. They change: check https://aws.amazon.com/<service>/pricing/ before relying
 on a figure.
 """
+
 from __future__ import annotations
 
 import base64
@@ -28,16 +29,16 @@ class Prices:
     """USD per billing unit."""
 
     lambda_request: Decimal
-    lambda_gb_second: Decimal            # x86
-    api_rest_request: Decimal            # API Gateway REST API (what Chalice deploys)
-    api_http_request: Decimal            # API Gateway HTTP API
+    lambda_gb_second: Decimal  # x86
+    api_rest_request: Decimal  # API Gateway REST API (what Chalice deploys)
+    api_http_request: Decimal  # API Gateway HTTP API
     dynamodb_write_request_unit: Decimal  # on-demand WRU
-    dynamodb_read_request_unit: Decimal   # on-demand RRU
+    dynamodb_read_request_unit: Decimal  # on-demand RRU
     sfn_standard_transition: Decimal
     sfn_express_request: Decimal
     sfn_express_gb_second: Decimal
-    sns_publish: Decimal                 # per 64 KB chunk of a publish
-    sqs_request: Decimal                 # standard queue
+    sns_publish: Decimal  # per 64 KB chunk of a publish
+    sqs_request: Decimal  # standard queue
     ses_message: Decimal
     ses_attachment_gb: Decimal
     secrets_manager_call: Decimal
@@ -68,18 +69,22 @@ PRICES = Prices(
 )
 
 # The prices before DynamoDB's on-demand cut, for a conservative comparison.
-PRICES_BEFORE_DYNAMODB_CUT = Prices(**{**{f.name: getattr(PRICES, f.name) for f in fields(PRICES)},
-                                       "dynamodb_write_request_unit": Decimal("1.4135") / MILLION,
-                                       "dynamodb_read_request_unit": Decimal("0.283") / MILLION})
+PRICES_BEFORE_DYNAMODB_CUT = Prices(
+    **{
+        **{f.name: getattr(PRICES, f.name) for f in fields(PRICES)},
+        "dynamodb_write_request_unit": Decimal("1.4135") / MILLION,
+        "dynamodb_read_request_unit": Decimal("0.283") / MILLION,
+    }
+)
 
 PRICE_NOTES = {
     "lambda": "eu-west-1 x86: $0.20 per 1M requests, $0.0000166667 per GB-second (aws.amazon.com/lambda/pricing)",
     "api_gateway": "eu-west-1: REST $3.50 per 1M (first 333M), HTTP API $1.00 per 1M (first 300M); assumed",
     "dynamodb": "eu-west-1 on-demand before 2024-11-01: $1.4135 per 1M WRU, $0.283 per 1M RRU (third-party copy "
-                "of the AWS page); AWS halved on-demand throughput prices in all regions on 2024-11-01 "
-                "(us-east-1 now $0.625 / $0.125): half of the old eu-west-1 figures is assumed, not read off AWS",
+    "of the AWS page); AWS halved on-demand throughput prices in all regions on 2024-11-01 "
+    "(us-east-1 now $0.625 / $0.125): half of the old eu-west-1 figures is assumed, not read off AWS",
     "step_functions": "Standard $0.025 per 1,000 state transitions; Express $1.00 per 1M requests + "
-                      "$0.00001667 per GB-second (first tier)",
+    "$0.00001667 per GB-second (first tier)",
     "sns": "$0.50 per 1M publishes (64 KB chunks)",
     "sqs": "$0.40 per 1M standard requests",
     "ses": "$0.10 per 1,000 e-mails, $0.12 per GB of attachments",
@@ -98,13 +103,13 @@ class CallCounts:
     api_rest_requests: int = 0
     api_http_requests: int = 0
     lambda_invocations: int = 0
-    lambda_billed_ms: int = 0            # sum over invocations of each one's duration, rounded up to 1 ms
+    lambda_billed_ms: int = 0  # sum over invocations of each one's duration, rounded up to 1 ms
     lambda_memory_mb: int = 512
     dynamodb_write_units: Decimal = Decimal(0)
     dynamodb_read_units: Decimal = Decimal(0)
     sfn_standard_transitions: int = 0
     sfn_express_requests: int = 0
-    sfn_express_billed_ms: int = 0       # Express bills per 100 ms; the caller rounds
+    sfn_express_billed_ms: int = 0  # Express bills per 100 ms; the caller rounds
     sfn_express_memory_mb: int = 64
     sns_publishes: int = 0
     sqs_requests: int = 0
@@ -121,8 +126,18 @@ class CallCounts:
                 raise ValueError(f"{field.name} cannot be negative")
 
 
-COMPONENTS = ("api_gateway", "lambda_requests", "lambda_duration", "dynamodb_writes", "dynamodb_reads",
-              "step_functions", "sns", "sqs", "ses", "secrets_manager")
+COMPONENTS = (
+    "api_gateway",
+    "lambda_requests",
+    "lambda_duration",
+    "dynamodb_writes",
+    "dynamodb_reads",
+    "step_functions",
+    "sns",
+    "sqs",
+    "ses",
+    "secrets_manager",
+)
 
 
 def _gb_seconds(billed_ms: int, memory_mb: int) -> Decimal:
@@ -133,19 +148,18 @@ def costs(calls: CallCounts, prices: Prices = PRICES) -> dict[str, Decimal]:
     """Dollars per component for `calls`, exact (no rounding)."""
     return {
         "api_gateway": calls.api_rest_requests * prices.api_rest_request
-                       + calls.api_http_requests * prices.api_http_request,
+        + calls.api_http_requests * prices.api_http_request,
         "lambda_requests": calls.lambda_invocations * prices.lambda_request,
         "lambda_duration": _gb_seconds(calls.lambda_billed_ms, calls.lambda_memory_mb) * prices.lambda_gb_second,
         "dynamodb_writes": calls.dynamodb_write_units * prices.dynamodb_write_request_unit,
         "dynamodb_reads": calls.dynamodb_read_units * prices.dynamodb_read_request_unit,
         "step_functions": calls.sfn_standard_transitions * prices.sfn_standard_transition
-                          + calls.sfn_express_requests * prices.sfn_express_request
-                          + _gb_seconds(calls.sfn_express_billed_ms, calls.sfn_express_memory_mb)
-                          * prices.sfn_express_gb_second,
+        + calls.sfn_express_requests * prices.sfn_express_request
+        + _gb_seconds(calls.sfn_express_billed_ms, calls.sfn_express_memory_mb) * prices.sfn_express_gb_second,
         "sns": calls.sns_publishes * prices.sns_publish,
         "sqs": calls.sqs_requests * prices.sqs_request,
         "ses": calls.ses_messages * prices.ses_message
-               + Decimal(calls.ses_attachment_bytes) / KIB ** 3 * prices.ses_attachment_gb,
+        + Decimal(calls.ses_attachment_bytes) / KIB**3 * prices.ses_attachment_gb,
         "secrets_manager": calls.secrets_manager_calls * prices.secrets_manager_call,
     }
 
@@ -162,8 +176,9 @@ def cost_per_thousand_tickets(calls: CallCounts, tickets: int, prices: Prices = 
     if isinstance(tickets, bool) or not isinstance(tickets, int) or tickets <= 0:
         raise ValueError("tickets must be a positive integer")
     scale = Decimal(1000) / tickets
-    per_thousand = {name: (value * scale).quantize(MICRODOLLAR, ROUND_HALF_EVEN)
-                    for name, value in costs(calls, prices).items()}
+    per_thousand = {
+        name: (value * scale).quantize(MICRODOLLAR, ROUND_HALF_EVEN) for name, value in costs(calls, prices).items()
+    }
     per_thousand["total"] = sum(per_thousand.values(), Decimal(0))
     return per_thousand
 
@@ -188,7 +203,7 @@ def _number_size(text: str) -> int:
 
 def attribute_value_size(value: Mapping[str, Any]) -> int:
     """Bytes of one DynamoDB-JSON attribute value, by DynamoDB's item-size rules."""
-    (kind, content), = value.items()
+    ((kind, content),) = value.items()
     if kind == "S":
         return len(content.encode())
     if kind == "N":
@@ -247,12 +262,12 @@ class Quotas:
     it. Most can be raised on request; the per-partition ones cannot.
     """
 
-    api_requests_per_second: int = 10_000           # API Gateway, per account and Region (burst 5,000)
-    lambda_concurrency: int = 1_000                 # concurrent executions, per account and Region
-    partition_write_units_per_second: int = 1_000   # DynamoDB, per partition: a key cannot be split for writes
+    api_requests_per_second: int = 10_000  # API Gateway, per account and Region (burst 5,000)
+    lambda_concurrency: int = 1_000  # concurrent executions, per account and Region
+    partition_write_units_per_second: int = 1_000  # DynamoDB, per partition: a key cannot be split for writes
     partition_read_units_per_second: int = 3_000
-    sfn_start_execution_per_second: int = 300       # Standard StartExecution refill (bucket 1,300); assumed
-    sfn_transitions_per_second: int = 5_000         # Standard state transitions refill; assumed
+    sfn_start_execution_per_second: int = 300  # Standard StartExecution refill (bucket 1,300); assumed
+    sfn_transitions_per_second: int = 5_000  # Standard state transitions refill; assumed
 
 
 QUOTAS = Quotas()
@@ -264,8 +279,8 @@ class TicketLoad:
     calls included, divided by the tickets sold)."""
 
     api_requests: Decimal
-    lambda_seconds: Decimal              # Lambda execution time (invocations × duration)
-    hottest_key_write_units: Decimal     # write units on the busiest single partition key
+    lambda_seconds: Decimal  # Lambda execution time (invocations × duration)
+    hottest_key_write_units: Decimal  # write units on the busiest single partition key
     hottest_key_read_units: Decimal = Decimal(0)
     sfn_executions: Decimal = Decimal(0)  # Standard executions started
     sfn_transitions: Decimal = Decimal(0)

@@ -6,6 +6,7 @@ follows the link in its e-mail and confirms them there (`OrderBuyer`). A custome
 keyed hash of the e-mail address, stable within a house and unlinkable across houses or
 clusters without the cluster's secret, so no key ever shows an address.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -61,9 +62,15 @@ class ConsentChoice:
     given_at: datetime | None = None  # when it was ticked, if it was applied later (at = when it was proven)
 
     def to_dict(self) -> dict[str, Any]:
-        event = {"kind": self.kind.value, "granted": self.granted, "wording": self.wording,
-                 "language": self.language, "at": self.at.isoformat(), "source": self.source,
-                 "verified": self.verified}
+        event = {
+            "kind": self.kind.value,
+            "granted": self.granted,
+            "wording": self.wording,
+            "language": self.language,
+            "at": self.at.isoformat(),
+            "source": self.source,
+            "verified": self.verified,
+        }
         if self.order_id:
             event["order_id"] = self.order_id
         if self.given_at:
@@ -74,14 +81,21 @@ class ConsentChoice:
     def from_dict(cls, event: dict[str, Any]) -> ConsentChoice:
         """A choice as kept in a log or on an order."""
         given = event.get("given_at")
-        return cls(ConsentKind(event["kind"]), bool(event["granted"]), event["wording"], event["language"],
-                   datetime.fromisoformat(event["at"]), event["source"], bool(event.get("verified")),
-                   event.get("order_id"), datetime.fromisoformat(given) if given else None)
+        return cls(
+            ConsentKind(event["kind"]),
+            bool(event["granted"]),
+            event["wording"],
+            event["language"],
+            datetime.fromisoformat(event["at"]),
+            event["source"],
+            bool(event.get("verified")),
+            event.get("order_id"),
+            datetime.fromisoformat(given) if given else None,
+        )
 
     def proven(self, order_id: str, at: datetime) -> ConsentChoice:
         """This pending choice applied once the address's owner proved it (source `order`)."""
-        return ConsentChoice(self.kind, self.granted, self.wording, self.language, at, "order", True, order_id,
-                             self.at)
+        return ConsentChoice(self.kind, self.granted, self.wording, self.language, at, "order", True, order_id, self.at)
 
 
 def validate_buyer(name: str, email: str, phone: str | None, postcode: str | None) -> BuyerDetails:
@@ -109,21 +123,40 @@ def customer_id(cluster_secret: bytes, house_id: str, email: str) -> str:
     return "cu_" + digest[:32]
 
 
-def consent_wording(kind: ConsentKind, language: str, house_name: str, cluster_name: str,
-                    translate: Callable[[str, str], str]) -> str:
+def consent_wording(
+    kind: ConsentKind, language: str, house_name: str, cluster_name: str, translate: Callable[[str, str], str]
+) -> str:
     """The words of one consent as shown to (and recorded for) a buyer reading `language`."""
     return translate(language, CONSENT_WORDING[kind]).format(house=house_name, cluster=cluster_name)
 
 
-def consent_choices(marketing: bool, sharing: bool, language: str, house_name: str, cluster_name: str,
-                    at: datetime, source: str, verified: bool = False, *,
-                    translate: Callable[[str, str], str]) -> list[ConsentChoice]:
+def consent_choices(
+    marketing: bool,
+    sharing: bool,
+    language: str,
+    house_name: str,
+    cluster_name: str,
+    at: datetime,
+    source: str,
+    verified: bool = False,
+    *,
+    translate: Callable[[str, str], str],
+) -> list[ConsentChoice]:
     """Both consents as the buyer saw and answered them; both are off unless ticked. `translate(language, msgid)`
     (`chalicelib.i18n.gettext`) gives the wording in the buyer's language."""
     language = language if language in ("nl", "fr", "en") else "nl"
-    return [ConsentChoice(kind, granted, consent_wording(kind, language, house_name, cluster_name, translate),
-                          language, at, source, verified)
-            for kind, granted in ((ConsentKind.MARKETING, marketing), (ConsentKind.SHARING, sharing))]
+    return [
+        ConsentChoice(
+            kind,
+            granted,
+            consent_wording(kind, language, house_name, cluster_name, translate),
+            language,
+            at,
+            source,
+            verified,
+        )
+        for kind, granted in ((ConsentKind.MARKETING, marketing), (ConsentKind.SHARING, sharing))
+    ]
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """Domain exceptions. Each carries a stable machine `code`; the API maps codes to HTTP."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -96,9 +97,6 @@ class AlreadyExists(Conflict):
     """A create named an id some item (of any house) has already: refused whole, nothing written."""
 
     code = "already_exists"
-
-
-
 
 
 class CheckoutStarted(DomainError):

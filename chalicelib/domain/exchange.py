@@ -11,6 +11,7 @@ Customer ids are already per-house HMACs of the e-mail address with another clus
 exchange key is a second, separate key, so the platform can neither recompute a customer id nor
 link one buyer across houses, while each house's buyer keeps one stable pseudonym.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -149,13 +150,21 @@ def node(cluster: str, transaction: Transaction) -> dict[str, Any]:
 
 def document(cluster: str, event_id: str, transactions: list[Transaction]) -> dict[str, Any]:
     """The JSON-LD document for one domain event: its transactions as a graph."""
-    return {"@context": CONTEXT, "@id": f"urn:podium:{cluster}:gebeurtenis:{event_id}",
-            "@graph": [node(cluster, transaction) for transaction in transactions]}
+    return {
+        "@context": CONTEXT,
+        "@id": f"urn:podium:{cluster}:gebeurtenis:{event_id}",
+        "@graph": [node(cluster, transaction) for transaction in transactions],
+    }
 
 
-def transactions_from_event(event_type: str, detail: dict[str, Any], occurred_at: datetime,
-                            pseudonyms: dict[str, str], postcode_areas: dict[str, str | None],
-                            productions: dict[str, str]) -> list[Transaction]:
+def transactions_from_event(
+    event_type: str,
+    detail: dict[str, Any],
+    occurred_at: datetime,
+    pseudonyms: dict[str, str],
+    postcode_areas: dict[str, str | None],
+    productions: dict[str, str],
+) -> list[Transaction]:
     """The transactions an `OrderPlaced`, `TicketRefunded` or `CheckedIn` event stands for.
 
     `pseudonyms` and `postcode_areas` are per house (the buyer is one customer per house);
@@ -163,12 +172,24 @@ def transactions_from_event(event_type: str, detail: dict[str, Any], occurred_at
     """
     kind = {"OrderPlaced": SALE, "TicketRefunded": REFUND, "CheckedIn": CHECK_IN}[event_type]
     tickets = detail.get("tickets") or ([detail] if kind == CHECK_IN else [])
-    return [Transaction(
-        kind=kind, ticket_id=ticket["ticket_id"], order_id=detail.get("order_id") or ticket.get("order_id", ""),
-        performance_id=ticket["performance_id"], production_id=productions.get(ticket["performance_id"]),
-        house_id=ticket["house_id"], seller_house_id=detail.get("seller_house_id"),
-        tariff_code=ticket.get("tariff_code", ""), category=ticket.get("category"),
-        price_cents=int(ticket.get("price", 0)), currency=detail.get("currency", "EUR"), at=occurred_at,
-        buyer=pseudonyms.get(ticket["house_id"]), postcode_area=postcode_areas.get(ticket["house_id"]),
-        refund_id=detail.get("refund_id"), reason=refund_reason_code(detail.get("reason")) if kind == REFUND else None,
-    ) for ticket in tickets]
+    return [
+        Transaction(
+            kind=kind,
+            ticket_id=ticket["ticket_id"],
+            order_id=detail.get("order_id") or ticket.get("order_id", ""),
+            performance_id=ticket["performance_id"],
+            production_id=productions.get(ticket["performance_id"]),
+            house_id=ticket["house_id"],
+            seller_house_id=detail.get("seller_house_id"),
+            tariff_code=ticket.get("tariff_code", ""),
+            category=ticket.get("category"),
+            price_cents=int(ticket.get("price", 0)),
+            currency=detail.get("currency", "EUR"),
+            at=occurred_at,
+            buyer=pseudonyms.get(ticket["house_id"]),
+            postcode_area=postcode_areas.get(ticket["house_id"]),
+            refund_id=detail.get("refund_id"),
+            reason=refund_reason_code(detail.get("reason")) if kind == REFUND else None,
+        )
+        for ticket in tickets
+    ]

@@ -11,6 +11,7 @@ credited in full) and the card pays part of the total. In the ledger:
   card. Redeemed at another house, that is how the money moves between houses at settlement;
 - a refund that goes back on the card reverses that part of the redemption.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -83,21 +84,37 @@ def card_payment(balance_cents: int, due_cents: int) -> int:
 
 def sale_entry(card: GiftCard) -> JournalEntry:
     """The desk sold the card: it holds the money and owes it as an unspent card."""
-    return JournalEntry(f"giftcard:{card.code}:sale", "gift_card_sale", f"giftcard:{card.code}", card.house_id, None,
-                        (Posting(house_account(card.house_id, "collected"), card.amount),
-                         Posting(house_account(card.house_id, GIFT_CARD_ACCOUNT_KIND),
-                                 Money(-card.amount.cents, card.amount.currency))),
-                        ({"gift_card": card.code, "amount": card.amount.cents},))
+    return JournalEntry(
+        f"giftcard:{card.code}:sale",
+        "gift_card_sale",
+        f"giftcard:{card.code}",
+        card.house_id,
+        None,
+        (
+            Posting(house_account(card.house_id, "collected"), card.amount),
+            Posting(
+                house_account(card.house_id, GIFT_CARD_ACCOUNT_KIND), Money(-card.amount.cents, card.amount.currency)
+            ),
+        ),
+        ({"gift_card": card.code, "amount": card.amount.cents},),
+    )
 
 
-def redemption_entry(order_id: str, issuer: str, amount: Money, seller_house_id: str | None,
-                     refund_id: str | None = None) -> JournalEntry:
+def redemption_entry(
+    order_id: str, issuer: str, amount: Money, seller_house_id: str | None, refund_id: str | None = None
+) -> JournalEntry:
     """The card paid `amount` of the order (or, with `refund_id`, that much went back on the card)."""
     sign = -1 if refund_id else 1
     entry_id = f"{order_id}:giftcard:restore:{refund_id}" if refund_id else f"{order_id}:giftcard"
-    return JournalEntry(entry_id, "gift_card_restore" if refund_id else "gift_card_redemption", order_id, issuer,
-                        seller_house_id,
-                        (Posting(house_account(issuer, GIFT_CARD_ACCOUNT_KIND),
-                                 Money(sign * amount.cents, amount.currency)),
-                         Posting(CLEARING_ACCOUNT, Money(-sign * amount.cents, amount.currency))),
-                        ({"house_id": issuer, "gift_card": sign * amount.cents},))
+    return JournalEntry(
+        entry_id,
+        "gift_card_restore" if refund_id else "gift_card_redemption",
+        order_id,
+        issuer,
+        seller_house_id,
+        (
+            Posting(house_account(issuer, GIFT_CARD_ACCOUNT_KIND), Money(sign * amount.cents, amount.currency)),
+            Posting(CLEARING_ACCOUNT, Money(-sign * amount.cents, amount.currency)),
+        ),
+        ({"house_id": issuer, "gift_card": sign * amount.cents},),
+    )

@@ -1,4 +1,5 @@
 """Holds: temporary claims on seats or standing places while a buyer checks out."""
+
 from __future__ import annotations
 
 import hashlib
@@ -74,13 +75,17 @@ def session_hash(session_token: str) -> str:
 def check_quantity(count: int, max_per_hold: int, field: str) -> None:
     """Refuse 0, negative and too-large requests with a clear field error."""
     if count < 1:
-        raise ValidationFailed("Ask for at least one place.",
-                               [FieldError(field, "out_of_range", "Must be at least 1.")])
+        raise ValidationFailed(
+            "Ask for at least one place.", [FieldError(field, "out_of_range", "Must be at least 1.")]
+        )
     if count > MAX_SEATS_PER_TRANSACTION:
         raise HoldTooLarge(
             f"One hold can take at most {MAX_SEATS_PER_TRANSACTION} places (a single all-or-nothing transaction).",
-            limit=MAX_SEATS_PER_TRANSACTION)
+            limit=MAX_SEATS_PER_TRANSACTION,
+        )
     if count > max_per_hold:
-        raise ValidationFailed(f"At most {max_per_hold} places per hold.",
-                               [FieldError(field, "out_of_range", f"Must be at most {max_per_hold}.")],
-                               limit=max_per_hold)
+        raise ValidationFailed(
+            f"At most {max_per_hold} places per hold.",
+            [FieldError(field, "out_of_range", f"Must be at most {max_per_hold}.")],
+            limit=max_per_hold,
+        )

@@ -19,6 +19,7 @@ A house's balance (what the cluster owes it) is minus the sum of its accounts. A
 entry per owning house with per-ticket VAT and commission (so a refund of some tickets reverses
 exactly what they were credited), plus one fee entry per paid order. Corrections are new entries.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -95,17 +96,29 @@ class JournalEntry:
             raise UnbalancedEntry(f"entry {self.entry_id} does not balance")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"entry_id": self.entry_id, "kind": self.kind, "order_id": self.order_id, "house_id": self.house_id,
-                "seller_house_id": self.seller_house_id,
-                "postings": [{"account": p.account, "amount": p.amount.cents, "currency": p.amount.currency}
-                             for p in self.postings],
-                "details": [dict(detail) for detail in self.details]}
+        return {
+            "entry_id": self.entry_id,
+            "kind": self.kind,
+            "order_id": self.order_id,
+            "house_id": self.house_id,
+            "seller_house_id": self.seller_house_id,
+            "postings": [
+                {"account": p.account, "amount": p.amount.cents, "currency": p.amount.currency} for p in self.postings
+            ],
+            "details": [dict(detail) for detail in self.details],
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> JournalEntry:
-        return cls(data["entry_id"], data["kind"], data["order_id"], data["house_id"], data.get("seller_house_id"),
-                   tuple(Posting(p["account"], Money(int(p["amount"]), p["currency"])) for p in data["postings"]),
-                   tuple(data.get("details") or ()))
+        return cls(
+            data["entry_id"],
+            data["kind"],
+            data["order_id"],
+            data["house_id"],
+            data.get("seller_house_id"),
+            tuple(Posting(p["account"], Money(int(p["amount"]), p["currency"])) for p in data["postings"]),
+            tuple(data.get("details") or ()),
+        )
 
 
 def share(ticket: SoldTicket, seller_house_id: str | None, agreement: Agreement) -> TicketShare:
@@ -133,17 +146,32 @@ def _details(shares: Sequence[TicketShare], sign: int) -> tuple[dict[str, Any], 
         counts[1] += item.ticket.price.cents
         counts[2] += item.vat
         counts[3] += item.commission
-    return tuple({"performance_id": performance, "tariff_code": tariff, "tickets": sign * n, "gross": sign * gross,
-                  "vat": sign * vat, "commission": sign * commission}
-                 for (performance, tariff), (n, gross, vat, commission) in sorted(grouped.items()))
+    return tuple(
+        {
+            "performance_id": performance,
+            "tariff_code": tariff,
+            "tickets": sign * n,
+            "gross": sign * gross,
+            "vat": sign * vat,
+            "commission": sign * commission,
+        }
+        for (performance, tariff), (n, gross, vat, commission) in sorted(grouped.items())
+    )
 
 
 def shares_of(tickets: Sequence[SoldTicket], seller_house_id: str | None, agreement: Agreement) -> list[TicketShare]:
     return [share(ticket, seller_house_id, agreement) for ticket in tickets]
 
 
-def _owner_entries(prefix: str, kind: str, order_id: str, shares_: Sequence[TicketShare], seller_house_id: str | None,
-                   sign: int, collected_by: str | None = None) -> list[JournalEntry]:
+def _owner_entries(
+    prefix: str,
+    kind: str,
+    order_id: str,
+    shares_: Sequence[TicketShare],
+    seller_house_id: str | None,
+    sign: int,
+    collected_by: str | None = None,
+) -> list[JournalEntry]:
     money_account = house_account(collected_by, "collected") if collected_by else CLEARING_ACCOUNT
     by_house: dict[str, list[TicketShare]] = defaultdict(list)
     for item in shares_:
@@ -154,18 +182,24 @@ def _owner_entries(prefix: str, kind: str, order_id: str, shares_: Sequence[Tick
         if not gross:
             continue
         currency = shares[0].ticket.price.currency
-        credits = [(house_account(house_id, "revenue"), sum(item.revenue for item in shares)),
-                   (house_account(house_id, "vat"), sum(item.vat for item in shares))]
+        credits = [
+            (house_account(house_id, "revenue"), sum(item.revenue for item in shares)),
+            (house_account(house_id, "vat"), sum(item.vat for item in shares)),
+        ]
         if seller_house_id:
             credits.append((house_account(seller_house_id, "commission"), sum(item.commission for item in shares)))
         postings = (Posting(money_account, Money(sign * gross, currency)),) + _postings(credits, currency, -sign)
-        entries.append(JournalEntry(f"{prefix}:{house_id}", kind, order_id, house_id, seller_house_id, postings,
-                                    _details(shares, sign)))
+        entries.append(
+            JournalEntry(
+                f"{prefix}:{house_id}", kind, order_id, house_id, seller_house_id, postings, _details(shares, sign)
+            )
+        )
     return entries
 
 
-def sale_entries(order_id: str, shares_: Sequence[TicketShare], seller_house_id: str | None,
-                 collected_by: str | None = None) -> list[JournalEntry]:
+def sale_entries(
+    order_id: str, shares_: Sequence[TicketShare], seller_house_id: str | None, collected_by: str | None = None
+) -> list[JournalEntry]:
     """One entry per owning house of a paid order: the buyer's money split into revenue, VAT and commission.
 
     The money is in the payment provider's clearing account, or with `collected_by` (a box office).
@@ -173,25 +207,37 @@ def sale_entries(order_id: str, shares_: Sequence[TicketShare], seller_house_id:
     return _owner_entries(f"{order_id}:sale", "sale", order_id, shares_, seller_house_id, 1, collected_by)
 
 
-def refund_entries(order_id: str, refund_id: str, shares_: Sequence[TicketShare],
-                   seller_house_id: str | None, collected_by: str | None = None) -> list[JournalEntry]:
+def refund_entries(
+    order_id: str,
+    refund_id: str,
+    shares_: Sequence[TicketShare],
+    seller_house_id: str | None,
+    collected_by: str | None = None,
+) -> list[JournalEntry]:
     """The reversal of refunded tickets: exactly the shares their sale credited (kept on the tickets), taken back."""
-    return _owner_entries(f"{order_id}:refund:{refund_id}", "refund", order_id, shares_, seller_house_id, -1,
-                          collected_by)
+    return _owner_entries(
+        f"{order_id}:refund:{refund_id}", "refund", order_id, shares_, seller_house_id, -1, collected_by
+    )
 
 
-def exchange_entries(order_id: str, change_id: str, leaving: Sequence[TicketShare], joining: Sequence[TicketShare],
-                     seller_house_id: str | None, collected_by: str | None = None) -> list[JournalEntry]:
+def exchange_entries(
+    order_id: str,
+    change_id: str,
+    leaving: Sequence[TicketShare],
+    joining: Sequence[TicketShare],
+    seller_house_id: str | None,
+    collected_by: str | None = None,
+) -> list[JournalEntry]:
     """A ticket exchanged for another at the same price (a subscription's changed choice): the old ticket's
     booked shares are reversed and the new one's booked, so the money stays and only moves between houses."""
-    return (_owner_entries(f"{order_id}:change:{change_id}:out", "refund", order_id, leaving, seller_house_id, -1,
-                           collected_by)
-            + _owner_entries(f"{order_id}:change:{change_id}:in", "sale", order_id, joining, seller_house_id, 1,
-                             collected_by))
+    return _owner_entries(
+        f"{order_id}:change:{change_id}:out", "refund", order_id, leaving, seller_house_id, -1, collected_by
+    ) + _owner_entries(f"{order_id}:change:{change_id}:in", "sale", order_id, joining, seller_house_id, 1, collected_by)
 
 
-def fee_entry(order_id: str, tickets: Sequence[SoldTicket], seller_house_id: str | None, fee: Money,
-              agreement: Agreement) -> JournalEntry | None:
+def fee_entry(
+    order_id: str, tickets: Sequence[SoldTicket], seller_house_id: str | None, fee: Money, agreement: Agreement
+) -> JournalEntry | None:
     """The provider's fee for the order's payment, borne per the agreement (refunds do not return it)."""
     if fee.cents <= 0:
         return None
@@ -204,17 +250,33 @@ def fee_entry(order_id: str, tickets: Sequence[SoldTicket], seller_house_id: str
         houses = sorted(gross)
         bearers = list(zip(houses, split_largest_remainder(fee.cents, [gross[h] for h in houses])))
     postings = (Posting(CLEARING_ACCOUNT, Money(-fee.cents, fee.currency)),) + _postings(
-        [(house_account(house, "fees"), cents) for house, cents in bearers], fee.currency, 1)
-    return JournalEntry(f"{order_id}:fee", "fee", order_id, bearers[0][0], seller_house_id, postings,
-                        tuple({"house_id": house, "fee": cents} for house, cents in bearers))
+        [(house_account(house, "fees"), cents) for house, cents in bearers], fee.currency, 1
+    )
+    return JournalEntry(
+        f"{order_id}:fee",
+        "fee",
+        order_id,
+        bearers[0][0],
+        seller_house_id,
+        postings,
+        tuple({"house_id": house, "fee": cents} for house, cents in bearers),
+    )
 
 
 def transfer_entry(period_id: str, house_id: str, amount: Money, reference: str) -> JournalEntry:
     """Money paid out to a house at settlement."""
-    return JournalEntry(f"settlement:{period_id}:{house_id}", "transfer", f"settlement:{period_id}", house_id, None,
-                        (Posting(house_account(house_id, "transfers"), amount),
-                         Posting(CLEARING_ACCOUNT, Money(-amount.cents, amount.currency))),
-                        ({"reference": reference},))
+    return JournalEntry(
+        f"settlement:{period_id}:{house_id}",
+        "transfer",
+        f"settlement:{period_id}",
+        house_id,
+        None,
+        (
+            Posting(house_account(house_id, "transfers"), amount),
+            Posting(CLEARING_ACCOUNT, Money(-amount.cents, amount.currency)),
+        ),
+        ({"reference": reference},),
+    )
 
 
 def balances(entries: Iterable[JournalEntry]) -> dict[str, Money]:
@@ -230,5 +292,9 @@ def balances(entries: Iterable[JournalEntry]) -> dict[str, Money]:
 
 def house_balance(entries: Iterable[JournalEntry], house_id: str) -> int:
     """What the cluster owes the house (cents): minus the sum of its accounts."""
-    return -sum(posting.amount.cents for entry in entries for posting in entry.postings
-                if account_house(posting.account) == house_id)
+    return -sum(
+        posting.amount.cents
+        for entry in entries
+        for posting in entry.postings
+        if account_house(posting.account) == house_id
+    )

@@ -1,4 +1,5 @@
 """Rate limits on public calls: fixed windows counted per client address and per buyer session."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Money as integer cents with a currency; never floats."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ or failed (nothing charged: declined and abandoned, cancelled, timed out) or ref
 then given back in full because a place was lost). Ticket refunds later change tickets, not
 the order's history.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -81,9 +82,17 @@ class OrderLine:
     discount_cents: int = 0  # a discount code's part, already taken off `price`
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"index": self.index, "hold_id": self.hold_id, "performance_id": self.performance_id,
-                "house_id": self.house_id, "seat_id": self.seat_id, "category": self.category,
-                "tariff_code": self.tariff_code, "price": self.price.cents, "currency": self.price.currency}
+        data = {
+            "index": self.index,
+            "hold_id": self.hold_id,
+            "performance_id": self.performance_id,
+            "house_id": self.house_id,
+            "seat_id": self.seat_id,
+            "category": self.category,
+            "tariff_code": self.tariff_code,
+            "price": self.price.cents,
+            "currency": self.price.currency,
+        }
         if self.bundle_id:
             data.update(bundle_id=self.bundle_id, bundle_group=self.bundle_group)
         if self.uitpas:
@@ -94,19 +103,41 @@ class OrderLine:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> OrderLine:
-        return cls(int(data["index"]), data["hold_id"], data["performance_id"], data["house_id"], data.get("seat_id"),
-                   data["category"], data["tariff_code"], Money(int(data["price"]), data["currency"]),
-                   data.get("bundle_id"), data.get("bundle_group"),
-                   uitpas=SocialTariffUse.from_dict(data["uitpas"]) if data.get("uitpas") else None,
-                   discount_cents=int(data.get("discount", 0)))
+        return cls(
+            int(data["index"]),
+            data["hold_id"],
+            data["performance_id"],
+            data["house_id"],
+            data.get("seat_id"),
+            data["category"],
+            data["tariff_code"],
+            Money(int(data["price"]), data["currency"]),
+            data.get("bundle_id"),
+            data.get("bundle_group"),
+            uitpas=SocialTariffUse.from_dict(data["uitpas"]) if data.get("uitpas") else None,
+            discount_cents=int(data.get("discount", 0)),
+        )
 
 
 def order_lines(cart_lines: Sequence[CartLine]) -> tuple[OrderLine, ...]:
     """Freeze the cart's priced places into numbered order lines."""
-    return tuple(OrderLine(index, line.hold_id, line.performance_id, line.house_id, line.seat_id, line.category,
-                           line.tariff_code, line.price, line.bundle_id, line.bundle_group, uitpas=line.uitpas,
-                           discount_cents=line.discount_cents)
-                 for index, line in enumerate(cart_lines))
+    return tuple(
+        OrderLine(
+            index,
+            line.hold_id,
+            line.performance_id,
+            line.house_id,
+            line.seat_id,
+            line.category,
+            line.tariff_code,
+            line.price,
+            line.bundle_id,
+            line.bundle_group,
+            uitpas=line.uitpas,
+            discount_cents=line.discount_cents,
+        )
+        for index, line in enumerate(cart_lines)
+    )
 
 
 def order_total(lines: Sequence[OrderLine]) -> Money:
@@ -141,12 +172,12 @@ def refund_idempotency_key(order_id: str, refund_id: str) -> str:
 # Why tickets were refunded: a fixed list, so what leaves the house (events, the exchange platform) is a code
 # and never a sentence someone typed (which could name the buyer). Free text stays in the refund's `note`.
 RefundReason = Literal[
-    "customer_request",       # the buyer asked (within the house's terms)
+    "customer_request",  # the buyer asked (within the house's terms)
     "performance_cancelled",  # the performance will not take place
-    "performance_changed",    # a new date, venue or programme the buyer did not accept
-    "duplicate",              # bought twice by mistake
-    "fraud",                  # a disputed or fraudulent payment
-    "goodwill",               # a gesture of the house (a complaint, an accessibility problem …)
+    "performance_changed",  # a new date, venue or programme the buyer did not accept
+    "duplicate",  # bought twice by mistake
+    "fraud",  # a disputed or fraudulent payment
+    "goodwill",  # a gesture of the house (a complaint, an accessibility problem …)
     "other",
 ]
 REFUND_REASONS: tuple[str, ...] = get_args(RefundReason)

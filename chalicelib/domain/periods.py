@@ -1,4 +1,5 @@
 """Settlement periods: a week (`2026-W47`), a month (`2026-11`) or a custom range, in Brussels time."""
+
 from __future__ import annotations
 
 import re
@@ -29,15 +30,17 @@ def period_bounds(period_id: str) -> tuple[datetime, datetime]:
             return _midnight(first), _midnight(following)
     except (ValueError, OverflowError):  # no such week or month, or a year whose bounds fall outside datetime's
         pass
-    raise ValidationFailed("Unknown period.", [FieldError("period", "invalid_period",
-                                                          "Use a week like 2026-W47 or a month like 2026-11.")])
+    raise ValidationFailed(
+        "Unknown period.", [FieldError("period", "invalid_period", "Use a week like 2026-W47 or a month like 2026-11.")]
+    )
 
 
 def custom_period(starts_at: datetime, ends_at: datetime) -> str:
     """The id of a custom period (e.g. up to the end of a performance)."""
     if starts_at >= ends_at:
-        raise ValidationFailed("The period must end after it starts.",
-                               [FieldError("ends_at", "before_start", "End after the start.")])
+        raise ValidationFailed(
+            "The period must end after it starts.", [FieldError("ends_at", "before_start", "End after the start.")]
+        )
     fmt = "%Y%m%dT%H%M%SZ"
     return f"{starts_at.astimezone(UTC).strftime(fmt)}-{ends_at.astimezone(UTC).strftime(fmt)}"
 
@@ -45,5 +48,6 @@ def custom_period(starts_at: datetime, ends_at: datetime) -> str:
 def check_closed(ends_at: datetime, now: datetime) -> None:
     """Only a period that has ended can be settled: later sales must not slip into a paid statement."""
     if ends_at > now:
-        raise ValidationFailed("This period has not ended yet.",
-                               [FieldError("period", "not_ended", "Settle a period once it has ended.")])
+        raise ValidationFailed(
+            "This period has not ended yet.", [FieldError("period", "not_ended", "Settle a period once it has ended.")]
+        )

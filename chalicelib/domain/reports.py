@@ -5,6 +5,7 @@ refunds, net revenue (gross − refunds), plus occupancy per performance and new
 Channel: `web` (the cluster's checkout), `partner` (another house's site or desk sold it),
 `box_office` (this house's own desk).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -40,9 +41,14 @@ def _add(bucket: dict[str, Any], kind: str, detail: dict[str, Any]) -> None:
     bucket["net"] = bucket["gross"] - bucket["refunds"]
 
 
-def sales_report(house_id: str, dated: Sequence[tuple[datetime, JournalEntry]], starts_at: datetime,
-                 ends_at: datetime, capacities: Mapping[str, int],
-                 sold_before: Mapping[str, int] | None = None) -> dict[str, Any]:
+def sales_report(
+    house_id: str,
+    dated: Sequence[tuple[datetime, JournalEntry]],
+    starts_at: datetime,
+    ends_at: datetime,
+    capacities: Mapping[str, int],
+    sold_before: Mapping[str, int] | None = None,
+) -> dict[str, Any]:
     """The house's sales in [starts_at, ends_at) from its ledger; `capacities` per performance for occupancy."""
     per_day: dict[str, dict[str, Any]] = defaultdict(_bucket)
     per_performance: dict[str, dict[str, Any]] = defaultdict(_bucket)
@@ -58,20 +64,38 @@ def sales_report(house_id: str, dated: Sequence[tuple[datetime, JournalEntry]], 
             sold_to_date[detail["performance_id"]] += sign * abs(detail["tickets"])
             if not starts_at <= at < ends_at:
                 continue
-            for bucket in (per_day[at.astimezone(BRUSSELS).date().isoformat()],
-                           per_performance[detail["performance_id"]], per_tariff[detail["tariff_code"]],
-                           per_channel[channel_of(entry)], total):
+            for bucket in (
+                per_day[at.astimezone(BRUSSELS).date().isoformat()],
+                per_performance[detail["performance_id"]],
+                per_tariff[detail["tariff_code"]],
+                per_channel[channel_of(entry)],
+                total,
+            ):
                 _add(bucket, entry.kind, detail)
-    occupancy = {performance: {"sold": sold_to_date[performance], "capacity": capacity,
-                               "percent": round(100 * sold_to_date[performance] / capacity, 1) if capacity else 0.0}
-                 for performance, capacity in capacities.items()}
-    return {"house_id": house_id, "from": starts_at.isoformat(), "to": ends_at.isoformat(), "totals": total,
-            "per_day": dict(sorted(per_day.items())), "per_performance": dict(per_performance),
-            "per_tariff": dict(per_tariff), "per_channel": dict(per_channel), "occupancy": occupancy}
+    occupancy = {
+        performance: {
+            "sold": sold_to_date[performance],
+            "capacity": capacity,
+            "percent": round(100 * sold_to_date[performance] / capacity, 1) if capacity else 0.0,
+        }
+        for performance, capacity in capacities.items()
+    }
+    return {
+        "house_id": house_id,
+        "from": starts_at.isoformat(),
+        "to": ends_at.isoformat(),
+        "totals": total,
+        "per_day": dict(sorted(per_day.items())),
+        "per_performance": dict(per_performance),
+        "per_tariff": dict(per_tariff),
+        "per_channel": dict(per_channel),
+        "occupancy": occupancy,
+    }
 
 
-def new_and_returning(first_purchases: Mapping[str, datetime], buyers_in_range: set[str],
-                      starts_at: datetime) -> dict[str, Any]:
+def new_and_returning(
+    first_purchases: Mapping[str, datetime], buyers_in_range: set[str], starts_at: datetime
+) -> dict[str, Any]:
     """Buyers of the range whose first purchase at this house lies in it (new) or before it (returning)."""
     new = sum(1 for customer in buyers_in_range if first_purchases.get(customer, starts_at) >= starts_at)
     return {"new": new, "returning": len(buyers_in_range) - new}

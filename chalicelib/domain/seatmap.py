@@ -2,6 +2,7 @@
 
 The format is documented in docs/seatmap-format.md; keep the two in step.
 """
+
 from __future__ import annotations
 
 import math
@@ -100,9 +101,18 @@ class Seat:
             object.__setattr__(self, "kind", SeatKind(self.kind))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "section": self.section, "row": self.row, "number": self.number,
-                "x": self.x, "y": self.y, "category": self.category, "kind": self.kind.value,
-                "companion_of": self.companion_of, "restricted_view": self.restricted_view}
+        return {
+            "id": self.id,
+            "section": self.section,
+            "row": self.row,
+            "number": self.number,
+            "x": self.x,
+            "y": self.y,
+            "category": self.category,
+            "kind": self.kind.value,
+            "companion_of": self.companion_of,
+            "restricted_view": self.restricted_view,
+        }
 
 
 @dataclass(frozen=True)
@@ -195,8 +205,14 @@ def _group_rows(seats: tuple[Seat, ...], sections: tuple[Section, ...]) -> tuple
     for seat in seats:
         grouped.setdefault((seat.section, seat.row), []).append(seat)
     rows = [sorted(row, key=lambda seat: (seat.x, seat.y, seat.number)) for row in grouped.values()]
-    rows.sort(key=lambda row: (section_rank.get(row[0].section, len(section_rank)), row[0].section,
-                               sum(seat.y for seat in row) / len(row), row[0].row))
+    rows.sort(
+        key=lambda row: (
+            section_rank.get(row[0].section, len(section_rank)),
+            row[0].section,
+            sum(seat.y for seat in row) / len(row),
+            row[0].row,
+        )
+    )
     return tuple(tuple(row) for row in rows)
 
 
@@ -222,8 +238,11 @@ def _is_int(value: Any) -> bool:
 
 
 def _is_number(value: Any) -> bool:
-    return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and (isinstance(value, int) or math.isfinite(value)))
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and (isinstance(value, int) or math.isfinite(value))
+    )
 
 
 def _join(path: str, key: Any) -> str:
@@ -237,8 +256,15 @@ def _check_keys(obj: dict[str, Any], allowed: tuple[str, ...], path: str, proble
             problems.add(_join(path, key), "unknown_field", f"Unknown field {key!r}.")
 
 
-def _text(obj: dict[str, Any], key: str, path: str, problems: _Problems, pattern: re.Pattern[str] | None = None,
-          max_length: int = MAX_NAME_LENGTH, what: str = "text") -> str | None:
+def _text(
+    obj: dict[str, Any],
+    key: str,
+    path: str,
+    problems: _Problems,
+    pattern: re.Pattern[str] | None = None,
+    max_length: int = MAX_NAME_LENGTH,
+    what: str = "text",
+) -> str | None:
     """A required string field; returns None (after reporting) when missing or invalid."""
     value = obj.get(key)
     if type(value) is str:
@@ -262,16 +288,18 @@ def _text(obj: dict[str, Any], key: str, path: str, problems: _Problems, pattern
 
 def _number(obj: dict[str, Any], key: str, path: str, problems: _Problems) -> float | None:
     value = obj.get(key)
-    if ((type(value) is int or (type(value) is float and math.isfinite(value)))
-            and -MAX_COORDINATE <= value <= MAX_COORDINATE):
+    if (
+        type(value) is int or (type(value) is float and math.isfinite(value))
+    ) and -MAX_COORDINATE <= value <= MAX_COORDINATE:
         return value
     if value is None:
         problems.add(_join(path, key), "required", f"{key} is required.")
     elif not _is_number(value):
         problems.add(_join(path, key), "invalid_type", f"{key} must be a finite number.")
     elif abs(value) > MAX_COORDINATE:
-        problems.add(_join(path, key), "out_of_range",
-                     f"{key} must lie between -{MAX_COORDINATE} and {MAX_COORDINATE}.")
+        problems.add(
+            _join(path, key), "out_of_range", f"{key} must lie between -{MAX_COORDINATE} and {MAX_COORDINATE}."
+        )
     else:
         return float(value) if isinstance(value, float) else int(value)  # int/float subclasses
     return None
@@ -322,9 +350,20 @@ def _list(data: dict[str, Any], key: str, problems: _Problems) -> list[Any] | No
 _Named = TypeVar("_Named", Category, Section)
 
 
-def _parse_named(data: dict[str, Any], problems: _Problems, *, key: str, id_key: str, pattern: re.Pattern[str],
-                 what: str, limit: int, too_many: str, duplicate: str, noun: str,
-                 make: Callable[[str, dict[str, str]], _Named]) -> tuple[list[_Named], set[str]]:
+def _parse_named(
+    data: dict[str, Any],
+    problems: _Problems,
+    *,
+    key: str,
+    id_key: str,
+    pattern: re.Pattern[str],
+    what: str,
+    limit: int,
+    too_many: str,
+    duplicate: str,
+    noun: str,
+    make: Callable[[str, dict[str, str]], _Named],
+) -> tuple[list[_Named], set[str]]:
     """Categories and sections alike: a list of `{id_key, name}` objects with unique ids."""
     raw = _list(data, key, problems)
     entries: list[_Named] = []
@@ -352,17 +391,35 @@ def _parse_named(data: dict[str, Any], problems: _Problems, *, key: str, id_key:
 
 
 def _parse_categories(data: dict[str, Any], problems: _Problems) -> tuple[list[Category], set[str]]:
-    return _parse_named(data, problems, key="categories", id_key="code", pattern=CATEGORY_CODE_PATTERN,
-                        what="1 to 16 letters, digits, '_' or '-'", limit=MAX_CATEGORIES,
-                        too_many="too_many_categories", duplicate="duplicate_category_code", noun="category",
-                        make=Category)
+    return _parse_named(
+        data,
+        problems,
+        key="categories",
+        id_key="code",
+        pattern=CATEGORY_CODE_PATTERN,
+        what="1 to 16 letters, digits, '_' or '-'",
+        limit=MAX_CATEGORIES,
+        too_many="too_many_categories",
+        duplicate="duplicate_category_code",
+        noun="category",
+        make=Category,
+    )
 
 
 def _parse_sections(data: dict[str, Any], problems: _Problems) -> tuple[list[Section], set[str]]:
-    return _parse_named(data, problems, key="sections", id_key="id", pattern=SECTION_ID_PATTERN,
-                        what="1 to 40 letters, digits, '_' or '-'", limit=MAX_SECTIONS,
-                        too_many="too_many_sections", duplicate="duplicate_section_id", noun="section",
-                        make=Section)
+    return _parse_named(
+        data,
+        problems,
+        key="sections",
+        id_key="id",
+        pattern=SECTION_ID_PATTERN,
+        what="1 to 40 letters, digits, '_' or '-'",
+        limit=MAX_SECTIONS,
+        too_many="too_many_sections",
+        duplicate="duplicate_section_id",
+        noun="section",
+        make=Section,
+    )
 
 
 @dataclass
@@ -394,23 +451,44 @@ def _quick_seat(item: dict[str, Any], index: int, section_ids: set[str], categor
     x, y, category, kind = get("x"), get("y"), get("category"), get("kind", "standard")
     companion_of, restricted = get("companion_of"), get("restricted_view", False)
     # Types are checked before set membership: an unhashable value must not reach `in`.
-    if (item.keys() <= _SEAT_KEY_SET
-            and type(seat_id) is str and SEAT_ID_PATTERN.fullmatch(seat_id) is not None
-            and type(section) is str and section in section_ids
-            and type(row) is str and 0 < len(row) <= MAX_ROW_LENGTH and not row.isspace()
-            and type(number) is int and 1 <= number <= MAX_SEAT_NUMBER
-            and _coordinate_ok(x) and _coordinate_ok(y)
-            and type(category) is str and category in category_codes
-            and (kind is None or (type(kind) is str and kind in _KINDS))
-            and (companion_of is None or type(companion_of) is str)
-            and (restricted is None or type(restricted) is bool)):
-        return _RawSeat(index, seat_id, section, row, number, x, y, category,
-                        _KINDS[kind] if kind is not None else SeatKind.STANDARD, companion_of, bool(restricted))
+    if (
+        item.keys() <= _SEAT_KEY_SET
+        and type(seat_id) is str
+        and SEAT_ID_PATTERN.fullmatch(seat_id) is not None
+        and type(section) is str
+        and section in section_ids
+        and type(row) is str
+        and 0 < len(row) <= MAX_ROW_LENGTH
+        and not row.isspace()
+        and type(number) is int
+        and 1 <= number <= MAX_SEAT_NUMBER
+        and _coordinate_ok(x)
+        and _coordinate_ok(y)
+        and type(category) is str
+        and category in category_codes
+        and (kind is None or (type(kind) is str and kind in _KINDS))
+        and (companion_of is None or type(companion_of) is str)
+        and (restricted is None or type(restricted) is bool)
+    ):
+        return _RawSeat(
+            index,
+            seat_id,
+            section,
+            row,
+            number,
+            x,
+            y,
+            category,
+            _KINDS[kind] if kind is not None else SeatKind.STANDARD,
+            companion_of,
+            bool(restricted),
+        )
     return None
 
 
-def _parse_seat(item: Any, index: int, section_ids: set[str], category_codes: set[str],
-                problems: _Problems) -> _RawSeat | None:
+def _parse_seat(
+    item: Any, index: int, section_ids: set[str], category_codes: set[str], problems: _Problems
+) -> _RawSeat | None:
     if type(item) is dict:
         quick = _quick_seat(item, index, section_ids, category_codes)
         if quick is not None:
@@ -471,15 +549,18 @@ def _check_duplicates(seats: list[_RawSeat], problems: _Problems) -> dict[str, _
         if seat.id is not None:
             first = by_id.setdefault(seat.id, seat)
             if first is not seat:
-                problems.add(f"{path}.id", "duplicate_seat_id",
-                             f"Seat id {seat.id} is also used by seats[{first.index}].")
+                problems.add(
+                    f"{path}.id", "duplicate_seat_id", f"Seat id {seat.id} is also used by seats[{first.index}]."
+                )
         if seat.section is not None and seat.row is not None and seat.number is not None:
             key = (seat.section, seat.row, seat.number)
             first = positions.setdefault(key, seat)
             if first is not seat:
-                problems.add(f"{path}.number", "duplicate_seat_position",
-                             f"Section {seat.section} row {seat.row} number {seat.number} "
-                             f"is also seats[{first.index}].")
+                problems.add(
+                    f"{path}.number",
+                    "duplicate_seat_position",
+                    f"Section {seat.section} row {seat.row} number {seat.number} is also seats[{first.index}].",
+                )
     return by_id
 
 
@@ -504,12 +585,16 @@ def _check_companions(seats: list[_RawSeat], by_id: dict[str, _RawSeat], problem
             continue  # the target's own kind is already reported as invalid
         elif target.kind is not SeatKind.WHEELCHAIR:
             problem = f"Seat {seat.companion_of} is not a wheelchair seat."
-        elif (None not in (seat.section, target.section, seat.row, target.row)
-              and (seat.section, seat.row) != (target.section, target.row)):
+        elif None not in (seat.section, target.section, seat.row, target.row) and (seat.section, seat.row) != (
+            target.section,
+            target.row,
+        ):
             problem = f"Wheelchair seat {seat.companion_of} is not in the same section and row."
         elif seat.companion_of in claimed:
-            problem = (f"Wheelchair seat {seat.companion_of} already has a companion "
-                       f"(seats[{claimed[seat.companion_of].index}]).")
+            problem = (
+                f"Wheelchair seat {seat.companion_of} already has a companion "
+                f"(seats[{claimed[seat.companion_of].index}])."
+            )
         if problem is not None:
             problems.add(path, "invalid_companion", problem)
         elif seat.companion_of is not None:  # always so when no problem was found
@@ -571,9 +656,12 @@ def _check_overlaps(seats: list[_RawSeat], problems: _Problems) -> None:
     for seat, _, _ in placed:
         other = found.get(seat.index)
         if other is not None:
-            problems.add(f"seats[{seat.index}]", "overlapping_seats",
-                         f"Seat {seat.id or seat.index} overlaps seat {other.id or other.index} "
-                         f"(seats[{other.index}]); seats are 1×1 squares.")
+            problems.add(
+                f"seats[{seat.index}]",
+                "overlapping_seats",
+                f"Seat {seat.id or seat.index} overlaps seat {other.id or other.index} "
+                f"(seats[{other.index}]); seats are 1×1 squares.",
+            )
 
 
 def _parse_standing(data: dict[str, Any], problems: _Problems) -> tuple[bool, int | None]:
@@ -582,7 +670,7 @@ def _parse_standing(data: dict[str, Any], problems: _Problems) -> tuple[bool, in
     if value is None:
         return False, None
     if not isinstance(value, dict):
-        problems.add("standing", "invalid_type", "standing must be an object like {\"capacity\": 300} or null.")
+        problems.add("standing", "invalid_type", 'standing must be an object like {"capacity": 300} or null.')
         return True, None
     _check_keys(value, ("capacity",), "standing", problems)
     capacity = value.get("capacity")
@@ -604,7 +692,7 @@ def _parse_focus(data: dict[str, Any], problems: _Problems) -> tuple[bool, Point
     if value is None:
         return True, None
     if not isinstance(value, dict):
-        problems.add("focus", "invalid_type", "focus must be an object like {\"x\": 20, \"y\": 0} or null.")
+        problems.add("focus", "invalid_type", 'focus must be an object like {"x": 20, "y": 0} or null.')
         return False, None
     before = len(problems.errors) + problems.truncated
     _check_keys(value, ("x", "y"), "focus", problems)
@@ -617,11 +705,29 @@ def _parse_focus(data: dict[str, Any], problems: _Problems) -> tuple[bool, Point
 
 def _complete(raw: _RawSeat) -> Seat:
     """The seat of a raw seat of which every field was read (no problem was reported)."""
-    assert (raw.id is not None and raw.section is not None and raw.row is not None and raw.number is not None
-            and raw.x is not None and raw.y is not None and raw.category is not None and raw.kind is not None
-            and raw.restricted_view is not None)
-    return Seat(raw.id, raw.section, raw.row, raw.number, raw.x, raw.y, raw.category, raw.kind, raw.companion_of,
-                raw.restricted_view)
+    assert (
+        raw.id is not None
+        and raw.section is not None
+        and raw.row is not None
+        and raw.number is not None
+        and raw.x is not None
+        and raw.y is not None
+        and raw.category is not None
+        and raw.kind is not None
+        and raw.restricted_view is not None
+    )
+    return Seat(
+        raw.id,
+        raw.section,
+        raw.row,
+        raw.number,
+        raw.x,
+        raw.y,
+        raw.category,
+        raw.kind,
+        raw.companion_of,
+        raw.restricted_view,
+    )
 
 
 def parse_seatmap(data: Any) -> SeatMap:
@@ -658,14 +764,12 @@ def parse_seatmap(data: Any) -> SeatMap:
         _check_companions(seats, by_id, problems)
         _check_overlaps(seats, problems)
         if standing_declared and raw_seats:
-            problems.add("standing", "seats_and_standing",
-                         "A hall has either seats or a standing capacity, not both.")
+            problems.add("standing", "seats_and_standing", "A hall has either seats or a standing capacity, not both.")
         elif not standing_declared and not raw_seats:
             problems.add("seats", "no_seats", "A hall needs seats, or a standing capacity in standing.")
 
     if problems.truncated:
-        problems.errors.append(FieldError("", "too_many_errors",
-                                          f"Only the first {MAX_ERRORS} problems are listed."))
+        problems.errors.append(FieldError("", "too_many_errors", f"Only the first {MAX_ERRORS} problems are listed."))
     if problems.errors:
         raise SeatMapInvalid("The seat map is not valid.", problems.errors)
     # No problems means every field above was read successfully.

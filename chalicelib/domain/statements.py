@@ -5,6 +5,7 @@ per performance and tariff (tickets, gross, VAT, commission to the selling house
 refunds, commission the house earned selling others' tickets, payment fees it bears, closing
 balance and what is transferred. All integer cents.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -18,8 +19,14 @@ def _sum(entries: Sequence[JournalEntry], house_id: str, kind: str) -> int:
     return sum(p.amount.cents for e in entries for p in e.postings if p.account == f"house:{house_id}:{kind}")
 
 
-def build_statement(house_id: str, period_id: str, starts_at: datetime, ends_at: datetime,
-                    dated: Sequence[tuple[datetime, JournalEntry]], currency: str = "EUR") -> dict[str, Any]:
+def build_statement(
+    house_id: str,
+    period_id: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    dated: Sequence[tuple[datetime, JournalEntry]],
+    currency: str = "EUR",
+) -> dict[str, Any]:
     """The statement (a plain dict, stored as it is) of `house_id` for [starts_at, ends_at)."""
     before = [entry for at, entry in dated if at < starts_at]
     during = [entry for at, entry in dated if starts_at <= at < ends_at and entry.kind != "transfer"]
@@ -28,9 +35,19 @@ def build_statement(house_id: str, period_id: str, starts_at: datetime, ends_at:
         if entry.kind not in ("sale", "refund") or entry.house_id != house_id:
             continue
         for detail in entry.details:
-            line = lines.setdefault((detail["performance_id"], detail["tariff_code"]), {
-                "performance_id": detail["performance_id"], "tariff_code": detail["tariff_code"],
-                "tickets_sold": 0, "tickets_refunded": 0, "gross": 0, "refunds": 0, "vat": 0, "commission": 0})
+            line = lines.setdefault(
+                (detail["performance_id"], detail["tariff_code"]),
+                {
+                    "performance_id": detail["performance_id"],
+                    "tariff_code": detail["tariff_code"],
+                    "tickets_sold": 0,
+                    "tickets_refunded": 0,
+                    "gross": 0,
+                    "refunds": 0,
+                    "vat": 0,
+                    "commission": 0,
+                },
+            )
             if entry.kind == "sale":
                 line["tickets_sold"] += detail["tickets"]
                 line["gross"] += detail["gross"]
@@ -46,8 +63,11 @@ def build_statement(house_id: str, period_id: str, starts_at: datetime, ends_at:
     closing = opening + activity
     touched = {account_house(p.account) for e in during for p in e.postings}
     return {
-        "house_id": house_id, "period_id": period_id, "currency": currency,
-        "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
+        "house_id": house_id,
+        "period_id": period_id,
+        "currency": currency,
+        "starts_at": starts_at.isoformat(),
+        "ends_at": ends_at.isoformat(),
         "opening_balance": opening,
         "lines": [lines[key] for key in sorted(lines)],
         "totals": {

@@ -14,6 +14,7 @@ A chosen performance may be swapped for another one of the formula before the fi
 has the same list price: the ticket keeps its price, so no money moves between buyer and cluster; the ledger
 moves the share from the old performance's house to the new one's.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -85,8 +86,12 @@ class SubscriptionFormula:
             raise NotOnSale("Sales of this subscription are paused.", reason="paused", formula_id=self.id)
         opens = min(self.sales_start, self.presale_start or self.sales_start)
         if now < opens:
-            raise NotOnSale("Sales of this subscription have not started yet.", reason="not_started",
-                            formula_id=self.id, sales_start=opens.isoformat())
+            raise NotOnSale(
+                "Sales of this subscription have not started yet.",
+                reason="not_started",
+                formula_id=self.id,
+                sales_start=opens.isoformat(),
+            )
         if now >= self.sales_end:
             raise NotOnSale("Sales of this subscription have ended.", reason="ended", formula_id=self.id)
 
@@ -106,8 +111,9 @@ class SubscriptionFormula:
     def check_renewal(self, now: datetime) -> None:
         """Raise NotOnSale unless last season's subscribers may renew now."""
         if self.status is not PerformanceStatus.ON_SALE or not self.in_renewal(now):
-            raise NotOnSale("Renewing this subscription is not possible now.", reason="not_renewal_window",
-                            formula_id=self.id)
+            raise NotOnSale(
+                "Renewing this subscription is not possible now.", reason="not_renewal_window", formula_id=self.id
+            )
 
     def check_performance(self, performance: Performance, now: datetime) -> None:
         """May a subscriber take a place in `performance` now? Before its general sale only in the pre-sale
@@ -122,10 +128,18 @@ class SubscriptionFormula:
 
     def check_choice_count(self, chosen: int) -> None:
         if not self.min_choices <= chosen <= self.max_choices:
-            raise ValidationFailed(f"Choose {self.min_choices} to {self.max_choices} performances.", [
-                FieldError("performances", "wrong_number_of_choices",
-                           f"Choose {self.min_choices} to {self.max_choices} performances.")],
-                min_choices=self.min_choices, max_choices=self.max_choices)
+            raise ValidationFailed(
+                f"Choose {self.min_choices} to {self.max_choices} performances.",
+                [
+                    FieldError(
+                        "performances",
+                        "wrong_number_of_choices",
+                        f"Choose {self.min_choices} to {self.max_choices} performances.",
+                    )
+                ],
+                min_choices=self.min_choices,
+                max_choices=self.max_choices,
+            )
 
 
 def validate_formula(formula: SubscriptionFormula, performances: Mapping[str, Performance]) -> SubscriptionFormula:
@@ -150,18 +164,21 @@ def validate_formula(formula: SubscriptionFormula, performances: Mapping[str, Pe
             errors.append(FieldError(field_name, "unknown_performance", "No such performance."))
             continue
         if formula.house_id and performance.house_id != formula.house_id:
-            errors.append(FieldError(field_name, "other_house", "A house's own subscription lists its own "
-                                                                "performances only."))
+            errors.append(
+                FieldError(field_name, "other_house", "A house's own subscription lists its own performances only.")
+            )
         if performance.currency != formula.currency:
-            errors.append(FieldError(field_name, "currency_mismatch", f"This performance sells in "
-                                                                      f"{performance.currency}."))
+            errors.append(
+                FieldError(field_name, "currency_mismatch", f"This performance sells in {performance.currency}.")
+            )
         if performance.status is PerformanceStatus.CANCELLED:
             errors.append(FieldError(field_name, "cancelled", "This performance is cancelled."))
     if not 1 <= formula.min_choices <= formula.max_choices:
         errors.append(FieldError("min_choices", "out_of_range", "At least one, and no more than max_choices."))
     if formula.max_choices > min(len(set(ids)), MAX_CHOICES):
-        errors.append(FieldError("max_choices", "out_of_range",
-                                 f"At most the number of performances, and at most {MAX_CHOICES}."))
+        errors.append(
+            FieldError("max_choices", "out_of_range", f"At most the number of performances, and at most {MAX_CHOICES}.")
+        )
     if formula.discount.kind not in DISCOUNT_KINDS:
         errors.append(FieldError("discount.kind", "invalid_choice", "Use percent or fixed_per_performance."))
     elif formula.discount.kind == "percent" and not 0 <= formula.discount.value <= BASIS_POINTS:
@@ -194,8 +211,13 @@ def _renewal_errors(formula: SubscriptionFormula, performances: Mapping[str, Per
     if start is None or end is None or start >= end:
         return [FieldError("renewal_end", "renewal_window_empty", "Give a renewal window that ends after it starts.")]
     if end > min(formula.sales_start, formula.presale_start or formula.sales_start):
-        errors.append(FieldError("renewal_end", "renewal_after_sales_start",
-                                 "The renewal must end before the subscription's (pre-)sale opens."))
+        errors.append(
+            FieldError(
+                "renewal_end",
+                "renewal_after_sales_start",
+                "The renewal must end before the subscription's (pre-)sale opens.",
+            )
+        )
     if not formula.corresponding:
         errors.append(FieldError("corresponding", "too_few", "Say which performance continues which of last season."))
     for old_id, new_id in formula.corresponding.items():
@@ -203,8 +225,13 @@ def _renewal_errors(formula: SubscriptionFormula, performances: Mapping[str, Per
         if new_id not in formula.performance_ids:
             errors.append(FieldError(field_name, "not_in_formula", "This performance is not in the subscription."))
         elif new_id in performances and end > performances[new_id].sales_start:
-            errors.append(FieldError(field_name, "renewal_after_general_sale",
-                                     "The renewal must end before this performance's general sale opens."))
+            errors.append(
+                FieldError(
+                    field_name,
+                    "renewal_after_general_sale",
+                    "The renewal must end before this performance's general sale opens.",
+                )
+            )
     return errors
 
 
@@ -220,8 +247,9 @@ def price_places(discount: Discount, list_prices: Sequence[int], rule: str) -> l
     return split_largest_remainder(total, list(list_prices))
 
 
-def check_swap(formula: SubscriptionFormula, chosen: Sequence[str], leaving: Performance, joining: Performance,
-               now: datetime) -> None:
+def check_swap(
+    formula: SubscriptionFormula, chosen: Sequence[str], leaving: Performance, joining: Performance, now: datetime
+) -> None:
     """A choice may move to a performance of the formula not chosen yet, before the one it leaves starts."""
     errors = []
     if leaving.id not in chosen:
@@ -240,7 +268,15 @@ def check_swap(formula: SubscriptionFormula, chosen: Sequence[str], leaving: Per
 def check_same_price(old_list_price: int, new_list_price: int) -> None:
     """A swap keeps the ticket's price, so only a place with the same list price may replace it."""
     if old_list_price != new_list_price:
-        raise ValidationFailed("Choose a place with the same list price.", [
-            FieldError("to_performance_id", "price_differs",
-                       f"The new place lists at {new_list_price} cents, the old one at {old_list_price}.")],
-            old_list_price=old_list_price, new_list_price=new_list_price)
+        raise ValidationFailed(
+            "Choose a place with the same list price.",
+            [
+                FieldError(
+                    "to_performance_id",
+                    "price_differs",
+                    f"The new place lists at {new_list_price} cents, the old one at {old_list_price}.",
+                )
+            ],
+            old_list_price=old_list_price,
+            new_list_price=new_list_price,
+        )

@@ -3,6 +3,7 @@
 `N_("…")` returns its English text unchanged: the domain stays free of any catalogue, `scripts/i18n` finds the
 marked texts for the catalogue, and the edge translates them with `chalicelib.i18n` where they are shown.
 """
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """Why a door scanner refuses a ticket payload; each reason has a stable `code`."""
+
 from __future__ import annotations
 
 from .errors import DomainError

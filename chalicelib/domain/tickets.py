@@ -17,6 +17,7 @@ and every byte of the body are signed. The body is a fixed field layout, all int
 A fixed layout rather than JSON: no keys, quotes or decimal digits, so about 40 characters fewer, and only
 one byte string can mean given claims, which keeps the parser small and strict.
 """
+
 from __future__ import annotations
 
 import base64
@@ -103,8 +104,9 @@ def epoch_seconds(moment: datetime) -> int:
     return int(moment.timestamp() // 1)
 
 
-def validity_window(opens_at: datetime, starts_at: datetime,
-                    valid_after_start: timedelta = DEFAULT_VALID_AFTER_START) -> tuple[int, int]:
+def validity_window(
+    opens_at: datetime, starts_at: datetime, valid_after_start: timedelta = DEFAULT_VALID_AFTER_START
+) -> tuple[int, int]:
     """(valid_from, valid_until) for a ticket usable from `opens_at` until some hours after the start.
 
     The hours after the start let late-comers in and cover a performance that runs late.
@@ -123,23 +125,22 @@ def generate_signing_key() -> tuple[str, str]:
     The private PEM is unencrypted: keep it in a secret store, never next to the code.
     """
     private_key = Ed25519PrivateKey.generate()
-    private_pem = private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                            serialization.NoEncryption())
+    private_pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     return private_pem.decode("ascii"), public_key_pem(private_key.public_key())
 
 
 def public_key_pem(key: Ed25519PublicKey) -> str:
     """The PEM text of a public key, as published to scanners."""
-    return key.public_bytes(serialization.Encoding.PEM,
-                            serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
 
 
 def load_private_key(key: PrivateKeyLike) -> Ed25519PrivateKey:
     """An Ed25519 private key from a key object or unencrypted PEM text."""
     if isinstance(key, Ed25519PrivateKey):
         return key
-    loaded = serialization.load_pem_private_key(key.encode("ascii") if isinstance(key, str) else key,
-                                                password=None)
+    loaded = serialization.load_pem_private_key(key.encode("ascii") if isinstance(key, str) else key, password=None)
     if not isinstance(loaded, Ed25519PrivateKey):
         raise ValueError("ticket signing keys must be Ed25519")
     return loaded
@@ -175,8 +176,9 @@ class TicketSigner:
         payload = f"{signed_part}.{_b64encode(self._key.sign(signed_part.encode('ascii')))}"
         if len(payload) > MAX_PAYLOAD_LENGTH:
             # Refuse rather than print a QR code too dense for a worn phone screen or a cheap scanner.
-            raise ValueError(f"ticket payload would be {len(payload)} characters; shorten the ids "
-                             f"(at most {MAX_PAYLOAD_LENGTH})")
+            raise ValueError(
+                f"ticket payload would be {len(payload)} characters; shorten the ids (at most {MAX_PAYLOAD_LENGTH})"
+            )
         return payload
 
 
@@ -187,8 +189,9 @@ class TicketVerifier:
     retire them. `leeway_seconds` widens the validity window for scanners whose clocks drift.
     """
 
-    def __init__(self, public_keys: Mapping[str, PublicKeyLike], retired: Iterable[str] = (),
-                 leeway_seconds: int = 0) -> None:
+    def __init__(
+        self, public_keys: Mapping[str, PublicKeyLike], retired: Iterable[str] = (), leeway_seconds: int = 0
+    ) -> None:
         if leeway_seconds < 0:
             raise ValueError("leeway_seconds must not be negative")
         self._keys = {kid: load_public_key(key) for kid, key in public_keys.items()}
@@ -211,11 +214,11 @@ class TicketVerifier:
         claims = _decode_body(body)
         moment = _epoch(now)
         if moment < claims.valid_from - self._leeway:
-            raise TicketNotYetValid("The ticket is not valid yet.", ticket_id=claims.ticket_id,
-                                    valid_from=claims.valid_from)
+            raise TicketNotYetValid(
+                "The ticket is not valid yet.", ticket_id=claims.ticket_id, valid_from=claims.valid_from
+            )
         if moment >= claims.valid_until + self._leeway:
-            raise TicketExpired("The ticket has expired.", ticket_id=claims.ticket_id,
-                                valid_until=claims.valid_until)
+            raise TicketExpired("The ticket has expired.", ticket_id=claims.ticket_id, valid_until=claims.valid_until)
         return claims
 
 
@@ -255,8 +258,14 @@ def _split(payload: object) -> tuple[str, bytes, bytes]:
 
 
 def _encode_body(kid: str, claims: TicketClaims) -> bytes:
-    texts = (claims.ticket_id, claims.order_id, claims.performance_id, claims.house_id,
-             claims.seat_label or "", claims.tariff_code)
+    texts = (
+        claims.ticket_id,
+        claims.order_id,
+        claims.performance_id,
+        claims.house_id,
+        claims.seat_label or "",
+        claims.tariff_code,
+    )
     out = bytearray(_length_prefixed(kid.encode("ascii")))
     out += _TIMES.pack(claims.issued_at, claims.valid_from, claims.valid_until)
     for text in texts:
@@ -278,7 +287,7 @@ class _Reader:
     def take(self, count: int) -> bytes:
         if self.at + count > len(self.raw):
             raise TicketMalformed("The ticket body is truncated.")
-        chunk = self.raw[self.at:self.at + count]
+        chunk = self.raw[self.at : self.at + count]
         self.at += count
         return chunk
 
@@ -305,9 +314,17 @@ def _decode_body(body: bytes) -> TicketClaims:
     if reader.at != len(body):
         raise TicketMalformed("The ticket body has trailing bytes.")
     try:
-        return TicketClaims(ticket_id=ticket_id, order_id=order_id, performance_id=performance_id,
-                            house_id=house_id, seat_label=seat_label or None, tariff_code=tariff_code,
-                            valid_from=valid_from, valid_until=valid_until, issued_at=issued_at)
+        return TicketClaims(
+            ticket_id=ticket_id,
+            order_id=order_id,
+            performance_id=performance_id,
+            house_id=house_id,
+            seat_label=seat_label or None,
+            tariff_code=tariff_code,
+            valid_from=valid_from,
+            valid_until=valid_until,
+            issued_at=issued_at,
+        )
     except ValueError as error:
         raise TicketMalformed(f"The ticket's claims are invalid: {error}") from None
 
@@ -319,8 +336,11 @@ def keys_from_seeds(document: Mapping[str, str]) -> tuple[str, dict[str, Ed25519
     text, …, "retired": "kid,kid"}`. Each key is derived from its seed (SHA-256 → Ed25519 seed), so
     rotating is adding a seed and switching `active`; old kids keep verifying until retired.
     """
-    keys = {name[len("seed_"):]: Ed25519PrivateKey.from_private_bytes(hashlib.sha256(seed.encode()).digest())
-            for name, seed in document.items() if name.startswith("seed_") and seed}
+    keys = {
+        name[len("seed_") :]: Ed25519PrivateKey.from_private_bytes(hashlib.sha256(seed.encode()).digest())
+        for name, seed in document.items()
+        if name.startswith("seed_") and seed
+    }
     active = document.get("active", "")
     if active not in keys:
         raise ValueError(f"the ticket key document has no seed for its active kid {active!r}")

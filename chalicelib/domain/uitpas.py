@@ -3,6 +3,7 @@
 The UiTPAS number is personal data: it stays on the cart and the order (the buyer's export shows
 it, erasure removes it) and never goes into logs, events or the exchange platform's documents.
 """
+
 from __future__ import annotations
 
 import re
@@ -68,9 +69,15 @@ class UitpasUnavailable(DomainError):
 # UiTPAS's problem types (`https://api.publiq.be/probs/uitpas/...`) → our refusal.
 REFUSALS_BY_PROBLEM = {"uitpas-blocked": UitpasBlocked, "social-tariff-expired": UitpasExpired}
 
-STATUS_BY_CODE = {"uitpas_no_tariff": 422, "uitpas_blocked": 422, "uitpas_expired": 422,
-                  "uitpas_limit_reached": 422, "uitpas_unknown": 422, "uitpas_not_offered": 409,
-                  "uitpas_unavailable": 503}
+STATUS_BY_CODE = {
+    "uitpas_no_tariff": 422,
+    "uitpas_blocked": 422,
+    "uitpas_expired": 422,
+    "uitpas_limit_reached": 422,
+    "uitpas_unknown": 422,
+    "uitpas_not_offered": 409,
+    "uitpas_unavailable": 503,
+}
 
 
 @dataclass(frozen=True)
@@ -85,21 +92,35 @@ class SocialTariffUse:
     regular_price_cents: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"uitpas_number": self.uitpas_number, "tariff_id": self.tariff_id, "tariff_name": self.tariff_name,
-                "event_id": self.event_id, "price": self.price_cents, "regular_price": self.regular_price_cents}
+        return {
+            "uitpas_number": self.uitpas_number,
+            "tariff_id": self.tariff_id,
+            "tariff_name": self.tariff_name,
+            "event_id": self.event_id,
+            "price": self.price_cents,
+            "regular_price": self.regular_price_cents,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SocialTariffUse:
-        return cls(data["uitpas_number"], data["tariff_id"], data.get("tariff_name", ""), data["event_id"],
-                   int(data["price"]), int(data["regular_price"]))
+        return cls(
+            data["uitpas_number"],
+            data["tariff_id"],
+            data.get("tariff_name", ""),
+            data["event_id"],
+            int(data["price"]),
+            int(data["regular_price"]),
+        )
 
 
 def clean_number(raw: str) -> str:
     """The UiTPAS number without spaces or dots; ValidationFailed if it is not 13 digits."""
     number = re.sub(r"[\s.]", "", raw or "")
     if not NUMBER.match(number):
-        raise ValidationFailed("A UiTPAS number has 13 digits.", [
-            FieldError("uitpas_number", "invalid_uitpas_number", "A UiTPAS number has 13 digits.")])
+        raise ValidationFailed(
+            "A UiTPAS number has 13 digits.",
+            [FieldError("uitpas_number", "invalid_uitpas_number", "A UiTPAS number has 13 digits.")],
+        )
     return number
 
 
@@ -158,13 +179,17 @@ def apply_social_tariffs(lines: Sequence[_Line], uses: Mapping[str, Mapping[str,
             priced.append(line)
             continue
         tariff = SocialTariffUse.from_dict(use)
-        priced.append(replace(line, tariff_code=UITPAS_TARIFF, price=Money(tariff.price_cents, line.price.currency),
-                              uitpas=tariff))
+        priced.append(
+            replace(
+                line, tariff_code=UITPAS_TARIFF, price=Money(tariff.price_cents, line.price.currency), uitpas=tariff
+            )
+        )
     return priced
 
 
-def choose_social_tariff(available: Sequence[_Tariff], end_user_message: str | None,
-                         problem_type: str | None = None) -> _Tariff:
+def choose_social_tariff(
+    available: Sequence[_Tariff], end_user_message: str | None, problem_type: str | None = None
+) -> _Tariff:
     """The social tariff among what UiTPAS offers this pass; refused (with UiTPAS's message) if none applies."""
     for tariff in available:
         if tariff.type == SOCIAL_TARIFF_TYPE and (tariff.remaining is None or tariff.remaining > 0):
@@ -176,11 +201,16 @@ def choose_social_tariff(available: Sequence[_Tariff], end_user_message: str | N
 def check_pass_limit(uses_of_event: int, remaining: int | None) -> None:
     """A pass may be used for at most `remaining` places of one event (UiTPAS says how many are left)."""
     if remaining is not None and uses_of_event > remaining:
-        raise UitpasLimitReached(f"This pass may have the social tariff for {remaining} place(s) of this "
-                                 "performance.", remaining=remaining)
+        raise UitpasLimitReached(
+            f"This pass may have the social tariff for {remaining} place(s) of this performance.", remaining=remaining
+        )
 
 
 # Why a checkout with social-tariff places ended without an order (the workflow's error name → reason).
-CHECKOUT_FAILURES = {"UitpasRefused": "uitpas_refused", "UitpasBlocked": "uitpas_refused",
-                     "UitpasExpired": "uitpas_refused", "UitpasLimitReached": "uitpas_refused",
-                     "UitpasUnavailable": "uitpas_unavailable"}
+CHECKOUT_FAILURES = {
+    "UitpasRefused": "uitpas_refused",
+    "UitpasBlocked": "uitpas_refused",
+    "UitpasExpired": "uitpas_refused",
+    "UitpasLimitReached": "uitpas_refused",
+    "UitpasUnavailable": "uitpas_unavailable",
+}

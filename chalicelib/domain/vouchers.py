@@ -5,6 +5,7 @@ discounts every place, spread over the houses). The discount is spread over the 
 the largest remainder, so each place carries its own reduced price: VAT, commission, revenue, refunds
 and statements then follow from the place's price exactly as for any ticket, and the cents add up.
 """
+
 from __future__ import annotations
 
 import re
@@ -106,8 +107,11 @@ class Voucher:
         if not any(self.applies_to(line) for line in lines):
             raise VoucherNotApplicable("This code is for another house's performances.", voucher=self.code)
         if sum(line.price.cents for line in lines) < self.min_cart_cents:
-            raise VoucherBelowMinimum(f"This code needs a cart of at least {self.min_cart_cents} cents.",
-                                      voucher=self.code, minimum=self.min_cart_cents)
+            raise VoucherBelowMinimum(
+                f"This code needs a cart of at least {self.min_cart_cents} cents.",
+                voucher=self.code,
+                minimum=self.min_cart_cents,
+            )
 
     def discount_on(self, eligible_cents: int) -> int:
         """Cents off an eligible amount: never more than it; a percentage rounded half up."""
@@ -124,8 +128,11 @@ def apply_voucher(voucher: Voucher, lines: Sequence[CartLine]) -> tuple[CartLine
     result = list(lines)
     for index, part in zip(eligible, parts):
         line = lines[index]
-        result[index] = replace(line, price=line.price - type(line.price)(part, line.price.currency),
-                                discount_cents=line.discount_cents + part)
+        result[index] = replace(
+            line,
+            price=line.price - type(line.price)(part, line.price.currency),
+            discount_cents=line.discount_cents + part,
+        )
     return tuple(result)
 
 
@@ -139,6 +146,15 @@ def discounts_by_house(lines: Sequence[CartLine]) -> dict[str, int]:
 
 
 # A refusal by its problem code (a cart remembers why its code gives no discount as the code).
-REFUSALS: dict[str, type[DomainError]] = {refusal.code: refusal for refusal in (
-    VoucherUnknown, VoucherNotYetValid, VoucherExpired, VoucherInactive, VoucherUsedUp, VoucherBelowMinimum,
-    VoucherNotApplicable)}
+REFUSALS: dict[str, type[DomainError]] = {
+    refusal.code: refusal
+    for refusal in (
+        VoucherUnknown,
+        VoucherNotYetValid,
+        VoucherExpired,
+        VoucherInactive,
+        VoucherUsedUp,
+        VoucherBelowMinimum,
+        VoucherNotApplicable,
+    )
+}

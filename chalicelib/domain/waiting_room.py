@@ -18,6 +18,7 @@ the next joiners' turns are not in the past.
 Tokens are HMAC-SHA256 over a compact JSON body with the cluster's admission key; a token of one
 kind is never accepted as the other.
 """
+
 from __future__ import annotations
 
 import base64
@@ -95,8 +96,11 @@ class WaitingRoom:
     def __post_init__(self) -> None:
         errors = []
         if not 1 <= self.rate_per_minute <= MAX_RATE_PER_MINUTE:
-            errors.append(FieldError("waiting_room.rate_per_minute", "out_of_range",
-                                     f"Must be between 1 and {MAX_RATE_PER_MINUTE}."))
+            errors.append(
+                FieldError(
+                    "waiting_room.rate_per_minute", "out_of_range", f"Must be between 1 and {MAX_RATE_PER_MINUTE}."
+                )
+            )
         if not 60 <= self.admission_seconds <= 3600:
             errors.append(FieldError("waiting_room.admission_seconds", "out_of_range", "Must be between 60 and 3600."))
         if not 1 <= self.shards <= MAX_SHARDS:
@@ -143,14 +147,21 @@ class WaitingRoom:
         return self.turn_at(position) + timedelta(seconds=self.admission_seconds)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"rate_per_minute": self.rate_per_minute, "opens_at": self.opens_at.isoformat(),
-                "admission_seconds": self.admission_seconds, "shards": self.shards}
+        return {
+            "rate_per_minute": self.rate_per_minute,
+            "opens_at": self.opens_at.isoformat(),
+            "admission_seconds": self.admission_seconds,
+            "shards": self.shards,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> WaitingRoom:
-        return cls(rate_per_minute=int(data["rate_per_minute"]), opens_at=datetime.fromisoformat(data["opens_at"]),
-                   admission_seconds=int(data.get("admission_seconds", DEFAULT_ADMISSION_SECONDS)),
-                   shards=int(data.get("shards", DEFAULT_SHARDS)))
+        return cls(
+            rate_per_minute=int(data["rate_per_minute"]),
+            opens_at=datetime.fromisoformat(data["opens_at"]),
+            admission_seconds=int(data.get("admission_seconds", DEFAULT_ADMISSION_SECONDS)),
+            shards=int(data.get("shards", DEFAULT_SHARDS)),
+        )
 
 
 @dataclass(frozen=True)
@@ -202,15 +213,21 @@ def _session_part(session_hash: str) -> str:
 
 
 def issue_queue_ticket(key: bytes, ticket: QueueTicket) -> str:
-    return _sign(key, {"k": QUEUE_TICKET, "p": ticket.performance_id, "s": _session_part(ticket.session_hash),
-                       "n": ticket.position})
+    return _sign(
+        key,
+        {"k": QUEUE_TICKET, "p": ticket.performance_id, "s": _session_part(ticket.session_hash), "n": ticket.position},
+    )
 
 
 def read_queue_ticket(key: bytes, token: str, performance_id: str, session_hash: str) -> QueueTicket:
     """The queue ticket if it is genuine and this session's for this performance, else AdmissionInvalid."""
     claims = _claims(key, token, QUEUE_TICKET)
-    if claims.get("p") != performance_id or claims.get("s") != _session_part(session_hash) \
-            or not isinstance(claims.get("n"), int) or claims["n"] < 0:
+    if (
+        claims.get("p") != performance_id
+        or claims.get("s") != _session_part(session_hash)
+        or not isinstance(claims.get("n"), int)
+        or claims["n"] < 0
+    ):
         raise AdmissionInvalid("This place in line belongs to another buyer or performance.")
     return QueueTicket(performance_id, session_hash, claims["n"])
 
@@ -227,10 +244,24 @@ def admit(key: bytes, room: WaitingRoom, ticket: QueueTicket, now: datetime) -> 
     expires_at = room.admission_expires(ticket.position)
     if now >= expires_at:
         raise AdmissionExpired("Your turn has passed; join the line again.")
-    admission = Admission(ticket.performance_id, ticket.session_hash, ticket.position, expires_at,
-                          admission_nonce(key, ticket.performance_id, ticket.position))
-    token = _sign(key, {"k": ADMISSION, "p": admission.performance_id, "s": _session_part(admission.session_hash),
-                        "n": admission.position, "x": int(expires_at.timestamp()), "o": admission.nonce})
+    admission = Admission(
+        ticket.performance_id,
+        ticket.session_hash,
+        ticket.position,
+        expires_at,
+        admission_nonce(key, ticket.performance_id, ticket.position),
+    )
+    token = _sign(
+        key,
+        {
+            "k": ADMISSION,
+            "p": admission.performance_id,
+            "s": _session_part(admission.session_hash),
+            "n": admission.position,
+            "x": int(expires_at.timestamp()),
+            "o": admission.nonce,
+        },
+    )
     return admission, token
 
 
@@ -239,8 +270,12 @@ def read_admission(key: bytes, token: str, performance_id: str, session_hash: st
 
     Whether it was used already is the store's to say (the conditional put of its nonce)."""
     claims = _claims(key, token, ADMISSION)
-    if claims.get("p") != performance_id or claims.get("s") != _session_part(session_hash) \
-            or not isinstance(claims.get("x"), int) or not isinstance(claims.get("o"), str):
+    if (
+        claims.get("p") != performance_id
+        or claims.get("s") != _session_part(session_hash)
+        or not isinstance(claims.get("x"), int)
+        or not isinstance(claims.get("o"), str)
+    ):
         raise AdmissionInvalid("This admission belongs to another buyer or performance.")
     expires_at = datetime.fromtimestamp(claims["x"], tz=UTC)
     if now >= expires_at:

@@ -3,6 +3,7 @@
 Base URLs are per stage (`.chalice/config.json`; the embedded stack points them at its local
 servers); credentials sit in Secrets Manager (`PubliqSecret`, `ExchangeSecret`).
 """
+
 from __future__ import annotations
 
 import os

@@ -4,6 +4,7 @@ There is no public ingestion contract yet (CONTRACTS.md): this is the only place
 the transport (`POST {EXCHANGE_URL}/transactions`, `application/ld+json`, bearer API key from
 `ExchangeSecret`). The mapping itself is `chalicelib/domain/exchange.py`.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,14 @@ class ExchangeClient:
 
     def publish(self, document: dict) -> None:
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
-        self.http.request("POST", self.base_url + "/transactions", json_body=document, headers=headers,
-                          content_type="application/ld+json", ok=(200, 201, 202, 204))
+        self.http.request(
+            "POST",
+            self.base_url + "/transactions",
+            json_body=document,
+            headers=headers,
+            content_type="application/ld+json",
+            ok=(200, 201, 202, 204),
+        )
 
 
 def client() -> ExchangeClient | None:

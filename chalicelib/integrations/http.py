@@ -6,16 +6,17 @@ the last attempt `ServiceUnavailable` is raised, so the SQS message comes back l
 few receives, lands in the dead-letter queue. Any other 4xx is `ServiceRejected`: retrying the
 same request would not help. The standard library only: no extra dependency in every Lambda.
 """
+
 from __future__ import annotations
 
 import json
 import random
-import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlencode
 
 TRANSIENT = {429, 500, 502, 503, 504}
@@ -57,9 +58,17 @@ class HttpClient:
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     attempts_made: int = 0  # for metrics and tests
 
-    def request(self, method: str, url: str, *, json_body: Any = None, form: dict | None = None,
-                headers: dict[str, str] | None = None, content_type: str = "application/json",
-                ok: tuple[int, ...] = (200, 201, 204)) -> HttpResponse:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        json_body: Any = None,
+        form: dict | None = None,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json",
+        ok: tuple[int, ...] = (200, 201, 204),
+    ) -> HttpResponse:
         """Send one request, retrying transient failures; the answer if its status is in `ok`."""
         data, all_headers = None, {"Accept": "application/json", **(headers or {})}
         if json_body is not None:
@@ -74,7 +83,7 @@ class HttpClient:
             response, wait = None, None
             try:
                 response = self._send(method, url, data, all_headers)
-            except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as error:
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
                 last = ServiceUnavailable(f"{method} {url}: {getattr(error, 'reason', error)}")
             else:
                 if response.status in ok:
@@ -119,6 +128,9 @@ def _problem(response: HttpResponse) -> Any:
 
 
 def client_from_settings(settings) -> HttpClient:
-    return HttpClient(max_attempts=settings.max_attempts, backoff_seconds=settings.backoff_seconds,
-                      max_retry_after_seconds=settings.max_retry_after_seconds,
-                      timeout_seconds=settings.timeout_seconds)
+    return HttpClient(
+        max_attempts=settings.max_attempts,
+        backoff_seconds=settings.backoff_seconds,
+        max_retry_after_seconds=settings.max_retry_after_seconds,
+        timeout_seconds=settings.timeout_seconds,
+    )

@@ -4,13 +4,15 @@
 answers `access_token` and `expires_in`. The token is opaque (never decoded), reused until
 shortly before it expires, and fetched anew once when an API answers 401.
 """
+
 from __future__ import annotations
 
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
 
@@ -46,8 +48,11 @@ class TokenProvider:
                 self._token = None
 
     def _fetch(self) -> None:
-        answer = self.http.request("POST", self.auth_url + TOKEN_PATH, form={
-            "grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret})
+        answer = self.http.request(
+            "POST",
+            self.auth_url + TOKEN_PATH,
+            form={"grant_type": "client_credentials", "client_id": self.client_id, "client_secret": self.client_secret},
+        )
         document = answer.json()
         self._token = document["access_token"]
         self._expires = self.clock() + float(document.get("expires_in", 300))
@@ -62,12 +67,19 @@ class PubliqApi:
     tokens: TokenProvider
     http: HttpClient
 
-    def call(self, method: str, path: str, *, json_body: Any = None, ok: tuple[int, ...] = (200, 201, 204)) -> HttpResponse:
+    def call(
+        self, method: str, path: str, *, json_body: Any = None, ok: tuple[int, ...] = (200, 201, 204)
+    ) -> HttpResponse:
         for attempt in (1, 2):
             token = self.tokens.token()
             try:
-                return self.http.request(method, self.base_url + path, json_body=json_body, ok=ok,
-                                         headers={"Authorization": f"Bearer {token}"})
+                return self.http.request(
+                    method,
+                    self.base_url + path,
+                    json_body=json_body,
+                    ok=ok,
+                    headers={"Authorization": f"Bearer {token}"},
+                )
             except ServiceRejected as rejected:
                 if rejected.status != 401 or attempt == 2:
                     raise

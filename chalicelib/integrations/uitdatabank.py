@@ -3,6 +3,7 @@
 `PATCH /events/{id}/sub-events` with `[{"id": <index>, "bookingAvailability": {"type": …}}]`
 sets one date (CONTRACTS.md); a Podium performance is one sub-event of its production's event.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -4,6 +4,7 @@ Prices in UiTPAS are euros as decimals; Podium speaks integer cents, converted h
 Registering is all-or-nothing and each registered sale has an id that must be stored: it is
 the only way to cancel it (`DELETE /ticket-sales/{id}`, 204) when the order is refunded.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -65,14 +66,19 @@ class UitpasClient:
     def get_pass(self, identification: str) -> Pass:
         document = self.api.call("GET", "/passes?" + urlencode({"identification": identification})).json()
         social = document.get("socialTariff") or {}
-        return Pass(document["uitpasNumber"], document.get("passType", ""), document.get("postalCode"),
-                    social.get("status", "NONE"), tuple(m.get("text", "") if isinstance(m, dict) else str(m)
-                                                        for m in document.get("messages", [])))
+        return Pass(
+            document["uitpasNumber"],
+            document.get("passType", ""),
+            document.get("postalCode"),
+            social.get("status", "NONE"),
+            tuple(m.get("text", "") if isinstance(m, dict) else str(m) for m in document.get("messages", [])),
+        )
 
     def tariffs(self, event_id: str, uitpas_number: str, regular_price_cents: int) -> TariffOffer:
         """The tariffs this pass may use for this event (or the message to show when none applies)."""
-        query = urlencode({"eventId": event_id, "uitpasNumber": uitpas_number,
-                           "regularPrice": f"{euros(regular_price_cents):.2f}"})
+        query = urlencode(
+            {"eventId": event_id, "uitpasNumber": uitpas_number, "regularPrice": f"{euros(regular_price_cents):.2f}"}
+        )
         try:
             document = self.api.call("GET", "/tariffs?" + query).json()
         except ServiceRejected as rejected:
@@ -80,14 +86,23 @@ class UitpasClient:
             if "endUserMessage" in problem:
                 return TariffOffer((), _message(problem["endUserMessage"]), problem.get("type"))
             raise
-        available = tuple(UitpasTariff(t["id"], t.get("name", ""), cents(t["price"]), t.get("type", ""),
-                                       t.get("remaining")) for t in document.get("available", []))
+        available = tuple(
+            UitpasTariff(t["id"], t.get("name", ""), cents(t["price"]), t.get("type", ""), t.get("remaining"))
+            for t in document.get("available", [])
+        )
         return TariffOffer(available, _message(document.get("endUserMessage")))
 
     def register_ticket_sales(self, sales: list[TicketSaleRequest]) -> list[str]:
         """Register every sale or none; the ids, in the order asked (store them: they cancel the sales)."""
-        body = [{"regularPrice": euros(sale.regular_price_cents), "tariff": {"id": sale.tariff_id},
-                 "eventId": sale.event_id, "uitpasNumber": sale.uitpas_number} for sale in sales]
+        body = [
+            {
+                "regularPrice": euros(sale.regular_price_cents),
+                "tariff": {"id": sale.tariff_id},
+                "eventId": sale.event_id,
+                "uitpasNumber": sale.uitpas_number,
+            }
+            for sale in sales
+        ]
         answer = self.api.call("POST", "/ticket-sales", json_body=body, ok=(200, 201)).json()
         return [item["id"] for item in answer]
 

@@ -2,6 +2,7 @@
 
 `EmailNotSent` (the mail service refused) is the port's, importable from here too.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -20,38 +21,78 @@ from .rendering import PrintedPerformance, RenderedEmail, render_preferences_lin
 Document = TypeVar("Document", bound=PrintedPerformance)
 
 
-def send_tickets(to_address: str, buyer_name: str, language: str, order_id: str, documents: Sequence[Document],
-                 total: Money, manage_url: str | None = None, *, preferences_url: str | None,
-                 render_pdf: Callable[[Document, str], bytes], subscription_ids: Sequence[str] = ()) -> str:
+def send_tickets(
+    to_address: str,
+    buyer_name: str,
+    language: str,
+    order_id: str,
+    documents: Sequence[Document],
+    total: Money,
+    manage_url: str | None = None,
+    *,
+    preferences_url: str | None,
+    render_pdf: Callable[[Document, str], bytes],
+    subscription_ids: Sequence[str] = (),
+) -> str:
     """E-mail the order's tickets, one PDF per document (`render_pdf(document, language)`, the tickets package's
     `order_pdf`), in the buyer's language; returns the mail service's message id.
     Every e-mail ends with the buyer's `preferences_url` (None only where no public address is set)."""
     if not documents:
         raise ValueError("an order e-mail needs at least one document")
     settings = get_settings()
-    rendered = render_tickets(buyer_name, language, order_id, documents, total, manage_url,
-                              signature=settings.cluster_name, preferences_url=preferences_url,
-                              subscription_ids=subscription_ids)
-    pdfs = [(f"tickets-{order_id}-{number}.pdf", render_pdf(document, rendered.language))
-            for number, document in enumerate(documents, start=1)]
-    message_id = _send(settings.mail_from, to_address,
-                       build_message(settings.mail_from, to_address, buyer_name, rendered, pdfs))
+    rendered = render_tickets(
+        buyer_name,
+        language,
+        order_id,
+        documents,
+        total,
+        manage_url,
+        signature=settings.cluster_name,
+        preferences_url=preferences_url,
+        subscription_ids=subscription_ids,
+    )
+    pdfs = [
+        (f"tickets-{order_id}-{number}.pdf", render_pdf(document, rendered.language))
+        for number, document in enumerate(documents, start=1)
+    ]
+    message_id = _send(
+        settings.mail_from, to_address, build_message(settings.mail_from, to_address, buyer_name, rendered, pdfs)
+    )
     # Ids and counts only: addresses and names are personal data and stay out of the logs.
-    logger.info("tickets e-mailed", extra={"order_id": order_id, "ses_message_id": message_id,
-                                           "attachments": len(documents), "language": rendered.language})
+    logger.info(
+        "tickets e-mailed",
+        extra={
+            "order_id": order_id,
+            "ses_message_id": message_id,
+            "attachments": len(documents),
+            "language": rendered.language,
+        },
+    )
     return message_id
 
 
-def send_refund_notice(to_address: str, buyer_name: str, language: str, order_id: str, amount: Money,
-                       reason: str, *, preferences_url: str | None) -> str:
+def send_refund_notice(
+    to_address: str,
+    buyer_name: str,
+    language: str,
+    order_id: str,
+    amount: Money,
+    reason: str,
+    *,
+    preferences_url: str | None,
+) -> str:
     """E-mail the buyer that `amount` was refunded and why (seats_lost, refunded_by_house, performance_cancelled)."""
     settings = get_settings()
-    rendered = render_refund(buyer_name, language, order_id, amount, reason, signature=settings.cluster_name,
-                             preferences_url=preferences_url)
-    message_id = _send(settings.mail_from, to_address,
-                       build_message(settings.mail_from, to_address, buyer_name, rendered))
-    logger.info("refund notice e-mailed", extra={"order_id": order_id, "ses_message_id": message_id,
-                                                 "reason": reason, "language": rendered.language})
+    rendered = render_refund(
+        buyer_name, language, order_id, amount, reason, signature=settings.cluster_name, preferences_url=preferences_url
+    )
+    message_id = _send(
+        settings.mail_from, to_address, build_message(settings.mail_from, to_address, buyer_name, rendered)
+    )
+    logger.info(
+        "refund notice e-mailed",
+        extra={"order_id": order_id, "ses_message_id": message_id, "reason": reason, "language": rendered.language},
+    )
     return message_id
 
 
@@ -64,8 +105,9 @@ def send_preferences_link(to_address: str, language: str, *, preferences_url: st
     return message_id
 
 
-def build_message(mail_from: str, to_address: str, buyer_name: str, rendered: RenderedEmail,
-                  pdfs: Sequence[tuple[str, bytes]] = ()) -> EmailMessage:
+def build_message(
+    mail_from: str, to_address: str, buyer_name: str, rendered: RenderedEmail, pdfs: Sequence[tuple[str, bytes]] = ()
+) -> EmailMessage:
     """Text and HTML as alternatives, then each (filename, PDF) attached: multipart/mixed when there are PDFs."""
     message = EmailMessage()
     message["From"] = mail_from

@@ -3,6 +3,7 @@
 The sentences themselves are English msgids of the one catalogue (`chalicelib/locale`), translated in
 `rendering.py` into the buyer's language (nl default, fr, en).
 """
+
 from __future__ import annotations
 
 from .. import i18n
@@ -12,12 +13,16 @@ REFUND_REASONS = ("seats_lost", "refunded_by_house", "performance_cancelled")
 
 # One sentence per refund reason.
 REFUND_REASON_TEXTS = {
-    "seats_lost": N_("A seat of your order was taken by someone else after your reservation expired, so we refunded "
-                     "you in full: you pay nothing for it."),
-    "refunded_by_house": N_("The organiser has refunded your order (or part of it). Refunded tickets are no longer "
-                            "valid."),
-    "performance_cancelled": N_("The performance has been cancelled, so we refunded your tickets in full. We are "
-                                "sorry."),
+    "seats_lost": N_(
+        "A seat of your order was taken by someone else after your reservation expired, so we refunded "
+        "you in full: you pay nothing for it."
+    ),
+    "refunded_by_house": N_(
+        "The organiser has refunded your order (or part of it). Refunded tickets are no longer valid."
+    ),
+    "performance_cancelled": N_(
+        "The performance has been cancelled, so we refunded your tickets in full. We are sorry."
+    ),
 }
 
 

@@ -9,6 +9,7 @@ Importing the package registers every family's routes on its blueprint: `pages` 
 `offer_pages` (the cart's code and donation forms), `preference_pages` (the buyer's rights behind the e-mail
 link), `subscription_pages` and `desk`.
 """
+
 from . import agenda, assets, bundles, cart, checkout, performance  # noqa: F401  (their routes join `pages`)
 from .offers import offer_pages
 from .preferences import preference_pages

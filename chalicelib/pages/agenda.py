@@ -1,4 +1,5 @@
 """The buyer's way in: the agenda of every house (filters, pages), a house's own programme and the last minute."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -19,10 +20,16 @@ def _agenda_rows(page: Page, performances) -> list[dict]:
     for performance in performances:
         summary = summaries[performance.id]
         prices = [cents for tariff in performance.tariffs for cents in tariff.prices.values()]
-        rows.append({"performance": performance, "title": localized(performance.title, page.language),
-                     "availability": summary, "price_from": min(prices) if prices else None,
-                     "day": brussels_date(performance.starts_at),
-                     "url": page.url(f"/p/performances/{performance.id}")})
+        rows.append(
+            {
+                "performance": performance,
+                "title": localized(performance.title, page.language),
+                "availability": summary,
+                "price_from": min(prices) if prices else None,
+                "day": brussels_date(performance.starts_at),
+                "url": page.url(f"/p/performances/{performance.id}"),
+            }
+        )
     return rows
 
 
@@ -45,18 +52,31 @@ def agenda(page: Page):
     houses = {house.id: house.name for house in catalog.listed_houses()}
     upcoming = _upcoming()
     genres = sorted({p.genre for p in upcoming if p.genre})
-    chosen = [p for p in upcoming if (not house_filter or p.house_id == house_filter)
-              and (not genre or p.genre == genre) and (not day or brussels_date(p.starts_at) == day)]
+    chosen = [
+        p
+        for p in upcoming
+        if (not house_filter or p.house_id == house_filter)
+        and (not genre or p.genre == genre)
+        and (not day or brussels_date(p.starts_at) == day)
+    ]
     # Availability is read per performance: a page shows AGENDA_PAGE_SIZE of them, the rest on later pages.
     number = max(1, int(query["page"])) if query.get("page", "").isdigit() else 1
-    shown = chosen[(number - 1) * AGENDA_PAGE_SIZE:number * AGENDA_PAGE_SIZE]
+    shown = chosen[(number - 1) * AGENDA_PAGE_SIZE : number * AGENDA_PAGE_SIZE]
     filters = {"house": house_filter, "genre": genre, "date": day}
-    pages_links = {"previous": page.url("/p/agenda", page=number - 1, **filters) if number > 1 else None,
-                   "next": page.url("/p/agenda", page=number + 1, **filters)
-                   if len(chosen) > number * AGENDA_PAGE_SIZE else None}
+    pages_links = {
+        "previous": page.url("/p/agenda", page=number - 1, **filters) if number > 1 else None,
+        "next": page.url("/p/agenda", page=number + 1, **filters) if len(chosen) > number * AGENDA_PAGE_SIZE else None,
+    }
     page.ensure_session()
-    return page.html("pages/agenda.html", rows=_agenda_rows(page, shown), total=len(chosen), houses=houses,
-                     genres=genres, filters=filters, links=pages_links)
+    return page.html(
+        "pages/agenda.html",
+        rows=_agenda_rows(page, shown),
+        total=len(chosen),
+        houses=houses,
+        genres=genres,
+        filters=filters,
+        links=pages_links,
+    )
 
 
 @page_route("/p/houses/{house_id}")
@@ -74,8 +94,11 @@ def _bundles_with(house_id: str, upcoming) -> list[dict]:
     """The bundles on sale that include one of the house's coming performances (festival passes it takes part in)."""
     now = utcnow()
     own = {p.id for p in upcoming if p.house_id == house_id}
-    return [{"bundle": bundle, "performances": len(bundle.components)} for bundle in bundles.list_bundles()
-            if bundle.is_on_sale(now) and own & set(bundle.performance_ids)]
+    return [
+        {"bundle": bundle, "performances": len(bundle.components)}
+        for bundle in bundles.list_bundles()
+        if bundle.is_on_sale(now) and own & set(bundle.performance_ids)
+    ]
 
 
 @page_route("/p/last-minute")
@@ -87,6 +110,9 @@ def last_minute(page: Page):
     rows = [row for row in _agenda_rows(page, soon) if row["availability"]["available"] > 0]
     houses = {house.id: house.name for house in catalog.listed_houses()}
     page.ensure_session()
-    return page.html("pages/last_minute.html", rows=rows, houses=houses,
-                     window={"from": now.isoformat().replace("+00:00", "Z"),
-                             "to": until.isoformat().replace("+00:00", "Z")})
+    return page.html(
+        "pages/last_minute.html",
+        rows=rows,
+        houses=houses,
+        window={"from": now.isoformat().replace("+00:00", "Z"), "to": until.isoformat().replace("+00:00", "Z")},
+    )

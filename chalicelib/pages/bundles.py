@@ -1,4 +1,5 @@
 """A bundle's page (a festival pass: places in several performances at one price) and holding it into the cart."""
+
 from __future__ import annotations
 
 from ..domain.catalog import utcnow
@@ -22,16 +23,31 @@ def _bundle_page(page: Page, bundle_id: str, status: int = 200, error: str | Non
         performance = performances[component.performance_id]
         categories = []
         if performance.seated:
-            categories = [{"code": c.code, "name": localized(c.name, page.language)}
-                          for c in catalog.performance_seatmap(performance.id).categories]
-        parts.append({"performance": performance, "places": component.places,
-                      "title": localized(performance.title, page.language),
-                      "house": catalog.house(performance.house_id), "categories": categories,
-                      "availability": view["performances"][performance.id]})
+            categories = [
+                {"code": c.code, "name": localized(c.name, page.language)}
+                for c in catalog.performance_seatmap(performance.id).categories
+            ]
+        parts.append(
+            {
+                "performance": performance,
+                "places": component.places,
+                "title": localized(performance.title, page.language),
+                "house": catalog.house(performance.house_id),
+                "categories": categories,
+                "availability": view["performances"][performance.id],
+            }
+        )
     page.ensure_session()
-    return page.html("pages/bundle.html", status=status, bundle=bundle, name=localized(bundle.name, page.language),
-                     parts=parts, availability=view, error=error,
-                     max_bundles=max(0, min(bundles.MAX_BUNDLES_PER_HOLD, view["available"])))
+    return page.html(
+        "pages/bundle.html",
+        status=status,
+        bundle=bundle,
+        name=localized(bundle.name, page.language),
+        parts=parts,
+        availability=view,
+        error=error,
+        max_bundles=max(0, min(bundles.MAX_BUNDLES_PER_HOLD, view["available"])),
+    )
 
 
 @page_route("/p/bundles/{bundle_id}")
@@ -46,16 +62,20 @@ def hold_bundle(page: Page, bundle_id: str):
     fields = read_form(page)
     bundle = bundles.get_bundle(bundle_id)
     quantity = count_field(one(fields, "quantity"))
-    choices = {performance_id: PlaceChoice(category=one(fields, f"category-{performance_id}") or None)
-               for performance_id in bundle.performance_ids if one(fields, f"category-{performance_id}")}
+    choices = {
+        performance_id: PlaceChoice(category=one(fields, f"category-{performance_id}") or None)
+        for performance_id in bundle.performance_ids
+        if one(fields, f"category-{performance_id}")
+    }
     now = utcnow()
     session = page.ensure_session()
     try:
         holds = bundles.hold_bundle(bundle_id, session, quantity, choices, now)
     except HOLD_REFUSALS as error:
         message = buyer_message(error.code, page.language, seats="")
-        return _bundle_page(page, bundle_id, 409 if error.code != "validation_failed" else 422,
-                            error=message or error.detail)
+        return _bundle_page(
+            page, bundle_id, 409 if error.code != "validation_failed" else 422, error=message or error.detail
+        )
     logger.thread_safe_append_keys(correlation_id=holds[0].id)
     add_to_cart(page, holds[0].id, now)
     return page.redirect(page.url("/p/cart", added=holds[0].id))

@@ -1,5 +1,6 @@
 """The cart page: the held places grouped per performance (or per bundle and subscription), their tariffs, a
 UiTPAS number per place, and the cart's discount code and donations (`offers.py`)."""
+
 from __future__ import annotations
 
 from ..domain import errors as domain
@@ -56,17 +57,29 @@ def cart_model(page: Page, lines) -> list[dict]:
             performance = catalog.performance(line.performance_id)
             if line.house_id not in houses:
                 houses[line.house_id] = catalog.house(line.house_id)
-            groups[key] = {"hold_id": line.hold_id, "performance": performance, "bundle": None,
-                           "title": localized(performance.title, page.language), "house": houses[line.house_id],
-                           "seatmap": catalog.performance_seatmap(performance.id) if performance.seated else None,
-                           "places": [], "tariff": tariff_code, "total": 0,
-                           "tariffs": [{"code": t.code, "name": localized(t.name, page.language)}
-                                       for t in performance.tariffs]}
+            groups[key] = {
+                "hold_id": line.hold_id,
+                "performance": performance,
+                "bundle": None,
+                "title": localized(performance.title, page.language),
+                "house": houses[line.house_id],
+                "seatmap": catalog.performance_seatmap(performance.id) if performance.seated else None,
+                "places": [],
+                "tariff": tariff_code,
+                "total": 0,
+                "tariffs": [{"code": t.code, "name": localized(t.name, page.language)} for t in performance.tariffs],
+            }
         group = groups[key]
         social = getattr(line, "uitpas", None)
-        group["places"].append({"label": seat_label(group["seatmap"], line.seat_id, page), "category": line.category,
-                                "price": line.price.cents, "place": place,
-                                "uitpas_ending": social.uitpas_number[-4:] if social else None})
+        group["places"].append(
+            {
+                "label": seat_label(group["seatmap"], line.seat_id, page),
+                "category": line.category,
+                "price": line.price.cents,
+                "place": place,
+                "uitpas_ending": social.uitpas_number[-4:] if social else None,
+            }
+        )
         group["total"] += line.price.cents
     return list(groups.values())
 
@@ -76,20 +89,36 @@ def _bundle_line(page: Page, offers: dict[str, Bundle | SubscriptionFormula], gr
     group = groups.get(("bundle", line.bundle_group))
     if group is None:
         subscription = line.tariff_code == "subscription"  # a subscription's chosen places: its formula names it
-        offer = offers.get(line.bundle_id) or (subscriptions.get_formula(line.bundle_id) if subscription
-                                               else bundles.get_bundle(line.bundle_id))
+        offer = offers.get(line.bundle_id) or (
+            subscriptions.get_formula(line.bundle_id) if subscription else bundles.get_bundle(line.bundle_id)
+        )
         offers[line.bundle_id] = offer
         group = groups[("bundle", line.bundle_group)] = {
-            "hold_id": line.bundle_group, "bundle": offer, "title": localized(offer.name, page.language),
-            "places": [], "tariff": None, "tariffs": [], "total": 0, "performance": None, "seatmaps": {},
-            "subscription": subscription}
+            "hold_id": line.bundle_group,
+            "bundle": offer,
+            "title": localized(offer.name, page.language),
+            "places": [],
+            "tariff": None,
+            "tariffs": [],
+            "total": 0,
+            "performance": None,
+            "seatmaps": {},
+            "subscription": subscription,
+        }
     performance = catalog.performance(line.performance_id)
     seatmap = group["seatmaps"].get(performance.id)
     if performance.seated and seatmap is None:
         seatmap = group["seatmaps"][performance.id] = catalog.performance_seatmap(performance.id)
-    group["places"].append({"label": seat_label(seatmap, line.seat_id, page), "category": line.category,
-                            "price": None, "title": localized(performance.title, page.language),
-                            "starts_at": performance.starts_at, "house": catalog.house(performance.house_id)})
+    group["places"].append(
+        {
+            "label": seat_label(seatmap, line.seat_id, page),
+            "category": line.category,
+            "price": None,
+            "title": localized(performance.title, page.language),
+            "starts_at": performance.starts_at,
+            "house": catalog.house(performance.house_id),
+        }
+    )
     group["total"] += line.price.cents
 
 
@@ -105,11 +134,23 @@ def cart_page(page: Page):
     query = page.request.query_params or {}
     refused = query.get("uitpas_error")
     # Only our own codes: the message is ours, never text from the query (None: the number's format).
-    uitpas_error = {"place": query.get("place"), "message": buyer_message(refused, page.language)
-                    if refused in UITPAS_CODES else None} if refused else None
-    return page.html("pages/cart.html", cart=cart, groups=groups, subtotals=subtotals,
-                     expired=bool(cart and cart.expired_hold_ids), uitpas_error=uitpas_error,
-                     offers=offers_model(page, cart))
+    uitpas_error = (
+        {
+            "place": query.get("place"),
+            "message": buyer_message(refused, page.language) if refused in UITPAS_CODES else None,
+        }
+        if refused
+        else None
+    )
+    return page.html(
+        "pages/cart.html",
+        cart=cart,
+        groups=groups,
+        subtotals=subtotals,
+        expired=bool(cart and cart.expired_hold_ids),
+        uitpas_error=uitpas_error,
+        offers=offers_model(page, cart),
+    )
 
 
 @page_route("/p/cart/holds/{hold_id}", methods=("POST",))

@@ -1,5 +1,6 @@
 """Checkout and after: the buyer's details and consents, paying (the provider's page or Stripe's Payment Element),
 waiting for the workflow, the order with its tickets (QR codes, PDF) or why there are none."""
+
 from __future__ import annotations
 
 import time
@@ -32,8 +33,16 @@ WAIT_FOR_TICKETS_SECONDS = 10.0
 def _consent_texts(page: Page, cart) -> dict[str, str]:
     names = [catalog.house(house_id).name for house_id in cart.houses]
     house_names = page._(" and ").join([", ".join(names[:-1]), names[-1]]) if len(names) > 1 else names[0]
-    choices = consent_choices(False, False, page.language, house_names, get_settings().cluster_name, utcnow(), "hosted",
-                              translate=i18n.gettext)
+    choices = consent_choices(
+        False,
+        False,
+        page.language,
+        house_names,
+        get_settings().cluster_name,
+        utcnow(),
+        "hosted",
+        translate=i18n.gettext,
+    )
     return {choice.kind.value: choice.wording for choice in choices}
 
 
@@ -43,8 +52,14 @@ def checkout_page(page: Page):
     if cart is None or not cart.lines:
         return page.redirect(page.url("/p/cart"))
     page.ensure_session()
-    return page.html("pages/checkout.html", cart=cart, groups=cart_model(page, cart.lines),
-                     consents=_consent_texts(page, cart), values={}, errors={})
+    return page.html(
+        "pages/checkout.html",
+        cart=cart,
+        groups=cart_model(page, cart.lines),
+        consents=_consent_texts(page, cart),
+        values={},
+        errors={},
+    )
 
 
 @page_route("/p/checkout", methods=("POST",))
@@ -61,11 +76,27 @@ def submit_checkout(page: Page):
     except domain.ValidationFailed as error:
         errors = {e.field.split(".")[-1]: e.code for e in error.errors}
         page.canonical = "/p/checkout"
-        return page.html("pages/checkout.html", status=422, cart=cart, groups=cart_model(page, cart.lines),
-                         consents=_consent_texts(page, cart), values=values, errors=errors,
-                         marketing=marketing, sharing=sharing)
-    order = checkout_service.start_checkout(cart.id, page.ensure_session(), buyer, marketing, sharing, page.language,
-                                            page.via.id if page.via else None, utcnow())
+        return page.html(
+            "pages/checkout.html",
+            status=422,
+            cart=cart,
+            groups=cart_model(page, cart.lines),
+            consents=_consent_texts(page, cart),
+            values=values,
+            errors=errors,
+            marketing=marketing,
+            sharing=sharing,
+        )
+    order = checkout_service.start_checkout(
+        cart.id,
+        page.ensure_session(),
+        buyer,
+        marketing,
+        sharing,
+        page.language,
+        page.via.id if page.via else None,
+        utcnow(),
+    )
     logger.thread_safe_append_keys(correlation_id=order.id)
     page.cart_id = None  # the cart is frozen now: the next places go in a new one
     return page.redirect(page.url(f"/p/orders/{order.id}/pay"))
@@ -100,8 +131,12 @@ def pay_page(page: Page, order_id: str):
     stripe = None
     if settings.payment_publishable_key and order.client_secret:
         page.stripe_js = True
-        stripe = {"key": settings.payment_publishable_key, "client_secret": order.client_secret,
-                  "locale": page.language, "return_url": return_url}
+        stripe = {
+            "key": settings.payment_publishable_key,
+            "client_secret": order.client_secret,
+            "locale": page.language,
+            "return_url": return_url,
+        }
     elif settings.payment_api_base:  # the embedded stack's provider has a pay page of its own
         query = urlencode({"client_secret": order.client_secret, "return_url": return_url, "lang": page.language})
         return page.redirect(f"{settings.payment_api_base.rstrip('/')}/pay/{order.payment_intent_id}?{query}")
@@ -115,26 +150,35 @@ def order_page(page: Page, order_id: str):
     declined_now, paid_now = redirect_status == "failed", redirect_status in ("succeeded", "processing")
     finished = (OrderStatus.COMPLETED, OrderStatus.FAILED, OrderStatus.REFUNDED)
     # An earlier decline stays on the order until it completes: after a successful retry, wait for the tickets.
-    order = _wait(page, order_id, lambda o: o.status in finished or (
-        not paid_now and (declined_now or bool(o.last_payment_error))), WAIT_FOR_TICKETS_SECONDS)
-    context: dict[str, Any] = {"order": order, "groups": cart_model(page, order.lines), "tickets": [],
-                               "message": None}
+    order = _wait(
+        page,
+        order_id,
+        lambda o: o.status in finished or (not paid_now and (declined_now or bool(o.last_payment_error))),
+        WAIT_FOR_TICKETS_SECONDS,
+    )
+    context: dict[str, Any] = {"order": order, "groups": cart_model(page, order.lines), "tickets": [], "message": None}
     if order.status is OrderStatus.COMPLETED:
         by_performance: dict[str, list] = {}
         for ticket in ticketing.tickets_of(order.id):
             by_performance.setdefault(ticket.performance_id, []).append(ticket)
         performances = {performance_id: catalog.performance(performance_id) for performance_id in by_performance}
-        context["tickets"] = [{
-            "performance": performances[performance_id],
-            "title": localized(performances[performance_id].title, page.language),
-            "pdf": page.url(f"/p/orders/{order.id}/tickets.pdf", performance=items[0].ticket_id),
-            "entries": [{"ticket": t, "qr": qr_svg(t.payload, scale=3),
-                       "label": t.seat_label or page._("Standing place")} for t in items]}
-            for performance_id, items in by_performance.items()]
+        context["tickets"] = [
+            {
+                "performance": performances[performance_id],
+                "title": localized(performances[performance_id].title, page.language),
+                "pdf": page.url(f"/p/orders/{order.id}/tickets.pdf", performance=items[0].ticket_id),
+                "entries": [
+                    {"ticket": t, "qr": qr_svg(t.payload, scale=3), "label": t.seat_label or page._("Standing place")}
+                    for t in items
+                ],
+            }
+            for performance_id, items in by_performance.items()
+        ]
         context["subscriptions"] = subscriptions.subscriptions_of(order)  # their secret ids: the key to change choices
     elif order.status in (OrderStatus.FAILED, OrderStatus.REFUNDED):
-        context["message"] = checkout_outcome(order.failure_reason or "checkout_error", page.language,
-                                              places=", ".join(order.lost_places))
+        context["message"] = checkout_outcome(
+            order.failure_reason or "checkout_error", page.language, places=", ".join(order.lost_places)
+        )
     elif order.status is OrderStatus.AWAITING_PAYMENT and not paid_now and (order.last_payment_error or declined_now):
         context["message"] = checkout_outcome("payment_declined", page.language)
     return page.html("pages/order.html", **context)
@@ -159,6 +203,12 @@ def tickets_pdf(page: Page, order_id: str):
         raise domain.NotFound("Every ticket of this order was refunded.", order_id=order_id)
     wanted = (page.request.query_params or {}).get("performance")
     document = next((d for d in documents if wanted and wanted in {t.ticket_id for t in d.tickets}), documents[0])
-    return Response(body=order_pdf(document, page.language), status_code=200,
-                    headers={"Content-Type": "application/pdf", "Cache-Control": "no-store",
-                             "Content-Disposition": f'inline; filename="tickets-{order.id}.pdf"'})
+    return Response(
+        body=order_pdf(document, page.language),
+        status_code=200,
+        headers={
+            "Content-Type": "application/pdf",
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'inline; filename="tickets-{order.id}.pdf"',
+        },
+    )

@@ -4,6 +4,7 @@ They post URL-encoded forms with the page's token, like every page form, and red
 A refused code is the usual error page with the buyer's sentence; the cart page says why a code it
 carries gives no discount now.
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -27,10 +28,15 @@ def offers_model(page: Page, cart) -> dict:
     return {
         "voucher": cart.voucher_code if cart else None,
         "voucher_problem": buyer_message(cart.voucher_issue, page.language) if cart and cart.voucher_issue else None,
-        "discounts": [{"house": houses.get(house_id), "amount": -cents}
-                      for house_id, cents in sorted(discounts_by_house(cart.lines).items())] if cart else [],
+        "discounts": [
+            {"house": houses.get(house_id), "amount": -cents}
+            for house_id, cents in sorted(discounts_by_house(cart.lines).items())
+        ]
+        if cart
+        else [],
         "donations": [{"house": houses.get(d.house_id), "amount": d.amount.cents} for d in cart.donations]
-        if cart else [],
+        if cart
+        else [],
         "houses": sorted(houses.values(), key=lambda house: house.name),
         "choices": DONATION_CHOICES,
     }
@@ -53,8 +59,9 @@ def cart_voucher(page: Page):
         enforce_code_attempt_limits(page.request)  # as the API's: codes are not to be guessed
         code = one(fields, "code")
         if not code or len(code) > 40:
-            raise domain.ValidationFailed("Type a discount code.", [
-                domain.FieldError("code", "required", "Type the code.")])
+            raise domain.ValidationFailed(
+                "Type a discount code.", [domain.FieldError("code", "required", "Type the code.")]
+            )
         service.apply_code(cart_id, page.ensure_session(), code, now)
     return page.redirect(page.url("/p/cart"))
 
@@ -66,7 +73,8 @@ def cart_donation(page: Page):
     cart_id = _open_cart_id(page)
     amount = one(fields, "amount")
     if not amount.isdigit() or len(amount) > 7:
-        raise domain.ValidationFailed("Choose an amount.", [
-            domain.FieldError("amount", "invalid", "Choose an amount.")])
+        raise domain.ValidationFailed(
+            "Choose an amount.", [domain.FieldError("amount", "invalid", "Choose an amount.")]
+        )
     service.donate(cart_id, page.ensure_session(), one(fields, "house"), int(amount), utcnow())
     return page.redirect(page.url("/p/cart"))

@@ -6,6 +6,7 @@ order whose e-mail carried it), never an address; opening it proves the address 
 in an HttpOnly cookie. Proving the address does not make the choices made with it the owner's: the owner confirms or
 declines them, order by order. The same rights are a JSON API (`api/gdpr.py`).
 """
+
 from __future__ import annotations
 
 import json
@@ -60,18 +61,23 @@ def _with_cookie(response: Response, cookie: str) -> Response:
 
 def _wording(page: Page, house_name: str) -> dict[str, str]:
     cluster = get_settings().cluster_name
-    return {kind.value: consent_wording(kind, page.language, house_name, cluster, i18n.gettext)
-            for kind in ConsentKind}
+    return {kind.value: consent_wording(kind, page.language, house_name, cluster, i18n.gettext) for kind in ConsentKind}
 
 
 def _preferences_page(page: Page, buyer_id: str, status: int = 200, **notice) -> Response:
     view = service.preferences(buyer_id)
     for house in view["houses"]:
         house["wording"] = _wording(page, house["house_name"])
-    sharing_wording = consent_wording(ConsentKind.SHARING, page.language, "", get_settings().cluster_name,
-                                      i18n.gettext)
-    return page.html("pages/preferences.html", status=status, view=view, base=SESSION_PATH,
-                     sharing_wording=sharing_wording, orders=service.waiting_orders(buyer_id), **notice)
+    sharing_wording = consent_wording(ConsentKind.SHARING, page.language, "", get_settings().cluster_name, i18n.gettext)
+    return page.html(
+        "pages/preferences.html",
+        status=status,
+        view=view,
+        base=SESSION_PATH,
+        sharing_wording=sharing_wording,
+        orders=service.waiting_orders(buyer_id),
+        **notice,
+    )
 
 
 @page_route("/p/preferences", blueprint=preference_pages)
@@ -82,9 +88,13 @@ def preferences_page(page: Page):
     buyer_id = _session_buyer(page)
     if buyer_id is None:
         return page.html("pages/preferences_link.html", sent=query.get("sent") == "1", invalid=False, email="")
-    return _preferences_page(page, buyer_id, saved=query.get("saved") == "1",
-                             erasure_requested=query.get("erasure") == "requested",
-                             order_answer=query.get("order") if query.get("order") in ORDER_ANSWERS.values() else None)
+    return _preferences_page(
+        page,
+        buyer_id,
+        saved=query.get("saved") == "1",
+        erasure_requested=query.get("erasure") == "requested",
+        order_answer=query.get("order") if query.get("order") in ORDER_ANSWERS.values() else None,
+    )
 
 
 @page_route("/p/preferences", methods=("POST",), blueprint=preference_pages)
@@ -102,8 +112,10 @@ def open_link(page: Page):
     """Spend the link's token (posted once: `token`), prove the address it went to, start the page's session
     (the choices made with an order wait there for the owner's word: `/p/preferences/orders`)."""
     buyer_id = service.open_link(one(read_form(page), "token"), utcnow())
-    return _with_cookie(page.redirect(page.url(SESSION_PATH)),
-                        _session_cookie(service.page_session(buyer_id, utcnow()), PREFERENCES_SESSION_MINUTES * 60))
+    return _with_cookie(
+        page.redirect(page.url(SESSION_PATH)),
+        _session_cookie(service.page_session(buyer_id, utcnow()), PREFERENCES_SESSION_MINUTES * 60),
+    )
 
 
 @page_route("/p/preferences/consents", methods=("POST",), blueprint=preference_pages)
@@ -113,8 +125,7 @@ def save_preferences(page: Page):
     houses = {house["house_id"] for house in service.preferences(buyer_id)["houses"]}
     # A checkbox is sent only when ticked: every house on the page is a choice, ticked or not.
     marketing = {house_id: house_id in fields.get("marketing", []) for house_id in houses}
-    service.change_consents(buyer_id, ConsentWish(marketing, one(fields, "sharing") == "yes"), page.language,
-                            utcnow())
+    service.change_consents(buyer_id, ConsentWish(marketing, one(fields, "sharing") == "yes"), page.language, utcnow())
     return page.redirect(page.url(SESSION_PATH, saved="1"))
 
 
@@ -130,8 +141,10 @@ def order_choices(page: Page):
     buyer_id = _buyer(page)
     order_id, answer = one(fields, "order_id"), one(fields, "answer")
     if answer not in ORDER_ANSWERS:
-        raise ValidationFailed("Say whether these choices are yours.", [
-            FieldError("answer", "invalid_answer", "Send answer=confirm or answer=decline.")])
+        raise ValidationFailed(
+            "Say whether these choices are yours.",
+            [FieldError("answer", "invalid_answer", "Send answer=confirm or answer=decline.")],
+        )
     try:
         if answer == "confirm":
             service.confirm_order(buyer_id, order_id, utcnow())
@@ -140,17 +153,24 @@ def order_choices(page: Page):
     except ChoicesDecided as refused:
         if not wants_html(page.request):
             raise
-        return _preferences_page(page, buyer_id, status=409,
-                                 order_refused="declined" if refused.declined else "confirmed")
+        return _preferences_page(
+            page, buyer_id, status=409, order_refused="declined" if refused.declined else "confirmed"
+        )
     return page.redirect(page.url(SESSION_PATH, order=ORDER_ANSWERS[answer]))
 
 
 @page_route("/p/preferences/export", blueprint=preference_pages)
 def export_download(page: Page):
     body = json.dumps(service.export(_buyer(page), utcnow()), ensure_ascii=False, indent=2)
-    return Response(body=body, status_code=200, headers={
-        "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store",
-        "Content-Disposition": 'attachment; filename="my-data.json"'})
+    return Response(
+        body=body,
+        status_code=200,
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "Cache-Control": "no-store",
+            "Content-Disposition": 'attachment; filename="my-data.json"',
+        },
+    )
 
 
 @page_route("/p/preferences/erasure", methods=("POST",), blueprint=preference_pages)
@@ -161,4 +181,3 @@ def erasure_form(page: Page):
         return _preferences_page(page, buyer_id, status=422, confirm_missing=True)
     service.request_erasure(buyer_id, utcnow())
     return page.redirect(page.url(SESSION_PATH, erasure="requested"))
-

@@ -5,6 +5,7 @@ Texts in templates and in `chalicelib/pages` are English msgids marked with `_()
 extracts and compiles; the compiled `.mo` files are committed). Money and dates are Belgian (CLDR via Babel),
 times Europe/Brussels.
 """
+
 from __future__ import annotations
 
 import functools
@@ -38,9 +39,14 @@ def gettext_for(language: str):
 @functools.cache
 def environment(language: str) -> jinja2.Environment:
     """A template environment whose `_`, filters and globals speak `language` (built once, then shared)."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
-                             undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
     env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
     locale = locale_for(language)
     env.filters["money"] = lambda cents, currency="EUR": format_money(int(cents), currency, language)

@@ -10,6 +10,7 @@ language (`SeatMapLayout`); a page then only picks each seat's variant from the 
 keeps a 1,000-seat page's server time a few milliseconds instead of the ~20 ms of escaping 21
 values per seat on every view.
 """
+
 from __future__ import annotations
 
 import threading
@@ -46,6 +47,7 @@ class SeatShape:
 @dataclass(frozen=True)
 class SeatMapLayout:
     """What a hall's seat map looks like in one language, whatever its seats' states."""
+
     shapes: tuple[SeatShape, ...]  # as free seats; `taken` variants differ in label, class and cross
     categories: tuple[dict, ...]  # code, name, palette index
     view_box: str
@@ -79,8 +81,10 @@ class SeatMapLayout:
 def seat_map_layout(document: dict, language: str, gettext) -> SeatMapLayout:
     """Geometry, categories and accessible labels of a seat-map document (states ignored)."""
     _ = gettext
-    categories = tuple({"code": c["code"], "name": localized(c["name"], language), "index": i % PALETTE_SIZE}
-                       for i, c in enumerate(document["categories"]))
+    categories = tuple(
+        {"code": c["code"], "name": localized(c["name"], language), "index": i % PALETTE_SIZE}
+        for i, c in enumerate(document["categories"])
+    )
     by_code = {c["code"]: c for c in categories}
     sections = {s["id"]: localized(s["name"], language) for s in document["sections"]}
     section_rank = {s["id"]: i for i, s in enumerate(document["sections"])}
@@ -94,15 +98,23 @@ def seat_map_layout(document: dict, language: str, gettext) -> SeatMapLayout:
     rows: dict[tuple[str, str], list[dict]] = {}
     for seat in seats:
         rows.setdefault((seat["section"], seat["row"]), []).append(seat)
-    ordered = sorted(rows.values(), key=lambda row: (section_rank.get(row[0]["section"], 999),
-                                                      sum(s["y"] for s in row) / len(row), row[0]["row"]))
+    ordered = sorted(
+        rows.values(),
+        key=lambda row: (section_rank.get(row[0]["section"], 999), sum(s["y"] for s in row) / len(row), row[0]["row"]),
+    )
     shapes: list[SeatShape] = []
     for row_index, row in enumerate(ordered):
         for position, seat in enumerate(sorted(row, key=lambda s: (s["x"], s["number"]))):
             category = by_code.get(seat["category"], {"index": 0, "name": seat["category"]})
-            parts = [_("%(section)s, row %(row)s, seat %(number)s") % {
-                "section": sections.get(seat["section"], seat["section"]), "row": seat["row"],
-                "number": seat["number"]}, category["name"]]
+            parts = [
+                _("%(section)s, row %(row)s, seat %(number)s")
+                % {
+                    "section": sections.get(seat["section"], seat["section"]),
+                    "row": seat["row"],
+                    "number": seat["number"],
+                },
+                category["name"],
+            ]
             if seat["kind"] == "wheelchair":
                 parts.append(_("wheelchair place"))
             elif seat["kind"] == "companion":
@@ -110,16 +122,25 @@ def seat_map_layout(document: dict, language: str, gettext) -> SeatMapLayout:
             if seat.get("restricted_view"):
                 parts.append(_("restricted view"))
             offset = (1 - SEAT_SIZE) / 2
-            shapes.append(SeatShape(
-                id=seat["id"], x=round(seat["x"] - 0.5 + offset - min_x, 3),
-                y=round(seat["y"] - 0.5 + offset - min_y, 3), centre_x=round(seat["x"] - min_x, 3),
-                centre_y=round(seat["y"] - min_y, 3), size=SEAT_SIZE, category_index=category["index"],
-                kind=seat["kind"], restricted_view=bool(seat.get("restricted_view")),
-                row_index=row_index, position=position, label=", ".join(parts)))
+            shapes.append(
+                SeatShape(
+                    id=seat["id"],
+                    x=round(seat["x"] - 0.5 + offset - min_x, 3),
+                    y=round(seat["y"] - 0.5 + offset - min_y, 3),
+                    centre_x=round(seat["x"] - min_x, 3),
+                    centre_y=round(seat["y"] - min_y, 3),
+                    size=SEAT_SIZE,
+                    category_index=category["index"],
+                    kind=seat["kind"],
+                    restricted_view=bool(seat.get("restricted_view")),
+                    row_index=row_index,
+                    position=position,
+                    label=", ".join(parts),
+                )
+            )
     width, height = round(max_x - min_x, 3), round(max_y - min_y, 3)
     stage = {"x": round(width * 0.2, 3), "y": PADDING / 2, "width": round(width * 0.6, 3), "height": STAGE_DEPTH}
-    return SeatMapLayout(tuple(shapes), categories, f"0 0 {width} {height}", width, height, stage, language,
-                         _("taken"))
+    return SeatMapLayout(tuple(shapes), categories, f"0 0 {width} {height}", width, height, stage, language, _("taken"))
 
 
 _layouts: dict[tuple[str, str], SeatMapLayout] = {}
@@ -140,8 +161,7 @@ def cached_layout(hall_key: str, language: str, document: Callable[[], dict], ge
     return layout
 
 
-def seat_map_model(layout: SeatMapLayout, states: dict[str, str], prices: dict[str, int],
-                   taken=()) -> dict:
+def seat_map_model(layout: SeatMapLayout, states: dict[str, str], prices: dict[str, int], taken=()) -> dict:
     """What `pages/_seatmap.html` draws: the layout with each seat free or taken (`states`: seat id →
     public state; a seat missing from it counts as taken), the legend's prices, and the seats a
     buyer just lost (`taken`) marked."""
@@ -152,10 +172,15 @@ def seat_map_model(layout: SeatMapLayout, states: dict[str, str], prices: dict[s
         free_count += free
         markup.append(layout.seat_markup(shape, free, shape.id in just_taken))
     return {
-        "seats": Markup("").join(markup), "categories": [{**c, "price": prices.get(c["code"])}
-                                                         for c in layout.categories],
-        "view_box": layout.view_box, "width": layout.width, "height": layout.height, "free": free_count,
-        "has_wheelchair": layout.has_wheelchair, "has_restricted": layout.has_restricted, "stage": layout.stage,
+        "seats": Markup("").join(markup),
+        "categories": [{**c, "price": prices.get(c["code"])} for c in layout.categories],
+        "view_box": layout.view_box,
+        "width": layout.width,
+        "height": layout.height,
+        "free": free_count,
+        "has_wheelchair": layout.has_wheelchair,
+        "has_restricted": layout.has_restricted,
+        "stage": layout.stage,
         "big": len(layout.shapes) > 250,
     }
 

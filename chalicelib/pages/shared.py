@@ -6,6 +6,7 @@ place in line); forms carry a token derived from the session, so another site ca
 buyer's behalf. A page may be opened "via" a house (`?via=house-id`): it is then branded with the house's
 logo and colour, and only the house's registered `website_domains` may frame it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -37,8 +38,15 @@ pages = Blueprint("chalicelib.pages")
 COOKIE = "podium"
 FORM = ["application/x-www-form-urlencoded"]
 # A hold the buyer can do something about: the page shows why, in their language, and stays.
-HOLD_REFUSALS = (domain.SeatsUnavailable, domain.NotEnoughSeats, domain.SoldOut, domain.NotOnSale,
-                 domain.HoldTooLarge, domain.ValidationFailed, WaitingRoomOn)
+HOLD_REFUSALS = (
+    domain.SeatsUnavailable,
+    domain.NotEnoughSeats,
+    domain.SoldOut,
+    domain.NotOnSale,
+    domain.HoldTooLarge,
+    domain.ValidationFailed,
+    WaitingRoomOn,
+)
 
 
 class PageError(domain.DomainError):
@@ -54,8 +62,11 @@ class Page:
         self.request = request
         query = request.query_params or {}
         wanted = query.get("lang")
-        self.language = wanted if wanted in LANGUAGES else negotiate_language(
-            request.headers.get("accept-language"), get_settings().default_language)
+        self.language = (
+            wanted
+            if wanted in LANGUAGES
+            else negotiate_language(request.headers.get("accept-language"), get_settings().default_language)
+        )
         self.explicit_language = wanted in LANGUAGES
         self.embed = query.get("embed") == "1"
         self.via: House | None = catalog.house(query["via"]) if query.get("via") else None
@@ -137,19 +148,26 @@ class Page:
     # -- responses ----------------------------------------------------------------------------------
     def html(self, template: str, status: int = 200, **context: Any) -> Response:
         began = time.perf_counter()
-        body = rendering.render(template, self.language, page=self, cluster=get_settings().cluster_name,
-                                brand=self.brand(), **context)
+        body = rendering.render(
+            template, self.language, page=self, cluster=get_settings().cluster_name, brand=self.brand(), **context
+        )
         self.render_seconds += time.perf_counter() - began
-        return Response(body=body, status_code=status,
-                        headers=self.headers({"Content-Type": "text/html; charset=utf-8"}))
+        return Response(
+            body=body, status_code=status, headers=self.headers({"Content-Type": "text/html; charset=utf-8"})
+        )
 
     def redirect(self, location: str) -> Response:
         return Response(body="", status_code=303, headers=self.headers({"Location": location}))
 
     def headers(self, extra: dict[str, str]) -> dict[str, str | list[str]]:
         headers: dict[str, str | list[str]] = {
-            "Content-Security-Policy": self.content_security_policy(), "Content-Language": self.language,
-            "Cache-Control": "no-store", "Referrer-Policy": "same-origin", "X-Content-Type-Options": "nosniff", **extra}
+            "Content-Security-Policy": self.content_security_policy(),
+            "Content-Language": self.language,
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "same-origin",
+            "X-Content-Type-Options": "nosniff",
+            **extra,
+        }
         if self.session is not None:
             headers["Set-Cookie"] = self.cookie_header()
         return headers
@@ -163,20 +181,34 @@ class Page:
             schemes = ("https",) if settings.public_base_url.startswith("https://") else ("https", "http")
             ancestors += [f"{scheme}://{domain}" for domain in self.via.website_domains for scheme in schemes]
         # Stripe's published CSP for Stripe.js: its script, its frames (card fields, 3-D Secure) and its API.
-        stripe = ["https://js.stripe.com", "https://hooks.stripe.com", "https://api.stripe.com"] \
-            if self.stripe_js else []
-        return "; ".join([
-            "default-src 'self'", "img-src 'self' data: https:", f"style-src 'self' 'nonce-{self.nonce}'",
-            " ".join(["script-src 'self'", *stripe[:1]]), " ".join(["connect-src 'self'", *stripe[2:]]),
-            " ".join(["frame-src 'self'", *stripe[:2]]), "object-src 'none'", "base-uri 'none'",
-            "form-action 'self'" + (f" {pay}" if pay else ""), "frame-ancestors " + " ".join(ancestors)])
+        stripe = (
+            ["https://js.stripe.com", "https://hooks.stripe.com", "https://api.stripe.com"] if self.stripe_js else []
+        )
+        return "; ".join(
+            [
+                "default-src 'self'",
+                "img-src 'self' data: https:",
+                f"style-src 'self' 'nonce-{self.nonce}'",
+                " ".join(["script-src 'self'", *stripe[:1]]),
+                " ".join(["connect-src 'self'", *stripe[2:]]),
+                " ".join(["frame-src 'self'", *stripe[:2]]),
+                "object-src 'none'",
+                "base-uri 'none'",
+                "form-action 'self'" + (f" {pay}" if pay else ""),
+                "frame-ancestors " + " ".join(ancestors),
+            ]
+        )
 
     def brand(self) -> dict | None:
         if self.via is None:
             return None
         color = self.via.brand_color
-        return {"name": self.via.name, "logo_url": self.via.logo_url, "color": color,
-                "text": readable_text_on(color) if color else None}
+        return {
+            "name": self.via.name,
+            "logo_url": self.via.logo_url,
+            "color": color,
+            "text": readable_text_on(color) if color else None,
+        }
 
     def _(self, text: str) -> str:
         return self.gettext(text)
@@ -184,8 +216,11 @@ class Page:
 
 def _queue_of(text: str) -> dict[str, str] | None:
     parts = text.split("~")
-    if len(parts) != 3 or not parts[0] or not all(len(p) <= 1000 and all(c.isalnum() or c in "-_." for c in p)
-                                                  for p in parts):
+    if (
+        len(parts) != 3
+        or not parts[0]
+        or not all(len(p) <= 1000 and all(c.isalnum() or c in "-_." for c in p) for p in parts)
+    ):
         return None
     return {"performance": parts[0], "ticket": parts[1], "admission": parts[2]}
 
@@ -197,11 +232,12 @@ def form_token(session: str) -> str:
 
 def readable_text_on(color: str) -> str:
     """Black or white, whichever contrasts more with a "#rrggbb" background (WCAG relative luminance)."""
+
     def channel(value: int) -> float:
         c = value / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
 
-    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
     return "#000000" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
 
@@ -256,8 +292,7 @@ def error_page(request, error: domain.DomainError | None, page: Page | None = No
     page = page or _bare_page(request)
     code = error.code if error else "internal_error"
     status = STATUS_BY_CODE.get(code, 400) if error else 500
-    message = (buyer_message(code, page.language, seats=", ".join(getattr(error, "taken", []) or []))
-               if error else None)
+    message = buyer_message(code, page.language, seats=", ".join(getattr(error, "taken", []) or [])) if error else None
     if isinstance(error, domain.ValidationFailed) and any(e.code == "not_a_seller" for e in error.errors):
         # a hosted link's house (`?via=`) that may not sell the cart: say so, trying again would not help
         message = buyer_message("not_a_seller", page.language)
@@ -281,8 +316,9 @@ def read_form(page: Page) -> dict[str, list[str]]:
     try:
         fields = parse_qs(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=200)
     except (UnicodeDecodeError, ValueError):
-        raise domain.ValidationFailed("The form could not be read.", [
-            domain.FieldError("", "malformed_form", "Send a URL-encoded form.")]) from None
+        raise domain.ValidationFailed(
+            "The form could not be read.", [domain.FieldError("", "malformed_form", "Send a URL-encoded form.")]
+        ) from None
     page.check_form({name: values[-1] for name, values in fields.items()})
     return fields
 
@@ -297,11 +333,13 @@ def count_field(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise domain.ValidationFailed("Give a number of places.", [
-            domain.FieldError("count", "invalid_number", "A whole number.")]) from None
+        raise domain.ValidationFailed(
+            "Give a number of places.", [domain.FieldError("count", "invalid_number", "A whole number.")]
+        ) from None
     if not 0 <= value <= 99:
-        raise domain.ValidationFailed("Give a number of places.", [
-            domain.FieldError("count", "out_of_range", "Between 1 and 99.")])
+        raise domain.ValidationFailed(
+            "Give a number of places.", [domain.FieldError("count", "out_of_range", "Between 1 and 99.")]
+        )
     return value
 
 
@@ -313,5 +351,8 @@ def seat_label(seatmap, seat_id: str | None, page: Page) -> str:
     if seat is None:
         return seat_id
     section = next((localized(s.name, page.language) for s in seatmap.sections if s.id == seat.section), seat.section)
-    return page._("%(section)s, row %(row)s, seat %(number)s") % {"section": section, "row": seat.row,
-                                                                  "number": seat.number}
+    return page._("%(section)s, row %(row)s, seat %(number)s") % {
+        "section": section,
+        "row": seat.row,
+        "number": seat.number,
+    }

@@ -1,5 +1,6 @@
 """The hosted subscription link `/p/subscriptions/{formula_id}`: the buyer ticks the performances to choose (and a
 price category per seated one), sees the discount, and goes to the cart and pay page like any other hosted link."""
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -20,8 +21,14 @@ from .shared import HOLD_REFUSALS, Page, one, page_route, read_form
 subscription_pages = Blueprint("chalicelib.pages.subscriptions")
 
 
-def _formula_page(page: Page, formula_id: str, status: int = 200, error: str | None = None, chosen=frozenset(),
-                  wrong_choices: bool = False):
+def _formula_page(
+    page: Page,
+    formula_id: str,
+    status: int = 200,
+    error: str | None = None,
+    chosen=frozenset(),
+    wrong_choices: bool = False,
+):
     now = utcnow()
     formula = service.get_formula(formula_id)
     page.canonical = f"/p/subscriptions/{formula_id}"
@@ -30,8 +37,10 @@ def _formula_page(page: Page, formula_id: str, status: int = 200, error: str | N
     for performance in service.performances_of(formula).values():
         categories = []
         if performance.seated:
-            categories = [{"code": c.code, "name": localized(c.name, page.language)}
-                          for c in catalog.performance_seatmap(performance.id).categories]
+            categories = [
+                {"code": c.code, "name": localized(c.name, page.language)}
+                for c in catalog.performance_seatmap(performance.id).categories
+            ]
         listed = list_price(performance, categories[0]["code"] if categories else "standing")
         summary = availability.cached_summary(performance, now)
         try:
@@ -39,17 +48,32 @@ def _formula_page(page: Page, formula_id: str, status: int = 200, error: str | N
             open_ = summary["available"] > 0
         except domain.NotOnSale:
             open_ = False
-        parts.append({"performance": performance, "title": localized(performance.title, page.language),
-                      "house": catalog.house(performance.house_id), "categories": categories,
-                      "list_price": listed, "price": price_places(formula.discount, [listed], rule)[0],
-                      "level": summary["level"] if open_ else "not_on_sale", "open": open_,
-                      "chosen": performance.id in chosen})
+        parts.append(
+            {
+                "performance": performance,
+                "title": localized(performance.title, page.language),
+                "house": catalog.house(performance.house_id),
+                "categories": categories,
+                "list_price": listed,
+                "price": price_places(formula.discount, [listed], rule)[0],
+                "level": summary["level"] if open_ else "not_on_sale",
+                "open": open_,
+                "chosen": performance.id in chosen,
+            }
+        )
     page.ensure_session()
-    return page.html("pages/subscription.html", status=status, formula=formula,
-                     name=localized(formula.name, page.language), parts=parts, error=error,
-                     wrong_choices=wrong_choices,
-                     on_sale=formula.is_on_sale(now), in_presale=formula.in_presale(now),
-                     percent=f"{formula.discount.value / 100:g}")
+    return page.html(
+        "pages/subscription.html",
+        status=status,
+        formula=formula,
+        name=localized(formula.name, page.language),
+        parts=parts,
+        error=error,
+        wrong_choices=wrong_choices,
+        on_sale=formula.is_on_sale(now),
+        in_presale=formula.in_presale(now),
+        percent=f"{formula.discount.value / 100:g}",
+    )
 
 
 @page_route("/p/subscriptions/{formula_id}", blueprint=subscription_pages)

@@ -4,6 +4,7 @@ process's implementations (AWS and Stripe adapters at run time, in-memory fakes 
 Services use them as `from chalicelib import ports` … `ports.payments().refund_payment(…)`. Nothing here
 imports an adapter: `chalicelib.wiring.install()` puts them in.
 """
+
 from .event import Events
 from .mailing import EmailNotSent, Mail
 from .payment import InvalidSignature, PaymentIntent, PaymentProviderUnavailable, Payments
@@ -12,7 +13,25 @@ from .system import Clock, Ids
 from .workflow import Workflow, Workflows
 
 __all__ = [
-    "Clock", "EmailNotSent", "Events", "Ids", "InvalidSignature", "Mail", "PaymentIntent", "PaymentProviderUnavailable",
-    "Payments", "PortNotInstalled", "Workflow", "Workflows", "clock", "events", "ids", "install", "installed", "mail",
-    "payments", "restore", "workflows",
+    "Clock",
+    "EmailNotSent",
+    "Events",
+    "Ids",
+    "InvalidSignature",
+    "Mail",
+    "PaymentIntent",
+    "PaymentProviderUnavailable",
+    "Payments",
+    "PortNotInstalled",
+    "Workflow",
+    "Workflows",
+    "clock",
+    "events",
+    "ids",
+    "install",
+    "installed",
+    "mail",
+    "payments",
+    "restore",
+    "workflows",
 ]

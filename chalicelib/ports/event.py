@@ -1,4 +1,5 @@
 """Domain events for the fan-out: each integration's queue receives the ones it subscribes to."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Sending a composed e-mail (the notifications compose it; this only hands it over)."""
+
 from __future__ import annotations
 
 from email.message import EmailMessage

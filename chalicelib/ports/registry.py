@@ -1,4 +1,5 @@
 """The ports' implementations of this process, installed once by the composition root (chalicelib.wiring)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,8 +18,15 @@ class PortNotInstalled(RuntimeError):
     """A service used a port before anything was installed in it."""
 
 
-def install(*, payments: Payments | None = None, workflows: Workflows | None = None, events: Events | None = None,
-            mail: Mail | None = None, clock: Clock | None = None, ids: Ids | None = None) -> None:
+def install(
+    *,
+    payments: Payments | None = None,
+    workflows: Workflows | None = None,
+    events: Events | None = None,
+    mail: Mail | None = None,
+    clock: Clock | None = None,
+    ids: Ids | None = None,
+) -> None:
     """Put implementations into the ports; a port not named keeps what it had."""
     given = {"payments": payments, "workflows": workflows, "events": events, "mail": mail, "clock": clock, "ids": ids}
     _installed.update({name: port for name, port in given.items() if port is not None})
@@ -41,7 +49,8 @@ def _get(name: str) -> Any:
     except KeyError:
         raise PortNotInstalled(
             f"no {name} port installed: call chalicelib.wiring.install() at start-up (app.py does), "
-            f"or install fakes in tests (tests/fakes.py)") from None
+            f"or install fakes in tests (tests/fakes.py)"
+        ) from None
 
 
 def payments() -> Payments:

@@ -1,4 +1,5 @@
 """What the system gives the services: the time, and fresh ids in the formats the stage uses."""
+
 from __future__ import annotations
 
 from datetime import datetime

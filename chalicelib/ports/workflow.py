@@ -1,4 +1,5 @@
 """Long-running workflows (Step Functions on AWS): started once per name, resumed by task tokens."""
+
 from __future__ import annotations
 
 from typing import Literal, Protocol

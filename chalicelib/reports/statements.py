@@ -3,6 +3,7 @@
 Texts in Dutch, French or English (the one catalogue, `chalicelib.i18n`); amounts in Belgian notation. `titles`
 maps performance ids to the titles shown on the lines.
 """
+
 from __future__ import annotations
 
 import csv
@@ -18,41 +19,86 @@ from .. import i18n
 def statement_texts(language: str) -> dict[str, str]:
     """The statement's words in `language`, by key, from the catalogue (English msgids)."""
     _ = i18n.translator(language)
-    return {"title": _("Statement"), "period": _("Period"), "house": _("House"), "performance": _("Performance"),
-            "tariff": _("Tariff"), "sold": _("Sold"), "refunded": _("Refunded"), "gross": _("Gross"),
-            "refunds": _("Refunds"), "vat": _("VAT"), "commission": _("Seller's commission"), "revenue": _("Net"),
-            "opening": _("Opening balance"), "commission_earned": _("Commission earned"), "fees": _("Payment fees"),
-            "closing": _("Closing balance"), "transfer": _("Transfer"), "reference": _("Reference"),
-            "none": _("none")}
+    return {
+        "title": _("Statement"),
+        "period": _("Period"),
+        "house": _("House"),
+        "performance": _("Performance"),
+        "tariff": _("Tariff"),
+        "sold": _("Sold"),
+        "refunded": _("Refunded"),
+        "gross": _("Gross"),
+        "refunds": _("Refunds"),
+        "vat": _("VAT"),
+        "commission": _("Seller's commission"),
+        "revenue": _("Net"),
+        "opening": _("Opening balance"),
+        "commission_earned": _("Commission earned"),
+        "fees": _("Payment fees"),
+        "closing": _("Closing balance"),
+        "transfer": _("Transfer"),
+        "reference": _("Reference"),
+        "none": _("none"),
+    }
 
 
 # The statement's own HTML (a document of this package, like its CSV and PDF), autoescaped.
-_templates = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
-                                autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True,
-                                lstrip_blocks=True)
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(Path(__file__).resolve().parent / "templates")),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 LINE_AMOUNTS = ("gross", "refunds", "vat", "commission", "revenue")
 SUMMARY = ("opening", "commission_earned", "fees", "closing", "transfer")
 
+
 def _summary(statement: dict, transfer_amount: int) -> list[tuple[str, int]]:
     totals = statement["totals"]
-    return [("opening", statement["opening_balance"]), ("commission_earned", totals["commission_earned"]),
-            ("fees", -totals["fees"]), ("closing", statement["closing_balance"]), ("transfer", transfer_amount)]
+    return [
+        ("opening", statement["opening_balance"]),
+        ("commission_earned", totals["commission_earned"]),
+        ("fees", -totals["fees"]),
+        ("closing", statement["closing_balance"]),
+        ("transfer", transfer_amount),
+    ]
 
 
-def to_csv(statement: dict, titles: dict[str, str], transfer_id: str | None, transfer_amount: int,
-           language: str = "nl") -> str:
+def to_csv(
+    statement: dict, titles: dict[str, str], transfer_id: str | None, transfer_amount: int, language: str = "nl"
+) -> str:
     """One row per performance and tariff (amounts in cents), then the balances; `;`-separated as Belgian
     spreadsheets expect."""
     texts = statement_texts(language)
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow([texts["house"], texts["period"], "performance_id", texts["performance"], texts["tariff"],
-                     texts["sold"], texts["refunded"], *(f"{texts[k]} (cent)" for k in LINE_AMOUNTS)])
+    writer.writerow(
+        [
+            texts["house"],
+            texts["period"],
+            "performance_id",
+            texts["performance"],
+            texts["tariff"],
+            texts["sold"],
+            texts["refunded"],
+            *(f"{texts[k]} (cent)" for k in LINE_AMOUNTS),
+        ]
+    )
     for line in statement["lines"]:
-        writer.writerow([statement["house_id"], statement["period_id"], line["performance_id"],
-                         titles.get(line["performance_id"], ""), line["tariff_code"], line["tickets_sold"],
-                         line["tickets_refunded"], *(line[k] for k in LINE_AMOUNTS)])
+        writer.writerow(
+            [
+                statement["house_id"],
+                statement["period_id"],
+                line["performance_id"],
+                titles.get(line["performance_id"], ""),
+                line["tariff_code"],
+                line["tickets_sold"],
+                line["tickets_refunded"],
+                *(line[k] for k in LINE_AMOUNTS),
+            ]
+        )
     writer.writerow([])
     for key, cents in _summary(statement, transfer_amount):
         writer.writerow([texts[key], cents])
@@ -60,17 +106,37 @@ def to_csv(statement: dict, titles: dict[str, str], transfer_id: str | None, tra
     return out.getvalue()
 
 
-def to_html(statement: dict, house_name: str, titles: dict[str, str], transfer_id: str | None,
-            transfer_amount: int, language: str = "nl") -> str:
+def to_html(
+    statement: dict,
+    house_name: str,
+    titles: dict[str, str],
+    transfer_id: str | None,
+    transfer_amount: int,
+    language: str = "nl",
+) -> str:
     texts = statement_texts(language)
     money = lambda cents: i18n.format_money(int(cents), statement["currency"], language)  # noqa: E731
     return _templates.get_template("statement.html").render(
-        language=i18n.supported(language), statement=statement, house_name=house_name, titles=titles, texts=texts,
-        money=money, amounts=LINE_AMOUNTS, summary=_summary(statement, transfer_amount), transfer_id=transfer_id)
+        language=i18n.supported(language),
+        statement=statement,
+        house_name=house_name,
+        titles=titles,
+        texts=texts,
+        money=money,
+        amounts=LINE_AMOUNTS,
+        summary=_summary(statement, transfer_amount),
+        transfer_id=transfer_id,
+    )
 
 
-def to_pdf(statement: dict, house_name: str, titles: dict[str, str], transfer_id: str | None,
-           transfer_amount: int, language: str = "nl") -> bytes:
+def to_pdf(
+    statement: dict,
+    house_name: str,
+    titles: dict[str, str],
+    transfer_id: str | None,
+    transfer_amount: int,
+    language: str = "nl",
+) -> bytes:
     """An A4 landscape PDF of the statement."""
     texts = statement_texts(language)
     pdf = FPDF(orientation="L", format="A4")
@@ -90,8 +156,13 @@ def to_pdf(statement: dict, house_name: str, titles: dict[str, str], transfer_id
     pdf.cell(0, 6, f"{texts['period']}: {period}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     money = lambda cents: i18n.format_money(int(cents), statement["currency"], language)  # noqa: E731
-    headers = [texts["performance"], texts["tariff"], texts["sold"], texts["refunded"],
-               *(texts[k] for k in LINE_AMOUNTS)]
+    headers = [
+        texts["performance"],
+        texts["tariff"],
+        texts["sold"],
+        texts["refunded"],
+        *(texts[k] for k in LINE_AMOUNTS),
+    ]
     widths = [70, 25, 18, 22, 28, 30, 25, 32, 27]
     pdf.set_font(family, "B", 9)
     for header, width in zip(headers, widths):
@@ -100,8 +171,13 @@ def to_pdf(statement: dict, house_name: str, titles: dict[str, str], transfer_id
     pdf.set_font(family, "", 9)
     for line in statement["lines"]:
         title = titles.get(line["performance_id"], line["performance_id"])[:45]
-        cells = [title, line["tariff_code"], str(line["tickets_sold"]), str(line["tickets_refunded"]),
-                 *(money(line[k]) for k in LINE_AMOUNTS)]
+        cells = [
+            title,
+            line["tariff_code"],
+            str(line["tickets_sold"]),
+            str(line["tickets_refunded"]),
+            *(money(line[k]) for k in LINE_AMOUNTS),
+        ]
         for value, width in zip(cells, widths):
             pdf.cell(width, 6, value, border=1, align="L" if width >= 25 and not value[:1].isdigit() else "R")
         pdf.ln()

@@ -1,5 +1,6 @@
 """Allocation use cases: the owner sets seats aside, changes or releases them; sellers learn their pool;
 owner, holder and coordinator read the distribution; the sweeper records what lapsed allocations returned."""
+
 from __future__ import annotations
 
 import secrets
@@ -43,15 +44,27 @@ def new_allocation_id() -> str:
 
 def _require_kind(performance: Performance, seat_ids: tuple[str, ...], places: int) -> None:
     if performance.seated and (places or not seat_ids):
-        raise ValidationFailed("This performance sells seats: set seats aside.", [
-            FieldError("seats", "wrong_kind_of_place", "Name the seats to set aside.")])
+        raise ValidationFailed(
+            "This performance sells seats: set seats aside.",
+            [FieldError("seats", "wrong_kind_of_place", "Name the seats to set aside.")],
+        )
     if not performance.seated and (seat_ids or not places):
-        raise ValidationFailed("This performance sells standing places: set a number of places aside.", [
-            FieldError("places", "wrong_kind_of_place", "Give the number of standing places.")])
+        raise ValidationFailed(
+            "This performance sells standing places: set a number of places aside.",
+            [FieldError("places", "wrong_kind_of_place", "Give the number of standing places.")],
+        )
 
 
-def create(owner_house_id: str, performance_id: str, holder_house_id: str | None, channel: str | None,
-           seat_ids: tuple[str, ...], returns_at: datetime, now: datetime, places: int = 0) -> Allocation:
+def create(
+    owner_house_id: str,
+    performance_id: str,
+    holder_house_id: str | None,
+    channel: str | None,
+    seat_ids: tuple[str, ...],
+    returns_at: datetime,
+    now: datetime,
+    places: int = 0,
+) -> Allocation:
     """Set seats (or standing places) of the owner's performance aside for another house or a channel
     until `returns_at`."""
     performance = catalog.get_house_performance(owner_house_id, performance_id)
@@ -60,11 +73,21 @@ def create(owner_house_id: str, performance_id: str, holder_house_id: str | None
     if performance.seated:
         seatmap = catalog.get_performance_seatmap(performance_id)
         seat_exists = lambda seat_id: seatmap.seat(seat_id) is not None  # noqa: E731
-    allocation = Allocation(new_allocation_id(), performance_id, owner_house_id, holder_house_id, channel,
-                            tuple(seat_ids), returns_at, now, places=places,
-                            counter=None if performance.seated else ALLOCATION_COUNTER_BASE + secrets.randbelow(10**9))
-    validate_allocation(allocation, performance.starts_at, {house.id for house in catalog.list_houses()},
-                        seat_exists, now)
+    allocation = Allocation(
+        new_allocation_id(),
+        performance_id,
+        owner_house_id,
+        holder_house_id,
+        channel,
+        tuple(seat_ids),
+        returns_at,
+        now,
+        places=places,
+        counter=None if performance.seated else ALLOCATION_COUNTER_BASE + secrets.randbelow(10**9),
+    )
+    validate_allocation(
+        allocation, performance.starts_at, {house.id for house in catalog.list_houses()}, seat_exists, now
+    )
     if performance.seated:
         store.create_allocation(allocation, now)
     else:
@@ -106,8 +129,15 @@ def held_by(house_id: str) -> list[Allocation]:
     return store.allocations_held_by(house_id)
 
 
-def change(owner_house_id: str, performance_id: str, allocation_id: str, add: tuple[str, ...],
-           remove: tuple[str, ...], returns_at: datetime | None, now: datetime) -> Allocation:
+def change(
+    owner_house_id: str,
+    performance_id: str,
+    allocation_id: str,
+    add: tuple[str, ...],
+    remove: tuple[str, ...],
+    returns_at: datetime | None,
+    now: datetime,
+) -> Allocation:
     """Add seats, give free seats back or move the deadline of a live allocation."""
     before = own_allocation(owner_house_id, performance_id, allocation_id)
     if not before.is_live(now):
@@ -118,8 +148,11 @@ def change(owner_house_id: str, performance_id: str, allocation_id: str, add: tu
     seatmap = catalog.get_performance_seatmap(performance_id)
     seat_ids = tuple(s for s in before.seat_ids if s not in remove) + tuple(s for s in add if s not in before.seat_ids)
     errors = validate_seats(seat_ids, lambda seat_id: seatmap.seat(seat_id) is not None)
-    errors += [FieldError(f"remove[{i}]", "not_allocated", f"Seat {s} is not in this allocation.")
-               for i, s in enumerate(remove) if s not in before.seat_ids]
+    errors += [
+        FieldError(f"remove[{i}]", "not_allocated", f"Seat {s} is not in this allocation.")
+        for i, s in enumerate(remove)
+        if s not in before.seat_ids
+    ]
     if returns_at is not None:
         errors += validate_deadline(returns_at, performance.starts_at, now)
     if errors:
@@ -129,10 +162,19 @@ def change(owner_house_id: str, performance_id: str, allocation_id: str, add: tu
     return after
 
 
-def _change_standing(performance: Performance, before: Allocation, add: tuple[str, ...], remove: tuple[str, ...],
-                     returns_at: datetime | None, now: datetime) -> Allocation:
-    errors = [FieldError(field, "wrong_kind_of_place", "A standing allocation changes its deadline only.")
-              for field, value in (("add", add), ("remove", remove)) if value]
+def _change_standing(
+    performance: Performance,
+    before: Allocation,
+    add: tuple[str, ...],
+    remove: tuple[str, ...],
+    returns_at: datetime | None,
+    now: datetime,
+) -> Allocation:
+    errors = [
+        FieldError(field, "wrong_kind_of_place", "A standing allocation changes its deadline only.")
+        for field, value in (("add", add), ("remove", remove))
+        if value
+    ]
     if returns_at is not None:
         errors += validate_deadline(returns_at, performance.starts_at, now)
     if errors:
@@ -168,8 +210,13 @@ def standing_counters(performance: Performance, seller: Seller | None, now: date
     the standing allocations it sells from."""
     pool = selling_pool_for(performance, seller, now)
     allocations = store.allocations_of(performance.id) if pool.allocation_ids else _recent_allocations(performance.id)
-    counters = [a.counter for a in allocations if a.counter is not None and a.is_live(now)
-                and (a.id in pool.allocation_ids or (pool.channel and a.channel == pool.channel))]
+    counters = [
+        a.counter
+        for a in allocations
+        if a.counter is not None
+        and a.is_live(now)
+        and (a.id in pool.allocation_ids or (pool.channel and a.channel == pool.channel))
+    ]
     return pool.general, store.counters_remaining(performance.id, counters) if counters else {}
 
 
@@ -183,8 +230,11 @@ def return_lapsed_standing(performance_id: str, now: datetime) -> int:
     """Move what lapsed standing allocations of a performance still have back to the general sale; how many.
 
     Sold-out answers call this: it reads the second-old list, so without standing allocations it costs nothing."""
-    return sum(store.return_standing(a, now) for a in _recent_allocations(performance_id)
-               if a.counter is not None and not a.is_live(now))
+    return sum(
+        store.return_standing(a, now)
+        for a in _recent_allocations(performance_id)
+        if a.counter is not None and not a.is_live(now)
+    )
 
 
 def _marks(states: dict[str, Any]) -> dict[str, Any]:
@@ -197,8 +247,11 @@ def distribution(performance_id: str, house_id: str | None, coordinator: bool, n
 
     The owner and the coordinator see every allocation; another house only those it holds (NotFound if none)."""
     performance = catalog.get_performance(performance_id)
-    allocations = [a for a in store.allocations_of(performance_id)
-                   if a.visible_to(house_id, coordinator or house_id == performance.house_id)]
+    allocations = [
+        a
+        for a in store.allocations_of(performance_id)
+        if a.visible_to(house_id, coordinator or house_id == performance.house_id)
+    ]
     if not allocations and not coordinator and house_id != performance.house_id:
         raise NotFound("No such performance.", performance_id=performance_id)
     if performance.seated:
@@ -207,8 +260,12 @@ def distribution(performance_id: str, house_id: str | None, coordinator: bool, n
     else:
         states, totals = {}, _standing_totals(performance, allocations, now)
     marks = _marks(states)
-    return {"performance_id": performance_id, "owner_house_id": performance.house_id, "totals": totals,
-            "allocations": [(a, _counts(a, marks, now)) for a in allocations]}
+    return {
+        "performance_id": performance_id,
+        "owner_house_id": performance.house_id,
+        "totals": totals,
+        "allocations": [(a, _counts(a, marks, now)) for a in allocations],
+    }
 
 
 def _seated_totals(performance: Performance, states: dict[str, Any]) -> dict[str, Any]:
@@ -223,9 +280,11 @@ def _seated_totals(performance: Performance, states: dict[str, Any]) -> dict[str
 
 def _standing_totals(performance: Performance, allocations: list[Allocation], now: datetime) -> dict[str, Any]:
     live = [a.counter for a in allocations if a.counter is not None and a.is_live(now)]
-    return {"capacity": performance.capacity,
-            "free": sum(reservations.standing_remaining(performance.id, performance.standing_shards).values()),
-            "allocated": sum(store.counters_remaining(performance.id, live).values()) if live else 0}
+    return {
+        "capacity": performance.capacity,
+        "free": sum(reservations.standing_remaining(performance.id, performance.standing_shards).values()),
+        "allocated": sum(store.counters_remaining(performance.id, live).values()) if live else 0,
+    }
 
 
 def _counts(allocation: Allocation, marks: dict[str, Any], now: datetime) -> AllocationCounts:

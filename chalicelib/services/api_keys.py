@@ -4,6 +4,7 @@ A key reads `pk.{house}.{key id}.{secret}`: the house and id find its record by 
 in the house's partition), and only a SHA-256 of the 256-bit random secret is stored, so a
 leaked table does not leak keys. A revoked key stops working at its next call (no cache).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -24,19 +25,29 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create(house_id: str, name: str, scopes: list[str], allowed: set[str], by: str,
-           now: datetime) -> tuple[ApiKey, str]:
+def create(
+    house_id: str, name: str, scopes: list[str], allowed: set[str], by: str, now: datetime
+) -> tuple[ApiKey, str]:
     """A new key of the house; returns its record and the key text (the only time it is shown)."""
     unknown = sorted(set(scopes) - allowed)
     if unknown:
-        raise ValidationFailed("Unknown scopes.", [FieldError("scopes", "unknown_scope",
-                                                              f"Not a scope: {', '.join(unknown)}.")])
+        raise ValidationFailed(
+            "Unknown scopes.", [FieldError("scopes", "unknown_scope", f"Not a scope: {', '.join(unknown)}.")]
+        )
     if len([key for key in store.list_for(house_id) if key.revoked_at is None]) >= MAX_KEYS_PER_HOUSE:
-        raise ValidationFailed("Too many keys.", [FieldError("", "too_many_keys",
-                                                             f"At most {MAX_KEYS_PER_HOUSE} live keys; revoke one.")])
+        raise ValidationFailed(
+            "Too many keys.", [FieldError("", "too_many_keys", f"At most {MAX_KEYS_PER_HOUSE} live keys; revoke one.")]
+        )
     key_id, secret = secrets.token_hex(8), secrets.token_urlsafe(32)
-    record = ApiKey(key_id=key_id, house_id=house_id, name=name, scopes=tuple(sorted(set(scopes))),
-                    secret_sha256=_hash(secret), created_at=now, created_by=by)
+    record = ApiKey(
+        key_id=key_id,
+        house_id=house_id,
+        name=name,
+        scopes=tuple(sorted(set(scopes))),
+        secret_sha256=_hash(secret),
+        created_at=now,
+        created_by=by,
+    )
     store.create(record)
     return record, f"pk.{house_id}.{key_id}.{secret}"
 

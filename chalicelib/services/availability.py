@@ -1,4 +1,5 @@
 """What buyers see: availability summaries and live seat maps."""
+
 from __future__ import annotations
 
 import time
@@ -53,8 +54,13 @@ def _seated_summary(performance: Performance, states: Iterable[str], now: dateti
 
 
 def _summary(performance: Performance, available: int, held: int, sold: int, now: datetime) -> dict[str, Any]:
-    return {"capacity": performance.capacity, "available": available, "held": held, "sold": sold,
-            "level": level(available, performance.capacity, performance.is_on_sale(now))}
+    return {
+        "capacity": performance.capacity,
+        "available": available,
+        "held": held,
+        "sold": sold,
+        "level": level(available, performance.capacity, performance.is_on_sale(now)),
+    }
 
 
 def level(available: int, capacity: int, on_sale: bool) -> str:
@@ -98,13 +104,16 @@ def forget(performance_id: str) -> None:
 def public_seat_states(performance: Performance, now: datetime, snapshot: bool = False) -> dict[str, str]:
     """Each seat's state as buyers see it (free, held, sold, allocated, blocked); from the process's snapshot
     of at most `SEAT_MAP_SNAPSHOT_SECONDS` when `snapshot`, else read now."""
+
     def read() -> dict[str, str]:
         return {seat_id: public_state(seat) for seat_id, seat in reservations.seat_states(performance.id, now).items()}
+
     return _seat_snapshots.get(performance.id, read) if snapshot else read()
 
 
-def seat_map_states(performance: Performance, now: datetime,
-                    snapshot: bool = False) -> tuple[dict[str, str], dict[str, Any]]:
+def seat_map_states(
+    performance: Performance, now: datetime, snapshot: bool = False
+) -> tuple[dict[str, str], dict[str, Any]]:
     """The states of a performance's seats (empty when it is not seated) and its availability summary."""
     if not performance.seated:
         return {}, summary(performance, now)

@@ -6,6 +6,7 @@ cluster agreement's consent (`desk_resale`). Seats, tickets, ledger, e-mail and 
 through the same steps as an online checkout, run here in one request because nothing waits for
 a payment provider.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,8 +34,7 @@ from .cart_pricing import priced_cart
 from .uitpas import register_order_sales
 
 
-def _desk_cart(desk_house_id: str, cart_id: str, session_token: str,
-               now: datetime) -> tuple[CartRecord, Cart | None]:
+def _desk_cart(desk_house_id: str, cart_id: str, session_token: str, now: datetime) -> tuple[CartRecord, Cart | None]:
     record = carts.own_cart(cart_id, session_token)
     if record.order_id:
         return record, None
@@ -47,31 +47,86 @@ def _desk_cart(desk_house_id: str, cart_id: str, session_token: str,
     return record, cart
 
 
-def _desk_order(desk_house_id: str, record: CartRecord, cart: Cart, session_token: str, status: OrderStatus,
-                payment_method: str | None, buyer: BuyerDetails | None, marketing: bool, sharing: bool, language: str,
-                expires_at: datetime | None, now: datetime) -> Order:
-    customer_ids = customers.record_buyer(list(cart.houses), buyer, marketing, sharing, language, now,
-                                          source="box_office", order_id=order_id_for(record.id)) if buyer else {}
-    order = store.begin_checkout(record, Order(order_id_for(record.id), record.id, session_hash(session_token), status,
-                                               language=language, seller_house_id=desk_house_id, channel="box_office",
-                                               payment_method=payment_method, customer_ids=customer_ids,
-                                               created_at=now),
-                                 performances={line.performance_id: line.house_id for line in cart.lines})
+def _desk_order(
+    desk_house_id: str,
+    record: CartRecord,
+    cart: Cart,
+    session_token: str,
+    status: OrderStatus,
+    payment_method: str | None,
+    buyer: BuyerDetails | None,
+    marketing: bool,
+    sharing: bool,
+    language: str,
+    expires_at: datetime | None,
+    now: datetime,
+) -> Order:
+    customer_ids = (
+        customers.record_buyer(
+            list(cart.houses),
+            buyer,
+            marketing,
+            sharing,
+            language,
+            now,
+            source="box_office",
+            order_id=order_id_for(record.id),
+        )
+        if buyer
+        else {}
+    )
+    order = store.begin_checkout(
+        record,
+        Order(
+            order_id_for(record.id),
+            record.id,
+            session_hash(session_token),
+            status,
+            language=language,
+            seller_house_id=desk_house_id,
+            channel="box_office",
+            payment_method=payment_method,
+            customer_ids=customer_ids,
+            created_at=now,
+        ),
+        performances={line.performance_id: line.house_id for line in cart.lines},
+    )
     expires = expires_at or cart.expires_at
     assert expires is not None  # a cart with places expires with its first hold
     store.set_priced(order.id, order_lines(cart.lines), expires, cart.donations)
     return order
 
 
-def desk_sale(desk_house_id: str, cart_id: str, session_token: str, payment_method: str, buyer: BuyerDetails | None,
-              marketing: bool, sharing: bool, language: str, now: datetime) -> Order:
+def desk_sale(
+    desk_house_id: str,
+    cart_id: str,
+    session_token: str,
+    payment_method: str,
+    buyer: BuyerDetails | None,
+    marketing: bool,
+    sharing: bool,
+    language: str,
+    now: datetime,
+) -> Order:
     """Sell the desk's cart; a second submit of the same cart answers with the same order."""
     record, cart = _desk_cart(desk_house_id, cart_id, session_token, now)
     if cart is None:
         assert record.order_id is not None  # its checkout began: the same order
         return store.get_order(record.order_id)
-    order = _desk_order(desk_house_id, record, cart, session_token, OrderStatus.PENDING, payment_method, buyer,
-                        marketing, sharing, language, None, now)
+    order = _desk_order(
+        desk_house_id,
+        record,
+        cart,
+        session_token,
+        OrderStatus.PENDING,
+        payment_method,
+        buyer,
+        marketing,
+        sharing,
+        language,
+        None,
+        now,
+    )
     return _complete(order, buyer is not None, now)
 
 
@@ -82,8 +137,9 @@ def _complete(order: Order, email: bool, now: datetime) -> Order:
         checkout.confirm_seats(order.id, now)
     except SeatsLost as lost:
         checkout.release_checkout(order.id, "SeatsLost", now)
-        raise SeatsUnavailable("A place of this sale was taken meanwhile.", taken=list(
-            store.get_order(order.id).lost_places)) from lost
+        raise SeatsUnavailable(
+            "A place of this sale was taken meanwhile.", taken=list(store.get_order(order.id).lost_places)
+        ) from lost
     checkout.issue_tickets(order.id, now)
     if email:
         checkout.email_tickets(order.id)
@@ -103,8 +159,17 @@ def _register_uitpas_sales(order: Order, now: datetime) -> None:
         raise
 
 
-def reserve(desk_house_id: str, cart_id: str, session_token: str, buyer: BuyerDetails, marketing: bool, sharing: bool,
-            language: str, until: datetime, now: datetime) -> Order:
+def reserve(
+    desk_house_id: str,
+    cart_id: str,
+    session_token: str,
+    buyer: BuyerDetails,
+    marketing: bool,
+    sharing: bool,
+    language: str,
+    until: datetime,
+    now: datetime,
+) -> Order:
     """Keep the desk's cart for a buyer who pays later, until `until` (before the first performance starts)."""
     record, cart = _desk_cart(desk_house_id, cart_id, session_token, now)
     if cart is None:
@@ -112,12 +177,26 @@ def reserve(desk_house_id: str, cart_id: str, session_token: str, buyer: BuyerDe
         return store.get_order(record.order_id)
     first_start = min(catalog.get_performance(p).starts_at for p in {line.performance_id for line in cart.lines})
     if not now < until <= first_start:
-        raise ValidationFailed("A reservation ends after now and no later than the performance.", [
-            FieldError("expires_at", "out_of_range", "Between now and the start of the first performance.")])
+        raise ValidationFailed(
+            "A reservation ends after now and no later than the performance.",
+            [FieldError("expires_at", "out_of_range", "Between now and the start of the first performance.")],
+        )
     for hold_id in dict.fromkeys(line.hold_id for line in cart.lines):
         reservations.extend_hold(reservations.get_hold(hold_id), until, now)
-    order = _desk_order(desk_house_id, record, cart, session_token, OrderStatus.RESERVED, None, buyer, marketing,
-                        sharing, language, until, now)
+    order = _desk_order(
+        desk_house_id,
+        record,
+        cart,
+        session_token,
+        OrderStatus.RESERVED,
+        None,
+        buyer,
+        marketing,
+        sharing,
+        language,
+        until,
+        now,
+    )
     store.list_reservation(order.id, desk_house_id, until)
     count("DeskReservations")
     return store.get_order(order.id)

@@ -6,6 +6,7 @@ channel (`preferences`) to each house's record. The export is everything the clu
 about the buyer. Erasure runs as the `erasure.asl.json` workflow: pseudonymise orders and purchases,
 remove the records, stored e-mail copies and links, then complete a receipt that holds no personal data.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -82,8 +83,11 @@ def _order_buyers(buyer_id: str, order_id: str, links: store.BuyerLinks | None =
     if order_id not in links.orders:
         return []
     found = (customer_store.order_buyer(house_id, order_id) for house_id in sorted(links.customers))
-    return [order_buyer for order_buyer in found
-            if order_buyer is not None and order_buyer.customer_id == links.customers[order_buyer.house_id]]
+    return [
+        order_buyer
+        for order_buyer in found
+        if order_buyer is not None and order_buyer.customer_id == links.customers[order_buyer.house_id]
+    ]
 
 
 def waiting_orders(buyer_id: str) -> list[dict[str, Any]]:
@@ -97,13 +101,26 @@ def waiting_orders(buyer_id: str) -> list[dict[str, Any]]:
         if not found:
             continue
         details = found[0].details
-        orders.append({
-            "order_id": order_id, "given_at": found[0].given_at, "name": details.name, "email": details.email,
-            # the address's owner may be reading a stranger's order: a phone number only as its last digits
-            "phone_ends": "".join(filter(str.isdigit, details.phone or ""))[-2:] or None, "postcode": details.postcode,
-            "houses": [{"house_id": order_buyer.house_id, "house_name": catalog.get_house(order_buyer.house_id).name,
-                        "marketing": _ticked(order_buyer, ConsentKind.MARKETING)} for order_buyer in found],
-            "sharing": any(_ticked(order_buyer, ConsentKind.SHARING) for order_buyer in found)})
+        orders.append(
+            {
+                "order_id": order_id,
+                "given_at": found[0].given_at,
+                "name": details.name,
+                "email": details.email,
+                # the address's owner may be reading a stranger's order: a phone number only as its last digits
+                "phone_ends": "".join(filter(str.isdigit, details.phone or ""))[-2:] or None,
+                "postcode": details.postcode,
+                "houses": [
+                    {
+                        "house_id": order_buyer.house_id,
+                        "house_name": catalog.get_house(order_buyer.house_id).name,
+                        "marketing": _ticked(order_buyer, ConsentKind.MARKETING),
+                    }
+                    for order_buyer in found
+                ],
+                "sharing": any(_ticked(order_buyer, ConsentKind.SHARING) for order_buyer in found),
+            }
+        )
     return sorted(orders, key=lambda order: order["given_at"])
 
 
@@ -121,20 +138,23 @@ def confirm_order(buyer_id: str, order_id: str, now: datetime) -> list[dict[str,
     if not found:
         raise NotFound("No choices of this order wait for you.", order_id=order_id)
     if any(order_buyer.declined_at for order_buyer in found):
-        raise domain.ChoicesDecided("These choices were declined; they can no longer be confirmed.", declined=True,
-                                    order_id=order_id)
+        raise domain.ChoicesDecided(
+            "These choices were declined; they can no longer be confirmed.", declined=True, order_id=order_id
+        )
     recorded: list[dict[str, Any]] = []
     for order_buyer in found:
         if not order_buyer.waiting:
             continue
+
         def decide(consents: dict[str, Any], order_buyer: OrderBuyer = order_buyer) -> list[ConsentChoice]:
             return proven_choices(order_buyer, consents, now)
 
         choices = customer_store.apply_order_buyer(order_buyer, decide, now)
         recorded += [{"house_id": order_buyer.house_id, **choice.to_dict()} for choice in choices]
     if not recorded and any(order_buyer.declined_at for order_buyer in _order_buyers(buyer_id, order_id)):
-        raise domain.ChoicesDecided("These choices were declined meanwhile; they can no longer be confirmed.",
-                                    declined=True, order_id=order_id)
+        raise domain.ChoicesDecided(
+            "These choices were declined meanwhile; they can no longer be confirmed.", declined=True, order_id=order_id
+        )
     if recorded:
         count("ConsentsProven", len(recorded))
         logger.info("order's choices proven", extra={"order_id": order_id, "choices": len(recorded)})
@@ -148,8 +168,9 @@ def decline_order(buyer_id: str, order_id: str, now: datetime) -> bool:
     found = _order_buyers(buyer_id, order_id)
     if not found:
         raise NotFound("No choices of this order wait for you.", order_id=order_id)
-    confirmed = domain.ChoicesDecided("These choices were confirmed already; change them on the page instead.",
-                                      declined=False, order_id=order_id)
+    confirmed = domain.ChoicesDecided(
+        "These choices were confirmed already; change them on the page instead.", declined=False, order_id=order_id
+    )
     if any(order_buyer.applied_at for order_buyer in found):
         raise confirmed
     waiting = [order_buyer.house_id for order_buyer in found if order_buyer.waiting]
@@ -202,10 +223,16 @@ def preferences(buyer_id: str) -> dict[str, Any]:
     houses = []
     for record in sorted(records, key=lambda r: r.house_id):
         house = catalog.get_house(record.house_id)
-        houses.append({"house_id": record.house_id, "house_name": house.name,
-                       "name": record.details.name, "email": record.details.email,
-                       "marketing": bool((record.consents.get("marketing") or {}).get("granted")),
-                       "consents": record.consents})
+        houses.append(
+            {
+                "house_id": record.house_id,
+                "house_name": house.name,
+                "name": record.details.name,
+                "email": record.details.email,
+                "marketing": bool((record.consents.get("marketing") or {}).get("granted")),
+                "consents": record.consents,
+            }
+        )
     return {"houses": houses, "sharing": _current_sharing(records), "erasures": store.receipts_of(buyer_id)}
 
 
@@ -222,20 +249,33 @@ def change_consents(buyer_id: str, wish: domain.ConsentWish, language: str, now:
     for house_id, customer_id in sorted(links.customers.items()):
         house = catalog.get_house(house_id)
 
-        def decide(consents: dict[str, Any], house_id: str = house_id,
-                   house_name: str = house.name) -> list[ConsentChoice]:
+        def decide(
+            consents: dict[str, Any], house_id: str = house_id, house_name: str = house.name
+        ) -> list[ConsentChoice]:
             changed = domain.changed_consents(consents, house_id, wish)
-            worded = {choice.kind: choice for choice in consent_choices(
-                changed.get(ConsentKind.MARKETING, False), changed.get(ConsentKind.SHARING, False), language,
-                house_name, settings.cluster_name, now, "preferences", verified=True, translate=i18n.gettext)}
+            worded = {
+                choice.kind: choice
+                for choice in consent_choices(
+                    changed.get(ConsentKind.MARKETING, False),
+                    changed.get(ConsentKind.SHARING, False),
+                    language,
+                    house_name,
+                    settings.cluster_name,
+                    now,
+                    "preferences",
+                    verified=True,
+                    translate=i18n.gettext,
+                )
+            }
             return [worded[kind] for kind in changed]
 
         for choice in store.change_consents(house_id, customer_id, decide, now):
             recorded.append({"house_id": house_id, **choice.to_dict()})
     if recorded:
         count("ConsentsChanged", len(recorded))
-        logger.info("consents changed", extra={"houses": len({r["house_id"] for r in recorded}),
-                                               "choices": len(recorded)})
+        logger.info(
+            "consents changed", extra={"houses": len({r["house_id"] for r in recorded}), "choices": len(recorded)}
+        )
     return recorded
 
 
@@ -248,49 +288,113 @@ def export(buyer_id: str, now: datetime) -> dict[str, Any]:
         record = customer_store.find_customer(house_id, customer_id)
         if record is None:
             continue
-        houses.append({
-            "house_id": house_id, "house_name": catalog.get_house(house_id).name, "customer_id": customer_id,
-            "details": {"name": record.details.name, "email": record.details.email, "phone": record.details.phone,
-                        "postcode": record.details.postcode},
-            "consents": record.consents, "consent_history": list(record.consent_log),
-            "purchases": [{"order_id": p.order_id, "performance_ids": list(p.performance_ids), "tickets": p.tickets,
-                           "amount_cents": p.amount_cents, "channel": p.channel, "bought_at": p.bought_at.isoformat()}
-                          for p in purchase_store.of_customer(house_id, customer_id)]})
+        houses.append(
+            {
+                "house_id": house_id,
+                "house_name": catalog.get_house(house_id).name,
+                "customer_id": customer_id,
+                "details": {
+                    "name": record.details.name,
+                    "email": record.details.email,
+                    "phone": record.details.phone,
+                    "postcode": record.details.postcode,
+                },
+                "consents": record.consents,
+                "consent_history": list(record.consent_log),
+                "purchases": [
+                    {
+                        "order_id": p.order_id,
+                        "performance_ids": list(p.performance_ids),
+                        "tickets": p.tickets,
+                        "amount_cents": p.amount_cents,
+                        "channel": p.channel,
+                        "bought_at": p.bought_at.isoformat(),
+                    }
+                    for p in purchase_store.of_customer(house_id, customer_id)
+                ],
+            }
+        )
     orders = []
     for order_id in sorted(links.orders):
         try:
             order = order_store.get_order(order_id)
         except NotFound:
             continue  # a checkout that never began
-        orders.append({
-            "order_id": order.id, "status": order.status.value, "channel": order.channel,
-            "seller_house_id": order.seller_house_id, "language": order.language,
-            "created_at": order.created_at.isoformat() if order.created_at else None,
-            "completed_at": order.completed_at.isoformat() if order.completed_at else None,
-            "total_cents": order.total.cents, "currency": order.total.currency,
-            "lines": [line.to_dict() for line in order.lines],
-            "tickets": [{"ticket_id": t.ticket_id, "house_id": t.house_id, "performance_id": t.performance_id,
-                         "seat_id": t.seat_id, "seat_label": t.seat_label, "category": t.category,
-                         "tariff_code": t.tariff_code, "price_cents": t.price_cents, "status": t.status.value,
-                         "issued_at": t.issued_at.isoformat()} for t in order_store.tickets_of(order.id)],
-            "refunds": [{"refund_id": r.refund_id, "amount_cents": r.amount_cents, "reason": r.reason,
-                         "note": r.note, "status": r.status, "created_at": r.created_at.isoformat()}
-                        for r in order_store.refunds_of(order.id)],
-            "buyer": [_order_buyer_export(found) for found in (customer_store.order_buyer(house_id, order.id)
-                                                              for house_id in sorted(links.customers)) if found]})
+        orders.append(
+            {
+                "order_id": order.id,
+                "status": order.status.value,
+                "channel": order.channel,
+                "seller_house_id": order.seller_house_id,
+                "language": order.language,
+                "created_at": order.created_at.isoformat() if order.created_at else None,
+                "completed_at": order.completed_at.isoformat() if order.completed_at else None,
+                "total_cents": order.total.cents,
+                "currency": order.total.currency,
+                "lines": [line.to_dict() for line in order.lines],
+                "tickets": [
+                    {
+                        "ticket_id": t.ticket_id,
+                        "house_id": t.house_id,
+                        "performance_id": t.performance_id,
+                        "seat_id": t.seat_id,
+                        "seat_label": t.seat_label,
+                        "category": t.category,
+                        "tariff_code": t.tariff_code,
+                        "price_cents": t.price_cents,
+                        "status": t.status.value,
+                        "issued_at": t.issued_at.isoformat(),
+                    }
+                    for t in order_store.tickets_of(order.id)
+                ],
+                "refunds": [
+                    {
+                        "refund_id": r.refund_id,
+                        "amount_cents": r.amount_cents,
+                        "reason": r.reason,
+                        "note": r.note,
+                        "status": r.status,
+                        "created_at": r.created_at.isoformat(),
+                    }
+                    for r in order_store.refunds_of(order.id)
+                ],
+                "buyer": [
+                    _order_buyer_export(found)
+                    for found in (
+                        customer_store.order_buyer(house_id, order.id) for house_id in sorted(links.customers)
+                    )
+                    if found
+                ],
+            }
+        )
     count("BuyerExports")
-    return {"format": EXPORT_FORMAT, "generated_at": now.isoformat(), "cluster": get_settings().cluster_name,
-            "buyer_id": buyer_id, "houses": houses, "orders": orders, "erasures": store.receipts_of(buyer_id)}
+    return {
+        "format": EXPORT_FORMAT,
+        "generated_at": now.isoformat(),
+        "cluster": get_settings().cluster_name,
+        "buyer_id": buyer_id,
+        "houses": houses,
+        "orders": orders,
+        "erasures": store.receipts_of(buyer_id),
+    }
 
 
 def _order_buyer_export(found: OrderBuyer) -> dict[str, Any]:
     """The buyer as the order gave them at a house, and the choices it ticked (applied once the address's owner
     confirmed them, never once they declined them)."""
-    return {"house_id": found.house_id, "details": {"name": found.details.name, "email": found.details.email,
-                                                    "phone": found.details.phone, "postcode": found.details.postcode},
-            "choices": [choice.to_dict() for choice in found.pending], "given_at": found.given_at.isoformat(),
-            "proven_at": found.applied_at.isoformat() if found.applied_at else None,
-            "declined_at": found.declined_at.isoformat() if found.declined_at else None}
+    return {
+        "house_id": found.house_id,
+        "details": {
+            "name": found.details.name,
+            "email": found.details.email,
+            "phone": found.details.phone,
+            "postcode": found.details.postcode,
+        },
+        "choices": [choice.to_dict() for choice in found.pending],
+        "given_at": found.given_at.isoformat(),
+        "proven_at": found.applied_at.isoformat() if found.applied_at else None,
+        "declined_at": found.declined_at.isoformat() if found.declined_at else None,
+    }
 
 
 # -- erasure ------------------------------------------------------------------------------------------
@@ -306,8 +410,9 @@ def request_erasure(buyer_id: str, now: datetime) -> dict[str, Any]:
         if receipts:
             return receipts[-1]
         raise NotFound("There is no personal data of this buyer.")
-    erasure = domain.erasure_id(buyer_id, [f"HOUSE#{h}#{c}" for h, c in links.customers.items()]
-                                + [f"ORDER#{o}" for o in links.orders])
+    erasure = domain.erasure_id(
+        buyer_id, [f"HOUSE#{h}#{c}" for h, c in links.customers.items()] + [f"ORDER#{o}" for o in links.orders]
+    )
     execution = erasure
     if store.begin_erasure(buyer_id, erasure, list(links.customers), now):
         count("ErasuresRequested")
@@ -320,8 +425,9 @@ def request_erasure(buyer_id: str, now: datetime) -> dict[str, Any]:
             execution = f"{erasure}-{int(waited / ERASURE_RESUME_AFTER)}"
             logger.warning("erasure resumed", extra={"erasure_id": erasure, "execution": execution})
     ports.workflows().start("erasure", execution, {"buyer_id": buyer_id, "erasure_id": erasure})
-    logger.info("erasure requested", extra={"erasure_id": erasure, "houses": len(links.customers),
-                                            "orders": len(links.orders)})
+    logger.info(
+        "erasure requested", extra={"erasure_id": erasure, "houses": len(links.customers), "orders": len(links.orders)}
+    )
     return _receipt(buyer_id, erasure)
 
 
@@ -338,11 +444,15 @@ def pseudonymise(buyer_id: str) -> dict[str, Any]:
     """Workflow step: the buyer's orders and purchases carry a pseudonym instead of the customer ids."""
     key = cluster_key()
     links = store.links_of(buyer_id)
-    pseudonyms = {customer_id: domain.erased_pseudonym(key, house_id, customer_id)
-                  for house_id, customer_id in links.customers.items()}
+    pseudonyms = {
+        customer_id: domain.erased_pseudonym(key, house_id, customer_id)
+        for house_id, customer_id in links.customers.items()
+    }
     orders = sum(store.pseudonymise_order(order_id, pseudonyms) for order_id in links.orders)
-    purchases = sum(store.move_purchases(house_id, customer_id, pseudonyms[customer_id])
-                    for house_id, customer_id in links.customers.items())
+    purchases = sum(
+        store.move_purchases(house_id, customer_id, pseudonyms[customer_id])
+        for house_id, customer_id in links.customers.items()
+    )
     notes = sum(order_store.forget_refund_notes(order_id) for order_id in links.orders)
     return {"orders": orders, "purchases": purchases, "refund_notes": notes}
 
@@ -352,8 +462,11 @@ def forget(buyer_id: str) -> dict[str, Any]:
     then the links (last: a rerun after a failure still finds what is left)."""
     links = store.links_of(buyer_id)
     addresses = {address for address in (store.email_of(h, c) for h, c in links.customers.items()) if address}
-    addresses |= {found.details.email for found in (customer_store.order_buyer(h, o) for h in links.customers
-                                                   for o in links.orders) if found}
+    addresses |= {
+        found.details.email
+        for found in (customer_store.order_buyer(h, o) for h in links.customers for o in links.orders)
+        if found
+    }
     copies = mail_copies.erase(sorted(addresses)) if addresses else 0
     records = sum(store.delete_customer(house_id, customer_id) for house_id, customer_id in links.customers.items())
     for house_id in links.customers:  # what each order kept of its buyer, with its pending choices

@@ -4,6 +4,7 @@ then what the buyer added to the cart: the discount code and donations, and the 
 Every view of a cart, the checkout and the desk price it this way; the services that change a cart (its holds,
 code, donations, card) only change the record and price it again here.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -78,12 +79,20 @@ def price_bundle_holds(members: list[Hold]) -> list[CartLine]:
     bundle = bundle_store.get_bundle(_group_of(members))
     performances = {member.performance_id: catalog.get_performance(member.performance_id) for member in members}
     places = held_places(members)
-    shares = price_bundle_places(bundle, [(member.performance_id, category) for member, _, category in places],
-                                 performances, settlements.get_agreement().bundle_split,
-                                 members[0].bundle_quantity or 1)
+    shares = price_bundle_places(
+        bundle,
+        [(member.performance_id, category) for member, _, category in places],
+        performances,
+        settlements.get_agreement().bundle_split,
+        members[0].bundle_quantity or 1,
+    )
     group = members[0].bundle_hold_ids[0]
-    return [CartLine(member.id, member.performance_id, member.house_id, seat_id, category, BUNDLE_TARIFF, share,
-                     bundle.id, group) for (member, seat_id, category), share in zip(places, shares)]
+    return [
+        CartLine(
+            member.id, member.performance_id, member.house_id, seat_id, category, BUNDLE_TARIFF, share, bundle.id, group
+        )
+        for (member, seat_id, category), share in zip(places, shares)
+    ]
 
 
 def price_subscription_holds(members: list[Hold]) -> list[CartLine]:
@@ -94,9 +103,20 @@ def price_subscription_holds(members: list[Hold]) -> list[CartLine]:
     list_prices = [list_price(performances[member.performance_id], category) for member, _, category in places]
     shares = price_subscription_places(formula.discount, list_prices, settlements.get_agreement().bundle_split)
     group = members[0].bundle_hold_ids[0]
-    return [CartLine(member.id, member.performance_id, member.house_id, seat_id, category, SUBSCRIPTION_TARIFF,
-                     Money(share, formula.currency), formula.id, group)
-            for (member, seat_id, category), share in zip(places, shares)]
+    return [
+        CartLine(
+            member.id,
+            member.performance_id,
+            member.house_id,
+            seat_id,
+            category,
+            SUBSCRIPTION_TARIFF,
+            Money(share, formula.currency),
+            formula.id,
+            group,
+        )
+        for (member, seat_id, category), share in zip(places, shares)
+    ]
 
 
 def _group_of(members: list[Hold]) -> str:

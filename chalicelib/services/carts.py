@@ -1,4 +1,5 @@
 """Cart services: a buyer session puts its holds of several houses in one cart, priced once."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -45,8 +46,9 @@ def view_cart(cart_id: str, session_token: str, now: datetime) -> Cart:
     return priced_cart(own_cart(cart_id, session_token), now)
 
 
-def put_hold(cart_id: str, session_token: str, hold_id: str, tariffs: dict[str, str], tariff: str | None,
-             now: datetime) -> Cart:
+def put_hold(
+    cart_id: str, session_token: str, hold_id: str, tariffs: dict[str, str], tariff: str | None, now: datetime
+) -> Cart:
     """Add the session's live hold to its cart (or change its tariffs), priced before it is saved."""
     record = open_cart(cart_id, session_token)
     hold = holds_service.get_hold(hold_id, session_token)
@@ -57,8 +59,10 @@ def put_hold(cart_id: str, session_token: str, hold_id: str, tariffs: dict[str, 
     price_entry(hold, entry)  # refuse an unknown tariff or a place outside the hold before saving anything
     entries = [existing for existing in record.entries if existing["hold_id"] != hold.id] + [entry]
     if len(_purchases(entries)) > MAX_HOLDS_PER_CART:
-        raise ValidationFailed(f"At most {MAX_HOLDS_PER_CART} holds in one cart.",
-                               [FieldError("hold_id", "out_of_range", "The cart is full.")])
+        raise ValidationFailed(
+            f"At most {MAX_HOLDS_PER_CART} holds in one cart.",
+            [FieldError("hold_id", "out_of_range", "The cart is full.")],
+        )
     store.save_entries(record, entries, now)
     return view_cart(cart_id, session_token, now)
 
@@ -68,13 +72,19 @@ def _purchases(entries: Iterable[Mapping[str, Any]]) -> set[str]:
     return {entry.get("bundle_group") or entry["hold_id"] for entry in entries}
 
 
-def _put_bundle(record: store.CartRecord, session_token: str, hold: Hold, tariffs: dict[str, str],
-                tariff: str | None, now: datetime) -> Cart:
+def _put_bundle(
+    record: store.CartRecord, session_token: str, hold: Hold, tariffs: dict[str, str], tariff: str | None, now: datetime
+) -> Cart:
     """Put every hold of a bundle purchase in the cart as one bundle line at the bundle price."""
     if tariffs or tariff:
-        raise ValidationFailed("A bundle has one price; its places take no tariff.", [
-            FieldError("tariff" if tariff else "tariffs", "bundle_has_one_price",
-                       "Leave the tariff out for a bundle.")])
+        raise ValidationFailed(
+            "A bundle has one price; its places take no tariff.",
+            [
+                FieldError(
+                    "tariff" if tariff else "tariffs", "bundle_has_one_price", "Leave the tariff out for a bundle."
+                )
+            ],
+        )
     members = [hold if hold_id == hold.id else reservations.get_hold(hold_id) for hold_id in hold.bundle_hold_ids]
     for member in members:
         member.check_live(now)
@@ -82,8 +92,10 @@ def _put_bundle(record: store.CartRecord, session_token: str, hold: Hold, tariff
     entries = [existing for existing in record.entries if existing["hold_id"] not in hold.bundle_hold_ids]
     entries += [{"hold_id": member.id, "tariffs": {}, "tariff": None, "bundle_group": group} for member in members]
     if len(_purchases(entries)) > MAX_HOLDS_PER_CART:
-        raise ValidationFailed(f"At most {MAX_HOLDS_PER_CART} holds in one cart.",
-                               [FieldError("hold_id", "out_of_range", "The cart is full.")])
+        raise ValidationFailed(
+            f"At most {MAX_HOLDS_PER_CART} holds in one cart.",
+            [FieldError("hold_id", "out_of_range", "The cart is full.")],
+        )
     store.save_entries(record, entries, now)
     return view_cart(record.id, session_token, now)
 
@@ -105,4 +117,3 @@ def remove_hold(cart_id: str, session_token: str, hold_id: str, now: datetime) -
             except HoldNotActive:
                 pass  # released or expired meanwhile: the places are back either way
     return view_cart(cart_id, session_token, now)
-

@@ -1,4 +1,5 @@
 """Catalog services: creating productions and performances with their rules checked."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -33,8 +34,13 @@ def new_id(prefix: str) -> str:
 # A `body: Any` is the route's validated request model (api.schemas), which services may not import.
 def create_production(house_id: str, body: Any) -> Production:
     """A new production of the caller's house."""
-    production = Production(id=body.id or new_id("prod"), house_id=house_id, title=body.title, genre=body.genre,
-                            description=body.description)
+    production = Production(
+        id=body.id or new_id("prod"),
+        house_id=house_id,
+        title=body.title,
+        genre=body.genre,
+        description=body.description,
+    )
     store.create_production(production)
     return production
 
@@ -49,12 +55,23 @@ def create_performance(house_id: str, body: Any) -> Performance:
     categories = {STANDING_CATEGORY} if seatmap.is_standing else {c.code for c in seatmap.categories}
     validate_tariffs(tariffs, categories)
     performance = Performance(
-        id=body.id or new_id("perf"), house_id=house_id, production_id=production.id, venue_id=body.venue_id,
-        starts_at=body.starts_at, sales_start=body.sales_start, sales_end=sales_end,
-        status=PerformanceStatus(body.status), tariffs=tuple(tariffs), seated=not seatmap.is_standing,
-        capacity=seatmap.capacity, title=production.title, venue_name=venue.name, genre=production.genre,
+        id=body.id or new_id("perf"),
+        house_id=house_id,
+        production_id=production.id,
+        venue_id=body.venue_id,
+        starts_at=body.starts_at,
+        sales_start=body.sales_start,
+        sales_end=sales_end,
+        status=PerformanceStatus(body.status),
+        tariffs=tuple(tariffs),
+        seated=not seatmap.is_standing,
+        capacity=seatmap.capacity,
+        title=production.title,
+        venue_name=venue.name,
+        genre=production.genre,
         standing_shards=body.standing_shards if seatmap.is_standing else 1,
-        waiting_room=waiting_room_of(body.waiting_room, body.sales_start))
+        waiting_room=waiting_room_of(body.waiting_room, body.sales_start),
+    )
     store.create_performance(performance, seatmap)
     return performance
 
@@ -63,8 +80,12 @@ def waiting_room_of(body: Any, default_opening: datetime) -> WaitingRoom | None:
     """The waiting room a staff body asks for (None: none); it opens at `default_opening` unless told."""
     if body is None:
         return None
-    return WaitingRoom(rate_per_minute=body.rate_per_minute, opens_at=body.opens_at or default_opening,
-                       admission_seconds=body.admission_seconds, shards=body.shards)
+    return WaitingRoom(
+        rate_per_minute=body.rate_per_minute,
+        opens_at=body.opens_at or default_opening,
+        admission_seconds=body.admission_seconds,
+        shards=body.shards,
+    )
 
 
 def change_performance(house_id: str, performance_id: str, body: Any) -> Performance:
@@ -76,9 +97,14 @@ def change_performance(house_id: str, performance_id: str, body: Any) -> Perform
         opens = max(ports.clock().now(), body.sales_start or current.sales_start)
         waiting_room = waiting_room_of(body.waiting_room, opens)
     performance = store.update_performance(
-        house_id, performance_id, status=PerformanceStatus(body.status) if body.status else None,
-        sales_start=body.sales_start, sales_end=body.sales_end, expected_version=body.version,
-        waiting_room=waiting_room)
+        house_id,
+        performance_id,
+        status=PerformanceStatus(body.status) if body.status else None,
+        sales_start=body.sales_start,
+        sales_end=body.sales_end,
+        expected_version=body.version,
+        waiting_room=waiting_room,
+    )
     if performance.status is PerformanceStatus.CANCELLED:
         # Every ticket sold is refunded (again harmless: a ticket is refunded once).
         refund_cancelled_performance(performance_id, ports.clock().now())
@@ -88,10 +114,17 @@ def change_performance(house_id: str, performance_id: str, body: Any) -> Perform
 
 def publish_cancelled(performance: Performance) -> None:
     """`PerformanceCancelled` on the cluster's topic (one id per performance: repeating it changes nothing)."""
-    ports.events().publish("PerformanceCancelled", f"PerformanceCancelled:{performance.id}", ports.clock().now(),
-                           {"performance_id": performance.id, "house_id": performance.house_id,
-                            "production_id": performance.production_id,
-                            "starts_at": performance.starts_at.isoformat()})
+    ports.events().publish(
+        "PerformanceCancelled",
+        f"PerformanceCancelled:{performance.id}",
+        ports.clock().now(),
+        {
+            "performance_id": performance.id,
+            "house_id": performance.house_id,
+            "production_id": performance.production_id,
+            "starts_at": performance.starts_at.isoformat(),
+        },
+    )
 
 
 def sweep_abandoned_creates(now: datetime) -> int:
@@ -158,12 +191,17 @@ def performance_seatmap(performance_id: str) -> SeatMap:
     return store.get_performance_seatmap(performance_id)
 
 
-def agenda(house_id: str | None = None, genre: str | None = None, start: datetime | None = None,
-           end: datetime | None = None) -> list[Performance]:
+def agenda(
+    house_id: str | None = None, genre: str | None = None, start: datetime | None = None, end: datetime | None = None
+) -> list[Performance]:
     """The agenda as buyers see it (a few seconds old at most), of one house or genre, starting in [start, end)."""
-    return [performance for performance in store.listed_agenda()
-            if (not house_id or performance.house_id == house_id) and (not genre or performance.genre == genre)
-            and not (start and performance.starts_at < start or end and performance.starts_at >= end)]
+    return [
+        performance
+        for performance in store.listed_agenda()
+        if (not house_id or performance.house_id == house_id)
+        and (not genre or performance.genre == genre)
+        and not (start and performance.starts_at < start or end and performance.starts_at >= end)
+    ]
 
 
 def listed_houses() -> list[House]:

@@ -4,6 +4,7 @@
 (`chalicelib/workflows/checkout.asl.json`) or reacts to the payment provider's webhook. Each is
 idempotent: Step Functions may run a task again, and webhooks come at least once, in any order.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -44,14 +45,26 @@ from .ticketing import send_order_email, send_refund_email
 from .uitpas import cancel_order_sales
 
 # Why a checkout ended without an order, from the workflow's error name.
-FAILURE_REASONS = {"States.Timeout": "payment_timeout", "PaymentCanceled": "payment_canceled",
-                   "EmptyCart": "cart_expired", "SeatsLost": "seats_lost",
-                   "ReservationCancelled": "reservation_cancelled"}
+FAILURE_REASONS = {
+    "States.Timeout": "payment_timeout",
+    "PaymentCanceled": "payment_canceled",
+    "EmptyCart": "cart_expired",
+    "SeatsLost": "seats_lost",
+    "ReservationCancelled": "reservation_cancelled",
+}
 FAILURE_REASONS.update(CHECKOUT_FAILURES)
 
 
-def start_checkout(cart_id: str, session_token: str, buyer: BuyerDetails, marketing: bool, sharing: bool,
-                   language: str, seller_house_id: str | None, now: datetime) -> Order:
+def start_checkout(
+    cart_id: str,
+    session_token: str,
+    buyer: BuyerDetails,
+    marketing: bool,
+    sharing: bool,
+    language: str,
+    seller_house_id: str | None,
+    now: datetime,
+) -> Order:
     """Freeze the session's cart, record the buyer per house and start the checkout workflow.
 
     Submitting the same cart again (or twice at once) answers with the same order and payment.
@@ -66,17 +79,29 @@ def start_checkout(cart_id: str, session_token: str, buyer: BuyerDetails, market
             raise EmptyCart("The cart holds no live places.", cart_id=cart_id)
         vouchers.check_offers(cart)
         check_seller(cart, seller_house_id)
-        customer_ids = customers.record_buyer(list(cart.houses), buyer, marketing, sharing, language, now,
-                                              order_id=order_id)
-        order = store.begin_checkout(record, Order(order_id, cart_id, session_hash(session_token),
-                                                   OrderStatus.PENDING, language=language,
-                                                   seller_house_id=seller_house_id, customer_ids=customer_ids,
-                                                   created_at=now, gift_card=cart.gift_card),
-                                     performances={line.performance_id: line.house_id for line in cart.lines})
+        customer_ids = customers.record_buyer(
+            list(cart.houses), buyer, marketing, sharing, language, now, order_id=order_id
+        )
+        order = store.begin_checkout(
+            record,
+            Order(
+                order_id,
+                cart_id,
+                session_hash(session_token),
+                OrderStatus.PENDING,
+                language=language,
+                seller_house_id=seller_house_id,
+                customer_ids=customer_ids,
+                created_at=now,
+                gift_card=cart.gift_card,
+            ),
+            performances={line.performance_id: line.house_id for line in cart.lines},
+        )
     if order.status is OrderStatus.PENDING:  # (again) start its workflow: a second start changes nothing
         settings = get_settings()
-        ports.workflows().start("checkout", order.id,
-                                {"order_id": order.id, "payment_grace_seconds": settings.payment_grace_seconds})
+        ports.workflows().start(
+            "checkout", order.id, {"order_id": order.id, "payment_grace_seconds": settings.payment_grace_seconds}
+        )
         count("CheckoutsStarted")
     return order
 
@@ -93,8 +118,9 @@ def check_seller(cart: Cart, seller_house_id: str | None) -> None:
     refused = []
     for line in cart.lines:
         if line.performance_id not in holders:
-            holders[line.performance_id] = {a.holder_house_id for a in allocations.allocations_of(line.performance_id)
-                                            if a.holder_house_id}
+            holders[line.performance_id] = {
+                a.holder_house_id for a in allocations.allocations_of(line.performance_id) if a.holder_house_id
+            }
         fellows: set[str] = set()
         if line.bundle_group and line.bundle_id:
             if line.bundle_group not in groups:
@@ -104,15 +130,21 @@ def check_seller(cart: Cart, seller_house_id: str | None) -> None:
                     performance_ids = [c.performance_id for c in bundles.get_bundle(line.bundle_id).components]
                 groups[line.bundle_group] = {catalog.get_performance(p).house_id for p in performance_ids}
             fellows = groups[line.bundle_group]
-        if not may_sell(seller_house_id, line.house_id, agreement, tuple(holders[line.performance_id]),
-                        tuple(fellows)):
+        if not may_sell(seller_house_id, line.house_id, agreement, tuple(holders[line.performance_id]), tuple(fellows)):
             refused.append(line.performance_id)
     if refused:
         names = ", ".join(dict.fromkeys(refused))
-        raise ValidationFailed("The selling house may not sell every place of this cart.", [FieldError(
-            "seller_house_id", "not_a_seller",
-            f"House {seller_house_id} may not sell performance {names}: it is not its house, has no agreement "
-            f"with its house and no allocation of it.")])
+        raise ValidationFailed(
+            "The selling house may not sell every place of this cart.",
+            [
+                FieldError(
+                    "seller_house_id",
+                    "not_a_seller",
+                    f"House {seller_house_id} may not sell performance {names}: it is not its house, has no agreement "
+                    f"with its house and no allocation of it.",
+                )
+            ],
+        )
 
 
 def own_order(order_id: str, session_token: str) -> Order:
@@ -135,8 +167,11 @@ def price_order(order_id: str, grace_seconds: int | None, now: datetime) -> dict
         order = store.get_order(order_id)
     expiry = cart.expires_at or order.expires_at or now
     grace = DEFAULT_PAYMENT_GRACE_SECONDS if grace_seconds is None else grace_seconds
-    return {"amount": order.amount_due.cents, "currency": order.total.currency,
-            "payment_timeout_seconds": payment_window_seconds(now, expiry, grace)}
+    return {
+        "amount": order.amount_due.cents,
+        "currency": order.total.currency,
+        "payment_timeout_seconds": payment_window_seconds(now, expiry, grace),
+    }
 
 
 def create_payment(order_id: str) -> dict[str, Any]:
@@ -146,8 +181,12 @@ def create_payment(order_id: str) -> dict[str, Any]:
         raise PaymentCanceled(f"payment of {order_id} was cancelled")
     if not order.payment_intent_id and order.amount_due.cents > 0:  # a free order takes no payment
         intent = ports.payments().create_payment_intent(
-            order.id, order.amount_due.cents, order.total.currency, payment_idempotency_key(order.id),
-            f"Podium order {order.id}")
+            order.id,
+            order.amount_due.cents,
+            order.total.currency,
+            payment_idempotency_key(order.id),
+            f"Podium order {order.id}",
+        )
         store.set_payment(order.id, intent.id, intent.client_secret)
         order = store.get_order(order_id)
     return {"payment_intent_id": order.payment_intent_id}
@@ -175,13 +214,21 @@ def confirm_seats(order_id: str, now: datetime) -> dict[str, Any]:
         try:
             reservations.sell_hold(hold, order_id, now)
         except SeatsUnavailable as lost:
-            store.mark(order_id, OrderStatus.PAID, now, allowed_from=[OrderStatus.AWAITING_PAYMENT, OrderStatus.PENDING,
-                                                                      OrderStatus.RESERVED],
-                       lost_places=lost.taken or [hold_id])
+            store.mark(
+                order_id,
+                OrderStatus.PAID,
+                now,
+                allowed_from=[OrderStatus.AWAITING_PAYMENT, OrderStatus.PENDING, OrderStatus.RESERVED],
+                lost_places=lost.taken or [hold_id],
+            )
             count("PaidPlacesLost")
             raise SeatsLost(f"order {order_id} lost {lost.taken}") from lost
-    store.mark(order_id, OrderStatus.PAID, now,
-               allowed_from=[OrderStatus.AWAITING_PAYMENT, OrderStatus.PENDING, OrderStatus.RESERVED])
+    store.mark(
+        order_id,
+        OrderStatus.PAID,
+        now,
+        allowed_from=[OrderStatus.AWAITING_PAYMENT, OrderStatus.PENDING, OrderStatus.RESERVED],
+    )
     return {"holds": len(order.hold_ids)}
 
 
@@ -191,8 +238,9 @@ def issue_tickets(order_id: str, now: datetime) -> dict[str, Any]:
     tickets, shares = with_shares(make_tickets(order, now), order.seller_house_id, settlements.get_agreement())
     store.put_tickets(tickets)
     store.put_ledger_entries(sale_entries(order.id, shares, order.seller_house_id, order.collected_by), now)
-    store.put_ledger_entries(donation_entries(order.id, "donation", order.donations, order.seller_house_id, 1,
-                                              order.collected_by), now)
+    store.put_ledger_entries(
+        donation_entries(order.id, "donation", order.donations, order.seller_house_id, 1, order.collected_by), now
+    )
     giftcards.book_redemption(order, now)
     _book_payment_fee(order, now)
     _record_purchases(order, tickets, now)
@@ -214,12 +262,25 @@ def publish_order_placed(order_id: str, now: datetime) -> dict[str, Any]:
     """`OrderPlaced` on the cluster's topic, without personal data; the order id is its id."""
     order = store.get_order(order_id)
     tickets = store.tickets_of(order_id)
-    detail = {"order_id": order.id, "total": order.total.cents, "currency": order.total.currency,
-              "seller_house_id": order.seller_house_id,
-              "houses": {house: sum(t.price_cents for t in tickets if t.house_id == house) for house in order.houses},
-              "tickets": [{"ticket_id": t.ticket_id, "performance_id": t.performance_id, "house_id": t.house_id,
-                           "category": t.category, "tariff_code": t.tariff_code, "price": t.price_cents,
-                           "seat_id": t.seat_id} for t in tickets]}
+    detail = {
+        "order_id": order.id,
+        "total": order.total.cents,
+        "currency": order.total.currency,
+        "seller_house_id": order.seller_house_id,
+        "houses": {house: sum(t.price_cents for t in tickets if t.house_id == house) for house in order.houses},
+        "tickets": [
+            {
+                "ticket_id": t.ticket_id,
+                "performance_id": t.performance_id,
+                "house_id": t.house_id,
+                "category": t.category,
+                "tariff_code": t.tariff_code,
+                "price": t.price_cents,
+                "seat_id": t.seat_id,
+            }
+            for t in tickets
+        ],
+    }
     message_id = ports.events().publish("OrderPlaced", f"OrderPlaced:{order.id}", order.completed_at or now, detail)
     return {"message_id": message_id}
 
@@ -235,16 +296,25 @@ def release_checkout(order_id: str, error_name: str, now: datetime) -> dict[str,
     if order.payment_intent_id:
         intent = ports.payments().cancel_payment_intent(order.payment_intent_id, f"order:{order.id}:cancel")
         if intent.status == "succeeded":
-            ports.payments().refund_payment(intent.id, intent.amount, refund_idempotency_key(order.id, "release"),
-                                            {"order_id": order.id, "reason": reason})
+            ports.payments().refund_payment(
+                intent.id,
+                intent.amount,
+                refund_idempotency_key(order.id, "release"),
+                {"order_id": order.id, "reason": reason},
+            )
             refunded = True
     _give_back_places(order, now)
     _cancel_uitpas_sales(order, now)
     vouchers.give_back(order.id)
     giftcards.give_back(order, now)
     status = OrderStatus.REFUNDED if refunded else OrderStatus.FAILED
-    store.mark(order_id, status, now, failure_reason=reason,
-               allowed_from=[OrderStatus.PENDING, OrderStatus.RESERVED, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID])
+    store.mark(
+        order_id,
+        status,
+        now,
+        failure_reason=reason,
+        allowed_from=[OrderStatus.PENDING, OrderStatus.RESERVED, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID],
+    )
     count("CheckoutsFailed")
     logger.info("checkout released", extra={"order_id": order_id, "reason": reason, "refunded": refunded})
     return {"status": status.value, "reason": reason}
@@ -260,19 +330,31 @@ def refund_checkout(order_id: str, error_name: str, now: datetime) -> dict[str, 
     tickets = store.tickets_of(order_id)
     if tickets:  # fulfilment failed half-way: the tickets and the sale entries are cancelled too
         store.void_order_tickets(order_id, tickets)
-        store.put_ledger_entries(refund_entries(order.id, "checkout", booked_shares(tickets), order.seller_house_id,
-                                                order.collected_by), now)
-        store.put_ledger_entries(donation_entries(order.id, "refund:checkout:donation", order.donations,
-                                                  order.seller_house_id, -1, order.collected_by), now)
+        store.put_ledger_entries(
+            refund_entries(order.id, "checkout", booked_shares(tickets), order.seller_house_id, order.collected_by), now
+        )
+        store.put_ledger_entries(
+            donation_entries(
+                order.id, "refund:checkout:donation", order.donations, order.seller_house_id, -1, order.collected_by
+            ),
+            now,
+        )
     giftcards.give_back(order, now, booked=bool(tickets))
     _book_payment_fee(order, now)  # the provider keeps its fee on a refunded payment
     if order.payment_intent_id:  # a free order took no payment
-        ports.payments().refund_payment(order.payment_intent_id, order.amount_due.cents,
-                                        refund_idempotency_key(order.id, "checkout"),
-                                        {"order_id": order.id, "reason": reason})
-    store.mark(order_id, OrderStatus.REFUNDED, now, failure_reason=reason,
-               allowed_from=[OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID,
-                             OrderStatus.COMPLETED])
+        ports.payments().refund_payment(
+            order.payment_intent_id,
+            order.amount_due.cents,
+            refund_idempotency_key(order.id, "checkout"),
+            {"order_id": order.id, "reason": reason},
+        )
+    store.mark(
+        order_id,
+        OrderStatus.REFUNDED,
+        now,
+        failure_reason=reason,
+        allowed_from=[OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID, OrderStatus.COMPLETED],
+    )
     count("CheckoutsRefunded")
     send_refund_email(store.get_order(order_id), order.total, reason)
     return {"status": OrderStatus.REFUNDED.value, "reason": reason}
@@ -288,16 +370,28 @@ def _record_purchases(order: Order, tickets: Sequence[store.IssuedTicket], now: 
         performances = tuple(dict.fromkeys(t.performance_id for t in mine))
         for performance_id in performances:
             genres.setdefault(performance_id, catalog.get_performance(performance_id).genre)
-        purchases.record(purchases.Purchase(house_id, customer_id, order.id, performances,
-                                            tuple(sorted({genres[p] for p in performances if genres[p]})), len(mine),
-                                            sum(t.price_cents for t in mine), order.channel, now))
+        purchases.record(
+            purchases.Purchase(
+                house_id,
+                customer_id,
+                order.id,
+                performances,
+                tuple(sorted({genres[p] for p in performances if genres[p]})),
+                len(mine),
+                sum(t.price_cents for t in mine),
+                order.channel,
+                now,
+            )
+        )
 
 
 def _record_bundle_sales(order: Order, now: datetime) -> None:
     """Each bundle purchase of the order, once, for the cluster report (a retried task records nothing new)."""
-    groups = {line.bundle_group: line.bundle_id for line in order.lines
-              if line.bundle_group and line.bundle_id
-              and line.tariff_code != "subscription"}  # subscriptions are recorded below
+    groups = {
+        line.bundle_group: line.bundle_id
+        for line in order.lines
+        if line.bundle_group and line.bundle_id and line.tariff_code != "subscription"
+    }  # subscriptions are recorded below
     for group, bundle_id in sorted(groups.items()):
         quantity = reservations.get_hold(group).bundle_quantity or 1
         bundles.record_sale(bundle_id, order.id, group, quantity, order.completed_at or now)
@@ -313,9 +407,16 @@ def _book_payment_fee(order: Order, now: datetime) -> None:
     if not order.payment_intent_id:
         return
     agreement = settlements.get_agreement()
-    entry = fee_entry(order.id, [SoldTicket(f"line{line.index}", line.house_id, line.performance_id,
-                                            line.tariff_code, line.price) for line in order.lines],
-                      order.seller_house_id, agreement.payment_fee(order.amount_due), agreement)
+    entry = fee_entry(
+        order.id,
+        [
+            SoldTicket(f"line{line.index}", line.house_id, line.performance_id, line.tariff_code, line.price)
+            for line in order.lines
+        ],
+        order.seller_house_id,
+        agreement.payment_fee(order.amount_due),
+        agreement,
+    )
     if entry:
         store.put_ledger_entries([entry], now)
 
@@ -354,11 +455,15 @@ def on_payment_event(event: dict[str, Any], now: datetime) -> None:
         if order is None:
             return
         if order.status is OrderStatus.FAILED:  # paid after the checkout gave up: give the money back
-            ports.payments().refund_payment(intent["id"], int(intent["amount"]),
-                                            refund_idempotency_key(order_id, "late"),
-                                            {"order_id": order_id, "reason": "late_payment"})
-            store.mark(order_id, OrderStatus.REFUNDED, now, failure_reason="late_payment",
-                       allowed_from=[OrderStatus.FAILED])
+            ports.payments().refund_payment(
+                intent["id"],
+                int(intent["amount"]),
+                refund_idempotency_key(order_id, "late"),
+                {"order_id": order_id, "reason": "late_payment"},
+            )
+            store.mark(
+                order_id, OrderStatus.REFUNDED, now, failure_reason="late_payment", allowed_from=[OrderStatus.FAILED]
+            )
             count("LatePaymentsRefunded")
             return
         token = store.task_token(order_id)
@@ -395,7 +500,11 @@ def cancel_checkout(order_id: str, session_token: str) -> Order:
         return order  # paid, ended, or a reservation kept at the desk: nothing to give up here
     intent = ports.payments().cancel_payment_intent(order.payment_intent_id, f"order:{order.id}:cancel")
     if intent.status == "canceled":
-        on_payment_event({"type": "payment_intent.canceled",
-                          "data": {"object": {"object": "payment_intent", "id": intent.id,
-                                              "metadata": {"order_id": order.id}}}}, ports.clock().now())
+        on_payment_event(
+            {
+                "type": "payment_intent.canceled",
+                "data": {"object": {"object": "payment_intent", "id": intent.id, "metadata": {"order_id": order.id}}},
+            },
+            ports.clock().now(),
+        )
     return store.get_order(order_id)

@@ -5,6 +5,7 @@ Another house's history of a buyer is shown only where that buyer allowed sharin
 that one order. A marketing export holds only buyers who said yes to this house's
 marketing. Reports come from the house's ledger entries, so they equal the ledger.
 """
+
 from __future__ import annotations
 
 import csv
@@ -28,8 +29,14 @@ def _granted(record: customer_store.CustomerRecord, kind: str) -> bool:
     return bool((record.consents.get(kind) or {}).get("granted"))
 
 
-def segment(house_id: str, now: datetime, genre: str | None = None, since_days: int | None = None,
-            postcode: str | None = None, min_orders: int | None = None) -> list[dict[str, Any]]:
+def segment(
+    house_id: str,
+    now: datetime,
+    genre: str | None = None,
+    since_days: int | None = None,
+    postcode: str | None = None,
+    min_orders: int | None = None,
+) -> list[dict[str, Any]]:
     """The house's buyers matching every given criterion, with their history counts at this house."""
     by_customer: dict[str, list[Any]] = defaultdict(list)
     since = now - timedelta(days=since_days) if since_days else None
@@ -38,19 +45,29 @@ def segment(house_id: str, now: datetime, genre: str | None = None, since_days: 
     found = []
     for record in customer_store.customers_of_house(house_id):
         bought = by_customer.get(record.customer_id, [])
-        relevant = [p for p in bought
-                    if (since is None or p.bought_at >= since) and (genre is None or genre in p.genres)]
+        relevant = [
+            p for p in bought if (since is None or p.bought_at >= since) and (genre is None or genre in p.genres)
+        ]
         if (genre or since) and not relevant:
             continue
         if postcode and (record.details.postcode or "") != postcode:
             continue
         if min_orders and len(bought) < min_orders:
             continue
-        found.append({"customer_id": record.customer_id, "name": record.details.name, "email": record.details.email,
-                      "postcode": record.details.postcode, "orders": len(bought),
-                      "tickets": sum(p.tickets for p in bought), "spent": sum(p.amount_cents for p in bought),
-                      "last_purchase": max((p.bought_at for p in bought), default=None),
-                      "marketing": _granted(record, "marketing"), "sharing": _granted(record, "sharing")})
+        found.append(
+            {
+                "customer_id": record.customer_id,
+                "name": record.details.name,
+                "email": record.details.email,
+                "postcode": record.details.postcode,
+                "orders": len(bought),
+                "tickets": sum(p.tickets for p in bought),
+                "spent": sum(p.amount_cents for p in bought),
+                "last_purchase": max((p.bought_at for p in bought), default=None),
+                "marketing": _granted(record, "marketing"),
+                "sharing": _granted(record, "sharing"),
+            }
+        )
     return found
 
 
@@ -70,8 +87,9 @@ def _shares_everything(record: customer_store.CustomerRecord) -> bool:
     order's choice applied once its link was followed (`order`). Sharing recorded straight from a sale, as
     older records have it, proves nobody's will."""
     sharing = record.consents.get("sharing") or {}
-    return bool(sharing.get("granted")) and (bool(sharing.get("verified")) or sharing.get("source") in ("preferences",
-                                                                                                          "order"))
+    return bool(sharing.get("granted")) and (
+        bool(sharing.get("verified")) or sharing.get("source") in ("preferences", "order")
+    )
 
 
 def _order_shared(house_id: str, order_id: str, record: customer_store.CustomerRecord) -> bool:
@@ -96,14 +114,35 @@ def customer_history(house_id: str, customer_id: str) -> dict[str, Any]:
         purchases = purchase_store.of_customer(house.id, elsewhere.customer_id)
         if not _shares_everything(elsewhere):
             purchases = [p for p in purchases if _order_shared(house.id, p.order_id, elsewhere)]
-        shared += [{"house_id": house.id, "order_id": p.order_id, "performance_ids": list(p.performance_ids),
-                    "tickets": p.tickets, "bought_at": p.bought_at.isoformat()} for p in purchases]
-    return {"customer_id": customer_id, "name": record.details.name, "email": record.details.email,
-            "postcode": record.details.postcode, "consents": record.consents,
-            "purchases": [{"order_id": p.order_id, "performance_ids": list(p.performance_ids), "tickets": p.tickets,
-                           "amount": p.amount_cents, "channel": p.channel, "bought_at": p.bought_at.isoformat()}
-                          for p in own],
-            "other_houses": shared}
+        shared += [
+            {
+                "house_id": house.id,
+                "order_id": p.order_id,
+                "performance_ids": list(p.performance_ids),
+                "tickets": p.tickets,
+                "bought_at": p.bought_at.isoformat(),
+            }
+            for p in purchases
+        ]
+    return {
+        "customer_id": customer_id,
+        "name": record.details.name,
+        "email": record.details.email,
+        "postcode": record.details.postcode,
+        "consents": record.consents,
+        "purchases": [
+            {
+                "order_id": p.order_id,
+                "performance_ids": list(p.performance_ids),
+                "tickets": p.tickets,
+                "amount": p.amount_cents,
+                "channel": p.channel,
+                "bought_at": p.bought_at.isoformat(),
+            }
+            for p in own
+        ],
+        "other_houses": shared,
+    }
 
 
 def sales(house_id: str, starts_at: datetime, ends_at: datetime) -> dict[str, Any]:
@@ -128,14 +167,20 @@ def cluster_overview(starts_at: datetime, ends_at: datetime) -> dict[str, Any]:
     for house in catalog.list_houses():
         dated = ledger_store.house_ledger(house.id, ends_at)
         report = sales_report(house.id, dated, starts_at, ends_at, {})
-        orders_per_house[house.id] = {e.order_id for at, e in dated
-                                      if e.kind == "sale" and e.house_id == house.id and starts_at <= at < ends_at}
+        orders_per_house[house.id] = {
+            e.order_id for at, e in dated if e.kind == "sale" and e.house_id == house.id and starts_at <= at < ends_at
+        }
         houses.append({"house_id": house.id, "name": house.name, **report["totals"]})
     seen: dict[str, int] = defaultdict(int)
     for orders in orders_per_house.values():
         for order_id in orders:
             seen[order_id] += 1
-    return {"from": starts_at.isoformat(), "to": ends_at.isoformat(), "houses": houses,
-            "orders": len(seen), "cross_house_orders": sum(1 for n in seen.values() if n > 1),
-            "bundles_sold": sum(quantity for _, quantity in bundle_store.sales_between(starts_at, ends_at)),
-            "subscriptions_sold": len(subscription_store.sales_between(starts_at, ends_at))}
+    return {
+        "from": starts_at.isoformat(),
+        "to": ends_at.isoformat(),
+        "houses": houses,
+        "orders": len(seen),
+        "cross_house_orders": sum(1 for n in seen.values() if n > 1),
+        "bundles_sold": sum(quantity for _, quantity in bundle_store.sales_between(starts_at, ends_at)),
+        "subscriptions_sold": len(subscription_store.sales_between(starts_at, ends_at)),
+    }

@@ -1,5 +1,6 @@
 """The cluster's customer key: every house's customer ids and the buyer's id (its links, its tokens) derive from
 it, so the same address is the same buyer across the cluster without the address being stored as a key."""
+
 from __future__ import annotations
 
 from aws_lambda_powertools.utilities import parameters

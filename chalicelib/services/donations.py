@@ -4,6 +4,7 @@ Ticket refunds are per house; the donations go back with the refund that leaves 
 valid ticket. Two houses refunding their last tickets at once may both see that: paying back uses
 one idempotency key per order and the reversing entries have stable ids, so it happens once.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,10 +24,17 @@ def refund_with_last_tickets(order: Order, now: datetime) -> bool:
         return False
     amount = sum(donation.amount.cents for donation in order.donations)
     if order.payment_intent_id:
-        ports.payments().refund_payment(order.payment_intent_id, amount,
-                                        refund_idempotency_key(order.id, DONATION_REFUND_ID),
-                                        {"order_id": order.id, "refund_id": DONATION_REFUND_ID})
-    store.put_ledger_entries(donation_entries(order.id, f"refund:{DONATION_REFUND_ID}", order.donations,
-                                              order.seller_house_id, -1, order.collected_by), now)
+        ports.payments().refund_payment(
+            order.payment_intent_id,
+            amount,
+            refund_idempotency_key(order.id, DONATION_REFUND_ID),
+            {"order_id": order.id, "refund_id": DONATION_REFUND_ID},
+        )
+    store.put_ledger_entries(
+        donation_entries(
+            order.id, f"refund:{DONATION_REFUND_ID}", order.donations, order.seller_house_id, -1, order.collected_by
+        ),
+        now,
+    )
     count("DonationsRefunded")
     return True

@@ -4,6 +4,7 @@ The card's part of an order is claimed with the cart's freeze at checkout (balan
 transaction); a checkout without a sale gives it back; a refund goes back on the card first, up to
 what the card paid, and the rest to the buyer's payment.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -78,8 +79,9 @@ def book_redemption(order: Order, now: datetime) -> None:
         return
     code, issuer, claimed = order.gift_card
     if order.gift_card_paid:
-        order_store.put_ledger_entries([redemption_entry(order.id, issuer, Money(order.gift_card_paid),
-                                                         order.seller_house_id)], now)
+        order_store.put_ledger_entries(
+            [redemption_entry(order.id, issuer, Money(order.gift_card_paid), order.seller_house_id)], now
+        )
     if claimed > order.gift_card_paid:
         store.restore(order.id, "excess", claimed - order.gift_card_paid)
 
@@ -89,8 +91,18 @@ def give_back(order: Order, now: datetime, booked: bool = False) -> None:
     if order.gift_card and store.release(order.id):
         count("GiftCardPartsReturned")
     if order.gift_card and booked and order.gift_card_paid:
-        order_store.put_ledger_entries([redemption_entry(order.id, order.gift_card[1], Money(order.gift_card_paid),
-                                                         order.seller_house_id, refund_id="checkout")], now)
+        order_store.put_ledger_entries(
+            [
+                redemption_entry(
+                    order.id,
+                    order.gift_card[1],
+                    Money(order.gift_card_paid),
+                    order.seller_house_id,
+                    refund_id="checkout",
+                )
+            ],
+            now,
+        )
 
 
 def refund_to_card(order: Order, refund_id: str, cents: int, now: datetime) -> int:
@@ -104,6 +116,8 @@ def refund_to_card(order: Order, refund_id: str, cents: int, now: datetime) -> i
         if part <= 0 or not store.restore(order.id, refund_id, part):
             part = store.restored_for(order.id, refund_id) or 0
     if part:
-        order_store.put_ledger_entries([redemption_entry(order.id, order.gift_card[1], Money(part),
-                                                         order.seller_house_id, refund_id=refund_id)], now)
+        order_store.put_ledger_entries(
+            [redemption_entry(order.id, order.gift_card[1], Money(part), order.seller_house_id, refund_id=refund_id)],
+            now,
+        )
     return part or 0

@@ -1,5 +1,6 @@
 """Holding places in several performances at once, as one group that lives and dies together: a bundle's
 places, a subscription's chosen performances (or the one place that replaces a choice)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,9 +33,16 @@ class PlaceChoice:
     wheelchair: int = 0
 
 
-def claim_together(group_of: str, kind: str, quantity: int, performances: dict[str, Performance],
-                   places: dict[str, int], choices: dict[str, PlaceChoice], session_token: str,
-                   now: datetime) -> list[Hold]:
+def claim_together(
+    group_of: str,
+    kind: str,
+    quantity: int,
+    performances: dict[str, Performance],
+    places: dict[str, int],
+    choices: dict[str, PlaceChoice],
+    session_token: str,
+    now: datetime,
+) -> list[Hold]:
     """Hold `places[p]` places in every performance `p` in ONE transaction, so all are held or none; the holds
     form one group (`bundle_id` = `group_of`, `bundle_kind` = `kind`) that lives and dies together.
 
@@ -43,9 +51,12 @@ def claim_together(group_of: str, kind: str, quantity: int, performances: dict[s
     """
     rushed = sorted(p for p, performance in performances.items() if performance.waiting_room is not None)
     if rushed:  # the line is the only way in: a group hold spends no admission
-        raise WaitingRoomOn("A performance of this group sells through its waiting room now; the group is on "
-                            "sale again when the room is switched off.", performances=rushed,
-                            queue=f"/performances/{rushed[0]}/queue")
+        raise WaitingRoomOn(
+            "A performance of this group sells through its waiting room now; the group is on "
+            "sale again when the room is switched off.",
+            performances=rushed,
+            queue=f"/performances/{rushed[0]}/queue",
+        )
     seatmaps = {}
     errors: list[FieldError] = []
     for performance_id, performance in performances.items():
@@ -58,12 +69,16 @@ def claim_together(group_of: str, kind: str, quantity: int, performances: dict[s
         seatmaps[performance_id] = seatmap = catalog.get_performance_seatmap(performance_id)
         if choice.seat_ids:
             if len(choice.seat_ids) != places[performance_id]:
-                errors.append(FieldError(f"{field}.seats", "wrong_count",
-                                         f"Choose exactly {places[performance_id]} seats here."))
+                errors.append(
+                    FieldError(f"{field}.seats", "wrong_count", f"Choose exactly {places[performance_id]} seats here.")
+                )
             if len(set(choice.seat_ids)) != len(choice.seat_ids):
                 errors.append(FieldError(f"{field}.seats", "duplicate_seat", "A seat is asked for twice."))
-            errors.extend(FieldError(f"{field}.seats", "unknown_seat", f"This hall has no seat {seat_id}.")
-                          for seat_id in choice.seat_ids if seatmap.seat(seat_id) is None)
+            errors.extend(
+                FieldError(f"{field}.seats", "unknown_seat", f"This hall has no seat {seat_id}.")
+                for seat_id in choice.seat_ids
+                if seatmap.seat(seat_id) is None
+            )
         elif choice.category is not None and choice.category not in {c.code for c in seatmap.categories}:
             errors.append(FieldError(f"{field}.category", "unknown_category", f"No category {choice.category}."))
     if errors:
@@ -88,19 +103,40 @@ def claim_together(group_of: str, kind: str, quantity: int, performances: dict[s
                 max_age = RETRY_SNAPSHOT_SECONDS if attempt else None
                 with free_seats.choosing(performance_id, now, max_age=max_age) as free:
                     try:
-                        seat_ids = tuple(choose_best_available(seatmaps[performance_id], free - lost[performance_id],
-                                                               wanted, wheelchair=choice.wheelchair,
-                                                               category=choice.category))
+                        seat_ids = tuple(
+                            choose_best_available(
+                                seatmaps[performance_id],
+                                free - lost[performance_id],
+                                wanted,
+                                wheelchair=choice.wheelchair,
+                                category=choice.category,
+                            )
+                        )
                     except NotEnoughSeats as error:
                         error.context["performance_id"] = performance_id
                         raise
                     free.difference_update(seat_ids)
-            claims.append((Hold(id=hold_ids[performance_id], performance_id=performance_id,
-                                house_id=performance.house_id, session_hash=session_hash(session_token),
-                                seat_ids=seat_ids, quantity=len(seat_ids) or wanted, created_at=now, expires_at=expires,
-                                status=HoldStatus.ACTIVE, standing_shards=tuple(shards), bundle_id=group_of,
-                                bundle_hold_ids=tuple(hold_ids.values()), bundle_quantity=quantity,
-                                bundle_kind=kind), shards))
+            claims.append(
+                (
+                    Hold(
+                        id=hold_ids[performance_id],
+                        performance_id=performance_id,
+                        house_id=performance.house_id,
+                        session_hash=session_hash(session_token),
+                        seat_ids=seat_ids,
+                        quantity=len(seat_ids) or wanted,
+                        created_at=now,
+                        expires_at=expires,
+                        status=HoldStatus.ACTIVE,
+                        standing_shards=tuple(shards),
+                        bundle_id=group_of,
+                        bundle_hold_ids=tuple(hold_ids.values()),
+                        bundle_quantity=quantity,
+                        bundle_kind=kind,
+                    ),
+                    shards,
+                )
+            )
         outcome = reservations.claim_bundle(claims, now)
         if outcome is None:
             holds = [hold for hold, _ in claims]
@@ -110,8 +146,9 @@ def claim_together(group_of: str, kind: str, quantity: int, performances: dict[s
         for performance_id, seats in outcome.taken.items():
             if choices.get(performance_id, PlaceChoice()).seat_ids:
                 count("HoldConflicts")
-                raise SeatsUnavailable("Some of these seats were just taken by someone else.", taken=seats,
-                                       performance_id=performance_id)
+                raise SeatsUnavailable(
+                    "Some of these seats were just taken by someone else.", taken=seats, performance_id=performance_id
+                )
             lost[performance_id].update(seats)  # a racer won these; choose again without them
     count("HoldConflicts")
     raise SeatsUnavailable("Places keep being taken by other buyers; please try again.", taken=[])

@@ -3,6 +3,7 @@
 Each takes one domain event and is safe to run again with the same event (the consumers also
 apply each event once per integration through Powertools idempotency).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -64,12 +65,12 @@ def refresh_performance(performance_id: str, now: datetime) -> list[str]:
 
 def _publish_flip(performance_id: str, state: str, flip: int, now: datetime) -> str:
     event_type = booking.EVENT_TYPES[state]
-    ports.events().publish(event_type, f"{event_type}:{performance_id}:{flip}", now,
-                           {"performance_id": performance_id, "flip": flip})
+    ports.events().publish(
+        event_type, f"{event_type}:{performance_id}:{flip}", now, {"performance_id": performance_id, "flip": flip}
+    )
     store.mark_flip_published(performance_id, flip)
     count(event_type)
-    logger.info("booking availability changed", extra={"performance_id": performance_id, "state": state,
-                                                        "flip": flip})
+    logger.info("booking availability changed", extra={"performance_id": performance_id, "state": state, "flip": flip})
     return event_type
 
 
@@ -95,8 +96,7 @@ def push_booking_availability(event: DomainEvent) -> dict[str, Any]:
         logger.info("performance not in UiTdatabank", extra={"performance_id": performance_id})
         return {"skipped": "not_mapped"}
     available = state.status != "cancelled" and state.published_availability != booking.SOLD_OUT
-    uitdatabank.client().set_sub_event_availability(state.uitdatabank_event_id, state.uitdatabank_sub_event,
-                                                    available)
+    uitdatabank.client().set_sub_event_availability(state.uitdatabank_event_id, state.uitdatabank_sub_event, available)
     count("UitdatabankAvailabilityUpdates")
     return {"event_id": state.uitdatabank_event_id, "sub_event": state.uitdatabank_sub_event, "available": available}
 
@@ -114,8 +114,18 @@ def register_uitpas_sales(order_id: str, sales: list[tuple[str, TicketSaleReques
     """
     ids = uitpas.client().register_ticket_sales([request for _, request in sales])
     for (ticket_id, request), sale_id in zip(sales, ids):
-        store.record_uitpas_sale(store.UitpasSale(ticket_id, order_id, sale_id, request.event_id, request.tariff_id,
-                                                  request.regular_price_cents, "registered"), now)
+        store.record_uitpas_sale(
+            store.UitpasSale(
+                ticket_id,
+                order_id,
+                sale_id,
+                request.event_id,
+                request.tariff_id,
+                request.regular_price_cents,
+                "registered",
+            ),
+            now,
+        )
     count("UitpasSalesRegistered", len(ids))
     return ids
 
@@ -133,8 +143,11 @@ def cancel_uitpas_sale(ticket_id: str, now: datetime) -> bool:
 
 def cancel_refunded_uitpas_sales(event: DomainEvent) -> dict[str, Any]:
     """On `TicketRefunded`: every refunded ticket's UiTPAS sale is cancelled."""
-    cancelled = [ticket["ticket_id"] for ticket in event.detail.get("tickets", [])
-                 if cancel_uitpas_sale(ticket["ticket_id"], ports.clock().now())]
+    cancelled = [
+        ticket["ticket_id"]
+        for ticket in event.detail.get("tickets", [])
+        if cancel_uitpas_sale(ticket["ticket_id"], ports.clock().now())
+    ]
     return {"cancelled": cancelled}
 
 
@@ -169,8 +182,9 @@ def publish_to_exchange(event: DomainEvent) -> dict[str, Any]:
             productions[performance_id] = catalog_store.get_performance(performance_id).production_id
         except NotFound:
             pass
-    transactions = mapping.transactions_from_event(event.type, detail, event.occurred_at, pseudonyms, areas,
-                                                   productions)
+    transactions = mapping.transactions_from_event(
+        event.type, detail, event.occurred_at, pseudonyms, areas, productions
+    )
     if not transactions:
         return {"transactions": 0}
     client.publish(mapping.document(get_settings().stage, event.id, transactions))

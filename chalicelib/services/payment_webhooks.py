@@ -1,4 +1,5 @@
 """The payment provider's webhooks: verified on the raw body, applied to their order, recorded once per event id."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,4 +1,5 @@
 """Rate limits: counting a client's calls per window, all Lambda instances together."""
+
 from __future__ import annotations
 
 import hashlib

@@ -5,6 +5,7 @@ transaction, so a ticket is refunded at most once. The refund workflow (`refund.
 pays the money back at the provider, voids the tickets, puts the places back on sale, reverses
 the ledger and publishes `TicketRefunded`. Every step is idempotent.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -27,16 +28,25 @@ from .ticketing import send_refund_email
 MAX_TICKETS_PER_REFUND = 90  # one transaction: the refund record plus each ticket
 
 
-def request_refund(house_id: str | None, order_id: str, ticket_ids: list[str] | None, reason: str,
-                   requested_by: str, now: datetime, refund_id: str | None = None,
-                   note: str | None = None) -> store.Refund:
+def request_refund(
+    house_id: str | None,
+    order_id: str,
+    ticket_ids: list[str] | None,
+    reason: str,
+    requested_by: str,
+    now: datetime,
+    refund_id: str | None = None,
+    note: str | None = None,
+) -> store.Refund:
     """Refund tickets of the order that belong to `house_id` (all of them if `ticket_ids` is empty).
 
     `reason` is a code of REFUND_REASONS (it travels with `TicketRefunded`); `note` is the house's own
     words and stays on the refund record."""
     if reason not in REFUND_REASONS:
-        raise ValidationFailed("Unknown refund reason.", [
-            FieldError("reason_code", "unknown_reason", "One of " + ", ".join(REFUND_REASONS) + ".")])
+        raise ValidationFailed(
+            "Unknown refund reason.",
+            [FieldError("reason_code", "unknown_reason", "One of " + ", ".join(REFUND_REASONS) + ".")],
+        )
     order = store.get_order(order_id)
     if order.status is not OrderStatus.COMPLETED:
         raise NotRefundable("Only a completed order's tickets can be refunded.", order_id=order_id)
@@ -54,17 +64,37 @@ def request_refund(house_id: str | None, order_id: str, ticket_ids: list[str] | 
     if not chosen or any(ticket.status is not TicketStatus.VALID for ticket in chosen):
         raise NotRefundable("These tickets are refunded already.", order_id=order_id)
     if len(chosen) > MAX_TICKETS_PER_REFUND:
-        raise ValidationFailed("Too many tickets in one refund.", [
-            FieldError("ticket_ids", "out_of_range", f"At most {MAX_TICKETS_PER_REFUND} tickets per refund.")])
-    refund = store.Refund(refund_id or ports.ids().refund_id(), order_id, house_id,
-                          tuple(ticket.ticket_id for ticket in chosen), sum(ticket.price_cents for ticket in chosen),
-                          chosen[0].currency, reason, "requested", None, now, note)
+        raise ValidationFailed(
+            "Too many tickets in one refund.",
+            [FieldError("ticket_ids", "out_of_range", f"At most {MAX_TICKETS_PER_REFUND} tickets per refund.")],
+        )
+    refund = store.Refund(
+        refund_id or ports.ids().refund_id(),
+        order_id,
+        house_id,
+        tuple(ticket.ticket_id for ticket in chosen),
+        sum(ticket.price_cents for ticket in chosen),
+        chosen[0].currency,
+        reason,
+        "requested",
+        None,
+        now,
+        note,
+    )
     store.create_refund(refund)
-    ports.workflows().start("refund", f"{order_id}-{refund.refund_id}",
-                            {"order_id": order_id, "refund_id": refund.refund_id})
+    ports.workflows().start(
+        "refund", f"{order_id}-{refund.refund_id}", {"order_id": order_id, "refund_id": refund.refund_id}
+    )
     count("RefundsRequested")
-    logger.info("refund requested", extra={"order_id": order_id, "refund_id": refund.refund_id,
-                                           "tickets": len(chosen), "amount": refund.amount_cents})
+    logger.info(
+        "refund requested",
+        extra={
+            "order_id": order_id,
+            "refund_id": refund.refund_id,
+            "tickets": len(chosen),
+            "amount": refund.amount_cents,
+        },
+    )
     return refund
 
 
@@ -73,13 +103,23 @@ def refund_cancelled_performance(performance_id: str, now: datetime) -> int:
     started = 0
     refund_id = f"cancel-{performance_id}"
     for order_id in store.performance_ticket_orders(performance_id):
-        tickets = [t for t in store.tickets_of(order_id) if t.performance_id == performance_id
-                   and t.status is TicketStatus.VALID]
+        tickets = [
+            t
+            for t in store.tickets_of(order_id)
+            if t.performance_id == performance_id and t.status is TicketStatus.VALID
+        ]
         if not tickets:
             continue
         try:
-            request_refund(None, order_id, [t.ticket_id for t in tickets], "performance_cancelled", "system", now,
-                           refund_id=refund_id)
+            request_refund(
+                None,
+                order_id,
+                [t.ticket_id for t in tickets],
+                "performance_cancelled",
+                "system",
+                now,
+                refund_id=refund_id,
+            )
             started += 1
         except NotRefundable:
             continue  # refunded already (the cancellation was repeated)
@@ -96,9 +136,12 @@ def pay_back(order_id: str, refund_id: str) -> dict[str, Any]:
     to_card = refund_to_card(order, refund_id, refund.amount_cents, now)  # a gift card's part goes back on it
     if not order.payment_intent_id or not refund.amount_cents - to_card:
         return {"provider_refund_id": None}  # free tickets (or all back on the card): nothing to pay back
-    provider_refund = ports.payments().refund_payment(order.payment_intent_id, refund.amount_cents - to_card,
-                                                      refund_idempotency_key(order_id, refund_id),
-                                                      {"order_id": order_id, "refund_id": refund_id})
+    provider_refund = ports.payments().refund_payment(
+        order.payment_intent_id,
+        refund.amount_cents - to_card,
+        refund_idempotency_key(order_id, refund_id),
+        {"order_id": order_id, "refund_id": refund_id},
+    )
     store.set_provider_refund(order_id, refund_id, provider_refund)
     return {"provider_refund_id": provider_refund}
 
@@ -114,10 +157,12 @@ def void_and_release(order_id: str, refund_id: str, now: datetime) -> dict[str, 
         by_hold.setdefault(ticket.hold_id, []).append(ticket)
     for hold_id, group in by_hold.items():
         hold = reservations.get_hold(hold_id)
-        reservations.return_sold_places(hold, order_id, refund_id, [t.seat_id for t in group if t.seat_id],
-                                        sum(1 for t in group if not t.seat_id))
-    store.put_ledger_entries(refund_entries(order_id, refund_id, booked_shares(tickets), order.seller_house_id,
-                                            order.collected_by), now)
+        reservations.return_sold_places(
+            hold, order_id, refund_id, [t.seat_id for t in group if t.seat_id], sum(1 for t in group if not t.seat_id)
+        )
+    store.put_ledger_entries(
+        refund_entries(order_id, refund_id, booked_shares(tickets), order.seller_house_id, order.collected_by), now
+    )
     if store.complete_refund(refund, now):
         count("TicketsRefunded", len(tickets))
         count("RefundedCents", refund.amount_cents)
@@ -130,11 +175,25 @@ def notify(order_id: str, refund_id: str, now: datetime) -> dict[str, Any]:
     refund = store.get_refund(order_id, refund_id)
     tickets = [t for t in store.tickets_of(order_id) if t.ticket_id in refund.ticket_ids]
     per_performance = Counter(t.performance_id for t in tickets)
-    detail = {"order_id": order_id, "refund_id": refund_id, "amount": refund.amount_cents, "currency": refund.currency,
-              "reason": refund_reason_code(refund.reason), "performances": dict(per_performance),
-              "tickets": [{"ticket_id": t.ticket_id, "performance_id": t.performance_id, "house_id": t.house_id,
-                           "tariff_code": t.tariff_code, "price": t.price_cents, "seat_id": t.seat_id}
-                          for t in tickets]}
+    detail = {
+        "order_id": order_id,
+        "refund_id": refund_id,
+        "amount": refund.amount_cents,
+        "currency": refund.currency,
+        "reason": refund_reason_code(refund.reason),
+        "performances": dict(per_performance),
+        "tickets": [
+            {
+                "ticket_id": t.ticket_id,
+                "performance_id": t.performance_id,
+                "house_id": t.house_id,
+                "tariff_code": t.tariff_code,
+                "price": t.price_cents,
+                "seat_id": t.seat_id,
+            }
+            for t in tickets
+        ],
+    }
     message_id = ports.events().publish("TicketRefunded", f"TicketRefunded:{order_id}:{refund_id}", now, detail)
     reason = "performance_cancelled" if refund.reason == "performance_cancelled" else "refunded_by_house"
     send_refund_email(store.get_order(order_id), Money(refund.amount_cents, refund.currency), reason)

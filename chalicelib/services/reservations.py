@@ -1,4 +1,5 @@
 """Reservation services: the use cases behind the hold routes and the sweeper."""
+
 from __future__ import annotations
 
 import random
@@ -59,8 +60,15 @@ def new_hold_id() -> str:
     return ports.ids().hold_id()
 
 
-def create_hold(performance_id: str, session_token: str, request: HoldRequest, now: datetime,
-                admission_token: str | None = None, staff: bool = False, seller: Seller | None = None) -> Hold:
+def create_hold(
+    performance_id: str,
+    session_token: str,
+    request: HoldRequest,
+    now: datetime,
+    admission_token: str | None = None,
+    staff: bool = False,
+    seller: Seller | None = None,
+) -> Hold:
     """Claim places for a buyer session, all or nothing; raises a DomainError saying why not.
 
     While the performance's waiting room is on, a buyer's hold spends a valid admission from the
@@ -73,12 +81,19 @@ def create_hold(performance_id: str, session_token: str, request: HoldRequest, n
     settings = get_settings()
     logger.thread_safe_append_keys(performance_id=performance_id)
 
-    def make_hold(seat_ids: tuple[str, ...] = (), quantity: int = 0,
-                  shards: Iterable[tuple[int, int]] = ()) -> Hold:
-        return Hold(id=new_hold_id(), performance_id=performance.id, house_id=performance.house_id,
-                    session_hash=session_hash(session_token), seat_ids=seat_ids, quantity=quantity or len(seat_ids),
-                    created_at=now, expires_at=hold_expiry(now, settings.hold_ttl_seconds),
-                    status=HoldStatus.ACTIVE, standing_shards=tuple(shards))
+    def make_hold(seat_ids: tuple[str, ...] = (), quantity: int = 0, shards: Iterable[tuple[int, int]] = ()) -> Hold:
+        return Hold(
+            id=new_hold_id(),
+            performance_id=performance.id,
+            house_id=performance.house_id,
+            session_hash=session_hash(session_token),
+            seat_ids=seat_ids,
+            quantity=quantity or len(seat_ids),
+            created_at=now,
+            expires_at=hold_expiry(now, settings.hold_ttl_seconds),
+            status=HoldStatus.ACTIVE,
+            standing_shards=tuple(shards),
+        )
 
     try:
         if request.asked_for == "standing":
@@ -108,12 +123,20 @@ def cached_performance(performance_id: str) -> Performance:
 def _require_seated(performance: Performance, seated: bool, field: str) -> None:
     if performance.seated != seated:
         what = "seats" if performance.seated else "standing places"
-        raise ValidationFailed(f"This performance sells {what}.",
-                               [FieldError(field, "wrong_kind_of_place", f"This performance sells {what}.")])
+        raise ValidationFailed(
+            f"This performance sells {what}.",
+            [FieldError(field, "wrong_kind_of_place", f"This performance sells {what}.")],
+        )
 
 
-def _hold_specific(performance: Performance, request: HoldRequest, make_hold: MakeHold, now: datetime,
-                   admission: Admission | None = None, seller: Seller | None = None) -> Hold:
+def _hold_specific(
+    performance: Performance,
+    request: HoldRequest,
+    make_hold: MakeHold,
+    now: datetime,
+    admission: Admission | None = None,
+    seller: Seller | None = None,
+) -> Hold:
     _require_seated(performance, True, "seats")
     seat_ids = request.seat_ids
     check_quantity(len(seat_ids), get_settings().max_seats_per_hold, "seats")
@@ -137,14 +160,22 @@ def _hold_specific(performance: Performance, request: HoldRequest, make_hold: Ma
     return hold
 
 
-def _hold_best_available(performance: Performance, request: HoldRequest, make_hold: MakeHold, now: datetime,
-                         admission: Admission | None = None, seller: Seller | None = None) -> Hold:
+def _hold_best_available(
+    performance: Performance,
+    request: HoldRequest,
+    make_hold: MakeHold,
+    now: datetime,
+    admission: Admission | None = None,
+    seller: Seller | None = None,
+) -> Hold:
     _require_seated(performance, True, "best_available")
     check_quantity(request.best_available, get_settings().max_seats_per_hold, "best_available.count")
     seatmap = catalog.get_performance_seatmap(performance.id)
     if request.category is not None and request.category not in {c.code for c in seatmap.categories}:
-        raise ValidationFailed("Unknown price category.", [
-            FieldError("best_available.category", "unknown_category", f"No category {request.category}.")])
+        raise ValidationFailed(
+            "Unknown price category.",
+            [FieldError("best_available.category", "unknown_category", f"No category {request.category}.")],
+        )
     pool = allocations.selling_pool_for(performance, seller, now)
     if pool.allocation_ids or not pool.general:
         return _hold_best_in_pool(performance, request, make_hold, now, admission, seatmap, pool)
@@ -156,10 +187,10 @@ def _hold_best_available(performance: Performance, request: HoldRequest, make_ho
         # would multiply reads of the performance's one partition (every seat item, read units by the
         # hall's size) and add a Query to each retry's latency, while the seats lost are already struck
         # from the shared snapshot.
-        with free_seats.choosing(performance.id, now,
-                                 max_age=RETRY_SNAPSHOT_SECONDS if attempt else None) as free:
-            seat_ids = choose_best_available(seatmap, free - lost, request.best_available,
-                                             wheelchair=request.wheelchair, category=request.category)
+        with free_seats.choosing(performance.id, now, max_age=RETRY_SNAPSHOT_SECONDS if attempt else None) as free:
+            seat_ids = choose_best_available(
+                seatmap, free - lost, request.best_available, wheelchair=request.wheelchair, category=request.category
+            )
             free.difference_update(seat_ids)  # concurrent buyers of this process now pick other seats
         hold = make_hold(seat_ids=tuple(seat_ids))
         try:
@@ -171,17 +202,26 @@ def _hold_best_available(performance: Performance, request: HoldRequest, make_ho
     raise SeatsUnavailable("Seats keep being taken by other buyers; please try again.", taken=sorted(lost))
 
 
-def _hold_best_in_pool(performance: Performance, request: HoldRequest, make_hold: MakeHold, now: datetime,
-                       admission: Admission | None, seatmap: SeatMap, pool: SellingPool) -> Hold:
+def _hold_best_in_pool(
+    performance: Performance,
+    request: HoldRequest,
+    make_hold: MakeHold,
+    now: datetime,
+    admission: Admission | None,
+    seatmap: SeatMap,
+    pool: SellingPool,
+) -> Hold:
     """Best available among the seats of a seller's allocations (and the general sale, if it may sell from it).
 
     Read fresh each attempt: allocations are sold by few sellers, so the shared snapshot buys nothing here."""
     lost: set[str] = set()
     for _ in range(BEST_AVAILABLE_ATTEMPTS):
-        free = {seat_id for seat_id, seat in reservations.seat_states(performance.id, now).items()
-                if seat.admitted_by(pool)}
-        seat_ids = choose_best_available(seatmap, free - lost, request.best_available,
-                                         wheelchair=request.wheelchair, category=request.category)
+        free = {
+            seat_id for seat_id, seat in reservations.seat_states(performance.id, now).items() if seat.admitted_by(pool)
+        }
+        seat_ids = choose_best_available(
+            seatmap, free - lost, request.best_available, wheelchair=request.wheelchair, category=request.category
+        )
         hold = make_hold(seat_ids=tuple(seat_ids))
         try:
             reservations.claim_seats(hold, now, admission, pool)
@@ -216,11 +256,12 @@ class FreeSeatSnapshots:
             if not cached or time.monotonic() - cached[0] >= (self.max_age if max_age is None else max_age):
                 states = reservations.seat_states(performance_id, now)
                 # Seats set aside for a house or channel are not the general buyer's to pick.
-                cached = (time.monotonic(), {seat_id for seat_id, seat in states.items()
-                                             if seat.state == "free" and seat.pool() is None})
+                cached = (
+                    time.monotonic(),
+                    {seat_id for seat_id, seat in states.items() if seat.state == "free" and seat.pool() is None},
+                )
                 self._snapshots[performance_id] = cached
             yield cached[1]
-
 
     def discard(self, performance_id: str, seat_ids: Iterable[str]) -> None:
         """Strike seats known to be taken from the snapshot.
@@ -236,8 +277,14 @@ free_seats = FreeSeatSnapshots()  # shared with group holds (bundles, subscripti
 _performances: TtlCache[Performance] = TtlCache(PERFORMANCE_CACHE_SECONDS)
 
 
-def _hold_standing(performance: Performance, request: HoldRequest, make_hold: MakeHold, now: datetime,
-                   admission: Admission | None = None, seller: Seller | None = None) -> Hold:
+def _hold_standing(
+    performance: Performance,
+    request: HoldRequest,
+    make_hold: MakeHold,
+    now: datetime,
+    admission: Admission | None = None,
+    seller: Seller | None = None,
+) -> Hold:
     _require_seated(performance, False, "standing")
     places = request.standing
     check_quantity(places, get_settings().max_seats_per_hold, "standing.count")
@@ -249,8 +296,12 @@ def _hold_standing(performance: Performance, request: HoldRequest, make_hold: Ma
         if sum(remaining.values()) < places:
             # Sold out as far as live holds go; expired holds (and lapsed standing allocations) may still keep
             # places the sweeper has not given back.
-            if reclaimed or not any([reclaim_expired(performance.id, now),
-                                     general and allocations.return_lapsed_standing(performance.id, now)]):
+            if reclaimed or not any(
+                [
+                    reclaim_expired(performance.id, now),
+                    general and allocations.return_lapsed_standing(performance.id, now),
+                ]
+            ):
                 raise SoldOut("No standing places left for this many people.", requested=places)
             reclaimed = True
             continue

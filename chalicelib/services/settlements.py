@@ -6,6 +6,7 @@ Runs may overlap or be repeated (after a failure: resume by starting another run
 stored once, transfers carry an idempotency key per period and house, and the transfer's ledger
 entry has a stable id — so nobody is paid twice.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -24,14 +25,17 @@ from ..store import orders as ledger_store
 from ..store import settlements as store
 
 
-def start_settlement(period_id: str | None, starts_at: datetime | None, ends_at: datetime | None,
-                     now: datetime) -> tuple[store.Period, str]:
+def start_settlement(
+    period_id: str | None, starts_at: datetime | None, ends_at: datetime | None, now: datetime
+) -> tuple[store.Period, str]:
     """Open (or meet) the period and start a settlement run; returns the period and the run's name."""
     if period_id:
         starts_at, ends_at = period_bounds(period_id)
     elif starts_at is None or ends_at is None:
-        raise ValidationFailed("Give a period, or when it starts and ends.", [
-            FieldError("period", "required", "A week or month period, or starts_at and ends_at.")])
+        raise ValidationFailed(
+            "Give a period, or when it starts and ends.",
+            [FieldError("period", "required", "A week or month period, or starts_at and ends_at.")],
+        )
     else:
         period_id = custom_period(starts_at, ends_at)
     check_closed(ends_at, now)
@@ -62,15 +66,24 @@ def pay_house(period_id: str, house_id: str, now: datetime) -> dict[str, Any]:
         return {"transfer_id": statement.transfer_id}
     period = store.get_period(period_id)
     account = store.payout_account(house_id) or store.set_payout_account(
-        house_id, ports.payments().create_connected_account(house_id, catalog.get_house(house_id).name,
-                                                            f"house:{house_id}:payout-account"))
-    transfer_id = ports.payments().create_transfer(statement.amount_cents, statement.currency, account,
-                                                   f"settlement:{period_id}", f"settlement:{period_id}:{house_id}",
-                                                   {"period_id": period_id, "house_id": house_id})
+        house_id,
+        ports.payments().create_connected_account(
+            house_id, catalog.get_house(house_id).name, f"house:{house_id}:payout-account"
+        ),
+    )
+    transfer_id = ports.payments().create_transfer(
+        statement.amount_cents,
+        statement.currency,
+        account,
+        f"settlement:{period_id}",
+        f"settlement:{period_id}:{house_id}",
+        {"period_id": period_id, "house_id": house_id},
+    )
     # Booked inside the period it settles, so the next period opens with it.
-    ledger_store.put_ledger_entries([transfer_entry(period_id, house_id, Money(statement.amount_cents,
-                                                                                statement.currency), transfer_id)],
-                                    period.ends_at - timedelta(milliseconds=1))
+    ledger_store.put_ledger_entries(
+        [transfer_entry(period_id, house_id, Money(statement.amount_cents, statement.currency), transfer_id)],
+        period.ends_at - timedelta(milliseconds=1),
+    )
     store.mark_paid(period_id, house_id, transfer_id, now)
     count("SettlementTransfers")
     count("SettledCents", statement.amount_cents)

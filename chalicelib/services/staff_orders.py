@@ -1,5 +1,6 @@
 """What a house's staff see of orders and holds: one order's part of their house in any state, and a performance's
 live holds and orders, page by page. Everything is read by the house's keys; nothing names the buyer."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,8 +38,9 @@ def house_order(house_id: str, order_id: str, now: datetime) -> HouseOrder:
     if not mine and not tickets:
         raise NotFound("No such order.", order_id=order_id)
     ticket_ids = {t.ticket_id for t in tickets}
-    refunds = tuple(r for r in store.refunds_of(order_id)
-                    if r.house_id in (house_id, None) and set(r.ticket_ids) & ticket_ids)
+    refunds = tuple(
+        r for r in store.refunds_of(order_id) if r.house_id in (house_id, None) and set(r.ticket_ids) & ticket_ids
+    )
     return HouseOrder(order, mine, tuple(tickets), refunds)
 
 
@@ -62,15 +64,17 @@ def _pricing(order: Order, now: datetime) -> tuple[CartLine, ...]:
     return priced_cart(cart_store.get_cart(order.cart_id), now).lines
 
 
-def performance_holds(house_id: str, performance_id: str, now: datetime, after: str | None,
-                      limit: int) -> tuple[list[Hold], str | None]:
+def performance_holds(
+    house_id: str, performance_id: str, now: datetime, after: str | None, limit: int
+) -> tuple[list[Hold], str | None]:
     """The live holds of the house's own performance (another house's: NotFound), soonest expiry first."""
     catalog.get_house_performance(house_id, performance_id)
     return reservations.live_holds(performance_id, now, after, limit)
 
 
-def performance_orders(house_id: str, performance_id: str, status: OrderStatus | None, after: str | None,
-                       limit: int) -> tuple[list[Order], str | None]:
+def performance_orders(
+    house_id: str, performance_id: str, status: OrderStatus | None, after: str | None, limit: int
+) -> tuple[list[Order], str | None]:
     """Orders with places of the house's own performance (another house's: NotFound), oldest first, in any state
     or in `status`; and where the next page starts."""
     catalog.get_house_performance(house_id, performance_id)

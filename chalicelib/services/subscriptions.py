@@ -1,5 +1,6 @@
 """Subscription services: formulas, holding the chosen performances at once, the subscription record after
 payment, and changing one choice for another performance of the formula."""
+
 from __future__ import annotations
 
 import hashlib
@@ -47,11 +48,14 @@ def create_formula(formula: SubscriptionFormula) -> SubscriptionFormula:
         try:
             store.get_formula(formula.renews)
         except NotFound:
-            raise ValidationFailed("The subscription formula is not valid.", [
-                FieldError("renews", "unknown_formula", "No such formula last season.")]) from None
+            raise ValidationFailed(
+                "The subscription formula is not valid.",
+                [FieldError("renews", "unknown_formula", "No such formula last season.")],
+            ) from None
     store.create_formula(validate_formula(formula, performances))
-    logger.info("subscription formula created", extra={"formula_id": formula.id,
-                                                        "performances": len(formula.performance_ids)})
+    logger.info(
+        "subscription formula created", extra={"formula_id": formula.id, "performances": len(formula.performance_ids)}
+    )
     return formula
 
 
@@ -59,8 +63,9 @@ def performances_of(formula: SubscriptionFormula) -> dict[str, Performance]:
     return {performance_id: catalog.get_performance(performance_id) for performance_id in formula.performance_ids}
 
 
-def hold_subscription(formula_id: str, session_token: str, choices: dict[str, PlaceChoice],
-                      now: datetime) -> list[Hold]:
+def hold_subscription(
+    formula_id: str, session_token: str, choices: dict[str, PlaceChoice], now: datetime
+) -> list[Hold]:
     """Hold one place in each chosen performance in ONE transaction: all or none. In the formula's pre-sale its
     performances may be held before their general sale opens."""
     formula = store.get_formula(formula_id)
@@ -68,27 +73,34 @@ def hold_subscription(formula_id: str, session_token: str, choices: dict[str, Pl
     logger.thread_safe_append_keys(formula_id=formula_id)
     foreign = sorted(set(choices) - set(formula.performance_ids))
     if foreign:
-        raise ValidationFailed("These performances are not in the subscription.", [
-            FieldError(f"performances.{p}", "not_in_formula", "This performance is not in the subscription.")
-            for p in foreign])
+        raise ValidationFailed(
+            "These performances are not in the subscription.",
+            [
+                FieldError(f"performances.{p}", "not_in_formula", "This performance is not in the subscription.")
+                for p in foreign
+            ],
+        )
     holds = _hold_chosen(formula, choices, session_token, now)
     count("SubscriptionHoldsCreated")
     logger.info("subscription hold created", extra={"hold_id": holds[0].id, "performances": len(holds)})
     return holds
 
 
-def _hold_chosen(formula: SubscriptionFormula, choices: dict[str, PlaceChoice], session_token: str,
-                 now: datetime) -> list[Hold]:
+def _hold_chosen(
+    formula: SubscriptionFormula, choices: dict[str, PlaceChoice], session_token: str, now: datetime
+) -> list[Hold]:
     """One place in each chosen performance, in one transaction, if the formula allows this choice now."""
     formula.check_choice_count(len(choices))
     if 2 * len(choices) > MAX_TRANSACTION_ITEMS:
-        raise HoldTooLarge("So many performances do not fit one all-or-nothing transaction.",
-                           limit=MAX_TRANSACTION_ITEMS)
+        raise HoldTooLarge(
+            "So many performances do not fit one all-or-nothing transaction.", limit=MAX_TRANSACTION_ITEMS
+        )
     performances = {performance_id: catalog.get_performance(performance_id) for performance_id in choices}
     for performance in performances.values():
         formula.check_performance(performance, now)
-    return claim_together(formula.id, SUBSCRIPTION, 1, performances, {p: 1 for p in performances}, choices,
-                          session_token, now)
+    return claim_together(
+        formula.id, SUBSCRIPTION, 1, performances, {p: 1 for p in performances}, choices, session_token, now
+    )
 
 
 def renew(subscription_id: str, session_token: str, now: datetime) -> list[Hold]:
@@ -99,9 +111,11 @@ def renew(subscription_id: str, session_token: str, now: datetime) -> list[Hold]
     if successor is None:
         raise NotOnSale("Renewing this subscription is not possible now.", reason="not_renewal_window")
     successor.check_renewal(now)
-    choices = {successor.corresponding[c["performance_id"]]:
-               PlaceChoice(seat_ids=(c["seat_id"],) if c["seat_id"] else ())
-               for c in old.choices if c["performance_id"] in successor.corresponding}
+    choices = {
+        successor.corresponding[c["performance_id"]]: PlaceChoice(seat_ids=(c["seat_id"],) if c["seat_id"] else ())
+        for c in old.choices
+        if c["performance_id"] in successor.corresponding
+    }
     if not choices:
         raise NotFound("None of your performances continues this season.", formula_id=successor.id)
     holds = _hold_chosen(successor, choices, session_token, now)
@@ -115,8 +129,7 @@ def public_id_for(order_id: str, group: str) -> str:
     return "s_" + hashlib.sha256(f"subscription:{order_id}:{group}".encode()).hexdigest()[:20]
 
 
-def record_sales(order: Order, tickets: Iterable[order_store.IssuedTicket],
-                 now: datetime) -> list[store.Subscription]:
+def record_sales(order: Order, tickets: Iterable[order_store.IssuedTicket], now: datetime) -> list[store.Subscription]:
     """A subscription record (with its secret id) for each subscription purchase of the paid order, once."""
     by_line = {ticket.line_index: ticket for ticket in tickets}
     groups: dict[str, list[OrderLine]] = {}
@@ -125,13 +138,23 @@ def record_sales(order: Order, tickets: Iterable[order_store.IssuedTicket],
             groups.setdefault(line.bundle_group, []).append(line)
     sold = []
     for group, lines in sorted(groups.items()):
-        choices = [{"performance_id": line.performance_id, "house_id": line.house_id, "hold_id": line.hold_id,
-                    "ticket_id": by_line[line.index].ticket_id, "seat_id": line.seat_id, "category": line.category,
-                    "price": line.price.cents} for line in lines]
+        choices = [
+            {
+                "performance_id": line.performance_id,
+                "house_id": line.house_id,
+                "hold_id": line.hold_id,
+                "ticket_id": by_line[line.index].ticket_id,
+                "seat_id": line.seat_id,
+                "category": line.category,
+                "price": line.price.cents,
+            }
+            for line in lines
+        ]
         formula_id = lines[0].bundle_id
         assert formula_id is not None  # a subscription's places carry its formula's id
-        sold.append(store.record_sale(public_id_for(order.id, group), formula_id, order.id, choices,
-                                      order.completed_at or now))
+        sold.append(
+            store.record_sale(public_id_for(order.id, group), formula_id, order.id, choices, order.completed_at or now)
+        )
     if sold:
         count("SubscriptionsSold", len(sold))
     return sold
@@ -139,8 +162,9 @@ def record_sales(order: Order, tickets: Iterable[order_store.IssuedTicket],
 
 def subscriptions_of(order: Order) -> list[store.Subscription]:
     """The order's subscriptions (for its buyer's confirmation)."""
-    groups = sorted({line.bundle_group for line in order.lines
-                     if line.bundle_group and line.tariff_code == SUBSCRIPTION_TARIFF})
+    groups = sorted(
+        {line.bundle_group for line in order.lines if line.bundle_group and line.tariff_code == SUBSCRIPTION_TARIFF}
+    )
     found = (store.find(public_id_for(order.id, group)) for group in groups)
     return [subscription for subscription in found if subscription]
 
@@ -154,8 +178,9 @@ def view(subscription_id: str, now: datetime) -> tuple[store.Subscription, Subsc
     return subscription, store.get_formula(subscription.formula_id)
 
 
-def change_choice(subscription_id: str, leaving_id: str, joining_id: str, choice: PlaceChoice,
-                  now: datetime) -> store.Subscription:
+def change_choice(
+    subscription_id: str, leaving_id: str, joining_id: str, choice: PlaceChoice, now: datetime
+) -> store.Subscription:
     """Swap a chosen performance for another of the formula: hold the new place, note the change, sell the new
     place and issue its ticket, then void the old ticket and free its place, and move the share in the ledger.
 
@@ -170,18 +195,27 @@ def change_choice(subscription_id: str, leaving_id: str, joining_id: str, choice
     old = _chosen(subscription, leaving_id)
     old_ticket = order_store.ticket_by_id(old["ticket_id"])
     if old_ticket is None or old_ticket.status is not TicketStatus.VALID:
-        raise ValidationFailed("This choice's ticket is no longer valid.", [
-            FieldError("from_performance_id", "ticket_not_valid", "Its ticket was refunded or voided.")])
+        raise ValidationFailed(
+            "This choice's ticket is no longer valid.",
+            [FieldError("from_performance_id", "ticket_not_valid", "Its ticket was refunded or voided.")],
+        )
     old_list_price = list_price(leaving, old["category"])
     if choice.category is None and not choice.seat_ids and joining.seated:
         choice = replace(choice, category=old["category"])  # the same kind of place by default
-    hold = claim_together(formula.id, SUBSCRIPTION, 1, {joining_id: joining}, {joining_id: 1}, {joining_id: choice},
-                          subscription.id, now)[0]
-    (_, seat_id, category), = held_places([hold])
+    hold = claim_together(
+        formula.id, SUBSCRIPTION, 1, {joining_id: joining}, {joining_id: 1}, {joining_id: choice}, subscription.id, now
+    )[0]
+    ((_, seat_id, category),) = held_places([hold])
     try:
         check_same_price(old_list_price, list_price(joining, category))
-        pending = {"change_id": ports.ids().change_id(), "from": leaving_id, "to": joining_id,
-                   "hold_id": hold.id, "seat_id": seat_id, "category": category}
+        pending = {
+            "change_id": ports.ids().change_id(),
+            "from": leaving_id,
+            "to": joining_id,
+            "hold_id": hold.id,
+            "seat_id": seat_id,
+            "category": category,
+        }
         store.begin_change(subscription, pending)
     except Exception:
         reservations.release_bundle_holds([hold], now)
@@ -211,25 +245,56 @@ def _finish(subscription: store.Subscription, pending: dict[str, Any], now: date
         store.drop_change(subscription.public_id, pending["change_id"])
         raise
     joining = catalog.get_performance(pending["to"])
-    line = OrderLine(CHANGED_LINE_BASE + subscription.changes, hold.id, joining.id, joining.house_id,
-                     pending["seat_id"], pending["category"], SUBSCRIPTION_TARIFF,
-                     Money(old["price"], joining.currency), subscription.formula_id, None)
+    line = OrderLine(
+        CHANGED_LINE_BASE + subscription.changes,
+        hold.id,
+        joining.id,
+        joining.house_id,
+        pending["seat_id"],
+        pending["category"],
+        SUBSCRIPTION_TARIFF,
+        Money(old["price"], joining.currency),
+        subscription.formula_id,
+        None,
+    )
     agreement = settlements.get_agreement()
-    new_tickets, new_shares = with_shares(make_tickets(replace(order, lines=(line,)), now), order.seller_house_id,
-                                          agreement)
+    new_tickets, new_shares = with_shares(
+        make_tickets(replace(order, lines=(line,)), now), order.seller_house_id, agreement
+    )
     order_store.put_tickets(new_tickets)
     old_ticket = next(t for t in order_store.tickets_of(order.id, old["house_id"]) if t.ticket_id == old["ticket_id"])
     store.void_for_change(old_ticket, pending["change_id"])
     old_hold = reservations.get_hold(old_ticket.hold_id)
-    reservations.return_sold_places(old_hold, order.id, pending["change_id"],
-                                    [old_ticket.seat_id] if old_ticket.seat_id else [], 0 if old_ticket.seat_id else 1)
-    order_store.put_ledger_entries(exchange_entries(order.id, pending["change_id"], booked_shares([old_ticket]),
-                                                    new_shares, order.seller_house_id, order.collected_by), now)
+    reservations.return_sold_places(
+        old_hold,
+        order.id,
+        pending["change_id"],
+        [old_ticket.seat_id] if old_ticket.seat_id else [],
+        0 if old_ticket.seat_id else 1,
+    )
+    order_store.put_ledger_entries(
+        exchange_entries(
+            order.id,
+            pending["change_id"],
+            booked_shares([old_ticket]),
+            new_shares,
+            order.seller_house_id,
+            order.collected_by,
+        ),
+        now,
+    )
     new_ticket = new_tickets[0]
-    choices = [c for c in subscription.choices if c["performance_id"] != pending["from"]] + [{
-        "performance_id": joining.id, "house_id": joining.house_id, "hold_id": hold.id,
-        "ticket_id": new_ticket.ticket_id, "seat_id": pending["seat_id"], "category": pending["category"],
-        "price": old["price"]}]
+    choices = [c for c in subscription.choices if c["performance_id"] != pending["from"]] + [
+        {
+            "performance_id": joining.id,
+            "house_id": joining.house_id,
+            "hold_id": hold.id,
+            "ticket_id": new_ticket.ticket_id,
+            "seat_id": pending["seat_id"],
+            "category": pending["category"],
+            "price": old["price"],
+        }
+    ]
     store.finish_change(subscription.public_id, pending["change_id"], choices)
 
 

@@ -1,5 +1,6 @@
 """Issuing an order's tickets and the shares their sale books: each ticket signed, carrying the VAT and
 commission booked for it, so a refund or an exchange later reverses exactly what the sale booked."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -41,17 +42,47 @@ def make_tickets(order: Order, now: datetime) -> list[IssuedTicket]:
         label = _seat_label(line, performance, seatmaps)
         valid_from, valid_until = validity_window(now, performance.starts_at)
         ticket_id = ticket_id_for(order.id, line.index)
-        claims = TicketClaims(ticket_id, order.id, line.performance_id, line.house_id, label, line.tariff_code,
-                              valid_from, max(valid_until, valid_from + 1), epoch_seconds(now))
-        tickets.append(IssuedTicket(ticket_id, order.id, line.index, line.performance_id, line.house_id, line.hold_id,
-                                    line.seat_id, label, line.category, line.tariff_code, line.price.cents,
-                                    line.price.currency, signer.sign(claims), TicketStatus.VALID, now))
+        claims = TicketClaims(
+            ticket_id,
+            order.id,
+            line.performance_id,
+            line.house_id,
+            label,
+            line.tariff_code,
+            valid_from,
+            max(valid_until, valid_from + 1),
+            epoch_seconds(now),
+        )
+        tickets.append(
+            IssuedTicket(
+                ticket_id,
+                order.id,
+                line.index,
+                line.performance_id,
+                line.house_id,
+                line.hold_id,
+                line.seat_id,
+                label,
+                line.category,
+                line.tariff_code,
+                line.price.cents,
+                line.price.currency,
+                signer.sign(claims),
+                TicketStatus.VALID,
+                now,
+            )
+        )
     return tickets
 
 
 def sold(ticket: IssuedTicket) -> SoldTicket:
-    return SoldTicket(ticket.ticket_id, ticket.house_id, ticket.performance_id, ticket.tariff_code,
-                      Money(ticket.price_cents, ticket.currency))
+    return SoldTicket(
+        ticket.ticket_id,
+        ticket.house_id,
+        ticket.performance_id,
+        ticket.tariff_code,
+        Money(ticket.price_cents, ticket.currency),
+    )
 
 
 def booked_shares(tickets: list[IssuedTicket]) -> list[TicketShare]:
@@ -59,9 +90,11 @@ def booked_shares(tickets: list[IssuedTicket]) -> list[TicketShare]:
     return [TicketShare(sold(ticket), ticket.vat_cents, ticket.commission_cents) for ticket in tickets]
 
 
-def with_shares(tickets: list[IssuedTicket], seller_house_id: str | None,
-                agreement: Agreement) -> tuple[list[IssuedTicket], list[TicketShare]]:
+def with_shares(
+    tickets: list[IssuedTicket], seller_house_id: str | None, agreement: Agreement
+) -> tuple[list[IssuedTicket], list[TicketShare]]:
     """The tickets carrying their VAT and commission under the agreement, and those shares."""
     shares = shares_of([sold(ticket) for ticket in tickets], seller_house_id, agreement)
-    return [replace(ticket, vat_cents=item.vat, commission_cents=item.commission)
-            for ticket, item in zip(tickets, shares)], shares
+    return [
+        replace(ticket, vat_cents=item.vat, commission_cents=item.commission) for ticket, item in zip(tickets, shares)
+    ], shares

@@ -1,4 +1,5 @@
 """The cluster's ticket signing keys, from Secrets Manager (cached five minutes)."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,9 @@ SECRET_MAX_AGE = 300
 
 
 def _document() -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(parameters.get_secret(get_settings().ticket_key_secret_arn,
-                                                                max_age=SECRET_MAX_AGE))
+    document: dict[str, Any] = json.loads(
+        parameters.get_secret(get_settings().ticket_key_secret_arn, max_age=SECRET_MAX_AGE)
+    )
     return document
 
 

@@ -1,4 +1,5 @@
 """An order's printable tickets and the buyer's e-mails about it (the buyer's language, Belgian formats)."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -33,20 +34,30 @@ def order_documents(order: Order, language: str) -> list[OrderDocument]:
         performance = catalog.get_performance(performance_id)
         house = catalog.get_house(performance.house_id)
         seatmap = catalog.get_performance_seatmap(performance_id) if performance.seated else None
-        tariff_names = {tariff.code: tariff.name.get(language) or tariff.name.get("nl") or tariff.code
-                        for tariff in performance.tariffs}
+        tariff_names = {
+            tariff.code: tariff.name.get(language) or tariff.name.get("nl") or tariff.code
+            for tariff in performance.tariffs
+        }
         tariff_names.setdefault(BUNDLE_TARIFF, i18n.gettext(language, BUNDLE_TARIFF_NAME))
         printed = []
         for ticket in group:
             seat = seatmap.seat(ticket.seat_id) if seatmap and ticket.seat_id else None
-            printed.append(TicketDocument(ticket.ticket_id, ticket.payload, tariff_names.get(ticket.tariff_code,
-                                                                                             ticket.tariff_code),
-                                          ticket.price_cents, ticket.currency,
-                                          seat.section if seat else None, seat.row if seat else None,
-                                          seat.number if seat else None))
+            printed.append(
+                TicketDocument(
+                    ticket.ticket_id,
+                    ticket.payload,
+                    tariff_names.get(ticket.tariff_code, ticket.tariff_code),
+                    ticket.price_cents,
+                    ticket.currency,
+                    seat.section if seat else None,
+                    seat.row if seat else None,
+                    seat.number if seat else None,
+                )
+            )
         title = performance.title.get(language) or performance.title.get("nl") or next(iter(performance.title.values()))
-        documents.append(OrderDocument(order.id, house.name, title, performance.venue_name, performance.starts_at,
-                                       tuple(printed)))
+        documents.append(
+            OrderDocument(order.id, house.name, title, performance.venue_name, performance.starts_at, tuple(printed))
+        )
     return documents
 
 
@@ -80,12 +91,18 @@ def send_order_email(order: Order) -> str:
         return current
     buyer = _buyer(order)
     base = get_settings().public_base_url
-    message_id = email.send_tickets(buyer.email, buyer.name, order.language, order.id,
-                                    order_documents(order, order.language), order.total,
-                                    f"{base}/checkouts/{order.id}" if base else None,
-                                    preferences_url=_preferences_url(buyer.email, order.language, order.id),
-                                    render_pdf=order_pdf,
-                                    subscription_ids=[s.id for s in subscriptions_of(order)])
+    message_id = email.send_tickets(
+        buyer.email,
+        buyer.name,
+        order.language,
+        order.id,
+        order_documents(order, order.language),
+        order.total,
+        f"{base}/checkouts/{order.id}" if base else None,
+        preferences_url=_preferences_url(buyer.email, order.language, order.id),
+        render_pdf=order_pdf,
+        subscription_ids=[s.id for s in subscriptions_of(order)],
+    )
     store.set_email_message(order.id, message_id)
     logger.info("tickets e-mailed", extra={"order_id": order.id})
     return message_id
@@ -95,8 +112,15 @@ def send_refund_email(order: Order, amount: Money, reason: str) -> str | None:
     """Tell the buyer about a refund; a failure is logged, never undoes the refund."""
     try:
         buyer = _buyer(order)
-        return email.send_refund_notice(buyer.email, buyer.name, order.language, order.id, amount, reason,
-                                        preferences_url=_preferences_url(buyer.email, order.language, order.id))
+        return email.send_refund_notice(
+            buyer.email,
+            buyer.name,
+            order.language,
+            order.id,
+            amount,
+            reason,
+            preferences_url=_preferences_url(buyer.email, order.language, order.id),
+        )
     except Exception:  # the refund stands; the buyer also sees it on the checkout page
         logger.exception("refund e-mail failed", extra={"order_id": order.id})
         return None

@@ -1,4 +1,5 @@
 """Timed entry: staff create a series of time slots; the public sees each slot's live availability."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -29,19 +30,35 @@ def create_series(house_id: str, body: Any, now: datetime) -> TimeslotSeries:
     production = store.get_production(house_id, body.production_id)
     venue, seatmap = store.get_venue(house_id, body.venue_id)
     if not seatmap.is_standing:
-        raise ValidationFailed("Time slots need a standing venue.", [
-            FieldError("venue_id", "not_standing", "Pick a venue with a standing capacity.")])
+        raise ValidationFailed(
+            "Time slots need a standing venue.",
+            [FieldError("venue_id", "not_standing", "Pick a venue with a standing capacity.")],
+        )
     series_id = body.id or new_id("slots")
     slots = plan_slots(series_id, body.first_start, body.slot_minutes, body.slots, body.capacity, seatmap.capacity)
     validate_schedule(slots[0].starts_at, body.sales_start, slots[0].starts_at)
     tariffs = [Tariff(code=t.code, name=t.name, prices=dict(t.prices)) for t in body.tariffs]
     validate_tariffs(tariffs, {STANDING_CATEGORY})
     series = TimeslotSeries(series_id, house_id, production.id, body.venue_id, slots, now)
-    performances = [Performance(
-        id=slot.performance_id, house_id=house_id, production_id=production.id, venue_id=body.venue_id,
-        starts_at=slot.starts_at, sales_start=body.sales_start, sales_end=slot.starts_at,
-        status=PerformanceStatus(body.status), tariffs=tuple(tariffs), seated=False, capacity=slot.capacity,
-        title=production.title, venue_name=venue.name, genre=production.genre) for slot in slots]
+    performances = [
+        Performance(
+            id=slot.performance_id,
+            house_id=house_id,
+            production_id=production.id,
+            venue_id=body.venue_id,
+            starts_at=slot.starts_at,
+            sales_start=body.sales_start,
+            sales_end=slot.starts_at,
+            status=PerformanceStatus(body.status),
+            tariffs=tuple(tariffs),
+            seated=False,
+            capacity=slot.capacity,
+            title=production.title,
+            venue_name=venue.name,
+            genre=production.genre,
+        )
+        for slot in slots
+    ]
     timeslot_store.claim_series(series, performances)
     slot_hall = replace(seatmap, standing_capacity=body.capacity)
     written: dict[str, list[tuple[str, str]]] = {performance.id: [] for performance in performances}

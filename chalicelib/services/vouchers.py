@@ -5,6 +5,7 @@ The cart keeps the code and the donations beside its holds; every pricing of the
 froze the cart, the use was claimed in that same transaction and the code's terms apply as they
 were, whatever the clock or the remaining uses say by then.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -103,7 +104,8 @@ def check_offers(cart: Cart) -> None:
     """Refuse to check out a cart whose code gives no discount now: the buyer would pay more than shown."""
     if cart.voucher_code and cart.voucher_issue:
         raise REFUSALS.get(cart.voucher_issue, VoucherUnknown)(
-            "The discount code no longer applies; take it out or change the cart.", voucher=cart.voucher_code)
+            "The discount code no longer applies; take it out or change the cart.", voucher=cart.voucher_code
+        )
 
 
 def give_back(order_id: str) -> None:

@@ -4,6 +4,7 @@ Cheap on the hot path: joining is one atomic add on one of the line's shards; as
 place reads nothing (the schedule and the signed ticket say it all); a hold spends its admission
 inside the hold's own transaction (`store.reservations`).
 """
+
 from __future__ import annotations
 
 import random
@@ -71,20 +72,26 @@ def place_in_line(performance: Performance, session_token: str, queue_ticket: st
 
 
 def _place(room: WaitingRoom, ticket: QueueTicket, now: datetime) -> dict[str, Any]:
-    return {"position": ticket.position + 1, "people_ahead": room.people_ahead(ticket.position, now),
-            "seconds_to_wait": room.seconds_to_wait(ticket.position, now),
-            "turn_at": room.turn_at(ticket.position).isoformat(),
-            "poll_seconds": room.poll_seconds(ticket.position, now),
-            "admission": None, "admission_expires_at": None}
+    return {
+        "position": ticket.position + 1,
+        "people_ahead": room.people_ahead(ticket.position, now),
+        "seconds_to_wait": room.seconds_to_wait(ticket.position, now),
+        "turn_at": room.turn_at(ticket.position).isoformat(),
+        "poll_seconds": room.poll_seconds(ticket.position, now),
+        "admission": None,
+        "admission_expires_at": None,
+    }
 
 
-def admission_for_hold(performance: Performance, session_token: str, token: str | None,
-                       now: datetime) -> Admission | None:
+def admission_for_hold(
+    performance: Performance, session_token: str, token: str | None, now: datetime
+) -> Admission | None:
     """The admission a hold must spend while the room is on (None when it is off); raises if missing or bad."""
     if performance.waiting_room is None:
         return None
     if not token:
-        raise AdmissionRequired("Sales for this performance go through a waiting room; join the line first.",
-                                queue=f"/performances/{performance.id}/queue")
+        raise AdmissionRequired(
+            "Sales for this performance go through a waiting room; join the line first.",
+            queue=f"/performances/{performance.id}/queue",
+        )
     return read_admission(admission_key(), token, performance.id, session_hash(session_token), now)
-

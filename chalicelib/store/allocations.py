@@ -5,6 +5,7 @@ same transaction as the allocation record. Every claim on a seat conditions on t
 (`pool_condition`), so who may take a seat is decided by DynamoDB at the moment of the claim, and a
 lapsed deadline returns the seat to the general sale without any write.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -94,17 +95,28 @@ def free_or_lapsed_hold(now_ms: int):
 
 
 def _allocation(item: AllocationItem) -> Allocation:
-    return Allocation(item.allocation_id, item.performance_id, item.owner_house_id, item.holder_house_id, item.channel,
-                      tuple(item.seat_ids or ()), item.returns_at, item.created_at, bool(item.released),
-                      None if item.returned is None else int(item.returned), int(item.places or 0),
-                      None if item.counter is None else int(item.counter))
+    return Allocation(
+        item.allocation_id,
+        item.performance_id,
+        item.owner_house_id,
+        item.holder_house_id,
+        item.channel,
+        tuple(item.seat_ids or ()),
+        item.returns_at,
+        item.created_at,
+        bool(item.released),
+        None if item.returned is None else int(item.returned),
+        int(item.places or 0),
+        None if item.counter is None else int(item.counter),
+    )
 
 
 def get_allocation(performance_id: str, allocation_id: str) -> Allocation:
     """The allocation, or NotFound."""
     try:
-        item = AllocationItem.get(performance_key(performance_id), ALLOCATION_PREFIX + allocation_id,
-                                  consistent_read=True)
+        item = AllocationItem.get(
+            performance_key(performance_id), ALLOCATION_PREFIX + allocation_id, consistent_read=True
+        )
     except DoesNotExist:
         raise NotFound("No such allocation.", allocation_id=allocation_id) from None
     return _allocation(item)
@@ -112,8 +124,12 @@ def get_allocation(performance_id: str, allocation_id: str) -> Allocation:
 
 def allocations_of(performance_id: str) -> list[Allocation]:
     """Every allocation of a performance (one Query on its partition)."""
-    return [_allocation(item) for item in AllocationItem.query(
-        performance_key(performance_id), AllocationItem.sk.startswith(ALLOCATION_PREFIX), consistent_read=True)]
+    return [
+        _allocation(item)
+        for item in AllocationItem.query(
+            performance_key(performance_id), AllocationItem.sk.startswith(ALLOCATION_PREFIX), consistent_read=True
+        )
+    ]
 
 
 def allocations_held_by(house_id: str) -> list[Allocation]:
@@ -126,18 +142,30 @@ def _mark_seats(transaction, allocation: Allocation, seat_ids, now_ms: int) -> N
     pk = performance_key(allocation.performance_id)
     until = epoch_ms(allocation.returns_at)
     for seat_id in seat_ids:
-        transaction.update(SeatItem(pk, seat_key(seat_id)),
-                           actions=[SeatItem.allocation_id.set(allocation.id), SeatItem.allocation_until.set(until),
-                                    SeatItem.allocation_channel.set(allocation.channel) if allocation.channel
-                                    else SeatItem.allocation_channel.remove(), SeatItem.version.add(1)],
-                           condition=SeatItem.pk.exists() & free_or_lapsed_hold(now_ms) & general_pool(now_ms),
-                           return_values="ALL_OLD")
+        transaction.update(
+            SeatItem(pk, seat_key(seat_id)),
+            actions=[
+                SeatItem.allocation_id.set(allocation.id),
+                SeatItem.allocation_until.set(until),
+                SeatItem.allocation_channel.set(allocation.channel)
+                if allocation.channel
+                else SeatItem.allocation_channel.remove(),
+                SeatItem.version.add(1),
+            ],
+            condition=SeatItem.pk.exists() & free_or_lapsed_hold(now_ms) & general_pool(now_ms),
+            return_values="ALL_OLD",
+        )
 
 
 def _refused_seats(error: TransactWriteError) -> list[str]:
-    return sorted(reason.raw_item["SK"]["S"][len("SEAT#"):] for reason in (error.cancellation_reasons or [])
-                  if reason and reason.code == "ConditionalCheckFailed" and reason.raw_item
-                  and reason.raw_item.get("SK", {}).get("S", "").startswith("SEAT#"))
+    return sorted(
+        reason.raw_item["SK"]["S"][len("SEAT#") :]
+        for reason in (error.cancellation_reasons or [])
+        if reason
+        and reason.code == "ConditionalCheckFailed"
+        and reason.raw_item
+        and reason.raw_item.get("SK", {}).get("S", "").startswith("SEAT#")
+    )
 
 
 def _item(allocation: Allocation, version: int) -> AllocationItem:
@@ -145,13 +173,24 @@ def _item(allocation: Allocation, version: int) -> AllocationItem:
     holder: dict[str, Any] = {}
     if allocation.holder_house_id:
         holder = {"gsi1pk": holder_key(allocation.holder_house_id), "gsi1sk": f"{deadline:015d}#{allocation.id}"}
-    return AllocationItem(performance_key(allocation.performance_id), ALLOCATION_PREFIX + allocation.id,
-                          allocation_id=allocation.id, performance_id=allocation.performance_id,
-                          owner_house_id=allocation.owner_house_id, holder_house_id=allocation.holder_house_id,
-                          channel=allocation.channel, seat_ids=list(allocation.seat_ids),
-                          returns_at=allocation.returns_at, returns_epoch=deadline, created_at=allocation.created_at,
-                          released=allocation.released, version=version, places=allocation.places or None,
-                          counter=allocation.counter, **holder)
+    return AllocationItem(
+        performance_key(allocation.performance_id),
+        ALLOCATION_PREFIX + allocation.id,
+        allocation_id=allocation.id,
+        performance_id=allocation.performance_id,
+        owner_house_id=allocation.owner_house_id,
+        holder_house_id=allocation.holder_house_id,
+        channel=allocation.channel,
+        seat_ids=list(allocation.seat_ids),
+        returns_at=allocation.returns_at,
+        returns_epoch=deadline,
+        created_at=allocation.created_at,
+        released=allocation.released,
+        version=version,
+        places=allocation.places or None,
+        counter=allocation.counter,
+        **holder,
+    )
 
 
 def create_allocation(allocation: Allocation, now: datetime) -> None:
@@ -184,29 +223,45 @@ def change_allocation(before: Allocation, after: Allocation, now: datetime) -> N
         with TransactWrite(connection=transaction_connection) as transaction:
             _mark_seats(transaction, after, added, now_ms)
             for seat_id in removed:
-                transaction.update(SeatItem(pk, seat_key(seat_id)),
-                                   actions=[SeatItem.allocation_id.remove(), SeatItem.allocation_until.remove(),
-                                            SeatItem.allocation_channel.remove(), SeatItem.version.add(1)],
-                                   condition=ours & free_or_lapsed_hold(now_ms), return_values="ALL_OLD")
+                transaction.update(
+                    SeatItem(pk, seat_key(seat_id)),
+                    actions=[
+                        SeatItem.allocation_id.remove(),
+                        SeatItem.allocation_until.remove(),
+                        SeatItem.allocation_channel.remove(),
+                        SeatItem.version.add(1),
+                    ],
+                    condition=ours & free_or_lapsed_hold(now_ms),
+                    return_values="ALL_OLD",
+                )
             for seat_id in kept:
-                transaction.update(SeatItem(pk, seat_key(seat_id)),
-                                   actions=[SeatItem.allocation_until.set(epoch_ms(after.returns_at))],
-                                   condition=ours, return_values="ALL_OLD")
+                transaction.update(
+                    SeatItem(pk, seat_key(seat_id)),
+                    actions=[SeatItem.allocation_until.set(epoch_ms(after.returns_at))],
+                    condition=ours,
+                    return_values="ALL_OLD",
+                )
             transaction.update(
                 AllocationItem(pk, ALLOCATION_PREFIX + before.id),
-                actions=[AllocationItem.seat_ids.set(list(after.seat_ids)),
-                         AllocationItem.returns_at.set(after.returns_at),
-                         AllocationItem.returns_epoch.set(item.returns_epoch), AllocationItem.version.add(1),
-                         *([AllocationItem.gsi1sk.set(item.gsi1sk)] if item.gsi1sk else [])],
-                condition=(AllocationItem.returns_epoch > now_ms) & (AllocationItem.seat_ids == list(before.seat_ids))
+                actions=[
+                    AllocationItem.seat_ids.set(list(after.seat_ids)),
+                    AllocationItem.returns_at.set(after.returns_at),
+                    AllocationItem.returns_epoch.set(item.returns_epoch),
+                    AllocationItem.version.add(1),
+                    *([AllocationItem.gsi1sk.set(item.gsi1sk)] if item.gsi1sk else []),
+                ],
+                condition=(AllocationItem.returns_epoch > now_ms)
+                & (AllocationItem.seat_ids == list(before.seat_ids))
                 & (AllocationItem.returns_epoch == epoch_ms(before.returns_at))
-                & (AllocationItem.owner_house_id == before.owner_house_id))
+                & (AllocationItem.owner_house_id == before.owner_house_id),
+            )
     except TransactWriteError as error:
         refused = _refused_seats(error)
         if refused:
             raise SeatsUnavailable("Some seats are sold, held or set aside already.", taken=refused) from error
-        raise Conflict("This allocation changed or lapsed meanwhile; read it again.",
-                       allocation_id=before.id) from error
+        raise Conflict(
+            "This allocation changed or lapsed meanwhile; read it again.", allocation_id=before.id
+        ) from error
 
 
 def release_allocation(allocation: Allocation, now: datetime) -> None:
@@ -216,13 +271,22 @@ def release_allocation(allocation: Allocation, now: datetime) -> None:
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
             for seat_id in allocation.seat_ids:
-                transaction.update(SeatItem(pk, seat_key(seat_id)), actions=[SeatItem.allocation_until.set(now_ms)],
-                                   condition=SeatItem.allocation_id == allocation.id)
-            transaction.update(AllocationItem(pk, ALLOCATION_PREFIX + allocation.id),
-                               actions=[AllocationItem.returns_at.set(now), AllocationItem.returns_epoch.set(now_ms),
-                                        AllocationItem.released.set(True), AllocationItem.version.add(1)],
-                               condition=(AllocationItem.returns_epoch > now_ms)
-                               & (AllocationItem.owner_house_id == allocation.owner_house_id))
+                transaction.update(
+                    SeatItem(pk, seat_key(seat_id)),
+                    actions=[SeatItem.allocation_until.set(now_ms)],
+                    condition=SeatItem.allocation_id == allocation.id,
+                )
+            transaction.update(
+                AllocationItem(pk, ALLOCATION_PREFIX + allocation.id),
+                actions=[
+                    AllocationItem.returns_at.set(now),
+                    AllocationItem.returns_epoch.set(now_ms),
+                    AllocationItem.released.set(True),
+                    AllocationItem.version.add(1),
+                ],
+                condition=(AllocationItem.returns_epoch > now_ms)
+                & (AllocationItem.owner_house_id == allocation.owner_house_id),
+            )
     except TransactWriteError as error:
         raise Conflict("This allocation has lapsed or was released already.", allocation_id=allocation.id) from error
 
@@ -232,7 +296,8 @@ def record_returned(allocation: Allocation, returned: int) -> bool:
     try:
         AllocationItem(performance_key(allocation.performance_id), ALLOCATION_PREFIX + allocation.id).update(
             actions=[AllocationItem.returned.set(returned)],
-            condition=AllocationItem.returned.does_not_exist() & AllocationItem.pk.exists())
+            condition=AllocationItem.returned.does_not_exist() & AllocationItem.pk.exists(),
+        )
     except UpdateError as error:
         if is_condition_failure(error):
             return False
@@ -256,17 +321,21 @@ def create_standing_allocation(allocation: Allocation, shard_takes: list[tuple[i
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
             for shard, places in shard_takes:
-                transaction.update(StandingShardItem(*standing_shard_key(allocation.performance_id, shard)),
-                                   actions=[StandingShardItem.remaining.add(-places)],
-                                   condition=StandingShardItem.remaining >= places)
+                transaction.update(
+                    StandingShardItem(*standing_shard_key(allocation.performance_id, shard)),
+                    actions=[StandingShardItem.remaining.add(-places)],
+                    condition=StandingShardItem.remaining >= places,
+                )
             counter = _counter(allocation)
             counter.capacity, counter.remaining = allocation.places, allocation.places
             counter.allocation_until = epoch_ms(allocation.returns_at)
             transaction.save(counter, condition=StandingShardItem.pk.does_not_exist())
             transaction.save(_item(allocation, 1), condition=AllocationItem.pk.does_not_exist())
     except TransactWriteError as error:
-        if any(reason and reason.code in ("ConditionalCheckFailed", "TransactionConflict")
-               for reason in error.cancellation_reasons or []):
+        if any(
+            reason and reason.code in ("ConditionalCheckFailed", "TransactionConflict")
+            for reason in error.cancellation_reasons or []
+        ):
             return False
         raise
     return True
@@ -274,8 +343,7 @@ def create_standing_allocation(allocation: Allocation, shard_takes: list[tuple[i
 
 def counter_remaining(allocation: Allocation) -> int:
     """Places left in a standing allocation's counter."""
-    return int(StandingShardItem.get(*_counter_key(allocation),
-                                     consistent_read=True).remaining)
+    return int(StandingShardItem.get(*_counter_key(allocation), consistent_read=True).remaining)
 
 
 def return_standing(allocation: Allocation, now: datetime, release: bool = False) -> int:
@@ -290,28 +358,45 @@ def return_standing(allocation: Allocation, now: datetime, release: bool = False
             return 0
         record: list[Action] = [AllocationItem.returned.add(remaining), AllocationItem.version.add(1)]
         if release:
-            record += [AllocationItem.returns_at.set(now), AllocationItem.returns_epoch.set(now_ms),
-                       AllocationItem.released.set(True)]
+            record += [
+                AllocationItem.returns_at.set(now),
+                AllocationItem.returns_epoch.set(now_ms),
+                AllocationItem.released.set(True),
+            ]
         try:
             with TransactWrite(connection=transaction_connection) as transaction:
-                transaction.update(_counter(allocation),
-                                   actions=[StandingShardItem.remaining.set(0),
-                                            *([StandingShardItem.allocation_until.set(0)] if release else [])],
-                                   condition=(StandingShardItem.remaining == remaining)
-                                   & (StandingShardItem.allocation_until > now_ms if release
-                                      else StandingShardItem.allocation_until <= now_ms))
+                transaction.update(
+                    _counter(allocation),
+                    actions=[
+                        StandingShardItem.remaining.set(0),
+                        *([StandingShardItem.allocation_until.set(0)] if release else []),
+                    ],
+                    condition=(StandingShardItem.remaining == remaining)
+                    & (
+                        StandingShardItem.allocation_until > now_ms
+                        if release
+                        else StandingShardItem.allocation_until <= now_ms
+                    ),
+                )
                 if remaining:
-                    transaction.update(StandingShardItem(*standing_shard_key(allocation.performance_id, 0)),
-                                       actions=[StandingShardItem.remaining.add(remaining)])
-                transaction.update(AllocationItem(performance_key(allocation.performance_id),
-                                                  ALLOCATION_PREFIX + allocation.id), actions=record,
-                                   condition=AllocationItem.pk.exists())
+                    transaction.update(
+                        StandingShardItem(*standing_shard_key(allocation.performance_id, 0)),
+                        actions=[StandingShardItem.remaining.add(remaining)],
+                    )
+                transaction.update(
+                    AllocationItem(performance_key(allocation.performance_id), ALLOCATION_PREFIX + allocation.id),
+                    actions=record,
+                    condition=AllocationItem.pk.exists(),
+                )
             return remaining
         except TransactWriteError as error:
-            if release and StandingShardItem.get(*_counter_key(allocation),
-                                                 consistent_read=True).allocation_until <= now_ms:
-                raise Conflict("This allocation has lapsed or was released already.",
-                               allocation_id=allocation.id) from error
+            if (
+                release
+                and StandingShardItem.get(*_counter_key(allocation), consistent_read=True).allocation_until <= now_ms
+            ):
+                raise Conflict(
+                    "This allocation has lapsed or was released already.", allocation_id=allocation.id
+                ) from error
             continue  # a hold took or gave back places meanwhile: read the count again
     if release:
         raise Conflict("Places of this allocation keep changing; try again.", allocation_id=allocation.id)
@@ -320,8 +405,9 @@ def return_standing(allocation: Allocation, now: datetime, release: bool = False
 
 def counters_remaining(performance_id: str, counters: list[int]) -> dict[int, int]:
     """Places left per standing allocation counter (reads only)."""
-    items = StandingShardItem.batch_get([standing_shard_key(performance_id, counter) for counter in counters],
-                                        attributes_to_get=["SK", "remaining"])
+    items = StandingShardItem.batch_get(
+        [standing_shard_key(performance_id, counter) for counter in counters], attributes_to_get=["SK", "remaining"]
+    )
     return {int(item.sk.split("#")[1]): int(item.remaining) for item in items}
 
 
@@ -331,14 +417,21 @@ def move_standing_deadline(allocation: Allocation, returns_at: datetime, now: da
     item = _item(replace(allocation, returns_at=returns_at), 0)
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
-            transaction.update(_counter(allocation), actions=[StandingShardItem.allocation_until.set(until)],
-                               condition=StandingShardItem.allocation_until > now_ms)
-            transaction.update(AllocationItem(performance_key(allocation.performance_id),
-                                              ALLOCATION_PREFIX + allocation.id),
-                               actions=[AllocationItem.returns_at.set(returns_at),
-                                        AllocationItem.returns_epoch.set(until), AllocationItem.version.add(1),
-                                        *([AllocationItem.gsi1sk.set(item.gsi1sk)] if item.gsi1sk else [])],
-                               condition=AllocationItem.returns_epoch > now_ms)
+            transaction.update(
+                _counter(allocation),
+                actions=[StandingShardItem.allocation_until.set(until)],
+                condition=StandingShardItem.allocation_until > now_ms,
+            )
+            transaction.update(
+                AllocationItem(performance_key(allocation.performance_id), ALLOCATION_PREFIX + allocation.id),
+                actions=[
+                    AllocationItem.returns_at.set(returns_at),
+                    AllocationItem.returns_epoch.set(until),
+                    AllocationItem.version.add(1),
+                    *([AllocationItem.gsi1sk.set(item.gsi1sk)] if item.gsi1sk else []),
+                ],
+                condition=AllocationItem.returns_epoch > now_ms,
+            )
     except TransactWriteError as error:
         raise Conflict("This allocation has lapsed meanwhile.", allocation_id=allocation.id) from error
 
@@ -346,7 +439,8 @@ def move_standing_deadline(allocation: Allocation, returns_at: datetime, now: da
 def places_held_from(allocation: Allocation, now: datetime) -> int:
     """Places that live holds keep from a standing allocation's counter (the sparse index of live holds)."""
     held = 0
-    for item in HoldItem.by_gsi1.query(performance_holds_key(allocation.performance_id),
-                                       HoldItem.gsi1sk > f"{epoch_ms(now):015d}"):
+    for item in HoldItem.by_gsi1.query(
+        performance_holds_key(allocation.performance_id), HoldItem.gsi1sk > f"{epoch_ms(now):015d}"
+    ):
         held += sum(int(places) for shard, places in (item.standing_shards or []) if int(shard) == allocation.counter)
     return held

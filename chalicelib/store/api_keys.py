@@ -1,4 +1,5 @@
 """Integrations' API keys, per house (`HOUSE#h` / `APIKEY#id`): only a hash of the secret is kept."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,16 +40,32 @@ def _key(key_id: str) -> str:
 
 
 def _record(item: ApiKeyItem) -> ApiKey:
-    return ApiKey(item.key_id, item.house_id, item.name, tuple(item.scopes), item.secret_sha256, item.created_at,
-                  item.created_by, item.revoked_at)
+    return ApiKey(
+        item.key_id,
+        item.house_id,
+        item.name,
+        tuple(item.scopes),
+        item.secret_sha256,
+        item.created_at,
+        item.created_by,
+        item.revoked_at,
+    )
 
 
 def create(key: ApiKey) -> None:
     """Store a new key (its id is random; a clash is refused, never overwritten)."""
     try:
-        ApiKeyItem(house_key(key.house_id), _key(key.key_id), key_id=key.key_id, house_id=key.house_id, name=key.name,
-                   scopes=list(key.scopes), secret_sha256=key.secret_sha256, created_at=key.created_at,
-                   created_by=key.created_by).save(condition=ApiKeyItem.pk.does_not_exist())
+        ApiKeyItem(
+            house_key(key.house_id),
+            _key(key.key_id),
+            key_id=key.key_id,
+            house_id=key.house_id,
+            name=key.name,
+            scopes=list(key.scopes),
+            secret_sha256=key.secret_sha256,
+            created_at=key.created_at,
+            created_by=key.created_by,
+        ).save(condition=ApiKeyItem.pk.does_not_exist())
     except PutError as error:
         if error.cause_response_code == "ConditionalCheckFailedException":
             raise AlreadyExists("This key id exists already.") from None
@@ -72,8 +89,10 @@ def revoke(house_id: str, key_id: str, now: datetime) -> ApiKey:
     """Revoke the house's key once (conditional: it exists here and is not revoked yet)."""
     item = ApiKeyItem(house_key(house_id), _key(key_id))
     try:
-        item.update(actions=[ApiKeyItem.revoked_at.set(now)],
-                    condition=ApiKeyItem.pk.exists() & ApiKeyItem.revoked_at.does_not_exist())
+        item.update(
+            actions=[ApiKeyItem.revoked_at.set(now)],
+            condition=ApiKeyItem.pk.exists() & ApiKeyItem.revoked_at.does_not_exist(),
+        )
     except UpdateError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise

@@ -5,6 +5,7 @@ The links live in `CustomerTable` beside the records (`BUYER#b` / `HOUSE#h` and 
 only ids, but they join a person's records across houses, so they share the personal data's table,
 its access and its fate (erasure deletes them last).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -80,8 +81,10 @@ class BuyerLinks:
 
 def link(buyer_id: str, customer_ids: dict[str, str], order_id: str | None, now: datetime) -> None:
     """Remember the buyer's record at each house (and the order); putting a link again changes nothing."""
-    items = [BuyerLinkItem(_buyer_key(buyer_id), f"HOUSE#{house_id}", customer_id=customer_id, linked_at=now)
-             for house_id, customer_id in sorted(customer_ids.items())]
+    items = [
+        BuyerLinkItem(_buyer_key(buyer_id), f"HOUSE#{house_id}", customer_id=customer_id, linked_at=now)
+        for house_id, customer_id in sorted(customer_ids.items())
+    ]
     if order_id:
         items.append(BuyerLinkItem(_buyer_key(buyer_id), f"ORDER#{order_id}", linked_at=now))
     for item in items:
@@ -109,7 +112,8 @@ def claim_link_mail(buyer_id: str, now: datetime, every: timedelta) -> bool:
     e-mail per period, however often the form is sent. Erasure deletes the marker with the links."""
     try:
         BuyerLinkItem(_buyer_key(buyer_id), "LINKMAIL", linked_at=now).save(
-            condition=BuyerLinkItem.pk.does_not_exist() | (BuyerLinkItem.linked_at <= now - every))
+            condition=BuyerLinkItem.pk.does_not_exist() | (BuyerLinkItem.linked_at <= now - every)
+        )
     except PutError as error:
         if is_condition_failure(error):
             return False
@@ -122,7 +126,8 @@ def spend_link(buyer_id: str, nonce: str, now: datetime) -> bool:
     Erasure deletes the marks with the links."""
     try:
         BuyerLinkItem(_buyer_key(buyer_id), f"SPENT#{nonce}", linked_at=now).save(
-            condition=BuyerLinkItem.pk.does_not_exist())
+            condition=BuyerLinkItem.pk.does_not_exist()
+        )
     except PutError as error:
         if is_condition_failure(error):
             return False
@@ -149,8 +154,9 @@ def unlink(buyer_id: str) -> int:
 
 
 # -- consents -------------------------------------------------------------------------------------
-def change_consents(house_id: str, customer_id: str, decide: Callable[[dict], list[ConsentChoice]],
-                    now: datetime) -> list[ConsentChoice]:
+def change_consents(
+    house_id: str, customer_id: str, decide: Callable[[dict], list[ConsentChoice]], now: datetime
+) -> list[ConsentChoice]:
     """Append the choices `decide` makes from the record's current consents to its log and make them
     current, in one update conditional on nobody having changed the record since it was read (else
     read and decide again). Returns the choices recorded; none when the record is gone or nothing changed."""
@@ -165,10 +171,15 @@ def change_consents(house_id: str, customer_id: str, decide: Callable[[dict], li
         consents = {**(current.consents or {}), **{choice.kind.value: choice.to_dict() for choice in choices}}
         try:
             CustomerItem(house_key(house_id), customer_key(customer_id)).update(
-                actions=[CustomerItem.consent_log.set((CustomerItem.consent_log | []).append(
-                             [choice.to_dict() for choice in choices])),
-                         CustomerItem.consents.set(consents), CustomerItem.updated_at.set(now)],
-                condition=CustomerItem.pk.exists() & (CustomerItem.updated_at == current.updated_at))
+                actions=[
+                    CustomerItem.consent_log.set(
+                        (CustomerItem.consent_log | []).append([choice.to_dict() for choice in choices])
+                    ),
+                    CustomerItem.consents.set(consents),
+                    CustomerItem.updated_at.set(now),
+                ],
+                condition=CustomerItem.pk.exists() & (CustomerItem.updated_at == current.updated_at),
+            )
         except UpdateError as error:
             if is_condition_failure(error):
                 continue
@@ -180,8 +191,12 @@ def change_consents(house_id: str, customer_id: str, decide: Callable[[dict], li
 # -- erasure --------------------------------------------------------------------------------------
 def email_of(house_id: str, customer_id: str) -> str | None:
     try:
-        return CustomerItem.get(house_key(house_id), customer_key(customer_id), consistent_read=True,
-                                attributes_to_get=["PK", "SK", "email"]).email
+        return CustomerItem.get(
+            house_key(house_id),
+            customer_key(customer_id),
+            consistent_read=True,
+            attributes_to_get=["PK", "SK", "email"],
+        ).email
     except DoesNotExist:
         return None
 
@@ -201,8 +216,9 @@ def pseudonymise_order(order_id: str, pseudonyms: dict[str, str]) -> bool:
     """Replace the order's customer ids (house → id) by their pseudonyms and drop the UiTPAS numbers of its
     social-tariff places; False if there was nothing to change."""
     try:
-        item = OrderItem.get(order_key(order_id), ORDER_SK, consistent_read=True,
-                             attributes_to_get=["PK", "SK", "customer_ids", "lines"])
+        item = OrderItem.get(
+            order_key(order_id), ORDER_SK, consistent_read=True, attributes_to_get=["PK", "SK", "customer_ids", "lines"]
+        )
     except DoesNotExist:
         return False
     current = dict(item.customer_ids or {})
@@ -231,10 +247,21 @@ def move_purchases(house_id: str, customer_id: str, pseudonym: str) -> int:
     moved = 0
     old_key = f"HOUSE#{house_id}#CUSTOMER#{customer_id}"
     for item in PurchaseItem.query(old_key, PurchaseItem.sk.startswith("PURCHASE#"), consistent_read=True):
-        copy = PurchaseItem(f"HOUSE#{house_id}#CUSTOMER#{pseudonym}", item.sk, house_id=item.house_id,
-                            customer_id=pseudonym, order_id=item.order_id, performance_ids=item.performance_ids,
-                            genres=item.genres, tickets=item.tickets, amount_cents=item.amount_cents,
-                            channel=item.channel, bought_at=item.bought_at, gsi1pk=item.gsi1pk, gsi1sk=item.gsi1sk)
+        copy = PurchaseItem(
+            f"HOUSE#{house_id}#CUSTOMER#{pseudonym}",
+            item.sk,
+            house_id=item.house_id,
+            customer_id=pseudonym,
+            order_id=item.order_id,
+            performance_ids=item.performance_ids,
+            genres=item.genres,
+            tickets=item.tickets,
+            amount_cents=item.amount_cents,
+            channel=item.channel,
+            bought_at=item.bought_at,
+            gsi1pk=item.gsi1pk,
+            gsi1sk=item.gsi1sk,
+        )
         try:
             with TransactWrite(connection=transaction_connection) as transaction:
                 transaction.save(copy, condition=PurchaseItem.pk.does_not_exist())
@@ -252,10 +279,17 @@ def _receipt_key(buyer_id: str) -> str:
 def begin_erasure(buyer_id: str, erasure: str, house_ids: list[str], now: datetime) -> bool:
     """Record that the erasure was asked for (once per erasure id); False if it already was."""
     try:
-        ErasureItem(_receipt_key(buyer_id), f"RECEIPT#{erasure}", erasure_id=erasure, buyer_id=buyer_id,
-                    status="erasing", house_ids=sorted(house_ids), requested_at=now, gsi1pk="ERASURES",
-                    gsi1sk=f"{now.astimezone(UTC).isoformat()}#{erasure}").save(
-            condition=ErasureItem.pk.does_not_exist())
+        ErasureItem(
+            _receipt_key(buyer_id),
+            f"RECEIPT#{erasure}",
+            erasure_id=erasure,
+            buyer_id=buyer_id,
+            status="erasing",
+            house_ids=sorted(house_ids),
+            requested_at=now,
+            gsi1pk="ERASURES",
+            gsi1sk=f"{now.astimezone(UTC).isoformat()}#{erasure}",
+        ).save(condition=ErasureItem.pk.does_not_exist())
     except PutError as error:
         if is_condition_failure(error):
             return False
@@ -267,32 +301,49 @@ def complete_erasure(buyer_id: str, erasure: str, counts: dict[str, int], now: d
     """The receipt says `erased`, with its counts (the first completion's; a rerun changes nothing)."""
     try:
         ErasureItem(_receipt_key(buyer_id), f"RECEIPT#{erasure}").update(
-            actions=[ErasureItem.status.set("erased"), ErasureItem.completed_at.set(now),
-                     *[getattr(ErasureItem, name).set(value) for name, value in counts.items()]],
-            condition=ErasureItem.pk.exists() & (ErasureItem.status == "erasing"))
+            actions=[
+                ErasureItem.status.set("erased"),
+                ErasureItem.completed_at.set(now),
+                *[getattr(ErasureItem, name).set(value) for name, value in counts.items()],
+            ],
+            condition=ErasureItem.pk.exists() & (ErasureItem.status == "erasing"),
+        )
     except UpdateError as error:
         if not is_condition_failure(error):
             raise
 
 
 def _receipt(item: ErasureItem) -> dict:
-    return {"erasure_id": item.erasure_id, "status": item.status, "house_ids": list(item.house_ids or ()),
-            "customer_records": int(item.customer_records), "orders": int(item.orders),
-            "purchases": int(item.purchases), "refund_notes": int(item.refund_notes or 0),
-            "mail_copies": int(item.mail_copies),
-            "requested_at": item.requested_at.isoformat(),
-            "completed_at": item.completed_at.isoformat() if item.completed_at else None}
+    return {
+        "erasure_id": item.erasure_id,
+        "status": item.status,
+        "house_ids": list(item.house_ids or ()),
+        "customer_records": int(item.customer_records),
+        "orders": int(item.orders),
+        "purchases": int(item.purchases),
+        "refund_notes": int(item.refund_notes or 0),
+        "mail_copies": int(item.mail_copies),
+        "requested_at": item.requested_at.isoformat(),
+        "completed_at": item.completed_at.isoformat() if item.completed_at else None,
+    }
 
 
 def receipts_of(buyer_id: str) -> list[dict]:
     """The buyer's erasure receipts, oldest request first."""
-    receipts = [_receipt(item) for item in ErasureItem.query(
-        _receipt_key(buyer_id), ErasureItem.sk.startswith("RECEIPT#"), consistent_read=True)]
+    receipts = [
+        _receipt(item)
+        for item in ErasureItem.query(
+            _receipt_key(buyer_id), ErasureItem.sk.startswith("RECEIPT#"), consistent_read=True
+        )
+    ]
     return sorted(receipts, key=lambda receipt: receipt["requested_at"])
 
 
 def register_of_erasures(since: datetime) -> list[dict]:
     """Every erasure asked for since `since`, newest first, with the buyer id (the cluster's register)."""
-    return [{**_receipt(item), "buyer_id": item.buyer_id}
-            for item in ErasureItem.by_gsi1.query("ERASURES", ErasureItem.gsi1sk >= since.astimezone(UTC).isoformat(),
-                                                  scan_index_forward=False)]
+    return [
+        {**_receipt(item), "buyer_id": item.buyer_id}
+        for item in ErasureItem.by_gsi1.query(
+            "ERASURES", ErasureItem.gsi1sk >= since.astimezone(UTC).isoformat(), scan_index_forward=False
+        )
+    ]

@@ -1,4 +1,5 @@
 """A small per-process cache with a time limit, for reads that may be a moment old."""
+
 from __future__ import annotations
 
 import threading

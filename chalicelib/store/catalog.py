@@ -8,6 +8,7 @@ last the mark is removed. A performance still `creating` is NotFound to every re
 holds or sells one whose seats are not all there; a create that fails half-way takes back what it
 wrote, and a colliding id (any house's) is refused before anything is written.
 """
+
 from __future__ import annotations
 
 import json
@@ -68,11 +69,20 @@ def _conditional_put(item, what: str) -> None:
 
 # -- houses -----------------------------------------------------------------------------------
 
+
 def create_house(house: House) -> None:
     """Add a house to the cluster; its id must be new."""
-    item = HouseItem(house_key(house.id), "HOUSE", name=house.name, slug=house.slug,
-                     website_domains=list(house.website_domains), logo_url=house.logo_url,
-                     brand_color=house.brand_color, gsi1pk="HOUSES", gsi1sk=house.id)
+    item = HouseItem(
+        house_key(house.id),
+        "HOUSE",
+        name=house.name,
+        slug=house.slug,
+        website_domains=list(house.website_domains),
+        logo_url=house.logo_url,
+        brand_color=house.brand_color,
+        gsi1pk="HOUSES",
+        gsi1sk=house.id,
+    )
     _conditional_put(item, f"House {house.id}")
     _listings.clear()
 
@@ -92,17 +102,31 @@ def list_houses() -> list[House]:
 
 
 def _house(house_id: str, item: HouseItem) -> House:
-    return House(id=house_id, name=item.name, slug=item.slug, website_domains=tuple(item.website_domains or ()),
-                 logo_url=item.logo_url, brand_color=item.brand_color)
+    return House(
+        id=house_id,
+        name=item.name,
+        slug=item.slug,
+        website_domains=tuple(item.website_domains or ()),
+        logo_url=item.logo_url,
+        brand_color=item.brand_color,
+    )
 
 
 # -- venues -----------------------------------------------------------------------------------
 
+
 def create_venue(house_id: str, venue_id: str, seatmap: SeatMap) -> None:
     """Store a validated seat map as one of the house's venues."""
-    item = VenueItem(house_key(house_id), f"VENUE#{venue_id}", venue_id=venue_id, house_id=house_id,
-                     name=seatmap.name, capacity=seatmap.capacity, seated=0 if seatmap.is_standing else 1,
-                     seatmap_zlib=_pack(seatmap))
+    item = VenueItem(
+        house_key(house_id),
+        f"VENUE#{venue_id}",
+        venue_id=venue_id,
+        house_id=house_id,
+        name=seatmap.name,
+        capacity=seatmap.capacity,
+        seated=0 if seatmap.is_standing else 1,
+        seatmap_zlib=_pack(seatmap),
+    )
     _conditional_put(item, f"Venue {venue_id}")
 
 
@@ -117,17 +141,29 @@ def get_venue(house_id: str, venue_id: str) -> tuple[VenueItem, SeatMap]:
 
 def list_venues(house_id: str) -> list[VenueItem]:
     """The house's venues (summaries, without decoding the maps)."""
-    return list(VenueItem.query(house_key(house_id), VenueItem.sk.startswith("VENUE#"),
-                                attributes_to_get=["PK", "SK", "venue_id", "house_id", "name", "capacity", "seated"]))
+    return list(
+        VenueItem.query(
+            house_key(house_id),
+            VenueItem.sk.startswith("VENUE#"),
+            attributes_to_get=["PK", "SK", "venue_id", "house_id", "name", "capacity", "seated"],
+        )
+    )
 
 
 # -- productions ------------------------------------------------------------------------------
 
+
 def create_production(production: Production) -> None:
     """Store a production of the house; its id must be new."""
-    item = ProductionItem(house_key(production.house_id), f"PRODUCTION#{production.id}",
-                          production_id=production.id, house_id=production.house_id, title=production.title,
-                          genre=production.genre, description=production.description)
+    item = ProductionItem(
+        house_key(production.house_id),
+        f"PRODUCTION#{production.id}",
+        production_id=production.id,
+        house_id=production.house_id,
+        title=production.title,
+        genre=production.genre,
+        description=production.description,
+    )
     _conditional_put(item, f"Production {production.id}")
 
 
@@ -142,13 +178,20 @@ def get_production(house_id: str, production_id: str) -> Production:
 
 def list_productions(house_id: str) -> list[Production]:
     """The house's productions."""
-    return [_production(item) for item in
-            ProductionItem.query(house_key(house_id), ProductionItem.sk.startswith("PRODUCTION#"))]
+    return [
+        _production(item)
+        for item in ProductionItem.query(house_key(house_id), ProductionItem.sk.startswith("PRODUCTION#"))
+    ]
 
 
 def _production(item: ProductionItem) -> Production:
-    return Production(id=item.production_id, house_id=item.house_id, title=item.title, genre=item.genre,
-                      description=item.description or {})
+    return Production(
+        id=item.production_id,
+        house_id=item.house_id,
+        title=item.title,
+        genre=item.genre,
+        description=item.description or {},
+    )
 
 
 # -- performances -----------------------------------------------------------------------------
@@ -178,16 +221,21 @@ def claim_in(transaction: TransactWrite, performance: Performance) -> None:
 def show_performance(performance: Performance) -> None:
     """End a claimed performance's creation: drop the mark and list it (conditional on the claim being its own)."""
     PerformanceItem(performance_key(performance.id), "PERF").update(
-        actions=[PerformanceItem.creating.remove(), *(getattr(PerformanceItem, name).set(value)
-                                                     for name, value in _listing_keys(performance).items())],
-        condition=PerformanceItem.creating.exists() & (PerformanceItem.house_id == performance.house_id))
+        actions=[
+            PerformanceItem.creating.remove(),
+            *(getattr(PerformanceItem, name).set(value) for name, value in _listing_keys(performance).items()),
+        ],
+        condition=PerformanceItem.creating.exists() & (PerformanceItem.house_id == performance.house_id),
+    )
     _listings.clear()
 
 
 def _children(performance: Performance, seatmap: SeatMap) -> list[SeatItem | StandingShardItem]:
     if seatmap.is_standing:
-        return [StandingShardItem(*standing_shard_key(performance.id, shard), capacity=capacity, remaining=capacity)
-                for shard, capacity in enumerate(split_capacity(seatmap.capacity, performance.standing_shards))]
+        return [
+            StandingShardItem(*standing_shard_key(performance.id, shard), capacity=capacity, remaining=capacity)
+            for shard, capacity in enumerate(split_capacity(seatmap.capacity, performance.standing_shards))
+        ]
     pk = performance_key(performance.id)
     return [SeatItem(pk, seat_key(seat.id), state="free", version=0) for seat in seatmap.seats]
 
@@ -200,7 +248,7 @@ def write_children(performance: Performance, seatmap: SeatMap, written: list[tup
     written.append((performance_key(performance.id), "SEATMAP"))
     children = _children(performance, seatmap)
     for start in range(0, len(children), CHILDREN_PER_TRANSACTION):
-        chunk = children[start:start + CHILDREN_PER_TRANSACTION]
+        chunk = children[start : start + CHILDREN_PER_TRANSACTION]
         try:
             with TransactWrite(connection=transaction_connection) as transaction:
                 for child in chunk:
@@ -220,7 +268,8 @@ def discard_claimed(performance: Performance, written: list[tuple[str, str]]) ->
             batch.delete(SeatItem(pk, sk))
     try:
         PerformanceItem(performance_key(performance.id), "PERF").delete(
-            condition=PerformanceItem.creating.exists() & (PerformanceItem.house_id == performance.house_id))
+            condition=PerformanceItem.creating.exists() & (PerformanceItem.house_id == performance.house_id)
+        )
     except DeleteError as error:
         if not is_condition_failure(error):
             raise
@@ -228,10 +277,11 @@ def discard_claimed(performance: Performance, written: list[tuple[str, str]]) ->
 
 def abandoned_claims(claimed_before: datetime) -> list[tuple[str, str, int]]:
     """Performances still `creating` that were claimed before `claimed_before`: (id, house, standing shards)."""
-    return [(item.performance_id, item.house_id, int(item.standing_shards or 1))
-            for item in PerformanceItem.by_gsi1.query(CLAIMS_INDEX_KEY,
-                                                      PerformanceItem.gsi1sk < claimed_before.isoformat())
-            if item.creating]
+    return [
+        (item.performance_id, item.house_id, int(item.standing_shards or 1))
+        for item in PerformanceItem.by_gsi1.query(CLAIMS_INDEX_KEY, PerformanceItem.gsi1sk < claimed_before.isoformat())
+        if item.creating
+    ]
 
 
 def discard_abandoned(performance_id: str, house_id: str, standing_shards: int) -> bool:
@@ -245,7 +295,8 @@ def discard_abandoned(performance_id: str, house_id: str, standing_shards: int) 
             batch.delete(SeatItem(child_pk, child_sk))
     try:
         PerformanceItem(pk, "PERF").delete(
-            condition=PerformanceItem.creating.exists() & (PerformanceItem.house_id == house_id))
+            condition=PerformanceItem.creating.exists() & (PerformanceItem.house_id == house_id)
+        )
     except DeleteError as error:
         if is_condition_failure(error):
             return False
@@ -267,19 +318,34 @@ def _listing_keys(performance: Performance) -> dict[str, str]:
 
 def _performance_item(performance: Performance, creating: bool = False) -> PerformanceItem:
     """The performance's item; `creating` ones carry the mark and, instead of the listing keys, their claim's."""
-    listing: dict[str, Any] = _listing_keys(performance) if not creating else {
-        "gsi1pk": CLAIMS_INDEX_KEY, "gsi1sk": f"{utcnow().isoformat()}#{performance.id}"}
+    listing: dict[str, Any] = (
+        _listing_keys(performance)
+        if not creating
+        else {"gsi1pk": CLAIMS_INDEX_KEY, "gsi1sk": f"{utcnow().isoformat()}#{performance.id}"}
+    )
     return PerformanceItem(
-        performance_key(performance.id), "PERF",
-        performance_id=performance.id, house_id=performance.house_id, production_id=performance.production_id,
-        venue_id=performance.venue_id, starts_at=performance.starts_at, sales_start=performance.sales_start,
-        sales_end=performance.sales_end, status=performance.status.value,
+        performance_key(performance.id),
+        "PERF",
+        performance_id=performance.id,
+        house_id=performance.house_id,
+        production_id=performance.production_id,
+        venue_id=performance.venue_id,
+        starts_at=performance.starts_at,
+        sales_start=performance.sales_start,
+        sales_end=performance.sales_end,
+        status=performance.status.value,
         tariffs=[TariffMap(code=t.code, name=t.name, prices=t.prices) for t in performance.tariffs],
-        seated=1 if performance.seated else 0, capacity=performance.capacity, title=performance.title,
-        venue_name=performance.venue_name, genre=performance.genre, currency=performance.currency,
+        seated=1 if performance.seated else 0,
+        capacity=performance.capacity,
+        title=performance.title,
+        venue_name=performance.venue_name,
+        genre=performance.genre,
+        currency=performance.currency,
         standing_shards=performance.standing_shards,
         waiting_room=performance.waiting_room.to_dict() if performance.waiting_room else None,
-        creating=1 if creating else None, **listing)
+        creating=1 if creating else None,
+        **listing,
+    )
 
 
 def get_performance(performance_id: str) -> Performance:
@@ -328,9 +394,16 @@ def list_house_performances(house_id: str) -> list[Performance]:
     return [_performance(item) for item in PerformanceItem.by_gsi2.query(f"{house_key(house_id)}#PERF")]
 
 
-def update_performance(house_id: str, performance_id: str, *, status: PerformanceStatus | None = None,
-                       sales_start=None, sales_end=None, expected_version: int | None = None,
-                       waiting_room: WaitingRoom | None | object = UNCHANGED) -> Performance:
+def update_performance(
+    house_id: str,
+    performance_id: str,
+    *,
+    status: PerformanceStatus | None = None,
+    sales_start=None,
+    sales_end=None,
+    expected_version: int | None = None,
+    waiting_room: WaitingRoom | None | object = UNCHANGED,
+) -> Performance:
     """Change status, sales window or waiting room (None: off); conditional on the caller's house owning it."""
     item = PerformanceItem(performance_key(performance_id), "PERF")
     actions: list[Action] = [PerformanceItem.version.add(1)]
@@ -370,10 +443,21 @@ def get_performance_seatmap(performance_id: str) -> SeatMap:
 
 def _performance(item: PerformanceItem) -> Performance:
     return Performance(
-        id=item.performance_id, house_id=item.house_id, production_id=item.production_id, venue_id=item.venue_id,
-        starts_at=item.starts_at, sales_start=item.sales_start, sales_end=item.sales_end,
+        id=item.performance_id,
+        house_id=item.house_id,
+        production_id=item.production_id,
+        venue_id=item.venue_id,
+        starts_at=item.starts_at,
+        sales_start=item.sales_start,
+        sales_end=item.sales_end,
         status=PerformanceStatus(item.status),
         tariffs=tuple(Tariff(code=t.code, name=t.name, prices=t.prices) for t in item.tariffs),
-        seated=bool(item.seated), capacity=int(item.capacity), title=item.title, venue_name=item.venue_name,
-        genre=item.genre or "", currency=item.currency, standing_shards=int(item.standing_shards or 1),
-        waiting_room=WaitingRoom.from_dict(item.waiting_room) if item.waiting_room else None)
+        seated=bool(item.seated),
+        capacity=int(item.capacity),
+        title=item.title,
+        venue_name=item.venue_name,
+        genre=item.genre or "",
+        currency=item.currency,
+        standing_shards=int(item.standing_shards or 1),
+        waiting_room=WaitingRoom.from_dict(item.waiting_room) if item.waiting_room else None,
+    )

@@ -1,4 +1,5 @@
 """Admissions at the door: each ticket admitted once, whichever scanner is first (conditional put)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,13 +35,24 @@ def admit(check_in: CheckIn, now: datetime) -> tuple[bool, CheckIn]:
     """
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
-            transaction.save(CheckInItem(f"TICKET#{check_in.ticket_id}", "CHECKIN", ticket_id=check_in.ticket_id,
-                                         performance_id=check_in.performance_id, scan_id=check_in.scan_id,
-                                         scanner=check_in.scanner, gate=check_in.gate,
-                                         scanned_at=check_in.scanned_at, recorded_at=now),
-                             condition=CheckInItem.pk.does_not_exist())
-            transaction.update(CheckInCountItem(performance_key(check_in.performance_id), "CHECKINS"),
-                               actions=[CheckInCountItem.admitted.add(1)])
+            transaction.save(
+                CheckInItem(
+                    f"TICKET#{check_in.ticket_id}",
+                    "CHECKIN",
+                    ticket_id=check_in.ticket_id,
+                    performance_id=check_in.performance_id,
+                    scan_id=check_in.scan_id,
+                    scanner=check_in.scanner,
+                    gate=check_in.gate,
+                    scanned_at=check_in.scanned_at,
+                    recorded_at=now,
+                ),
+                condition=CheckInItem.pk.does_not_exist(),
+            )
+            transaction.update(
+                CheckInCountItem(performance_key(check_in.performance_id), "CHECKINS"),
+                actions=[CheckInCountItem.admitted.add(1)],
+            )
     except TransactWriteError:
         earlier = get_check_in(check_in.ticket_id)
         if earlier is None:

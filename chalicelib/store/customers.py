@@ -1,4 +1,5 @@
 """Customer repository: personal data per house, always read and written under the house's key."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -53,9 +54,18 @@ class CustomerRecord:
 
 def create_customer_if_absent(house_id: str, customer_id: str, details: BuyerDetails, now: datetime) -> bool:
     """A new record of the buyer, with no consent given (False, and nothing written, if the house knows them)."""
-    item = CustomerItem(house_key(house_id), customer_key(customer_id), name=details.name, email=details.email,
-                        phone=details.phone, postcode=details.postcode, consents={}, consent_log=[],
-                        created_at=now, updated_at=now)
+    item = CustomerItem(
+        house_key(house_id),
+        customer_key(customer_id),
+        name=details.name,
+        email=details.email,
+        phone=details.phone,
+        postcode=details.postcode,
+        consents={},
+        consent_log=[],
+        created_at=now,
+        updated_at=now,
+    )
     try:
         item.save(condition=CustomerItem.pk.does_not_exist())
     except PutError as error:
@@ -68,10 +78,17 @@ def create_customer_if_absent(house_id: str, customer_id: str, details: BuyerDet
 def record_order_buyer(order_buyer: OrderBuyer) -> None:
     """Keep the buyer as the order gave them, with its pending choices (once: a retried checkout changes nothing)."""
     details = order_buyer.details
-    item = OrderBuyerItem(house_key(order_buyer.house_id), _order_key(order_buyer.order_id),
-                          customer_id=order_buyer.customer_id, name=details.name, email=details.email,
-                          phone=details.phone, postcode=details.postcode,
-                          pending=[choice.to_dict() for choice in order_buyer.pending], given_at=order_buyer.given_at)
+    item = OrderBuyerItem(
+        house_key(order_buyer.house_id),
+        _order_key(order_buyer.order_id),
+        customer_id=order_buyer.customer_id,
+        name=details.name,
+        email=details.email,
+        phone=details.phone,
+        postcode=details.postcode,
+        pending=[choice.to_dict() for choice in order_buyer.pending],
+        given_at=order_buyer.given_at,
+    )
     try:
         item.save(condition=OrderBuyerItem.pk.does_not_exist())
     except PutError as error:
@@ -85,14 +102,21 @@ def order_buyer(house_id: str, order_id: str) -> OrderBuyer | None:
         item = OrderBuyerItem.get(house_key(house_id), _order_key(order_id), consistent_read=True)
     except DoesNotExist:
         return None
-    return OrderBuyer(house_id, order_id, item.customer_id,
-                      BuyerDetails(item.name, item.email, item.phone, item.postcode),
-                      tuple(ConsentChoice.from_dict(choice) for choice in item.pending or ()), item.given_at,
-                      item.applied_at, item.declined_at)
+    return OrderBuyer(
+        house_id,
+        order_id,
+        item.customer_id,
+        BuyerDetails(item.name, item.email, item.phone, item.postcode),
+        tuple(ConsentChoice.from_dict(choice) for choice in item.pending or ()),
+        item.given_at,
+        item.applied_at,
+        item.declined_at,
+    )
 
 
-def apply_order_buyer(order_buyer: OrderBuyer, decide: Callable[[dict], list[ConsentChoice]],
-                      now: datetime) -> list[ConsentChoice]:
+def apply_order_buyer(
+    order_buyer: OrderBuyer, decide: Callable[[dict], list[ConsentChoice]], now: datetime
+) -> list[ConsentChoice]:
     """The owner confirmed the order's choices: the order's name and details become the record's and the choices
     `decide` makes from its current consents are appended to its log, in one transaction with marking the
     order's choices applied (conditional on the record being unchanged since read, and on neither applied nor
@@ -101,29 +125,39 @@ def apply_order_buyer(order_buyer: OrderBuyer, decide: Callable[[dict], list[Con
     details = order_buyer.details
     for _ in range(5):
         try:
-            current = CustomerItem.get(house_key(order_buyer.house_id), customer_key(order_buyer.customer_id),
-                                       consistent_read=True)
+            current = CustomerItem.get(
+                house_key(order_buyer.house_id), customer_key(order_buyer.customer_id), consistent_read=True
+            )
         except DoesNotExist:
             return []
         choices = decide(dict(current.consents or {}))
         consents = {**(current.consents or {}), **{choice.kind.value: choice.to_dict() for choice in choices}}
-        actions: list[Action] = [CustomerItem.name.set(details.name), CustomerItem.updated_at.set(now),
-                                 CustomerItem.consents.set(consents),
-                                 CustomerItem.consent_log.set((CustomerItem.consent_log | []).append(
-                                     [choice.to_dict() for choice in choices]))]
+        actions: list[Action] = [
+            CustomerItem.name.set(details.name),
+            CustomerItem.updated_at.set(now),
+            CustomerItem.consents.set(consents),
+            CustomerItem.consent_log.set(
+                (CustomerItem.consent_log | []).append([choice.to_dict() for choice in choices])
+            ),
+        ]
         if details.phone:
             actions.append(CustomerItem.phone.set(details.phone))
         if details.postcode:
             actions.append(CustomerItem.postcode.set(details.postcode))
         try:
             with TransactWrite(connection=transaction_connection) as transaction:
-                transaction.update(CustomerItem(house_key(order_buyer.house_id), customer_key(order_buyer.customer_id)),
-                                   actions=actions,
-                                   condition=CustomerItem.pk.exists() & (CustomerItem.updated_at == current.updated_at))
-                transaction.update(OrderBuyerItem(house_key(order_buyer.house_id), _order_key(order_buyer.order_id)),
-                                   actions=[OrderBuyerItem.applied_at.set(now)],
-                                   condition=OrderBuyerItem.pk.exists() & OrderBuyerItem.applied_at.does_not_exist()
-                                   & OrderBuyerItem.declined_at.does_not_exist())
+                transaction.update(
+                    CustomerItem(house_key(order_buyer.house_id), customer_key(order_buyer.customer_id)),
+                    actions=actions,
+                    condition=CustomerItem.pk.exists() & (CustomerItem.updated_at == current.updated_at),
+                )
+                transaction.update(
+                    OrderBuyerItem(house_key(order_buyer.house_id), _order_key(order_buyer.order_id)),
+                    actions=[OrderBuyerItem.applied_at.set(now)],
+                    condition=OrderBuyerItem.pk.exists()
+                    & OrderBuyerItem.applied_at.does_not_exist()
+                    & OrderBuyerItem.declined_at.does_not_exist(),
+                )
         except TransactWriteError as error:
             reasons = [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]
             if len(reasons) > 1 and reasons[1] == "ConditionalCheckFailed":
@@ -141,10 +175,13 @@ def decline_order_buyers(house_ids: list[str], order_id: str, now: datetime) -> 
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
             for house_id in house_ids:
-                transaction.update(OrderBuyerItem(house_key(house_id), _order_key(order_id)),
-                                   actions=[OrderBuyerItem.declined_at.set(now)],
-                                   condition=OrderBuyerItem.pk.exists() & OrderBuyerItem.applied_at.does_not_exist()
-                                   & OrderBuyerItem.declined_at.does_not_exist())
+                transaction.update(
+                    OrderBuyerItem(house_key(house_id), _order_key(order_id)),
+                    actions=[OrderBuyerItem.declined_at.set(now)],
+                    condition=OrderBuyerItem.pk.exists()
+                    & OrderBuyerItem.applied_at.does_not_exist()
+                    & OrderBuyerItem.declined_at.does_not_exist(),
+                )
     except TransactWriteError as error:
         if "ConditionalCheckFailed" in [getattr(reason, "code", None) for reason in (error.cancellation_reasons or [])]:
             return False
@@ -169,15 +206,23 @@ def get_customer(house_id: str, customer_id: str) -> CustomerRecord:
         item = CustomerItem.get(house_key(house_id), customer_key(customer_id), consistent_read=True)
     except DoesNotExist:
         raise NotFound("No such customer.", customer_id=customer_id) from None
-    return CustomerRecord(house_id, customer_id,
-                          BuyerDetails(item.name, item.email, item.phone, item.postcode),
-                          dict(item.consents or {}), tuple(item.consent_log or ()))
+    return CustomerRecord(
+        house_id,
+        customer_id,
+        BuyerDetails(item.name, item.email, item.phone, item.postcode),
+        dict(item.consents or {}),
+        tuple(item.consent_log or ()),
+    )
 
 
 def _record(item: CustomerItem) -> CustomerRecord:
-    return CustomerRecord(item.pk[len("HOUSE#"):], item.sk[len("CUSTOMER#"):],
-                          BuyerDetails(item.name, item.email, item.phone, item.postcode),
-                          dict(item.consents or {}), tuple(item.consent_log or ()))
+    return CustomerRecord(
+        item.pk[len("HOUSE#") :],
+        item.sk[len("CUSTOMER#") :],
+        BuyerDetails(item.name, item.email, item.phone, item.postcode),
+        dict(item.consents or {}),
+        tuple(item.consent_log or ()),
+    )
 
 
 def customers_of_house(house_id: str) -> list[CustomerRecord]:

@@ -5,6 +5,7 @@ decremented on condition that it is at least the amount, so racing orders never 
 zero. The use (`ORDER#o`/`GIFTCARD`) records the amount; giving it back (a checkout without a sale)
 or putting a refund's part back on the card is conditional on the use's state, so each happens once.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -58,17 +59,32 @@ def card_key(code: str) -> str:
 
 
 def _card(item: GiftCardItem) -> GiftCard:
-    return GiftCard(item.code, item.house_id, Money(int(item.amount_cents), item.currency),
-                    Money(int(item.balance_cents), item.currency), item.issued_at, item.issued_by)
+    return GiftCard(
+        item.code,
+        item.house_id,
+        Money(int(item.amount_cents), item.currency),
+        Money(int(item.balance_cents), item.currency),
+        item.issued_at,
+        item.issued_by,
+    )
 
 
 def issue(card: GiftCard, ledger: Sequence[TableItem] = ()) -> None:
     """Store a new card with the ledger items of its sale, in one transaction: a card never exists without its
     sale booked (its code is new: AlreadyExists otherwise)."""
-    item = GiftCardItem(card_key(card.code), CARD_SK, code=card.code, house_id=card.house_id,
-                        amount_cents=card.amount.cents, balance_cents=card.balance.cents, currency=card.amount.currency,
-                        issued_at=card.issued_at, issued_by=card.issued_by, gsi1pk=f"HOUSE#{card.house_id}#GIFTCARDS",
-                        gsi1sk=f"{card.issued_at.isoformat()}#{card.code}")
+    item = GiftCardItem(
+        card_key(card.code),
+        CARD_SK,
+        code=card.code,
+        house_id=card.house_id,
+        amount_cents=card.amount.cents,
+        balance_cents=card.balance.cents,
+        currency=card.amount.currency,
+        issued_at=card.issued_at,
+        issued_by=card.issued_by,
+        gsi1pk=f"HOUSE#{card.house_id}#GIFTCARDS",
+        gsi1sk=f"{card.issued_at.isoformat()}#{card.code}",
+    )
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
             transaction.save(item, condition=GiftCardItem.pk.does_not_exist())
@@ -89,10 +105,23 @@ def get_card(code: str) -> GiftCard:
 
 def claim_in(transaction: TransactWrite, code: str, house_id: str, order_id: str, cents: int, now: datetime) -> None:
     """Add paying `cents` of the order with the card to a transaction (balance >= cents, one use per order)."""
-    transaction.update(GiftCardItem(card_key(code), CARD_SK), actions=[GiftCardItem.balance_cents.add(-cents)],
-                       condition=GiftCardItem.balance_cents >= cents)
-    transaction.save(GiftCardUseItem(order_key(order_id), CARD_SK, code=code, house_id=house_id, amount_cents=cents,
-                                     status="claimed", claimed_at=now), condition=GiftCardUseItem.pk.does_not_exist())
+    transaction.update(
+        GiftCardItem(card_key(code), CARD_SK),
+        actions=[GiftCardItem.balance_cents.add(-cents)],
+        condition=GiftCardItem.balance_cents >= cents,
+    )
+    transaction.save(
+        GiftCardUseItem(
+            order_key(order_id),
+            CARD_SK,
+            code=code,
+            house_id=house_id,
+            amount_cents=cents,
+            status="claimed",
+            claimed_at=now,
+        ),
+        condition=GiftCardUseItem.pk.does_not_exist(),
+    )
 
 
 def use_of(order_id: str) -> GiftCardUseItem | None:
@@ -109,11 +138,15 @@ def release(order_id: str) -> bool:
         return False
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
-            transaction.update(GiftCardUseItem(order_key(order_id), CARD_SK),
-                               actions=[GiftCardUseItem.status.set("released")],
-                               condition=(GiftCardUseItem.status == "claimed") & (GiftCardUseItem.restored_cents == 0))
-            transaction.update(GiftCardItem(card_key(use.code), CARD_SK),
-                               actions=[GiftCardItem.balance_cents.add(int(use.amount_cents))])
+            transaction.update(
+                GiftCardUseItem(order_key(order_id), CARD_SK),
+                actions=[GiftCardUseItem.status.set("released")],
+                condition=(GiftCardUseItem.status == "claimed") & (GiftCardUseItem.restored_cents == 0),
+            )
+            transaction.update(
+                GiftCardItem(card_key(use.code), CARD_SK),
+                actions=[GiftCardItem.balance_cents.add(int(use.amount_cents))],
+            )
     except TransactWriteError:
         return False
     return True
@@ -122,8 +155,9 @@ def release(order_id: str) -> bool:
 def restored_for(order_id: str, refund_id: str) -> int | None:
     """The cents a refund put back on the card, or None if it put nothing back (yet)."""
     try:
-        return int(GiftCardRestoreItem.get(order_key(order_id), f"{CARD_SK}#RESTORE#{refund_id}",
-                                           consistent_read=True).cents)
+        return int(
+            GiftCardRestoreItem.get(order_key(order_id), f"{CARD_SK}#RESTORE#{refund_id}", consistent_read=True).cents
+        )
     except DoesNotExist:
         return None
 
@@ -135,14 +169,19 @@ def restore(order_id: str, refund_id: str, cents: int) -> bool:
         return False
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
-            transaction.update(GiftCardUseItem(order_key(order_id), CARD_SK),
-                               actions=[GiftCardUseItem.restored_cents.add(cents)],
-                               condition=(GiftCardUseItem.status == "claimed")
-                               & (GiftCardUseItem.restored_cents <= int(use.amount_cents) - cents))
-            transaction.save(GiftCardRestoreItem(order_key(order_id), f"{CARD_SK}#RESTORE#{refund_id}", cents=cents),
-                             condition=GiftCardRestoreItem.pk.does_not_exist())
-            transaction.update(GiftCardItem(card_key(use.code), CARD_SK),
-                               actions=[GiftCardItem.balance_cents.add(cents)])
+            transaction.update(
+                GiftCardUseItem(order_key(order_id), CARD_SK),
+                actions=[GiftCardUseItem.restored_cents.add(cents)],
+                condition=(GiftCardUseItem.status == "claimed")
+                & (GiftCardUseItem.restored_cents <= int(use.amount_cents) - cents),
+            )
+            transaction.save(
+                GiftCardRestoreItem(order_key(order_id), f"{CARD_SK}#RESTORE#{refund_id}", cents=cents),
+                condition=GiftCardRestoreItem.pk.does_not_exist(),
+            )
+            transaction.update(
+                GiftCardItem(card_key(use.code), CARD_SK), actions=[GiftCardItem.balance_cents.add(cents)]
+            )
     except TransactWriteError:
         return False
     return True
@@ -159,7 +198,8 @@ def set_cart_card(cart: CartRecord, code: str | None) -> None:
     try:
         CartItem(cart_key(cart.id), "CART").update(
             actions=[action, CartItem.version.add(1)],
-            condition=(CartItem.version == cart.version) & CartItem.order_id.does_not_exist())
+            condition=(CartItem.version == cart.version) & CartItem.order_id.does_not_exist(),
+        )
     except UpdateError as error:
         if is_condition_failure(error):
             raise Conflict("The cart changed meanwhile; reload it and try again.") from error

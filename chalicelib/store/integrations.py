@@ -5,6 +5,7 @@ and the UiTPAS ticket sales registered per ticket.
 `PERF`) only: updating them never touches the catalog's attributes, and the catalog's model
 ignores them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -49,10 +50,17 @@ def integration_state(performance_id: str) -> IntegrationState:
         item = PerformanceIntegration.get(performance_key(performance_id), "PERF", consistent_read=True)
     except DoesNotExist:
         raise NotFound("No such performance.", performance_id=performance_id) from None
-    return IntegrationState(performance_id, item.house_id or "", item.production_id or "", item.status or "",
-                            item.uitdatabank_event_id, None if item.uitdatabank_sub_event is None
-                            else int(item.uitdatabank_sub_event), item.published_availability,
-                            int(item.availability_flips or 0), int(item.availability_flips_published or 0))
+    return IntegrationState(
+        performance_id,
+        item.house_id or "",
+        item.production_id or "",
+        item.status or "",
+        item.uitdatabank_event_id,
+        None if item.uitdatabank_sub_event is None else int(item.uitdatabank_sub_event),
+        item.published_availability,
+        int(item.availability_flips or 0),
+        int(item.availability_flips_published or 0),
+    )
 
 
 def record_flip(performance_id: str, state: str, previous: str | None) -> int | None:
@@ -68,8 +76,13 @@ def record_flip(performance_id: str, state: str, previous: str | None) -> int | 
     else:
         condition &= PerformanceIntegration.published_availability == previous
     try:
-        item.update(actions=[PerformanceIntegration.published_availability.set(state),
-                             PerformanceIntegration.availability_flips.add(1)], condition=condition)
+        item.update(
+            actions=[
+                PerformanceIntegration.published_availability.set(state),
+                PerformanceIntegration.availability_flips.add(1),
+            ],
+            condition=condition,
+        )
     except UpdateError as error:
         if is_condition_failure(error):
             return None
@@ -80,9 +93,11 @@ def record_flip(performance_id: str, state: str, previous: str | None) -> int | 
 def mark_flip_published(performance_id: str, flip: int) -> None:
     item = PerformanceIntegration(performance_key(performance_id), "PERF")
     try:
-        item.update(actions=[PerformanceIntegration.availability_flips_published.set(flip)],
-                    condition=PerformanceIntegration.availability_flips_published.does_not_exist()
-                    | (PerformanceIntegration.availability_flips_published < flip))
+        item.update(
+            actions=[PerformanceIntegration.availability_flips_published.set(flip)],
+            condition=PerformanceIntegration.availability_flips_published.does_not_exist()
+            | (PerformanceIntegration.availability_flips_published < flip),
+        )
     except UpdateError as error:
         if not is_condition_failure(error):
             raise
@@ -92,9 +107,13 @@ def set_uitdatabank_ids(house_id: str, performance_id: str, event_id: str, sub_e
     """Map the house's own performance to one sub-event of a UiTdatabank event."""
     item = PerformanceIntegration(performance_key(performance_id), "PERF")
     try:
-        item.update(actions=[PerformanceIntegration.uitdatabank_event_id.set(event_id),
-                             PerformanceIntegration.uitdatabank_sub_event.set(sub_event)],
-                    condition=PerformanceIntegration.house_id == house_id)
+        item.update(
+            actions=[
+                PerformanceIntegration.uitdatabank_event_id.set(event_id),
+                PerformanceIntegration.uitdatabank_sub_event.set(sub_event),
+            ],
+            condition=PerformanceIntegration.house_id == house_id,
+        )
     except UpdateError as error:
         if is_condition_failure(error):
             raise NotFound("No such performance.", performance_id=performance_id) from None
@@ -104,16 +123,24 @@ def set_uitdatabank_ids(house_id: str, performance_id: str, event_id: str, sub_e
 
 def live_tickets(performance_id: str) -> int:
     """Tickets of the performance that are not void (sold, or being refunded)."""
-    return sum(1 for item in TicketItem.by_gsi2.query(f"PERF#{performance_id}#TICKETS",
-                                                       attributes_to_get=["status"])
-               if item.status != "void")
+    return sum(
+        1
+        for item in TicketItem.by_gsi2.query(f"PERF#{performance_id}#TICKETS", attributes_to_get=["status"])
+        if item.status != "void"
+    )
 
 
 def ticket_facts(ticket_id: str) -> dict | None:
     """What a check-in does not say about its ticket: order, tariff, category and price."""
     for item in TicketItem.by_gsi1.query(f"TICKET#{ticket_id}", limit=1):
-        return {"order_id": item.order_id, "tariff_code": item.tariff_code, "category": item.category,
-                "price": int(item.price_cents), "house_id": item.house_id, "performance_id": item.performance_id}
+        return {
+            "order_id": item.order_id,
+            "tariff_code": item.tariff_code,
+            "category": item.category,
+            "price": int(item.price_cents),
+            "house_id": item.house_id,
+            "performance_id": item.performance_id,
+        }
     return None
 
 
@@ -158,9 +185,18 @@ def uitpas_key(ticket_id: str) -> str:
 
 def record_uitpas_sale(sale: UitpasSale, now: datetime) -> None:
     """Keep a registered sale's id (once per ticket: a retried registration stores nothing new)."""
-    item = UitpasSaleItem(uitpas_key(sale.ticket_id), "SALE", ticket_id=sale.ticket_id, order_id=sale.order_id,
-                          ticket_sale_id=sale.ticket_sale_id, event_id=sale.event_id, tariff_id=sale.tariff_id,
-                          regular_price_cents=sale.regular_price_cents, status="registered", registered_at=now)
+    item = UitpasSaleItem(
+        uitpas_key(sale.ticket_id),
+        "SALE",
+        ticket_id=sale.ticket_id,
+        order_id=sale.order_id,
+        ticket_sale_id=sale.ticket_sale_id,
+        event_id=sale.event_id,
+        tariff_id=sale.tariff_id,
+        regular_price_cents=sale.regular_price_cents,
+        status="registered",
+        registered_at=now,
+    )
     try:
         item.save(condition=UitpasSaleItem.pk.does_not_exist())
     except PutError as error:
@@ -173,15 +209,24 @@ def uitpas_sale(ticket_id: str) -> UitpasSale | None:
         item = UitpasSaleItem.get(uitpas_key(ticket_id), "SALE", consistent_read=True)
     except DoesNotExist:
         return None
-    return UitpasSale(item.ticket_id, item.order_id, item.ticket_sale_id, item.event_id, item.tariff_id,
-                      int(item.regular_price_cents), item.status)
+    return UitpasSale(
+        item.ticket_id,
+        item.order_id,
+        item.ticket_sale_id,
+        item.event_id,
+        item.tariff_id,
+        int(item.regular_price_cents),
+        item.status,
+    )
 
 
 def mark_uitpas_sale_cancelled(ticket_id: str, now: datetime) -> bool:
     item = UitpasSaleItem(uitpas_key(ticket_id), "SALE")
     try:
-        item.update(actions=[UitpasSaleItem.status.set("cancelled"), UitpasSaleItem.cancelled_at.set(now)],
-                    condition=UitpasSaleItem.status == "registered")
+        item.update(
+            actions=[UitpasSaleItem.status.set("cancelled"), UitpasSaleItem.cancelled_at.set(now)],
+            condition=UitpasSaleItem.status == "registered",
+        )
     except UpdateError as error:
         if is_condition_failure(error):
             return False

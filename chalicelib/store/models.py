@@ -44,6 +44,7 @@ Seats of one performance share a partition so availability is one Query, never a
 order's tickets sort under their owning house (`HOUSE#h#TICKET#…`), so a house's staff read
 only their own tickets of a cross-house order by key.
 """
+
 from __future__ import annotations
 
 import os

@@ -3,6 +3,7 @@
 Writes are idempotent so a workflow task can be retried: tickets and ledger entries have stable
 ids and are put only if absent; status changes name the statuses they may come from.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -81,22 +82,43 @@ def begin_checkout(cart: CartRecord, order: Order, performances: Mapping[str, st
     assert order.created_at is not None  # a new order is stamped when it is made
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
-            transaction.update(CartItem(cart_key(cart.id), "CART"),
-                               actions=[CartItem.order_id.set(order.id), CartItem.version.add(1)],
-                               condition=(CartItem.version == cart.version) & CartItem.order_id.does_not_exist())
-            transaction.save(OrderItem(order_key(order.id), ORDER_SK, order_id=order.id, cart_id=cart.id,
-                                       session_hash=order.session_hash, status=order.status.value,
-                                       language=order.language, seller_house_id=order.seller_house_id,
-                                       channel=order.channel, payment_method=order.payment_method,
-                                       customer_ids=dict(order.customer_ids), created_at=order.created_at,
-                                       **_gift_card_attributes(order)),
-                             condition=OrderItem.pk.does_not_exist())
+            transaction.update(
+                CartItem(cart_key(cart.id), "CART"),
+                actions=[CartItem.order_id.set(order.id), CartItem.version.add(1)],
+                condition=(CartItem.version == cart.version) & CartItem.order_id.does_not_exist(),
+            )
+            transaction.save(
+                OrderItem(
+                    order_key(order.id),
+                    ORDER_SK,
+                    order_id=order.id,
+                    cart_id=cart.id,
+                    session_hash=order.session_hash,
+                    status=order.status.value,
+                    language=order.language,
+                    seller_house_id=order.seller_house_id,
+                    channel=order.channel,
+                    payment_method=order.payment_method,
+                    customer_ids=dict(order.customer_ids),
+                    created_at=order.created_at,
+                    **_gift_card_attributes(order),
+                ),
+                condition=OrderItem.pk.does_not_exist(),
+            )
             for performance_id, house_id in sorted((performances or {}).items()):
-                transaction.save(OrderPerformanceItem(
-                    order_key(order.id), f"PERF#{performance_id}", order_id=order.id, performance_id=performance_id,
-                    house_id=house_id, created_at=order.created_at, gsi2pk=performance_orders_key(performance_id),
-                    gsi2sk=f"{order.created_at.isoformat()}#{order.id}"),
-                    condition=OrderPerformanceItem.pk.does_not_exist())
+                transaction.save(
+                    OrderPerformanceItem(
+                        order_key(order.id),
+                        f"PERF#{performance_id}",
+                        order_id=order.id,
+                        performance_id=performance_id,
+                        house_id=house_id,
+                        created_at=order.created_at,
+                        gsi2pk=performance_orders_key(performance_id),
+                        gsi2sk=f"{order.created_at.isoformat()}#{order.id}",
+                    ),
+                    condition=OrderPerformanceItem.pk.does_not_exist(),
+                )
             if cart.voucher_code:  # the code's use is claimed with the freeze: all or nothing
                 vouchers.claim_in(transaction, cart.voucher_code, order.id, order.created_at)
             if order.gift_card and order.gift_card[2]:  # so is the gift card's part (balance >= it)
@@ -120,18 +142,31 @@ def _gift_card_attributes(order: Order) -> dict:
 
 
 def _order(item: OrderItem) -> Order:
-    return Order(id=item.order_id, cart_id=item.cart_id, session_hash=item.session_hash,
-                 status=OrderStatus(item.status), lines=tuple(OrderLine.from_dict(line) for line in item.lines or ()),
-                 language=item.language, seller_house_id=item.seller_house_id,
-                 channel=item.channel or "web", payment_method=item.payment_method,
-                 customer_ids=dict(item.customer_ids or {}), payment_intent_id=item.payment_intent_id,
-                 client_secret=item.client_secret, payment_status=item.payment_status,
-                 last_payment_error=item.last_payment_error, failure_reason=item.failure_reason,
-                 lost_places=tuple(item.lost_places or ()), created_at=item.created_at, expires_at=item.expires_at,
-                 completed_at=item.completed_at,
-                 donations=tuple(Donation.from_dict(donation) for donation in item.donations or ()),
-                 gift_card=(item.gift_card_code, item.gift_card_house, int(item.gift_card_cents))
-                 if item.gift_card_code else None)
+    return Order(
+        id=item.order_id,
+        cart_id=item.cart_id,
+        session_hash=item.session_hash,
+        status=OrderStatus(item.status),
+        lines=tuple(OrderLine.from_dict(line) for line in item.lines or ()),
+        language=item.language,
+        seller_house_id=item.seller_house_id,
+        channel=item.channel or "web",
+        payment_method=item.payment_method,
+        customer_ids=dict(item.customer_ids or {}),
+        payment_intent_id=item.payment_intent_id,
+        client_secret=item.client_secret,
+        payment_status=item.payment_status,
+        last_payment_error=item.last_payment_error,
+        failure_reason=item.failure_reason,
+        lost_places=tuple(item.lost_places or ()),
+        created_at=item.created_at,
+        expires_at=item.expires_at,
+        completed_at=item.completed_at,
+        donations=tuple(Donation.from_dict(donation) for donation in item.donations or ()),
+        gift_card=(item.gift_card_code, item.gift_card_house, int(item.gift_card_cents))
+        if item.gift_card_code
+        else None,
+    )
 
 
 def get_order(order_id: str) -> Order:
@@ -143,8 +178,10 @@ def get_order(order_id: str) -> Order:
 
 def _read(order_id: str, attribute: str):
     """One attribute of the order (the keys are read too: a projection of only a missing attribute is empty)."""
-    return getattr(OrderItem.get(order_key(order_id), ORDER_SK, consistent_read=True,
-                                 attributes_to_get=["PK", "SK", attribute]), attribute)
+    return getattr(
+        OrderItem.get(order_key(order_id), ORDER_SK, consistent_read=True, attributes_to_get=["PK", "SK", attribute]),
+        attribute,
+    )
 
 
 def task_token(order_id: str) -> str | None:
@@ -155,8 +192,10 @@ def _update(order_id: str, actions: list, condition=None) -> OrderItem | None:
     """Apply `actions` if `condition` holds; the order as it is after, or None if the condition failed."""
     item = OrderItem(order_key(order_id), ORDER_SK)
     try:
-        item.update(actions=actions + [OrderItem.version.add(1)],
-                    condition=OrderItem.pk.exists() & condition if condition is not None else OrderItem.pk.exists())
+        item.update(
+            actions=actions + [OrderItem.version.add(1)],
+            condition=OrderItem.pk.exists() & condition if condition is not None else OrderItem.pk.exists(),
+        )
     except UpdateError as error:
         if is_condition_failure(error):
             return None
@@ -168,20 +207,33 @@ def _in(*statuses: OrderStatus):
     return OrderItem.status.is_in(*[status.value for status in statuses])
 
 
-def set_priced(order_id: str, lines: Sequence[OrderLine], expires_at: datetime,
-               donations: Sequence[Donation] = ()) -> bool:
+def set_priced(
+    order_id: str, lines: Sequence[OrderLine], expires_at: datetime, donations: Sequence[Donation] = ()
+) -> bool:
     """Store the priced lines (and donations) once (pricing again for a retried task changes nothing)."""
     total = sum(line.price.cents for line in lines) + sum(donation.amount.cents for donation in donations)
-    return _update(order_id, [OrderItem.lines.set([line.to_dict() for line in lines]), OrderItem.total_cents.set(total),
-                              OrderItem.expires_at.set(expires_at),
-                              OrderItem.donations.set([donation.to_dict() for donation in donations])],
-                   _in(OrderStatus.PENDING, OrderStatus.RESERVED) & OrderItem.total_cents.is_in(0, total)) is not None
+    return (
+        _update(
+            order_id,
+            [
+                OrderItem.lines.set([line.to_dict() for line in lines]),
+                OrderItem.total_cents.set(total),
+                OrderItem.expires_at.set(expires_at),
+                OrderItem.donations.set([donation.to_dict() for donation in donations]),
+            ],
+            _in(OrderStatus.PENDING, OrderStatus.RESERVED) & OrderItem.total_cents.is_in(0, total),
+        )
+        is not None
+    )
 
 
 def list_reservation(order_id: str, house_id: str, expires_at: datetime) -> None:
     """Put an open desk reservation in its house's list (sparse index)."""
-    _update(order_id, [OrderItem.gsi1pk.set(f"HOUSE#{house_id}#RESERVATIONS"),
-                       OrderItem.gsi1sk.set(expires_at.isoformat())], _in(OrderStatus.RESERVED))
+    _update(
+        order_id,
+        [OrderItem.gsi1pk.set(f"HOUSE#{house_id}#RESERVATIONS"), OrderItem.gsi1sk.set(expires_at.isoformat())],
+        _in(OrderStatus.RESERVED),
+    )
 
 
 def unlist_reservation(order_id: str, payment_method: str | None = None) -> None:
@@ -197,10 +249,18 @@ def reservations_of(house_id: str) -> list[Order]:
 
 
 def set_payment(order_id: str, payment_intent_id: str, client_secret: str) -> bool:
-    return _update(order_id, [OrderItem.payment_intent_id.set(payment_intent_id),
-                              OrderItem.client_secret.set(client_secret),
-                              OrderItem.status.set(OrderStatus.AWAITING_PAYMENT.value)],
-                   _in(OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT)) is not None
+    return (
+        _update(
+            order_id,
+            [
+                OrderItem.payment_intent_id.set(payment_intent_id),
+                OrderItem.client_secret.set(client_secret),
+                OrderItem.status.set(OrderStatus.AWAITING_PAYMENT.value),
+            ],
+            _in(OrderStatus.PENDING, OrderStatus.AWAITING_PAYMENT),
+        )
+        is not None
+    )
 
 
 def set_task_token(order_id: str, token: str) -> Order:
@@ -223,8 +283,15 @@ def record_payment_error(order_id: str, message: str) -> None:
     _update(order_id, [OrderItem.last_payment_error.set(message[:500])], OrderItem.payment_status.does_not_exist())
 
 
-def mark(order_id: str, status: OrderStatus, now: datetime, *, allowed_from: Iterable[OrderStatus],
-         failure_reason: str | None = None, lost_places: Sequence[str] = ()) -> bool:
+def mark(
+    order_id: str,
+    status: OrderStatus,
+    now: datetime,
+    *,
+    allowed_from: Iterable[OrderStatus],
+    failure_reason: str | None = None,
+    lost_places: Sequence[str] = (),
+) -> bool:
     """Move the order to `status` from one of `allowed_from` (or stay if it is there already)."""
     actions = [OrderItem.status.set(status.value)]
     if failure_reason:
@@ -256,23 +323,56 @@ def _put_once(item) -> None:
 def put_tickets(tickets: Sequence[IssuedTicket]) -> None:
     """Store tickets that are not stored yet (a retried task puts the same ids again: no change)."""
     for ticket in tickets:
-        _put_once(TicketItem(order_key(ticket.order_id), ticket_sort_key(ticket.house_id, ticket.ticket_id),
-                             ticket_id=ticket.ticket_id, order_id=ticket.order_id, line_index=ticket.line_index,
-                             performance_id=ticket.performance_id, house_id=ticket.house_id, hold_id=ticket.hold_id,
-                             seat_id=ticket.seat_id, seat_label=ticket.seat_label, category=ticket.category,
-                             tariff_code=ticket.tariff_code, price_cents=ticket.price_cents, currency=ticket.currency,
-                             payload=ticket.payload, status=ticket.status.value, issued_at=ticket.issued_at,
-                             vat_cents=ticket.vat_cents, commission_cents=ticket.commission_cents,
-                             gsi1pk=f"TICKET#{ticket.ticket_id}", gsi1sk="TICKET",
-                             gsi2pk=f"PERF#{ticket.performance_id}#TICKETS",
-                             gsi2sk=f"{ticket.order_id}#{ticket.ticket_id}"))
+        _put_once(
+            TicketItem(
+                order_key(ticket.order_id),
+                ticket_sort_key(ticket.house_id, ticket.ticket_id),
+                ticket_id=ticket.ticket_id,
+                order_id=ticket.order_id,
+                line_index=ticket.line_index,
+                performance_id=ticket.performance_id,
+                house_id=ticket.house_id,
+                hold_id=ticket.hold_id,
+                seat_id=ticket.seat_id,
+                seat_label=ticket.seat_label,
+                category=ticket.category,
+                tariff_code=ticket.tariff_code,
+                price_cents=ticket.price_cents,
+                currency=ticket.currency,
+                payload=ticket.payload,
+                status=ticket.status.value,
+                issued_at=ticket.issued_at,
+                vat_cents=ticket.vat_cents,
+                commission_cents=ticket.commission_cents,
+                gsi1pk=f"TICKET#{ticket.ticket_id}",
+                gsi1sk="TICKET",
+                gsi2pk=f"PERF#{ticket.performance_id}#TICKETS",
+                gsi2sk=f"{ticket.order_id}#{ticket.ticket_id}",
+            )
+        )
 
 
 def _ticket(item: TicketItem) -> IssuedTicket:
-    return IssuedTicket(item.ticket_id, item.order_id, int(item.line_index), item.performance_id, item.house_id,
-                        item.hold_id, item.seat_id, item.seat_label, item.category, item.tariff_code,
-                        int(item.price_cents), item.currency, item.payload, TicketStatus(item.status), item.issued_at,
-                        item.refund_id, int(item.vat_cents or 0), int(item.commission_cents or 0))
+    return IssuedTicket(
+        item.ticket_id,
+        item.order_id,
+        int(item.line_index),
+        item.performance_id,
+        item.house_id,
+        item.hold_id,
+        item.seat_id,
+        item.seat_label,
+        item.category,
+        item.tariff_code,
+        int(item.price_cents),
+        item.currency,
+        item.payload,
+        TicketStatus(item.status),
+        item.issued_at,
+        item.refund_id,
+        int(item.vat_cents or 0),
+        int(item.commission_cents or 0),
+    )
 
 
 def ticket_by_id(ticket_id: str) -> IssuedTicket | None:
@@ -298,24 +398,32 @@ def performance_orders(performance_id: str, after: str | None, limit: int) -> tu
     last_key = None
     if after:
         order_id = after.rsplit("#", 1)[1]
-        last_key = {"PK": {"S": order_key(order_id)}, "SK": {"S": f"PERF#{performance_id}"},
-                    "gsi2pk": {"S": performance_orders_key(performance_id)}, "gsi2sk": {"S": after}}
-    marks = OrderPerformanceItem.by_gsi2.query(performance_orders_key(performance_id), limit=limit,
-                                               last_evaluated_key=last_key)
+        last_key = {
+            "PK": {"S": order_key(order_id)},
+            "SK": {"S": f"PERF#{performance_id}"},
+            "gsi2pk": {"S": performance_orders_key(performance_id)},
+            "gsi2sk": {"S": after},
+        }
+    marks = OrderPerformanceItem.by_gsi2.query(
+        performance_orders_key(performance_id), limit=limit, last_evaluated_key=last_key
+    )
     keys = [item.gsi2sk for item in marks]
     if not keys:
         return [], None
-    found = {item.order_id: _order(item) for item in OrderItem.batch_get(
-        [(order_key(key.rsplit("#", 1)[1]), ORDER_SK) for key in keys])}
+    found = {
+        item.order_id: _order(item)
+        for item in OrderItem.batch_get([(order_key(key.rsplit("#", 1)[1]), ORDER_SK) for key in keys])
+    }
     orders = [found[key.rsplit("#", 1)[1]] for key in keys if key.rsplit("#", 1)[1] in found]
     return orders, keys[-1] if marks.last_evaluated_key else None
 
 
 def sold_places(performance_id: str) -> int:
     """A performance's places sold on tickets still valid (or being refunded), counted by DynamoDB."""
-    return TicketItem.by_gsi2.count(f"PERF#{performance_id}#TICKETS",
-                                    filter_condition=TicketItem.status.is_in(TicketStatus.VALID.value,
-                                                                             TicketStatus.REFUNDING.value))
+    return TicketItem.by_gsi2.count(
+        f"PERF#{performance_id}#TICKETS",
+        filter_condition=TicketItem.status.is_in(TicketStatus.VALID.value, TicketStatus.REFUNDING.value),
+    )
 
 
 def performance_ticket_orders(performance_id: str) -> list[str]:
@@ -329,14 +437,24 @@ def ledger_items(entries: Sequence[JournalEntry], booked_at: datetime) -> list[L
     items = []
     for entry in entries:
         houses = sorted({house for p in entry.postings if (house := account_house(p.account)) is not None}) or [
-            entry.house_id]
-        partition = (f"SETTLEMENT#{entry.order_id.split(':', 1)[1]}" if entry.kind == "transfer"
-                     else order_key(entry.order_id))
+            entry.house_id
+        ]
+        partition = (
+            f"SETTLEMENT#{entry.order_id.split(':', 1)[1]}" if entry.kind == "transfer" else order_key(entry.order_id)
+        )
         for house_id in houses:
-            items.append(LedgerItem(partition, f"LEDGER#{entry.entry_id}#{house_id}", entry=entry.to_dict(),
-                                    house_id=house_id, kind=entry.kind, booked_at=booked_at,
-                                    gsi1pk=f"HOUSE#{house_id}#LEDGER",
-                                    gsi1sk=f"{booked_at.isoformat()}#{entry.entry_id}"))
+            items.append(
+                LedgerItem(
+                    partition,
+                    f"LEDGER#{entry.entry_id}#{house_id}",
+                    entry=entry.to_dict(),
+                    house_id=house_id,
+                    kind=entry.kind,
+                    booked_at=booked_at,
+                    gsi1pk=f"HOUSE#{house_id}#LEDGER",
+                    gsi1sk=f"{booked_at.isoformat()}#{entry.entry_id}",
+                )
+            )
     return items
 
 
@@ -357,27 +475,52 @@ def create_refund(refund: Refund) -> Refund:
     """Record a refund and mark its tickets `refunding`, all or nothing; a ticket can be refunded once."""
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
-            transaction.save(RefundItem(order_key(refund.order_id), f"REFUND#{refund.refund_id}",
-                                        refund_id=refund.refund_id, order_id=refund.order_id, house_id=refund.house_id,
-                                        ticket_ids=list(refund.ticket_ids), amount_cents=refund.amount_cents,
-                                        currency=refund.currency, reason=refund.reason, note=refund.note,
-                                        status="requested", created_at=refund.created_at),
-                             condition=RefundItem.pk.does_not_exist())
+            transaction.save(
+                RefundItem(
+                    order_key(refund.order_id),
+                    f"REFUND#{refund.refund_id}",
+                    refund_id=refund.refund_id,
+                    order_id=refund.order_id,
+                    house_id=refund.house_id,
+                    ticket_ids=list(refund.ticket_ids),
+                    amount_cents=refund.amount_cents,
+                    currency=refund.currency,
+                    reason=refund.reason,
+                    note=refund.note,
+                    status="requested",
+                    created_at=refund.created_at,
+                ),
+                condition=RefundItem.pk.does_not_exist(),
+            )
             for ticket in tickets_of(refund.order_id):
                 if ticket.ticket_id in refund.ticket_ids:
-                    transaction.update(TicketItem(order_key(refund.order_id),
-                                                  ticket_sort_key(ticket.house_id, ticket.ticket_id)),
-                                       actions=[TicketItem.status.set(TicketStatus.REFUNDING.value),
-                                                TicketItem.refund_id.set(refund.refund_id)],
-                                       condition=TicketItem.status == TicketStatus.VALID.value)
+                    transaction.update(
+                        TicketItem(order_key(refund.order_id), ticket_sort_key(ticket.house_id, ticket.ticket_id)),
+                        actions=[
+                            TicketItem.status.set(TicketStatus.REFUNDING.value),
+                            TicketItem.refund_id.set(refund.refund_id),
+                        ],
+                        condition=TicketItem.status == TicketStatus.VALID.value,
+                    )
     except TransactWriteError as error:
         raise NotRefundable("A ticket of this refund is refunded already or being refunded.") from error
     return refund
 
 
 def _refund(item: RefundItem) -> Refund:
-    return Refund(item.refund_id, item.order_id, item.house_id, tuple(item.ticket_ids or ()), int(item.amount_cents),
-                  item.currency, item.reason, item.status, item.provider_refund_id, item.created_at, item.note)
+    return Refund(
+        item.refund_id,
+        item.order_id,
+        item.house_id,
+        tuple(item.ticket_ids or ()),
+        int(item.amount_cents),
+        item.currency,
+        item.reason,
+        item.status,
+        item.provider_refund_id,
+        item.created_at,
+        item.note,
+    )
 
 
 def get_refund(order_id: str, refund_id: str) -> Refund:
@@ -388,16 +531,22 @@ def get_refund(order_id: str, refund_id: str) -> Refund:
 
 
 def refunds_of(order_id: str) -> list[Refund]:
-    return [_refund(item) for item in RefundItem.query(order_key(order_id), RefundItem.sk.startswith("REFUND#"),
-                                                        consistent_read=True)]
+    return [
+        _refund(item)
+        for item in RefundItem.query(order_key(order_id), RefundItem.sk.startswith("REFUND#"), consistent_read=True)
+    ]
 
 
 def forget_refund_notes(order_id: str) -> int:
     """Erasure: the staff's internal notes on the order's refunds may name its buyer, so they go (the refund,
     its reason code and amounts stay); how many were removed. Safe to repeat."""
     removed = 0
-    for item in RefundItem.query(order_key(order_id), RefundItem.sk.startswith("REFUND#"), consistent_read=True,
-                                 attributes_to_get=["PK", "SK", "note"]):
+    for item in RefundItem.query(
+        order_key(order_id),
+        RefundItem.sk.startswith("REFUND#"),
+        consistent_read=True,
+        attributes_to_get=["PK", "SK", "note"],
+    ):
         if item.note is None:
             continue
         item.update(actions=[RefundItem.note.remove()], condition=RefundItem.pk.exists())
@@ -407,7 +556,8 @@ def forget_refund_notes(order_id: str) -> int:
 
 def set_provider_refund(order_id: str, refund_id: str, provider_refund_id: str) -> None:
     RefundItem(order_key(order_id), f"REFUND#{refund_id}").update(
-        actions=[RefundItem.provider_refund_id.set(provider_refund_id)])
+        actions=[RefundItem.provider_refund_id.set(provider_refund_id)]
+    )
 
 
 def void_tickets(refund: Refund, tickets: Sequence[IssuedTicket]) -> None:
@@ -417,7 +567,8 @@ def void_tickets(refund: Refund, tickets: Sequence[IssuedTicket]) -> None:
             TicketItem(order_key(refund.order_id), ticket_sort_key(ticket.house_id, ticket.ticket_id)).update(
                 actions=[TicketItem.status.set(TicketStatus.VOID.value)],
                 condition=(TicketItem.refund_id == refund.refund_id)
-                & TicketItem.status.is_in(TicketStatus.REFUNDING.value, TicketStatus.VOID.value))
+                & TicketItem.status.is_in(TicketStatus.REFUNDING.value, TicketStatus.VOID.value),
+            )
         except UpdateError as error:
             if not is_condition_failure(error):
                 raise
@@ -427,18 +578,23 @@ def void_order_tickets(order_id: str, tickets: Sequence[IssuedTicket]) -> None:
     """Void tickets of an order that was refunded as a whole before it was delivered."""
     for ticket in tickets:
         TicketItem(order_key(order_id), ticket_sort_key(ticket.house_id, ticket.ticket_id)).update(
-            actions=[TicketItem.status.set(TicketStatus.VOID.value)])
+            actions=[TicketItem.status.set(TicketStatus.VOID.value)]
+        )
 
 
 def complete_refund(refund: Refund, now: datetime) -> bool:
     """Mark the refund done and add its amount to the order's refunded total, exactly once."""
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
-            transaction.update(RefundItem(order_key(refund.order_id), f"REFUND#{refund.refund_id}"),
-                               actions=[RefundItem.status.set("completed"), RefundItem.completed_at.set(now)],
-                               condition=RefundItem.status == "requested")
-            transaction.update(OrderItem(order_key(refund.order_id), ORDER_SK),
-                               actions=[OrderItem.refunded_cents.add(refund.amount_cents), OrderItem.version.add(1)])
+            transaction.update(
+                RefundItem(order_key(refund.order_id), f"REFUND#{refund.refund_id}"),
+                actions=[RefundItem.status.set("completed"), RefundItem.completed_at.set(now)],
+                condition=RefundItem.status == "requested",
+            )
+            transaction.update(
+                OrderItem(order_key(refund.order_id), ORDER_SK),
+                actions=[OrderItem.refunded_cents.add(refund.amount_cents), OrderItem.version.add(1)],
+            )
     except TransactWriteError:
         return False
     return True

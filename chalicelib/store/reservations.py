@@ -5,6 +5,7 @@ Every change is conditional: a seat is claimed only if it is free or its hold ha
 claimed in one TransactWriteItems together with the hold record (all or nothing), and a
 standing shard is decremented only while `remaining >= n`.
 """
+
 from __future__ import annotations
 
 import random
@@ -42,7 +43,6 @@ HOLD_RECORD_RETENTION = 7 * 24 * 3600
 CONFLICT_RETRIES = 3
 
 
-
 def epoch_ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)
 
@@ -70,18 +70,35 @@ def seat_states(performance_id: str, now: datetime) -> dict[str, SeatState]:
     """Current state of every seat of a performance: one Query on its partition."""
     now_ms = epoch_ms(now)
     states: dict[str, SeatState] = {}
-    for item in SeatItem.query(performance_key(performance_id), SeatItem.sk.startswith("SEAT#"),
-                               attributes_to_get=["SK", "state", "hold_id", "hold_expires", "allocation_id",
-                                                  "allocation_until", "allocation_channel", "claimed_at"]):
+    for item in SeatItem.query(
+        performance_key(performance_id),
+        SeatItem.sk.startswith("SEAT#"),
+        attributes_to_get=[
+            "SK",
+            "state",
+            "hold_id",
+            "hold_expires",
+            "allocation_id",
+            "allocation_until",
+            "allocation_channel",
+            "claimed_at",
+        ],
+    ):
         state = item.state
         hold_id: str | None = item.hold_id
         if state == "held" and (item.hold_expires or 0) <= now_ms:
             state, hold_id = "free", None
-        seat_id = item.sk[len("SEAT#"):]
+        seat_id = item.sk[len("SEAT#") :]
         until = item.allocation_until or 0
-        states[seat_id] = SeatState(seat_id, state, hold_id, item.allocation_id,
-                                    item.allocation_id is not None and until > now_ms, item.allocation_channel,
-                                    item.claimed_at is not None and item.claimed_at < until)
+        states[seat_id] = SeatState(
+            seat_id,
+            state,
+            hold_id,
+            item.allocation_id,
+            item.allocation_id is not None and until > now_ms,
+            item.allocation_channel,
+            item.claimed_at is not None and item.claimed_at < until,
+        )
     return states
 
 
@@ -95,68 +112,105 @@ def seat_counts(performance_id: str, now: datetime) -> dict[str, int]:
     held = SeatItem.state == "held"
     live_hold = held & (SeatItem.hold_expires > now_ms)
     lapsed_hold = held & (SeatItem.hold_expires.does_not_exist() | (SeatItem.hold_expires <= now_ms))
-    set_aside = (SeatItem.allocation_id.exists() & (SeatItem.allocation_until > now_ms)
-                 & (SeatItem.allocation_channel.does_not_exist() | (SeatItem.allocation_channel != "web")))
+    set_aside = (
+        SeatItem.allocation_id.exists()
+        & (SeatItem.allocation_until > now_ms)
+        & (SeatItem.allocation_channel.does_not_exist() | (SeatItem.allocation_channel != "web"))
+    )
     free = ((SeatItem.state == "free") | lapsed_hold) & ~set_aside
-    return {name: SeatItem.count(key, seats, filter_condition=condition)
-            for name, condition in (("free", free), ("held", live_hold), ("sold", SeatItem.state == "sold"))}
+    return {
+        name: SeatItem.count(key, seats, filter_condition=condition)
+        for name, condition in (("free", free), ("held", live_hold), ("sold", SeatItem.state == "sold"))
+    }
 
 
 def sold_or_blocked_count(performance_id: str) -> int:
     """Seats that will not come back by themselves (sold or blocked), counted by DynamoDB."""
-    return SeatItem.count(performance_key(performance_id), SeatItem.sk.startswith("SEAT#"),
-                          filter_condition=SeatItem.state.is_in("sold", "blocked"))
+    return SeatItem.count(
+        performance_key(performance_id),
+        SeatItem.sk.startswith("SEAT#"),
+        filter_condition=SeatItem.state.is_in("sold", "blocked"),
+    )
 
 
 def _hold_item(hold: Hold) -> HoldItem:
     expires = epoch_ms(hold.expires_at)
     return HoldItem(
-        hold_key(hold.id), "HOLD", hold_id=hold.id, performance_id=hold.performance_id, house_id=hold.house_id,
-        session_hash=hold.session_hash, seat_ids=list(hold.seat_ids), quantity=hold.quantity,
-        standing_shards=[list(pair) for pair in hold.standing_shards], created_at=hold.created_at,
-        expires_at=hold.expires_at, expires_epoch=expires, status=hold.status.value,
-        ttl=expires // 1000 + HOLD_RECORD_RETENTION, bundle_id=hold.bundle_id,
-        bundle_hold_ids=list(hold.bundle_hold_ids) or None, bundle_quantity=hold.bundle_quantity or None,
+        hold_key(hold.id),
+        "HOLD",
+        hold_id=hold.id,
+        performance_id=hold.performance_id,
+        house_id=hold.house_id,
+        session_hash=hold.session_hash,
+        seat_ids=list(hold.seat_ids),
+        quantity=hold.quantity,
+        standing_shards=[list(pair) for pair in hold.standing_shards],
+        created_at=hold.created_at,
+        expires_at=hold.expires_at,
+        expires_epoch=expires,
+        status=hold.status.value,
+        ttl=expires // 1000 + HOLD_RECORD_RETENTION,
+        bundle_id=hold.bundle_id,
+        bundle_hold_ids=list(hold.bundle_hold_ids) or None,
+        bundle_quantity=hold.bundle_quantity or None,
         bundle_kind=None if hold.bundle_kind == "bundle" else hold.bundle_kind,
-        gsi1pk=performance_holds_key(hold.performance_id), gsi1sk=f"{expires:015d}")
+        gsi1pk=performance_holds_key(hold.performance_id),
+        gsi1sk=f"{expires:015d}",
+    )
 
 
 def _spend(transaction, admission: Admission | None, hold: Hold, now: datetime) -> None:
     """Spend a waiting-room admission in the hold's own transaction: a refused hold leaves it usable."""
     if admission is not None:
-        transaction.save(admission_item(admission.nonce, hold.id, now), condition=AdmissionItem.pk.does_not_exist(),
-                         return_values="ALL_OLD")
+        transaction.save(
+            admission_item(admission.nonce, hold.id, now),
+            condition=AdmissionItem.pk.does_not_exist(),
+            return_values="ALL_OLD",
+        )
 
 
 def _admission_spent(reasons) -> bool:
-    return any(reason.code == "ConditionalCheckFailed" and reason.raw_item
-               and reason.raw_item.get("SK", {}).get("S") == "ADMISSION" for reason in reasons)
+    return any(
+        reason.code == "ConditionalCheckFailed"
+        and reason.raw_item
+        and reason.raw_item.get("SK", {}).get("S") == "ADMISSION"
+        for reason in reasons
+    )
 
 
-def claim_seats(hold: Hold, now: datetime, admission: Admission | None = None,
-                pool: SellingPool = GENERAL_POOL) -> None:
+def claim_seats(
+    hold: Hold, now: datetime, admission: Admission | None = None, pool: SellingPool = GENERAL_POOL
+) -> None:
     """Claim every seat of `hold` and record the hold in one transaction, or raise SeatsUnavailable.
 
     Only seats of the seller's `pool` are claimed (a seat set aside for someone else counts as taken).
     With a waiting-room `admission` the transaction also spends it (AdmissionUsed if spent before)."""
     if len(hold.seat_ids) + 1 + (admission is not None) > MAX_TRANSACTION_ITEMS:
-        raise HoldTooLarge("Too many seats for one all-or-nothing transaction.",
-                           limit=MAX_TRANSACTION_ITEMS - 1 - (admission is not None))
+        raise HoldTooLarge(
+            "Too many seats for one all-or-nothing transaction.",
+            limit=MAX_TRANSACTION_ITEMS - 1 - (admission is not None),
+        )
     now_ms = epoch_ms(now)
     expires = epoch_ms(hold.expires_at)
     claimable = (SeatItem.state == "free") | ((SeatItem.state == "held") & (SeatItem.hold_expires <= now_ms))
     pk = performance_key(hold.performance_id)
-    actions: list[Action] = [SeatItem.state.set("held"), SeatItem.hold_id.set(hold.id),
-                             SeatItem.hold_expires.set(expires), SeatItem.claimed_at.set(now_ms),
-                             SeatItem.version.add(1)]
+    actions: list[Action] = [
+        SeatItem.state.set("held"),
+        SeatItem.hold_id.set(hold.id),
+        SeatItem.hold_expires.set(expires),
+        SeatItem.claimed_at.set(now_ms),
+        SeatItem.version.add(1),
+    ]
     for attempt in range(CONFLICT_RETRIES):
         try:
             with TransactWrite(connection=transaction_connection) as transaction:
                 for seat_id in hold.seat_ids:
                     transaction.update(
-                        SeatItem(pk, seat_key(seat_id)), actions=actions,
+                        SeatItem(pk, seat_key(seat_id)),
+                        actions=actions,
                         condition=claimable & pool_condition(pool, now_ms) & SeatItem.pk.exists(),
-                        return_values="ALL_OLD")
+                        return_values="ALL_OLD",
+                    )
                 transaction.save(_hold_item(hold), condition=HoldItem.pk.does_not_exist())
                 _spend(transaction, admission, hold, now)
             return
@@ -166,9 +220,13 @@ def claim_seats(hold: Hold, now: datetime, admission: Admission | None = None,
                 raise AdmissionUsed("This admission was already used.") from error
             # The failed items come back whole (ALL_OLD): name the taken seats by their keys,
             # not by position, which PynamoDB reorders by kind of action.
-            taken = sorted(reason.raw_item["SK"]["S"][len("SEAT#"):] for reason in reasons
-                           if reason.code == "ConditionalCheckFailed" and reason.raw_item
-                           and reason.raw_item.get("SK", {}).get("S", "").startswith("SEAT#"))
+            taken = sorted(
+                reason.raw_item["SK"]["S"][len("SEAT#") :]
+                for reason in reasons
+                if reason.code == "ConditionalCheckFailed"
+                and reason.raw_item
+                and reason.raw_item.get("SK", {}).get("S", "").startswith("SEAT#")
+            )
             if taken:
                 raise SeatsUnavailable("Some of these seats were just taken by someone else.", taken=taken) from error
             if any(reason.code == "TransactionConflict" for reason in reasons) and attempt + 1 < CONFLICT_RETRIES:
@@ -179,13 +237,15 @@ def claim_seats(hold: Hold, now: datetime, admission: Admission | None = None,
 
 def standing_remaining(performance_id: str, shards: int) -> dict[int, int]:
     """Places left per standing shard (reads only: a sold-out answer costs no write)."""
-    items = StandingShardItem.batch_get([standing_shard_key(performance_id, shard) for shard in range(shards)],
-                                        attributes_to_get=["SK", "remaining"])
+    items = StandingShardItem.batch_get(
+        [standing_shard_key(performance_id, shard) for shard in range(shards)], attributes_to_get=["SK", "remaining"]
+    )
     return {int(item.sk.split("#")[1]): int(item.remaining) for item in items}
 
 
-def claim_standing(hold: Hold, shard_takes: list[tuple[int, int]], now: datetime | None = None,
-                   admission: Admission | None = None) -> bool:
+def claim_standing(
+    hold: Hold, shard_takes: list[tuple[int, int]], now: datetime | None = None, admission: Admission | None = None
+) -> bool:
     """Take places from the given shards and record the hold, all or nothing; False if a shard ran short.
 
     With a waiting-room `admission` the transaction also spends it (AdmissionUsed if spent before)."""
@@ -195,7 +255,8 @@ def claim_standing(hold: Hold, shard_takes: list[tuple[int, int]], now: datetime
                 transaction.update(
                     StandingShardItem(*standing_shard_key(hold.performance_id, shard)),
                     actions=[StandingShardItem.remaining.add(-places)],
-                    condition=(StandingShardItem.remaining >= places) & live_counter(now or hold.created_at))
+                    condition=(StandingShardItem.remaining >= places) & live_counter(now or hold.created_at),
+                )
             transaction.save(_hold_item(hold), condition=HoldItem.pk.does_not_exist())
             _spend(transaction, admission, hold, now or hold.created_at)
     except TransactWriteError as error:
@@ -218,12 +279,22 @@ def get_hold(hold_id: str) -> Hold:
 
 
 def _hold(item: HoldItem) -> Hold:
-    return Hold(id=item.hold_id, performance_id=item.performance_id, house_id=item.house_id,
-                session_hash=item.session_hash, seat_ids=tuple(item.seat_ids or ()), quantity=int(item.quantity),
-                created_at=item.created_at, expires_at=item.expires_at, status=HoldStatus(item.status),
-                standing_shards=tuple((int(shard), int(places)) for shard, places in (item.standing_shards or [])),
-                bundle_id=item.bundle_id, bundle_hold_ids=tuple(item.bundle_hold_ids or ()),
-                bundle_quantity=int(item.bundle_quantity or 0), bundle_kind=item.bundle_kind or "bundle")
+    return Hold(
+        id=item.hold_id,
+        performance_id=item.performance_id,
+        house_id=item.house_id,
+        session_hash=item.session_hash,
+        seat_ids=tuple(item.seat_ids or ()),
+        quantity=int(item.quantity),
+        created_at=item.created_at,
+        expires_at=item.expires_at,
+        status=HoldStatus(item.status),
+        standing_shards=tuple((int(shard), int(places)) for shard, places in (item.standing_shards or [])),
+        bundle_id=item.bundle_id,
+        bundle_hold_ids=tuple(item.bundle_hold_ids or ()),
+        bundle_quantity=int(item.bundle_quantity or 0),
+        bundle_kind=item.bundle_kind or "bundle",
+    )
 
 
 def release_hold(hold: Hold, now: datetime, final_status: HoldStatus = HoldStatus.RELEASED) -> None:
@@ -239,8 +310,10 @@ def release_hold(hold: Hold, now: datetime, final_status: HoldStatus = HoldStatu
             with TransactWrite(connection=transaction_connection) as transaction:
                 transaction.update(record, actions=ending, condition=still_active)
                 for shard, places in hold.standing_shards:
-                    transaction.update(StandingShardItem(*standing_shard_key(hold.performance_id, shard)),
-                                       actions=[StandingShardItem.remaining.add(places)])
+                    transaction.update(
+                        StandingShardItem(*standing_shard_key(hold.performance_id, shard)),
+                        actions=[StandingShardItem.remaining.add(places)],
+                    )
         except TransactWriteError as error:
             raise HoldNotActive("This hold is no longer active.", hold_id=hold.id) from error
         return
@@ -264,9 +337,15 @@ def _free_seats_where(hold: Hold, condition) -> None:
 def _free_seat_where(pk: str, seat_id: str, condition) -> None:
     try:
         SeatItem(pk, seat_key(seat_id)).update(
-            actions=[SeatItem.state.set("free"), SeatItem.hold_id.remove(), SeatItem.hold_expires.remove(),
-                     SeatItem.order_id.remove(), SeatItem.version.add(1)],
-            condition=condition)
+            actions=[
+                SeatItem.state.set("free"),
+                SeatItem.hold_id.remove(),
+                SeatItem.hold_expires.remove(),
+                SeatItem.order_id.remove(),
+                SeatItem.version.add(1),
+            ],
+            condition=condition,
+        )
     except UpdateError as error:
         if not is_condition_failure(error):
             raise
@@ -274,8 +353,9 @@ def _free_seat_where(pk: str, seat_id: str, condition) -> None:
 
 def expired_holds(performance_id: str, now: datetime, limit: int = 100) -> list[Hold]:
     """Active holds of a performance past their expiry (sparse index: live holds only)."""
-    items = HoldItem.by_gsi1.query(performance_holds_key(performance_id),
-                                   HoldItem.gsi1sk <= f"{epoch_ms(now):015d}", limit=limit)
+    items = HoldItem.by_gsi1.query(
+        performance_holds_key(performance_id), HoldItem.gsi1sk <= f"{epoch_ms(now):015d}", limit=limit
+    )
     return [_hold(item) for item in items if item.status == HoldStatus.ACTIVE.value]
 
 
@@ -294,10 +374,18 @@ def live_holds(performance_id: str, now: datetime, after: str | None, limit: int
     last_key = None
     if after:
         expiry, hold_id = after.split("#", 1)
-        last_key = {"PK": {"S": hold_key(hold_id)}, "SK": {"S": "HOLD"},
-                    "gsi1pk": {"S": performance_holds_key(performance_id)}, "gsi1sk": {"S": expiry}}
-    items = HoldItem.by_gsi1.query(performance_holds_key(performance_id), HoldItem.gsi1sk > f"{epoch_ms(now):015d}",
-                                   limit=limit, last_evaluated_key=last_key)
+        last_key = {
+            "PK": {"S": hold_key(hold_id)},
+            "SK": {"S": "HOLD"},
+            "gsi1pk": {"S": performance_holds_key(performance_id)},
+            "gsi1sk": {"S": expiry},
+        }
+    items = HoldItem.by_gsi1.query(
+        performance_holds_key(performance_id),
+        HoldItem.gsi1sk > f"{epoch_ms(now):015d}",
+        limit=limit,
+        last_evaluated_key=last_key,
+    )
     found = list(items)
     holds = [_hold(item) for item in found if item.status == HoldStatus.ACTIVE.value]
     more = items.last_evaluated_key is not None and bool(found)
@@ -306,15 +394,17 @@ def live_holds(performance_id: str, now: datetime, after: str | None, limit: int
 
 def live_held_places(performance_id: str, now: datetime) -> int:
     """Places of a performance's live holds (the sparse index keeps active holds only; lapsed ones count as free)."""
-    items = HoldItem.by_gsi1.query(performance_holds_key(performance_id), HoldItem.gsi1sk > f"{epoch_ms(now):015d}",
-                                   attributes_to_get=["quantity", "status"])
+    items = HoldItem.by_gsi1.query(
+        performance_holds_key(performance_id),
+        HoldItem.gsi1sk > f"{epoch_ms(now):015d}",
+        attributes_to_get=["quantity", "status"],
+    )
     return sum(int(item.quantity) for item in items if item.status == HoldStatus.ACTIVE.value)
 
 
 def standing_expired_places(performance_id: str, now: datetime) -> int:
     """Places of expired-but-not-yet-swept standing holds: availability counts them as free."""
     return sum(hold.quantity for hold in expired_holds(performance_id, now))
-
 
 
 def sell_hold(hold: Hold, order_id: str, now: datetime) -> None:
@@ -328,7 +418,7 @@ def sell_hold(hold: Hold, order_id: str, now: datetime) -> None:
         reasons = _try_sell(hold, order_id, now)
         if reasons is None:
             return
-        lost = sorted(key[len("SEAT#"):] if key.startswith("SEAT#") else "standing" for key in reasons)
+        lost = sorted(key[len("SEAT#") :] if key.startswith("SEAT#") else "standing" for key in reasons)
         if lost:
             raise SeatsUnavailable("Places of this order were taken after its hold lapsed.", taken=lost)
         hold = get_hold(hold.id)  # only the hold record moved on (e.g. the sweeper expired it): read again
@@ -347,28 +437,46 @@ def _try_sell(hold: Hold, order_id: str, now: datetime) -> list[str] | None:
             for seat_id in hold.seat_ids:
                 transaction.update(
                     SeatItem(pk, seat_key(seat_id)),
-                    actions=[SeatItem.state.set("sold"), SeatItem.order_id.set(order_id), SeatItem.hold_id.set(hold.id),
-                             SeatItem.hold_expires.remove(), SeatItem.version.add(1)],
+                    actions=[
+                        SeatItem.state.set("sold"),
+                        SeatItem.order_id.set(order_id),
+                        SeatItem.hold_id.set(hold.id),
+                        SeatItem.hold_expires.remove(),
+                        SeatItem.version.add(1),
+                    ],
                     condition=(ours | (claimable & general_pool(now_ms)) | already) & SeatItem.pk.exists(),
-                    return_values="ALL_OLD")
+                    return_values="ALL_OLD",
+                )
             if hold.standing_shards and hold.status is HoldStatus.EXPIRED:
                 # The lapsed hold's places went back to the counters: take them again.
                 for shard, places in hold.standing_shards:
-                    transaction.update(StandingShardItem(*standing_shard_key(hold.performance_id, shard)),
-                                       actions=[StandingShardItem.remaining.add(-places)],
-                                       condition=StandingShardItem.remaining >= places, return_values="ALL_OLD")
+                    transaction.update(
+                        StandingShardItem(*standing_shard_key(hold.performance_id, shard)),
+                        actions=[StandingShardItem.remaining.add(-places)],
+                        condition=StandingShardItem.remaining >= places,
+                        return_values="ALL_OLD",
+                    )
             transaction.update(
                 HoldItem(hold_key(hold.id), "HOLD"),
-                actions=[HoldItem.status.set(HoldStatus.CONFIRMED.value), HoldItem.order_id.set(order_id),
-                         HoldItem.gsi1pk.remove(), HoldItem.gsi1sk.remove()],
-                condition=(HoldItem.status == hold.status.value) | (HoldItem.order_id == order_id))
+                actions=[
+                    HoldItem.status.set(HoldStatus.CONFIRMED.value),
+                    HoldItem.order_id.set(order_id),
+                    HoldItem.gsi1pk.remove(),
+                    HoldItem.gsi1sk.remove(),
+                ],
+                condition=(HoldItem.status == hold.status.value) | (HoldItem.order_id == order_id),
+            )
     except TransactWriteError as error:
         reasons = [reason for reason in (error.cancellation_reasons or []) if reason]
         if not any(reason.code == "ConditionalCheckFailed" for reason in reasons):
             raise
-        return [reason.raw_item["SK"]["S"] for reason in reasons
-                if reason.code == "ConditionalCheckFailed" and reason.raw_item
-                and reason.raw_item.get("SK", {}).get("S", "").startswith(("SEAT#", "STANDING#"))]
+        return [
+            reason.raw_item["SK"]["S"]
+            for reason in reasons
+            if reason.code == "ConditionalCheckFailed"
+            and reason.raw_item
+            and reason.raw_item.get("SK", {}).get("S", "").startswith(("SEAT#", "STANDING#"))
+        ]
     return None
 
 
@@ -378,13 +486,16 @@ def unsell_hold(hold: Hold, order_id: str) -> None:
     if hold.standing_shards:
         try:
             with TransactWrite(connection=transaction_connection) as transaction:
-                transaction.update(HoldItem(hold_key(hold.id), "HOLD"),
-                                   actions=[HoldItem.status.set(HoldStatus.RELEASED.value)],
-                                   condition=(HoldItem.status == HoldStatus.CONFIRMED.value)
-                                   & (HoldItem.order_id == order_id))
+                transaction.update(
+                    HoldItem(hold_key(hold.id), "HOLD"),
+                    actions=[HoldItem.status.set(HoldStatus.RELEASED.value)],
+                    condition=(HoldItem.status == HoldStatus.CONFIRMED.value) & (HoldItem.order_id == order_id),
+                )
                 for shard, places in hold.standing_shards:
-                    transaction.update(StandingShardItem(*standing_shard_key(hold.performance_id, shard)),
-                                       actions=[StandingShardItem.remaining.add(places)])
+                    transaction.update(
+                        StandingShardItem(*standing_shard_key(hold.performance_id, shard)),
+                        actions=[StandingShardItem.remaining.add(places)],
+                    )
         except TransactWriteError:
             pass  # already given back
 
@@ -402,16 +513,20 @@ def return_sold_places(hold: Hold, order_id: str, refund_id: str, seat_ids: list
         shard = hold.standing_shards[0][0]
         try:
             with TransactWrite(connection=transaction_connection) as transaction:
-                transaction.update(HoldItem(hold_key(hold.id), "HOLD"),
-                                   actions=[HoldItem.returned_for.add({refund_id})],
-                                   condition=(HoldItem.order_id == order_id)
-                                   & (HoldItem.returned_for.does_not_exist()
-                                      | ~HoldItem.returned_for.contains(refund_id)))
-                transaction.update(StandingShardItem(*standing_shard_key(hold.performance_id, shard)),
-                                   actions=[StandingShardItem.remaining.add(standing_places)])
+                transaction.update(
+                    HoldItem(hold_key(hold.id), "HOLD"),
+                    actions=[HoldItem.returned_for.add({refund_id})],
+                    condition=(HoldItem.order_id == order_id)
+                    & (HoldItem.returned_for.does_not_exist() | ~HoldItem.returned_for.contains(refund_id)),
+                )
+                transaction.update(
+                    StandingShardItem(*standing_shard_key(hold.performance_id, shard)),
+                    actions=[StandingShardItem.remaining.add(standing_places)],
+                )
         except TransactWriteError as error:
-            if not any(reason and reason.code == "ConditionalCheckFailed"
-                       for reason in error.cancellation_reasons or []):
+            if not any(
+                reason and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or []
+            ):
                 raise  # a condition failure means this refund's places went back already
 
 
@@ -421,15 +536,22 @@ def extend_hold(hold: Hold, until: datetime, now: datetime) -> None:
     pk = performance_key(hold.performance_id)
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
-            transaction.update(HoldItem(hold_key(hold.id), "HOLD"),
-                               actions=[HoldItem.expires_at.set(until), HoldItem.expires_epoch.set(until_ms),
-                                        HoldItem.gsi1sk.set(f"{until_ms:015d}"),
-                                        HoldItem.ttl.set(until_ms // 1000 + HOLD_RECORD_RETENTION)],
-                               condition=(HoldItem.status == HoldStatus.ACTIVE.value)
-                               & (HoldItem.expires_epoch > epoch_ms(now)))
+            transaction.update(
+                HoldItem(hold_key(hold.id), "HOLD"),
+                actions=[
+                    HoldItem.expires_at.set(until),
+                    HoldItem.expires_epoch.set(until_ms),
+                    HoldItem.gsi1sk.set(f"{until_ms:015d}"),
+                    HoldItem.ttl.set(until_ms // 1000 + HOLD_RECORD_RETENTION),
+                ],
+                condition=(HoldItem.status == HoldStatus.ACTIVE.value) & (HoldItem.expires_epoch > epoch_ms(now)),
+            )
             for seat_id in hold.seat_ids:
-                transaction.update(SeatItem(pk, seat_key(seat_id)), actions=[SeatItem.hold_expires.set(until_ms)],
-                                   condition=(SeatItem.hold_id == hold.id) & (SeatItem.state == "held"))
+                transaction.update(
+                    SeatItem(pk, seat_key(seat_id)),
+                    actions=[SeatItem.hold_expires.set(until_ms)],
+                    condition=(SeatItem.hold_id == hold.id) & (SeatItem.state == "held"),
+                )
     except TransactWriteError as error:
         raise HoldNotActive("This hold is no longer active.", hold_id=hold.id) from error
 
@@ -456,29 +578,38 @@ def claim_bundle(claims: list[tuple[Hold, list[tuple[int, int]]]], now: datetime
                     for seat_id in hold.seat_ids:
                         transaction.update(
                             SeatItem(pk, seat_key(seat_id)),
-                            actions=[SeatItem.state.set("held"), SeatItem.hold_id.set(hold.id),
-                                     SeatItem.hold_expires.set(expires), SeatItem.claimed_at.set(now_ms),
-                                     SeatItem.version.add(1)],
-                            condition=claimable & general_pool(now_ms) & SeatItem.pk.exists(), return_values="ALL_OLD")
+                            actions=[
+                                SeatItem.state.set("held"),
+                                SeatItem.hold_id.set(hold.id),
+                                SeatItem.hold_expires.set(expires),
+                                SeatItem.claimed_at.set(now_ms),
+                                SeatItem.version.add(1),
+                            ],
+                            condition=claimable & general_pool(now_ms) & SeatItem.pk.exists(),
+                            return_values="ALL_OLD",
+                        )
                     for shard, places in shard_takes:
                         transaction.update(
                             StandingShardItem(*standing_shard_key(hold.performance_id, shard)),
                             actions=[StandingShardItem.remaining.add(-places)],
-                            condition=StandingShardItem.remaining >= places, return_values="ALL_OLD")
+                            condition=StandingShardItem.remaining >= places,
+                            return_values="ALL_OLD",
+                        )
                     transaction.save(_hold_item(hold), condition=HoldItem.pk.does_not_exist())
             return None
         except TransactWriteError as error:
             reasons = [reason for reason in (error.cancellation_reasons or []) if reason]
-            failed = [reason.raw_item for reason in reasons
-                      if reason.code == "ConditionalCheckFailed" and reason.raw_item]
+            failed = [
+                reason.raw_item for reason in reasons if reason.code == "ConditionalCheckFailed" and reason.raw_item
+            ]
             taken: dict[str, list[str]] = {}
             short: set[str] = set()
             for item in failed:
                 # PERF#p for a seat, PERF#p#STANDING#k for a standing shard
-                performance_id = item.get("PK", {}).get("S", "")[len("PERF#"):].split("#STANDING#")[0]
+                performance_id = item.get("PK", {}).get("S", "")[len("PERF#") :].split("#STANDING#")[0]
                 sort_key = item.get("SK", {}).get("S", "")
                 if sort_key.startswith("SEAT#"):
-                    taken.setdefault(performance_id, []).append(sort_key[len("SEAT#"):])
+                    taken.setdefault(performance_id, []).append(sort_key[len("SEAT#") :])
                 elif sort_key.startswith("STANDING#"):
                     short.add(performance_id)
             if taken or short:

@@ -1,4 +1,5 @@
 """Agreements, settlement periods and statements; every write conditional, so runs can race and resume."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -35,10 +36,12 @@ def get_agreement() -> Agreement:
 def save_agreement(agreement: Agreement, expected_version: int, by: str, now: datetime) -> Agreement:
     """Replace the agreement if nobody changed it since `expected_version` was read."""
     saved = Agreement.from_dict({**agreement.to_dict(), "version": expected_version + 1})
-    item = AgreementItem(CLUSTER_KEY, "AGREEMENT", agreement=saved.to_dict(), version=saved.version,
-                         updated_at=now, updated_by=by)
-    condition = (AgreementItem.pk.does_not_exist() if expected_version == 0
-                 else AgreementItem.version == expected_version)
+    item = AgreementItem(
+        CLUSTER_KEY, "AGREEMENT", agreement=saved.to_dict(), version=saved.version, updated_at=now, updated_by=by
+    )
+    condition = (
+        AgreementItem.pk.does_not_exist() if expected_version == 0 else AgreementItem.version == expected_version
+    )
     try:
         item.save(condition=condition)
     except PutError as error:
@@ -55,8 +58,9 @@ def payout_account(house_id: str) -> str | None:
 def set_payout_account(house_id: str, account_id: str) -> str:
     """Keep the house's connected account (the first one wins if two runs created one)."""
     try:
-        HouseItem(house_key(house_id), "HOUSE").update(actions=[HouseItem.payout_account.set(account_id)],
-                                                       condition=HouseItem.payout_account.does_not_exist())
+        HouseItem(house_key(house_id), "HOUSE").update(
+            actions=[HouseItem.payout_account.set(account_id)], condition=HouseItem.payout_account.does_not_exist()
+        )
     except UpdateError as error:
         if not is_condition_failure(error):
             raise
@@ -86,19 +90,30 @@ def open_period(period_id: str, starts_at: datetime, ends_at: datetime) -> Perio
     """
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
-            transaction.save(PeriodItem(f"SETTLEMENT#{period_id}", "PERIOD", period_id=period_id, starts_at=starts_at,
-                                        ends_at=ends_at, status="settling", gsi1pk="SETTLEMENTS",
-                                        gsi1sk=starts_at.isoformat()),
-                             condition=PeriodItem.pk.does_not_exist())
-            transaction.save(SettlementMarkerItem(CLUSTER_KEY, "SETTLEMENTS", last_ends_at=ends_at),
-                             condition=SettlementMarkerItem.pk.does_not_exist()
-                             | (SettlementMarkerItem.last_ends_at <= starts_at))
+            transaction.save(
+                PeriodItem(
+                    f"SETTLEMENT#{period_id}",
+                    "PERIOD",
+                    period_id=period_id,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    status="settling",
+                    gsi1pk="SETTLEMENTS",
+                    gsi1sk=starts_at.isoformat(),
+                ),
+                condition=PeriodItem.pk.does_not_exist(),
+            )
+            transaction.save(
+                SettlementMarkerItem(CLUSTER_KEY, "SETTLEMENTS", last_ends_at=ends_at),
+                condition=SettlementMarkerItem.pk.does_not_exist() | (SettlementMarkerItem.last_ends_at <= starts_at),
+            )
     except TransactWriteError as error:
         try:
             return get_period(period_id)
         except NotFound:
-            raise Conflict("A settlement period must start where the last one ended, or later.",
-                           period_id=period_id) from error
+            raise Conflict(
+                "A settlement period must start where the last one ended, or later.", period_id=period_id
+            ) from error
     return get_period(period_id)
 
 
@@ -117,7 +132,8 @@ def mark_settled(period_id: str, now: datetime) -> None:
     try:
         PeriodItem(f"SETTLEMENT#{period_id}", "PERIOD").update(
             actions=[PeriodItem.status.set("settled"), PeriodItem.settled_at.set(now)],
-            condition=PeriodItem.status == "settling")
+            condition=PeriodItem.status == "settling",
+        )
     except UpdateError as error:
         if not is_condition_failure(error):
             raise  # else another run marked it first
@@ -135,18 +151,33 @@ class StatementRecord:
 
 
 def _statement(item: StatementItem) -> StatementRecord:
-    return StatementRecord(item.period_id, item.house_id, dict(item.statement), int(item.amount_cents), item.currency,
-                           item.status, item.transfer_id)
+    return StatementRecord(
+        item.period_id,
+        item.house_id,
+        dict(item.statement),
+        int(item.amount_cents),
+        item.currency,
+        item.status,
+        item.transfer_id,
+    )
 
 
 def put_statement(period_id: str, house_id: str, statement: dict, amount_cents: int, now: datetime) -> StatementRecord:
     """Store the house's statement of the period once; a second run keeps the first (and its figures)."""
     status = "to_pay" if amount_cents > 0 else "nothing_to_pay"
     try:
-        StatementItem(f"SETTLEMENT#{period_id}", f"STATEMENT#{house_id}", period_id=period_id, house_id=house_id,
-                      statement=statement, amount_cents=amount_cents, status=status, created_at=now,
-                      gsi1pk=f"HOUSE#{house_id}#STATEMENTS", gsi1sk=period_id).save(
-            condition=StatementItem.pk.does_not_exist())
+        StatementItem(
+            f"SETTLEMENT#{period_id}",
+            f"STATEMENT#{house_id}",
+            period_id=period_id,
+            house_id=house_id,
+            statement=statement,
+            amount_cents=amount_cents,
+            status=status,
+            created_at=now,
+            gsi1pk=f"HOUSE#{house_id}#STATEMENTS",
+            gsi1sk=period_id,
+        ).save(condition=StatementItem.pk.does_not_exist())
     except PutError as error:
         if not is_condition_failure(error):
             raise
@@ -161,9 +192,12 @@ def get_statement(period_id: str, house_id: str) -> StatementRecord:
 
 
 def statements_of_period(period_id: str) -> list[StatementRecord]:
-    return [_statement(item) for item in StatementItem.query(f"SETTLEMENT#{period_id}",
-                                                             StatementItem.sk.startswith("STATEMENT#"),
-                                                             consistent_read=True)]
+    return [
+        _statement(item)
+        for item in StatementItem.query(
+            f"SETTLEMENT#{period_id}", StatementItem.sk.startswith("STATEMENT#"), consistent_read=True
+        )
+    ]
 
 
 def statements_of_house(house_id: str) -> list[StatementRecord]:
@@ -174,9 +208,13 @@ def statements_of_house(house_id: str) -> list[StatementRecord]:
 def mark_paid(period_id: str, house_id: str, transfer_id: str, now: datetime) -> None:
     try:
         StatementItem(f"SETTLEMENT#{period_id}", f"STATEMENT#{house_id}").update(
-            actions=[StatementItem.status.set("paid"), StatementItem.transfer_id.set(transfer_id),
-                     StatementItem.paid_at.set(now)],
-            condition=(StatementItem.status == "to_pay") | (StatementItem.transfer_id == transfer_id))
+            actions=[
+                StatementItem.status.set("paid"),
+                StatementItem.transfer_id.set(transfer_id),
+                StatementItem.paid_at.set(now),
+            ],
+            condition=(StatementItem.status == "to_pay") | (StatementItem.transfer_id == transfer_id),
+        )
     except UpdateError as error:
         if not is_condition_failure(error):
             raise

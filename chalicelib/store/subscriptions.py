@@ -4,6 +4,7 @@ A subscription's id is `{public}.{secret}`: `public` keys the record (stable per
 checkout task finds it again), `secret` is random and compared in constant time, so only the buyer who got the
 id can read or change the subscription.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -102,25 +103,58 @@ class Subscription:
 
 def _formula(item: FormulaItem) -> SubscriptionFormula:
     return SubscriptionFormula(
-        item.formula_id, dict(item.name), tuple(item.performance_ids), int(item.min_choices), int(item.max_choices),
-        Discount(item.discount["kind"], int(item.discount["value"])), item.sales_start, item.sales_end,
-        PerformanceStatus(item.status), item.season, item.house_id, item.presale_start, item.presale_end,
-        item.renews, item.currency, item.created_by, item.created_at, item.renewal_start, item.renewal_end,
-        dict(item.corresponding or {}))
+        item.formula_id,
+        dict(item.name),
+        tuple(item.performance_ids),
+        int(item.min_choices),
+        int(item.max_choices),
+        Discount(item.discount["kind"], int(item.discount["value"])),
+        item.sales_start,
+        item.sales_end,
+        PerformanceStatus(item.status),
+        item.season,
+        item.house_id,
+        item.presale_start,
+        item.presale_end,
+        item.renews,
+        item.currency,
+        item.created_by,
+        item.created_at,
+        item.renewal_start,
+        item.renewal_end,
+        dict(item.corresponding or {}),
+    )
 
 
 def create_formula(formula: SubscriptionFormula) -> None:
     """Store a new formula; its id must be new (AlreadyExists otherwise, nothing written)."""
-    item = FormulaItem(formula_key(formula.id), "FORMULA", formula_id=formula.id, house_id=formula.house_id,
-                       name=formula.name, performance_ids=list(formula.performance_ids),
-                       min_choices=formula.min_choices, max_choices=formula.max_choices,
-                       discount=formula.discount.to_dict(), sales_start=formula.sales_start,
-                       sales_end=formula.sales_end, presale_start=formula.presale_start,
-                       presale_end=formula.presale_end, season=formula.season, renews=formula.renews,
-                       renewal_start=formula.renewal_start, renewal_end=formula.renewal_end,
-                       corresponding=dict(formula.corresponding) or None,
-                       status=formula.status.value, currency=formula.currency, created_by=formula.created_by,
-                       created_at=formula.created_at, version=1, gsi1pk=FORMULAS, gsi1sk=formula.id)
+    item = FormulaItem(
+        formula_key(formula.id),
+        "FORMULA",
+        formula_id=formula.id,
+        house_id=formula.house_id,
+        name=formula.name,
+        performance_ids=list(formula.performance_ids),
+        min_choices=formula.min_choices,
+        max_choices=formula.max_choices,
+        discount=formula.discount.to_dict(),
+        sales_start=formula.sales_start,
+        sales_end=formula.sales_end,
+        presale_start=formula.presale_start,
+        presale_end=formula.presale_end,
+        season=formula.season,
+        renews=formula.renews,
+        renewal_start=formula.renewal_start,
+        renewal_end=formula.renewal_end,
+        corresponding=dict(formula.corresponding) or None,
+        status=formula.status.value,
+        currency=formula.currency,
+        created_by=formula.created_by,
+        created_at=formula.created_at,
+        version=1,
+        gsi1pk=FORMULAS,
+        gsi1sk=formula.id,
+    )
     try:
         item.save(condition=FormulaItem.pk.does_not_exist())
     except PutError as error:
@@ -155,7 +189,8 @@ def set_status(formula_id: str, status: PerformanceStatus, house_id: str | None 
         condition &= FormulaItem.house_id == house_id
     try:
         FormulaItem(formula_key(formula_id), "FORMULA").update(
-            actions=[FormulaItem.status.set(status.value), FormulaItem.version.add(1)], condition=condition)
+            actions=[FormulaItem.status.set(status.value), FormulaItem.version.add(1)], condition=condition
+        )
     except UpdateError as error:
         if is_condition_failure(error):
             raise NotFound("No such subscription.", formula_id=formula_id) from error
@@ -164,16 +199,35 @@ def set_status(formula_id: str, status: PerformanceStatus, house_id: str | None 
 
 
 def _subscription(item: SubscriptionItem) -> Subscription:
-    return Subscription(item.public_id, item.secret, item.formula_id, item.order_id, list(item.choices),
-                        item.sold_at, int(item.version), int(item.changes or 0), item.pending)
+    return Subscription(
+        item.public_id,
+        item.secret,
+        item.formula_id,
+        item.order_id,
+        list(item.choices),
+        item.sold_at,
+        int(item.version),
+        int(item.changes or 0),
+        item.pending,
+    )
 
 
 def record_sale(public_id: str, formula_id: str, order_id: str, choices: list[dict], sold_at: datetime) -> Subscription:
     """The subscription of one purchase, created once: a retried task gets the same record (and secret) back."""
-    item = SubscriptionItem(subscription_key(public_id), "SUBSCRIPTION", public_id=public_id,
-                            secret=secrets.token_urlsafe(24), formula_id=formula_id, order_id=order_id,
-                            choices=choices, sold_at=sold_at, version=1, changes=0,
-                            gsi1pk=SUBSCRIPTION_SALES, gsi1sk=f"{sold_at.isoformat()}#{public_id}")
+    item = SubscriptionItem(
+        subscription_key(public_id),
+        "SUBSCRIPTION",
+        public_id=public_id,
+        secret=secrets.token_urlsafe(24),
+        formula_id=formula_id,
+        order_id=order_id,
+        choices=choices,
+        sold_at=sold_at,
+        version=1,
+        changes=0,
+        gsi1pk=SUBSCRIPTION_SALES,
+        gsi1sk=f"{sold_at.isoformat()}#{public_id}",
+    )
     try:
         item.save(condition=SubscriptionItem.pk.does_not_exist())
     except PutError as error:
@@ -204,10 +258,14 @@ def begin_change(subscription: Subscription, pending: dict) -> None:
     """Note the change under way; only one at a time (conditional on the version read and no change pending)."""
     try:
         SubscriptionItem(subscription_key(subscription.public_id), "SUBSCRIPTION").update(
-            actions=[SubscriptionItem.pending.set(pending), SubscriptionItem.pending_change.set(pending["change_id"]),
-                     SubscriptionItem.version.add(1)],
+            actions=[
+                SubscriptionItem.pending.set(pending),
+                SubscriptionItem.pending_change.set(pending["change_id"]),
+                SubscriptionItem.version.add(1),
+            ],
             condition=(SubscriptionItem.version == subscription.version)
-            & SubscriptionItem.pending_change.does_not_exist())
+            & SubscriptionItem.pending_change.does_not_exist(),
+        )
     except UpdateError as error:
         if is_condition_failure(error):
             raise Conflict("Another change of this subscription is under way; try again.") from error
@@ -218,10 +276,15 @@ def finish_change(public_id: str, change_id: str, choices: list[dict]) -> None:
     """The change is done: the new choices stand and nothing is pending (only for that change: safe to repeat)."""
     try:
         SubscriptionItem(subscription_key(public_id), "SUBSCRIPTION").update(
-            actions=[SubscriptionItem.choices.set(choices), SubscriptionItem.pending.remove(),
-                     SubscriptionItem.pending_change.remove(), SubscriptionItem.changes.add(1),
-                     SubscriptionItem.version.add(1)],
-            condition=SubscriptionItem.pending_change == change_id)
+            actions=[
+                SubscriptionItem.choices.set(choices),
+                SubscriptionItem.pending.remove(),
+                SubscriptionItem.pending_change.remove(),
+                SubscriptionItem.changes.add(1),
+                SubscriptionItem.version.add(1),
+            ],
+            condition=SubscriptionItem.pending_change == change_id,
+        )
     except UpdateError as error:
         if not is_condition_failure(error):
             raise
@@ -231,9 +294,13 @@ def drop_change(public_id: str, change_id: str) -> None:
     """Forget a change that could not be made (nothing of it was sold)."""
     try:
         SubscriptionItem(subscription_key(public_id), "SUBSCRIPTION").update(
-            actions=[SubscriptionItem.pending.remove(), SubscriptionItem.pending_change.remove(),
-                     SubscriptionItem.version.add(1)],
-            condition=SubscriptionItem.pending_change == change_id)
+            actions=[
+                SubscriptionItem.pending.remove(),
+                SubscriptionItem.pending_change.remove(),
+                SubscriptionItem.version.add(1),
+            ],
+            condition=SubscriptionItem.pending_change == change_id,
+        )
     except UpdateError as error:
         if not is_condition_failure(error):
             raise
@@ -241,8 +308,9 @@ def drop_change(public_id: str, change_id: str) -> None:
 
 def sales_between(starts_at: datetime, ends_at: datetime) -> list[Subscription]:
     """Every subscription ticketed in [starts_at, ends_at)."""
-    items = SubscriptionItem.by_gsi1.query(SUBSCRIPTION_SALES, SubscriptionItem.gsi1sk.between(
-        starts_at.isoformat(), ends_at.isoformat()))
+    items = SubscriptionItem.by_gsi1.query(
+        SUBSCRIPTION_SALES, SubscriptionItem.gsi1sk.between(starts_at.isoformat(), ends_at.isoformat())
+    )
     return [_subscription(item) for item in items if item.sold_at < ends_at]
 
 
@@ -252,7 +320,8 @@ def void_for_change(ticket: IssuedTicket, change_id: str) -> None:
     try:
         TicketItem(order_key(ticket.order_id), ticket_sort_key(ticket.house_id, ticket.ticket_id)).update(
             actions=[TicketItem.status.set(TicketStatus.VOID.value), TicketItem.refund_id.set(change_id)],
-            condition=(TicketItem.status == TicketStatus.VALID.value) | (TicketItem.refund_id == change_id))
+            condition=(TicketItem.status == TicketStatus.VALID.value) | (TicketItem.refund_id == change_id),
+        )
     except UpdateError as error:
         if is_condition_failure(error):
             raise Conflict("This ticket is no longer valid.", ticket_id=ticket.ticket_id) from error

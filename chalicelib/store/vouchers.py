@@ -7,6 +7,7 @@ the last use: exactly one transaction commits. Giving the use back (`release_cla
 to `released` on condition that it was `claimed` and increments `remaining` in one transaction, so a
 use is given back once, however often the compensation runs.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -63,19 +64,44 @@ def list_key(house_id: str | None) -> str:
 
 
 def _voucher(item: VoucherItem) -> Voucher:
-    return Voucher(item.code, item.house_id, VoucherKind(item.kind), int(item.value), int(item.max_uses),
-                   item.valid_from, item.valid_until, int(item.min_cart_cents or 0), VoucherStatus(item.status),
-                   int(item.remaining), item.currency, item.created_by, item.created_at)
+    return Voucher(
+        item.code,
+        item.house_id,
+        VoucherKind(item.kind),
+        int(item.value),
+        int(item.max_uses),
+        item.valid_from,
+        item.valid_until,
+        int(item.min_cart_cents or 0),
+        VoucherStatus(item.status),
+        int(item.remaining),
+        item.currency,
+        item.created_by,
+        item.created_at,
+    )
 
 
 def create_voucher(voucher: Voucher) -> None:
     """Store a new code (AlreadyExists if the code exists, in any house: codes are the cluster's namespace)."""
-    item = VoucherItem(voucher_key(voucher.code), VOUCHER_SK, code=voucher.code, house_id=voucher.house_id,
-                       kind=voucher.kind.value, value=voucher.value, max_uses=voucher.max_uses,
-                       remaining=voucher.max_uses, valid_from=voucher.valid_from, valid_until=voucher.valid_until,
-                       min_cart_cents=voucher.min_cart_cents, currency=voucher.currency, status=voucher.status.value,
-                       created_by=voucher.created_by, created_at=voucher.created_at,
-                       gsi1pk=list_key(voucher.house_id), gsi1sk=voucher.code)
+    item = VoucherItem(
+        voucher_key(voucher.code),
+        VOUCHER_SK,
+        code=voucher.code,
+        house_id=voucher.house_id,
+        kind=voucher.kind.value,
+        value=voucher.value,
+        max_uses=voucher.max_uses,
+        remaining=voucher.max_uses,
+        valid_from=voucher.valid_from,
+        valid_until=voucher.valid_until,
+        min_cart_cents=voucher.min_cart_cents,
+        currency=voucher.currency,
+        status=voucher.status.value,
+        created_by=voucher.created_by,
+        created_at=voucher.created_at,
+        gsi1pk=list_key(voucher.house_id),
+        gsi1sk=voucher.code,
+    )
     try:
         item.save(condition=VoucherItem.pk.does_not_exist())
     except PutError as error:
@@ -102,7 +128,8 @@ def deactivate(code: str, house_id: str | None) -> Voucher:
     condition = VoucherItem.pk.exists() & (VoucherItem.gsi1pk == list_key(house_id))
     try:
         VoucherItem(voucher_key(code), VOUCHER_SK).update(
-            actions=[VoucherItem.status.set(VoucherStatus.INACTIVE.value)], condition=condition)
+            actions=[VoucherItem.status.set(VoucherStatus.INACTIVE.value)], condition=condition
+        )
     except UpdateError as error:
         if is_condition_failure(error):
             raise NotFound("No such code.", voucher=code) from error
@@ -112,11 +139,18 @@ def deactivate(code: str, house_id: str | None) -> Voucher:
 
 def claim_in(transaction: TransactWrite, code: str, order_id: str, now: datetime) -> None:
     """Add the claim of one use of `code` by `order_id` to a transaction (see the module's docstring)."""
-    transaction.update(VoucherItem(voucher_key(code), VOUCHER_SK), actions=[VoucherItem.remaining.add(-1)],
-                       condition=(VoucherItem.remaining >= 1) & (VoucherItem.status == VoucherStatus.ACTIVE.value)
-                       & (VoucherItem.valid_from <= now) & (VoucherItem.valid_until > now))
-    transaction.save(VoucherClaimItem(order_key(order_id), VOUCHER_SK, code=code, status="claimed", claimed_at=now),
-                     condition=VoucherClaimItem.pk.does_not_exist())
+    transaction.update(
+        VoucherItem(voucher_key(code), VOUCHER_SK),
+        actions=[VoucherItem.remaining.add(-1)],
+        condition=(VoucherItem.remaining >= 1)
+        & (VoucherItem.status == VoucherStatus.ACTIVE.value)
+        & (VoucherItem.valid_from <= now)
+        & (VoucherItem.valid_until > now),
+    )
+    transaction.save(
+        VoucherClaimItem(order_key(order_id), VOUCHER_SK, code=code, status="claimed", claimed_at=now),
+        condition=VoucherClaimItem.pk.does_not_exist(),
+    )
 
 
 def claim_of(order_id: str) -> tuple[str, str] | None:
@@ -140,11 +174,16 @@ def release_claim(order_id: str) -> bool:
         return False
     try:
         with TransactWrite(connection=transaction_connection) as transaction:
-            transaction.update(VoucherClaimItem(order_key(order_id), VOUCHER_SK),
-                               actions=[VoucherClaimItem.status.set("released")],
-                               condition=VoucherClaimItem.status == "claimed")
-            transaction.update(VoucherItem(voucher_key(claim[0]), VOUCHER_SK), actions=[VoucherItem.remaining.add(1)],
-                               condition=VoucherItem.pk.exists())
+            transaction.update(
+                VoucherClaimItem(order_key(order_id), VOUCHER_SK),
+                actions=[VoucherClaimItem.status.set("released")],
+                condition=VoucherClaimItem.status == "claimed",
+            )
+            transaction.update(
+                VoucherItem(voucher_key(claim[0]), VOUCHER_SK),
+                actions=[VoucherItem.remaining.add(1)],
+                condition=VoucherItem.pk.exists(),
+            )
     except TransactWriteError:
         return False  # given back meanwhile by another run of the compensation
     return True
@@ -156,7 +195,8 @@ def set_cart_offers(cart: CartRecord, voucher_code: str | None, donations: list[
     actions.append(CartItem.voucher_code.set(voucher_code) if voucher_code else CartItem.voucher_code.remove())
     try:
         CartItem(cart_key(cart.id), "CART").update(
-            actions=actions, condition=(CartItem.version == cart.version) & CartItem.order_id.does_not_exist())
+            actions=actions, condition=(CartItem.version == cart.version) & CartItem.order_id.does_not_exist()
+        )
     except UpdateError as error:
         if is_condition_failure(error):
             raise Conflict("The cart changed meanwhile; reload it and try again.") from error

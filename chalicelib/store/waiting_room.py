@@ -4,6 +4,7 @@ Each shard is its own item under its own partition key (`QUEUE#{performance}#{sh
 of joiners spreads its writes over `shards` keys instead of one. Spent admissions are written by
 the reservation repository, in the hold's own transaction (`admission_put`).
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -34,8 +35,10 @@ def join(performance_id: str, shard: int, floor: int) -> int:
             if not is_condition_failure(error):
                 raise
         try:
-            item.update(actions=[QueueShardItem.joined.set(floor + 1)],
-                        condition=QueueShardItem.joined.does_not_exist() | (QueueShardItem.joined < floor))
+            item.update(
+                actions=[QueueShardItem.joined.set(floor + 1)],
+                condition=QueueShardItem.joined.does_not_exist() | (QueueShardItem.joined < floor),
+            )
             return int(item.joined)
         except UpdateError as error:
             if not is_condition_failure(error):
@@ -53,5 +56,6 @@ def joined(performance_id: str, shards: int) -> int:
 
 def admission_item(nonce: str, hold_id: str, now: datetime) -> AdmissionItem:
     """The record that spends an admission; put with `attribute_not_exists` in the hold's transaction."""
-    return AdmissionItem(f"ADMISSION#{nonce}", "ADMISSION", hold_id=hold_id,
-                         ttl=int(now.timestamp()) + ADMISSION_RECORD_SECONDS)
+    return AdmissionItem(
+        f"ADMISSION#{nonce}", "ADMISSION", hold_id=hold_id, ttl=int(now.timestamp()) + ADMISSION_RECORD_SECONDS
+    )

@@ -3,6 +3,7 @@
 Each is one Task of `checkout.asl.json`. A Python exception reaches the state machine as its
 class name (`SeatsLost`, `PaymentCanceled`, `PaymentProviderUnavailable` …) for Retry and Catch.
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint

@@ -3,6 +3,7 @@
 Their input and output are the buyer id, the erasure id and counts: no personal data reaches the
 execution history or the logs.
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -34,5 +35,6 @@ def forget(event, context):
 @erasure_tasks.lambda_function(name="erasure_complete")
 def complete(event, context):
     buyer_id, erasure = _ids(event)
-    return buyers.complete(buyer_id, erasure, {**event.get("pseudonymised", {}), **event.get("forgotten", {})},
-                           ports.clock().now())
+    return buyers.complete(
+        buyer_id, erasure, {**event.get("pseudonymised", {}), **event.get("forgotten", {})}, ports.clock().now()
+    )

@@ -3,6 +3,7 @@
 The queue names given to chalice are placeholders: `infra/template.json` replaces each event
 source's `Queue` with its own queue's ARN and turns on `ReportBatchItemFailures`.
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint

@@ -6,6 +6,7 @@ The same round records how many seats each allocation that lapsed gave back to t
 (the seats went back at the deadline already: the claim condition treats a lapsed allocation as general),
 and takes back performance and series creates that stopped half-way, so their ids are free again.
 """
+
 from __future__ import annotations
 
 from chalice import Blueprint, Rate
@@ -23,6 +24,7 @@ def sweep_expired_holds(event):
     released = reservations.sweep_expired_holds(now)
     returned = allocations.sweep_lapsed(now)
     abandoned = catalog.sweep_abandoned_creates(now)
-    logger.info("sweep done", extra={"released": released, "allocations_returned": returned,
-                                     "abandoned_creates": abandoned})
+    logger.info(
+        "sweep done", extra={"released": released, "allocations_returned": returned, "abandoned_creates": abandoned}
+    )
     return {"released": released, "allocations_returned": returned, "abandoned_creates": abandoned}

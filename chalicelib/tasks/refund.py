@@ -1,4 +1,5 @@
 """The refund workflow's tasks (`refund.asl.json`): thin handlers around `services.refunds`."""
+
 from __future__ import annotations
 
 from chalice import Blueprint

@@ -1,4 +1,5 @@
 """The settlement workflow's tasks (`settlement.asl.json`): thin handlers around `services.settlements`."""
+
 from __future__ import annotations
 
 from chalice import Blueprint

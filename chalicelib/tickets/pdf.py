@@ -1,4 +1,5 @@
 """A printable A4 PDF of an order's tickets: one ticket per page, each with its QR code."""
+
 from __future__ import annotations
 
 import io
@@ -67,11 +68,22 @@ class OrderDocument:
 def _texts(language: str) -> dict[str, str]:
     """The ticket's words in `language`, from the catalogue (English msgids)."""
     _ = i18n.translator(language)
-    return {"ticket_of": _("Ticket {index} of {count}"), "section": _("Section"), "row": _("Row"),
-            "seat": _("Seat"), "standing": i18n.pgettext(language, "ticket", "Standing"), "place": _("Place"),
-            "tariff": _("Tariff"), "price": _("Price"), "order": _("Order"), "ticket": _("Ticket"),
-            "note": _("Show this code at the entrance, printed or on your phone. Each code admits once: do not share "
-                      "it. Please be on time; latecomers are let in when it does not disturb the performance.")}
+    return {
+        "ticket_of": _("Ticket {index} of {count}"),
+        "section": _("Section"),
+        "row": _("Row"),
+        "seat": _("Seat"),
+        "standing": i18n.pgettext(language, "ticket", "Standing"),
+        "place": _("Place"),
+        "tariff": _("Tariff"),
+        "price": _("Price"),
+        "order": _("Order"),
+        "ticket": _("Ticket"),
+        "note": _(
+            "Show this code at the entrance, printed or on your phone. Each code admits once: do not share "
+            "it. Please be on time; latecomers are let in when it does not disturb the performance."
+        ),
+    }
 
 
 _DOCUMENT_LANGUAGES = {"nl": "nl-BE", "fr": "fr-BE", "en": "en"}  # the PDF's /Lang, for screen readers
@@ -175,8 +187,15 @@ class _TicketPdf(FPDF):
         return cast(list[str], self.multi_cell(width, 5, self.safe(text), dry_run=True, output=MethodReturnValue.LINES))
 
 
-def _draw_ticket(pdf: _TicketPdf, order: OrderDocument, ticket: TicketDocument, when: str,
-                 texts: dict[str, str], counter: str, language: str) -> None:
+def _draw_ticket(
+    pdf: _TicketPdf,
+    order: OrderDocument,
+    ticket: TicketDocument,
+    when: str,
+    texts: dict[str, str],
+    counter: str,
+    language: str,
+) -> None:
     left, top = _PAGE_MARGIN, _PAGE_MARGIN
     inner = left + _PAD
 
@@ -215,20 +234,33 @@ def _draw_ticket(pdf: _TicketPdf, order: OrderDocument, ticket: TicketDocument, 
     else:
         gap = 3.0
         width = (_LEFT_WIDTH - 2 * gap) / 3
-        for column, (label, value) in enumerate(((texts["section"], ticket.section),
-                                                 (texts["row"], ticket.row),
-                                                 (texts["seat"], ticket.number))):
+        for column, (label, value) in enumerate(
+            ((texts["section"], ticket.section), (texts["row"], ticket.row), (texts["seat"], ticket.number))
+        ):
             _field_box(pdf, inner + column * (width + gap), y, width, label, "–" if value is None else str(value))
     y += 23
     _field_box(pdf, inner, y, _LEFT_WIDTH * 0.62, texts["tariff"], ticket.tariff_name, value_size=12)
-    _field_box(pdf, inner + _LEFT_WIDTH * 0.62 + 3, y, _LEFT_WIDTH * 0.38 - 3, texts["price"],
-               format_money(ticket.price_cents, ticket.currency, language), value_size=12)
+    _field_box(
+        pdf,
+        inner + _LEFT_WIDTH * 0.62 + 3,
+        y,
+        _LEFT_WIDTH * 0.38 - 3,
+        texts["price"],
+        format_money(ticket.price_cents, ticket.currency, language),
+        value_size=12,
+    )
 
     # The QR code, with its quiet zone inside the image; the ticket id under it for the box office.
     qr_x = left + _CARD_WIDTH - _PAD - _QR_SIZE
     qr_y = top + _BAND_HEIGHT + 8
-    pdf.image(io.BytesIO(qr_png(ticket.payload, scale=8)), x=qr_x, y=qr_y, w=_QR_SIZE, h=_QR_SIZE,
-              alt_text=f"QR {ticket.ticket_id}")
+    pdf.image(
+        io.BytesIO(qr_png(ticket.payload, scale=8)),
+        x=qr_x,
+        y=qr_y,
+        w=_QR_SIZE,
+        h=_QR_SIZE,
+        alt_text=f"QR {ticket.ticket_id}",
+    )
     pdf.use(8.5, color=_MUTED)
     pdf.text_at(qr_x, qr_y + _QR_SIZE + 1, _QR_SIZE, 5, f"{texts['ticket']} {ticket.ticket_id}", align="C")
 
@@ -236,8 +268,13 @@ def _draw_ticket(pdf: _TicketPdf, order: OrderDocument, ticket: TicketDocument, 
     pdf.set_draw_color(*_LINE)
     pdf.line(left, top + _CARD_HEIGHT - 12, left + _CARD_WIDTH, top + _CARD_HEIGHT - 12)
     pdf.use(9, color=_MUTED)
-    pdf.text_at(inner, top + _CARD_HEIGHT - 10, _CARD_WIDTH - 2 * _PAD, 8,
-                f"{texts['order']} {order.order_id}   ·   {texts['ticket']} {ticket.ticket_id}")
+    pdf.text_at(
+        inner,
+        top + _CARD_HEIGHT - 10,
+        _CARD_WIDTH - 2 * _PAD,
+        8,
+        f"{texts['order']} {order.order_id}   ·   {texts['ticket']} {ticket.ticket_id}",
+    )
 
     # Under the card: what to do with the ticket, then the house's own note.
     pdf.use(10, color=_INK)
@@ -252,11 +289,12 @@ def _at_most(pdf: _TicketPdf, lines: list[str], count: int, width: float) -> lis
     if len(lines) <= count:
         return lines
     # A full-width last line plus the ellipsis is too wide, so fit() shortens it.
-    return lines[:count - 1] + [pdf.fit(lines[count - 1].rstrip() + " …", width)]
+    return lines[: count - 1] + [pdf.fit(lines[count - 1].rstrip() + " …", width)]
 
 
-def _field_box(pdf: _TicketPdf, x: float, y: float, width: float, label: str, value: str,
-               value_size: float = 17) -> None:
+def _field_box(
+    pdf: _TicketPdf, x: float, y: float, width: float, label: str, value: str, value_size: float = 17
+) -> None:
     """A labelled value in a light rounded box: small grey label on top, bold value under it."""
     pdf.set_draw_color(*_LINE)
     pdf.set_fill_color(246, 245, 249)

@@ -1,4 +1,5 @@
 """QR codes for ticket payloads, as SVG for screens and e-mail and as PNG for print and wallets."""
+
 from __future__ import annotations
 
 import io
@@ -18,8 +19,9 @@ def make_qr(payload: str) -> segno.QRCode:
 def qr_svg(payload: str, scale: int = 4) -> str:
     """The QR code as one `<svg>` element with its namespace and no XML declaration: fits HTML and files alike."""
     out = io.BytesIO()
-    make_qr(payload).save(out, kind="svg", scale=scale, border=QUIET_ZONE, dark="#000", light="#fff",
-                          xmldecl=False, svgns=True, nl=False)
+    make_qr(payload).save(
+        out, kind="svg", scale=scale, border=QUIET_ZONE, dark="#000", light="#fff", xmldecl=False, svgns=True, nl=False
+    )
     return out.getvalue().decode("utf-8")
 
 

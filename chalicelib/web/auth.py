@@ -15,6 +15,7 @@ Staff tokens are JWTs of two issuers:
 An integration calls with `X-Podium-Api-Key` (made by a house admin, scoped, stored hashed).
 Every principal carries its house: repositories are keyed by it.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -23,10 +24,11 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from enum import Enum
-from typing import Any, Callable
+from typing import Any
 
 import jwt
 from aws_lambda_powertools.utilities import parameters
@@ -152,8 +154,12 @@ def authorize(request: Request, access: Access) -> Staff:
         record = api_keys.authenticate(api_key.strip())
         if record is None:
             raise Unauthorized("The API key is not valid or was revoked.")
-        principal = Staff(subject=f"api-key:{record.key_id}", house_id=record.house_id, role=Role.INTEGRATION,
-                          scopes=frozenset(record.scopes))
+        principal = Staff(
+            subject=f"api-key:{record.key_id}",
+            house_id=record.house_id,
+            role=Role.INTEGRATION,
+            scopes=frozenset(record.scopes),
+        )
         if access.scope is None or access.scope not in principal.scopes:
             raise Forbidden("This API key may not do this.", required_scope=access.scope)
         return principal
@@ -210,12 +216,12 @@ def rotate_if_due(value: str, now: datetime, max_age: timedelta) -> str:
     the one before it is kept (tokens it signed stay valid until it is dropped at the next rotation)."""
     current, keys = parse_keyring(value)
     try:
-        made = datetime.strptime(current[1:], KID_TIME_FORMAT).replace(tzinfo=timezone.utc)
+        made = datetime.strptime(current[1:], KID_TIME_FORMAT).replace(tzinfo=UTC)
     except ValueError:
         made = None  # a kid of before dated rotation (k0, k1): rotate now
     if made is not None and now - made < max_age:
         return value
-    new_kid = "k" + now.astimezone(timezone.utc).strftime(KID_TIME_FORMAT)
+    new_kid = "k" + now.astimezone(UTC).strftime(KID_TIME_FORMAT)
     return json.dumps({"current": new_kid, current: keys[current], new_kid: secrets.token_urlsafe(48)})
 
 
@@ -240,8 +246,9 @@ class _Keyring:
     @staticmethod
     def _fetch(force: bool) -> str:
         settings = get_settings()
-        return parameters.get_secret(settings.staff_token_secret_arn, max_age=settings.staff_keys_max_age,
-                                     force_fetch=force)
+        return parameters.get_secret(
+            settings.staff_token_secret_arn, max_age=settings.staff_keys_max_age, force_fetch=force
+        )
 
 
 _keyring = _Keyring()
@@ -254,8 +261,14 @@ def issue_token(keyring: str, subject: str, role: Role, house_id: str | None, tt
         raise ValueError("integrations use API keys, not tokens")
     kid, keys = parse_keyring(keyring)
     now = int(time.time())
-    claims = {"sub": subject, "role": role.value, "iss": issuer(), "aud": AUDIENCE, "iat": now,
-              "exp": now + ttl_seconds}
+    claims = {
+        "sub": subject,
+        "role": role.value,
+        "iss": issuer(),
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
     if house_id is not None:
         claims["house_id"] = house_id
     return jwt.encode(claims, keys[kid], algorithm="HS256", headers={"kid": kid})
@@ -289,8 +302,14 @@ def _own_token(token: str, kid: str) -> Staff:
     key = _keyring.key(kid)
     if key is None:
         raise jwt.InvalidTokenError("unknown kid")
-    claims = jwt.decode(token, key, algorithms=["HS256"], audience=AUDIENCE, issuer=issuer(),
-                        options={"require": ["exp", "iat", "sub", "role"]})
+    claims = jwt.decode(
+        token,
+        key,
+        algorithms=["HS256"],
+        audience=AUDIENCE,
+        issuer=issuer(),
+        options={"require": ["exp", "iat", "sub", "role"]},
+    )
     role = Role(claims["role"])
     if role is Role.INTEGRATION:
         raise ValueError("integrations use API keys")
@@ -309,17 +328,30 @@ def _jwks_client(url: str) -> jwt.PyJWKClient:
         if url not in _jwks_clients:
             # Keys are cached; an unknown kid refetches the set (Cognito rotated), not more often than
             # the stage's refresh interval. 5 s to answer.
-            _jwks_clients[url] = jwt.PyJWKClient(url, cache_keys=True, lifespan=3600, timeout=5,
-                                                 cooldown_duration=get_settings().unknown_kid_refresh_seconds)
+            _jwks_clients[url] = jwt.PyJWKClient(
+                url,
+                cache_keys=True,
+                lifespan=3600,
+                timeout=5,
+                cooldown_duration=get_settings().unknown_kid_refresh_seconds,
+            )
         return _jwks_clients[url]
 
 
 def _cognito_token(token: str) -> Staff:
     """A Cognito ID token of the stage's user pool: role from its one role group, house from `custom:house_id`."""
     settings = get_settings()
-    signing = _jwks_client(settings.cognito_issuer.rstrip("/") + "/.well-known/jwks.json").get_signing_key_from_jwt(token)
-    claims = jwt.decode(token, signing.key, algorithms=["RS256"], audience=settings.cognito_client_id,
-                        issuer=settings.cognito_issuer, options={"require": ["exp", "iat", "sub", "aud", "iss"]})
+    signing = _jwks_client(settings.cognito_issuer.rstrip("/") + "/.well-known/jwks.json").get_signing_key_from_jwt(
+        token
+    )
+    claims = jwt.decode(
+        token,
+        signing.key,
+        algorithms=["RS256"],
+        audience=settings.cognito_client_id,
+        issuer=settings.cognito_issuer,
+        options={"require": ["exp", "iat", "sub", "aud", "iss"]},
+    )
     if claims.get("token_use") != "id":
         raise ValueError("an ID token is needed (it carries the house)")
     groups = [group for group in claims.get("cognito:groups", []) if group in {r.value for r in STAFF_ROLES}]

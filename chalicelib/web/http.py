@@ -3,13 +3,15 @@
 Every refusal is an RFC 9457 problem (`application/problem+json`) with a stable `code`,
 a title in the caller's language, a `detail`, and field `errors` where input was invalid.
 """
+
 from __future__ import annotations
 
 import contextvars
 import functools
 import json
-from datetime import datetime, timezone
-from typing import Any, Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import pydantic
@@ -108,8 +110,7 @@ def language_of(request: Request | None) -> str:
     return negotiate_language(header, get_settings().default_language)
 
 
-def problem(code: str, detail: str, request: Request | None, status: int | None = None,
-            **extra: Any) -> Response:
+def problem(code: str, detail: str, request: Request | None, status: int | None = None, **extra: Any) -> Response:
     """A problem-details response for `code` in the caller's language."""
     language = language_of(request)
     body: dict[str, Any] = {
@@ -133,8 +134,9 @@ def domain_problem(error: domain.DomainError, request: Request | None) -> Respon
         extra["errors"] = [field_error.to_dict() for field_error in error.errors]
     if isinstance(error, domain.SeatsUnavailable):
         extra["taken"] = error.taken
-    extra["message"] = buyer_message(error.code, language_of(request), seats=", ".join(
-        getattr(error, "taken", []) or []))
+    extra["message"] = buyer_message(
+        error.code, language_of(request), seats=", ".join(getattr(error, "taken", []) or [])
+    )
     extra.update({key: value for key, value in error.context.items() if key not in extra})
     response = problem(error.code, error.detail, request, **extra)
     if isinstance(error, domain.RateLimited):
@@ -215,16 +217,19 @@ def check_url_limits(request: Request, path_parameters: dict[str, Any]) -> None:
         raise domain.NotFound("No such thing.")
     long = sorted(name for name, value in (request.query_params or {}).items() if len(value) > MAX_QUERY_VALUE)
     if long:
-        raise domain.ValidationFailed("A query parameter is too long.", [
-            domain.FieldError(name[:40], "too_long", f"At most {MAX_QUERY_VALUE} characters.") for name in long])
+        raise domain.ValidationFailed(
+            "A query parameter is too long.",
+            [domain.FieldError(name[:40], "too_long", f"At most {MAX_QUERY_VALUE} characters.") for name in long],
+        )
 
 
 def parse_body(request: Request, model: type[Model]) -> Model:
     """Validate the raw JSON body against `model` (strict types, unknown fields refused)."""
     raw = request.raw_body or b""
     if len(raw) > MAX_BODY_BYTES:
-        raise domain.ValidationFailed("The body is too large.", [
-            domain.FieldError("", "too_large", f"At most {MAX_BODY_BYTES} bytes.")])
+        raise domain.ValidationFailed(
+            "The body is too large.", [domain.FieldError("", "too_large", f"At most {MAX_BODY_BYTES} bytes.")]
+        )
     if not raw.strip():
         raise MalformedRequest("A JSON body is required.")
     try:
@@ -263,16 +268,19 @@ class InvalidQueryParameter(domain.ValidationFailed):
     code = "malformed_request"
 
 
-def query_param(request: Request, name: str, choices: Sequence[str] | None = None,
-                default: str | None = None) -> str | None:
+def query_param(
+    request: Request, name: str, choices: Sequence[str] | None = None, default: str | None = None
+) -> str | None:
     """A query parameter's value (`default` when absent). With `choices` it is an enumeration: any other
     value is refused (400 with the field named) rather than ignored, so `?format=xml` never answers JSON."""
     value = (request.query_params or {}).get(name)
     if value is None:
         return default
     if choices is not None and value not in choices:
-        raise InvalidQueryParameter(f"Unknown value for the query parameter {name}.", [
-            domain.FieldError(name, "unknown_value", "One of " + ", ".join(choices) + ".")])
+        raise InvalidQueryParameter(
+            f"Unknown value for the query parameter {name}.",
+            [domain.FieldError(name, "unknown_value", "One of " + ", ".join(choices) + ".")],
+        )
     return value
 
 
@@ -284,14 +292,18 @@ def date_param(request: Request, name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise domain.ValidationFailed("Bad date filter.", [domain.FieldError(name, "invalid_datetime",
-                                                                              "Use ISO 8601.")]) from None
+        raise domain.ValidationFailed(
+            "Bad date filter.", [domain.FieldError(name, "invalid_datetime", "Use ISO 8601.")]
+        ) from None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=BRUSSELS)
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(body=json.dumps(body, ensure_ascii=False, default=_json_default), status_code=status,
-                    headers={"Content-Type": "application/json", **(headers or {})})
+    return Response(
+        body=json.dumps(body, ensure_ascii=False, default=_json_default),
+        status_code=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
+    )
 
 
 def _json_default(value: Any) -> Any:
@@ -301,7 +313,7 @@ def _json_default(value: Any) -> Any:
 
 
 def utc_text(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def brussels_text(moment: datetime) -> str:
@@ -318,9 +330,12 @@ def convert_chalice_errors(event: Request, get_response: Callable) -> Response:
         except ValueError:
             return response
         if isinstance(data, dict) and "Code" in data and "Message" in data:
-            code = {"UnsupportedMediaType": "unsupported_media_type", "BadRequestError": "malformed_request",
-                    "MethodNotAllowedError": "method_not_allowed", "NotFoundError": "not_found",
-                    }.get(data["Code"], "malformed_request")
+            code = {
+                "UnsupportedMediaType": "unsupported_media_type",
+                "BadRequestError": "malformed_request",
+                "MethodNotAllowedError": "method_not_allowed",
+                "NotFoundError": "not_found",
+            }.get(data["Code"], "malformed_request")
             answer = error_answer(ChaliceRefusal(code, data["Message"], response.status_code), event)
             allowed = {name.lower(): value for name, value in (response.headers or {}).items()}.get("allow")
             if allowed:  # a 405 names the methods the path has
@@ -356,8 +371,14 @@ def add_security_headers(event: Request, get_response: Callable) -> Response:
     if "content-security-policy" not in present and "json" in content_type:
         headers["Content-Security-Policy"] = API_CONTENT_SECURITY_POLICY
     policy = headers.get(present.get("content-security-policy", "Content-Security-Policy"), "")
-    ancestors = next((part.strip()[len("frame-ancestors"):].split() for part in policy.split(";")
-                      if part.strip().startswith("frame-ancestors")), None)
+    ancestors = next(
+        (
+            part.strip()[len("frame-ancestors") :].split()
+            for part in policy.split(";")
+            if part.strip().startswith("frame-ancestors")
+        ),
+        None,
+    )
     if "x-frame-options" not in present:
         if ancestors is None or ancestors == ["'none'"]:
             headers["X-Frame-Options"] = "DENY"
@@ -369,7 +390,9 @@ def add_security_headers(event: Request, get_response: Callable) -> Response:
 def answers(*media: str) -> Callable:
     """Declare what a view answers with where its source cannot say (e.g. a file's type from a table); the OpenAPI
     document (`api/openapi.py`) reads it."""
+
     def decorate(view: Callable) -> Callable:
         view.answers = media  # type: ignore[attr-defined]
         return view
+
     return decorate

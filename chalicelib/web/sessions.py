@@ -1,5 +1,6 @@
 """A buyer session: an opaque token the client keeps (header `X-Podium-Session`, made with `POST /sessions`
 or by the client), or the hosted pages' cookie. Holds, carts and checkouts are seen only by their own session."""
+
 from __future__ import annotations
 
 import re
@@ -17,7 +18,9 @@ def buyer_session(request: Request | None = None) -> str:
     """The buyer session token of the request (header X-Podium-Session)."""
     token = (request or current_request()).headers.get(SESSION_HEADER, "")
     if not SESSION_PATTERN.match(token):
-        raise MalformedRequest("Send the buyer session in the X-Podium-Session header (16-128 letters, digits, - or _).")
+        raise MalformedRequest(
+            "Send the buyer session in the X-Podium-Session header (16-128 letters, digits, - or _)."
+        )
     return token
 
 

@@ -10,14 +10,16 @@ locally instead of at the first sale after a deploy.
 The acting function is a context variable set around each handler call; the gateway process
 acts as `APIHandler` throughout. Each process appends to the same file.
 """
+
 from __future__ import annotations
 
 import contextvars
 import json
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from scripts.localaws import botocore_hooks
 
@@ -29,12 +31,16 @@ _lock = threading.Lock()
 _installed = False
 
 # DynamoDB's transactions and batches are authorized per item, by the item's own action.
-_TRANSACT_ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
-                          "ConditionCheck": "ConditionCheckItem", "Get": "GetItem"}
+_TRANSACT_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+    "Get": "GetItem",
+}
 _BATCH_ACTIONS = {"BatchWriteItem": "BatchWriteItem", "BatchGetItem": "BatchGetItem"}
 # Parameters that name the resource an action is authorized on.
-_RESOURCE_PARAMETERS = ("TableName", "SecretId", "TopicArn", "TargetArn", "QueueUrl", "stateMachineArn",
-                        "executionArn")
+_RESOURCE_PARAMETERS = ("TableName", "SecretId", "TopicArn", "TargetArn", "QueueUrl", "stateMachineArn", "executionArn")
 
 
 @contextmanager
@@ -49,6 +55,7 @@ def acting_as(function: str) -> Iterator[None]:
 
 def as_function(function: str, handler):
     """`handler`, acting as `function` whenever it is called."""
+
     def run(*args: Any, **kwargs: Any) -> Any:
         if _installed:
             _start_cold()

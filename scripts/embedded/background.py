@@ -8,11 +8,12 @@ the snapshotter — marks its requests with a header; moto's lock serves them af
 unless one has waited its patience (see `scripts.localaws.fairness.FairSemaphore`), so they are slowed by a
 burst, never starved. The mark is per thread: the thread that runs such work says so.
 """
+
 from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 from scripts.localaws import botocore_hooks
 from scripts.localaws.priority import BACKGROUND_HEADER as HEADER

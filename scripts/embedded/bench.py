@@ -6,6 +6,7 @@ performance of `--seats` seats through the staff API, then `--concurrency` buyer
 gateway answers. Prints the figures as JSON and as a Markdown row for docs/benchmarks.md.
 Bounded by request count and `--max-seconds`; it stops by itself.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
@@ -54,12 +55,21 @@ def prepare(stack: EmbeddedStack, rows: int, per_row: int) -> tuple[str, list[st
     hall = demo_seatmaps.test_hall(rows, per_row)
     post("/staff/venues", {"id": "bench-hall", "seatmap": hall}, house)
     post("/staff/productions", {"id": "bench-show", "title": {"nl": "Bench"}}, house)
-    now = datetime.now(timezone.utc)
-    performance = post("/staff/performances", {
-        "production_id": "bench-show", "venue_id": "bench-hall", "status": "on_sale",
-        "starts_at": (now + timedelta(days=30)).isoformat(), "sales_start": (now - timedelta(days=1)).isoformat(),
-        "tariffs": [{"code": "full", "name": {"nl": "Vol"}, "prices": {c["code"]: 2000 for c in hall["categories"]}}],
-    }, house)
+    now = datetime.now(UTC)
+    performance = post(
+        "/staff/performances",
+        {
+            "production_id": "bench-show",
+            "venue_id": "bench-hall",
+            "status": "on_sale",
+            "starts_at": (now + timedelta(days=30)).isoformat(),
+            "sales_start": (now - timedelta(days=1)).isoformat(),
+            "tariffs": [
+                {"code": "full", "name": {"nl": "Vol"}, "prices": {c["code"]: 2000 for c in hall["categories"]}}
+            ],
+        },
+        house,
+    )
     return performance["id"], [seat["id"] for seat in hall["seats"]]
 
 
@@ -90,8 +100,10 @@ def fire(url: str, bodies: list[dict], concurrency: int, max_seconds: float):
 
 
 def bench_holds(args) -> dict:
-    with tempfile.TemporaryDirectory() as state, EmbeddedStack(
-            state_dir=Path(state), fresh=True, sweep_interval=0, snapshot_interval=0) as stack:
+    with (
+        tempfile.TemporaryDirectory() as state,
+        EmbeddedStack(state_dir=Path(state), fresh=True, sweep_interval=0, snapshot_interval=0) as stack,
+    ):
         rows = max(1, args.seats // 40)
         performance_id, seat_ids = prepare(stack, rows, args.seats // rows)
         url = f"{stack.api_url}/performances/{performance_id}/holds"
@@ -99,8 +111,9 @@ def bench_holds(args) -> dict:
         bodies = []
         for index in range(args.requests):
             count = rng.randint(1, 4)
-            bodies.append({"best_available": {"count": count}} if index % 2 == 0
-                          else {"seats": rng.sample(seat_ids, count)})
+            bodies.append(
+                {"best_available": {"count": count}} if index % 2 == 0 else {"seats": rng.sample(seat_ids, count)}
+            )
         processes = [psutil.Process(), psutil.Process(stack.gateway.pid)]
         for process in processes:
             process.cpu_percent(None)
@@ -113,30 +126,50 @@ def bench_holds(args) -> dict:
         memory = [process.memory_info().rss / 2**20 for process in processes]
 
         dynamodb = resources.client("dynamodb", stack.moto.url)
-        held = sum(1 for page in dynamodb.get_paginator("query").paginate(
-            TableName=stack.refs["MainTable"], KeyConditionExpression="PK = :pk AND begins_with(SK, :s)",
-            ExpressionAttributeValues={":pk": {"S": f"PERF#{performance_id}"}, ":s": {"S": "SEAT#"}})
-            for item in page["Items"] if item["state"]["S"] != "free")
+        held = sum(
+            1
+            for page in dynamodb.get_paginator("query").paginate(
+                TableName=stack.refs["MainTable"],
+                KeyConditionExpression="PK = :pk AND begins_with(SK, :s)",
+                ExpressionAttributeValues={":pk": {"S": f"PERF#{performance_id}"}, ":s": {"S": "SEAT#"}},
+            )
+            for item in page["Items"]
+            if item["state"]["S"] != "free"
+        )
 
     created = [r for r in results if r[0] == 201]
     conflicts = [r for r in results if r[0] == 409]
     latencies = [r[1] for r in results]
     hold_latencies = [r[1] for r in created]
     return {
-        "benchmark": "holds", "seats": len(seat_ids), "concurrency": args.concurrency, "requests": len(results),
+        "benchmark": "holds",
+        "seats": len(seat_ids),
+        "concurrency": args.concurrency,
+        "requests": len(results),
         "wall_seconds": round(wall, 2),
         "requests_per_second": round(len(results) / wall, 1),
-        "holds_created": len(created), "holds_per_second": round(len(created) / wall, 1),
-        "seats_held": sum(r[2] for r in created), "seats_held_in_table": held,
-        "conflicts": len(conflicts), "conflict_rate": round(len(conflicts) / max(1, len(results)), 3),
+        "holds_created": len(created),
+        "holds_per_second": round(len(created) / wall, 1),
+        "seats_held": sum(r[2] for r in created),
+        "seats_held_in_table": held,
+        "conflicts": len(conflicts),
+        "conflict_rate": round(len(conflicts) / max(1, len(results)), 3),
         "other_statuses": sorted({r[0] for r in results} - {201, 409}),
-        "latency_ms_all": {name: round(percentile(latencies, share) * 1000, 1)
-                           for name, share in (("p50", .5), ("p95", .95), ("p99", .99))},
-        "latency_ms_created": {name: round(percentile(hold_latencies, share) * 1000, 1)
-                               for name, share in (("p50", .5), ("p95", .95), ("p99", .99))},
-        "latency_ms_by_kind": {kind: {name: round(percentile([r[1] for r in results if r[3] == kind], share) * 1000, 1)
-                                      for name, share in (("p50", .5), ("p95", .95), ("p99", .99))}
-                               for kind in ("best", "seats")},
+        "latency_ms_all": {
+            name: round(percentile(latencies, share) * 1000, 1)
+            for name, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+        },
+        "latency_ms_created": {
+            name: round(percentile(hold_latencies, share) * 1000, 1)
+            for name, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+        },
+        "latency_ms_by_kind": {
+            kind: {
+                name: round(percentile([r[1] for r in results if r[3] == kind], share) * 1000, 1)
+                for name, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+            }
+            for kind in ("best", "seats")
+        },
         "mean_ms": round(statistics.mean(latencies) * 1000, 1) if latencies else None,
         "cpu_percent": {"supervisor_and_moto": cpu[0], "gateway": cpu[1]},
         "rss_mib": {"supervisor_and_moto": round(memory[0]), "gateway": round(memory[1])},
@@ -156,11 +189,13 @@ def main() -> None:
     args = parser.parse_args()
     figures = bench_holds(args)
     print(json.dumps(figures, indent=2))
-    print(f"| {datetime.now(timezone.utc):%Y-%m-%d} | holds | {figures['seats']} seats, c={figures['concurrency']} | "
-          f"{figures['requests_per_second']} req/s, {figures['holds_per_second']} holds/s | "
-          f"p50 {figures['latency_ms_all']['p50']} / p95 {figures['latency_ms_all']['p95']} / "
-          f"p99 {figures['latency_ms_all']['p99']} ms | conflicts {figures['conflict_rate']:.1%} | "
-          f"oversold {figures['oversold']} |")
+    print(
+        f"| {datetime.now(UTC):%Y-%m-%d} | holds | {figures['seats']} seats, c={figures['concurrency']} | "
+        f"{figures['requests_per_second']} req/s, {figures['holds_per_second']} holds/s | "
+        f"p50 {figures['latency_ms_all']['p50']} / p95 {figures['latency_ms_all']['p95']} / "
+        f"p99 {figures['latency_ms_all']['p99']} ms | conflicts {figures['conflict_rate']:.1%} | "
+        f"oversold {figures['oversold']} |"
+    )
 
 
 if __name__ == "__main__":

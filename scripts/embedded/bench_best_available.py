@@ -3,6 +3,7 @@
 Pure domain code, no stack: the cost each best-available hold request pays before it writes.
 Prints the best of `--repeat` runs per case against its target (docs/benchmarks.md).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,8 +46,11 @@ def cases():
         ("full hall, 10 seats", 0.05, lambda: choose_best_available(hall, everything, 10)),
         ("30% free, scattered, 10 seats", 0.2, lambda: choose_best_available(hall, fragmented, 10)),
         ("30% free, scattered, 99 seats", 0.3, lambda: choose_best_available(hall, fragmented, 99)),
-        ("half wheelchair places, 10 seats with 3 wheelchair", 0.2,
-         lambda: choose_best_available(accessible, {s.id for s in accessible.seats}, 10, wheelchair=3)),
+        (
+            "half wheelchair places, 10 seats with 3 wheelchair",
+            0.2,
+            lambda: choose_best_available(accessible, {s.id for s in accessible.seats}, 10, wheelchair=3),
+        ),
     ]
 
 

@@ -20,6 +20,7 @@ What it counts, all in this process:
   provider's webhook deliveries.
 Then prices them with `chalicelib.domain.costs`. Prints JSON and a Markdown row.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,12 +40,13 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qs
 
 import psutil
@@ -67,6 +69,7 @@ LAMBDA_MB_PER_VCPU = 1769  # Lambda gives a function one vCPU's worth of CPU at 
 # --------------------------------------------------------------------------------------------
 # Counting what moto serves
 # --------------------------------------------------------------------------------------------
+
 
 def _size(item: dict | None) -> int:
     return costs.item_size(item) if item else 0
@@ -94,13 +97,14 @@ class DynamoDBMeter:
     READS = {"GetItem", "BatchGetItem", "TransactGetItems", "Query", "Scan"}
 
     def __init__(self) -> None:
-        self.write_units: Counter = Counter()   # (table, operation) -> WRU (base table)
+        self.write_units: Counter = Counter()  # (table, operation) -> WRU (base table)
         self.index_write_units: Counter = Counter()  # (table, operation) -> WRU (GSIs)
-        self.read_units: Counter = Counter()    # (table, operation) -> RRU (Decimal)
+        self.read_units: Counter = Counter()  # (table, operation) -> RRU (Decimal)
         self.requests_by_kind: Counter = Counter()  # "operation PK-prefix/SK-prefix" -> requests (or actions)
 
     def count_kinds(self, operation: str, request: dict) -> None:
         """What kind of item each request (or transaction action) addresses, by key prefixes."""
+
         def kind(key: dict | None) -> str:
             parts = [str(next(iter((key or {}).get(name, {"": "?"}).values()))).split("#")[0] for name in ("PK", "SK")]
             return "/".join(parts)
@@ -110,8 +114,11 @@ class DynamoDBMeter:
         elif operation == "PutItem":
             kinds = [kind(request.get("Item"))]
         elif operation == "TransactWriteItems":
-            kinds = [f"{name}:" + kind(body.get("Key") or body.get("Item"))
-                     for action in request.get("TransactItems", []) for name, body in action.items()]
+            kinds = [
+                f"{name}:" + kind(body.get("Key") or body.get("Item"))
+                for action in request.get("TransactItems", [])
+                for name, body in action.items()
+            ]
         elif operation == "Query":
             values = request.get("ExpressionAttributeValues", {})
             first = next(iter(values.values()), {"": "?"}) if values else {"": "?"}
@@ -133,8 +140,14 @@ class DynamoDBMeter:
         """(table, key, request item or None, transactional) of every item the request writes."""
         targets: list[tuple] = []
         if operation == "PutItem":
-            targets.append((request["TableName"], self._key(backend, request["TableName"], request["Item"]),
-                            request["Item"], False))
+            targets.append(
+                (
+                    request["TableName"],
+                    self._key(backend, request["TableName"], request["Item"]),
+                    request["Item"],
+                    False,
+                )
+            )
         elif operation in ("UpdateItem", "DeleteItem"):
             targets.append((request["TableName"], request["Key"], None, False))
         elif operation == "BatchWriteItem":
@@ -147,10 +160,11 @@ class DynamoDBMeter:
                         targets.append((table, write["DeleteRequest"]["Key"], None, False))
         elif operation == "TransactWriteItems":
             for action in request.get("TransactItems", []):
-                (kind, body), = action.items()
+                ((kind, body),) = action.items()
                 if kind == "Put":
-                    targets.append((body["TableName"], self._key(backend, body["TableName"], body["Item"]),
-                                    body["Item"], True))
+                    targets.append(
+                        (body["TableName"], self._key(backend, body["TableName"], body["Item"]), body["Item"], True)
+                    )
                 elif kind in ("Update", "Delete"):
                     targets.append((body["TableName"], body["Key"], None, True))
                 # ConditionCheck: a transactional read; Podium uses none (counted as a write of 0 if it did)
@@ -209,8 +223,9 @@ class DynamoDBMeter:
                 if old_key is not None and new_key is not None and old_key == new_key:
                     units = costs.write_units(max(old_size, new_size))
                 else:  # put into, taken out of, or moved within the index
-                    units = sum(costs.write_units(s) for k, s in ((old_key, old_size), (new_key, new_size))
-                                if k is not None)
+                    units = sum(
+                        costs.write_units(s) for k, s in ((old_key, old_size), (new_key, new_size)) if k is not None
+                    )
                 self.index_write_units[(table, operation)] += units
 
     # -- reads
@@ -218,18 +233,21 @@ class DynamoDBMeter:
         if operation == "GetItem":
             size = _size(self.stored(backend, request["TableName"], request["Key"]))
             self.read_units[(request["TableName"], operation)] += costs.read_units(
-                size, "strong" if request.get("ConsistentRead") else "eventual")
+                size, "strong" if request.get("ConsistentRead") else "eventual"
+            )
         elif operation == "BatchGetItem":
             for table, wanted in request.get("RequestItems", {}).items():
                 consistency = "strong" if wanted.get("ConsistentRead") else "eventual"
                 for key in wanted.get("Keys", []):
                     self.read_units[(table, operation)] += costs.read_units(
-                        _size(self.stored(backend, table, key)), consistency)
+                        _size(self.stored(backend, table, key)), consistency
+                    )
         elif operation == "TransactGetItems":
             for action in request.get("TransactItems", []):
                 get = action["Get"]
                 self.read_units[(get["TableName"], operation)] += costs.read_units(
-                    _size(self.stored(backend, get["TableName"], get["Key"])), "transactional")
+                    _size(self.stored(backend, get["TableName"], get["Key"])), "transactional"
+                )
         elif operation in ("Query", "Scan"):
             table = request["TableName"]
             hash_value = self._hash_value(backend, request)
@@ -273,11 +291,13 @@ class DynamoDBMeter:
             by_table_op[f"{table} {operation}"]["index_write_units"] = units
         for (table, operation), units in self.read_units.items():
             by_table_op[f"{table} {operation}"]["read_units"] = units
-        return {"requests_by_kind": dict(self.requests_by_kind),
-                "write_units": sum(self.write_units.values()),
-                "index_write_units": sum(self.index_write_units.values()),
-                "read_units": sum(self.read_units.values(), Decimal(0)),
-                "by_table_and_operation": dict(by_table_op)}
+        return {
+            "requests_by_kind": dict(self.requests_by_kind),
+            "write_units": sum(self.write_units.values()),
+            "index_write_units": sum(self.index_write_units.values()),
+            "read_units": sum(self.read_units.values(), Decimal(0)),
+            "by_table_and_operation": dict(by_table_op),
+        }
 
 
 class CountingMotoApp:
@@ -427,13 +447,19 @@ def observer(service: str, moto_url: str):
     """A client for the benchmark's own look-ups; its access key keeps them out of the counts."""
     import boto3
 
-    return boto3.client(service, endpoint_url=moto_url, region_name=resources.REGION,
-                        aws_access_key_id=OBSERVER_KEY, aws_secret_access_key="testing")
+    return boto3.client(
+        service,
+        endpoint_url=moto_url,
+        region_name=resources.REGION,
+        aws_access_key_id=OBSERVER_KEY,
+        aws_secret_access_key="testing",
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # The cluster and the buyers
 # --------------------------------------------------------------------------------------------
+
 
 def prepare(stack: EmbeddedStack, seats: int, places: int) -> tuple[str, str]:
     """A seated performance at house A and a standing one at house B, on sale; their ids."""
@@ -443,7 +469,7 @@ def prepare(stack: EmbeddedStack, seats: int, places: int) -> tuple[str, str]:
     key = stack.secret_values["StaffTokenSecret"]
     coordinator = {"Authorization": f"Bearer {issue_token(key, 'bench', Role.COORDINATOR, None)}"}
     api = stack.api_url
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
 
     def post(path: str, body: dict, headers: dict) -> dict:
         response = requests.post(api + path, json=body, headers=headers, timeout=120)
@@ -455,11 +481,18 @@ def prepare(stack: EmbeddedStack, seats: int, places: int) -> tuple[str, str]:
         admin = {"Authorization": f"Bearer {issue_token(key, 'bench', Role.HOUSE_ADMIN, house)}"}
         post("/staff/venues", {"id": f"{house}-hall", "seatmap": venue}, admin)
         post("/staff/productions", {"id": f"{house}-show", "title": {"nl": f"Bench {house}"}}, admin)
-        return post("/staff/performances", {
-            "production_id": f"{house}-show", "venue_id": f"{house}-hall", "status": "on_sale",
-            "starts_at": (now + timedelta(days=30)).isoformat(), "sales_start": (now - timedelta(days=1)).isoformat(),
-            "tariffs": [{"code": "full", "name": {"nl": "Vol"}, "prices": {c: price for c in categories}}],
-        }, admin)["id"]
+        return post(
+            "/staff/performances",
+            {
+                "production_id": f"{house}-show",
+                "venue_id": f"{house}-hall",
+                "status": "on_sale",
+                "starts_at": (now + timedelta(days=30)).isoformat(),
+                "sales_start": (now - timedelta(days=1)).isoformat(),
+                "tariffs": [{"code": "full", "name": {"nl": "Vol"}, "prices": {c: price for c in categories}}],
+            },
+            admin,
+        )["id"]
 
     rows = max(1, -(-seats // 40))
     hall = demo_seatmaps.test_hall(rows, 40)
@@ -485,9 +518,21 @@ def buy(index: int, config: dict, deadline: float) -> dict:
     rng = random.Random(config["seed"] * 100_003 + index)
     api = config["api"]
     http = requests.Session()
-    result: dict[str, Any] = {"index": index, "requests": 0, "polls": 0, "hold_seconds": [], "status": None,
-                              "stage": "session", "order_id": None, "tickets": 0, "seats": 0, "places": 0,
-                              "cart_to_tickets": None, "error": None, "reason": None}
+    result: dict[str, Any] = {
+        "index": index,
+        "requests": 0,
+        "polls": 0,
+        "hold_seconds": [],
+        "status": None,
+        "stage": "session",
+        "order_id": None,
+        "tickets": 0,
+        "seats": 0,
+        "places": 0,
+        "cart_to_tickets": None,
+        "error": None,
+        "reason": None,
+    }
 
     def call(method: str, path: str, expected: int, stage: str, body: dict | None = None) -> dict:
         result["requests"] += 1
@@ -512,8 +557,10 @@ def buy(index: int, config: dict, deadline: float) -> dict:
         http.headers["X-Podium-Session"] = call("POST", "/sessions", 201, "session")["session"]
         seats, places = rng.randint(1, 2), rng.randint(1, 2)
         holds = []
-        for performance, body in ((config["seated"], {"best_available": {"count": seats}}),
-                                  (config["standing"], {"standing": {"count": places}})):
+        for performance, body in (
+            (config["seated"], {"best_available": {"count": seats}}),
+            (config["standing"], {"standing": {"count": places}}),
+        ):
             began = time.perf_counter()
             holds.append(call("POST", f"/performances/{performance}/holds", 201, "hold", body))
             result["hold_seconds"].append(time.perf_counter() - began)
@@ -530,8 +577,9 @@ def buy(index: int, config: dict, deadline: float) -> dict:
         if view["status"] == "awaiting_payment":
             result["stage"] = "pay"
             client = stripe.StripeClient(config["stripe_key"], base_addresses={"api": config["provider"]})
-            intent = client.v1.payment_intents.confirm(view["payment"]["payment_intent_id"],
-                                                       params={"payment_method": "pm_card_visa"})
+            intent = client.v1.payment_intents.confirm(
+                view["payment"]["payment_intent_id"], params={"payment_method": "pm_card_visa"}
+            )
             if intent.status != "succeeded":
                 raise RuntimeError(f"payment {intent.status}")
             result["stage"] = "tickets"
@@ -568,8 +616,12 @@ def run_buyers(config: dict) -> tuple[list[dict], float]:
             with lock:
                 finished = len(results)
                 completed = sum(1 for r in results if r["status"] == "completed")
-            print(f"[bench checkout] {time.monotonic() - started:5.0f} s: {finished}/{config['orders']} orders "
-                  f"finished, {completed} completed", file=sys.stderr, flush=True)
+            print(
+                f"[bench checkout] {time.monotonic() - started:5.0f} s: {finished}/{config['orders']} orders "
+                f"finished, {completed} completed",
+                file=sys.stderr,
+                flush=True,
+            )
 
     reporter = threading.Thread(target=progress, daemon=True)
     reporter.start()
@@ -582,6 +634,7 @@ def run_buyers(config: dict) -> tuple[list[dict], float]:
 # --------------------------------------------------------------------------------------------
 # After the run: executions, transitions, failures
 # --------------------------------------------------------------------------------------------
+
 
 def execution_arn(stack: EmbeddedStack, order_id: str) -> str:
     return stack.refs["CheckoutStateMachine"].replace(":stateMachine:", ":execution:") + f":{order_id}"
@@ -639,26 +692,45 @@ def why_failed(events: list[dict]) -> str:
 # The benchmark
 # --------------------------------------------------------------------------------------------
 
+
 def ms(values: list[float]) -> dict:
-    return {name: round(percentile(values, share) * 1000, 1) for name, share in (("p50", .5), ("p95", .95), ("p99", .99))}
+    return {
+        name: round(percentile(values, share) * 1000, 1) for name, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+    }
 
 
 def bench_checkout(args) -> dict:
     began = time.monotonic()
     # The workflow's handlers run in this process and log (JSON lines, EMF metrics) to stdout: to
     # a file instead, so that stdout carries only the figures.
-    with open(args.handler_log, "a") as handler_log, contextlib.redirect_stdout(handler_log), \
-            tempfile.TemporaryDirectory() as state, counted_moto(not args.no_capacity), timed_lambda_handlers() as durations, \
-            EmbeddedStack(state_dir=Path(state), fresh=True, sweep_interval=0, snapshot_interval=0,
-                          functions_process=False) as stack:  # task handlers timed in this process
+    with (
+        open(args.handler_log, "a") as handler_log,
+        contextlib.redirect_stdout(handler_log),
+        tempfile.TemporaryDirectory() as state,
+        counted_moto(not args.no_capacity),
+        timed_lambda_handlers() as durations,
+        EmbeddedStack(
+            state_dir=Path(state), fresh=True, sweep_interval=0, snapshot_interval=0, functions_process=False
+        ) as stack,
+    ):  # task handlers timed in this process
         from .workflows import dispatcher
 
         seated, standing = prepare(stack, seats=max(400, args.orders * 2 + 200), places=max(400, args.orders * 2 + 200))
         keys = json.loads(stack.secret_values["PaymentSecret"])
-        config = {"api": stack.api_url, "provider": stack.payments.url, "stripe_key": keys["api_key"],
-                  "seated": seated, "standing": standing, "orders": args.orders, "concurrency": args.concurrency,
-                  "max_seconds": args.max_seconds, "order_timeout": args.order_timeout, "seed": args.seed,
-                  "poll_interval": args.poll_interval, "progress_seconds": args.progress_seconds}
+        config = {
+            "api": stack.api_url,
+            "provider": stack.payments.url,
+            "stripe_key": keys["api_key"],
+            "seated": seated,
+            "standing": standing,
+            "orders": args.orders,
+            "concurrency": args.concurrency,
+            "max_seconds": args.max_seconds,
+            "order_timeout": args.order_timeout,
+            "seed": args.seed,
+            "poll_interval": args.poll_interval,
+            "progress_seconds": args.progress_seconds,
+        }
         webhooks = stack.payments.provider.webhooks
         deliveries_before = len(webhooks.deliveries)
         invocations_before = len(dispatcher.invocations)
@@ -690,16 +762,48 @@ def bench_checkout(args) -> dict:
         per_completed = [transitions(history(sfn, execution_arn(stack, r["order_id"]))) for r in sample]
         failed_histories = {r["order_id"]: history(sfn, execution_arn(stack, r["order_id"])) for r in others}
         failure_transitions = sum(transitions(events) for events in failed_histories.values())
-        event_types = Counter(event["type"] for event in history(sfn, execution_arn(stack, sample[0]["order_id"]))) \
-            if sample else Counter()
+        event_types = (
+            Counter(event["type"] for event in history(sfn, execution_arn(stack, sample[0]["order_id"])))
+            if sample
+            else Counter()
+        )
 
-    return figures(args, results, wall, counted, invocations, task_durations, deliveries, per_completed,
-                   failure_transitions, failed_histories, event_types, still_running, cpu, memory,
-                   time.monotonic() - began)
+    return figures(
+        args,
+        results,
+        wall,
+        counted,
+        invocations,
+        task_durations,
+        deliveries,
+        per_completed,
+        failure_transitions,
+        failed_histories,
+        event_types,
+        still_running,
+        cpu,
+        memory,
+        time.monotonic() - began,
+    )
 
 
-def figures(args, results, wall, counted, invocations, task_durations, deliveries, per_completed,
-            failure_transitions, failed_histories, event_types, still_running, cpu, memory, total_seconds) -> dict:
+def figures(
+    args,
+    results,
+    wall,
+    counted,
+    invocations,
+    task_durations,
+    deliveries,
+    per_completed,
+    failure_transitions,
+    failed_histories,
+    event_types,
+    still_running,
+    cpu,
+    memory,
+    total_seconds,
+) -> dict:
     completed = [r for r in results if r["status"] == "completed"]
     tickets = sum(r["tickets"] for r in completed)
     calls = counted["calls"]
@@ -721,20 +825,32 @@ def figures(args, results, wall, counted, invocations, task_durations, deliverie
     # at `--lambda-memory-mb` (one vCPU at 1,769 MB), with `--lambda-ms` as the floor for the time
     # spent waiting on DynamoDB and the payment provider.
     cpu_scale = Decimal(LAMBDA_MB_PER_VCPU) / args.lambda_memory_mb
-    task_billed_ms = sum(max(args.lambda_ms, math.ceil(Decimal(str(cpu)) * 1000 * cpu_scale))
-                         for _, _, cpu in task_durations)
+    task_billed_ms = sum(
+        max(args.lambda_ms, math.ceil(Decimal(str(cpu)) * 1000 * cpu_scale)) for _, _, cpu in task_durations
+    )
     count = costs.CallCounts(
-        api_rest_requests=api_requests, lambda_invocations=lambda_invocations,
-        lambda_billed_ms=api_requests * args.lambda_ms + task_billed_ms, lambda_memory_mb=args.lambda_memory_mb,
+        api_rest_requests=api_requests,
+        lambda_invocations=lambda_invocations,
+        lambda_billed_ms=api_requests * args.lambda_ms + task_billed_ms,
+        lambda_memory_mb=args.lambda_memory_mb,
         dynamodb_write_units=Decimal(dynamodb["write_units"] + dynamodb["index_write_units"]),
-        dynamodb_read_units=dynamodb["read_units"], sfn_standard_transitions=total_transitions,
-        sns_publishes=sns, sqs_requests=sqs, ses_messages=ses, ses_attachment_bytes=counted["ses_bytes"],
-        secrets_manager_calls=secrets)
+        dynamodb_read_units=dynamodb["read_units"],
+        sfn_standard_transitions=total_transitions,
+        sns_publishes=sns,
+        sqs_requests=sqs,
+        ses_messages=ses,
+        ses_attachment_bytes=counted["ses_bytes"],
+        secrets_manager_calls=secrets,
+    )
     per_thousand = costs.cost_per_thousand_tickets(count, tickets) if tickets else {}
     conservative = costs.cost_per_thousand_tickets(count, tickets, costs.PRICES_BEFORE_DYNAMODB_CUT) if tickets else {}
-    http_api = costs.cost_per_thousand_tickets(
-        dataclasses.replace(count, api_rest_requests=0, api_http_requests=api_requests),
-        tickets) if tickets else {}
+    http_api = (
+        costs.cost_per_thousand_tickets(
+            dataclasses.replace(count, api_rest_requests=0, api_http_requests=api_requests), tickets
+        )
+        if tickets
+        else {}
+    )
     n = max(1, len(completed))
 
     def per_order(value) -> float:
@@ -746,53 +862,82 @@ def figures(args, results, wall, counted, invocations, task_durations, deliverie
         cpu_by_function[name.rsplit("-", 1)[-1]].append(cpu_seconds)
     outcomes = Counter((r["status"] or f"error at {r['stage']}") for r in results)
     reasons = Counter(r["reason"] for r in results if r["reason"])
-    errors = Counter(r["error"].split(":")[0] + ": " + ":".join(r["error"].split(":")[1:])[:120]
-                     for r in results if r["error"])
+    errors = Counter(
+        r["error"].split(":")[0] + ": " + ":".join(r["error"].split(":")[1:])[:120] for r in results if r["error"]
+    )
     return {
-        "benchmark": "checkout", "orders": len(results), "concurrency": args.concurrency,
-        "wall_seconds": round(wall, 1), "run_seconds_including_start_and_analysis": round(total_seconds, 1),
-        "completed_orders": len(completed), "tickets": tickets,
-        "completed_orders_per_second": round(len(completed) / wall, 2), "tickets_per_second": round(tickets / wall, 2),
+        "benchmark": "checkout",
+        "orders": len(results),
+        "concurrency": args.concurrency,
+        "wall_seconds": round(wall, 1),
+        "run_seconds_including_start_and_analysis": round(total_seconds, 1),
+        "completed_orders": len(completed),
+        "tickets": tickets,
+        "completed_orders_per_second": round(len(completed) / wall, 2),
+        "tickets_per_second": round(tickets / wall, 2),
         "cart_to_tickets_ms": ms([r["cart_to_tickets"] for r in completed]),
         "hold_ms": ms([s for r in results for s in r["hold_seconds"]]),
-        "outcomes": dict(outcomes), "failure_reasons": dict(reasons), "errors": dict(errors),
+        "outcomes": dict(outcomes),
+        "failure_reasons": dict(reasons),
+        "errors": dict(errors),
         "failed_workflows": {order_id: why_failed(events) for order_id, events in list(failed_histories.items())[:10]},
         "executions_still_running_after_drain": still_running,
         "per_completed_order": {
-            "api_requests": per_order(api_requests), "buyer_requests_without_polls": per_order(buyer_requests - polls),
-            "status_polls": per_order(polls), "webhook_deliveries": per_order(webhook_posts),
-            "lambda_task_invocations": per_order(task_invocations), "lambda_invocations": per_order(lambda_invocations),
+            "api_requests": per_order(api_requests),
+            "buyer_requests_without_polls": per_order(buyer_requests - polls),
+            "status_polls": per_order(polls),
+            "webhook_deliveries": per_order(webhook_posts),
+            "lambda_task_invocations": per_order(task_invocations),
+            "lambda_invocations": per_order(lambda_invocations),
             "sfn_transitions_completed_order": round(transitions_per_order, 2),
             "dynamodb_requests": per_order(sum(v for k, v in calls.items() if k.startswith("dynamodb."))),
             "dynamodb_write_units": per_order(dynamodb["write_units"]),
             "dynamodb_index_write_units": per_order(dynamodb["index_write_units"]),
             "dynamodb_read_units": per_order(dynamodb["read_units"]),
-            "sns_publishes": per_order(sns), "ses_messages": per_order(ses),
-            "ses_kib": per_order(counted["ses_bytes"] / 1024), "secrets_manager_calls": per_order(secrets),
+            "sns_publishes": per_order(sns),
+            "ses_messages": per_order(ses),
+            "ses_kib": per_order(counted["ses_bytes"] / 1024),
+            "secrets_manager_calls": per_order(secrets),
             "tickets": per_order(tickets),
         },
         "aws_calls_per_completed_order": {name: per_order(value) for name, value in sorted(calls.items())},
         "dynamodb_requests_by_item_kind_per_completed_order": {
-            name: per_order(value) for name, value in sorted(dynamodb["requests_by_kind"].items())},
+            name: per_order(value) for name, value in sorted(dynamodb["requests_by_kind"].items())
+        },
         "dynamodb_units_by_table_and_operation": {
             name: {unit: per_order(value) for unit, value in units.items()}
-            for name, units in sorted(dynamodb["by_table_and_operation"].items())},
+            for name, units in sorted(dynamodb["by_table_and_operation"].items())
+        },
         "lambda_task_invocations_per_completed_order": {
-            name: per_order(n_) for name, n_ in sorted(Counter(f.rsplit("-", 1)[-1] for f, _ in invocations).items())},
-        "lambda_task_ms_local": {name: {**ms(values), "mean": round(statistics.mean(values) * 1000, 1),
-                                        "cpu_mean": round(statistics.mean(cpu_by_function[name]) * 1000, 1)}
-                                 for name, values in sorted(wall_by_function.items())},
-        "lambda_billed_ms_per_completed_order": {"api_handler": per_order(api_requests * args.lambda_ms),
-                                                 "tasks": per_order(task_billed_ms)},
-        "sfn_transitions_sampled": len(per_completed), "sfn_history_event_types": dict(event_types),
-        "cost_assumptions": {"lambda_memory_mb": args.lambda_memory_mb, "lambda_ms_api_and_floor": args.lambda_ms,
-                             "task_cpu_scale": str(cpu_scale.quantize(Decimal("0.01"))),
-                             "api": "API Gateway REST (Chalice's default)", "prices_as_of": costs.PRICES_AS_OF},
+            name: per_order(n_) for name, n_ in sorted(Counter(f.rsplit("-", 1)[-1] for f, _ in invocations).items())
+        },
+        "lambda_task_ms_local": {
+            name: {
+                **ms(values),
+                "mean": round(statistics.mean(values) * 1000, 1),
+                "cpu_mean": round(statistics.mean(cpu_by_function[name]) * 1000, 1),
+            }
+            for name, values in sorted(wall_by_function.items())
+        },
+        "lambda_billed_ms_per_completed_order": {
+            "api_handler": per_order(api_requests * args.lambda_ms),
+            "tasks": per_order(task_billed_ms),
+        },
+        "sfn_transitions_sampled": len(per_completed),
+        "sfn_history_event_types": dict(event_types),
+        "cost_assumptions": {
+            "lambda_memory_mb": args.lambda_memory_mb,
+            "lambda_ms_api_and_floor": args.lambda_ms,
+            "task_cpu_scale": str(cpu_scale.quantize(Decimal("0.01"))),
+            "api": "API Gateway REST (Chalice's default)",
+            "prices_as_of": costs.PRICES_AS_OF,
+        },
         "usd_per_1000_tickets": {k: str(v) for k, v in per_thousand.items()},
         "usd_per_1000_tickets_before_dynamodb_cut": str(conservative.get("total")),
         "usd_per_1000_tickets_with_http_api": str(http_api.get("total")),
         "eur_per_1000_tickets": str((per_thousand["total"] * costs.EUR_PER_USD).quantize(Decimal("0.0001")))
-        if per_thousand else None,
+        if per_thousand
+        else None,
         "dominant_cost": costs.dominant(per_thousand) if per_thousand else None,
         "cpu_percent": {"supervisor_and_moto": cpu[0], "gateway": cpu[1]},
         "rss_mib": {"supervisor_and_moto": round(memory[0]), "gateway": round(memory[1])},
@@ -808,24 +953,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--poll-interval", type=float, default=0.5, help="seconds between status polls")
     parser.add_argument("--progress-seconds", type=float, default=10)
     parser.add_argument("--history-sample", type=int, default=20, help="completed executions whose history is read")
-    parser.add_argument("--lambda-ms", type=int, default=100,
-                        help="assumed billed ms of an API handler invocation, and the floor of a task's")
+    parser.add_argument(
+        "--lambda-ms",
+        type=int,
+        default=100,
+        help="assumed billed ms of an API handler invocation, and the floor of a task's",
+    )
     parser.add_argument("--lambda-memory-mb", type=int, default=512)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--no-capacity", action="store_true",
-                        help="count requests but do not measure DynamoDB capacity (to see the meter's overhead)")
+    parser.add_argument(
+        "--no-capacity",
+        action="store_true",
+        help="count requests but do not measure DynamoDB capacity (to see the meter's overhead)",
+    )
     parser.add_argument("--handler-log", default=os.devnull, help="where the in-process Lambda handlers' logs go")
 
 
 def print_figures(figures: dict) -> None:
     print(json.dumps(figures, indent=2))
     cost = figures["usd_per_1000_tickets"]
-    print(f"| {datetime.now(timezone.utc):%Y-%m-%d} | checkout | {figures['orders']} orders, c={figures['concurrency']} | "
-          f"{figures['completed_orders_per_second']} orders/s, {figures['tickets_per_second']} tickets/s | "
-          f"cart→tickets p50 {figures['cart_to_tickets_ms']['p50']} / p95 {figures['cart_to_tickets_ms']['p95']} / "
-          f"p99 {figures['cart_to_tickets_ms']['p99']} ms | hold p50 {figures['hold_ms']['p50']} / "
-          f"p95 {figures['hold_ms']['p95']} ms | failed {figures['orders'] - figures['completed_orders']} | "
-          f"${cost.get('total')} per 1,000 tickets |")
+    print(
+        f"| {datetime.now(UTC):%Y-%m-%d} | checkout | {figures['orders']} orders, c={figures['concurrency']} | "
+        f"{figures['completed_orders_per_second']} orders/s, {figures['tickets_per_second']} tickets/s | "
+        f"cart→tickets p50 {figures['cart_to_tickets_ms']['p50']} / p95 {figures['cart_to_tickets_ms']['p95']} / "
+        f"p99 {figures['cart_to_tickets_ms']['p99']} ms | hold p50 {figures['hold_ms']['p50']} / "
+        f"p95 {figures['hold_ms']['p95']} ms | failed {figures['orders'] - figures['completed_orders']} | "
+        f"${cost.get('total')} per 1,000 tickets |"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

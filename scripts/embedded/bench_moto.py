@@ -5,6 +5,7 @@ TransactWriteItems (free -> held, condition `#s = :free`) for `seconds`, over HT
 `LockedMotoApp`. Reports transactions per second, latency, and whether the table holds exactly
 what the clients were told (double holds, lost or phantom holds).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,20 +29,32 @@ _CONFIG = Config(retries={"total_max_attempts": 1, "mode": "standard"}, read_tim
 
 
 def _client(url: str):
-    return boto3.client("dynamodb", endpoint_url=url, region_name="eu-west-1", aws_access_key_id="testing",
-                        aws_secret_access_key="testing", config=_CONFIG)
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=url,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=_CONFIG,
+    )
 
 
 def _claim(table: str, seat: str, holder: str) -> dict:
-    return {"Update": {"TableName": table, "Key": {"PK": {"S": "PERF#1"}, "SK": {"S": seat}},
-                       "UpdateExpression": "SET #s = :held, holder = :h", "ConditionExpression": "#s = :free",
-                       "ExpressionAttributeNames": {"#s": "state"},
-                       "ExpressionAttributeValues": {":held": {"S": "held"}, ":free": {"S": "free"},
-                                                     ":h": {"S": holder}}}}
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": {"PK": {"S": "PERF#1"}, "SK": {"S": seat}},
+            "UpdateExpression": "SET #s = :held, holder = :h",
+            "ConditionExpression": "#s = :free",
+            "ExpressionAttributeNames": {"#s": "state"},
+            "ExpressionAttributeValues": {":held": {"S": "held"}, ":free": {"S": "free"}, ":h": {"S": holder}},
+        }
+    }
 
 
-def bench_transactions(seats: int = 5000, clients: int = 16, seconds: float = 10, fast: bool = True,
-                       seed: int = 1) -> dict[str, Any]:
+def bench_transactions(
+    seats: int = 5000, clients: int = 16, seconds: float = 10, fast: bool = True, seed: int = 1
+) -> dict[str, Any]:
     """Race `clients` claimers for `seconds` on a fresh `seats`-seat table; returns the numbers."""
     was_fast = fast_dynamodb.fast_transactions_installed()
     (fast_dynamodb.install_fast_transactions if fast else fast_dynamodb.uninstall_fast_transactions)()
@@ -50,14 +63,27 @@ def bench_transactions(seats: int = 5000, clients: int = 16, seconds: float = 10
     try:
         dynamodb = _client(server.url)
         dynamodb.create_table(
-            TableName=table, BillingMode="PAY_PER_REQUEST",
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
             KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-            AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
-                                  {"AttributeName": "SK", "AttributeType": "S"}])
+            AttributeDefinitions=[
+                {"AttributeName": "PK", "AttributeType": "S"},
+                {"AttributeName": "SK", "AttributeType": "S"},
+            ],
+        )
         for start in range(0, seats, 25):
-            dynamodb.batch_write_item(RequestItems={table: [
-                {"PutRequest": {"Item": {"PK": {"S": "PERF#1"}, "SK": {"S": f"SEAT#{n}"}, "state": {"S": "free"}}}}
-                for n in range(start, min(start + 25, seats))]})
+            dynamodb.batch_write_item(
+                RequestItems={
+                    table: [
+                        {
+                            "PutRequest": {
+                                "Item": {"PK": {"S": "PERF#1"}, "SK": {"S": f"SEAT#{n}"}, "state": {"S": "free"}}
+                            }
+                        }
+                        for n in range(start, min(start + 25, seats))
+                    ]
+                }
+            )
 
         latencies: list[float] = []
         won: list[set[str]] = [set() for _ in range(clients)]
@@ -96,8 +122,12 @@ def bench_transactions(seats: int = 5000, clients: int = 16, seconds: float = 10
         elapsed = time.monotonic() - began
 
         pages = dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
-        held = {item["SK"]["S"]: item.get("holder", {}).get("S") for page in pages for item in page["Items"]
-                if item["state"]["S"] == "held"}
+        held = {
+            item["SK"]["S"]: item.get("holder", {}).get("S")
+            for page in pages
+            for item in page["Items"]
+            if item["state"]["S"] == "held"
+        }
         told: dict[str, str] = {}
         double = 0
         for index, seats_won in enumerate(won):
@@ -107,10 +137,15 @@ def bench_transactions(seats: int = 5000, clients: int = 16, seconds: float = 10
         total = counts["committed"] + counts["cancelled"] + counts["errors"]
         quantiles = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
         return {
-            "implementation": "fast" if fast else "moto", "seats": seats, "clients": clients,
-            "seconds": round(elapsed, 1), **counts, "tx_per_s": round(total / elapsed, 1),
+            "implementation": "fast" if fast else "moto",
+            "seats": seats,
+            "clients": clients,
+            "seconds": round(elapsed, 1),
+            **counts,
+            "tx_per_s": round(total / elapsed, 1),
             "committed_per_s": round(counts["committed"] / elapsed, 1),
-            "p50_ms": round(quantiles[49] * 1000, 1), "p95_ms": round(quantiles[94] * 1000, 1),
+            "p50_ms": round(quantiles[49] * 1000, 1),
+            "p95_ms": round(quantiles[94] * 1000, 1),
             "double_holds": double,
             "told_not_held": sum(1 for seat, holder in told.items() if held.get(seat) != holder),
             "held_not_told": len(set(held) - set(told)),

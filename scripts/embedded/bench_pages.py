@@ -27,6 +27,7 @@ compression would send), and the response headers.
 test client, same stack) under cProfile and prints where the time goes (moto, in its own threads,
 shows as the time spent waiting in `recv_into`).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,7 +44,8 @@ import secrets
 import sys
 import tempfile
 import time
-from datetime import datetime, time as clock, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from datetime import time as clock
 from pathlib import Path
 
 import psutil
@@ -77,14 +79,21 @@ def asset_urls(html: str) -> list[str]:
 
 def header_bytes(response: requests.Response) -> int:
     """The size of a response's status line and headers as HTTP/1.1 sends them."""
-    return len(f"HTTP/1.1 {response.status_code} {response.reason}\r\n") + sum(
-        len(name) + len(value) + 4 for name, value in response.headers.items()) + 2
+    return (
+        len(f"HTTP/1.1 {response.status_code} {response.reason}\r\n")
+        + sum(len(name) + len(value) + 4 for name, value in response.headers.items())
+        + 2
+    )
 
 
 def summary_ms(values: list[float]) -> dict[str, float | None]:
-    return {"p50": round(percentile(values, 0.5), 1), "p95": round(percentile(values, 0.95), 1),
-            "p99": round(percentile(values, 0.99), 1), "max": round(max(values), 1) if values else None,
-            "n": len(values)}
+    return {
+        "p50": round(percentile(values, 0.5), 1),
+        "p95": round(percentile(values, 0.95), 1),
+        "p99": round(percentile(values, 0.99), 1),
+        "max": round(max(values), 1) if values else None,
+        "n": len(values),
+    }
 
 
 def set_up(stack: EmbeddedStack, seats: int, performances: int) -> str:
@@ -98,8 +107,9 @@ def set_up(stack: EmbeddedStack, seats: int, performances: int) -> str:
     session = requests.Session()
 
     def post(path: str, token: str, body: dict) -> dict:
-        response = session.post(stack.api_url + path, json=body, headers={"Authorization": f"Bearer {token}"},
-                                timeout=120)
+        response = session.post(
+            stack.api_url + path, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=120
+        )
         if response.status_code >= 300:
             raise RuntimeError(f"setting up {path} failed: {response.status_code} {response.text[:500]}")
         return response.json()
@@ -122,14 +132,27 @@ def set_up(stack: EmbeddedStack, seats: int, performances: int) -> str:
         turn = number // len(seed.HOUSES)
         venue_id = venues[house_id][turn % len(venues[house_id])][0]
         production_id = seed.PRODUCTIONS[house_id][turn % len(seed.PRODUCTIONS[house_id])][0]
-        starts = datetime.combine(today + timedelta(days=1 + (number * 60) // max(1, performances)),
-                                  clock(20 if number % 4 else 15, 0), tzinfo=seed.BRUSSELS)
-        body = {"id": f"{production_id}-{number:03d}", "production_id": production_id, "venue_id": venue_id,
-                "starts_at": starts.isoformat(), "status": "on_sale",
-                "sales_start": (datetime.now(timezone.utc) - timedelta(days=1)).isoformat(),
-                "tariffs": [{"code": code, "name": seed.TARIFF_NAMES[code],
-                             "prices": {category: table[category] for category in categories[venue_id]}}
-                            for code, table in seed.PRICES.items()]}
+        starts = datetime.combine(
+            today + timedelta(days=1 + (number * 60) // max(1, performances)),
+            clock(20 if number % 4 else 15, 0),
+            tzinfo=seed.BRUSSELS,
+        )
+        body = {
+            "id": f"{production_id}-{number:03d}",
+            "production_id": production_id,
+            "venue_id": venue_id,
+            "starts_at": starts.isoformat(),
+            "status": "on_sale",
+            "sales_start": (datetime.now(UTC) - timedelta(days=1)).isoformat(),
+            "tariffs": [
+                {
+                    "code": code,
+                    "name": seed.TARIFF_NAMES[code],
+                    "prices": {category: table[category] for category in categories[venue_id]},
+                }
+                for code, table in seed.PRICES.items()
+            ],
+        }
         if categories[venue_id] == ["standing"]:
             body["standing_shards"] = 4
         created = post("/staff/performances", tokens[house_id], body)
@@ -149,8 +172,12 @@ def take_seats(stack: EmbeddedStack, performance_id: str, seat_ids: list[str], s
         while wanted:
             size = rng.randint(2, 8)
             block, wanted = wanted[:size], wanted[size:]
-            response = session.post(f"{stack.api_url}/performances/{performance_id}/holds", json={"seats": block},
-                                    headers={"X-Podium-Session": secrets.token_urlsafe(24)}, timeout=60)
+            response = session.post(
+                f"{stack.api_url}/performances/{performance_id}/holds",
+                json={"seats": block},
+                headers={"X-Podium-Session": secrets.token_urlsafe(24)},
+                timeout=60,
+            )
             if response.status_code != 201:
                 raise RuntimeError(f"holding seats failed: {response.status_code} {response.text[:300]}")
             taken += len(block)
@@ -164,16 +191,27 @@ def weigh(session: requests.Session, base: str, path: str) -> dict:
     page.raise_for_status()
     for url, response in [(path, page)] + [(u, session.get(base + u, timeout=60)) for u in asset_urls(page.text)]:
         response.raise_for_status()
-        files.append({"url": url, "type": response.headers.get("Content-Type", "").split(";")[0],
-                      "bytes": len(response.content), "gzip_bytes": len(gzip.compress(response.content, 6)),
-                      "header_bytes": header_bytes(response)})
+        files.append(
+            {
+                "url": url,
+                "type": response.headers.get("Content-Type", "").split(";")[0],
+                "bytes": len(response.content),
+                "gzip_bytes": len(gzip.compress(response.content, 6)),
+                "header_bytes": header_bytes(response),
+            }
+        )
     total = {name: sum(f[name] for f in files) for name in ("bytes", "gzip_bytes", "header_bytes")}
-    return {"files": files, **total, "transferred_plain": total["bytes"] + total["header_bytes"],
-            "transferred_gzip": total["gzip_bytes"] + total["header_bytes"]}
+    return {
+        "files": files,
+        **total,
+        "transferred_plain": total["bytes"] + total["header_bytes"],
+        "transferred_gzip": total["gzip_bytes"] + total["header_bytes"],
+    }
 
 
-def measure(session: requests.Session, base: str, paths: dict[str, str], count: int, warm_up: int,
-            max_seconds: float) -> dict:
+def measure(
+    session: requests.Session, base: str, paths: dict[str, str], count: int, warm_up: int, max_seconds: float
+) -> dict:
     """Each page in turn, one request at a time, `count` times or for its share of `max_seconds`:
     app, render and end-to-end milliseconds per page."""
     samples = {name: {"app": [], "render": [], "http": []} for name in paths}
@@ -251,17 +289,24 @@ def profile(path: str, repeat: int, top: int = 25) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="scripts/bench pages", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="scripts/bench pages", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--requests", type=int, default=200, help="requests per page (after the warm-up)")
     parser.add_argument("--seats", type=int, default=1000, help="seats of the concert hall")
     parser.add_argument("--performances", type=int, default=33)
     parser.add_argument("--taken", type=float, default=0.35, help="share of the hall's seats held before measuring")
     parser.add_argument("--warm-up", type=int, default=3)
-    parser.add_argument("--max-seconds", type=float, default=480,
-                        help="the requests' time bound, shared equally by the four pages")
-    parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="then render the seat-map page N times in-process under cProfile")
+    parser.add_argument(
+        "--max-seconds", type=float, default=480, help="the requests' time bound, shared equally by the four pages"
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then render the seat-map page N times in-process under cProfile",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--only", choices=("agenda", "seat map"), help="measure only these pages (nl and fr)")
     args = parser.parse_args(argv)
@@ -278,9 +323,12 @@ def main(argv: list[str] | None = None) -> int:
         taken = take_seats(stack, performance_id, [seat["id"] for seat in hall["seats"]], args.taken, args.seed)
         setup_seconds = time.perf_counter() - setup_began
         _say(f"{taken} seats held; measuring")
-        paths = {"agenda": "/p/agenda", "agenda fr": "/p/agenda?lang=fr",
-                 "seat map": f"/p/performances/{performance_id}",
-                 "seat map fr": f"/p/performances/{performance_id}?lang=fr"}
+        paths = {
+            "agenda": "/p/agenda",
+            "agenda fr": "/p/agenda?lang=fr",
+            "seat map": f"/p/performances/{performance_id}",
+            "seat map fr": f"/p/performances/{performance_id}?lang=fr",
+        }
         if args.only:
             paths = {name: path for name, path in paths.items() if name.startswith(args.only)}
         processes = [psutil.Process(), psutil.Process(stack.gateway.pid)]
@@ -293,35 +341,47 @@ def main(argv: list[str] | None = None) -> int:
             samples = measure(session, stack.api_url, paths, args.requests, args.warm_up, args.max_seconds)
             wall = time.perf_counter() - measure_began
             cpu = [process.cpu_percent(None) for process in processes]
-            weight = {name: weigh(session, stack.api_url, paths[name]) for name in ("seat map", "seat map fr")
-                      if name in paths}
+            weight = {
+                name: weigh(session, stack.api_url, paths[name])
+                for name in ("seat map", "seat map fr")
+                if name in paths
+            }
             agenda_html = session.get(stack.api_url + paths["agenda"], timeout=60).text if "agenda" in paths else ""
         result = {
-            "seats": args.seats, "seats_taken": taken, "performances": args.performances,
+            "seats": args.seats,
+            "seats_taken": taken,
+            "performances": args.performances,
             "agenda_rows": agenda_html.count('<li class="performance"'),
             "requests_per_page": {name: len(s["http"]) for name, s in samples.items()},
-            "setup_seconds": round(setup_seconds, 1), "measure_seconds": round(wall, 1),
+            "setup_seconds": round(setup_seconds, 1),
+            "measure_seconds": round(wall, 1),
             "ms": {name: {kind: summary_ms(values) for kind, values in s.items()} for name, s in samples.items()},
             "seat_map_weight": {name: {key: value for key, value in w.items()} for name, w in weight.items()},
             "cpu_percent": {"client_supervisor_and_moto": cpu[0], "gateway": cpu[1]},
-            "load_average": {"before": [round(x, 2) for x in load_before],
-                             "after": [round(x, 2) for x in os.getloadavg()]},
+            "load_average": {
+                "before": [round(x, 2) for x in load_before],
+                "after": [round(x, 2) for x in os.getloadavg()],
+            },
             "cpus": os.cpu_count(),
         }
         print(json.dumps(result, indent=2))
         print()
         for name, s in result["ms"].items():
             verdict = "within" if s["app"]["p95"] < BUDGET_MS else "OVER"
-            print(f"| {datetime.now(timezone.utc):%Y-%m-%d} | {name} | {s['app']['n']} | "
-                  f"{s['app']['p50']} / {s['app']['p95']} / {s['app']['p99']} / {s['app']['max']} | "
-                  f"{s['render']['p50']} / {s['render']['p95']} | "
-                  f"{s['http']['p50']} / {s['http']['p95']} / {s['http']['p99']} / {s['http']['max']} | "
-                  f"{verdict} {BUDGET_MS:.0f} ms |")
+            print(
+                f"| {datetime.now(UTC):%Y-%m-%d} | {name} | {s['app']['n']} | "
+                f"{s['app']['p50']} / {s['app']['p95']} / {s['app']['p99']} / {s['app']['max']} | "
+                f"{s['render']['p50']} / {s['render']['p95']} | "
+                f"{s['http']['p50']} / {s['http']['p95']} / {s['http']['p99']} / {s['http']['max']} | "
+                f"{verdict} {BUDGET_MS:.0f} ms |"
+            )
         for name, w in weight.items():
             verdict = "within" if w["transferred_gzip"] < BUDGET_BYTES else "OVER"
             files = ", ".join(f"{f['url'].split('?')[0]} {f['bytes']:,} / {f['gzip_bytes']:,}" for f in w["files"])
-            print(f"| {name} | {w['transferred_plain']:,} B plain | {w['transferred_gzip']:,} B gzip "
-                  f"({verdict} {BUDGET_BYTES:,} B) | {files} |")
+            print(
+                f"| {name} | {w['transferred_plain']:,} B plain | {w['transferred_gzip']:,} B gzip "
+                f"({verdict} {BUDGET_BYTES:,} B) | {files} |"
+            )
         for name in [name for name in ("seat map", "agenda") if name in paths] if args.profile else ():
             print(f"\n### cProfile: {name}, {args.profile} requests in-process\n")
             print(profile(paths[name], args.profile))

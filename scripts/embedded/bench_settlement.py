@@ -27,6 +27,7 @@ and with tracemalloc's peak, so that the computation and the AWS-bound part can 
 only times the gather's reads (`house_ledger`) of N houses, no settlement. Bounded: no more ledger writes after `--max-seconds` (what was written is settled, and said so),
 and no more waiting for the workflow after `--max-seconds` more. It stops by itself.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,14 +40,21 @@ import threading
 import time
 import tracemalloc
 from collections import Counter, defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psutil
 import requests
 
-from .settlement_figures import (carried_forward, house_ids, money_check, statements_from_stored, statements_in_memory, stored_ledgers,
-                                 synthetic_period)
+from .settlement_figures import (
+    carried_forward,
+    house_ids,
+    money_check,
+    statements_from_stored,
+    statements_in_memory,
+    stored_ledgers,
+    synthetic_period,
+)
 from .stack import EmbeddedStack
 
 COMMISSION_BP = 500
@@ -159,8 +167,12 @@ def create_houses(stack: EmbeddedStack, houses: list[str]) -> None:
     key = stack.secret_values["StaffTokenSecret"]
     coordinator = {"Authorization": f"Bearer {issue_token(key, 'bench', Role.COORDINATOR, None)}"}
     for number, house_id in enumerate(houses):
-        answer = requests.post(stack.api_url + "/staff/houses", json={"id": house_id, "name": f"Bench {number}"},
-                               headers=coordinator, timeout=60)
+        answer = requests.post(
+            stack.api_url + "/staff/houses",
+            json={"id": house_id, "name": f"Bench {number}"},
+            headers=coordinator,
+            timeout=60,
+        )
         answer.raise_for_status()
 
 
@@ -182,9 +194,14 @@ def write_ledger(period, max_seconds: float) -> dict:
                 items += 1
             orders += 1
             written_until = booked_at
-    return {"items": items, "batches": orders, "of_batches": len(period.batches),
-            "complete": orders == len(period.batches), "written_until": written_until,
-            "seconds": time.perf_counter() - began}
+    return {
+        "items": items,
+        "batches": orders,
+        "of_batches": len(period.batches),
+        "complete": orders == len(period.batches),
+        "written_until": written_until,
+        "seconds": time.perf_counter() - began,
+    }
 
 
 def pure_part(period, houses: list[str], starts_at: datetime, ends_at: datetime) -> tuple[dict, list[dict]]:
@@ -208,16 +225,20 @@ def pure_part(period, houses: list[str], starts_at: datetime, ends_at: datetime)
     statements_from_stored(stored, houses, "bench", starts_at, ends_at)
     decode_peak = tracemalloc.get_traced_memory()[1] - base
     tracemalloc.stop()
-    return {"statements_seconds": round(seconds, 3), "statements_tracemalloc_peak_mib": round(peak / 2**20, 1),
-            "decode_and_statements_seconds": round(decode_seconds, 3),
-            "decode_and_statements_tracemalloc_peak_mib": round(decode_peak / 2**20, 1),
-            "ledger_rows": sum(len(rows) for rows in stored.values()),
-            "largest_house_rows": max((len(rows) for rows in stored.values()), default=0),
-            "statements": len(statements)}, statements
+    return {
+        "statements_seconds": round(seconds, 3),
+        "statements_tracemalloc_peak_mib": round(peak / 2**20, 1),
+        "decode_and_statements_seconds": round(decode_seconds, 3),
+        "decode_and_statements_tracemalloc_peak_mib": round(decode_peak / 2**20, 1),
+        "ledger_rows": sum(len(rows) for rows in stored.values()),
+        "largest_house_rows": max((len(rows) for rows in stored.values()), default=0),
+        "statements": len(statements),
+    }, statements
 
 
-def settle(stack: EmbeddedStack, starts_at: datetime, ends_at: datetime, max_seconds: float,
-           with_tracemalloc: bool) -> dict:
+def settle(
+    stack: EmbeddedStack, starts_at: datetime, ends_at: datetime, max_seconds: float, with_tracemalloc: bool
+) -> dict:
     """The real settlement through the embedded Step Functions, measured."""
     from chalicelib import ports
     from chalicelib.services import settlements as service
@@ -259,7 +280,7 @@ def settle(stack: EmbeddedStack, starts_at: datetime, ends_at: datetime, max_sec
             traced_before = tracemalloc.get_traced_memory()[0]
         counter.on = True
         began = time.perf_counter()
-        period, run = service.start_settlement(None, starts_at, ends_at, datetime.now(timezone.utc))
+        period, run = service.start_settlement(None, starts_at, ends_at, datetime.now(UTC))
         arn = stack.refs["SettlementStateMachine"].replace(":stateMachine:", ":execution:") + f":{run}"
         deadline = time.monotonic() + max_seconds
         status = "RUNNING"
@@ -288,21 +309,33 @@ def settle(stack: EmbeddedStack, starts_at: datetime, ends_at: datetime, max_sec
         return None
 
     return {
-        "period_id": period.period_id, "run": run, "status": status, "total_seconds": round(total, 3),
-        "steps_seconds": {"gather (read ledgers, build and store statements)": span("SettlementGather"),
-                          "pay houses (transfers)": span("SettlementPayHouse"),
-                          "close (mark settled)": span("SettlementClose")},
+        "period_id": period.period_id,
+        "run": run,
+        "status": status,
+        "total_seconds": round(total, 3),
+        "steps_seconds": {
+            "gather (read ledgers, build and store statements)": span("SettlementGather"),
+            "pay houses (transfers)": span("SettlementPayHouse"),
+            "close (mark settled)": span("SettlementClose"),
+        },
         # CPU time of the handlers' own threads: their work as a Lambda would do it, without moto's
         # (moto answers in its own threads).
-        "handler_cpu_seconds": {"gather": span("SettlementGather", True), "pay houses": span("SettlementPayHouse", True),
-                                "close": span("SettlementClose", True)},
+        "handler_cpu_seconds": {
+            "gather": span("SettlementGather", True),
+            "pay houses": span("SettlementPayHouse", True),
+            "close": span("SettlementClose", True),
+        },
         "inside_seconds": {name: round(seconds, 3) for name, seconds in timings.seconds.items()},
         "inside_calls": dict(timings.calls),
         "task_invocations": {step: count for step, (_, _, count, _) in steps.items()},
-        "rss_mib": {"before": round(rss_before / 2**20), "peak": round(rss_peak / 2**20),
-                    "peak_above_before": round((rss_peak - rss_before) / 2**20)},
+        "rss_mib": {
+            "before": round(rss_before / 2**20),
+            "peak": round(rss_peak / 2**20),
+            "peak_above_before": round((rss_peak - rss_before) / 2**20),
+        },
         "tracemalloc_peak_above_before_mib": round(traced_peak / 2**20, 1) if traced_peak is not None else None,
-        "dynamodb_requests": dict(counter.requests), "dynamodb_items_read": counter.items_read,
+        "dynamodb_requests": dict(counter.requests),
+        "dynamodb_items_read": counter.items_read,
     }
 
 
@@ -319,9 +352,15 @@ def read_houses(houses: list[str], ends_at: datetime) -> dict:
             began, began_cpu = time.perf_counter(), time.thread_time()
             rows = len(order_store.house_ledger(house_id, ends_at))
             print(f"[bench] {house_id}: {rows} rows in {time.perf_counter() - began:.1f} s", file=sys.stderr)
-            reads.append({"house": house_id, "rows": rows, "seconds": round(time.perf_counter() - began, 2),
-                          "client_cpu_seconds": round(time.thread_time() - began_cpu, 3),
-                          "queries": sum(counter.requests.values()) - before})
+            reads.append(
+                {
+                    "house": house_id,
+                    "rows": rows,
+                    "seconds": round(time.perf_counter() - began, 2),
+                    "client_cpu_seconds": round(time.thread_time() - began_cpu, 3),
+                    "queries": sum(counter.requests.values()) - before,
+                }
+            )
     finally:
         counter.restore()
     return {"houses": reads, "items_read": counter.items_read}
@@ -332,45 +371,64 @@ def transfers_of(stack: EmbeddedStack, period_id: str) -> list:
 
     keys = json.loads(stack.secret_values["PaymentSecret"])
     client = stripe.StripeClient(keys["api_key"], base_addresses={"api": stack.payments.url})
-    return list(client.v1.transfers.list({"transfer_group": f"settlement:{period_id}", "limit": 100})
-                .auto_paging_iter())
+    return list(
+        client.v1.transfers.list({"transfer_group": f"settlement:{period_id}", "limit": 100}).auto_paging_iter()
+    )
 
 
 def bench_settlement(args) -> dict:
     began = time.monotonic()
     houses = house_ids(args.houses)
-    ends_at = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(seconds=1)
+    ends_at = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
     starts_at = ends_at - timedelta(days=7)
     generated = time.perf_counter()
     period = synthetic_period(args.tickets, houses, starts_at, ends_at, agreement(), seed=args.seed)
     generated = time.perf_counter() - generated
     pure, pure_statements = pure_part(period, houses, starts_at, ends_at)
     result: dict = {
-        "tickets": period.tickets, "houses": args.houses, "orders": period.orders,
-        "cross_house_orders": period.cross_house_orders, "multi_house_orders": period.multi_house_orders,
-        "refunds": period.refunds, "tickets_refunded": period.tickets_refunded, "journal_entries": period.entries,
-        "generate_seconds": round(generated, 2), "pure": pure,
-        "pure_money": money_check(period.collected, period.refunded, period.fees,
-                                  sum(s["to_transfer"] for s in pure_statements), carried_forward(pure_statements)),
+        "tickets": period.tickets,
+        "houses": args.houses,
+        "orders": period.orders,
+        "cross_house_orders": period.cross_house_orders,
+        "multi_house_orders": period.multi_house_orders,
+        "refunds": period.refunds,
+        "tickets_refunded": period.tickets_refunded,
+        "journal_entries": period.entries,
+        "generate_seconds": round(generated, 2),
+        "pure": pure,
+        "pure_money": money_check(
+            period.collected,
+            period.refunded,
+            period.fees,
+            sum(s["to_transfer"] for s in pure_statements),
+            carried_forward(pure_statements),
+        ),
     }
     if args.pure_only:
         result["wall_seconds"] = round(time.monotonic() - began, 1)
         return result
-    with open(args.handler_log, "a") as handler_log, contextlib.redirect_stdout(handler_log), \
-            tempfile.TemporaryDirectory() as state, \
-            EmbeddedStack(state_dir=Path(state), fresh=True, sweep_interval=0, snapshot_interval=0,
-                          functions_process=False) as stack:  # task handlers timed in this process
+    with (
+        open(args.handler_log, "a") as handler_log,
+        contextlib.redirect_stdout(handler_log),
+        tempfile.TemporaryDirectory() as state,
+        EmbeddedStack(
+            state_dir=Path(state), fresh=True, sweep_interval=0, snapshot_interval=0, functions_process=False
+        ) as stack,
+    ):  # task handlers timed in this process
         from chalicelib.store import settlements as settlement_store
 
         create_houses(stack, houses)
-        settlement_store.save_agreement(agreement(), 0, "bench", datetime.now(timezone.utc))
+        settlement_store.save_agreement(agreement(), 0, "bench", datetime.now(UTC))
         written = write_ledger(period, args.max_seconds)
         print(f"[bench] {written['items']} ledger items written in {written['seconds']:.1f} s", file=sys.stderr)
-        result["write"] = {"items": written["items"], "complete": written["complete"],
-                           "seconds": round(written["seconds"], 1),
-                           "items_per_second": round(written["items"] / max(written["seconds"], 1e-9))}
+        result["write"] = {
+            "items": written["items"],
+            "complete": written["complete"],
+            "seconds": round(written["seconds"], 1),
+            "items_per_second": round(written["items"] / max(written["seconds"], 1e-9)),
+        }
         if args.read_houses:
-            result["reads"] = read_houses(houses[:args.read_houses], ends_at)
+            result["reads"] = read_houses(houses[: args.read_houses], ends_at)
             result["load_average"] = [round(x, 2) for x in os.getloadavg()]
             result["wall_seconds"] = round(time.monotonic() - began, 1)
             return result
@@ -383,14 +441,21 @@ def bench_settlement(args) -> dict:
         result["settlement"] = settled
         transfers = transfers_of(stack, settled["period_id"])
         statements = [settlement_store.get_statement(settled["period_id"], h) for h in houses]
-        result["statements"] = {"stored": len(statements), "paid": sum(s.status == "paid" for s in statements),
-                                "transfers": len(transfers),
-                                "largest_item_kib": round(max(len(json.dumps(s.statement)) for s in statements)
-                                                          / 1024, 1)}
+        result["statements"] = {
+            "stored": len(statements),
+            "paid": sum(s.status == "paid" for s in statements),
+            "transfers": len(transfers),
+            "largest_item_kib": round(max(len(json.dumps(s.statement)) for s in statements) / 1024, 1),
+        }
         fees = sum(s.statement["totals"]["fees"] for s in statements)
         if written["complete"]:
-            result["money"] = money_check(period.collected, period.refunded, fees, sum(t.amount for t in transfers),
-                                          carried_forward([s.statement for s in statements]))
+            result["money"] = money_check(
+                period.collected,
+                period.refunded,
+                fees,
+                sum(t.amount for t in transfers),
+                carried_forward([s.statement for s in statements]),
+            )
             result["money"]["fees_as_booked"] = period.fees
         result["rss_mib_end"] = round(psutil.Process().memory_info().rss / 2**20)
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]
@@ -403,12 +468,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="scripts/bench settlement", description=__doc__)
     parser.add_argument("--tickets", type=int, default=100_000)
     parser.add_argument("--houses", type=int, default=20)
-    parser.add_argument("--max-seconds", type=float, default=900,
-                        help="no more ledger writes after this; then at most this long for the workflow")
+    parser.add_argument(
+        "--max-seconds",
+        type=float,
+        default=900,
+        help="no more ledger writes after this; then at most this long for the workflow",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--tracemalloc", action="store_true", help="also trace the settlement's allocations")
-    parser.add_argument("--read-houses", type=int, default=0,
-                        help="no settlement: only time the gather's ledger reads of this many houses")
+    parser.add_argument(
+        "--read-houses",
+        type=int,
+        default=0,
+        help="no settlement: only time the gather's ledger reads of this many houses",
+    )
     parser.add_argument("--pure-only", action="store_true", help="only the statements in memory: no stack, no AWS")
     parser.add_argument("--handler-log", default=os.devnull, help="where the in-process Lambda handlers' logs go")
     args = parser.parse_args(argv)
@@ -421,13 +494,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0 if result["pure_money"]["balanced"] else 1
     settlement = result["settlement"]
     steps = settlement["steps_seconds"]
-    print(f"| {datetime.now(timezone.utc):%Y-%m-%d} | {result['tickets']:,} tickets, {result['houses']} houses "
-          f"| {result['write']['items']:,} items in {result['write']['seconds']} s "
-          f"| {' / '.join(str(v) for v in steps.values())} | {settlement['total_seconds']} "
-          f"| {settlement['rss_mib']['peak_above_before']} | {settlement['dynamodb_items_read']:,} "
-          f"| {result['pure']['decode_and_statements_seconds']} s, "
-          f"{result['pure']['decode_and_statements_tracemalloc_peak_mib']} MiB "
-          f"| {result.get('money', {}).get('balanced')} |")
+    print(
+        f"| {datetime.now(UTC):%Y-%m-%d} | {result['tickets']:,} tickets, {result['houses']} houses "
+        f"| {result['write']['items']:,} items in {result['write']['seconds']} s "
+        f"| {' / '.join(str(v) for v in steps.values())} | {settlement['total_seconds']} "
+        f"| {settlement['rss_mib']['peak_above_before']} | {settlement['dynamodb_items_read']:,} "
+        f"| {result['pure']['decode_and_statements_seconds']} s, "
+        f"{result['pure']['decode_and_statements_tracemalloc_peak_mib']} MiB "
+        f"| {result.get('money', {}).get('balanced')} |"
+    )
     return 0 if settlement["status"] == "SUCCEEDED" else 1
 
 

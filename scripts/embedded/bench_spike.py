@@ -18,6 +18,7 @@ every request and every write unit per partition key, creates a house and a perf
 Bounded: no buyer starts and no checkout begins after `--max-seconds`; checkouts in flight get
 `--drain-seconds` more. Prints JSON and a Markdown row for docs/benchmarks.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,7 +38,7 @@ import time
 from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -65,10 +66,10 @@ from .bench_checkout import (
 from .spike_figures import fairness, key_kind, per_key_budget, units_per_ticket_by_kind
 from .stack import EmbeddedStack
 
-
 # --------------------------------------------------------------------------------------------
 # Write units per partition key and second
 # --------------------------------------------------------------------------------------------
+
 
 class KeyedMeter(DynamoDBMeter):
     """`DynamoDBMeter` that also sums write units per partition key (table and global indexes) per second."""
@@ -83,15 +84,17 @@ class KeyedMeter(DynamoDBMeter):
         for (table, key, put_item, transactional), old, new in zip(targets, before, after):
             partition = next(iter(key.get("PK", {"S": "?"}).values()))
             self.by_key_second[(str(partition), second)] += costs.write_units(
-                max(old[0], new[0], _size(put_item)), transactional)
+                max(old[0], new[0], _size(put_item)), transactional
+            )
             if old[1] == new[1]:
                 continue
             for (old_key, old_size), (new_key, new_size) in zip(old[2], new[2]):
                 for index_key, size in {(old_key, old_size), (new_key, new_size)}:
                     if index_key is not None:
                         hash_value = json.loads(index_key)[0]
-                        self.by_key_second[("index:" + str(next(iter(hash_value.values()))), second)] += \
+                        self.by_key_second[("index:" + str(next(iter(hash_value.values()))), second)] += (
                             costs.write_units(size)
+                        )
 
 
 class KeyedCountingMotoApp(CountingMotoApp):
@@ -131,6 +134,7 @@ def counted_moto_by_key():
 # The hall and the buyers
 # --------------------------------------------------------------------------------------------
 
+
 def prepare(stack: EmbeddedStack, seats: int, waiting_room: dict | None) -> tuple[str, list[str]]:
     os.environ.setdefault("PODIUM_STAGE", stack.stage)
     from chalicelib.web.auth import Role, issue_token
@@ -149,10 +153,15 @@ def prepare(stack: EmbeddedStack, seats: int, waiting_room: dict | None) -> tupl
     hall = demo_seatmaps.test_hall(rows, seats // rows)
     post("/staff/venues", {"id": "spike-hall", "seatmap": hall}, admin)
     post("/staff/productions", {"id": "spike-show", "title": {"nl": "Uitverkocht"}}, admin)
-    now = datetime.now(timezone.utc)
-    body = {"production_id": "spike-show", "venue_id": "spike-hall", "status": "on_sale",
-            "starts_at": (now + timedelta(days=30)).isoformat(), "sales_start": (now - timedelta(days=1)).isoformat(),
-            "tariffs": [{"code": "full", "name": {"nl": "Vol"}, "prices": {c["code"]: 2500 for c in hall["categories"]}}]}
+    now = datetime.now(UTC)
+    body = {
+        "production_id": "spike-show",
+        "venue_id": "spike-hall",
+        "status": "on_sale",
+        "starts_at": (now + timedelta(days=30)).isoformat(),
+        "sales_start": (now - timedelta(days=1)).isoformat(),
+        "tariffs": [{"code": "full", "name": {"nl": "Vol"}, "prices": {c["code"]: 2500 for c in hall["categories"]}}],
+    }
     if waiting_room:
         body["waiting_room"] = waiting_room
     performance = post("/staff/performances", body, admin)
@@ -199,8 +208,9 @@ def buyer_run(config: dict) -> dict:
 
     def request(method: str, path: str, session: str, body=None, headers=None) -> tuple[requests.Response, float]:
         began = time.perf_counter()
-        response = http().request(method, api + path, json=body, timeout=120,
-                                  headers={"X-Podium-Session": session, **(headers or {})})
+        response = http().request(
+            method, api + path, json=body, timeout=120, headers={"X-Podium-Session": session, **(headers or {})}
+        )
         return response, time.perf_counter() - began
 
     def buyer(index: int) -> None:
@@ -210,9 +220,19 @@ def buyer_run(config: dict) -> dict:
             return
         rng = random.Random(config["seed"] * 100_003 + index)
         session = secrets.token_urlsafe(24)
-        result: dict[str, Any] = {"index": index, "arrived": time.monotonic() - started, "requests": 0,
-                                  "hold_attempts": [], "outcome": None, "places": 0, "queue_position": None,
-                                  "queue_wait": None, "held_at": None, "abandon": None, "status_codes": []}
+        result: dict[str, Any] = {
+            "index": index,
+            "arrived": time.monotonic() - started,
+            "requests": 0,
+            "hold_attempts": [],
+            "outcome": None,
+            "places": 0,
+            "queue_position": None,
+            "queue_wait": None,
+            "held_at": None,
+            "abandon": None,
+            "status_codes": [],
+        }
         headers = {}
         try:
             if config["waiting_room"]:
@@ -228,8 +248,12 @@ def buyer_run(config: dict) -> dict:
                         return
                     # as a browser would: again after `poll_seconds`, or right at the turn if that is sooner
                     time.sleep(min(place["poll_seconds"], max(0.05, place["seconds_to_wait"])))
-                    response, _ = request("GET", f"/performances/{performance}/queue", session,
-                                          headers={"X-Podium-Queue-Ticket": place["queue_ticket"]})
+                    response, _ = request(
+                        "GET",
+                        f"/performances/{performance}/queue",
+                        session,
+                        headers={"X-Podium-Queue-Ticket": place["queue_ticket"]},
+                    )
                     result["requests"] += 1
                     result["queue_polls"] = result.get("queue_polls", 0) + 1
                     if response.status_code != 200:
@@ -316,8 +340,9 @@ def buyer_run(config: dict) -> dict:
                 status = view_["status"]
                 if status == "awaiting_payment" and not paid:
                     client = stripe.StripeClient(config["stripe_key"], base_addresses={"api": config["provider"]})
-                    intent = client.v1.payment_intents.confirm(view_["payment"]["payment_intent_id"],
-                                                               params={"payment_method": "pm_card_visa"})
+                    intent = client.v1.payment_intents.confirm(
+                        view_["payment"]["payment_intent_id"], params={"payment_method": "pm_card_visa"}
+                    )
                     paid = intent.status == "succeeded"
                     result["paid_after"] = time.perf_counter() - began
                     continue
@@ -364,13 +389,18 @@ def buyer_run(config: dict) -> dict:
     finished.set()
     for worker in workers:
         worker.join()
-    return {"results": results, "wall": time.monotonic() - started, "hold_phase_seconds": holds_done,
-            "seat_map_reads": view.reads}
+    return {
+        "results": results,
+        "wall": time.monotonic() - started,
+        "hold_phase_seconds": holds_done,
+        "seat_map_reads": view.reads,
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # The run and its figures
 # --------------------------------------------------------------------------------------------
+
 
 def _by_window(attempts: list[tuple], seconds: float) -> dict[int, list[float]]:
     """Answer times of hold attempts, grouped by the window of the run in which each was sent."""
@@ -383,7 +413,9 @@ def _by_window(attempts: list[tuple], seconds: float) -> dict[int, list[float]]:
 def ms(values: list[float]) -> dict:
     if not values:
         return {"p50": None, "p95": None, "p99": None}
-    return {name: round(percentile(values, share) * 1000, 1) for name, share in (("p50", .5), ("p95", .95), ("p99", .99))}
+    return {
+        name: round(percentile(values, share) * 1000, 1) for name, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99))
+    }
 
 
 def table_state(stack: EmbeddedStack, performance_id: str) -> tuple[Counter, dict, Counter]:
@@ -391,8 +423,10 @@ def table_state(stack: EmbeddedStack, performance_id: str) -> tuple[Counter, dic
     dynamodb = observer("dynamodb", stack.moto.url)
     states, holders, hold_statuses = Counter(), {}, Counter()
     for page in dynamodb.get_paginator("query").paginate(
-            TableName=stack.refs["MainTable"], KeyConditionExpression="PK = :pk AND begins_with(SK, :s)",
-            ExpressionAttributeValues={":pk": {"S": f"PERF#{performance_id}"}, ":s": {"S": "SEAT#"}}):
+        TableName=stack.refs["MainTable"],
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :s)",
+        ExpressionAttributeValues={":pk": {"S": f"PERF#{performance_id}"}, ":s": {"S": "SEAT#"}},
+    ):
         for item in page["Items"]:
             states[item["state"]["S"]] += 1
             if item["state"]["S"] != "free":
@@ -404,7 +438,7 @@ def hold_status(stack: EmbeddedStack, hold_ids: list[str]) -> dict[str, str]:
     dynamodb = observer("dynamodb", stack.moto.url)
     statuses = {}
     for start in range(0, len(hold_ids), 100):
-        keys = [{"PK": {"S": f"HOLD#{h}"}, "SK": {"S": "HOLD"}} for h in hold_ids[start:start + 100]]
+        keys = [{"PK": {"S": f"HOLD#{h}"}, "SK": {"S": "HOLD"}} for h in hold_ids[start : start + 100]]
         answer = dynamodb.batch_get_item(RequestItems={stack.refs["MainTable"]: {"Keys": keys}})
         now_ms = time.time() * 1000
         for item in answer["Responses"].get(stack.refs["MainTable"], []):
@@ -426,20 +460,40 @@ def stack_processes(stack: EmbeddedStack) -> dict[str, psutil.Process]:
 def bench_spike(args) -> dict:
     began = time.monotonic()
     room = {"rate_per_minute": args.waiting_room, "shards": args.queue_shards} if args.waiting_room else None
-    with open(args.handler_log, "a") as handler_log, contextlib.redirect_stdout(handler_log), \
-            tempfile.TemporaryDirectory() as state, counted_moto_by_key(), \
-            EmbeddedStack(state_dir=Path(state), fresh=True, sweep_interval=args.sweep_seconds, snapshot_interval=0,
-                          extra_env={"HOLD_TTL_SECONDS": str(args.hold_ttl)}) as stack:
+    with (
+        open(args.handler_log, "a") as handler_log,
+        contextlib.redirect_stdout(handler_log),
+        tempfile.TemporaryDirectory() as state,
+        counted_moto_by_key(),
+        EmbeddedStack(
+            state_dir=Path(state),
+            fresh=True,
+            sweep_interval=args.sweep_seconds,
+            snapshot_interval=0,
+            extra_env={"HOLD_TTL_SECONDS": str(args.hold_ttl)},
+        ) as stack,
+    ):
         from .workflows import dispatcher
 
         performance_id, seat_ids = prepare(stack, args.seats, room)
         keys = json.loads(stack.secret_values["PaymentSecret"])
-        config = {"api": stack.api_url, "provider": stack.payments.url, "stripe_key": keys["api_key"],
-                  "performance": performance_id, "buyers": args.buyers, "concurrency": args.concurrency,
-                  "checkout_concurrency": args.checkout_concurrency, "arrival_seconds": args.arrival_seconds,
-                  "max_seconds": args.max_seconds, "drain_seconds": args.drain_seconds, "abandon": args.abandon,
-                  "poll_interval": args.poll_interval, "seed": args.seed, "waiting_room": bool(room),
-                  "progress_seconds": args.progress_seconds}
+        config = {
+            "api": stack.api_url,
+            "provider": stack.payments.url,
+            "stripe_key": keys["api_key"],
+            "performance": performance_id,
+            "buyers": args.buyers,
+            "concurrency": args.concurrency,
+            "checkout_concurrency": args.checkout_concurrency,
+            "arrival_seconds": args.arrival_seconds,
+            "max_seconds": args.max_seconds,
+            "drain_seconds": args.drain_seconds,
+            "abandon": args.abandon,
+            "poll_interval": args.poll_interval,
+            "seed": args.seed,
+            "waiting_room": bool(room),
+            "progress_seconds": args.progress_seconds,
+        }
         invocations_before = len(dispatcher.invocations)
         deliveries_before = len(stack.payments.provider.webhooks.deliveries)
         COUNTER.reset()
@@ -451,8 +505,12 @@ def bench_spike(args) -> dict:
 
         def sample() -> None:
             while not sampling.wait(2.0):
-                samples.append({role: (process.cpu_percent(None), process.memory_info().rss / 2**20)
-                                for role, process in processes.items()})
+                samples.append(
+                    {
+                        role: (process.cpu_percent(None), process.memory_info().rss / 2**20)
+                        for role, process in processes.items()
+                    }
+                )
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -477,14 +535,46 @@ def bench_spike(args) -> dict:
         states, holders, _ = table_state(stack, performance_id)
         statuses = hold_status(stack, [r["hold_id"] for r in results if r["held_at"] is not None])
 
-    return figures(args, run, results, counted, by_key_second, task_invocations, webhook_posts, per_order_transitions,
-                   states, holders, statuses, still_running, samples,
-                   machine_before, machine_after, len(seat_ids), time.monotonic() - began)
+    return figures(
+        args,
+        run,
+        results,
+        counted,
+        by_key_second,
+        task_invocations,
+        webhook_posts,
+        per_order_transitions,
+        states,
+        holders,
+        statuses,
+        still_running,
+        samples,
+        machine_before,
+        machine_after,
+        len(seat_ids),
+        time.monotonic() - began,
+    )
 
 
-def figures(args, run, results, counted, by_key_second, task_invocations, webhook_posts, per_order_transitions,
-            states, holders, statuses, still_running, samples, machine_before, machine_after,
-            seats, total_seconds) -> dict:
+def figures(
+    args,
+    run,
+    results,
+    counted,
+    by_key_second,
+    task_invocations,
+    webhook_posts,
+    per_order_transitions,
+    states,
+    holders,
+    statuses,
+    still_running,
+    samples,
+    machine_before,
+    machine_after,
+    seats,
+    total_seconds,
+) -> dict:
     wall = run["wall"]
     held = [r for r in results if r["held_at"] is not None]
     completed = [r for r in results if r["outcome"] == "completed"]
@@ -524,8 +614,10 @@ def figures(args, run, results, counted, by_key_second, task_invocations, webhoo
     busy = (sum(machine_after) - machine_after.idle) - (sum(machine_before) - machine_before.idle)
     machine_cpu = busy / max(1e-9, sum(machine_after) - sum(machine_before)) * 100
     count = costs.CallCounts(
-        api_rest_requests=api_requests, lambda_invocations=api_requests + task_invocations,
-        lambda_billed_ms=(api_requests + task_invocations) * args.lambda_ms, lambda_memory_mb=512,
+        api_rest_requests=api_requests,
+        lambda_invocations=api_requests + task_invocations,
+        lambda_billed_ms=(api_requests + task_invocations) * args.lambda_ms,
+        lambda_memory_mb=512,
         dynamodb_write_units=Decimal(dynamodb["write_units"] + dynamodb["index_write_units"]),
         dynamodb_read_units=dynamodb["read_units"],
         sfn_standard_transitions=round(transitions_per_order * len(completed)),
@@ -533,35 +625,48 @@ def figures(args, run, results, counted, by_key_second, task_invocations, webhoo
         sqs_requests=sum(n for name, n in calls.items() if name.startswith("sqs.")),
         ses_messages=sum(n for name, n in calls.items() if name.split(".")[-1] in ("SendRawEmail", "SendEmail")),
         ses_attachment_bytes=counted["ses_bytes"],
-        secrets_manager_calls=sum(n for name, n in calls.items() if name.startswith("secretsmanager.")))
+        secrets_manager_calls=sum(n for name, n in calls.items() if name.startswith("secretsmanager.")),
+    )
     per_thousand = costs.cost_per_thousand_tickets(count, tickets) if tickets else {}
     hold_keys = {kind: round(units, 2) for kind, units in units_per_ticket_by_kind(units_by_key, tickets or 1).items()}
     # What one ticket of a whole sale uses of each AWS quota. The hold phase (every buyer's queue, map and
     # hold requests, the winners' and the losers') is spread over the places held; the checkout over the
     # tickets it issued, since locally only part of the holders get through checkout in the bound.
     places_held = max(1, sum(r["places"] for r in held))
-    hold_requests = sum(len(r["hold_attempts"]) + (r["queue_position"] is not None) + (r["abandon"] == "release")
-                        for r in results) + run["seat_map_reads"]
+    hold_requests = (
+        sum(len(r["hold_attempts"]) + (r["queue_position"] is not None) + (r["abandon"] == "release") for r in results)
+        + run["seat_map_reads"]
+    )
     queue_polls = sum(r.get("queue_polls", 0) for r in results)
     checkout_requests = sum(r["requests"] for r in results) - hold_requests - queue_polls + run["seat_map_reads"]
-    perf_key = max((key for key in units_by_key if key.startswith("PERF#") and key.count("#") == 1),
-                   key=lambda key: units_by_key[key], default=None)
+    perf_key = max(
+        (key for key in units_by_key if key.startswith("PERF#") and key.count("#") == 1),
+        key=lambda key: units_by_key[key],
+        default=None,
+    )
     load = None
     if tickets:
         per_ticket = Decimal(1) / tickets
         per_place = Decimal(1) / places_held
-        api_per_ticket = (Decimal(hold_requests + queue_polls) * per_place
-                          + Decimal(checkout_requests + webhook_posts) * per_ticket)
+        api_per_ticket = (
+            Decimal(hold_requests + queue_polls) * per_place + Decimal(checkout_requests + webhook_posts) * per_ticket
+        )
         load = costs.TicketLoad(
             api_requests=api_per_ticket.quantize(Decimal("0.01")),
-            lambda_seconds=(api_per_ticket * Decimal(args.lambda_ms) / 1000
-                            + Decimal(task_invocations) * per_ticket * Decimal(args.task_ms) / 1000).quantize(Decimal("0.001")),
+            lambda_seconds=(
+                api_per_ticket * Decimal(args.lambda_ms) / 1000
+                + Decimal(task_invocations) * per_ticket * Decimal(args.task_ms) / 1000
+            ).quantize(Decimal("0.001")),
             # On the performance's key: selling a seat is one transactional update (2 units) per ticket; the
             # rest of its units (claims, lost races, releases) belong to the hold phase, per place held.
-            hottest_key_write_units=((Decimal(str(units_by_key.get(perf_key, 0))) - 2 * tickets) * per_place
-                                     + 2).quantize(Decimal("0.01")),
+            hottest_key_write_units=(
+                (Decimal(str(units_by_key.get(perf_key, 0))) - 2 * tickets) * per_place + 2
+            ).quantize(Decimal("0.01")),
             sfn_executions=(Decimal(len(completed)) * per_ticket).quantize(Decimal("0.001")),
-            sfn_transitions=(Decimal(str(transitions_per_order)) * len(completed) * per_ticket).quantize(Decimal("0.001")))
+            sfn_transitions=(Decimal(str(transitions_per_order)) * len(completed) * per_ticket).quantize(
+                Decimal("0.001")
+            ),
+        )
     # The hold phase's own AWS cost per 1,000 places held: the buyers' queue, map and hold requests
     # (winners' and losers') and the write units on the keys a hold writes; the checkout's cost per
     # ticket is `scripts/bench checkout`'s (docs/cost.md), since locally few holders get through it.
@@ -571,48 +676,75 @@ def figures(args, run, results, counted, by_key_second, task_invocations, webhoo
         by_kind[key_kind(key)] += units
     hold_units = sum(units for kind, units in by_kind.items() if kind.startswith(hold_kinds)) - 2 * tickets
     hold_phase = costs.CallCounts(
-        api_rest_requests=hold_requests + queue_polls, lambda_invocations=hold_requests + queue_polls,
+        api_rest_requests=hold_requests + queue_polls,
+        lambda_invocations=hold_requests + queue_polls,
         lambda_billed_ms=(hold_requests + queue_polls) * args.lambda_ms,
-        dynamodb_write_units=Decimal(str(max(0.0, hold_units))))
+        dynamodb_write_units=Decimal(str(max(0.0, hold_units))),
+    )
     hold_phase_per_thousand = costs.cost_per_thousand_tickets(hold_phase, places_held)
     scale = None
     if load is not None:
         binding, rate = costs.largest_on_sale(load)
-        scale = {"per_ticket": {f.name: str(getattr(load, f.name)) for f in dataclasses.fields(load)},
-                 "tickets_per_second_by_quota": {k: str(v) for k, v in costs.tickets_per_second_by_quota(load).items()},
-                 "binding_quota": binding, "tickets_per_second": str(rate),
-                 "seconds_to_sell_out_this_hall": str(costs.seconds_to_sell_out(seats, load))}
+        scale = {
+            "per_ticket": {f.name: str(getattr(load, f.name)) for f in dataclasses.fields(load)},
+            "tickets_per_second_by_quota": {k: str(v) for k, v in costs.tickets_per_second_by_quota(load).items()},
+            "binding_quota": binding,
+            "tickets_per_second": str(rate),
+            "seconds_to_sell_out_this_hall": str(costs.seconds_to_sell_out(seats, load)),
+        }
     return {
-        "benchmark": "spike", "buyers": args.buyers, "seats": seats, "concurrency": args.concurrency,
-        "checkout_concurrency": args.checkout_concurrency, "arrival_seconds": args.arrival_seconds,
-        "waiting_room_rate_per_minute": args.waiting_room or None, "hold_ttl_seconds": args.hold_ttl,
-        "wall_seconds": round(wall, 1), "hold_phase_seconds": round(run["hold_phase_seconds"], 1),
+        "benchmark": "spike",
+        "buyers": args.buyers,
+        "seats": seats,
+        "concurrency": args.concurrency,
+        "checkout_concurrency": args.checkout_concurrency,
+        "arrival_seconds": args.arrival_seconds,
+        "waiting_room_rate_per_minute": args.waiting_room or None,
+        "hold_ttl_seconds": args.hold_ttl,
+        "wall_seconds": round(wall, 1),
+        "hold_phase_seconds": round(run["hold_phase_seconds"], 1),
         "run_seconds_including_start_and_analysis": round(total_seconds, 1),
-        "buyers_started": len(results), "outcomes": dict(Counter(r["outcome"] for r in results)),
+        "buyers_started": len(results),
+        "outcomes": dict(Counter(r["outcome"] for r in results)),
         "errors": dict(Counter(r.get("error", "")[:120] for r in results if r.get("error"))),
-        "holds_created": len(created), "places_held": sum(r["places"] for r in held),
-        "hold_requests": len(attempts), "hold_requests_per_second": round(len(attempts) / max(1e-9, run["hold_phase_seconds"]), 1),
+        "holds_created": len(created),
+        "places_held": sum(r["places"] for r in held),
+        "hold_requests": len(attempts),
+        "hold_requests_per_second": round(len(attempts) / max(1e-9, run["hold_phase_seconds"]), 1),
         "holds_per_second": round(len(created) / max(1e-9, run["hold_phase_seconds"]), 1),
-        "all_seats_taken_after_seconds": round(sell_out, 1) if sell_out is not None and states.get("free", 0) == 0 else None,
+        "all_seats_taken_after_seconds": round(sell_out, 1)
+        if sell_out is not None and states.get("free", 0) == 0
+        else None,
         "last_hold_after_seconds": round(sell_out, 1) if sell_out is not None else None,
-        "hold_ms_created": ms([a[1] for a in created]), "hold_ms_all_answers": ms([a[1] for a in attempts]),
+        "hold_ms_created": ms([a[1] for a in created]),
+        "hold_ms_all_answers": ms([a[1] for a in attempts]),
         # when in the run the slow answers came: per 10 s of the run, by when the hold request was sent
-        "hold_ms_created_by_10_s": {f"{window * 10}-{window * 10 + 10} s": {"holds": len(values), **ms(values)}
-                                    for window, values in sorted(_by_window(created, 10).items())},
-        "conflicts": dict(conflicts), "other_hold_statuses": {str(k): v for k, v in other.items()},
+        "hold_ms_created_by_10_s": {
+            f"{window * 10}-{window * 10 + 10} s": {"holds": len(values), **ms(values)}
+            for window, values in sorted(_by_window(created, 10).items())
+        },
+        "conflicts": dict(conflicts),
+        "other_hold_statuses": {str(k): v for k, v in other.items()},
         "conflict_rate": round(sum(conflicts.values()) / max(1, len(attempts)), 3),
-        "orders_completed": len(completed), "tickets": tickets,
-        "orders_per_second": round(len(completed) / wall, 2), "tickets_per_second": round(tickets / wall, 2),
+        "orders_completed": len(completed),
+        "tickets": tickets,
+        "orders_per_second": round(len(completed) / wall, 2),
+        "tickets_per_second": round(tickets / wall, 2),
         "checkout_ms": ms([r["checkout_seconds"] for r in completed]),
         "checkout_waited_for_a_client_ms": ms([r["checkout_waited"] for r in results if "checkout_waited" in r]),
-        "checkout_failure_reasons": dict(Counter(r.get("reason") for r in results if r["outcome"] in ("failed", "refunded"))),
+        "checkout_failure_reasons": dict(
+            Counter(r.get("reason") for r in results if r["outcome"] in ("failed", "refunded"))
+        ),
         "executions_still_running_after_drain": still_running,
         "seat_states_at_end": dict(states),
         "oversold": max(0, live_places - seats) + unknown_holders + double,
-        "places_in_live_holds": live_places, "seats_given_to_two_live_holds": double,
-        "seats_held_by_unknown_holds": unknown_holders, "live_hold_seats_the_table_disagrees_with": table_disagrees,
+        "places_in_live_holds": live_places,
+        "seats_given_to_two_live_holds": double,
+        "seats_held_by_unknown_holds": unknown_holders,
+        "live_hold_seats_the_table_disagrees_with": table_disagrees,
         "hold_status_at_end": dict(Counter(statuses.get(r["hold_id"], "?") for r in held)),
-        "abandoned_holds": len(abandoned), "abandoned_places": abandoned_places,
+        "abandoned_holds": len(abandoned),
+        "abandoned_places": abandoned_places,
         "abandoned_by": dict(Counter(r["abandon"] for r in abandoned)),
         "abandoned_places_returned_to_sale": returned_places,
         "returned_places_taken_again_by_others": taken_again,
@@ -623,24 +755,49 @@ def figures(args, run, results, counted, by_key_second, task_invocations, webhoo
         "queue_wait_ms": ms([r["queue_wait"] for r in results if r["queue_wait"] is not None]),
         "fairness_hold_vs_queue_position": fairness(
             {str(r["index"]): r["queue_position"] for r in held if r["queue_position"] is not None},
-            {str(r["index"]): r["held_at"] for r in held if r["queue_position"] is not None}),
+            {str(r["index"]): r["held_at"] for r in held if r["queue_position"] is not None},
+        ),
         "partition_write_budget": budget,
         "write_units_per_ticket_on_the_busiest_key_of_each_kind": hold_keys,
-        "aws_calls": dict(sorted(calls.items())), "api_requests": api_requests, "lambda_task_invocations": task_invocations,
+        "aws_calls": dict(sorted(calls.items())),
+        "api_requests": api_requests,
+        "lambda_task_invocations": task_invocations,
         "sfn_transitions_per_completed_order": round(transitions_per_order, 2),
-        "dynamodb": {"write_units": dynamodb["write_units"], "index_write_units": dynamodb["index_write_units"],
-                     "read_units": str(dynamodb["read_units"])},
+        "dynamodb": {
+            "write_units": dynamodb["write_units"],
+            "index_write_units": dynamodb["index_write_units"],
+            "read_units": str(dynamodb["read_units"]),
+        },
         "usd_per_1000_tickets": {k: str(v) for k, v in per_thousand.items()},
-        "usd_per_1000_tickets_sfn_standard_only": str(costs.costs(dataclasses.replace(
-            count, api_rest_requests=0, lambda_invocations=0, lambda_billed_ms=0, dynamodb_write_units=Decimal(0),
-            dynamodb_read_units=Decimal(0), sns_publishes=0, sqs_requests=0, ses_messages=0, ses_attachment_bytes=0,
-            secrets_manager_calls=0))["step_functions"] * 1000 / max(1, tickets)),
+        "usd_per_1000_tickets_sfn_standard_only": str(
+            costs.costs(
+                dataclasses.replace(
+                    count,
+                    api_rest_requests=0,
+                    lambda_invocations=0,
+                    lambda_billed_ms=0,
+                    dynamodb_write_units=Decimal(0),
+                    dynamodb_read_units=Decimal(0),
+                    sns_publishes=0,
+                    sqs_requests=0,
+                    ses_messages=0,
+                    ses_attachment_bytes=0,
+                    secrets_manager_calls=0,
+                )
+            )["step_functions"]
+            * 1000
+            / max(1, tickets)
+        ),
         "aws_scale": scale,
-        "write_units_by_key_kind": {kind: round(units, 1) for kind, units in sorted(by_kind.items(), key=lambda kv: -kv[1])},
-        "hold_phase_requests": hold_requests, "queue_polls": queue_polls,
+        "write_units_by_key_kind": {
+            kind: round(units, 1) for kind, units in sorted(by_kind.items(), key=lambda kv: -kv[1])
+        },
+        "hold_phase_requests": hold_requests,
+        "queue_polls": queue_polls,
         "usd_per_1000_places_held_hold_phase": {k: str(v) for k, v in hold_phase_per_thousand.items()},
-        "cpu_percent_of_one_core": {role: {"mean": round(statistics.mean(cpu[role])), "max": round(max(cpu[role]))}
-                                    for role in roles},
+        "cpu_percent_of_one_core": {
+            role: {"mean": round(statistics.mean(cpu[role])), "max": round(max(cpu[role]))} for role in roles
+        },
         "machine_cpu_percent_all_cores": round(machine_cpu),
         "rss_mib_max": {role: round(max(rss[role])) for role in roles},
     }
@@ -657,28 +814,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--abandon", type=float, default=0.1, help="share of holders who give up")
     parser.add_argument("--hold-ttl", type=int, default=180, help="seconds a hold lasts (HOLD_TTL_SECONDS)")
     parser.add_argument("--sweep-seconds", type=float, default=10, help="how often the expired-hold sweeper runs")
-    parser.add_argument("--waiting-room", type=int, default=0, metavar="RATE",
-                        help="admit RATE buyers per minute through the waiting room (0: no waiting room)")
+    parser.add_argument(
+        "--waiting-room",
+        type=int,
+        default=0,
+        metavar="RATE",
+        help="admit RATE buyers per minute through the waiting room (0: no waiting room)",
+    )
     parser.add_argument("--queue-shards", type=int, default=8)
     parser.add_argument("--poll-interval", type=float, default=2.0, help="seconds between checkout status polls")
     parser.add_argument("--progress-seconds", type=float, default=15)
     parser.add_argument("--lambda-ms", type=int, default=100, help="assumed billed ms per API handler invocation")
-    parser.add_argument("--task-ms", type=int, default=350,
-                        help="assumed billed ms per workflow task (scripts/bench checkout measured ~2.45 s per 7 tasks)")
+    parser.add_argument(
+        "--task-ms",
+        type=int,
+        default=350,
+        help="assumed billed ms per workflow task (scripts/bench checkout measured ~2.45 s per 7 tasks)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--handler-log", default=os.devnull)
 
 
 def print_figures(figures: dict) -> None:
     print(json.dumps(figures, indent=2, default=str))
-    print(f"| {datetime.now(timezone.utc):%Y-%m-%d} | {figures['buyers']} buyers, {figures['seats']} seats, "
-          f"c={figures['concurrency']}, waiting room {figures['waiting_room_rate_per_minute'] or 'off'} | "
-          f"{figures['holds_per_second']} holds/s | hold p50 {figures['hold_ms_created']['p50']} / "
-          f"p95 {figures['hold_ms_created']['p95']} / p99 {figures['hold_ms_created']['p99']} ms | "
-          f"{figures['orders_per_second']} orders/s, {figures['tickets_per_second']} tickets/s | "
-          f"checkout p50 {figures['checkout_ms']['p50']} / p99 {figures['checkout_ms']['p99']} ms | "
-          f"oversold {figures['oversold']} | max {figures['partition_write_budget']['max_units_per_second']} WRU/s "
-          f"on one key |")
+    print(
+        f"| {datetime.now(UTC):%Y-%m-%d} | {figures['buyers']} buyers, {figures['seats']} seats, "
+        f"c={figures['concurrency']}, waiting room {figures['waiting_room_rate_per_minute'] or 'off'} | "
+        f"{figures['holds_per_second']} holds/s | hold p50 {figures['hold_ms_created']['p50']} / "
+        f"p95 {figures['hold_ms_created']['p95']} / p99 {figures['hold_ms_created']['p99']} ms | "
+        f"{figures['orders_per_second']} orders/s, {figures['tickets_per_second']} tickets/s | "
+        f"checkout p50 {figures['checkout_ms']['p50']} / p99 {figures['checkout_ms']['p99']} ms | "
+        f"oversold {figures['oversold']} | max {figures['partition_write_budget']['max_units_per_second']} WRU/s "
+        f"on one key |"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

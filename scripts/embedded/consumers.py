@@ -14,6 +14,7 @@ poll would stall it) and back off while a queue is empty; a failed record is mad
 after `retry_delay` seconds instead of the queue's VisibilityTimeout (360 s), so redelivery and
 dead-lettering take seconds in tests.
 """
+
 from __future__ import annotations
 
 import functools
@@ -24,8 +25,9 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import requests
 
@@ -74,8 +76,12 @@ class QueuePoller:
         self._resumed.set()
 
     def counts(self) -> dict:
-        return {"records": self.records, "batches": self.batches, "failures": self.failures,
-                "paused": not self._resumed.is_set()}
+        return {
+            "records": self.records,
+            "batches": self.batches,
+            "failures": self.failures,
+            "paused": not self._resumed.is_set(),
+        }
 
     def _run(self) -> None:
         with background.work():  # a Lambda fed by a queue: no buyer waits on its requests
@@ -99,9 +105,13 @@ class QueuePoller:
                 self._stop.wait(idle)
 
     def poll_once(self) -> int:
-        messages = self._sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=self.batch_size,
-                                             WaitTimeSeconds=0, AttributeNames=["All"],
-                                             MessageAttributeNames=["All"]).get("Messages", [])
+        messages = self._sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=self.batch_size,
+            WaitTimeSeconds=0,
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
         if not messages:
             return 0
         event = {"Records": [self.record(message) for message in messages]}
@@ -114,13 +124,18 @@ class QueuePoller:
                 traceback.print_exc()
         done = [message for message in messages if message["MessageId"] not in failed]
         for start in range(0, len(done), 10):
-            chunk = done[start:start + 10]
-            self._sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=[
-                {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]} for index, message in enumerate(chunk)])
+            chunk = done[start : start + 10]
+            self._sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": message["ReceiptHandle"]} for index, message in enumerate(chunk)
+                ],
+            )
         for message in messages:
             if message["MessageId"] in failed:
-                self._sqs.change_message_visibility(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"],
-                                                    VisibilityTimeout=self.retry_delay)
+                self._sqs.change_message_visibility(
+                    QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=self.retry_delay
+                )
         self.batches += 1
         self.records += len(messages)
         self.failures += len(failed)
@@ -130,14 +145,26 @@ class QueuePoller:
         """One SQS message as Lambda's SQS event source hands it to a function."""
         attributes = {}
         for name, value in (message.get("MessageAttributes") or {}).items():
-            attributes[name] = {"stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
-                                "stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+            attributes[name] = {
+                "stringValue": value.get("StringValue"),
+                "binaryValue": value.get("BinaryValue"),
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": value["DataType"],
+            }
             attributes[name] = {key: item for key, item in attributes[name].items() if item is not None}
-        return {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"], "attributes": dict(message.get("Attributes") or {}),
-                "messageAttributes": attributes,
-                "md5OfBody": message.get("MD5OfBody") or hashlib.md5(message["Body"].encode(), usedforsecurity=False).hexdigest(),
-                "eventSource": "aws:sqs", "eventSourceARN": self.queue_arn, "awsRegion": resources.REGION}
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": dict(message.get("Attributes") or {}),
+            "messageAttributes": attributes,
+            "md5OfBody": message.get("MD5OfBody")
+            or hashlib.md5(message["Body"].encode(), usedforsecurity=False).hexdigest(),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": resources.REGION,
+        }
 
 
 @dataclass
@@ -188,10 +215,13 @@ class Consumers:
         while time.monotonic() < deadline:
             busy = 0
             for poller in self.pollers.values():
-                attributes = sqs.get_queue_attributes(QueueUrl=poller.queue_url, AttributeNames=[
-                    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-                busy += int(attributes["ApproximateNumberOfMessages"]) + \
-                    int(attributes["ApproximateNumberOfMessagesNotVisible"])
+                attributes = sqs.get_queue_attributes(
+                    QueueUrl=poller.queue_url,
+                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+                )["Attributes"]
+                busy += int(attributes["ApproximateNumberOfMessages"]) + int(
+                    attributes["ApproximateNumberOfMessagesNotVisible"]
+                )
             if busy == 0:
                 return True
             time.sleep(0.1)
@@ -235,9 +265,17 @@ def start_consumers(app, refs: dict[str, str], stage: str, endpoint_url: str, re
     for config, logical_id, queue in _queue_functions(app):
         module_name, _, attribute = config.handler_string.rpartition(".")
         handler = access.as_function(logical_id, getattr(importlib.import_module(module_name), attribute))
-        poller = QueuePoller(logical_id, queue, refs[queue], refs[f"{queue}.Arn"], handler,
-                             resources.physical_name(stage, logical_id), batch_size=config.batch_size,
-                             retry_delay=retry_delay, endpoint_url=endpoint_url)
+        poller = QueuePoller(
+            logical_id,
+            queue,
+            refs[queue],
+            refs[f"{queue}.Arn"],
+            handler,
+            resources.physical_name(stage, logical_id),
+            batch_size=config.batch_size,
+            retry_delay=retry_delay,
+            endpoint_url=endpoint_url,
+        )
         poller.start()
         pollers[queue] = poller
     return Consumers(pollers, endpoint_url)
@@ -245,5 +283,6 @@ def start_consumers(app, refs: dict[str, str], stage: str, endpoint_url: str, re
 
 def remote_consumers(app, refs: dict[str, str], endpoint_url: str, control_url: str) -> Consumers:
     """The consumers the functions process runs, as this process sees them."""
-    return Consumers({queue: RemotePoller(queue, refs[queue], control_url) for _, _, queue in _queue_functions(app)},
-                     endpoint_url)
+    return Consumers(
+        {queue: RemotePoller(queue, refs[queue], control_url) for _, _, queue in _queue_functions(app)}, endpoint_url
+    )

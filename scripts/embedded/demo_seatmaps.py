@@ -1,4 +1,5 @@
 """Demo halls as `podium.seatmap/1` documents (plain dicts), for seeding, demos, tests and benchmarks."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -16,11 +17,29 @@ def _categories(*codes: str) -> list[dict[str, Any]]:
     return [{"code": code, "name": dict(_CATEGORY_NAMES[code])} for code in codes]
 
 
-def _seat(section: str, row: str, number: int, x: float, y: float, category: str, kind: str = "standard",
-          companion_of: str | None = None, restricted_view: bool = False) -> dict[str, Any]:
-    return {"id": f"{section}-{row}-{number}", "section": section, "row": row, "number": number,
-            "x": x, "y": y, "category": category, "kind": kind, "companion_of": companion_of,
-            "restricted_view": restricted_view}
+def _seat(
+    section: str,
+    row: str,
+    number: int,
+    x: float,
+    y: float,
+    category: str,
+    kind: str = "standard",
+    companion_of: str | None = None,
+    restricted_view: bool = False,
+) -> dict[str, Any]:
+    return {
+        "id": f"{section}-{row}-{number}",
+        "section": section,
+        "row": row,
+        "number": number,
+        "x": x,
+        "y": y,
+        "category": category,
+        "kind": kind,
+        "companion_of": companion_of,
+        "restricted_view": restricted_view,
+    }
 
 
 def row_label(index: int) -> str:
@@ -117,7 +136,7 @@ def concert_hall(seats: int = 1000, per_row: int = 32) -> dict[str, Any]:
         offsets = [-(1.5 + k) for k in reversed(range(half))] + [1.5 + k for k in range(half)]
         if count < len(offsets):  # a short back row keeps to the middle
             trim = len(offsets) - count
-            offsets = offsets[trim // 2:len(offsets) - (trim - trim // 2)]
+            offsets = offsets[trim // 2 : len(offsets) - (trim - trim // 2)]
         for number, offset in enumerate(offsets, start=1):
             y = round(2 + 1.25 * index + 0.005 * offset * offset, 3)
             out.append(_seat("parterre", row, number, centre + offset, y, category))
@@ -137,8 +156,17 @@ def concert_hall(seats: int = 1000, per_row: int = 32) -> dict[str, Any]:
         for number in range(1, count + 1):
             offset = first + number - (balkon_per_row + 1) / 2
             restricted = number <= 2 or number > count - 2
-            out.append(_seat("balkon", row, number, centre + offset, round(top + 1.25 * index, 3),
-                             "B" if index < 2 else "C", restricted_view=restricted))
+            out.append(
+                _seat(
+                    "balkon",
+                    row,
+                    number,
+                    centre + offset,
+                    round(top + 1.25 * index, 3),
+                    "B" if index < 2 else "C",
+                    restricted_view=restricted,
+                )
+            )
     return {
         "format": FORMAT,
         "name": f"Concertzaal ({seats})",

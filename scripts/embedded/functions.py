@@ -14,6 +14,7 @@ and its AWS calls are background work for moto's lock.
 
 The environment is the functions' environment (the supervisor passes the gateway's).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,17 +55,19 @@ def register_functions(dispatcher: LambdaDispatcher, app, stage: str) -> None:
 def invocation_app(dispatcher: LambdaDispatcher, consumers=None):
     """The WSGI app: `POST /invocations/{name}?timeout=seconds` answered with Lambda's three answers;
     `GET /consumers` (their counts) and `POST /consumers/{queue}/pause|resume` for the queue pollers."""
+
     def app(environ, start_response):
         request = Request(environ)
         if request.method == "POST" and request.path.startswith(PREFIX):
             timeout = int(request.args.get("timeout", "60"))
-            payload, errored, logs = dispatcher.invoke(request.path[len(PREFIX):], request.get_data(), timeout)
-            response = Response(json.dumps({"payload": payload, "errored": errored, "logs": logs}),
-                                content_type="application/json")
+            payload, errored, logs = dispatcher.invoke(request.path[len(PREFIX) :], request.get_data(), timeout)
+            response = Response(
+                json.dumps({"payload": payload, "errored": errored, "logs": logs}), content_type="application/json"
+            )
         elif consumers is not None and request.method == "GET" and request.path == "/consumers":
             response = Response(json.dumps(consumers.counts()), content_type="application/json")
         elif consumers is not None and request.method == "POST" and request.path.startswith("/consumers/"):
-            queue, _, action = request.path[len("/consumers/"):].partition("/")
+            queue, _, action = request.path[len("/consumers/") :].partition("/")
             if queue not in consumers.pollers or action not in ("pause", "resume"):
                 return Response("not found", status=404)(environ, start_response)
             getattr(consumers[queue], action)()
@@ -91,10 +94,16 @@ def main(argv: list[str] | None = None) -> None:
     register_functions(dispatcher, app, args.stage)
     consumers = None
     if os.environ.get(REFS_VARIABLE):  # the queues' URLs and ARNs: this process runs the consumers too
-        consumers = start_consumers(app, json.loads(os.environ[REFS_VARIABLE]), args.stage,
-                                    os.environ["AWS_ENDPOINT_URL"], int(os.environ.get(RETRY_VARIABLE, "1")))
-    server = make_server(args.host, args.port, invocation_app(dispatcher, consumers), threaded=True,
-                         request_handler=QuietRequestHandler)
+        consumers = start_consumers(
+            app,
+            json.loads(os.environ[REFS_VARIABLE]),
+            args.stage,
+            os.environ["AWS_ENDPOINT_URL"],
+            int(os.environ.get(RETRY_VARIABLE, "1")),
+        )
+    server = make_server(
+        args.host, args.port, invocation_app(dispatcher, consumers), threaded=True, request_handler=QuietRequestHandler
+    )
     print(f"[functions] {len(dispatcher.names())} functions on {args.host}:{args.port}", file=sys.stderr, flush=True)
     server.serve_forever(poll_interval=0.5)
 

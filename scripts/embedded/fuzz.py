@@ -6,6 +6,7 @@ admin and once as the cluster coordinator (on the routes only a coordinator may 
 5xx answer and on any answer the document does not describe (status code, content type, body
 schema). Bounded: --max-examples per operation and --max-seconds per pass.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,11 @@ def coordinator_only(document: dict) -> dict:
     """The operations whose declared roles include the coordinator (a house admin gets 403 there)."""
     paths = {}
     for path, operations in document["paths"].items():
-        kept = {method: operation for method, operation in operations.items()
-                if "coordinator" in operation.get("x-roles", [])}
+        kept = {
+            method: operation
+            for method, operation in operations.items()
+            if "coordinator" in operation.get("x-roles", [])
+        }
         if kept:
             paths[path] = kept
     return {**document, "paths": paths}
@@ -40,17 +44,22 @@ def known_ids(api_url: str, created: dict[str, list[str]], house: str, token: st
     from .seed import HOUSES, PRODUCTIONS, VENUES
 
     performances = [performance for ids in created.values() for performance in ids]
-    known: dict = {"performance_id": performances, "house_id": [house["id"] for house in HOUSES],
-                   "venue_id": [venue for venues in VENUES.values() for venue, _ in venues],
-                   "production_id": [production for productions in PRODUCTIONS.values()
-                                     for production, _, _ in productions]}
+    known: dict = {
+        "performance_id": performances,
+        "house_id": [house["id"] for house in HOUSES],
+        "venue_id": [venue for venues in VENUES.values() for venue, _ in venues],
+        "production_id": [production for productions in PRODUCTIONS.values() for production, _, _ in productions],
+    }
     known["name"] = ["pages.css", "pages.js"]  # the pages' static files
     buyer = _cart_with_a_hold(api_url, performances)
     known.update(session=buyer["session"], hold_id=[buyer["hold_id"]], cart_id=[buyer["cart_id"]])
     desk = _cart_with_a_hold(api_url, created[house], {"Authorization": f"Bearer {token}"})
-    sale = requests.post(f"{api_url}/staff/box-office/sales", timeout=60, json={
-        "cart_id": desk["cart_id"], "payment_method": "cash"},
-        headers={"Authorization": f"Bearer {token}", "X-Podium-Session": desk["session"]})
+    sale = requests.post(
+        f"{api_url}/staff/box-office/sales",
+        timeout=60,
+        json={"cart_id": desk["cart_id"], "payment_method": "cash"},
+        headers={"Authorization": f"Bearer {token}", "X-Podium-Session": desk["session"]},
+    )
     if sale.status_code == 201:
         known["order_id"] = [sale.json().get("order_id") or sale.json().get("id")]
     return known
@@ -60,8 +69,12 @@ def _cart_with_a_hold(api_url: str, performances: list[str], headers: dict[str, 
     session = requests.post(f"{api_url}/sessions", timeout=30).json()["session"]
     headers = {**(headers or {}), "X-Podium-Session": session}
     for performance_id in performances:
-        hold = requests.post(f"{api_url}/performances/{performance_id}/holds", headers=headers, timeout=30,
-                             json={"best_available": {"count": 1}})
+        hold = requests.post(
+            f"{api_url}/performances/{performance_id}/holds",
+            headers=headers,
+            timeout=30,
+            json={"best_available": {"count": 1}},
+        )
         if hold.status_code == 201:
             cart = requests.post(f"{api_url}/carts", headers=headers, timeout=30).json()
             requests.put(f"{api_url}/carts/{cart['id']}/holds/{hold.json()['id']}", headers=headers, timeout=30)
@@ -70,13 +83,39 @@ def _cart_with_a_hold(api_url: str, performances: list[str], headers: dict[str, 
 
 
 def run_pass(name: str, schema_file: Path, api_url: str, token: str, args, known: dict, report_dir: Path) -> int:
-    command = [str(ROOT / ".venv/bin/st"), "run", str(schema_file), "--url", api_url, "--checks", CHECKS,
-               "--max-examples", str(args.max_examples), "--seed", str(args.seed), "--workers", str(args.workers),
-               "--phases", "examples,fuzzing", "--request-timeout", "60",
-               "--header", f"Authorization: Bearer {token}", "--no-shrink", "--continue-on-failure",
-               "--report", "junit", "--report-junit-path", str(report_dir / f"fuzz-{name}.xml")]
-    environment = {**os.environ, "SCHEMATHESIS_HOOKS": "scripts.embedded.fuzz_hooks",
-                   "PODIUM_FUZZ_KNOWN": json.dumps(known), "PYTHONPATH": str(ROOT)}
+    command = [
+        str(ROOT / ".venv/bin/st"),
+        "run",
+        str(schema_file),
+        "--url",
+        api_url,
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        str(args.max_examples),
+        "--seed",
+        str(args.seed),
+        "--workers",
+        str(args.workers),
+        "--phases",
+        "examples,fuzzing",
+        "--request-timeout",
+        "60",
+        "--header",
+        f"Authorization: Bearer {token}",
+        "--no-shrink",
+        "--continue-on-failure",
+        "--report",
+        "junit",
+        "--report-junit-path",
+        str(report_dir / f"fuzz-{name}.xml"),
+    ]
+    environment = {
+        **os.environ,
+        "SCHEMATHESIS_HOOKS": "scripts.embedded.fuzz_hooks",
+        "PODIUM_FUZZ_KNOWN": json.dumps(known),
+        "PYTHONPATH": str(ROOT),
+    }
     began = time.monotonic()
     print(f"fuzz pass {name}: {' '.join(command[:2])} … ({args.max_examples} examples per operation)", flush=True)
     try:
@@ -106,8 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="podium-fuzz-"))
     report_dir = args.report_dir or work
     report_dir.mkdir(parents=True, exist_ok=True)
-    stack = EmbeddedStack(stage="demo", state_dir=work, fresh=True, sweep_interval=0, snapshot_interval=0,
-                          gateway_log=work / "gateway.log")
+    stack = EmbeddedStack(
+        stage="demo",
+        state_dir=work,
+        fresh=True,
+        sweep_interval=0,
+        snapshot_interval=0,
+        gateway_log=work / "gateway.log",
+    )
     stack.start()
     try:
         tokens = staff_tokens("demo", stack.secret_values["StaffTokenSecret"])

@@ -4,6 +4,7 @@ Random ids only ever reach "not found"; the seeded cluster's performances, house
 productions, and a buyer session with its hold and cart, take the fuzzer past the lookups into the
 code behind them. Read from PODIUM_FUZZ_KNOWN (JSON: {"path parameter": [ids], "session": "…"}).
 """
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,11 @@ SESSION_HEADER = "X-Podium-Session"
 
 @schemathesis.hook
 def flatmap_path_parameters(context, path_parameters):
-    choices = {name: st.sampled_from([value, *KNOWN[name]]) for name, value in (path_parameters or {}).items()
-               if KNOWN.get(name)}
+    choices = {
+        name: st.sampled_from([value, *KNOWN[name]])
+        for name, value in (path_parameters or {}).items()
+        if KNOWN.get(name)
+    }
     if not choices:
         return st.just(path_parameters)
     return st.fixed_dictionaries({**{name: st.just(value) for name, value in path_parameters.items()}, **choices})

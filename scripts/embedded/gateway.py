@@ -5,6 +5,7 @@ admission, API Gateway's own answers). What API Gateway answers itself (a path n
 template's gateway responses (the RestAPI definition's `x-amazon-apigateway-gateway-responses`), rendered
 here as API Gateway renders them. Everything else is Chalice's own local gateway.
 """
+
 import json
 import os
 import sys
@@ -27,7 +28,8 @@ CONCURRENT_REQUESTS = int(os.environ.get("PODIUM_GATEWAY_CONCURRENCY", "4"))
 
 
 GATEWAY_RESPONSES = load_template()["Resources"]["RestAPI"]["Properties"]["DefinitionBody"][
-    "x-amazon-apigateway-gateway-responses"]
+    "x-amazon-apigateway-gateway-responses"
+]
 
 
 def gateway_response(response_type: str, status: int, message: str, path: str) -> dict:
@@ -35,15 +37,24 @@ def gateway_response(response_type: str, status: int, message: str, path: str) -
     DEFAULT_5XX as API Gateway does): its status, headers and body with `$context` substituted."""
     fallback = "DEFAULT_5XX" if status >= 500 else "DEFAULT_4XX"
     spec = GATEWAY_RESPONSES.get(response_type) or GATEWAY_RESPONSES[fallback]
-    substitutions = {"$context.error.messageString": json.dumps(message),
-                     "$context.requestId": str(uuid.uuid4()), "$context.path": json.dumps(path)[1:-1]}
+    substitutions = {
+        "$context.error.messageString": json.dumps(message),
+        "$context.requestId": str(uuid.uuid4()),
+        "$context.path": json.dumps(path)[1:-1],
+    }
     body = spec["responseTemplates"]["application/json"]
     for variable in sorted(substitutions, key=len, reverse=True):
         body = body.replace(variable, substitutions[variable])
-    headers = {name.removeprefix("gatewayresponse.header."): value.strip("'")
-               for name, value in spec.get("responseParameters", {}).items()}
-    return {"statusCode": int(spec.get("statusCode", status)), "headers": headers, "multiValueHeaders": {},
-            "body": body}
+    headers = {
+        name.removeprefix("gatewayresponse.header."): value.strip("'")
+        for name, value in spec.get("responseParameters", {}).items()
+    }
+    return {
+        "statusCode": int(spec.get("statusCode", status)),
+        "headers": headers,
+        "multiValueHeaders": {},
+        "body": body,
+    }
 
 
 chalice_local.apply(FairSemaphore(CONCURRENT_REQUESTS), gateway_response)

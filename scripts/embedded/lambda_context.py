@@ -1,5 +1,6 @@
 """The `context` Lambda passes to a handler, for the handlers the embedded stack calls itself (workflow tasks,
 queue consumers, the sweeper)."""
+
 from __future__ import annotations
 
 import time

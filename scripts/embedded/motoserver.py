@@ -4,6 +4,7 @@ The patches and the lock are `scripts.localaws` (its README says what each chang
 serves them on a port of 127.0.0.1 from a daemon thread, and points moto's callbacks (Step Functions'
 Lambda tasks) at that port.
 """
+
 from __future__ import annotations
 
 import os

@@ -7,6 +7,7 @@ consumers — relayed into it): `EmfAggregator` reads both,
 sums each metric per minute, and `/ops` (HTML) / `/ops.json` show the last minutes, with the
 queues' and dead-letter queues' depth read from moto.
 """
+
 from __future__ import annotations
 
 import html
@@ -16,9 +17,10 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -27,8 +29,10 @@ from .serving import BackgroundServer, serve_in_background
 # The dashboard's panels (scripts/cluster_template.py), by the Podium metrics they show.
 PANELS: list[tuple[str, tuple[str, ...]]] = [
     ("Tickets and revenue per minute", ("TicketsIssued", "RevenueCents")),
-    ("Checkout funnel", ("HoldsCreated", "CheckoutsStarted", "OrdersCompleted", "CheckoutsFailed",
-                         "CheckoutsRefunded")),
+    (
+        "Checkout funnel",
+        ("HoldsCreated", "CheckoutsStarted", "OrdersCompleted", "CheckoutsFailed", "CheckoutsRefunded"),
+    ),
     ("Hold conflicts", ("HoldConflicts", "HoldsExpired")),
     ("Payment failures", ("PaymentFailures", "PaymentWebhooksRejected", "PaidPlacesLost", "LatePaymentsRefunded")),
 ]
@@ -52,6 +56,7 @@ def emf_points(record: dict) -> Iterable[tuple[str, str, float, int]]:
 @dataclass
 class EmfAggregator:
     """Sums of each metric per minute (UTC epoch minute), fed line by line; thread-safe."""
+
     keep_minutes: int = 180
     _minutes: dict[int, dict[str, float]] = field(default_factory=lambda: defaultdict(lambda: defaultdict(float)))
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -84,8 +89,10 @@ class EmfAggregator:
         """The last `minutes` minutes, oldest first: {"minute": epoch minute, "metrics": {name: sum}}."""
         current = int((now if now is not None else time.time()) // 60)
         with self._lock:
-            return [{"minute": m, "metrics": dict(self._minutes.get(m, {}))}
-                    for m in range(current - minutes + 1, current + 1)]
+            return [
+                {"minute": m, "metrics": dict(self._minutes.get(m, {}))}
+                for m in range(current - minutes + 1, current + 1)
+            ]
 
     def totals(self, minutes: int = 15, now: float | None = None) -> dict[str, float]:
         result: dict[str, float] = defaultdict(float)
@@ -126,6 +133,7 @@ class EmfTee(io.TextIOBase):
 
 def follow(path: Path, aggregator: EmfAggregator, stopping: threading.Event, interval: float = 0.5) -> threading.Thread:
     """Feed the lines appended to `path` (from its current end) to the aggregator, on a daemon thread."""
+
     def run() -> None:
         position = path.stat().st_size if path.exists() else 0
         partial = b""
@@ -155,17 +163,24 @@ def _minute_label(minute: int) -> str:
     return time.strftime("%H:%M", time.localtime(minute * 60))
 
 
-def ops_app(aggregator: EmfAggregator, queue_depths: Callable[[], dict[str, int]] | None = None,
-            minutes: int = 15) -> Callable:
+def ops_app(
+    aggregator: EmfAggregator, queue_depths: Callable[[], dict[str, int]] | None = None, minutes: int = 15
+) -> Callable:
     """WSGI app: `/ops` (HTML, refreshes itself) and `/ops.json`."""
+
     def snapshot() -> dict[str, Any]:
         buckets = aggregator.per_minute(minutes)
         try:
             depths = queue_depths() if queue_depths else {}
         except Exception as error:  # moto busy or stopping: the page still shows the metrics
             depths = {"error": str(error)}
-        return {"minutes": buckets, "totals": aggregator.totals(minutes), "queues": depths,
-                "panels": [{"title": t, "metrics": list(m)} for t, m in PANELS], "records": aggregator.records}
+        return {
+            "minutes": buckets,
+            "totals": aggregator.totals(minutes),
+            "queues": depths,
+            "panels": [{"title": t, "metrics": list(m)} for t, m in PANELS],
+            "records": aggregator.records,
+        }
 
     def page(data: dict[str, Any]) -> str:
         buckets = data["minutes"]
@@ -181,21 +196,29 @@ def ops_app(aggregator: EmfAggregator, queue_depths: Callable[[], dict[str, int]
             for name in names:
                 shown.add(name)
                 cells = "".join(f"<td>{_fmt(b['metrics'].get(name))}</td>" for b in buckets)
-                rows.append(f"<tr><th scope=row>{html.escape(name)}</th>{cells}"
-                            f"<td class=total>{_fmt(data['totals'].get(name))}</td></tr>")
-            sections.append(f"<h2>{html.escape(title)}</h2><table><tr><th>metric</th>{head}<th>total</th></tr>"
-                            f"{''.join(rows)}</table>")
+                rows.append(
+                    f"<tr><th scope=row>{html.escape(name)}</th>{cells}"
+                    f"<td class=total>{_fmt(data['totals'].get(name))}</td></tr>"
+                )
+            sections.append(
+                f"<h2>{html.escape(title)}</h2><table><tr><th>metric</th>{head}<th>total</th></tr>"
+                f"{''.join(rows)}</table>"
+            )
         queues = data["queues"]
-        queue_rows = "".join(f"<tr><th scope=row>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
-                             for k, v in queues.items())
+        queue_rows = "".join(
+            f"<tr><th scope=row>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+            for k, v in queues.items()
+        )
         sections.append(f"<h2>Queue and dead-letter queue depth (now)</h2><table>{queue_rows}</table>")
-        return ("<!doctype html><html lang=en><meta charset=utf-8><meta http-equiv=refresh content=10>"
-                "<title>Podium ops</title><style>body{font:14px system-ui;margin:1.5em}"
-                "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
-                "th[scope=row]{text-align:left}.total{font-weight:bold}</style>"
-                f"<h1>Podium ops: the dashboard's metrics, per minute (last {minutes} min)</h1>"
-                f"<p>From the EMF lines of the gateway and the supervisor ({data['records']} records). "
-                "On AWS: the CloudWatch dashboard and docs/metrics.md.</p>" + "".join(sections))
+        return (
+            "<!doctype html><html lang=en><meta charset=utf-8><meta http-equiv=refresh content=10>"
+            "<title>Podium ops</title><style>body{font:14px system-ui;margin:1.5em}"
+            "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}"
+            "th[scope=row]{text-align:left}.total{font-weight:bold}</style>"
+            f"<h1>Podium ops: the dashboard's metrics, per minute (last {minutes} min)</h1>"
+            f"<p>From the EMF lines of the gateway and the supervisor ({data['records']} records). "
+            "On AWS: the CloudWatch dashboard and docs/metrics.md.</p>" + "".join(sections)
+        )
 
     def app(environ, start_response):
         request = Request(environ)
@@ -234,8 +257,9 @@ class OpsPage:
         self.server.stop()
 
 
-def start_ops_page(host: str, port: int, gateway_log: Path | None,
-                   queue_depths: Callable[[], dict[str, int]] | None = None) -> OpsPage:
+def start_ops_page(
+    host: str, port: int, gateway_log: Path | None, queue_depths: Callable[[], dict[str, int]] | None = None
+) -> OpsPage:
     """Capture the supervisor's stdout and follow the gateway's log; serve the ops page."""
     aggregator = EmfAggregator()
     stopping = threading.Event()

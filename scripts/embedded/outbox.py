@@ -3,6 +3,7 @@
 It must run in the process of moto's server, because it reads moto's SES backend in memory.
 Only raw e-mails (SendRawEmail, what Podium sends) are listed.
 """
+
 from __future__ import annotations
 
 import email
@@ -34,8 +35,9 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 
 def verify_sender(moto_url: str, address: str, region: str = REGION) -> None:
     """Verify `address` as an SES e-mail identity in moto, which refuses mail from unverified senders."""
-    ses = boto3.client("ses", endpoint_url=moto_url, region_name=region, aws_access_key_id="testing",
-                       aws_secret_access_key="testing")
+    ses = boto3.client(
+        "ses", endpoint_url=moto_url, region_name=region, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
     ses.verify_email_identity(EmailAddress=parseaddr(address)[1])
 
 
@@ -63,9 +65,15 @@ class Mail:
     raw: str
 
     def summary(self) -> dict[str, object]:
-        return {"id": self.number, "ses_message_id": self.ses_message_id, "from": self.sender, "to": self.to,
-                "subject": self.subject, "sent_at": self.sent_at.isoformat() if self.sent_at else None,
-                "attachments": [attachment.filename for attachment in self.attachments]}
+        return {
+            "id": self.number,
+            "ses_message_id": self.ses_message_id,
+            "from": self.sender,
+            "to": self.to,
+            "subject": self.subject,
+            "sent_at": self.sent_at.isoformat() if self.sent_at else None,
+            "attachments": [attachment.filename for attachment in self.attachments],
+        }
 
 
 def parse_mail(number: int, ses_message_id: str, raw: str) -> Mail:
@@ -77,14 +85,24 @@ def parse_mail(number: int, ses_message_id: str, raw: str) -> Mail:
         sent_at = None
     text, html = message.get_body(preferencelist=("plain",)), message.get_body(preferencelist=("html",))
     attachments = tuple(
-        Attachment(part.get_filename() or f"attachment-{index}", part.get_content_type(),
-                   part.get_payload(decode=True) or b"")
-        for index, part in enumerate(message.iter_attachments(), start=1))
-    return Mail(number=number, ses_message_id=ses_message_id, sender=str(message["From"] or ""),
-                to=str(message["To"] or ""), subject=str(message["Subject"] or ""), sent_at=sent_at,
-                language=str(message["Content-Language"] or "").strip(),
-                text=text.get_content() if text is not None else None,
-                html=html.get_content() if html is not None else None, attachments=attachments, raw=raw)
+        Attachment(
+            part.get_filename() or f"attachment-{index}", part.get_content_type(), part.get_payload(decode=True) or b""
+        )
+        for index, part in enumerate(message.iter_attachments(), start=1)
+    )
+    return Mail(
+        number=number,
+        ses_message_id=ses_message_id,
+        sender=str(message["From"] or ""),
+        to=str(message["To"] or ""),
+        subject=str(message["Subject"] or ""),
+        sent_at=sent_at,
+        language=str(message["Content-Language"] or "").strip(),
+        text=text.get_content() if text is not None else None,
+        html=html.get_content() if html is not None else None,
+        attachments=attachments,
+        raw=raw,
+    )
 
 
 class OutboxApp:
@@ -94,21 +112,26 @@ class OutboxApp:
         self.account_id, self.region = account_id, region
         # Parsing a message with its PDFs costs milliseconds; each is parsed once, keyed by SES's id.
         self._parsed: dict[str, Mail] = {}
-        self.routes = Map([
-            Rule("/", endpoint="index"),
-            Rule("/messages.json", endpoint="index_json"),
-            Rule("/messages/<int:number>", endpoint="message"),
-            Rule("/messages/<int:number>/html", endpoint="html"),
-            Rule("/messages/<int:number>/raw", endpoint="raw"),
-            Rule("/messages/<int:number>/attachments/<int:index>", endpoint="attachment"),
-            Rule("/erase", endpoint="erase", methods=["POST"]),
-        ])
+        self.routes = Map(
+            [
+                Rule("/", endpoint="index"),
+                Rule("/messages.json", endpoint="index_json"),
+                Rule("/messages/<int:number>", endpoint="message"),
+                Rule("/messages/<int:number>/html", endpoint="html"),
+                Rule("/messages/<int:number>/raw", endpoint="raw"),
+                Rule("/messages/<int:number>/attachments/<int:index>", endpoint="attachment"),
+                Rule("/erase", endpoint="erase", methods=["POST"]),
+            ]
+        )
 
     def mails(self) -> list[Mail]:
         """Every raw e-mail moto's SES accepted, oldest first."""
         # A copy of the list: moto's server threads append to it while we read.
-        sent = [message for message in list(ses_backends[self.account_id][self.region].sent_messages)
-                if isinstance(message, RawMessage)]
+        sent = [
+            message
+            for message in list(ses_backends[self.account_id][self.region].sent_messages)
+            if isinstance(message, RawMessage)
+        ]
         mails = []
         for number, message in enumerate(sent, start=1):
             mail = self._parsed.get(message.id)
@@ -129,8 +152,11 @@ class OutboxApp:
             endpoint, arguments = self.routes.bind_to_environ(environ).match(method=request.method)
             response = getattr(self, f"on_{endpoint}")(request, **arguments)
         except HTTPException as error:
-            response = Response(_page("error.html", status=error.code, description=error.description),
-                                status=error.code, mimetype="text/html")
+            response = Response(
+                _page("error.html", status=error.code, description=error.description),
+                status=error.code,
+                mimetype="text/html",
+            )
         return response(environ, start_response)
 
     def erase(self, addresses: list[str]) -> int:
@@ -139,9 +165,13 @@ class OutboxApp:
         wanted = [address.strip().lower() for address in addresses if "@" in address]
         backend = ses_backends[self.account_id][self.region]
         with MOTO_LOCK:
-            kept = [message for message in backend.sent_messages
-                    if not (isinstance(message, RawMessage) and any(address in message.raw_data.lower()
-                                                                    for address in wanted))]
+            kept = [
+                message
+                for message in backend.sent_messages
+                if not (
+                    isinstance(message, RawMessage) and any(address in message.raw_data.lower() for address in wanted)
+                )
+            ]
             erased = len(backend.sent_messages) - len(kept)
             backend.sent_messages[:] = kept
         self._parsed.clear()  # the numbers of the messages after an erased one changed
@@ -152,8 +182,7 @@ class OutboxApp:
             addresses = json.loads(request.get_data() or b"{}")["addresses"]
             assert isinstance(addresses, list) and all(isinstance(a, str) for a in addresses)
         except (ValueError, KeyError, TypeError, AssertionError):
-            return Response(json.dumps({"error": 'send {"addresses": ["…"]}'}), status=400,
-                            mimetype="application/json")
+            return Response(json.dumps({"error": 'send {"addresses": ["…"]}'}), status=400, mimetype="application/json")
         return Response(json.dumps({"erased": self.erase(addresses)}), mimetype="application/json")
 
     def on_index(self, request: Request) -> Response:
@@ -187,8 +216,14 @@ class OutboxApp:
         if not 1 <= index <= len(attachments):
             raise NotFound(f"Message {number} has no attachment {index}.")
         attachment = attachments[index - 1]
-        return send_file(io.BytesIO(attachment.data), request.environ, mimetype=attachment.content_type,
-                         download_name=attachment.filename, as_attachment=False, max_age=0)
+        return send_file(
+            io.BytesIO(attachment.data),
+            request.environ,
+            mimetype=attachment.content_type,
+            download_name=attachment.filename,
+            as_attachment=False,
+            max_age=0,
+        )
 
 
 def _local_time(moment: datetime | None) -> str:
@@ -288,8 +323,9 @@ def _page(name: str, **context) -> str:
     return _ENVIRONMENT.get_template(name).render(**context)
 
 
-def start_outbox(host: str = "127.0.0.1", port: int = 0, *, account_id: str = ACCOUNT_ID,
-                 region: str = REGION) -> BackgroundServer:
+def start_outbox(
+    host: str = "127.0.0.1", port: int = 0, *, account_id: str = ACCOUNT_ID, region: str = REGION
+) -> BackgroundServer:
     """Serve the outbox on host:port (0 = a free port) from a daemon thread of this process."""
     server, thread = serve_in_background(OutboxApp(account_id, region), host, port, "outbox")
     return BackgroundServer(host, server.server_port, server, thread)

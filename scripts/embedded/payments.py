@@ -21,13 +21,14 @@ finish, so requests are atomic with respect to each other (like moto behind
 `motoserver.LockedMotoApp`). Webhooks are POSTed outside the lock, so a receiver may call
 the provider back while handling one.
 """
+
 from __future__ import annotations
 
 import base64
 import copy
 import hashlib
-import hmac
 import heapq
+import hmac
 import itertools
 import json
 import logging
@@ -38,8 +39,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from jinja2 import DictLoader, Environment, select_autoescape
@@ -79,8 +81,7 @@ PAYMENT_METHOD_TYPES = {"card", "bancontact"}
 BANCONTACT_CURRENCIES = {"eur"}
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
-CANCELABLE = {"requires_payment_method", "requires_capture", "requires_confirmation", "requires_action",
-              "processing"}
+CANCELABLE = {"requires_payment_method", "requires_capture", "requires_confirmation", "requires_action", "processing"}
 CONFIRMABLE = {"requires_payment_method", "requires_confirmation", "requires_action"}
 
 
@@ -88,10 +89,10 @@ CONFIRMABLE = {"requires_payment_method", "requires_confirmation", "requires_act
 class TestCard:
     """One of Stripe's test payment methods and what confirming a payment with it does."""
 
-    alias: str          # the `pm_card_…` id Stripe accepts in test mode
-    number: str         # the card number the pay page offers
+    alias: str  # the `pm_card_…` id Stripe accepts in test mode
+    number: str  # the card number the pay page offers
     brand: str
-    outcome: str        # "succeed" | "decline" | "authenticate"
+    outcome: str  # "succeed" | "decline" | "authenticate"
     decline_code: str | None = None
     message: str | None = None
 
@@ -100,15 +101,30 @@ class TestCard:
         return self.number[-4:]
 
 
-TEST_CARDS = {card.alias: card for card in [
-    TestCard("pm_card_visa", "4242424242424242", "visa", "succeed"),
-    TestCard("pm_card_mastercard", "5555555555554444", "mastercard", "succeed"),
-    TestCard("pm_card_chargeDeclined", "4000000000000002", "visa", "decline", "generic_decline",
-             "Your card was declined."),
-    TestCard("pm_card_chargeDeclinedInsufficientFunds", "4000000000009995", "visa", "decline",
-             "insufficient_funds", "Your card has insufficient funds."),
-    TestCard("pm_card_authenticationRequired", "4000002760003184", "visa", "authenticate"),
-]}
+TEST_CARDS = {
+    card.alias: card
+    for card in [
+        TestCard("pm_card_visa", "4242424242424242", "visa", "succeed"),
+        TestCard("pm_card_mastercard", "5555555555554444", "mastercard", "succeed"),
+        TestCard(
+            "pm_card_chargeDeclined",
+            "4000000000000002",
+            "visa",
+            "decline",
+            "generic_decline",
+            "Your card was declined.",
+        ),
+        TestCard(
+            "pm_card_chargeDeclinedInsufficientFunds",
+            "4000000000009995",
+            "visa",
+            "decline",
+            "insufficient_funds",
+            "Your card has insufficient funds.",
+        ),
+        TestCard("pm_card_authenticationRequired", "4000002760003184", "visa", "authenticate"),
+    ]
+}
 CARDS_BY_NUMBER = {card.number: card for card in TEST_CARDS.values()}
 
 _ID_ALPHABET = string.ascii_letters + string.digits
@@ -139,8 +155,17 @@ class StripeError(Exception):
     the same key.
     """
 
-    def __init__(self, status: int, type: str, message: str, *, code: str | None = None,
-                 param: str | None = None, saved: bool = False, **extra: Any):
+    def __init__(
+        self,
+        status: int,
+        type: str,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        saved: bool = False,
+        **extra: Any,
+    ):
         super().__init__(message)
         self.status = status
         self.type = type
@@ -168,8 +193,9 @@ def invalid(message: str, *, code: str | None = None, param: str | None = None, 
 
 def no_such(kind: str, object_id: str, param: str | None = None) -> StripeError:
     """Stripe's resource_missing: 404 for an id in the path, 400 for an id in a parameter."""
-    return invalid(f"No such {kind}: '{object_id}'", code="resource_missing", param=param or "id",
-                   status=400 if param else 404)
+    return invalid(
+        f"No such {kind}: '{object_id}'", code="resource_missing", param=param or "id", status=400 if param else 404
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,8 +277,9 @@ class Params:
             raise invalid(f"Invalid integer: {value}", code="parameter_invalid_integer", param=name)
         number = int(value)
         if minimum is not None and number < minimum:
-            raise invalid(f"This value must be greater than or equal to {minimum}.",
-                          code="parameter_invalid_integer", param=name)
+            raise invalid(
+                f"This value must be greater than or equal to {minimum}.", code="parameter_invalid_integer", param=name
+            )
         return number
 
     def boolean(self, name: str) -> bool:
@@ -281,8 +308,11 @@ class Params:
             return None
         value = value.lower()
         if value not in MIN_AMOUNT:
-            raise invalid(f"Invalid currency: {value}. Podium's local payment provider supports: "
-                          f"{', '.join(sorted(MIN_AMOUNT))}.", param=name)
+            raise invalid(
+                f"Invalid currency: {value}. Podium's local payment provider supports: "
+                f"{', '.join(sorted(MIN_AMOUNT))}.",
+                param=name,
+            )
         return value
 
     def expand(self) -> list[str]:
@@ -324,8 +354,8 @@ class Params:
 class SavedResponse:
     """The first answer given under an idempotency key, replayed byte for byte."""
 
-    endpoint: str       # "POST /v1/payment_intents"
-    fingerprint: str    # the request's parameters, canonicalised
+    endpoint: str  # "POST /v1/payment_intents"
+    fingerprint: str  # the request's parameters, canonicalised
     status: int
     body: str
     request_id: str
@@ -371,10 +401,10 @@ class Delivery:
 
     event_id: str
     event_type: str
-    attempt: int             # 1 for the first try, counting up through retries
-    status: int | None       # the endpoint's HTTP status; None if it could not be reached
+    attempt: int  # 1 for the first try, counting up through retries
+    status: int | None  # the endpoint's HTTP status; None if it could not be reached
     error: str | None
-    redelivery: bool         # sent because someone asked for it again (`redeliver`)
+    redelivery: bool  # sent because someone asked for it again (`redeliver`)
     at: float
 
     @property
@@ -390,8 +420,16 @@ class WebhookDispatcher:
     `hold()` parks new events; `release(order)` lets them go in an order of the test's choosing.
     """
 
-    def __init__(self, lock: threading.RLock, url: str | None, secret: str, *, max_attempts: int = 5,
-                 backoff: float = 0.05, timeout: float = 5.0):
+    def __init__(
+        self,
+        lock: threading.RLock,
+        url: str | None,
+        secret: str,
+        *,
+        max_attempts: int = 5,
+        backoff: float = 0.05,
+        timeout: float = 5.0,
+    ):
         self._changed = threading.Condition(lock)
         self.url = url
         self.secret = secret
@@ -399,7 +437,7 @@ class WebhookDispatcher:
         self.backoff = backoff
         self.timeout = timeout
         self.deliveries: list[Delivery] = []
-        self._payloads: dict[str, tuple[str, str]] = {}   # event id -> (type, exact JSON body)
+        self._payloads: dict[str, tuple[str, str]] = {}  # event id -> (type, exact JSON body)
         self._due: list[tuple[float, int, str, int, bool]] = []  # heap: (due, seq, event, attempt, redelivery)
         self._held: list[tuple[str, bool]] | None = None
         self._in_flight = 0
@@ -488,17 +526,23 @@ class WebhookDispatcher:
                 delivery = Delivery(event_id, event_type, attempt, status, error, redelivery, time.time())
                 self.deliveries.append(delivery)
                 if not delivery.ok and url and attempt < self.max_attempts:
-                    self._schedule(event_id, attempt=attempt + 1, redelivery=redelivery,
-                                   delay=self.backoff * 2 ** (attempt - 1))
+                    self._schedule(
+                        event_id, attempt=attempt + 1, redelivery=redelivery, delay=self.backoff * 2 ** (attempt - 1)
+                    )
                 self._changed.notify_all()
 
     def _post(self, url: str, secret: str, body: str) -> tuple[int | None, str | None]:
         # Signed per attempt, with a fresh timestamp, as Stripe does.
-        request = urllib.request.Request(url, data=body.encode(), method="POST", headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
-            "Stripe-Signature": sign_payload(body, secret),
-        })
+        request = urllib.request.Request(
+            url,
+            data=body.encode(),
+            method="POST",
+            headers={
+                "Content-Type": "application/json; charset=utf-8",
+                "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
+                "Stripe-Signature": sign_payload(body, secret),
+            },
+        )
         try:
             # bandit B310 (urlopen of a file: URL): the stack's webhook URL, never a caller's URL.
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # nosec B310
@@ -550,21 +594,35 @@ class ApiRequest:
 class PaymentProvider:
     """All objects and operations. Callers hold `self.lock` (the WSGI app does, per request)."""
 
-    def __init__(self, *, webhook_url: str | None = None, webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
-                 public_url: str | None = None, clock: Callable[[], float] = time.time,
-                 webhook_max_attempts: int = 5, webhook_backoff: float = 0.05, webhook_timeout: float = 5.0):
+    def __init__(
+        self,
+        *,
+        webhook_url: str | None = None,
+        webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
+        public_url: str | None = None,
+        clock: Callable[[], float] = time.time,
+        webhook_max_attempts: int = 5,
+        webhook_backoff: float = 0.05,
+        webhook_timeout: float = 5.0,
+    ):
         self.lock = threading.RLock()
         self.clock = clock
         self.public_url = public_url
         self.idempotency = IdempotencyStore(lambda: self.clock())
-        self.webhooks = WebhookDispatcher(self.lock, webhook_url, webhook_secret, max_attempts=webhook_max_attempts,
-                                          backoff=webhook_backoff, timeout=webhook_timeout)
-        self.objects: dict[str, dict] = {}      # every object by id; `object` tells the kind
+        self.webhooks = WebhookDispatcher(
+            self.lock,
+            webhook_url,
+            webhook_secret,
+            max_attempts=webhook_max_attempts,
+            backoff=webhook_backoff,
+            timeout=webhook_timeout,
+        )
+        self.objects: dict[str, dict] = {}  # every object by id; `object` tells the kind
         self.events: list[dict] = []
         self.api_requests: list[ApiRequest] = []
         self.faults: list[Fault] = []
-        self._test_cards: dict[str, TestCard] = {}   # payment method id -> its test behaviour
-        self._return_urls: dict[str, str] = {}       # payment intent id -> return_url of its confirmation
+        self._test_cards: dict[str, TestCard] = {}  # payment method id -> its test behaviour
+        self._return_urls: dict[str, str] = {}  # payment intent id -> return_url of its confirmation
         self._request: tuple[str | None, str | None] = (None, None)  # (request id, idempotency key) now
 
     def now(self) -> int:
@@ -583,10 +641,15 @@ class PaymentProvider:
         """Record an event with a snapshot of `obj` and hand it to the webhook dispatcher."""
         request_id, idempotency_key = self._request
         event = {
-            "id": new_id("evt"), "object": "event", "api_version": API_VERSION, "created": self.now(),
-            "data": {"object": copy.deepcopy(obj)}, "livemode": False,
+            "id": new_id("evt"),
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": self.now(),
+            "data": {"object": copy.deepcopy(obj)},
+            "livemode": False,
             "pending_webhooks": 1 if self.webhooks.url else 0,
-            "request": {"id": request_id, "idempotency_key": idempotency_key}, "type": event_type,
+            "request": {"id": request_id, "idempotency_key": idempotency_key},
+            "type": event_type,
         }
         if previous is not None:
             event["data"]["previous_attributes"] = previous
@@ -612,25 +675,33 @@ class PaymentProvider:
         """A Stripe list object, newest first, with `limit` and `starting_after` paging."""
         limit = params.integer("limit", minimum=1) or 10
         if limit > 100:
-            raise invalid("This value must be less than or equal to 100.", code="parameter_invalid_integer",
-                          param="limit")
-        items = [obj for obj in reversed(self.objects.values()) if obj["object"] == kind
-                 and all(value is None or obj.get(name) == value for name, value in filters.items())]
+            raise invalid(
+                "This value must be less than or equal to 100.", code="parameter_invalid_integer", param="limit"
+            )
+        items = [
+            obj
+            for obj in reversed(self.objects.values())
+            if obj["object"] == kind and all(value is None or obj.get(name) == value for name, value in filters.items())
+        ]
         after = params.text("starting_after")
         if after:
             ids = [obj["id"] for obj in items]
             if after not in ids:
                 raise no_such(kind, after, "starting_after")
-            items = items[ids.index(after) + 1:]
+            items = items[ids.index(after) + 1 :]
         return {"object": "list", "data": copy.deepcopy(items[:limit]), "has_more": len(items) > limit, "url": url}
 
     def _check_amount(self, amount: int, currency: str) -> None:
         if amount < MIN_AMOUNT[currency]:
-            raise invalid(f"Amount must be at least {money(MIN_AMOUNT[currency], currency)} {currency}",
-                          code="amount_too_small", param="amount")
+            raise invalid(
+                f"Amount must be at least {money(MIN_AMOUNT[currency], currency)} {currency}",
+                code="amount_too_small",
+                param="amount",
+            )
         if amount > MAX_AMOUNT:
-            raise invalid(f"Amount must be no more than {money(MAX_AMOUNT, currency)}", code="amount_too_large",
-                          param="amount")
+            raise invalid(
+                f"Amount must be no more than {money(MAX_AMOUNT, currency)}", code="amount_too_large", param="amount"
+            )
 
     def _payment_method_types(self, params: Params, currency: str) -> tuple[list[str], dict | None]:
         """Explicit `payment_method_types`, or what `automatic_payment_methods` (Stripe's default)
@@ -643,13 +714,20 @@ class PaymentProvider:
             raise invalid("payment_method_types must not be empty.", param="payment_method_types")
         for kind in types:
             if kind not in PAYMENT_METHOD_TYPES:
-                raise invalid(f"The payment method type provided: {kind} is invalid. Podium's local payment "
-                              f"provider supports: {', '.join(sorted(PAYMENT_METHOD_TYPES))}.",
-                              code="payment_intent_invalid_parameter", param="payment_method_types")
+                raise invalid(
+                    f"The payment method type provided: {kind} is invalid. Podium's local payment "
+                    f"provider supports: {', '.join(sorted(PAYMENT_METHOD_TYPES))}.",
+                    code="payment_intent_invalid_parameter",
+                    param="payment_method_types",
+                )
         if "bancontact" in types and currency not in BANCONTACT_CURRENCIES:
-            raise invalid(f"The currency provided ({currency}) is invalid for one or more payment method types on "
-                          "this PaymentIntent. The payment method type bancontact only supports the following "
-                          "currencies: eur.", code="payment_intent_invalid_parameter", param="payment_method_types")
+            raise invalid(
+                f"The currency provided ({currency}) is invalid for one or more payment method types on "
+                "this PaymentIntent. The payment method type bancontact only supports the following "
+                "currencies: eur.",
+                code="payment_intent_invalid_parameter",
+                param="payment_method_types",
+            )
         return types, None
 
     # -- payment methods -------------------------------------------------------------------
@@ -661,19 +739,28 @@ class PaymentProvider:
         alias = params.text("payment_method")
         data = params.mapping("payment_method_data")
         if alias and data:
-            raise invalid("You cannot specify both payment_method and payment_method_data.",
-                          code="parameters_exclusive", param="payment_method_data")
+            raise invalid(
+                "You cannot specify both payment_method and payment_method_data.",
+                code="parameters_exclusive",
+                param="payment_method_data",
+            )
         if alias:
             return self._resolve_payment_method(alias)
         if data:
             if data.get("type") != "bancontact":
-                raise invalid("payment_method_data[type] must be bancontact here; use a test payment method such "
-                              "as pm_card_visa for cards.", param="payment_method_data[type]")
+                raise invalid(
+                    "payment_method_data[type] must be bancontact here; use a test payment method such "
+                    "as pm_card_visa for cards.",
+                    param="payment_method_data[type]",
+                )
             billing = data.get("billing_details")
             name = billing.get("name") if isinstance(billing, dict) else None
             if not name:
-                raise invalid("Missing required param: payment_method_data[billing_details][name].",
-                              code="parameter_missing", param="payment_method_data[billing_details][name]")
+                raise invalid(
+                    "Missing required param: payment_method_data[billing_details][name].",
+                    code="parameter_missing",
+                    param="payment_method_data[billing_details][name]",
+                )
             return self._new_bancontact(name)
         if pi["payment_method"]:
             return self.objects[pi["payment_method"]]
@@ -686,18 +773,38 @@ class PaymentProvider:
         return self.get("payment_method", alias, param="payment_method")
 
     def _new_card(self, card: TestCard) -> dict:
-        pm = {"id": new_id("pm"), "object": "payment_method", "type": "card", "created": self.now(),
-              "livemode": False, "metadata": {}, "billing_details": {"name": None, "email": None},
-              "card": {"brand": card.brand, "last4": card.last4, "exp_month": 12,
-                       "exp_year": time.gmtime().tm_year + 3, "country": "BE", "funding": "credit"}}
+        pm = {
+            "id": new_id("pm"),
+            "object": "payment_method",
+            "type": "card",
+            "created": self.now(),
+            "livemode": False,
+            "metadata": {},
+            "billing_details": {"name": None, "email": None},
+            "card": {
+                "brand": card.brand,
+                "last4": card.last4,
+                "exp_month": 12,
+                "exp_year": time.gmtime().tm_year + 3,
+                "country": "BE",
+                "funding": "credit",
+            },
+        }
         self.objects[pm["id"]] = pm
         self._test_cards[pm["id"]] = card
         return pm
 
     def _new_bancontact(self, name: str) -> dict:
-        pm = {"id": new_id("pm"), "object": "payment_method", "type": "bancontact", "created": self.now(),
-              "livemode": False, "metadata": {}, "billing_details": {"name": name, "email": None},
-              "bancontact": {}}
+        pm = {
+            "id": new_id("pm"),
+            "object": "payment_method",
+            "type": "bancontact",
+            "created": self.now(),
+            "livemode": False,
+            "metadata": {},
+            "billing_details": {"name": name, "email": None},
+            "bancontact": {},
+        }
         self.objects[pm["id"]] = pm
         return pm
 
@@ -711,15 +818,30 @@ class PaymentProvider:
         capture_method = params.text("capture_method", choices=("automatic", "automatic_async")) or "automatic_async"
         pi_id = new_id("pi")
         pi = {
-            "id": pi_id, "object": "payment_intent", "amount": amount, "amount_capturable": 0,
-            "amount_received": 0, "automatic_payment_methods": automatic, "canceled_at": None,
-            "cancellation_reason": None, "capture_method": capture_method,
-            "client_secret": f"{pi_id}_secret_{new_id('x', 25)[2:]}", "confirmation_method": "automatic",
-            "created": self.now(), "currency": currency, "description": params.text("description"),
-            "last_payment_error": None, "latest_charge": None, "livemode": False,
-            "metadata": params.metadata(), "next_action": None, "payment_method": None,
-            "payment_method_types": types, "receipt_email": params.text("receipt_email"),
-            "status": "requires_payment_method", "transfer_group": params.text("transfer_group"),
+            "id": pi_id,
+            "object": "payment_intent",
+            "amount": amount,
+            "amount_capturable": 0,
+            "amount_received": 0,
+            "automatic_payment_methods": automatic,
+            "canceled_at": None,
+            "cancellation_reason": None,
+            "capture_method": capture_method,
+            "client_secret": f"{pi_id}_secret_{new_id('x', 25)[2:]}",
+            "confirmation_method": "automatic",
+            "created": self.now(),
+            "currency": currency,
+            "description": params.text("description"),
+            "last_payment_error": None,
+            "latest_charge": None,
+            "livemode": False,
+            "metadata": params.metadata(),
+            "next_action": None,
+            "payment_method": None,
+            "payment_method_types": types,
+            "receipt_email": params.text("receipt_email"),
+            "status": "requires_payment_method",
+            "transfer_group": params.text("transfer_group"),
         }
         confirm = params.boolean("confirm")
         if "return_url" in params and not confirm:
@@ -728,8 +850,11 @@ class PaymentProvider:
         if pm is not None:
             self._check_payment_method_allowed(pi, pm)
         elif confirm:
-            raise invalid("You cannot confirm this PaymentIntent because it's missing a payment method.",
-                          code="payment_intent_unexpected_state", param="payment_method")
+            raise invalid(
+                "You cannot confirm this PaymentIntent because it's missing a payment method.",
+                code="payment_intent_unexpected_state",
+                param="payment_method",
+            )
         self.objects[pi_id] = pi
         if pm is not None:
             pi["payment_method"], pi["status"] = pm["id"], "requires_confirmation"
@@ -739,25 +864,35 @@ class PaymentProvider:
 
     def update_payment_intent(self, pi_id: str, params: Params) -> dict:
         pi = self.get("payment_intent", pi_id)
-        changes_payment = [name for name in ("amount", "currency", "payment_method", "payment_method_types")
-                           if name in params]
+        changes_payment = [
+            name for name in ("amount", "currency", "payment_method", "payment_method_types") if name in params
+        ]
         if changes_payment and pi["status"] not in CONFIRMABLE:
             raise self._unexpected_state(pi, "update")
         currency = params.currency(required=False) or pi["currency"]
         amount = params.integer("amount")
         if amount is not None or currency != pi["currency"]:
             self._check_amount(pi["amount"] if amount is None else amount, currency)
-        types = self._payment_method_types(params, currency)[0] if "payment_method_types" in params \
+        types = (
+            self._payment_method_types(params, currency)[0]
+            if "payment_method_types" in params
             else pi["payment_method_types"]
+        )
         pm = self._resolve_payment_method(params.text("payment_method")) if params.text("payment_method") else None
         metadata = params.metadata(pi["metadata"])
         if pm is not None and pm["type"] not in types:
             self._check_payment_method_allowed({**pi, "payment_method_types": types}, pm)
-        texts = {name: params.text(name) for name in ("description", "receipt_email", "transfer_group")
-                 if name in params}
+        texts = {
+            name: params.text(name) for name in ("description", "receipt_email", "transfer_group") if name in params
+        }
         # Validation is over: apply everything at once so a rejected update changes nothing.
-        pi.update(amount=pi["amount"] if amount is None else amount, currency=currency,
-                  payment_method_types=types, metadata=metadata, **texts)
+        pi.update(
+            amount=pi["amount"] if amount is None else amount,
+            currency=currency,
+            payment_method_types=types,
+            metadata=metadata,
+            **texts,
+        )
         if pm is not None:
             pi.update(payment_method=pm["id"], status="requires_confirmation", next_action=None)
         return pi
@@ -769,9 +904,12 @@ class PaymentProvider:
         pm = self._payment_method(params, pi)
         return_url = params.text("return_url")
         if pm is not None and pm["type"] == "bancontact" and not return_url and return_url_required:
-            raise invalid("A return_url must be specified to confirm a PaymentIntent with bancontact, because "
-                          "the customer is redirected to authorize the payment.", code="parameter_missing",
-                          param="return_url")
+            raise invalid(
+                "A return_url must be specified to confirm a PaymentIntent with bancontact, because "
+                "the customer is redirected to authorize the payment.",
+                code="parameter_missing",
+                param="return_url",
+            )
         self._confirm(pi, pm, return_url)
         return pi
 
@@ -786,24 +924,34 @@ class PaymentProvider:
 
     def _unexpected_state(self, pi: dict, action: str) -> StripeError:
         allowed = sorted(CANCELABLE if action == "cancel" else CONFIRMABLE)
-        return StripeError(400, "invalid_request_error",
-                           f"You cannot {action} this PaymentIntent because it has a status of {pi['status']}. "
-                           f"Only a PaymentIntent with one of the following statuses may be {action}ed: "
-                           f"{', '.join(allowed)}.",
-                           code="payment_intent_unexpected_state", payment_intent=copy.deepcopy(pi))
+        return StripeError(
+            400,
+            "invalid_request_error",
+            f"You cannot {action} this PaymentIntent because it has a status of {pi['status']}. "
+            f"Only a PaymentIntent with one of the following statuses may be {action}ed: "
+            f"{', '.join(allowed)}.",
+            code="payment_intent_unexpected_state",
+            payment_intent=copy.deepcopy(pi),
+        )
 
     def _check_payment_method_allowed(self, pi: dict, pm: dict) -> None:
         if pm["type"] not in pi["payment_method_types"]:
-            raise invalid(f"The provided PaymentMethod's type ({pm['type']}) is not allowed by this PaymentIntent's "
-                          f"payment_method_types ({', '.join(pi['payment_method_types'])}).",
-                          code="payment_intent_incompatible_payment_method", param="payment_method")
+            raise invalid(
+                f"The provided PaymentMethod's type ({pm['type']}) is not allowed by this PaymentIntent's "
+                f"payment_method_types ({', '.join(pi['payment_method_types'])}).",
+                code="payment_intent_incompatible_payment_method",
+                param="payment_method",
+            )
 
     def _confirm(self, pi: dict, pm: dict | None, return_url: str | None) -> None:
         """Run a confirmation: succeed, decline (402, saved), or ask for a redirect to the pay page."""
         if pm is None:
-            raise invalid("You cannot confirm this PaymentIntent because it's missing a payment method. Update it "
-                          "with a payment_method, or confirm with one.", code="payment_intent_unexpected_state",
-                          param="payment_method")
+            raise invalid(
+                "You cannot confirm this PaymentIntent because it's missing a payment method. Update it "
+                "with a payment_method, or confirm with one.",
+                code="payment_intent_unexpected_state",
+                param="payment_method",
+            )
         self._check_payment_method_allowed(pi, pm)
         pi.update(payment_method=pm["id"], last_payment_error=None)
         if return_url:
@@ -813,38 +961,71 @@ class PaymentProvider:
             query = {"client_secret": pi["client_secret"]}
             if return_url:
                 query["return_url"] = return_url
-            pi.update(status="requires_action", next_action={
-                "type": "redirect_to_url",
-                "redirect_to_url": {"url": f"{self.public_url}/pay/{pi['id']}?{urlencode(query)}",
-                                    "return_url": return_url}})
+            pi.update(
+                status="requires_action",
+                next_action={
+                    "type": "redirect_to_url",
+                    "redirect_to_url": {
+                        "url": f"{self.public_url}/pay/{pi['id']}?{urlencode(query)}",
+                        "return_url": return_url,
+                    },
+                },
+            )
             self.emit("payment_intent.requires_action", pi)
         elif card and card.outcome == "decline":
             charge = self._charge(pi, pm, succeeded=False, failure=card)
-            error = {"type": "card_error", "code": "card_declined", "decline_code": card.decline_code,
-                     "message": card.message, "charge": charge["id"], "payment_method": copy.deepcopy(pm),
-                     "doc_url": "https://stripe.com/docs/error-codes/card-declined"}
+            error = {
+                "type": "card_error",
+                "code": "card_declined",
+                "decline_code": card.decline_code,
+                "message": card.message,
+                "charge": charge["id"],
+                "payment_method": copy.deepcopy(pm),
+                "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+            }
             self._fail(pi, error)
-            raise StripeError(402, "card_error", card.message, code="card_declined", saved=True,
-                              decline_code=card.decline_code, charge=charge["id"],
-                              payment_method=copy.deepcopy(pm), payment_intent=copy.deepcopy(pi))
+            raise StripeError(
+                402,
+                "card_error",
+                card.message,
+                code="card_declined",
+                saved=True,
+                decline_code=card.decline_code,
+                charge=charge["id"],
+                payment_method=copy.deepcopy(pm),
+                payment_intent=copy.deepcopy(pi),
+            )
         else:
             self._succeed(pi, pm)
 
     def _charge(self, pi: dict, pm: dict, *, succeeded: bool, failure: TestCard | None = None) -> dict:
         charge = {
-            "id": new_id("ch"), "object": "charge", "amount": pi["amount"],
-            "amount_captured": pi["amount"] if succeeded else 0, "amount_refunded": 0, "captured": succeeded,
-            "created": self.now(), "currency": pi["currency"], "description": pi["description"],
+            "id": new_id("ch"),
+            "object": "charge",
+            "amount": pi["amount"],
+            "amount_captured": pi["amount"] if succeeded else 0,
+            "amount_refunded": 0,
+            "captured": succeeded,
+            "created": self.now(),
+            "currency": pi["currency"],
+            "description": pi["description"],
             "failure_code": None if succeeded else "card_declined",
-            "failure_message": None if succeeded else failure.message, "livemode": False,
+            "failure_message": None if succeeded else failure.message,
+            "livemode": False,
             "metadata": dict(pi["metadata"]),
-            "outcome": {"network_status": "approved_by_network" if succeeded else "declined_by_network",
-                        "reason": None if succeeded else failure.decline_code,
-                        "type": "authorized" if succeeded else "issuer_declined"},
-            "paid": succeeded, "payment_intent": pi["id"], "payment_method": pm["id"],
+            "outcome": {
+                "network_status": "approved_by_network" if succeeded else "declined_by_network",
+                "reason": None if succeeded else failure.decline_code,
+                "type": "authorized" if succeeded else "issuer_declined",
+            },
+            "paid": succeeded,
+            "payment_intent": pi["id"],
+            "payment_method": pm["id"],
             "payment_method_details": {"type": pm["type"], pm["type"]: copy.deepcopy(pm.get(pm["type"], {}))},
-            "receipt_email": pi["receipt_email"], "refunded": False,
-            "status": "succeeded" if succeeded else "failed", "transfer_group": pi["transfer_group"],
+            "receipt_email": pi["receipt_email"],
+            "refunded": False,
+            "status": "succeeded" if succeeded else "failed",
+            "transfer_group": pi["transfer_group"],
         }
         self.objects[charge["id"]] = charge
         pi["latest_charge"] = charge["id"]
@@ -873,12 +1054,22 @@ class PaymentProvider:
             pi.update(status="processing", next_action=None)
             self.emit("payment_intent.processing", pi)
         elif outcome == "fail":
-            code = "payment_intent_authentication_failure" if pm["type"] == "card" \
+            code = (
+                "payment_intent_authentication_failure"
+                if pm["type"] == "card"
                 else "payment_intent_payment_attempt_failed"
-            self._fail(pi, {"type": "invalid_request_error", "code": code, "payment_method": copy.deepcopy(pm),
-                            "message": "The provided PaymentMethod has failed authentication. You can provide "
-                                       "payment_method_data or a new PaymentMethod to attempt to fulfill this "
-                                       "PaymentIntent again."})
+            )
+            self._fail(
+                pi,
+                {
+                    "type": "invalid_request_error",
+                    "code": code,
+                    "payment_method": copy.deepcopy(pm),
+                    "message": "The provided PaymentMethod has failed authentication. You can provide "
+                    "payment_method_data or a new PaymentMethod to attempt to fulfill this "
+                    "PaymentIntent again.",
+                },
+            )
         else:
             raise invalid(f"Unknown outcome: {outcome}", param="outcome")
         return pi
@@ -888,14 +1079,23 @@ class PaymentProvider:
         with self.lock:
             pi = self.get("payment_intent", pi_id)
             if pi["status"] != "processing":
-                raise invalid(f"Only a processing PaymentIntent can be settled; {pi_id} is {pi['status']}.",
-                              code="payment_intent_unexpected_state")
+                raise invalid(
+                    f"Only a processing PaymentIntent can be settled; {pi_id} is {pi['status']}.",
+                    code="payment_intent_unexpected_state",
+                )
             pm = self.objects[pi["payment_method"]]
             if succeeded:
                 self._succeed(pi, pm)
             else:
-                self._fail(pi, {"type": "invalid_request_error", "code": "payment_intent_payment_attempt_failed",
-                                "message": "The payment failed.", "payment_method": copy.deepcopy(pm)})
+                self._fail(
+                    pi,
+                    {
+                        "type": "invalid_request_error",
+                        "code": "payment_intent_payment_attempt_failed",
+                        "message": "The payment failed.",
+                        "payment_method": copy.deepcopy(pm),
+                    },
+                )
             return pi
 
     # -- refunds ---------------------------------------------------------------------------
@@ -903,35 +1103,54 @@ class PaymentProvider:
     def create_refund(self, params: Params) -> dict:
         pi_id, charge_id = params.text("payment_intent"), params.text("charge")
         if not pi_id and not charge_id:
-            raise invalid("One of the following params should be provided for this request: payment_intent or "
-                          "charge.", code="parameter_missing", param="payment_intent")
+            raise invalid(
+                "One of the following params should be provided for this request: payment_intent or charge.",
+                code="parameter_missing",
+                param="payment_intent",
+            )
         if pi_id:
             pi = self.get("payment_intent", pi_id, "payment_intent")
             if pi["status"] != "succeeded":
-                raise invalid(f"This PaymentIntent ({pi_id}) does not have a successful charge to refund.",
-                              code="charge_not_refundable", param="payment_intent")
+                raise invalid(
+                    f"This PaymentIntent ({pi_id}) does not have a successful charge to refund.",
+                    code="charge_not_refundable",
+                    param="payment_intent",
+                )
             if charge_id and charge_id != pi["latest_charge"]:
                 raise invalid(f"Charge {charge_id} does not belong to PaymentIntent {pi_id}.", param="charge")
             charge_id = pi["latest_charge"]
         charge = self.get("charge", charge_id, "charge")
         if charge["status"] != "succeeded":
-            raise invalid(f"Charge {charge_id} has not succeeded and cannot be refunded.",
-                          code="charge_not_refundable", param="charge")
+            raise invalid(
+                f"Charge {charge_id} has not succeeded and cannot be refunded.",
+                code="charge_not_refundable",
+                param="charge",
+            )
         remaining = charge["amount"] - charge["amount_refunded"]
         if remaining == 0:
-            raise invalid(f"Charge {charge_id} has already been refunded.", code="charge_already_refunded",
-                          param="charge")
+            raise invalid(
+                f"Charge {charge_id} has already been refunded.", code="charge_already_refunded", param="charge"
+            )
         amount = params.integer("amount", minimum=1)
         if amount is not None and amount > remaining:
-            raise invalid(f"Refund amount ({money(amount, charge['currency'])}) is greater than unrefunded amount "
-                          f"on charge ({money(remaining, charge['currency'])})", code="amount_too_large",
-                          param="amount")
+            raise invalid(
+                f"Refund amount ({money(amount, charge['currency'])}) is greater than unrefunded amount "
+                f"on charge ({money(remaining, charge['currency'])})",
+                code="amount_too_large",
+                param="amount",
+            )
         amount = remaining if amount is None else amount
         refund = {
-            "id": new_id("re"), "object": "refund", "amount": amount, "charge": charge_id,
-            "created": self.now(), "currency": charge["currency"], "metadata": params.metadata(),
+            "id": new_id("re"),
+            "object": "refund",
+            "amount": amount,
+            "charge": charge_id,
+            "created": self.now(),
+            "currency": charge["currency"],
+            "metadata": params.metadata(),
             "payment_intent": charge["payment_intent"],
-            "reason": params.text("reason", choices=REFUND_REASONS), "status": "succeeded",
+            "reason": params.text("reason", choices=REFUND_REASONS),
+            "status": "succeeded",
             "transfer_reversal": None,
         }
         previous = {"amount_refunded": charge["amount_refunded"], "refunded": charge["refunded"]}
@@ -948,16 +1167,29 @@ class PaymentProvider:
         kind = params.text("type", required=True, choices=("express", "custom", "standard"))
         country = (params.text("country") or "BE").upper()
         if not re.fullmatch(r"[A-Z]{2}", country):
-            raise invalid(f"Country '{country}' is unknown. Try using a 2-character alphanumeric country code "
-                          "instead, such as 'BE'.", param="country")
-        capabilities = {name: "active" for name in params.mapping("capabilities")} or \
-            {"card_payments": "active", "transfers": "active"}
+            raise invalid(
+                f"Country '{country}' is unknown. Try using a 2-character alphanumeric country code "
+                "instead, such as 'BE'.",
+                param="country",
+            )
+        capabilities = {name: "active" for name in params.mapping("capabilities")} or {
+            "card_payments": "active",
+            "transfers": "active",
+        }
         account = {
-            "id": new_id("acct", 16), "object": "account", "type": kind, "country": country,
-            "email": params.text("email"), "metadata": params.metadata(),
-            "business_type": params.text("business_type"), "business_profile": params.mapping("business_profile"),
-            "capabilities": capabilities, "charges_enabled": True, "payouts_enabled": True,
-            "details_submitted": True, "default_currency": "eur" if country == "BE" else "usd",
+            "id": new_id("acct", 16),
+            "object": "account",
+            "type": kind,
+            "country": country,
+            "email": params.text("email"),
+            "metadata": params.metadata(),
+            "business_type": params.text("business_type"),
+            "business_profile": params.mapping("business_profile"),
+            "capabilities": capabilities,
+            "charges_enabled": True,
+            "payouts_enabled": True,
+            "details_submitted": True,
+            "default_currency": "eur" if country == "BE" else "usd",
             "created": self.now(),
         }
         self.objects[account["id"]] = account
@@ -973,24 +1205,49 @@ class PaymentProvider:
             if charge["status"] != "succeeded":
                 raise invalid(f"The source_transaction {source_id} has not succeeded.", param="source_transaction")
             if charge["currency"] != currency:
-                raise invalid(f"The currency of source_transaction {source_id} ({charge['currency']}) must match "
-                              f"the transfer's ({currency}).", param="currency")
+                raise invalid(
+                    f"The currency of source_transaction {source_id} ({charge['currency']}) must match "
+                    f"the transfer's ({currency}).",
+                    param="currency",
+                )
             # Each euro of a charge can be paid out once: reversals do not make it available again.
-            transferred = sum(obj["amount"] for obj in self.objects.values()
-                              if obj["object"] == "transfer" and obj["source_transaction"] == source_id)
+            transferred = sum(
+                obj["amount"]
+                for obj in self.objects.values()
+                if obj["object"] == "transfer" and obj["source_transaction"] == source_id
+            )
             remaining = charge["amount"] - transferred
             if amount > remaining:
-                raise invalid(f"Insufficient funds in source transaction {source_id}: the amount you're transferring "
-                              f"({money(amount, currency)}) must not exceed the remaining amount on the transaction "
-                              f"({money(remaining, currency)}).", code="balance_insufficient", param="amount")
+                raise invalid(
+                    f"Insufficient funds in source transaction {source_id}: the amount you're transferring "
+                    f"({money(amount, currency)}) must not exceed the remaining amount on the transaction "
+                    f"({money(remaining, currency)}).",
+                    code="balance_insufficient",
+                    param="amount",
+                )
         transfer_id = new_id("tr")
         transfer = {
-            "id": transfer_id, "object": "transfer", "amount": amount, "amount_reversed": 0, "currency": currency,
-            "created": self.now(), "description": params.text("description"), "destination": destination["id"],
-            "destination_payment": new_id("py"), "livemode": False, "metadata": params.metadata(),
-            "reversals": {"object": "list", "data": [], "has_more": False, "total_count": 0,
-                          "url": f"/v1/transfers/{transfer_id}/reversals"},
-            "reversed": False, "source_transaction": source_id, "source_type": "card",
+            "id": transfer_id,
+            "object": "transfer",
+            "amount": amount,
+            "amount_reversed": 0,
+            "currency": currency,
+            "created": self.now(),
+            "description": params.text("description"),
+            "destination": destination["id"],
+            "destination_payment": new_id("py"),
+            "livemode": False,
+            "metadata": params.metadata(),
+            "reversals": {
+                "object": "list",
+                "data": [],
+                "has_more": False,
+                "total_count": 0,
+                "url": f"/v1/transfers/{transfer_id}/reversals",
+            },
+            "reversed": False,
+            "source_transaction": source_id,
+            "source_type": "card",
             "transfer_group": params.text("transfer_group"),
         }
         self.objects[transfer_id] = transfer
@@ -1004,14 +1261,23 @@ class PaymentProvider:
             raise invalid(f"Transfer {transfer_id} has already been fully reversed.", param="amount")
         amount = params.integer("amount", minimum=1)
         if amount is not None and amount > remaining:
-            raise invalid(f"Reversal amount ({money(amount, transfer['currency'])}) is greater than the amount not "
-                          f"yet reversed on transfer {transfer_id} ({money(remaining, transfer['currency'])}).",
-                          code="amount_too_large", param="amount")
+            raise invalid(
+                f"Reversal amount ({money(amount, transfer['currency'])}) is greater than the amount not "
+                f"yet reversed on transfer {transfer_id} ({money(remaining, transfer['currency'])}).",
+                code="amount_too_large",
+                param="amount",
+            )
         amount = remaining if amount is None else amount
         reversal = {
-            "id": new_id("trr"), "object": "transfer_reversal", "amount": amount, "created": self.now(),
-            "currency": transfer["currency"], "destination_payment_refund": new_id("pyr"),
-            "metadata": params.metadata(), "source_refund": None, "transfer": transfer_id,
+            "id": new_id("trr"),
+            "object": "transfer_reversal",
+            "amount": amount,
+            "created": self.now(),
+            "currency": transfer["currency"],
+            "destination_payment_refund": new_id("pyr"),
+            "metadata": params.metadata(),
+            "source_refund": None,
+            "transfer": transfer_id,
         }
         self.objects[reversal["id"]] = reversal
         previous = {"amount_reversed": transfer["amount_reversed"], "reversed": transfer["reversed"]}
@@ -1025,8 +1291,15 @@ class PaymentProvider:
 
     # -- controls (tests and local demos) -----------------------------------------------------
 
-    def inject(self, path_prefix: str, status: int | None = 500, count: int = 1, *, delay: float = 0.0,
-               method: str | None = None) -> Fault:
+    def inject(
+        self,
+        path_prefix: str,
+        status: int | None = 500,
+        count: int = 1,
+        *,
+        delay: float = 0.0,
+        method: str | None = None,
+    ) -> Fault:
         with self.lock:
             fault = Fault(path_prefix, status, count, delay, method.upper() if method else None)
             self.faults.append(fault)
@@ -1047,52 +1320,94 @@ class PaymentProvider:
 
 PAGE_TEXT = {
     "nl": {
-        "title": "Betalen", "test_mode": "Testomgeving: er wordt geen echt geld verrekend.",
-        "amount": "Te betalen", "choose": "Kies een betaalmethode", "cards": "Testkaart",
-        "card_succeed": "betaling lukt", "card_decline": "kaart geweigerd",
-        "card_insufficient": "onvoldoende saldo", "card_authenticate": "verificatie door de bank vereist",
-        "pay_card": "Betalen met kaart", "bancontact": "Bancontact", "name": "Naam van de kaarthouder",
-        "pay_bancontact": "Betalen met Bancontact", "authenticate": "Bevestig de betaling",
+        "title": "Betalen",
+        "test_mode": "Testomgeving: er wordt geen echt geld verrekend.",
+        "amount": "Te betalen",
+        "choose": "Kies een betaalmethode",
+        "cards": "Testkaart",
+        "card_succeed": "betaling lukt",
+        "card_decline": "kaart geweigerd",
+        "card_insufficient": "onvoldoende saldo",
+        "card_authenticate": "verificatie door de bank vereist",
+        "pay_card": "Betalen met kaart",
+        "bancontact": "Bancontact",
+        "name": "Naam van de kaarthouder",
+        "pay_bancontact": "Betalen met Bancontact",
+        "authenticate": "Bevestig de betaling",
         "authenticate_card": "Je bank vraagt je deze testbetaling te bevestigen.",
         "authenticate_bancontact": "Bevestig deze testbetaling zoals in de Bancontact-app.",
-        "approve": "Goedkeuren", "fail": "Weigeren", "process": "Goedkeuren, later verwerkt",
+        "approve": "Goedkeuren",
+        "fail": "Weigeren",
+        "process": "Goedkeuren, later verwerkt",
         "declined": "Je kaart werd geweigerd. Kies een andere betaalmethode.",
-        "unknown_card": "Kies een van de testkaarten.", "missing_name": "Vul de naam van de kaarthouder in.",
-        "succeeded": "De betaling is geslaagd.", "processing": "De betaling wordt verwerkt.",
-        "canceled": "Deze betaling werd geannuleerd.", "back": "Terug naar de website",
-        "not_found": "Deze betaling bestaat niet of de link is ongeldig.", "language": "Taal",
+        "unknown_card": "Kies een van de testkaarten.",
+        "missing_name": "Vul de naam van de kaarthouder in.",
+        "succeeded": "De betaling is geslaagd.",
+        "processing": "De betaling wordt verwerkt.",
+        "canceled": "Deze betaling werd geannuleerd.",
+        "back": "Terug naar de website",
+        "not_found": "Deze betaling bestaat niet of de link is ongeldig.",
+        "language": "Taal",
     },
     "fr": {
-        "title": "Paiement", "test_mode": "Environnement de test : aucun argent réel n'est débité.",
-        "amount": "Montant à payer", "choose": "Choisissez un mode de paiement", "cards": "Carte de test",
-        "card_succeed": "paiement réussi", "card_decline": "carte refusée",
-        "card_insufficient": "fonds insuffisants", "card_authenticate": "authentification bancaire requise",
-        "pay_card": "Payer par carte", "bancontact": "Bancontact", "name": "Nom du titulaire",
-        "pay_bancontact": "Payer avec Bancontact", "authenticate": "Confirmez le paiement",
+        "title": "Paiement",
+        "test_mode": "Environnement de test : aucun argent réel n'est débité.",
+        "amount": "Montant à payer",
+        "choose": "Choisissez un mode de paiement",
+        "cards": "Carte de test",
+        "card_succeed": "paiement réussi",
+        "card_decline": "carte refusée",
+        "card_insufficient": "fonds insuffisants",
+        "card_authenticate": "authentification bancaire requise",
+        "pay_card": "Payer par carte",
+        "bancontact": "Bancontact",
+        "name": "Nom du titulaire",
+        "pay_bancontact": "Payer avec Bancontact",
+        "authenticate": "Confirmez le paiement",
         "authenticate_card": "Votre banque vous demande de confirmer ce paiement de test.",
         "authenticate_bancontact": "Confirmez ce paiement de test comme dans l'app Bancontact.",
-        "approve": "Approuver", "fail": "Refuser", "process": "Approuver, traitement différé",
+        "approve": "Approuver",
+        "fail": "Refuser",
+        "process": "Approuver, traitement différé",
         "declined": "Votre carte a été refusée. Choisissez un autre mode de paiement.",
-        "unknown_card": "Choisissez une des cartes de test.", "missing_name": "Indiquez le nom du titulaire.",
-        "succeeded": "Le paiement a réussi.", "processing": "Le paiement est en cours de traitement.",
-        "canceled": "Ce paiement a été annulé.", "back": "Retour au site",
-        "not_found": "Ce paiement n'existe pas ou le lien n'est pas valide.", "language": "Langue",
+        "unknown_card": "Choisissez une des cartes de test.",
+        "missing_name": "Indiquez le nom du titulaire.",
+        "succeeded": "Le paiement a réussi.",
+        "processing": "Le paiement est en cours de traitement.",
+        "canceled": "Ce paiement a été annulé.",
+        "back": "Retour au site",
+        "not_found": "Ce paiement n'existe pas ou le lien n'est pas valide.",
+        "language": "Langue",
     },
     "en": {
-        "title": "Payment", "test_mode": "Test environment: no real money is moved.",
-        "amount": "Amount due", "choose": "Choose a payment method", "cards": "Test card",
-        "card_succeed": "payment succeeds", "card_decline": "card declined",
-        "card_insufficient": "insufficient funds", "card_authenticate": "bank authentication required",
-        "pay_card": "Pay by card", "bancontact": "Bancontact", "name": "Cardholder name",
-        "pay_bancontact": "Pay with Bancontact", "authenticate": "Confirm the payment",
+        "title": "Payment",
+        "test_mode": "Test environment: no real money is moved.",
+        "amount": "Amount due",
+        "choose": "Choose a payment method",
+        "cards": "Test card",
+        "card_succeed": "payment succeeds",
+        "card_decline": "card declined",
+        "card_insufficient": "insufficient funds",
+        "card_authenticate": "bank authentication required",
+        "pay_card": "Pay by card",
+        "bancontact": "Bancontact",
+        "name": "Cardholder name",
+        "pay_bancontact": "Pay with Bancontact",
+        "authenticate": "Confirm the payment",
         "authenticate_card": "Your bank asks you to confirm this test payment.",
         "authenticate_bancontact": "Confirm this test payment as you would in the Bancontact app.",
-        "approve": "Approve", "fail": "Decline", "process": "Approve, processed later",
+        "approve": "Approve",
+        "fail": "Decline",
+        "process": "Approve, processed later",
         "declined": "Your card was declined. Choose another payment method.",
-        "unknown_card": "Choose one of the test cards.", "missing_name": "Enter the cardholder's name.",
-        "succeeded": "The payment succeeded.", "processing": "The payment is being processed.",
-        "canceled": "This payment was canceled.", "back": "Back to the website",
-        "not_found": "This payment does not exist or the link is invalid.", "language": "Language",
+        "unknown_card": "Choose one of the test cards.",
+        "missing_name": "Enter the cardholder's name.",
+        "succeeded": "The payment succeeded.",
+        "processing": "The payment is being processed.",
+        "canceled": "This payment was canceled.",
+        "back": "Back to the website",
+        "not_found": "This payment does not exist or the link is invalid.",
+        "language": "Language",
     },
 }
 
@@ -1168,8 +1483,12 @@ button { font-size: 1rem; padding: .5rem 1rem; margin: .5rem .5rem 0 0; }
 </html>
 """
 
-_templates = Environment(loader=DictLoader({"pay.html": _PAGE}), autoescape=select_autoescape(default=True),
-                         trim_blocks=True, lstrip_blocks=True)
+_templates = Environment(
+    loader=DictLoader({"pay.html": _PAGE}),
+    autoescape=select_autoescape(default=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 
 
 def format_amount(amount: int, currency: str, lang: str) -> str:
@@ -1207,8 +1526,11 @@ class PayPage:
         source = request.form if request.method == "POST" else request.args
         lang = source.get("lang") if source.get("lang") in PAGE_TEXT else "nl"
         pi = self.provider.objects.get(pi_id)
-        if pi is None or pi["object"] != "payment_intent" or \
-                not hmac.compare_digest(source.get("client_secret", ""), pi["client_secret"]):
+        if (
+            pi is None
+            or pi["object"] != "payment_intent"
+            or not hmac.compare_digest(source.get("client_secret", ""), pi["client_secret"])
+        ):
             return self.render(None, lang, None, status=404)
         return_url = _safe_return_url(source.get("return_url") or self.provider._return_urls.get(pi_id))
         if request.method == "GET":
@@ -1229,9 +1551,17 @@ class PayPage:
         redirect_status = {"succeeded": "succeeded", "processing": "processing"}.get(pi["status"], "failed")
         if not return_url:
             return self.render(pi, lang, None)
-        return Response(status=303, headers={"Location": with_query(
-            return_url, payment_intent=pi_id, payment_intent_client_secret=pi["client_secret"],
-            redirect_status=redirect_status)})
+        return Response(
+            status=303,
+            headers={
+                "Location": with_query(
+                    return_url,
+                    payment_intent=pi_id,
+                    payment_intent_client_secret=pi["client_secret"],
+                    redirect_status=redirect_status,
+                )
+            },
+        )
 
     def act(self, pi: dict, form, lang: str, return_url: str | None) -> str | None:
         """Carry out the buyer's choice; returns a message to show, or None to move on."""
@@ -1241,13 +1571,16 @@ class PayPage:
             if card is None:
                 return text["unknown_card"]
             self.provider.confirm_payment_intent(
-                pi["id"], Params({"payment_method": card.alias, "return_url": return_url}))
+                pi["id"], Params({"payment_method": card.alias, "return_url": return_url})
+            )
         elif action == "bancontact":
             name = form.get("name", "").strip()
             if not name:
                 return text["missing_name"]
-            params = {"payment_method_data": {"type": "bancontact", "billing_details": {"name": name}},
-                      "return_url": return_url}
+            params = {
+                "payment_method_data": {"type": "bancontact", "billing_details": {"name": name}},
+                "return_url": return_url,
+            }
             self.provider.confirm_payment_intent(pi["id"], Params(params), return_url_required=False)
         elif action in ("approve", "fail", "process"):
             self.provider.complete_action(pi["id"], action)
@@ -1255,32 +1588,56 @@ class PayPage:
             return text["unknown_card"]
         return None
 
-    def render(self, pi: dict | None, lang: str, return_url: str | None, *, error: str | None = None,
-               status: int = 200) -> Response:
+    def render(
+        self, pi: dict | None, lang: str, return_url: str | None, *, error: str | None = None, status: int = 200
+    ) -> Response:
         text = PAGE_TEXT[lang]
-        context: dict[str, Any] = {"lang": lang, "t": text, "pi": pi, "error": error, "languages": list(PAGE_TEXT),
-                                   "language_links": {code: f"?{urlencode({'lang': code})}" for code in PAGE_TEXT}}
+        context: dict[str, Any] = {
+            "lang": lang,
+            "t": text,
+            "pi": pi,
+            "error": error,
+            "languages": list(PAGE_TEXT),
+            "language_links": {code: f"?{urlencode({'lang': code})}" for code in PAGE_TEXT},
+        }
         if pi is not None:
             base = {"client_secret": pi["client_secret"], **({"return_url": return_url} if return_url else {})}
-            step = "choose" if pi["status"] in ("requires_payment_method", "requires_confirmation") else \
-                "authenticate" if pi["status"] == "requires_action" else "result"
+            step = (
+                "choose"
+                if pi["status"] in ("requires_payment_method", "requires_confirmation")
+                else "authenticate"
+                if pi["status"] == "requires_action"
+                else "result"
+            )
             pm = self.provider.objects.get(pi["payment_method"] or "")
             labels = {"succeed": text["card_succeed"], "authenticate": text["card_authenticate"]}
             context.update(
-                step=step, amount=format_amount(pi["amount"], pi["currency"], lang), action=f"/pay/{pi['id']}",
+                step=step,
+                amount=format_amount(pi["amount"], pi["currency"], lang),
+                action=f"/pay/{pi['id']}",
                 hidden={**base, "lang": lang},
                 language_links={code: f"?{urlencode({**base, 'lang': code})}" for code in PAGE_TEXT},
                 bancontact=bool(pm and pm["type"] == "bancontact"),
-                cards=[{"number": card.number,
-                        "label": labels.get(card.outcome) or (text["card_insufficient"]
-                                                              if card.decline_code == "insufficient_funds"
-                                                              else text["card_decline"])}
-                       for card in TEST_CARDS.values()],
-                back_url=return_url and with_query(return_url, payment_intent=pi["id"],
-                                                   payment_intent_client_secret=pi["client_secret"],
-                                                   redirect_status={"succeeded": "succeeded",
-                                                                    "processing": "processing"}.get(pi["status"],
-                                                                                                    "failed")))
+                cards=[
+                    {
+                        "number": card.number,
+                        "label": labels.get(card.outcome)
+                        or (
+                            text["card_insufficient"]
+                            if card.decline_code == "insufficient_funds"
+                            else text["card_decline"]
+                        ),
+                    }
+                    for card in TEST_CARDS.values()
+                ],
+                back_url=return_url
+                and with_query(
+                    return_url,
+                    payment_intent=pi["id"],
+                    payment_intent_client_secret=pi["client_secret"],
+                    redirect_status={"succeeded": "succeeded", "processing": "processing"}.get(pi["status"], "failed"),
+                ),
+            )
         html = _templates.get_template("pay.html").render(**context)
         return Response(html, status=status, mimetype="text/html")
 
@@ -1301,69 +1658,122 @@ class PaymentProviderApp:
         p = provider
         # endpoint -> (handler(*path ids, params), the parameters it accepts)
         self.api: dict[str, tuple[Callable[..., dict], tuple[str, ...]]] = {
-            "create_pi": (p.create_payment_intent, (
-                "amount", "currency", "payment_method_types", "automatic_payment_methods", "transfer_group",
-                "metadata", "description", "receipt_email", "capture_method", "confirm", "payment_method",
-                "payment_method_data", "return_url")),
+            "create_pi": (
+                p.create_payment_intent,
+                (
+                    "amount",
+                    "currency",
+                    "payment_method_types",
+                    "automatic_payment_methods",
+                    "transfer_group",
+                    "metadata",
+                    "description",
+                    "receipt_email",
+                    "capture_method",
+                    "confirm",
+                    "payment_method",
+                    "payment_method_data",
+                    "return_url",
+                ),
+            ),
             "get_pi": (lambda id, params: p.get("payment_intent", id), ()),
-            "update_pi": (p.update_payment_intent, (
-                "amount", "currency", "payment_method", "payment_method_types", "metadata", "description",
-                "receipt_email", "transfer_group")),
+            "update_pi": (
+                p.update_payment_intent,
+                (
+                    "amount",
+                    "currency",
+                    "payment_method",
+                    "payment_method_types",
+                    "metadata",
+                    "description",
+                    "receipt_email",
+                    "transfer_group",
+                ),
+            ),
             "confirm_pi": (p.confirm_payment_intent, ("payment_method", "payment_method_data", "return_url")),
             "cancel_pi": (p.cancel_payment_intent, ("cancellation_reason",)),
             "get_charge": (lambda id, params: p.get("charge", id), ()),
             "get_payment_method": (lambda id, params: p.get("payment_method", id), ()),
             "create_refund": (p.create_refund, ("payment_intent", "charge", "amount", "reason", "metadata")),
             "get_refund": (lambda id, params: p.get("refund", id), ()),
-            "list_refunds": (lambda params: p.listing("refund", "/v1/refunds", params,
-                                                      payment_intent=params.text("payment_intent"),
-                                                      charge=params.text("charge")),
-                             ("payment_intent", "charge", "limit", "starting_after")),
-            "create_account": (p.create_account, (
-                "type", "country", "email", "metadata", "business_type", "business_profile", "capabilities")),
+            "list_refunds": (
+                lambda params: p.listing(
+                    "refund",
+                    "/v1/refunds",
+                    params,
+                    payment_intent=params.text("payment_intent"),
+                    charge=params.text("charge"),
+                ),
+                ("payment_intent", "charge", "limit", "starting_after"),
+            ),
+            "create_account": (
+                p.create_account,
+                ("type", "country", "email", "metadata", "business_type", "business_profile", "capabilities"),
+            ),
             "get_account": (lambda id, params: p.get("account", id), ()),
-            "create_transfer": (p.create_transfer, (
-                "amount", "currency", "destination", "transfer_group", "source_transaction", "metadata",
-                "description")),
+            "create_transfer": (
+                p.create_transfer,
+                (
+                    "amount",
+                    "currency",
+                    "destination",
+                    "transfer_group",
+                    "source_transaction",
+                    "metadata",
+                    "description",
+                ),
+            ),
             "get_transfer": (lambda id, params: p.get("transfer", id), ()),
-            "list_transfers": (lambda params: p.listing("transfer", "/v1/transfers", params,
-                                                        transfer_group=params.text("transfer_group"),
-                                                        destination=params.text("destination")),
-                               ("transfer_group", "destination", "limit", "starting_after")),
+            "list_transfers": (
+                lambda params: p.listing(
+                    "transfer",
+                    "/v1/transfers",
+                    params,
+                    transfer_group=params.text("transfer_group"),
+                    destination=params.text("destination"),
+                ),
+                ("transfer_group", "destination", "limit", "starting_after"),
+            ),
             "create_reversal": (p.create_reversal, ("amount", "metadata", "description")),
-            "list_reversals": (lambda id, params: p.listing("transfer_reversal", f"/v1/transfers/{id}/reversals",
-                                                            params, transfer=p.get("transfer", id)["id"]),
-                               ("limit", "starting_after")),
+            "list_reversals": (
+                lambda id, params: p.listing(
+                    "transfer_reversal", f"/v1/transfers/{id}/reversals", params, transfer=p.get("transfer", id)["id"]
+                ),
+                ("limit", "starting_after"),
+            ),
             "get_event": (lambda id, params: p.get("event", id), ()),
         }
-        self.routes = Map([
-            Rule("/v1/payment_intents", methods=["POST"], endpoint="create_pi"),
-            Rule("/v1/payment_intents/<id>", methods=["GET"], endpoint="get_pi"),
-            Rule("/v1/payment_intents/<id>", methods=["POST"], endpoint="update_pi"),
-            Rule("/v1/payment_intents/<id>/confirm", methods=["POST"], endpoint="confirm_pi"),
-            Rule("/v1/payment_intents/<id>/cancel", methods=["POST"], endpoint="cancel_pi"),
-            Rule("/v1/charges/<id>", methods=["GET"], endpoint="get_charge"),
-            Rule("/v1/payment_methods/<id>", methods=["GET"], endpoint="get_payment_method"),
-            Rule("/v1/refunds", methods=["POST"], endpoint="create_refund"),
-            Rule("/v1/refunds", methods=["GET"], endpoint="list_refunds"),
-            Rule("/v1/refunds/<id>", methods=["GET"], endpoint="get_refund"),
-            Rule("/v1/accounts", methods=["POST"], endpoint="create_account"),
-            Rule("/v1/accounts/<id>", methods=["GET"], endpoint="get_account"),
-            Rule("/v1/transfers", methods=["POST"], endpoint="create_transfer"),
-            Rule("/v1/transfers", methods=["GET"], endpoint="list_transfers"),
-            Rule("/v1/transfers/<id>", methods=["GET"], endpoint="get_transfer"),
-            Rule("/v1/transfers/<id>/reversals", methods=["POST"], endpoint="create_reversal"),
-            Rule("/v1/transfers/<id>/reversals", methods=["GET"], endpoint="list_reversals"),
-            Rule("/v1/events/<id>", methods=["GET"], endpoint="get_event"),
-            Rule("/pay/<id>", methods=["GET", "POST"], endpoint="pay"),
-            Rule("/_control/faults", methods=["POST", "DELETE"], endpoint="control_faults"),
-            Rule("/_control/webhooks/hold", methods=["POST"], endpoint="control_hold"),
-            Rule("/_control/webhooks/release", methods=["POST"], endpoint="control_release"),
-            Rule("/_control/events", methods=["GET"], endpoint="control_events"),
-            Rule("/_control/events/<id>/redeliver", methods=["POST"], endpoint="control_redeliver"),
-            Rule("/_control/deliveries", methods=["GET"], endpoint="control_deliveries"),
-            Rule("/_control/payment_intents/<id>/settle", methods=["POST"], endpoint="control_settle"),
-        ], strict_slashes=False)
+        self.routes = Map(
+            [
+                Rule("/v1/payment_intents", methods=["POST"], endpoint="create_pi"),
+                Rule("/v1/payment_intents/<id>", methods=["GET"], endpoint="get_pi"),
+                Rule("/v1/payment_intents/<id>", methods=["POST"], endpoint="update_pi"),
+                Rule("/v1/payment_intents/<id>/confirm", methods=["POST"], endpoint="confirm_pi"),
+                Rule("/v1/payment_intents/<id>/cancel", methods=["POST"], endpoint="cancel_pi"),
+                Rule("/v1/charges/<id>", methods=["GET"], endpoint="get_charge"),
+                Rule("/v1/payment_methods/<id>", methods=["GET"], endpoint="get_payment_method"),
+                Rule("/v1/refunds", methods=["POST"], endpoint="create_refund"),
+                Rule("/v1/refunds", methods=["GET"], endpoint="list_refunds"),
+                Rule("/v1/refunds/<id>", methods=["GET"], endpoint="get_refund"),
+                Rule("/v1/accounts", methods=["POST"], endpoint="create_account"),
+                Rule("/v1/accounts/<id>", methods=["GET"], endpoint="get_account"),
+                Rule("/v1/transfers", methods=["POST"], endpoint="create_transfer"),
+                Rule("/v1/transfers", methods=["GET"], endpoint="list_transfers"),
+                Rule("/v1/transfers/<id>", methods=["GET"], endpoint="get_transfer"),
+                Rule("/v1/transfers/<id>/reversals", methods=["POST"], endpoint="create_reversal"),
+                Rule("/v1/transfers/<id>/reversals", methods=["GET"], endpoint="list_reversals"),
+                Rule("/v1/events/<id>", methods=["GET"], endpoint="get_event"),
+                Rule("/pay/<id>", methods=["GET", "POST"], endpoint="pay"),
+                Rule("/_control/faults", methods=["POST", "DELETE"], endpoint="control_faults"),
+                Rule("/_control/webhooks/hold", methods=["POST"], endpoint="control_hold"),
+                Rule("/_control/webhooks/release", methods=["POST"], endpoint="control_release"),
+                Rule("/_control/events", methods=["GET"], endpoint="control_events"),
+                Rule("/_control/events/<id>/redeliver", methods=["POST"], endpoint="control_redeliver"),
+                Rule("/_control/deliveries", methods=["GET"], endpoint="control_deliveries"),
+                Rule("/_control/payment_intents/<id>/settle", methods=["POST"], endpoint="control_settle"),
+            ],
+            strict_slashes=False,
+        )
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -1385,8 +1795,14 @@ class PaymentProviderApp:
             endpoint, args = adapter.match()
         except HTTPException:
             if request.path.startswith("/v1"):
-                return self.json(404, invalid(f"Unrecognized request URL ({request.method}: {request.path}). "
-                                              "Please see https://stripe.com/docs.", status=404).body())
+                return self.json(
+                    404,
+                    invalid(
+                        f"Unrecognized request URL ({request.method}: {request.path}). "
+                        "Please see https://stripe.com/docs.",
+                        status=404,
+                    ).body(),
+                )
             return Response("Not found", status=404)
         with self.provider.lock:
             if endpoint == "pay":
@@ -1403,8 +1819,11 @@ class PaymentProviderApp:
         api_key = self.api_key(request)
         if api_key is None:
             return self.record(request, self.json(401, self.auth_error(request).body(), request_id), idempotency_key)
-        pairs = parse_qsl(request.get_data(as_text=True), keep_blank_values=True) if request.method == "POST" \
+        pairs = (
+            parse_qsl(request.get_data(as_text=True), keep_blank_values=True)
+            if request.method == "POST"
             else list(request.args.items(multi=True))
+        )
         try:
             raw = parse_params(pairs)
         except StripeError as error:
@@ -1414,9 +1833,12 @@ class PaymentProviderApp:
         if idempotency_key is not None:
             saved = self.provider.idempotency.lookup(api_key, idempotency_key)
             if saved is not None:
-                return self.record(request, self.replay(saved, idempotency_key, endpoint_name, fingerprint),
-                                   idempotency_key, replayed=saved.fingerprint == fingerprint
-                                   and saved.endpoint == endpoint_name)
+                return self.record(
+                    request,
+                    self.replay(saved, idempotency_key, endpoint_name, fingerprint),
+                    idempotency_key,
+                    replayed=saved.fingerprint == fingerprint and saved.endpoint == endpoint_name,
+                )
         handler, allowed = self.api[endpoint]
         self.provider._request = (request_id, idempotency_key)
         try:
@@ -1434,28 +1856,49 @@ class PaymentProviderApp:
         if idempotency_key is not None:
             response.headers["Idempotency-Key"] = idempotency_key
             if keep:
-                self.provider.idempotency.save(api_key, idempotency_key, SavedResponse(
-                    endpoint_name, fingerprint, status, response.get_data(as_text=True), request_id,
-                    self.provider.clock()))
+                self.provider.idempotency.save(
+                    api_key,
+                    idempotency_key,
+                    SavedResponse(
+                        endpoint_name,
+                        fingerprint,
+                        status,
+                        response.get_data(as_text=True),
+                        request_id,
+                        self.provider.clock(),
+                    ),
+                )
         return self.record(request, response, idempotency_key)
 
     def replay(self, saved: SavedResponse, key: str, endpoint: str, fingerprint: str) -> Response:
         if saved.endpoint != endpoint:
-            error = StripeError(400, "idempotency_error",
-                                f"Keys for idempotent requests can only be used for the same endpoint they were "
-                                f"first used for ('{saved.endpoint}' vs '{endpoint}'). Try using a key other than "
-                                f"'{key}' if you meant to execute a different request.")
+            error = StripeError(
+                400,
+                "idempotency_error",
+                f"Keys for idempotent requests can only be used for the same endpoint they were "
+                f"first used for ('{saved.endpoint}' vs '{endpoint}'). Try using a key other than "
+                f"'{key}' if you meant to execute a different request.",
+            )
             return self.json(400, error.body(), new_id("req", 14))
         if saved.fingerprint != fingerprint:
-            error = StripeError(400, "idempotency_error",
-                                "Keys for idempotent requests can only be used with the same parameters they were "
-                                f"first used with. Try using a key other than '{key}' if you meant to execute a "
-                                "different request.")
+            error = StripeError(
+                400,
+                "idempotency_error",
+                "Keys for idempotent requests can only be used with the same parameters they were "
+                f"first used with. Try using a key other than '{key}' if you meant to execute a "
+                "different request.",
+            )
             return self.json(400, error.body(), new_id("req", 14))
         response = Response(saved.body, status=saved.status, mimetype="application/json")
-        response.headers.update({"Request-Id": new_id("req", 14), "Idempotency-Key": key,
-                                 "Idempotent-Replayed": "true", "Original-Request": saved.request_id,
-                                 "Stripe-Version": API_VERSION})
+        response.headers.update(
+            {
+                "Request-Id": new_id("req", 14),
+                "Idempotency-Key": key,
+                "Idempotent-Replayed": "true",
+                "Original-Request": saved.request_id,
+                "Stripe-Version": API_VERSION,
+            }
+        )
         return response
 
     @staticmethod
@@ -1476,32 +1919,42 @@ class PaymentProviderApp:
     def auth_error(request: Request) -> StripeError:
         header = request.headers.get("Authorization", "")
         if not header:
-            message = ("You did not provide an API key. You need to provide your API key in the Authorization "
-                       "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY').")
+            message = (
+                "You did not provide an API key. You need to provide your API key in the Authorization "
+                "header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY')."
+            )
         else:
             shown = header.split(" ")[-1]
-            message = f"Invalid API Key provided: {shown[:8]}{'*' * max(0, len(shown) - 12)}{shown[-4:]} " \
-                      "(Podium's local payment provider accepts test keys only: sk_test_…)"
+            message = (
+                f"Invalid API Key provided: {shown[:8]}{'*' * max(0, len(shown) - 12)}{shown[-4:]} "
+                "(Podium's local payment provider accepts test keys only: sk_test_…)"
+            )
         return StripeError(401, "invalid_request_error", message)
 
     def fault_response(self, request: Request, fault: Fault) -> Response:
         status = fault.status
         if status >= 500:
-            error = StripeError(status, "api_error", "An unknown error occurred "
-                                "(injected by Podium's local payment provider).")
+            error = StripeError(
+                status, "api_error", "An unknown error occurred (injected by Podium's local payment provider)."
+            )
         else:
-            error = invalid("Injected failure (Podium's local payment provider).", status=status,
-                            code={429: "rate_limit", 409: "lock_timeout"}.get(status))
+            error = invalid(
+                "Injected failure (Podium's local payment provider).",
+                status=status,
+                code={429: "rate_limit", 409: "lock_timeout"}.get(status),
+            )
         response = self.json(status, error.body(), new_id("req", 14))
         with self.provider.lock:
             self.record(request, response, request.headers.get("Idempotency-Key"), fault=True)
         return response
 
-    def record(self, request: Request, response: Response, key: str | None, *, replayed: bool = False,
-               fault: bool = False) -> Response:
+    def record(
+        self, request: Request, response: Response, key: str | None, *, replayed: bool = False, fault: bool = False
+    ) -> Response:
         with self.provider.lock:
             self.provider.api_requests.append(
-                ApiRequest(request.method, request.path, response.status_code, key, replayed, fault))
+                ApiRequest(request.method, request.path, response.status_code, key, replayed, fault)
+            )
         return response
 
     @staticmethod
@@ -1522,8 +1975,13 @@ class PaymentProviderApp:
                 p.faults.clear()
                 result: Any = {"faults": []}
             elif endpoint == "control_faults":
-                fault = p.inject(body["path_prefix"], body.get("status", 500), int(body.get("count", 1)),
-                                 delay=float(body.get("delay", 0.0)), method=body.get("method"))
+                fault = p.inject(
+                    body["path_prefix"],
+                    body.get("status", 500),
+                    int(body.get("count", 1)),
+                    delay=float(body.get("delay", 0.0)),
+                    method=body.get("method"),
+                )
                 result = {"fault": fault.__dict__}
             elif endpoint == "control_hold":
                 p.webhooks.hold()
@@ -1589,8 +2047,15 @@ class PaymentProviderHandle(BackgroundServer):
         with self.provider.lock:
             return list(self.provider.api_requests)
 
-    def inject(self, path_prefix: str, status: int | None = 500, count: int = 1, *, delay: float = 0.0,
-               method: str | None = None) -> Fault:
+    def inject(
+        self,
+        path_prefix: str,
+        status: int | None = 500,
+        count: int = 1,
+        *,
+        delay: float = 0.0,
+        method: str | None = None,
+    ) -> Fault:
         """Fail the next `count` API requests under `path_prefix` (see `Fault`)."""
         return self.provider.inject(path_prefix, status, count, delay=delay, method=method)
 
@@ -1623,13 +2088,24 @@ class PaymentProviderHandle(BackgroundServer):
         self.provider.webhooks.stop()
 
 
-def start_payment_provider(host: str = "127.0.0.1", port: int = 0, webhook_url: str | None = None,
-                           webhook_secret: str = DEFAULT_WEBHOOK_SECRET, *, webhook_max_attempts: int = 5,
-                           webhook_backoff: float = 0.05, webhook_timeout: float = 5.0) -> PaymentProviderHandle:
+def start_payment_provider(
+    host: str = "127.0.0.1",
+    port: int = 0,
+    webhook_url: str | None = None,
+    webhook_secret: str = DEFAULT_WEBHOOK_SECRET,
+    *,
+    webhook_max_attempts: int = 5,
+    webhook_backoff: float = 0.05,
+    webhook_timeout: float = 5.0,
+) -> PaymentProviderHandle:
     """Serve a fresh provider from a daemon thread on host:port (0 = a free port)."""
-    provider = PaymentProvider(webhook_url=webhook_url, webhook_secret=webhook_secret,
-                               webhook_max_attempts=webhook_max_attempts, webhook_backoff=webhook_backoff,
-                               webhook_timeout=webhook_timeout)
+    provider = PaymentProvider(
+        webhook_url=webhook_url,
+        webhook_secret=webhook_secret,
+        webhook_max_attempts=webhook_max_attempts,
+        webhook_backoff=webhook_backoff,
+        webhook_timeout=webhook_timeout,
+    )
     # A short poll interval: stop() (server.shutdown) waits up to one interval.
     server, thread = serve_in_background(PaymentProviderApp(provider), host, port, "payments", poll_interval=0.05)
     provider.public_url = f"http://{host}:{server.server_port}"

@@ -5,6 +5,7 @@ of `access.py` names them physically (a table name, a secret's ARN, a queue URL)
 brought to logical ids, then every recorded (function, action, resource) must be allowed by one
 statement of that function's own role.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -76,7 +77,7 @@ def physical_to_logical(refs: dict[str, str]) -> dict[str, str]:
     """What the code passes to AWS (a name, ARN or URL) → the resource's logical id."""
     names = {}
     for key, value in refs.items():
-        logical = key[:-len(".Arn")] if key.endswith(".Arn") else key
+        logical = key[: -len(".Arn")] if key.endswith(".Arn") else key
         names[str(value)] = logical
     return names
 

@@ -3,6 +3,7 @@
 Only what differs locally is decided here: physical names (`podium-{stage}-{LogicalId}`,
 where CloudFormation would generate them) and secret values.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,13 @@ def physical_name(stage: str, logical_id: str) -> str:
 
 
 def client(service: str, endpoint_url: str):
-    return boto3.client(service, endpoint_url=endpoint_url, region_name=REGION,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 def create_resources(endpoint_url: str, stage: str, secret_values: dict[str, str]) -> dict[str, str]:
@@ -64,17 +70,23 @@ def create_resources(endpoint_url: str, stage: str, secret_values: dict[str, str
 
 
 # Queues before what names them (a dead-letter queue before its source queue), then subscriptions and policies.
-_CREATION_RANK = {"AWS::SQS::Queue": 1, "AWS::SNS::Subscription": 2, "AWS::SQS::QueuePolicy": 3,
-                  "AWS::Serverless::StateMachine": 4}
+_CREATION_RANK = {
+    "AWS::SQS::Queue": 1,
+    "AWS::SNS::Subscription": 2,
+    "AWS::SQS::QueuePolicy": 3,
+    "AWS::Serverless::StateMachine": 4,
+}
 
 
 def creation_order(template_resources: dict[str, Any]) -> list[tuple[str, dict]]:
     """The template's resources in an order where each exists before a resource that refers to it."""
+
     def rank(entry: tuple[str, dict]) -> tuple[int, int]:
         resource = entry[1]
         kind = resource.get("Type")
         redrive = 1 if "RedrivePolicy" in resource.get("Properties", {}) else 0
         return _CREATION_RANK.get(kind, 0), redrive
+
     return sorted(template_resources.items(), key=rank)  # stable: the template's order within a rank
 
 
@@ -94,10 +106,15 @@ def resolve(value: Any, refs: dict[str, str]) -> Any:
 def _queue(endpoint_url: str, name: str, properties: dict[str, Any]) -> tuple[str, str]:
     """An SQS queue with the template's attributes (redrive to its dead-letter queue included)."""
     sqs = client("sqs", endpoint_url)
-    attributes = {key: json.dumps(value) if isinstance(value, dict) else str(value).lower()
-                  if isinstance(value, bool) else str(value)
-                  for key, value in properties.items() if key in ("VisibilityTimeout", "MessageRetentionPeriod",
-                                                                  "RedrivePolicy", "DelaySeconds")}
+    attributes = {
+        key: json.dumps(value)
+        if isinstance(value, dict)
+        else str(value).lower()
+        if isinstance(value, bool)
+        else str(value)
+        for key, value in properties.items()
+        if key in ("VisibilityTimeout", "MessageRetentionPeriod", "RedrivePolicy", "DelaySeconds")
+    }
     url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return url, arn
@@ -111,8 +128,12 @@ def _subscription(endpoint_url: str, properties: dict[str, Any]) -> str:
     if "FilterPolicy" in properties:
         attributes["FilterPolicy"] = json.dumps(properties["FilterPolicy"])
     return client("sns", endpoint_url).subscribe(
-        TopicArn=properties["TopicArn"], Protocol=properties["Protocol"], Endpoint=properties["Endpoint"],
-        Attributes=attributes, ReturnSubscriptionArn=True)["SubscriptionArn"]
+        TopicArn=properties["TopicArn"],
+        Protocol=properties["Protocol"],
+        Endpoint=properties["Endpoint"],
+        Attributes=attributes,
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
 
 
 def _queue_policy(endpoint_url: str, properties: dict[str, Any]) -> None:
@@ -134,8 +155,11 @@ def generated_secret(properties: dict[str, Any]) -> str:
 
 def _table(endpoint_url: str, name: str, properties: dict[str, Any]) -> str:
     dynamodb = client("dynamodb", endpoint_url)
-    arguments = {key: properties[key] for key in ("AttributeDefinitions", "KeySchema", "BillingMode",
-                                                  "GlobalSecondaryIndexes") if key in properties}
+    arguments = {
+        key: properties[key]
+        for key in ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes")
+        if key in properties
+    }
     try:
         dynamodb.create_table(TableName=name, **arguments)
     except dynamodb.exceptions.ResourceInUseException:
@@ -160,17 +184,25 @@ def function_environment(refs: dict[str, str], function: str = "APIHandler") -> 
     variables = dict(template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
     resource = template["Resources"].get(function, {})
     variables.update(resource.get("Properties", {}).get("Environment", {}).get("Variables", {}))
-    absent = {logical for logical, resource in template["Resources"].items()
-              if str(resource.get("Type", "")).startswith(NOT_CREATED_LOCALLY)}
-    return {name: refs[value["Ref"]] if isinstance(value, dict) else str(value) for name, value in variables.items()
-            if not (isinstance(value, dict) and _names_any(value, absent))}
+    absent = {
+        logical
+        for logical, resource in template["Resources"].items()
+        if str(resource.get("Type", "")).startswith(NOT_CREATED_LOCALLY)
+    }
+    return {
+        name: refs[value["Ref"]] if isinstance(value, dict) else str(value)
+        for name, value in variables.items()
+        if not (isinstance(value, dict) and _names_any(value, absent))
+    }
 
 
 def _names_any(value: Any, logical_ids: set[str]) -> bool:
     """Whether a template value (`Ref`, `Fn::Sub` …) refers to one of `logical_ids`."""
     text = json.dumps(value)
-    return any(f'"{logical}"' in text or "${" + logical + "}" in text or "${" + logical + "." in text
-               for logical in logical_ids)
+    return any(
+        f'"{logical}"' in text or "${" + logical + "}" in text or "${" + logical + "." in text
+        for logical in logical_ids
+    )
 
 
 def table_names(refs: dict[str, str]) -> list[str]:

@@ -1,7 +1,8 @@
 """Seed the demo cluster through the staff API, exactly as houses would set themselves up."""
+
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import requests
@@ -64,9 +65,11 @@ PERFORMANCES = [
 ]
 
 # Cents per tariff and price category; a hall uses the categories its seat map declares.
-PRICES = {"full": {"A": 3200, "B": 2600, "C": 1800, "standing": 2200},
-          "reduced": {"A": 2800, "B": 2200, "C": 1500, "standing": 1800},
-          "under26": {"A": 1600, "B": 1300, "C": 900, "standing": 1200}}
+PRICES = {
+    "full": {"A": 3200, "B": 2600, "C": 1800, "standing": 2200},
+    "reduced": {"A": 2800, "B": 2200, "C": 1500, "standing": 1800},
+    "under26": {"A": 1600, "B": 1300, "C": 900, "standing": 1200},
+}
 
 
 def _categories(seatmap: dict) -> list[str]:
@@ -78,8 +81,9 @@ def seed_demo(api_url: str, coordinator_token: str, house_tokens: dict[str, str]
     session = requests.Session()
 
     def call(method: str, path: str, token: str, body: dict) -> dict:
-        response = session.request(method, api_url + path, json=body, headers={"Authorization": f"Bearer {token}"},
-                                    timeout=60)
+        response = session.request(
+            method, api_url + path, json=body, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        )
         if response.status_code >= 300:
             raise RuntimeError(f"seeding {path} failed: {response.status_code} {response.text[:500]}")
         return response.json()
@@ -93,24 +97,35 @@ def seed_demo(api_url: str, coordinator_token: str, house_tokens: dict[str, str]
             categories[venue_id] = _categories(seatmap)
             call("POST", "/staff/venues", house_tokens[house_id], {"id": venue_id, "seatmap": seatmap})
         for production_id, title, genre in PRODUCTIONS[house_id]:
-            call("POST", "/staff/productions", house_tokens[house_id],
-                 {"id": production_id, "title": title, "genre": genre})
+            call(
+                "POST",
+                "/staff/productions",
+                house_tokens[house_id],
+                {"id": production_id, "title": title, "genre": genre},
+            )
     today = datetime.now(BRUSSELS).date()
     created: dict[str, list[str]] = {}
     for index, (house_id, production_id, venue_id, days, hour, status, open_days) in enumerate(PERFORMANCES):
         starts = datetime.combine(today + timedelta(days=days), time(hour, 0), tzinfo=BRUSSELS)
         if starts <= datetime.now(BRUSSELS):
             starts += timedelta(hours=2)
-        sales_start = (starts - timedelta(days=open_days)).astimezone(timezone.utc)
+        sales_start = (starts - timedelta(days=open_days)).astimezone(UTC)
         standing = categories[venue_id] == ["standing"]
         body = {
             "id": f"{production_id}-{starts:%Y%m%d-%H%M}",
-            "production_id": production_id, "venue_id": venue_id,
-            "starts_at": starts.isoformat(), "sales_start": sales_start.isoformat().replace("+00:00", "Z"),
+            "production_id": production_id,
+            "venue_id": venue_id,
+            "starts_at": starts.isoformat(),
+            "sales_start": sales_start.isoformat().replace("+00:00", "Z"),
             "status": status,
-            "tariffs": [{"code": code, "name": TARIFF_NAMES[code],
-                         "prices": {category: table[category] for category in categories[venue_id]}}
-                        for code, table in PRICES.items()],
+            "tariffs": [
+                {
+                    "code": code,
+                    "name": TARIFF_NAMES[code],
+                    "prices": {category: table[category] for category in categories[venue_id]},
+                }
+                for code, table in PRICES.items()
+            ],
         }
         if standing:
             body["standing_shards"] = 4

@@ -11,18 +11,26 @@ collected, refunded and the provider's fees, independent of the statements.
 them over (every entry touching the house, stored once per house, oldest first) and builds each
 house's statement with `domain.statements.build_statement`.
 """
+
 from __future__ import annotations
 
 import json
 import random
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Sequence
 
 from chalicelib.domain.agreements import Agreement
-from chalicelib.domain.ledger import (JournalEntry, SoldTicket, account_house, fee_entry, refund_entries, sale_entries,
-                                      shares_of)
+from chalicelib.domain.ledger import (
+    JournalEntry,
+    SoldTicket,
+    account_house,
+    fee_entry,
+    refund_entries,
+    sale_entries,
+    shares_of,
+)
 from chalicelib.domain.money import Money
 from chalicelib.domain.statements import build_statement
 
@@ -63,9 +71,17 @@ def _ticket(rng: random.Random, order_id: str, number: int, house_id: str) -> So
     return SoldTicket(f"{order_id}-t{number}", house_id, f"{house_id}-p{performance}", tariff, Money(price))
 
 
-def synthetic_period(tickets: int, houses: Sequence[str], starts_at: datetime, ends_at: datetime,
-                     agreement: Agreement, seed: int = 1, cross_house_share: float = 0.1,
-                     multi_house_share: float = 0.2, refund_share: float = 0.05) -> SyntheticPeriod:
+def synthetic_period(
+    tickets: int,
+    houses: Sequence[str],
+    starts_at: datetime,
+    ends_at: datetime,
+    agreement: Agreement,
+    seed: int = 1,
+    cross_house_share: float = 0.1,
+    multi_house_share: float = 0.2,
+    refund_share: float = 0.05,
+) -> SyntheticPeriod:
     """`tickets` tickets' sale, fee and refund entries, booked between `starts_at` and `ends_at`."""
     rng = random.Random(seed)
     period = SyntheticPeriod()
@@ -75,8 +91,11 @@ def synthetic_period(tickets: int, houses: Sequence[str], starts_at: datetime, e
         order_id = f"o_bench{period.orders:06d}"
         count = min(rng.randint(1, 4), tickets - period.tickets)
         owner = rng.choice(houses)
-        other = rng.choice([h for h in houses if h != owner]) if len(houses) > 1 and \
-            rng.random() < multi_house_share else owner
+        other = (
+            rng.choice([h for h in houses if h != owner])
+            if len(houses) > 1 and rng.random() < multi_house_share
+            else owner
+        )
         sold = [_ticket(rng, order_id, n, owner if n == 0 or rng.random() < 0.5 else other) for n in range(count)]
         seller = None
         if len(houses) > 1 and rng.random() < cross_house_share:
@@ -124,8 +143,9 @@ def ledgers_by_house(period: SyntheticPeriod) -> dict[str, list[tuple[datetime, 
     return ledgers
 
 
-def statements_in_memory(period: SyntheticPeriod, houses: Sequence[str], period_id: str, starts_at: datetime,
-                         ends_at: datetime) -> list[dict]:
+def statements_in_memory(
+    period: SyntheticPeriod, houses: Sequence[str], period_id: str, starts_at: datetime, ends_at: datetime
+) -> list[dict]:
     """Every house's statement of the period, built from the entries in memory."""
     ledgers = ledgers_by_house(period)
     return [build_statement(house_id, period_id, starts_at, ends_at, ledgers.get(house_id, [])) for house_id in houses]
@@ -133,12 +153,19 @@ def statements_in_memory(period: SyntheticPeriod, houses: Sequence[str], period_
 
 def stored_ledgers(period: SyntheticPeriod) -> dict[str, list[tuple[datetime, str]]]:
     """Each house's ledger as its items hold it: the entry as JSON text (the items' `entry` attribute)."""
-    return {house_id: [(at, json.dumps(entry.to_dict())) for at, entry in dated]
-            for house_id, dated in ledgers_by_house(period).items()}
+    return {
+        house_id: [(at, json.dumps(entry.to_dict())) for at, entry in dated]
+        for house_id, dated in ledgers_by_house(period).items()
+    }
 
 
-def statements_from_stored(stored: dict[str, list[tuple[datetime, str]]], houses: Sequence[str], period_id: str,
-                           starts_at: datetime, ends_at: datetime) -> list[dict]:
+def statements_from_stored(
+    stored: dict[str, list[tuple[datetime, str]]],
+    houses: Sequence[str],
+    period_id: str,
+    starts_at: datetime,
+    ends_at: datetime,
+) -> list[dict]:
     """What the gather does after each house's read, in memory: decode the entries, build the statement."""
     statements = []
     for house_id in houses:
@@ -154,8 +181,15 @@ def money_check(collected: int, refunded: int, fees: int, transferred: int, carr
     balance is not transferred but carried into the next period).
     """
     difference = collected - refunded - fees - transferred + carried_forward
-    return {"collected": collected, "refunded": refunded, "fees": fees, "transferred": transferred,
-            "carried_forward": carried_forward, "difference": difference, "balanced": difference == 0}
+    return {
+        "collected": collected,
+        "refunded": refunded,
+        "fees": fees,
+        "transferred": transferred,
+        "carried_forward": carried_forward,
+        "difference": difference,
+        "balanced": difference == 0,
+    }
 
 
 def carried_forward(statements: Sequence[dict]) -> int:

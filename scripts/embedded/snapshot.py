@@ -3,6 +3,7 @@
 Tables are scanned into one JSON file (DynamoDB's typed JSON, written atomically) on shutdown
 and periodically, and batch-written back on start.
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,9 +16,16 @@ from pathlib import Path
 def _encode(value):
     """DynamoDB typed JSON with binary (B, BS) as base64 text, nested maps and lists included."""
     if isinstance(value, dict):
-        return {key: (base64.b64encode(item).decode() if key == "B" else
-                      [base64.b64encode(b).decode() for b in item] if key == "BS" else _encode(item))
-                for key, item in value.items()}
+        return {
+            key: (
+                base64.b64encode(item).decode()
+                if key == "B"
+                else [base64.b64encode(b).decode() for b in item]
+                if key == "BS"
+                else _encode(item)
+            )
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [_encode(item) for item in value]
     return value
@@ -25,9 +33,16 @@ def _encode(value):
 
 def _decode(value):
     if isinstance(value, dict):
-        return {key: (base64.b64decode(item) if key == "B" else
-                      [base64.b64decode(b) for b in item] if key == "BS" else _decode(item))
-                for key, item in value.items()}
+        return {
+            key: (
+                base64.b64decode(item)
+                if key == "B"
+                else [base64.b64decode(b) for b in item]
+                if key == "BS"
+                else _decode(item)
+            )
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [_decode(item) for item in value]
     return value
@@ -64,7 +79,7 @@ def restore(dynamodb, path: Path) -> int:
     total = 0
     for table, items in document["tables"].items():
         for start in range(0, len(items), 25):
-            requests = [{"PutRequest": {"Item": _decode(item)}} for item in items[start:start + 25]]
+            requests = [{"PutRequest": {"Item": _decode(item)}} for item in items[start : start + 25]]
             pending = {table: requests}
             while pending:
                 pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}

@@ -2,10 +2,11 @@
 
 Kept apart from the benchmark's machinery so they are unit-tested (tests/unit/test_spike_figures.py).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 # DynamoDB: 1,000 write request units per second per partition (CONTRACTS.md); one partition key
 # never spans partitions for writes, so this is each key's budget.
@@ -61,8 +62,9 @@ def _inversions(values: list[int]) -> tuple[int, list[int]]:
     return total, smaller_after
 
 
-def per_key_budget(units_by_key_and_second: Mapping[tuple[str, int], float],
-                   budget: float = PARTITION_WRITE_BUDGET, top: int = 8) -> dict:
+def per_key_budget(
+    units_by_key_and_second: Mapping[tuple[str, int], float], budget: float = PARTITION_WRITE_BUDGET, top: int = 8
+) -> dict:
     """The busiest partition keys by their busiest second, against the per-partition write budget.
 
     `units_by_key_and_second` maps (key, whole second) to write units written to that key in that second.
@@ -78,8 +80,9 @@ def per_key_budget(units_by_key_and_second: Mapping[tuple[str, int], float],
         "keys": len(peak),
         "max_units_per_second": max(peak.values(), default=0),
         "over_budget": [key for key in ordered if peak[key] > budget],
-        "busiest": [{"key": key, "peak_units_per_second": peak[key], "total_units": total[key]}
-                    for key in ordered[:top]],
+        "busiest": [
+            {"key": key, "peak_units_per_second": peak[key], "total_units": total[key]} for key in ordered[:top]
+        ],
     }
 
 

@@ -7,6 +7,7 @@ consumers, `functions.py`) run as child processes so that API work, task work an
 spread over the cores. `chalicelib/` sees only endpoints and
 credentials: the environment is the one CloudFormation gives the functions on AWS.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,6 +19,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
 
 from . import access, background, resources, snapshot, workflows
@@ -42,22 +44,30 @@ def free_port(host: str = "127.0.0.1") -> int:
 def stage_config_environment(stage: str) -> dict[str, str]:
     """The environment `.chalice/config.json` gives a stage (what Chalice sets on every function)."""
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    return {**config.get("environment_variables", {}),
-            **config.get("stages", {}).get(stage, {}).get("environment_variables", {})}
+    return {
+        **config.get("environment_variables", {}),
+        **config.get("stages", {}).get(stage, {}).get("environment_variables", {}),
+    }
 
 
 # Rate limits for the test suite and the benchmarks: off. Every local buyer (a benchmark's thousands too)
 # comes from 127.0.0.1, so a per-address limit would throttle the whole load as one client; the tests that are
 # about limits (tests/integration/test_rate_limits.py) spawn gateways with their own.
-NO_RATE_LIMITS = {"RATE_LIMIT_PER_ADDRESS": "0", "RATE_LIMIT_PER_SESSION": "0",
-                  "RATE_LIMIT_CODES_PER_ADDRESS": "0", "RATE_LIMIT_CODES_PER_SESSION": "0"}
+NO_RATE_LIMITS = {
+    "RATE_LIMIT_PER_ADDRESS": "0",
+    "RATE_LIMIT_PER_SESSION": "0",
+    "RATE_LIMIT_CODES_PER_ADDRESS": "0",
+    "RATE_LIMIT_CODES_PER_SESSION": "0",
+}
 
 
 def wait_for_port(host: str, port: int, timeout: float, process: subprocess.Popen | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{' '.join(map(str, process.args[:3]))} exited with {process.returncode} before listening")
+            raise RuntimeError(
+                f"{' '.join(map(str, process.args[:3]))} exited with {process.returncode} before listening"
+            )
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
@@ -100,7 +110,7 @@ class EmbeddedStack:
         self.startup_seconds = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def start(self) -> "EmbeddedStack":
+    def start(self) -> EmbeddedStack:
         began = time.monotonic()
         self._local_credentials()
         if self.access_log:
@@ -113,34 +123,54 @@ class EmbeddedStack:
         self.secret_values = saved.get("secrets", {})
         if "StaffTokenSecret" in self.secret_values and self.staff_key_days > 0:
             # The local issuer's keys rotate by their configured age; tokens of the previous key still verify.
+            from datetime import datetime, timedelta
+
             from chalicelib.web.auth import rotate_if_due
-            from datetime import datetime, timedelta, timezone
 
             self.secret_values["StaffTokenSecret"] = rotate_if_due(
-                self.secret_values["StaffTokenSecret"], datetime.now(timezone.utc), timedelta(days=self.staff_key_days))
+                self.secret_values["StaffTokenSecret"], datetime.now(UTC), timedelta(days=self.staff_key_days)
+            )
         # The local payment provider plays Stripe; its keys sit in Secrets Manager as Stripe's do on AWS.
-        self.secret_values.setdefault("PaymentSecret", json.dumps(
-            {"api_key": "sk_test_" + secrets.token_hex(12), "webhook_secret": "whsec_" + secrets.token_hex(16)}))
+        self.secret_values.setdefault(
+            "PaymentSecret",
+            json.dumps(
+                {"api_key": "sk_test_" + secrets.token_hex(12), "webhook_secret": "whsec_" + secrets.token_hex(16)}
+            ),
+        )
         payment_keys = json.loads(self.secret_values["PaymentSecret"])
         # publiq's and the exchange platform's stand-ins; their credentials sit in Secrets Manager as on AWS.
-        self.secret_values.setdefault("PubliqSecret", json.dumps(
-            {"client_id": "podium-" + secrets.token_hex(4), "client_secret": secrets.token_urlsafe(24)}))
-        self.secret_values.setdefault("ExchangeSecret", json.dumps(
-            {"api_key": secrets.token_urlsafe(24), "pseudonym_key": secrets.token_urlsafe(48)}))
+        self.secret_values.setdefault(
+            "PubliqSecret",
+            json.dumps({"client_id": "podium-" + secrets.token_hex(4), "client_secret": secrets.token_urlsafe(24)}),
+        )
+        self.secret_values.setdefault(
+            "ExchangeSecret",
+            json.dumps({"api_key": secrets.token_urlsafe(24), "pseudonym_key": secrets.token_urlsafe(48)}),
+        )
         publiq_keys = json.loads(self.secret_values["PubliqSecret"])
-        self.uit = start_uit_servers(self.host, client_id=publiq_keys["client_id"],
-                                     client_secret=publiq_keys["client_secret"],
-                                     exchange_api_key=json.loads(self.secret_values["ExchangeSecret"])["api_key"])
+        self.uit = start_uit_servers(
+            self.host,
+            client_id=publiq_keys["client_id"],
+            client_secret=publiq_keys["client_secret"],
+            exchange_api_key=json.loads(self.secret_values["ExchangeSecret"])["api_key"],
+        )
         if not self.api_port:
             self.api_port = free_port(self.host)
-        self.payments = start_payment_provider(self.host, 0, webhook_url=f"{self.api_url}/webhooks/stripe",
-                                               webhook_secret=payment_keys["webhook_secret"])
+        self.payments = start_payment_provider(
+            self.host, 0, webhook_url=f"{self.api_url}/webhooks/stripe", webhook_secret=payment_keys["webhook_secret"]
+        )
         self.refs = resources.create_resources(self.moto.url, self.stage, self.secret_values)
-        self.environment = {**stage_config_environment(self.stage), **resources.function_environment(self.refs),
-                            "PAYMENT_API_BASE": self.payments.url, "PODIUM_PUBLIC_BASE_URL": self.api_url,
-                            "PUBLIQ_AUTH_URL": self.uit.auth.url, "UITDATABANK_URL": self.uit.uitdatabank.url,
-                            "UITPAS_URL": self.uit.uitpas.url, "EXCHANGE_URL": self.uit.exchange.url,
-                            **self.rate_limits}
+        self.environment = {
+            **stage_config_environment(self.stage),
+            **resources.function_environment(self.refs),
+            "PAYMENT_API_BASE": self.payments.url,
+            "PODIUM_PUBLIC_BASE_URL": self.api_url,
+            "PUBLIQ_AUTH_URL": self.uit.auth.url,
+            "UITDATABANK_URL": self.uit.uitdatabank.url,
+            "UITPAS_URL": self.uit.uitpas.url,
+            "EXCHANGE_URL": self.uit.exchange.url,
+            **self.rate_limits,
+        }
         # SES sends only from verified senders; locally every message lands in the outbox.
         verify_sender(self.moto.url, self.environment.get("PODIUM_MAIL_FROM", "tickets@podium.local"))
         self.outbox = start_outbox(self.host, 0)
@@ -192,7 +222,7 @@ class EmbeddedStack:
             self.outbox.stop()
             self.moto.stop()
 
-    def __enter__(self) -> "EmbeddedStack":
+    def __enter__(self) -> EmbeddedStack:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -205,8 +235,12 @@ class EmbeddedStack:
 
     def _local_credentials(self) -> None:
         # Fake credentials: moto accepts any, and nothing may ever reach a real account.
-        for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                            "AWS_DEFAULT_REGION": resources.REGION, "AWS_REGION": resources.REGION}.items():
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": resources.REGION,
+            "AWS_REGION": resources.REGION,
+        }.items():
             os.environ[name] = value
         os.environ.pop("AWS_SESSION_TOKEN", None)
         os.environ.pop("AWS_PROFILE", None)
@@ -217,8 +251,14 @@ class EmbeddedStack:
     def gateway_environment(self) -> dict[str, str]:
         env = dict(os.environ)
         env.update(self.environment)
-        env.update({"PODIUM_STAGE": self.stage, "POWERTOOLS_TRACE_DISABLED": "true",
-                    "POWERTOOLS_DEV": "false", "PYTHONUNBUFFERED": "1"})
+        env.update(
+            {
+                "PODIUM_STAGE": self.stage,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "POWERTOOLS_DEV": "false",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         if self.access_log:
             env["PODIUM_ACCESS_LOG"] = str(self.access_log)
         env.update(self.extra_env)
@@ -235,23 +275,55 @@ class EmbeddedStack:
         env = self.gateway_environment()
         env.update(extra_env)
         process = subprocess.Popen(
-            [sys.executable, "-m", "scripts.embedded.gateway", "--stage", self.stage, "--host", self.host,
-             "--port", str(port), "--no-autoreload"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True)  # Ctrl-C reaches the supervisor, which stops the gateway in order
+            [
+                sys.executable,
+                "-m",
+                "scripts.embedded.gateway",
+                "--stage",
+                self.stage,
+                "--host",
+                self.host,
+                "--port",
+                str(port),
+                "--no-autoreload",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # Ctrl-C reaches the supervisor, which stops the gateway in order
         wait_for_port(self.host, port, timeout=60, process=process)
         return process
 
     def _spawn_functions(self, port: int) -> subprocess.Popen:
         """The local Lambda service (task functions and queue consumers); what it prints goes on through this
         process's stdout and stderr (ops page, logs)."""
-        env = {**self.gateway_environment(), REFS_VARIABLE: json.dumps(self.refs),
-               RETRY_VARIABLE: str(self.consumer_retry_delay)}
+        env = {
+            **self.gateway_environment(),
+            REFS_VARIABLE: json.dumps(self.refs),
+            RETRY_VARIABLE: str(self.consumer_retry_delay),
+        }
         process = subprocess.Popen(
-            [sys.executable, "-m", "scripts.embedded.functions", "--stage", self.stage, "--host", self.host,
-             "--port", str(port)],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True, text=True, bufsize=1)
+            [
+                sys.executable,
+                "-m",
+                "scripts.embedded.functions",
+                "--stage",
+                self.stage,
+                "--host",
+                self.host,
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            text=True,
+            bufsize=1,
+        )
 
         def relay(source, name: str) -> None:
             for line in source:  # looked up per line: the ops page's tee may replace stdout later
@@ -277,17 +349,26 @@ class EmbeddedStack:
 
     def sweep(self) -> dict:
         """Run the scheduled sweeper the way EventBridge would on AWS."""
+        import uuid
+        from datetime import datetime
+
         from chalicelib.tasks.maintenance import sweep_expired_holds  # late: needs the environment set
 
-        from datetime import datetime, timezone
-        import uuid
-
-        event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-                 "account": "123456789012", "region": resources.REGION, "resources": [], "detail": {},
-                 "time": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": "Scheduled Event",
+            "source": "aws.events",
+            "account": "123456789012",
+            "region": resources.REGION,
+            "resources": [],
+            "detail": {},
+            "time": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
         with access.acting_as("SweepExpiredHolds"):
-            return sweep_expired_holds(event, LocalLambdaContext(resources.physical_name(self.stage,
-                                                                                            "SweepExpiredHolds")))
+            return sweep_expired_holds(
+                event, LocalLambdaContext(resources.physical_name(self.stage, "SweepExpiredHolds"))
+            )
 
     def queue_depths(self) -> dict[str, int]:
         """Messages waiting in each queue of the template (the dashboard's queue and DLQ depth panels)."""
@@ -295,12 +376,12 @@ class EmbeddedStack:
         depths = {}
         for logical_id, resource in resources.load_template()["Resources"].items():
             if resource.get("Type") == "AWS::SQS::Queue" and logical_id in self.refs:
-                attributes = sqs.get_queue_attributes(QueueUrl=self.refs[logical_id],
-                                                      AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+                attributes = sqs.get_queue_attributes(
+                    QueueUrl=self.refs[logical_id], AttributeNames=["ApproximateNumberOfMessages"]
+                )["Attributes"]
                 depths[logical_id] = int(attributes["ApproximateNumberOfMessages"])
         return depths
 
     def save(self) -> int:
         extra = {"secrets": self.secret_values}
         return snapshot.save(self._dynamodb(), resources.table_names(self.refs), self.snapshot_path, extra)
-

@@ -15,6 +15,7 @@ server takes failure injection (an answer of 500/503/429 with `Retry-After`, or 
 through `inject(...)` or `POST /_control/faults`, and tells tests what it received
 (`requests`, `GET /_control/requests`). State is in memory, behind one lock per server.
 """
+
 from __future__ import annotations
 
 import copy
@@ -75,8 +76,12 @@ class Fault:
     body_contains: str | None = None
 
     def matches(self, method: str, path: str, body: str) -> bool:
-        return (self.remaining > 0 and path.startswith(self.path_prefix) and self.method in (None, method)
-                and (self.body_contains is None or self.body_contains in body))
+        return (
+            self.remaining > 0
+            and path.startswith(self.path_prefix)
+            and self.method in (None, method)
+            and (self.body_contains is None or self.body_contains in body)
+        )
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,9 @@ class Received:
     authorization: str | None
 
 
-def json_response(status: int, body: Any = None, content_type: str = "application/json",
-                  headers: dict | None = None) -> Response:
+def json_response(
+    status: int, body: Any = None, content_type: str = "application/json", headers: dict | None = None
+) -> Response:
     data = "" if body is None else json.dumps(body, indent=2, ensure_ascii=False)
     return Response(data, status=status, content_type=content_type, headers=headers or {})
 
@@ -108,21 +114,34 @@ class StandIn:
         self.lock = threading.RLock()
         self.faults: list[Fault] = []
         self.requests: list[Received] = []
-        self.routes = Map(self.rules() + [
-            Rule("/_control/faults", methods=["POST", "DELETE"], endpoint="control_faults"),
-            Rule("/_control/requests", methods=["GET"], endpoint="control_requests"),
-        ], strict_slashes=False)
+        self.routes = Map(
+            self.rules()
+            + [
+                Rule("/_control/faults", methods=["POST", "DELETE"], endpoint="control_faults"),
+                Rule("/_control/requests", methods=["GET"], endpoint="control_requests"),
+            ],
+            strict_slashes=False,
+        )
 
     def rules(self) -> list[Rule]:
         raise NotImplementedError
 
     # -- controls -----------------------------------------------------------------------------
-    def inject(self, path_prefix: str, status: int | None = 500, count: int = 1, *, delay: float = 0.0,
-               retry_after: float | None = None, method: str | None = None,
-               body_contains: str | None = None) -> Fault:
+    def inject(
+        self,
+        path_prefix: str,
+        status: int | None = 500,
+        count: int = 1,
+        *,
+        delay: float = 0.0,
+        retry_after: float | None = None,
+        method: str | None = None,
+        body_contains: str | None = None,
+    ) -> Fault:
         with self.lock:
-            fault = Fault(path_prefix, status, count, delay, retry_after, method.upper() if method else None,
-                          body_contains)
+            fault = Fault(
+                path_prefix, status, count, delay, retry_after, method.upper() if method else None, body_contains
+            )
             self.faults.append(fault)
             return fault
 
@@ -156,19 +175,36 @@ class StandIn:
                 time.sleep(fault.delay)
         if not request.path.startswith("/_control"):
             with self.lock:
-                self.requests.append(Received(request.method, request.path, request.query_string.decode(),
-                                              response.status_code, body, time.time(), fault is not None,
-                                              request.headers.get("Authorization")))
+                self.requests.append(
+                    Received(
+                        request.method,
+                        request.path,
+                        request.query_string.decode(),
+                        response.status_code,
+                        body,
+                        time.time(),
+                        fault is not None,
+                        request.headers.get("Authorization"),
+                    )
+                )
         return response(environ, start_response)
 
     def fault_response(self, fault: Fault) -> Response:
         status = fault.status or 500
         if status == 429:
-            problem = Problem(429, f"{PROBS}/too-many-requests", "Too Many Requests",
-                              "Rate limit exceeded (injected by Podium's local stand-in).")
+            problem = Problem(
+                429,
+                f"{PROBS}/too-many-requests",
+                "Too Many Requests",
+                "Rate limit exceeded (injected by Podium's local stand-in).",
+            )
         else:
-            problem = Problem(status, f"{PROBS}/internal-error", "Internal Server Error",
-                              "Injected failure (Podium's local stand-in).")
+            problem = Problem(
+                status,
+                f"{PROBS}/internal-error",
+                "Internal Server Error",
+                "Injected failure (Podium's local stand-in).",
+            )
         headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
         return json_response(status, problem.body, "application/problem+json", headers)
 
@@ -178,10 +214,14 @@ class StandIn:
             endpoint, args = adapter.match()
         except HTTPException as error:
             if error.code == 405:
-                return json_response(405, Problem(405, f"{PROBS}/method-not-allowed", "Method Not Allowed").body,
-                                     "application/problem+json")
-            return json_response(404, not_found(f"No route for {request.method} {request.path}").body,
-                                 "application/problem+json")
+                return json_response(
+                    405,
+                    Problem(405, f"{PROBS}/method-not-allowed", "Method Not Allowed").body,
+                    "application/problem+json",
+                )
+            return json_response(
+                404, not_found(f"No route for {request.method} {request.path}").body, "application/problem+json"
+            )
         with self.lock:
             try:
                 if endpoint.startswith("control_"):
@@ -196,9 +236,15 @@ class StandIn:
             if request.method == "DELETE":
                 self.faults.clear()
                 return json_response(200, {"faults": []})
-            fault = self.inject(document["path_prefix"], document.get("status", 500), int(document.get("count", 1)),
-                                delay=float(document.get("delay", 0)), retry_after=document.get("retry_after"),
-                                method=document.get("method"), body_contains=document.get("body_contains"))
+            fault = self.inject(
+                document["path_prefix"],
+                document.get("status", 500),
+                int(document.get("count", 1)),
+                delay=float(document.get("delay", 0)),
+                retry_after=document.get("retry_after"),
+                method=document.get("method"),
+                body_contains=document.get("body_contains"),
+            )
             return json_response(200, {"fault": asdict(fault)})
         if endpoint == "control_requests":
             return json_response(200, {"data": [asdict(r) for r in self.requests]})
@@ -232,9 +278,11 @@ class AuthServer(StandIn):
         super().__init__()
 
     def rules(self) -> list[Rule]:
-        return [Rule("/realms/uitid/protocol/openid-connect/token", methods=["POST"], endpoint="token"),
-                Rule("/_control/revoke", methods=["POST"], endpoint="control_revoke"),
-                Rule("/_control/clients", methods=["POST"], endpoint="control_clients")]
+        return [
+            Rule("/realms/uitid/protocol/openid-connect/token", methods=["POST"], endpoint="token"),
+            Rule("/_control/revoke", methods=["POST"], endpoint="control_revoke"),
+            Rule("/_control/clients", methods=["POST"], endpoint="control_clients"),
+        ]
 
     def add_client(self, client_id: str, client_secret: str) -> None:
         with self.lock:
@@ -261,8 +309,17 @@ class AuthServer(StandIn):
             return self.oauth_error(401, "invalid_client", "Invalid client or Invalid client credentials")
         token = secrets.token_urlsafe(32)
         self.tokens[token] = (client_id, time.time() + self.token_seconds)
-        return json_response(200, {"access_token": token, "expires_in": self.token_seconds, "refresh_expires_in": 0,
-                                   "token_type": "Bearer", "not-before-policy": 0, "scope": "profile email"})
+        return json_response(
+            200,
+            {
+                "access_token": token,
+                "expires_in": self.token_seconds,
+                "refresh_expires_in": 0,
+                "token_type": "Bearer",
+                "not-before-policy": 0,
+                "scope": "profile email",
+            },
+        )
 
     @staticmethod
     def oauth_error(status: int, error: str, description: str) -> Response:
@@ -306,14 +363,16 @@ class UitdatabankServer(PubliqApi):
         super().__init__(auth)
 
     def rules(self) -> list[Rule]:
-        return [Rule("/events", methods=["POST"], endpoint="create_event"),
-                Rule("/events/<event_id>", methods=["GET"], endpoint="get_event"),
-                Rule("/events/<event_id>/booking-availability", methods=["PUT"], endpoint="put_availability"),
-                Rule("/events/<event_id>/bookingAvailability", methods=["PUT"], endpoint="put_availability"),
-                Rule("/events/<event_id>/sub-events", methods=["PATCH"], endpoint="patch_sub_events"),
-                Rule("/events/<event_id>/subEvents", methods=["PATCH"], endpoint="patch_sub_events"),
-                Rule("/_control/events", methods=["POST"], endpoint="control_create_event"),
-                Rule("/_control/events/<event_id>", methods=["GET"], endpoint="control_event")]
+        return [
+            Rule("/events", methods=["POST"], endpoint="create_event"),
+            Rule("/events/<event_id>", methods=["GET"], endpoint="get_event"),
+            Rule("/events/<event_id>/booking-availability", methods=["PUT"], endpoint="put_availability"),
+            Rule("/events/<event_id>/bookingAvailability", methods=["PUT"], endpoint="put_availability"),
+            Rule("/events/<event_id>/sub-events", methods=["PATCH"], endpoint="patch_sub_events"),
+            Rule("/events/<event_id>/subEvents", methods=["PATCH"], endpoint="patch_sub_events"),
+            Rule("/_control/events", methods=["POST"], endpoint="control_create_event"),
+            Rule("/_control/events/<event_id>", methods=["GET"], endpoint="control_event"),
+        ]
 
     def add_event(self, document: dict, event_id: str | None = None) -> str:
         """Validate an event as `POST /events` does and store it; its id."""
@@ -328,7 +387,7 @@ class UitdatabankServer(PubliqApi):
             errors.append({"jsonPointer": "/name", "error": "A name in the main language is required."})
         location = document.get("location")
         if not isinstance(location, dict) or "/places/" not in str(location.get("@id", "")):
-            errors.append({"jsonPointer": "/location", "error": "Required: {\"@id\": \".../places/{uuid}\"}."})
+            errors.append({"jsonPointer": "/location", "error": 'Required: {"@id": ".../places/{uuid}"}.'})
         if not isinstance(document.get("terms"), list) or not document["terms"]:
             errors.append({"jsonPointer": "/terms", "error": "At least one event type term is required."})
         calendar = document.get("calendarType")
@@ -363,8 +422,9 @@ class UitdatabankServer(PubliqApi):
     def create_event(self, request: Request, body: str) -> Response:
         self.authorize(request)
         event_id = self.add_event(self.json_body(body))
-        return json_response(201, {"id": event_id, "eventId": event_id,
-                                   "url": f"https://io-test.uitdatabank.be/event/{event_id}"})
+        return json_response(
+            201, {"id": event_id, "eventId": event_id, "url": f"https://io-test.uitdatabank.be/event/{event_id}"}
+        )
 
     def get_event(self, request: Request, body: str, event_id: str) -> Response:
         self.authorize(request)
@@ -391,19 +451,22 @@ class UitdatabankServer(PubliqApi):
         changes = []
         for index, change in enumerate(document):
             if not isinstance(change, dict) or not isinstance(change.get("id"), int) or isinstance(change["id"], bool):
-                raise invalid_data(f"Item {index} needs an integer id (the sub-event's index).",
-                                   jsonPointer=f"/{index}/id")
+                raise invalid_data(
+                    f"Item {index} needs an integer id (the sub-event's index).", jsonPointer=f"/{index}/id"
+                )
             if not 0 <= change["id"] < len(subs):
                 raise invalid_data(f"Sub-event {change['id']} does not exist.", jsonPointer=f"/{index}/id")
-            unknown = set(change) - {"id", "bookingAvailability", "remainingCapacity", "status", "startDate",
-                                     "endDate"}
+            unknown = set(change) - {"id", "bookingAvailability", "remainingCapacity", "status", "startDate", "endDate"}
             if unknown:
                 raise invalid_data(f"Unknown properties: {sorted(unknown)}.", jsonPointer=f"/{index}")
             availability = change.get("bookingAvailability")
-            if availability is not None and (not isinstance(availability, dict)
-                                             or availability.get("type") not in AVAILABILITY):
-                raise invalid_data("bookingAvailability.type must be Available or Unavailable.",
-                                   jsonPointer=f"/{index}/bookingAvailability/type")
+            if availability is not None and (
+                not isinstance(availability, dict) or availability.get("type") not in AVAILABILITY
+            ):
+                raise invalid_data(
+                    "bookingAvailability.type must be Available or Unavailable.",
+                    jsonPointer=f"/{index}/bookingAvailability/type",
+                )
             changes.append(change)
         for change in changes:  # all or nothing
             sub = subs[change["id"]]
@@ -418,9 +481,13 @@ class UitdatabankServer(PubliqApi):
     @staticmethod
     def _calendar_allows(event: dict) -> None:
         if event.get("calendarType") in ("periodic", "permanent"):
-            raise Problem(400, f"{PROBS}/uitdatabank/calendar-type-not-supported", "Calendar type not supported",
-                          f"Updating booking availability on calendar type: \"{event['calendarType'].upper()}\" is "
-                          "not supported. Only single and multiple calendar types can be updated.")
+            raise Problem(
+                400,
+                f"{PROBS}/uitdatabank/calendar-type-not-supported",
+                "Calendar type not supported",
+                f'Updating booking availability on calendar type: "{event["calendarType"].upper()}" is '
+                "not supported. Only single and multiple calendar types can be updated.",
+            )
 
     def extra_control(self, endpoint, request, document, args) -> Response:
         if endpoint == "control_create_event":
@@ -445,11 +512,18 @@ def sample_event(dates: int = 3, start: str = "2027-03-01T20:00:00+01:00") -> di
     """A `multiple` calendar event with `dates` evenings, as a house would have entered it."""
     base = datetime.fromisoformat(start)
     return {
-        "mainLanguage": "nl", "name": {"nl": "Testvoorstelling"}, "calendarType": "multiple",
+        "mainLanguage": "nl",
+        "name": {"nl": "Testvoorstelling"},
+        "calendarType": "multiple",
         "location": {"@id": "https://io-test.uitdatabank.be/places/" + str(uuid.uuid4())},
         "terms": [{"id": "0.55.0.0.0"}],
-        "subEvent": [{"startDate": base.replace(day=base.day + i).isoformat(),
-                      "endDate": base.replace(day=base.day + i, hour=22).isoformat()} for i in range(dates)],
+        "subEvent": [
+            {
+                "startDate": base.replace(day=base.day + i).isoformat(),
+                "endDate": base.replace(day=base.day + i, hour=22).isoformat(),
+            }
+            for i in range(dates)
+        ],
         "priceInfo": [{"category": "base", "name": {"nl": "Basistarief"}, "price": 20, "priceCurrency": "EUR"}],
     }
 
@@ -467,13 +541,16 @@ class TestPass:
 
 
 # Like publiq's public test data: passes with an active, an expired and a blocked social tariff, and none.
-TEST_PASSES = {p.uitpas_number: p for p in [
-    TestPass("0900000095902", "ACTIVE"),
-    TestPass("0900000058918", "EXPIRED"),
-    TestPass("0900000031618", "ACTIVE", blocked=True),
-    TestPass("0900000067513", "NONE"),
-    TestPass("0900000046312", "ACTIVE", limit=1),
-]}
+TEST_PASSES = {
+    p.uitpas_number: p
+    for p in [
+        TestPass("0900000095902", "ACTIVE"),
+        TestPass("0900000058918", "EXPIRED"),
+        TestPass("0900000031618", "ACTIVE", blocked=True),
+        TestPass("0900000067513", "NONE"),
+        TestPass("0900000046312", "ACTIVE", limit=1),
+    ]
+}
 SOCIAL_SHARE = Decimal("0.25")
 
 
@@ -487,13 +564,15 @@ class UitpasServer(PubliqApi):
         super().__init__(auth)
 
     def rules(self) -> list[Rule]:
-        return [Rule("/passes", methods=["GET"], endpoint="passes"),
-                Rule("/tariffs", methods=["GET"], endpoint="tariffs"),
-                Rule("/tariffs/static", methods=["GET"], endpoint="static_tariffs"),
-                Rule("/ticket-sales", methods=["POST"], endpoint="register"),
-                Rule("/ticket-sales/<sale_id>", methods=["DELETE"], endpoint="cancel"),
-                Rule("/_control/ticket-sales", methods=["GET"], endpoint="control_sales"),
-                Rule("/_control/events", methods=["POST"], endpoint="control_events")]
+        return [
+            Rule("/passes", methods=["GET"], endpoint="passes"),
+            Rule("/tariffs", methods=["GET"], endpoint="tariffs"),
+            Rule("/tariffs/static", methods=["GET"], endpoint="static_tariffs"),
+            Rule("/ticket-sales", methods=["POST"], endpoint="register"),
+            Rule("/ticket-sales/<sale_id>", methods=["DELETE"], endpoint="cancel"),
+            Rule("/_control/ticket-sales", methods=["GET"], endpoint="control_sales"),
+            Rule("/_control/events", methods=["POST"], endpoint="control_events"),
+        ]
 
     def known_event(self, event_id: str) -> bool:
         return event_id in self.events or bool(self.uitdatabank and event_id in self.uitdatabank.events)
@@ -527,18 +606,36 @@ class UitpasServer(PubliqApi):
         social = {"status": card.social_tariff}
         if card.social_tariff != "NONE":
             social["endDate"] = "2027-12-31" if card.social_tariff == "ACTIVE" else "2024-12-31"
-        return json_response(200, {"uitpasNumber": card.uitpas_number, "passType": "UITPAS",
-                                   "postalCode": card.postal_code, "socialTariff": social, "messages": messages,
-                                   "blocked": card.blocked})
+        return json_response(
+            200,
+            {
+                "uitpasNumber": card.uitpas_number,
+                "passType": "UITPAS",
+                "postalCode": card.postal_code,
+                "socialTariff": social,
+                "messages": messages,
+                "blocked": card.blocked,
+            },
+        )
 
     def _social_tariff(self, regular: Decimal, remaining: int = 10) -> dict:
         price = (regular * SOCIAL_SHARE).quantize(Decimal("0.01"))
-        return {"id": "kansentarief", "name": "Kansentarief", "price": float(price), "type": "SOCIALTARIFF",
-                "remaining": remaining}
+        return {
+            "id": "kansentarief",
+            "name": "Kansentarief",
+            "price": float(price),
+            "type": "SOCIALTARIFF",
+            "remaining": remaining,
+        }
 
     def _remaining(self, card: TestPass, event_id: str) -> int:
-        used = sum(1 for sale in self.ticket_sales.values() if sale["uitpasNumber"] == card.uitpas_number
-                   and sale["eventId"] == event_id and sale["status"] == "REGISTERED")
+        used = sum(
+            1
+            for sale in self.ticket_sales.values()
+            if sale["uitpasNumber"] == card.uitpas_number
+            and sale["eventId"] == event_id
+            and sale["status"] == "REGISTERED"
+        )
         return max(0, card.limit - used)
 
     def tariffs(self, request: Request, body: str) -> Response:
@@ -547,26 +644,48 @@ class UitpasServer(PubliqApi):
         regular = self._price(request.args.get("regularPrice"), "regularPrice")
         card = self._pass(request.args.get("uitpasNumber"))
         if card.blocked:
-            raise Problem(400, f"{PROBS}/uitpas/uitpas-blocked", "UiTPAS blocked", "The UiTPAS is blocked.",
-                          endUserMessage={"nl": "Deze UiTPAS is geblokkeerd. Neem contact op met de UiTPAS-balie."})
+            raise Problem(
+                400,
+                f"{PROBS}/uitpas/uitpas-blocked",
+                "UiTPAS blocked",
+                "The UiTPAS is blocked.",
+                endUserMessage={"nl": "Deze UiTPAS is geblokkeerd. Neem contact op met de UiTPAS-balie."},
+            )
         if card.social_tariff == "EXPIRED":
-            raise Problem(400, f"{PROBS}/uitpas/social-tariff-expired", "Social tariff expired",
-                          "The social tariff of this pass has expired.",
-                          endUserMessage={"nl": "Je kansentarief is verlopen. Verleng het bij de UiTPAS-balie."})
+            raise Problem(
+                400,
+                f"{PROBS}/uitpas/social-tariff-expired",
+                "Social tariff expired",
+                "The social tariff of this pass has expired.",
+                endUserMessage={"nl": "Je kansentarief is verlopen. Verleng het bij de UiTPAS-balie."},
+            )
         if card.social_tariff == "NONE":
-            return json_response(200, {"available": [], "endUserMessage": {
-                "nl": "Met deze UiTPAS heb je geen recht op kansentarief voor dit evenement."}})
+            return json_response(
+                200,
+                {
+                    "available": [],
+                    "endUserMessage": {"nl": "Met deze UiTPAS heb je geen recht op kansentarief voor dit evenement."},
+                },
+            )
         remaining = self._remaining(card, event_id)
         if remaining == 0:
-            return json_response(200, {"available": [], "endUserMessage": {
-                "nl": "Je hebt het maximum aantal tickets met kansentarief voor dit evenement bereikt."}})
+            return json_response(
+                200,
+                {
+                    "available": [],
+                    "endUserMessage": {
+                        "nl": "Je hebt het maximum aantal tickets met kansentarief voor dit evenement bereikt."
+                    },
+                },
+            )
         return json_response(200, {"available": [self._social_tariff(regular, remaining)]})
 
     def static_tariffs(self, request: Request, body: str) -> Response:
         self.authorize(request)
         self._event(request.args.get("eventId"))
-        return json_response(200, {"available": [self._social_tariff(
-            self._price(request.args.get("regularPrice"), "regularPrice"))]})
+        return json_response(
+            200, {"available": [self._social_tariff(self._price(request.args.get("regularPrice"), "regularPrice"))]}
+        )
 
     def register(self, request: Request, body: str) -> Response:
         self.authorize(request)
@@ -587,18 +706,35 @@ class UitpasServer(PubliqApi):
             event_id = self._event(item.get("eventId"))
             card = self._pass(item.get("uitpasNumber"))
             if card.blocked or card.social_tariff != "ACTIVE":
-                raise Problem(400, f"{PROBS}/uitpas/tariff-not-allowed", "Tariff not allowed",
-                              f"Pass {card.uitpas_number} cannot use this tariff.", jsonPointer=f"/{index}")
-            sales.append({"id": "ts-" + secrets.token_hex(8), "regularPrice": float(regular),
-                          "tariff": {"id": "kansentarief", "price": self._social_tariff(regular)["price"]},
-                          "eventId": event_id, "uitpasNumber": card.uitpas_number, "status": "REGISTERED"})
+                raise Problem(
+                    400,
+                    f"{PROBS}/uitpas/tariff-not-allowed",
+                    "Tariff not allowed",
+                    f"Pass {card.uitpas_number} cannot use this tariff.",
+                    jsonPointer=f"/{index}",
+                )
+            sales.append(
+                {
+                    "id": "ts-" + secrets.token_hex(8),
+                    "regularPrice": float(regular),
+                    "tariff": {"id": "kansentarief", "price": self._social_tariff(regular)["price"]},
+                    "eventId": event_id,
+                    "uitpasNumber": card.uitpas_number,
+                    "status": "REGISTERED",
+                }
+            )
         wanted: dict[tuple[str, str], int] = {}
         for index, sale in enumerate(sales):
             key = (sale["uitpasNumber"], sale["eventId"])
             wanted[key] = wanted.get(key, 0) + 1
             if wanted[key] > self._remaining(TEST_PASSES[key[0]], key[1]):
-                raise Problem(400, f"{PROBS}/uitpas/maximum-reached", "Maximum reached",
-                              "The pass has no social-tariff tickets left for this event.", jsonPointer=f"/{index}")
+                raise Problem(
+                    400,
+                    f"{PROBS}/uitpas/maximum-reached",
+                    "Maximum reached",
+                    "The pass has no social-tariff tickets left for this event.",
+                    jsonPointer=f"/{index}",
+                )
         for sale in sales:
             self.ticket_sales[sale["id"]] = sale
         return json_response(200, sales)
@@ -623,14 +759,30 @@ class UitpasServer(PubliqApi):
 # --------------------------------------------------------------------------------------------
 NODE_TYPES = {"cp:Ticketverkoop": "sale", "cp:Terugbetaling": "refund", "cp:Aanwezigheid": "check_in"}
 REQUIRED = {"@id", "@type", "tijdstip", "voorstelling", "organisator", "tariefcategorie", "aantal"}
-ALLOWED = REQUIRED | {"productie", "verkoper", "prijscategorie", "prijs", "munteenheid", "deelnemer",
-                      "postcodegebied", "betreft", "reden"}
+ALLOWED = REQUIRED | {
+    "productie",
+    "verkoper",
+    "prijscategorie",
+    "prijs",
+    "munteenheid",
+    "deelnemer",
+    "postcodegebied",
+    "betreft",
+    "reden",
+}
 URN = re.compile(r"^urn:podium:[a-z0-9-]+:[a-z]+:[A-Za-z0-9_:.-]+$")
 PSEUDONYM = re.compile(r"^urn:podium:deelnemer:[0-9a-f]{40}$")
 EMAIL_LIKE = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
 # A refund's reason is a code of the mapping (docs/exchange-mapping.md), never free text.
-REASON_CODES = {"customer_request", "performance_cancelled", "performance_changed", "duplicate", "fraud", "goodwill",
-                "other"}
+REASON_CODES = {
+    "customer_request",
+    "performance_cancelled",
+    "performance_changed",
+    "duplicate",
+    "fraud",
+    "goodwill",
+    "other",
+}
 
 
 class ExchangeServer(StandIn):
@@ -647,17 +799,20 @@ class ExchangeServer(StandIn):
         super().__init__()
 
     def rules(self) -> list[Rule]:
-        return [Rule("/transactions", methods=["POST"], endpoint="receive"),
-                Rule("/_control/transactions", methods=["GET"], endpoint="control_transactions"),
-                Rule("/_control/sales/<path:sale_id>", methods=["GET"], endpoint="control_sale")]
+        return [
+            Rule("/transactions", methods=["POST"], endpoint="receive"),
+            Rule("/_control/transactions", methods=["GET"], endpoint="control_transactions"),
+            Rule("/_control/sales/<path:sale_id>", methods=["GET"], endpoint="control_sale"),
+        ]
 
     def receive(self, request: Request, body: str) -> Response:
         if self.api_key:
             if request.headers.get("Authorization") != f"Bearer {self.api_key}":
                 raise unauthorized("A valid API key is required.")
         if request.mimetype not in ("application/ld+json", "application/json"):
-            raise Problem(415, f"{PROBS}/body/unsupported-media-type", "Unsupported media type",
-                          "Send application/ld+json.")
+            raise Problem(
+                415, f"{PROBS}/body/unsupported-media-type", "Unsupported media type", "Send application/ld+json."
+            )
         document = self.json_body(body)
         errors = validate_document(document)
         if errors:
@@ -678,20 +833,32 @@ class ExchangeServer(StandIn):
         """A sale as the platform sees it, whatever order its sale and refunds arrived in."""
         with self.lock:
             sale = self.nodes.get(sale_id)
-            refunds = [n for n in self.nodes.values() if n["@type"] == "cp:Terugbetaling" and n.get("betreft") == sale_id]
-            check_ins = [n for n in self.nodes.values() if n["@type"] == "cp:Aanwezigheid" and n.get("betreft") == sale_id]
+            refunds = [
+                n for n in self.nodes.values() if n["@type"] == "cp:Terugbetaling" and n.get("betreft") == sale_id
+            ]
+            check_ins = [
+                n for n in self.nodes.values() if n["@type"] == "cp:Aanwezigheid" and n.get("betreft") == sale_id
+            ]
         quantity = (sale["aantal"] if sale else 0) + sum(r["aantal"] for r in refunds)
         amount = (Decimal(sale["prijs"]) if sale else Decimal(0)) + sum(Decimal(r["prijs"]) for r in refunds)
-        state = ("refund_awaiting_sale" if refunds and not sale else "refunded" if refunds else
-                 "sold" if sale else "unknown")
-        return {"sale": sale, "refunds": refunds, "check_ins": check_ins, "quantity": quantity,
-                "amount": str(amount), "state": state}
+        state = (
+            "refund_awaiting_sale" if refunds and not sale else "refunded" if refunds else "sold" if sale else "unknown"
+        )
+        return {
+            "sale": sale,
+            "refunds": refunds,
+            "check_ins": check_ins,
+            "quantity": quantity,
+            "amount": str(amount),
+            "state": state,
+        }
 
     def extra_control(self, endpoint, request, document, args) -> Response:
         if endpoint == "control_sale":
             return json_response(200, self.sale_state(args["sale_id"]))
-        return json_response(200, {"data": list(self.nodes.values()), "documents": len(self.documents),
-                                   "duplicates": self.duplicates})
+        return json_response(
+            200, {"data": list(self.nodes.values()), "documents": len(self.documents), "duplicates": self.duplicates}
+        )
 
     def payloads(self) -> list[str]:
         """Every request body this receiver got, accepted or not (for privacy checks)."""
@@ -709,7 +876,9 @@ def validate_document(document: Any) -> list[dict]:
     if document.get("@context") != CONTEXT:
         errors.append({"jsonPointer": "/@context", "error": "The context must be Podium's exchange context."})
     if set(document) - {"@context", "@id", "@graph"}:
-        errors.append({"jsonPointer": "", "error": f"Unknown keys {sorted(set(document) - {'@context', '@id', '@graph'})}."})
+        errors.append(
+            {"jsonPointer": "", "error": f"Unknown keys {sorted(set(document) - {'@context', '@id', '@graph'})}."}
+        )
     if not URN.match(str(document.get("@id", ""))):
         errors.append({"jsonPointer": "/@id", "error": "A urn:podium: identifier is required."})
     graph = document.get("@graph")
@@ -732,7 +901,9 @@ def validate_document(document: Any) -> list[dict]:
             if key in node and not URN.match(str(node[key])):
                 errors.append({"jsonPointer": f"{pointer}/{key}", "error": "A urn:podium: identifier."})
         if "deelnemer" in node and not PSEUDONYM.match(str(node["deelnemer"])):
-            errors.append({"jsonPointer": f"{pointer}/deelnemer", "error": "Only a pseudonym (urn:podium:deelnemer:…)."})
+            errors.append(
+                {"jsonPointer": f"{pointer}/deelnemer", "error": "Only a pseudonym (urn:podium:deelnemer:…)."}
+            )
         if "postcodegebied" in node and not re.fullmatch(r"\d{2}", str(node["postcodegebied"])):
             errors.append({"jsonPointer": f"{pointer}/postcodegebied", "error": "Two digits of a postcode at most."})
         if not _iso(node.get("tijdstip")):
@@ -784,11 +955,21 @@ def _serve(app: StandIn, host: str, port: int = 0) -> StandInHandle:
     return StandInHandle(host, server.server_port, server, thread, app)
 
 
-def start_uit_servers(host: str = "127.0.0.1", *, client_id: str, client_secret: str,
-                      exchange_api_key: str | None = None, token_seconds: int = 3600) -> UitServers:
+def start_uit_servers(
+    host: str = "127.0.0.1",
+    *,
+    client_id: str,
+    client_secret: str,
+    exchange_api_key: str | None = None,
+    token_seconds: int = 3600,
+) -> UitServers:
     """publiq auth, UiTdatabank, UiTPAS and the exchange receiver, each on a free port."""
     auth = AuthServer(token_seconds)
     auth.add_client(client_id, client_secret)
     uitdatabank = UitdatabankServer(auth)
-    return UitServers(_serve(auth, host), _serve(uitdatabank, host), _serve(UitpasServer(auth, uitdatabank), host),
-                      _serve(ExchangeServer(exchange_api_key), host))
+    return UitServers(
+        _serve(auth, host),
+        _serve(uitdatabank, host),
+        _serve(UitpasServer(auth, uitdatabank), host),
+        _serve(ExchangeServer(exchange_api_key), host),
+    )

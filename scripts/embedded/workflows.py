@@ -13,6 +13,7 @@ State machines are created from the template's `AWS::Serverless::StateMachine` r
 ASL file named by `DefinitionUri` is the same file deployed to AWS, and its
 `DefinitionSubstitutions` are resolved here as CloudFormation resolves them there.
 """
+
 from __future__ import annotations
 
 import io
@@ -20,8 +21,9 @@ import json
 import threading
 import traceback
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import requests
 from moto.awslambda.models import LambdaFunction
@@ -67,9 +69,12 @@ class LambdaDispatcher:
         if session is None:
             session = self._sessions.session = requests.Session()
         try:
-            response = session.post(f"{self.remote_url}/invocations/{function_name}",
-                                    params={"timeout": timeout_seconds}, data=json.dumps(event),
-                                    timeout=timeout_seconds + 30)
+            response = session.post(
+                f"{self.remote_url}/invocations/{function_name}",
+                params={"timeout": timeout_seconds},
+                data=json.dumps(event),
+                timeout=timeout_seconds + 30,
+            )
             response.raise_for_status()
             answer = response.json()
         except (requests.RequestException, ValueError) as error:  # as Lambda's own service failing
@@ -78,6 +83,7 @@ class LambdaDispatcher:
 
     def install(self) -> None:
         """Run every Lambda invocation moto receives in this process through this dispatcher."""
+
         def invoke(function: LambdaFunction, event: Any = None) -> tuple[str, bool, str]:
             return self.invoke(function.function_name, event, int(function.timeout or 60))
 
@@ -111,8 +117,9 @@ dispatcher = LambdaDispatcher()
 
 def enable_step_functions(moto_url: str) -> None:
     """Make moto execute state machines instead of only recording them."""
-    response = requests.post(f"{moto_url}/moto-api/config",
-                             json={"stepfunctions": {"execute_state_machine": True}}, timeout=10)
+    response = requests.post(
+        f"{moto_url}/moto-api/config", json={"stepfunctions": {"execute_state_machine": True}}, timeout=10
+    )
     response.raise_for_status()
 
 
@@ -136,8 +143,14 @@ def create_function(moto_url: str, name: str, role_arn: str, handler: Handler, t
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as package:
         package.writestr("handler.py", "# runs in the embedded stack's process\n")
-    return lambdas.create_function(FunctionName=name, Runtime="python3.11", Role=role_arn, Handler="handler.handler",
-                                   Code={"ZipFile": archive.getvalue()}, Timeout=timeout)["FunctionArn"]
+    return lambdas.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role_arn,
+        Handler="handler.handler",
+        Code={"ZipFile": archive.getvalue()},
+        Timeout=timeout,
+    )["FunctionArn"]
 
 
 def substitute(definition: str, substitutions: dict[str, str]) -> str:
@@ -158,8 +171,9 @@ def resolve(value: Any, refs: dict[str, str], arns: dict[str, str]) -> str:
     raise ValueError(f"cannot resolve {value!r} locally")
 
 
-def create_state_machine(moto_url: str, name: str, definition_file: Path, substitutions: dict[str, str],
-                         role_arn: str) -> str:
+def create_state_machine(
+    moto_url: str, name: str, definition_file: Path, substitutions: dict[str, str], role_arn: str
+) -> str:
     """Create (or update) a Standard state machine from an ASL file."""
     sfn = resources.client("stepfunctions", moto_url)
     definition = substitute(Path(definition_file).read_text(), substitutions)
@@ -168,7 +182,9 @@ def create_state_machine(moto_url: str, name: str, definition_file: Path, substi
         if machine["name"] == name:
             sfn.update_state_machine(stateMachineArn=machine["stateMachineArn"], definition=definition)
             return machine["stateMachineArn"]
-    return sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn, type="STANDARD")["stateMachineArn"]
+    return sfn.create_state_machine(name=name, definition=definition, roleArn=role_arn, type="STANDARD")[
+        "stateMachineArn"
+    ]
 
 
 def setup(moto_url: str, stage: str, app, refs: dict[str, str], template: dict | None = None) -> dict[str, str]:
@@ -181,15 +197,22 @@ def setup(moto_url: str, stage: str, app, refs: dict[str, str], template: dict |
     arns: dict[str, str] = {}
     for function in app.pure_lambda_functions:
         logical_id = to_cfn_resource_name(function.name)
-        arns[logical_id] = create_function(moto_url, resources.physical_name(stage, logical_id), role,
-                                           access.as_function(logical_id, function))
+        arns[logical_id] = create_function(
+            moto_url, resources.physical_name(stage, logical_id), role, access.as_function(logical_id, function)
+        )
     template = template or resources.load_template()
     for logical_id, resource in template["Resources"].items():
         if resource.get("Type") != "AWS::Serverless::StateMachine":
             continue
         properties = resource["Properties"]
-        substitutions = {name: resolve(value, refs, arns)
-                         for name, value in properties.get("DefinitionSubstitutions", {}).items()}
-        arns[logical_id] = create_state_machine(moto_url, resources.physical_name(stage, logical_id),
-                                                resources.ROOT / properties["DefinitionUri"], substitutions, role)
+        substitutions = {
+            name: resolve(value, refs, arns) for name, value in properties.get("DefinitionSubstitutions", {}).items()
+        }
+        arns[logical_id] = create_state_machine(
+            moto_url,
+            resources.physical_name(stage, logical_id),
+            resources.ROOT / properties["DefinitionUri"],
+            substitutions,
+            role,
+        )
     return arns

@@ -6,6 +6,7 @@ its place; it must answer as moto's does, `(payload, errored, logs)`: the payloa
 `{"errorType", "errorMessage"}` when the handler raised) and `errored` true then. moto's `invoke` (the
 Invoke API, and Step Functions' Lambda tasks through it) turns that into the response as for a container.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

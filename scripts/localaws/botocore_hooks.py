@@ -8,6 +8,7 @@ Two places of botocore are wrapped (the original still runs, unchanged):
 - `URLLib3Session.send(self, request)`: the last place a request passes before the wire, boto3's and
   PynamoDB's alike. The stack adds a header there that tells moto's lock the request is background work.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -14,6 +14,7 @@ Three changes, made in the gateway's own process before `chalice local` starts:
    API Gateway answers them with the template's gateway responses. `answer(response_type, status, message,
    path)` renders those (the caller reads them from its template).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -64,14 +65,21 @@ def install_gateway_answers(answer: Answer) -> None:
             self.event_converter._route_matcher.match_route(path)
         except ValueError:  # API Gateway has no resource for it; with an Authorization header it blames the signature
             signed = any(name.lower() == "authorization" for name in headers)
-            return answer("INCOMPLETE_SIGNATURE" if signed else "MISSING_AUTHENTICATION_TOKEN", 403,
-                          "Authorization header requires 'Credential' parameter." if signed
-                          else "Missing Authentication Token", path.split("?", 1)[0])
+            return answer(
+                "INCOMPLETE_SIGNATURE" if signed else "MISSING_AUTHENTICATION_TOKEN",
+                403,
+                "Authorization header requires 'Credential' parameter." if signed else "Missing Authentication Token",
+                path.split("?", 1)[0],
+            )
         try:
             return handle_request(self, method, path, headers, body)
         except local.LocalGatewayException as error:  # the local authorizer's refusals: API Gateway's own answers
-            return answer("DEFAULT_5XX" if error.CODE >= 500 else "DEFAULT_4XX", error.CODE,
-                          (error.body or b"").decode(errors="replace"), path.split("?", 1)[0])
+            return answer(
+                "DEFAULT_5XX" if error.CODE >= 500 else "DEFAULT_4XX",
+                error.CODE,
+                (error.body or b"").decode(errors="replace"),
+                path.split("?", 1)[0],
+            )
 
     patching.replace(local.LocalGateway, "handle_request", lambda original: handle_request_as_api_gateway)
 
@@ -83,6 +91,9 @@ def apply(admission: FairSemaphore, answer: Answer) -> None:
 
 
 def uninstall() -> None:
-    for owner, name in [(local.ThreadedHTTPServer, "request_queue_size"), (local.LocalGateway, "handle_request"),
-                        *((local.ChaliceRequestHandler, method) for method in HTTP_METHODS)]:
+    for owner, name in [
+        (local.ThreadedHTTPServer, "request_queue_size"),
+        (local.LocalGateway, "handle_request"),
+        *((local.ChaliceRequestHandler, method) for method in HTTP_METHODS),
+    ]:
         patching.restore(owner, name)

@@ -13,6 +13,7 @@ All three are only correct with moto served one request at a time (`server.Locke
 transaction's state between its checks and its writes, and a query's borrowed `all_items`, must never be
 seen by another request. `apply()` installs them; each `install_*` has an `uninstall_*` for comparisons.
 """
+
 from __future__ import annotations
 
 import copy
@@ -104,15 +105,30 @@ def _apply_write(backend: DynamoDBBackend, op_type: str, op: dict[str, Any], key
     names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
     condition = op.get("ConditionExpression")
     if op_type == "Put":
-        backend.put_item(op["TableName"], op["Item"], condition_expression=condition,
-                         expression_attribute_names=names, expression_attribute_values=values)
+        backend.put_item(
+            op["TableName"],
+            op["Item"],
+            condition_expression=condition,
+            expression_attribute_names=names,
+            expression_attribute_values=values,
+        )
     elif op_type == "Delete":
-        backend.delete_item(op["TableName"], key, condition_expression=condition,
-                            expression_attribute_names=names, expression_attribute_values=values)
+        backend.delete_item(
+            op["TableName"],
+            key,
+            condition_expression=condition,
+            expression_attribute_names=names,
+            expression_attribute_values=values,
+        )
     elif op_type == "Update":
-        backend.update_item(op["TableName"], key, update_expression=op["UpdateExpression"],
-                            condition_expression=condition, expression_attribute_names=names,
-                            expression_attribute_values=values)
+        backend.update_item(
+            op["TableName"],
+            key,
+            update_expression=op["UpdateExpression"],
+            condition_expression=condition,
+            expression_attribute_names=names,
+            expression_attribute_values=values,
+        )
 
 
 def fast_transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
@@ -216,8 +232,8 @@ def _check_all(self: DynamoDBBackend, transact_items: list[dict[str, Any]]):
 
             if condition_expression is not None:
                 condition_op = get_filter_expression(
-                    condition_expression, op.get("ExpressionAttributeNames"),
-                    op.get("ExpressionAttributeValues"))
+                    condition_expression, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                )
                 if not condition_op.expr(current):
                     if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
                         original_item = current.to_json()["Attributes"]
@@ -268,20 +284,45 @@ def fast_transactions_installed() -> bool:
 # sorted list (their pages follow it).
 
 
-def fast_query(self: Table, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
-               scan_index_forward, projection_expressions, index_name=None, *more, **keywords):
+def fast_query(
+    self: Table,
+    hash_key,
+    range_comparison,
+    range_objs,
+    limit,
+    exclusive_start_key,
+    scan_index_forward,
+    projection_expressions,
+    index_name=None,
+    *more,
+    **keywords,
+):
     original = patching.original(Table, "query")
     if index_name is None and self.range_key_attr:
         partition = self.items.get(hash_key) or {}  # `get`: no empty partition left behind
         candidates = lambda: list(partition.values())  # noqa: E731
     else:
-        candidates = lambda: [item for value in self.items.values()  # noqa: E731
-                              for item in (value.values() if self.range_key_attr else [value])]
+        candidates = lambda: [
+            item
+            for value in self.items.values()  # noqa: E731
+            for item in (value.values() if self.range_key_attr else [value])
+        ]
     self.all_items = candidates  # under the global lock: no other request sees it
     _ANSWERING.query = True
     try:
-        return original(self, hash_key, range_comparison, range_objs, limit, exclusive_start_key,
-                        scan_index_forward, projection_expressions, index_name, *more, **keywords)
+        return original(
+            self,
+            hash_key,
+            range_comparison,
+            range_objs,
+            limit,
+            exclusive_start_key,
+            scan_index_forward,
+            projection_expressions,
+            index_name,
+            *more,
+            **keywords,
+        )
     finally:
         _ANSWERING.query = False
         self.__dict__.pop("all_items", None)
@@ -344,8 +385,20 @@ def uninstall_fast_queries() -> None:
 # already in DynamoDB's wire form (`dynamo_to_dict`), so they are written with `json.dumps` instead.
 # Anything that is not plain JSON (binary `B` values, timestamps) or holds a `None` the serializer
 # would drop goes through moto's serializer as before; errors never take this path.
-JSON_ANSWERED = frozenset({"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem",
-                           "BatchWriteItem", "TransactGetItems", "TransactWriteItems"})
+JSON_ANSWERED = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
 
 
 def fast_execute_result(self: DynamoResult, context: Any):

@@ -4,6 +4,7 @@
 dozens of threads competing for one GIL starve some of them; under a burst that showed as
 multi-second tails. These hand permits to the longest waiter.
 """
+
 from __future__ import annotations
 
 import collections
@@ -46,8 +47,9 @@ class FairSemaphore:
 
     def release(self) -> None:
         with self._guard:
-            if self._background and (not self._waiters or
-                                     time.monotonic() - self._background[0][0] >= self.background_patience):
+            if self._background and (
+                not self._waiters or time.monotonic() - self._background[0][0] >= self.background_patience
+            ):
                 self._background.popleft()[1].release()  # the permit passes on without being freed
             elif self._waiters:
                 self._waiters.popleft().release()
@@ -60,7 +62,7 @@ class FairSemaphore:
         """True when no permit is free (for a one-permit semaphore: the lock is held)."""
         return self._free == 0
 
-    def __enter__(self) -> "FairSemaphore":
+    def __enter__(self) -> FairSemaphore:
         self.acquire()
         return self
 

@@ -1,4 +1,5 @@
 """Every patch module of the local AWS, and the moto server process's entry point."""
+
 from __future__ import annotations
 
 from . import awslambda, botocore_hooks, chalice_local, dynamodb, server, stepfunctions

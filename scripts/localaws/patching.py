@@ -4,6 +4,7 @@ Every patch of the package goes through `replace`, so the original is always kep
 name (`_localaws_original_<name>`): `restore` puts it back, and `upstream` finds it even while the patch is
 installed, which is what the upgrade tests hash (`source_hash`).
 """
+
 from __future__ import annotations
 
 import hashlib

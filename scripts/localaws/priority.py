@@ -3,6 +3,7 @@
 Apart from `server` so that the processes that only send requests (the gateway, the local Lambda service)
 can mark them without importing moto.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -14,6 +14,7 @@ A request whose header `BACKGROUND_HEADER` is "1" (workflow tasks, queue consume
 on its answer right now) is served after the others unless it has waited its patience
 (`fairness.FairSemaphore`).
 """
+
 from __future__ import annotations
 
 import functools
@@ -28,8 +29,17 @@ from . import patching
 from .fairness import FairLock, FairSemaphore
 from .priority import BACKGROUND_HEADER, is_background
 
-__all__ = ["BACKGROUND_HEADER", "LockedMotoApp", "MOTO_LOCK", "QuietMotoRequestHandler", "apply",
-           "install_module_list_cache", "is_background", "is_lambda_invocation", "uninstall_module_list_cache"]
+__all__ = [
+    "BACKGROUND_HEADER",
+    "LockedMotoApp",
+    "MOTO_LOCK",
+    "QuietMotoRequestHandler",
+    "apply",
+    "install_module_list_cache",
+    "is_background",
+    "is_lambda_invocation",
+    "uninstall_module_list_cache",
+]
 
 # What the patches replace or rely on, as last reviewed (see dynamodb.UPSTREAM).
 UPSTREAM = {
@@ -93,7 +103,6 @@ class LockedMotoApp:
                     close()
         finally:
             self.lock.release()
-
 
 
 class QuietMotoRequestHandler(MotoRequestHandler):

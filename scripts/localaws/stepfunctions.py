@@ -11,6 +11,7 @@ process once the rest was fixed): the parsed program is the same for the same de
 execution is kept in it (executions keep their state in their own `Environment`; the one lazily set
 attribute, a component's heap key, is a constant id), so each definition is parsed once.
 """
+
 from __future__ import annotations
 
 import functools
@@ -28,10 +29,8 @@ UPSTREAM = {
     # Each module calls the `parse` it imported from jsonpath_ng; that name is what is memoized.
     f"{_ASL}.utils.json_path:extract_json": "932245247973780c",
     f"{_ASL}.component.common.path.result_path:ResultPath._eval_body": "d2e91c4e1de547ca",
-    f"{_ASL}.component.state.exec.state_task.lambda_eval_utils:exec_lambda_function":
-        "26ae15132de11b87",
-    f"{_ASL}.component.state.exec.state_task.lambda_eval_utils:_invoke_lambda_function":
-        "0ebcddb746e422b0",
+    f"{_ASL}.component.state.exec.state_task.lambda_eval_utils:exec_lambda_function": "26ae15132de11b87",
+    f"{_ASL}.component.state.exec.state_task.lambda_eval_utils:_invoke_lambda_function": "0ebcddb746e422b0",
     f"{_ASL}.utils.boto_client:boto_client_for": "1f44dc2ac8aa2179",
     f"{_ASL}.parse.asl_parser:AmazonStateLanguageParser.parse": "e08871c8420ad7a1",
 }
@@ -48,8 +47,9 @@ def _lambda_client(region: str, service: str, port: str, stubbed: bool):
 
 def boto_client_for(region: str, service: str, state_credentials=None):
     """moto's `boto_client_for`, one client per region, service and moto port (the credentials are moto's)."""
-    return _lambda_client(region, service, str(boto_client.moto_server_port()),
-                          bool(boto_client.botocore_stubber.enabled))
+    return _lambda_client(
+        region, service, str(boto_client.moto_server_port()), bool(boto_client.botocore_stubber.enabled)
+    )
 
 
 def install_fast_step_functions() -> None:
@@ -57,8 +57,11 @@ def install_fast_step_functions() -> None:
     for module in JSON_PATH_MODULES:
         patching.replace(module, "parse", lambda original: functools.lru_cache(maxsize=4096)(original))
     patching.replace(lambda_eval_utils, "boto_client_for", lambda original: boto_client_for)
-    patching.replace(AmazonStateLanguageParser, "parse",
-                     lambda original: staticmethod(functools.lru_cache(maxsize=64)(original.__func__)))
+    patching.replace(
+        AmazonStateLanguageParser,
+        "parse",
+        lambda original: staticmethod(functools.lru_cache(maxsize=64)(original.__func__)),
+    )
 
 
 def uninstall_fast_step_functions() -> None:

@@ -5,6 +5,7 @@ session's `stack` of tests/conftest.py, shared with the integration tests).
 visits is checked with axe-core: no serious or critical WCAG 2.1 A/AA violation. With
 PODIUM_SCREENSHOTS=1 the tests also write docs/screenshots/*.png.
 """
+
 from __future__ import annotations
 
 import os
@@ -21,8 +22,16 @@ CHROMIUM = "/usr/bin/chromium"
 AXE = ROOT / "tests" / "browser" / ".node" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 # Without the background-networking flags Chromium keeps dialling out, and this closed network refuses it.
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
@@ -67,10 +76,12 @@ def check_accessibility(page, frame=None) -> None:
             target.wait_for_load_state("load")
             # Evaluated through the DevTools protocol, which the pages' CSP (script-src 'self') does not govern.
             target.evaluate(AXE.read_text())
-            result = target.evaluate("""tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, iframes: false})
+            result = target.evaluate(
+                """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, iframes: false})
                 .then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
                                                   nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))})))""",
-                                     WCAG_TAGS)
+                WCAG_TAGS,
+            )
             break
         except PlaywrightError as error:
             if "Execution context was destroyed" not in str(error) or attempt == 2:

@@ -1,7 +1,8 @@
 """A house's desk in a real browser lists the allocation another house gave it and sells from it."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.web.auth import Role
 from tests.integration.conftest import HouseFixture
@@ -17,9 +18,11 @@ def test_the_desk_lists_its_allocations_and_best_available_comes_from_them(stack
     page, api = browser_page, stack.api_url
     theatre, centre = HouseFixture(stack, signing_key), HouseFixture(stack, signing_key)
     play = seated(theatre)
-    returns_at = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
-    created = theatre.admin.post(f"/staff/performances/{play['id']}/allocations",
-                                 {"house_id": centre.id, "seats": ALLOCATED, "returns_at": returns_at})
+    returns_at = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    created = theatre.admin.post(
+        f"/staff/performances/{play['id']}/allocations",
+        {"house_id": centre.id, "seats": ALLOCATED, "returns_at": returns_at},
+    )
     assert created.status_code == 201, created.text
 
     page.goto(f"{api}/staff/desk")

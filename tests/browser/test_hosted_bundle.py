@@ -1,9 +1,10 @@
 """A buyer in a real browser buys a festival pass over two houses through the hosted bundle link, sold via a
 house, and pays at the local provider; axe-core checks every page."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.web.auth import Role, issue_token
 from tests.integration.conftest import Client, HouseFixture, unique
@@ -16,18 +17,24 @@ def festival_pass(stack, signing_key, price: int = 3900) -> tuple[dict, tuple, t
     theatre, club = HouseFixture(stack, signing_key), HouseFixture(stack, signing_key)
     play, concert = seated(theatre), standing(club, capacity=20)
     coordinator = Client(stack.api_url, issue_token(signing_key, "coordinator", Role.COORDINATOR, None))
-    now = datetime.now(timezone.utc)
-    response = coordinator.post("/staff/bundles", {
-        "id": unique("festival"), "name": {"nl": "Festivalpas Zomer", "fr": "Pass festival été", "en": "Summer pass"},
-        "performances": [{"performance_id": play["id"]}, {"performance_id": concert["id"]}], "price": price,
-        "sales_start": (now - timedelta(hours=1)).isoformat(), "sales_end": (now + timedelta(days=6)).isoformat(),
-        "status": "on_sale"})
+    now = datetime.now(UTC)
+    response = coordinator.post(
+        "/staff/bundles",
+        {
+            "id": unique("festival"),
+            "name": {"nl": "Festivalpas Zomer", "fr": "Pass festival été", "en": "Summer pass"},
+            "performances": [{"performance_id": play["id"]}, {"performance_id": concert["id"]}],
+            "price": price,
+            "sales_start": (now - timedelta(hours=1)).isoformat(),
+            "sales_end": (now + timedelta(days=6)).isoformat(),
+            "status": "on_sale",
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json(), (theatre, club), (play, concert)
 
 
-def test_a_buyer_buys_a_festival_pass_over_two_houses_through_the_hosted_bundle_link(stack, signing_key,
-                                                                                      browser_page):
+def test_a_buyer_buys_a_festival_pass_over_two_houses_through_the_hosted_bundle_link(stack, signing_key, browser_page):
     page, api = browser_page, stack.api_url
     bundle, (theatre, club), (play, concert) = festival_pass(stack, signing_key)
 

@@ -1,13 +1,15 @@
 """A buyer in a real browser: seats at two houses, paying at the local provider, declines, lost seats,
 the checkout embedded in a house's site, and the same in French. axe-core checks every page."""
+
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from urllib.parse import parse_qs, urlparse
 
 from scripts.embedded import demo_seatmaps
-from tests.integration.conftest import Client, HouseFixture, buyer_session
 from tests import personal_data
+from tests.integration.conftest import Client, HouseFixture, buyer_session
 
 from .conftest import BrandedHouse, HostSite, check_accessibility, screenshot
 
@@ -15,14 +17,24 @@ VISA, DECLINED = "4242424242424242", "4000000000000002"
 
 
 def seated(house: HouseFixture, rows: int = 5, per_row: int = 10) -> dict:
-    return house.performance(demo_seatmaps.test_hall(rows, per_row), tariffs=[
-        {"code": "full", "name": {"nl": "Volle prijs", "fr": "Plein tarif", "en": "Full price"}, "prices": {"A": 2800}},
-        {"code": "reduced", "name": {"nl": "Reductie", "fr": "Réduction", "en": "Reduced"}, "prices": {"A": 2000}}])
+    return house.performance(
+        demo_seatmaps.test_hall(rows, per_row),
+        tariffs=[
+            {
+                "code": "full",
+                "name": {"nl": "Volle prijs", "fr": "Plein tarif", "en": "Full price"},
+                "prices": {"A": 2800},
+            },
+            {"code": "reduced", "name": {"nl": "Reductie", "fr": "Réduction", "en": "Reduced"}, "prices": {"A": 2000}},
+        ],
+    )
 
 
 def standing(house: HouseFixture, capacity: int = 50) -> dict:
-    return house.performance(demo_seatmaps.standing_venue(capacity), tariffs=[
-        {"code": "full", "name": {"nl": "Volle prijs", "fr": "Plein tarif"}, "prices": {"standing": 1500}}])
+    return house.performance(
+        demo_seatmaps.standing_venue(capacity),
+        tariffs=[{"code": "full", "name": {"nl": "Volle prijs", "fr": "Plein tarif"}, "prices": {"standing": 1500}}],
+    )
 
 
 def fill_buyer_details(page, name: str = "Browser Koper", email: str = "browser.koper@example.org") -> None:
@@ -91,8 +103,9 @@ def test_a_buyer_picks_seats_at_two_houses_pays_and_gets_the_tickets(stack, sign
     assert page.locator(".ticket .qr svg").count() == 4
     check_accessibility(page)
     screenshot(page, "confirmation-tickets")
-    pdf = page.context.request.get(page.get_attribute(".tickets a.button", "href") and
-                                   api + page.get_attribute(".tickets a.button", "href"))
+    pdf = page.context.request.get(
+        page.get_attribute(".tickets a.button", "href") and api + page.get_attribute(".tickets a.button", "href")
+    )
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body()[:4] == b"%PDF"
 
 
@@ -155,9 +168,11 @@ def test_the_checkout_embedded_in_a_house_site_resizes_and_sells(stack, signing_
     try:
         house = BrandedHouse(stack, signing_key, website_domains=[f"127.0.0.1:{site.port}"], brand_color="#7a1f5c")
         concert = standing(house)
-        snippet = (f'<!doctype html><html lang="nl"><head><title>Huis</title></head><body><main><h1>Ons programma</h1>'
-                   f'<div data-podium-embed="{api}/p/houses/{house.id}" data-title="Tickets"></div>'
-                   f'<script src="{api}/p/static/embed.js" async></script></main></body></html>')
+        snippet = (
+            f'<!doctype html><html lang="nl"><head><title>Huis</title></head><body><main><h1>Ons programma</h1>'
+            f'<div data-podium-embed="{api}/p/houses/{house.id}" data-title="Tickets"></div>'
+            f'<script src="{api}/p/static/embed.js" async></script></main></body></html>'
+        )
         site.html = stranger.html = snippet
         page.goto(site.url)
         frame_element = page.wait_for_selector("iframe")
@@ -224,14 +239,16 @@ def test_the_same_flow_in_french(stack, signing_key, chromium):
 
 
 def test_last_minute_lists_what_still_has_places_and_keeps_it_live(stack, signing_key, browser_page):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     page, api = browser_page, stack.api_url
     club = HouseFixture(stack, signing_key)
-    soon = club.performance(demo_seatmaps.standing_venue(20),
-                            starts_at=(datetime.now(timezone.utc) + timedelta(hours=5)).isoformat())
-    later = club.performance(demo_seatmaps.standing_venue(20),
-                             starts_at=(datetime.now(timezone.utc) + timedelta(days=5)).isoformat())
+    soon = club.performance(
+        demo_seatmaps.standing_venue(20), starts_at=(datetime.now(UTC) + timedelta(hours=5)).isoformat()
+    )
+    later = club.performance(
+        demo_seatmaps.standing_venue(20), starts_at=(datetime.now(UTC) + timedelta(days=5)).isoformat()
+    )
     page.goto(f"{api}/p/last-minute")
     assert page.locator(f'[data-performance="{soon["id"]}"]').count() == 1
     assert page.locator(f'[data-performance="{later["id"]}"]').count() == 0
@@ -249,8 +266,10 @@ def test_last_minute_lists_what_still_has_places_and_keeps_it_live(stack, signin
 def test_a_big_hall_zooms_and_shows_wheelchair_places_in_the_legend(stack, signing_key, browser_page):
     page, api = browser_page, stack.api_url
     theatre = HouseFixture(stack, signing_key)
-    hall = theatre.performance(demo_seatmaps.grote_zaal(), tariffs=[
-        {"code": "full", "name": {"nl": "Volle prijs"}, "prices": {"A": 3200, "B": 2600, "C": 1800}}])
+    hall = theatre.performance(
+        demo_seatmaps.grote_zaal(),
+        tariffs=[{"code": "full", "name": {"nl": "Volle prijs"}, "prices": {"A": 3200, "B": 2600, "C": 1800}}],
+    )
     page.goto(f"{api}/p/performances/{hall['id']}")
     assert page.locator("svg.seatmap .seat").count() == 508
     assert "Rolstoelplaats" in page.text_content(".legend")

@@ -1,9 +1,10 @@
 """A buyer in a real browser applies a discount code (a wrong one first), donates to another house and pays:
 the cart shows the discount and the donation lines, the payment is the new total. axe-core checks every page."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.integration.checkout_helpers import ledger_entries, net_by_account
 from tests.integration.conftest import HouseFixture, unique
@@ -16,11 +17,19 @@ def test_a_buyer_applies_a_code_donates_to_another_house_and_pays_the_new_total(
     page, api = browser_page, stack.api_url
     club, museum = HouseFixture(stack, signing_key), HouseFixture(stack, signing_key)
     gig = standing(club)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     code = unique("winter").upper()
-    response = club.admin.post("/staff/vouchers", {"code": code, "kind": "amount", "value": 500, "max_uses": 5,
-                                                   "valid_from": (now - timedelta(hours=1)).isoformat(),
-                                                   "valid_until": (now + timedelta(days=1)).isoformat()})
+    response = club.admin.post(
+        "/staff/vouchers",
+        {
+            "code": code,
+            "kind": "amount",
+            "value": 500,
+            "max_uses": 5,
+            "valid_from": (now - timedelta(hours=1)).isoformat(),
+            "valid_until": (now + timedelta(days=1)).isoformat(),
+        },
+    )
     assert response.status_code == 201, response.text
 
     hold_standing(page, api, gig["id"], 2)  # 2 × € 15

@@ -1,9 +1,10 @@
 """A buyer in a real browser buys a subscription (two performances of three, over two houses) through the hosted
 subscription link and pays at the local provider; axe-core checks every page."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.web.auth import Role, issue_token
 from tests.integration.conftest import Client, HouseFixture, unique
@@ -16,20 +17,33 @@ def choice_subscription(stack, signing_key) -> tuple[dict, tuple, tuple]:
     theatre, club = HouseFixture(stack, signing_key), HouseFixture(stack, signing_key)
     play, other_play, concert = seated(theatre), seated(theatre), standing(club, capacity=20)
     coordinator = Client(stack.api_url, issue_token(signing_key, "coordinator", Role.COORDINATOR, None))
-    now = datetime.now(timezone.utc)
-    response = coordinator.post("/staff/subscription-formulas", {
-        "id": unique("abo"), "name": {"nl": "Keuzeabonnement Regio", "fr": "Abonnement au choix Région",
-                                      "en": "Regional choice subscription"},
-        "performances": [play["id"], other_play["id"], concert["id"]], "min_choices": 2, "max_choices": 2,
-        "discount": {"kind": "percent", "value": 2000}, "season": "2026-2027",
-        "sales_start": (now - timedelta(hours=1)).isoformat(), "sales_end": (now + timedelta(days=6)).isoformat(),
-        "status": "on_sale"})
+    now = datetime.now(UTC)
+    response = coordinator.post(
+        "/staff/subscription-formulas",
+        {
+            "id": unique("abo"),
+            "name": {
+                "nl": "Keuzeabonnement Regio",
+                "fr": "Abonnement au choix Région",
+                "en": "Regional choice subscription",
+            },
+            "performances": [play["id"], other_play["id"], concert["id"]],
+            "min_choices": 2,
+            "max_choices": 2,
+            "discount": {"kind": "percent", "value": 2000},
+            "season": "2026-2027",
+            "sales_start": (now - timedelta(hours=1)).isoformat(),
+            "sales_end": (now + timedelta(days=6)).isoformat(),
+            "status": "on_sale",
+        },
+    )
     assert response.status_code == 201, response.text
     return response.json(), (theatre, club), (play, other_play, concert)
 
 
-def test_a_buyer_buys_a_subscription_over_two_houses_through_the_hosted_subscription_link(stack, signing_key,
-                                                                                           browser_page):
+def test_a_buyer_buys_a_subscription_over_two_houses_through_the_hosted_subscription_link(
+    stack, signing_key, browser_page
+):
     page, api = browser_page, stack.api_url
     formula, (theatre, _club), (play, _other, concert) = choice_subscription(stack, signing_key)
 

@@ -1,5 +1,6 @@
 """A buyer in a real browser gives a UiTPAS number for one place in the hosted cart, is told why a blocked
 card is refused, gets the social tariff with a valid card and pays; axe-core checks the cart."""
+
 from __future__ import annotations
 
 import re
@@ -16,8 +17,9 @@ def test_a_buyer_applies_a_uitpas_card_to_one_place_and_pays_the_social_tariff(s
     house = HouseFixture(stack, signing_key)
     concert = standing(house, capacity=20)
     event_id = stack.uit.uitdatabank.service.add_event(sample_event(1))
-    mapped = house.admin.request("PUT", f"/staff/performances/{concert['id']}/uitdatabank",
-                                 json={"event_id": event_id, "sub_event_id": 0})
+    mapped = house.admin.request(
+        "PUT", f"/staff/performances/{concert['id']}/uitdatabank", json={"event_id": event_id, "sub_event_id": 0}
+    )
     assert mapped.status_code == 200, mapped.text
 
     hold_standing(page, api, concert["id"], 2)

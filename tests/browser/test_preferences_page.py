@@ -1,14 +1,14 @@
 """The buyer's preferences page behind the e-mail link, in Chromium: accessible, forms that work."""
+
 from __future__ import annotations
 
-from tests.integration.test_buyer_rights import buy, link_in_mail, new_buyer, token_of, two_houses
 from tests.integration.checkout_helpers import poll
+from tests.integration.test_buyer_rights import buy, link_in_mail, new_buyer, token_of, two_houses
 
 from .conftest import check_accessibility, screenshot
 
 
-def test_a_buyer_changes_consents_downloads_and_erases_from_the_link_in_their_email(stack, signing_key,
-                                                                                     browser_page):
+def test_a_buyer_changes_consents_downloads_and_erases_from_the_link_in_their_email(stack, signing_key, browser_page):
     page = browser_page
     (theatre, club), (play, gig) = two_houses(stack, signing_key)
     buyer = new_buyer("browser")
@@ -56,7 +56,9 @@ def test_a_buyer_changes_consents_downloads_and_erases_from_the_link_in_their_em
     page.wait_for_selector(f"input[name=order_id][value='{second}']", state="attached")
     assert not page.is_checked("#marketing-2")
     page.locator("section.order-choices").get_by_role("button", name="Confirm these choices").click()
-    page.wait_for_function("() => document.querySelector('#marketing-2') && document.querySelector('#marketing-2').checked")
+    page.wait_for_function(
+        "() => document.querySelector('#marketing-2') && document.querySelector('#marketing-2').checked"
+    )
     # the later order said no to sharing: a later word of the buyer counts
     assert page.is_checked("#marketing-1") and not page.is_checked("#sharing") and "#" not in page.url
     page.click("section[aria-labelledby=erase-heading] button")  # not confirmed: the browser asks for the tick
@@ -64,7 +66,11 @@ def test_a_buyer_changes_consents_downloads_and_erases_from_the_link_in_their_em
     page.check("#erase-confirm")
     page.click("section[aria-labelledby=erase-heading] button")
     assert "erasing your personal data" in page.text_content("[role=status]")
-    poll(lambda: (page.reload(), page.text_content("main"))[1], lambda text: "keep no personal data" in text,
-         interval=0.5, what="the erased page")
+    poll(
+        lambda: (page.reload(), page.text_content("main"))[1],
+        lambda text: "keep no personal data" in text,
+        interval=0.5,
+        what="the erased page",
+    )
     assert buyer["email"] not in page.content()
     check_accessibility(page)

@@ -1,17 +1,18 @@
 """House staff in a real browser: the box office desk sells over two houses and prints, and reserves for buyers who
 pay later (paid by card terminal, or cancelled); the door scanner admits once, verifies and queues offline, refuses
 a forgery and syncs without admitting twice. axe-core on both."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from chalicelib.web.auth import Role
 from scripts.embedded import demo_seatmaps
+from tests import personal_data
 from tests.integration.checkout_helpers import poll
 from tests.integration.conftest import Client, HouseFixture, buyer_session
-from tests import personal_data
 
 from .conftest import check_accessibility, screenshot
 from .test_hosted_checkout import seated, standing
@@ -25,8 +26,11 @@ def choose_performance(page, house: HouseFixture, performance: dict) -> None:
 
 def wait_for_cart(page, holds: int) -> None:
     """The desk reloads itself after a hold: wait for the new page's cart (the old one may still answer meanwhile)."""
-    page.wait_for_function("""n => document.querySelector('#desk-status').textContent === 'In het mandje.'
-        && document.querySelectorAll('[data-remove]').length === n""", arg=holds)
+    page.wait_for_function(
+        """n => document.querySelector('#desk-status').textContent === 'In het mandje.'
+        && document.querySelectorAll('[data-remove]').length === n""",
+        arg=holds,
+    )
 
 
 def assert_sale_shown(page, tickets: int) -> None:
@@ -37,8 +41,11 @@ def assert_sale_shown(page, tickets: int) -> None:
     page.wait_for_selector('[data-print][data-ready="1"]')
     href = page.get_attribute("[data-print]", "href")
     assert href.startswith("blob:")
-    start = page.evaluate("""href => fetch(href).then(r => r.arrayBuffer())
-        .then(b => String.fromCharCode(...new Uint8Array(b).slice(0, 5)))""", href)
+    start = page.evaluate(
+        """href => fetch(href).then(r => r.arrayBuffer())
+        .then(b => String.fromCharCode(...new Uint8Array(b).slice(0, 5)))""",
+        href,
+    )
     assert start == "%PDF-"
 
 
@@ -73,8 +80,9 @@ def test_the_desk_sells_seats_and_another_houses_standing_place_for_cash_and_pri
     cart = page.text_content("[data-cart]").replace("\xa0", " ")
     assert "€ 40,00" in cart and "€ 15,00" in cart and "€ 55,00" in cart  # 2 × 20 reduced + 1 standing
     # the consent wording names the cart's houses once the page has read them (asynchronously)
-    page.wait_for_function("house => document.querySelector('label[for=consent-marketing]').textContent.includes(house)",
-                           arg=club.id)
+    page.wait_for_function(
+        "house => document.querySelector('label[for=consent-marketing]').textContent.includes(house)", arg=club.id
+    )
     assert page.is_checked("#method-cash")
     assert not page.is_checked("#consent-marketing") and not page.is_checked("#consent-sharing")
     check_accessibility(page)
@@ -106,7 +114,7 @@ def test_the_desk_reserves_for_buyers_who_pay_later_by_card_terminal_or_cancel(s
     page, api = browser_page, stack.api_url
     theatre = HouseFixture(stack, signing_key)
     play = seated(theatre)  # in a week: the reservation runs until tomorrow 18:00
-    starts = (datetime.now(timezone.utc) + timedelta(hours=5)).replace(second=0, microsecond=0)
+    starts = (datetime.now(UTC) + timedelta(hours=5)).replace(second=0, microsecond=0)
     tonight = theatre.performance(demo_seatmaps.test_hall(5, 10), starts_at=starts.isoformat())  # until an hour before
     desk = Client(api, theatre.token_for(Role.BOX_OFFICE))
 
@@ -135,16 +143,21 @@ def test_the_desk_reserves_for_buyers_who_pay_later_by_card_terminal_or_cancel(s
     page.locator("svg.seatmap .seat.free").nth(0).click()
     page.click("[data-seat-submit]")
     wait_for_cart(page, 1)
-    assert page.input_value("#reserve-until") == (starts - timedelta(hours=1)).astimezone(BRUSSELS).strftime("%Y-%m-%dT%H:%M")
+    assert page.input_value("#reserve-until") == (starts - timedelta(hours=1)).astimezone(BRUSSELS).strftime(
+        "%Y-%m-%dT%H:%M"
+    )
     hold_and_reserve(page, "Bram Claes", "bram.claes@example.org")
     # soonest expiry first, on the page and in the API; the Brussels times reached the API with their offset
     assert page.locator("[data-reservation]").evaluate_all("items => items.map(i => i.dataset.buyer)") == [
-        "Bram Claes", "Anna Peeters"]
+        "Bram Claes",
+        "Anna Peeters",
+    ]
     listed = desk.get("/staff/box-office/reservations").json()["reservations"]
     assert [r["buyer"]["name"] for r in listed] == ["Bram Claes", "Anna Peeters"]
     assert datetime.fromisoformat(listed[0]["expires_at"].replace("Z", "+00:00")) == starts - timedelta(hours=1)
     assert datetime.fromisoformat(listed[1]["expires_at"].replace("Z", "+00:00")) == datetime(
-        tomorrow.year, tomorrow.month, tomorrow.day, 18, tzinfo=BRUSSELS)
+        tomorrow.year, tomorrow.month, tomorrow.day, 18, tzinfo=BRUSSELS
+    )
     seats = Client(api).get(f"/performances/{tonight['id']}/seats").json()["seatmap"]["seats"]
     assert sum(1 for s in seats if s["state"] != "free") == 1
     check_accessibility(page)
@@ -158,10 +171,12 @@ def test_the_desk_reserves_for_buyers_who_pay_later_by_card_terminal_or_cancel(s
     check_accessibility(page)
 
     page.locator('[data-buyer="Bram Claes"] [data-cancel-reservation]').click()
-    page.wait_for_function("() => document.getElementById('desk-status').textContent === "
-                           "'Reservering van Bram Claes geannuleerd.'")
-    page.wait_for_function("() => document.querySelector('[data-reservations]').textContent.trim() === "
-                           "'Geen open reserveringen.'")
+    page.wait_for_function(
+        "() => document.getElementById('desk-status').textContent === 'Reservering van Bram Claes geannuleerd.'"
+    )
+    page.wait_for_function(
+        "() => document.querySelector('[data-reservations]').textContent.trim() === 'Geen open reserveringen.'"
+    )
     seats = Client(api).get(f"/performances/{tonight['id']}/seats").json()["seatmap"]["seats"]
     assert all(s["state"] == "free" for s in seats)
     assert desk.get("/staff/box-office/reservations").json()["reservations"] == []
@@ -189,7 +204,8 @@ def scan(page, payload: str, expected: str, keep: bool = False) -> str:
 
 
 def test_the_scanner_admits_once_verifies_and_queues_offline_and_syncs_without_double_admission(
-        stack, signing_key, browser_page):
+    stack, signing_key, browser_page
+):
     page, api = browser_page, stack.api_url
     theatre = HouseFixture(stack, signing_key)
     play = seated(theatre)
@@ -222,8 +238,12 @@ def test_the_scanner_admits_once_verifies_and_queues_offline_and_syncs_without_d
 
     page.context.set_offline(False)
     page.wait_for_function("() => document.getElementById('queue').textContent.startsWith('0 ')", timeout=15_000)
-    hall = poll(lambda: door.get(f"/staff/performances/{play['id']}/checkins").json(),
-                lambda h: h["in_hall"] == 2, timeout=15, what="two in the hall")
+    hall = poll(
+        lambda: door.get(f"/staff/performances/{play['id']}/checkins").json(),
+        lambda h: h["in_hall"] == 2,
+        timeout=15,
+        what="two in the hall",
+    )
     assert hall["in_hall"] == 2
     page.wait_for_function("() => document.getElementById('in-hall').textContent === '2 binnen'")
     # the synced ticket is not let in again, and the forged one never was

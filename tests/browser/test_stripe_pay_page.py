@@ -6,6 +6,7 @@ No internet here, so the browser's requests to Stripe are answered by the test a
 `https://api.stripe.com/v1/payment_intents/…/confirm` calls (publishable key + client secret) are passed on to
 the local payment provider with the secret key. Everything else is real: the page, its CSP (which must let
 Stripe's script and API through), the PaymentIntent, the signed webhook and the tickets."""
+
 from __future__ import annotations
 
 import json
@@ -75,8 +76,10 @@ def play_stripe(page, stack) -> list[dict]:
     """Answer the page's calls to Stripe; returns the confirm calls Stripe received."""
     secret_key = json.loads(stack.secret_values["PaymentSecret"])["api_key"]
     confirms: list[dict] = []
-    page.route("https://js.stripe.com/v3/", lambda route: route.fulfill(
-        status=200, body=STRIPE_JS, headers={"Content-Type": "application/javascript"}))
+    page.route(
+        "https://js.stripe.com/v3/",
+        lambda route: route.fulfill(status=200, body=STRIPE_JS, headers={"Content-Type": "application/javascript"}),
+    )
 
     def api(route, request):
         intent = re.fullmatch(r"/v1/payment_intents/(pi_\w+)/confirm", urlparse(request.url).path).group(1)
@@ -85,17 +88,25 @@ def play_stripe(page, stack) -> list[dict]:
         # Stripe accepts a browser's confirm only with the publishable key and that PaymentIntent's client secret.
         assert params.pop("key") == PUBLISHABLE_KEY
         assert params.pop("client_secret").startswith(intent + "_secret_")
-        answer = requests.post(f"{stack.payments.url}/v1/payment_intents/{intent}/confirm", data=params,
-                               headers={"Authorization": f"Bearer {secret_key}"}, timeout=10)
-        route.fulfill(status=answer.status_code, body=answer.text,
-                      headers={"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"})
+        answer = requests.post(
+            f"{stack.payments.url}/v1/payment_intents/{intent}/confirm",
+            data=params,
+            headers={"Authorization": f"Bearer {secret_key}"},
+            timeout=10,
+        )
+        route.fulfill(
+            status=answer.status_code,
+            body=answer.text,
+            headers={"Content-Type": "application/json", "Access-Control-Allow-Origin": "*"},
+        )
 
     page.route("https://api.stripe.com/v1/**", api)
     return confirms
 
 
-def test_the_buyer_pays_in_stripes_payment_element_after_a_declined_card(stack, signing_key, browser_page,
-                                                                         stripe_gateway):
+def test_the_buyer_pays_in_stripes_payment_element_after_a_declined_card(
+    stack, signing_key, browser_page, stripe_gateway
+):
     page, api = browser_page, stripe_gateway
     confirms = play_stripe(page, stack)
     club = HouseFixture(stack, signing_key)
@@ -131,8 +142,9 @@ def test_the_buyer_pays_in_stripes_payment_element_after_a_declined_card(stack, 
     check_accessibility(page)
 
 
-def test_without_stripe_js_the_pay_page_says_so_and_keeps_the_places_releasable(stack, signing_key, browser_page,
-                                                                               stripe_gateway):
+def test_without_stripe_js_the_pay_page_says_so_and_keeps_the_places_releasable(
+    stack, signing_key, browser_page, stripe_gateway
+):
     page, api = browser_page, stripe_gateway
     page.route("https://js.stripe.com/v3/", lambda route: route.abort())  # blocked by a network or an extension
     club = HouseFixture(stack, signing_key)

@@ -1,4 +1,5 @@
 """Helpers for checkout tests: fill a cart over houses, submit it, pay at the local provider, wait."""
+
 from __future__ import annotations
 
 import json
@@ -23,13 +24,19 @@ def provider_client(stack) -> stripe.StripeClient:
 def two_house_cart(stack, signing_key, buyer: Client, seats: int = 2, places: int = 3):
     """A cart with best-available seats at a theatre and standing places at a club; returns (cart, houses)."""
     theatre, club = HouseFixture(stack, signing_key), HouseFixture(stack, signing_key)
-    seated = theatre.performance(demo_seatmaps.test_hall(5, 10), tariffs=[
-        {"code": "full", "name": {"nl": "Vol", "fr": "Plein"}, "prices": {"A": 2800}}])
-    standing = club.performance(demo_seatmaps.standing_venue(50), tariffs=[
-        {"code": "full", "name": {"nl": "Vol"}, "prices": {"standing": 1500}}])
+    seated = theatre.performance(
+        demo_seatmaps.test_hall(5, 10),
+        tariffs=[{"code": "full", "name": {"nl": "Vol", "fr": "Plein"}, "prices": {"A": 2800}}],
+    )
+    standing = club.performance(
+        demo_seatmaps.standing_venue(50),
+        tariffs=[{"code": "full", "name": {"nl": "Vol"}, "prices": {"standing": 1500}}],
+    )
     cart = buyer.post("/carts").json()
-    holds = [buyer.post(f"/performances/{seated['id']}/holds", {"best_available": {"count": seats}}).json(),
-             buyer.post(f"/performances/{standing['id']}/holds", {"standing": {"count": places}}).json()]
+    holds = [
+        buyer.post(f"/performances/{seated['id']}/holds", {"best_available": {"count": seats}}).json(),
+        buyer.post(f"/performances/{standing['id']}/holds", {"standing": {"count": places}}).json(),
+    ]
     for hold in holds:
         response = buyer.request("PUT", f"/carts/{cart['id']}/holds/{hold['id']}", json={})
         assert response.status_code == 200, response.text
@@ -70,8 +77,9 @@ def wait_for(buyer: Client, order_id: str, statuses, timeout: float = 60, stack=
 def pay(stack, view: dict, payment_method: str = "pm_card_visa"):
     """What the buyer's browser does at the pay page: confirm the PaymentIntent with a test card."""
     client = provider_client(stack)
-    return client.v1.payment_intents.confirm(view["payment"]["payment_intent_id"],
-                                             params={"payment_method": payment_method})
+    return client.v1.payment_intents.confirm(
+        view["payment"]["payment_intent_id"], params={"payment_method": payment_method}
+    )
 
 
 def execution(stack, order_id: str) -> dict:
@@ -92,17 +100,23 @@ def wait_for_execution(stack, order_id: str, timeout: float = 60) -> dict:
 
 def table_items(stack, pk: str, prefix: str = "") -> list[dict]:
     dynamodb = resources.client("dynamodb", stack.moto.url)
-    return dynamodb.query(TableName=stack.refs["MainTable"], ConsistentRead=True,
-                          KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-                          ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": prefix}})["Items"]
+    return dynamodb.query(
+        TableName=stack.refs["MainTable"],
+        ConsistentRead=True,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
+        ExpressionAttributeValues={":pk": {"S": pk}, ":prefix": {"S": prefix}},
+    )["Items"]
 
 
 def failures(stack, order_id: str) -> list[dict]:
     """The failed steps of an order's execution (for assertion messages)."""
     sfn = resources.client("stepfunctions", stack.moto.url)
     arn = stack.refs["CheckoutStateMachine"].replace(":stateMachine:", ":execution:") + f":{order_id}"
-    return [event for event in sfn.get_execution_history(executionArn=arn)["events"]
-            if "Failed" in event["type"] or "TimedOut" in event["type"]]
+    return [
+        event
+        for event in sfn.get_execution_history(executionArn=arn)["events"]
+        if "Failed" in event["type"] or "TimedOut" in event["type"]
+    ]
 
 
 def ledger_entries(stack, order_id: str) -> dict[str, dict]:
@@ -134,8 +148,9 @@ def personal_data_in(body: str, buyer: dict = BUYER) -> list[str]:
     import re
 
     lowered = body.lower()
-    found = [value for value in (buyer["name"], buyer["email"], buyer["email"].split("@")[0])
-             if value.lower() in lowered]
+    found = [
+        value for value in (buyer["name"], buyer["email"], buyer["email"].split("@")[0]) if value.lower() in lowered
+    ]
     if re.search(rf"(?<![0-9a-z]){re.escape(buyer['postcode'])}(?![0-9a-z])", lowered):
         found.append(buyer["postcode"])
     return found

@@ -3,11 +3,12 @@
 Tests talk to it only over HTTP, like buyers and houses do. Each test builds its own house
 and performances with unique ids, so tests never depend on each other's data.
 """
+
 from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import requests
@@ -29,8 +30,11 @@ def nothing_personal_reaches_the_exchange_platform(stack):
     for body in stack.uit.exchange.service.payloads():
         assert not personal_data_in(body), f"personal data reached the exchange platform: {body[:300]}"
     # nor any buyer the run sent, staff free text (a refund's reason) or credential it used
-    found = [line for body in stack.uit.exchange.service.payloads()
-             for line in personal_data.leaks_in(body, personal_data.buyers(), personal_data.private_texts())]
+    found = [
+        line
+        for body in stack.uit.exchange.service.payloads()
+        for line in personal_data.leaks_in(body, personal_data.buyers(), personal_data.private_texts())
+    ]
     assert not found, "private data reached the exchange platform:\n" + "\n".join(line[:300] for line in found[:10])
 
 
@@ -46,8 +50,7 @@ def every_email_carries_the_buyers_preferences_link(stack):
             personal_data.register_private(token, "preferences token")
         raw = requests.get(f"{outbox}/messages/{mail['id']}/raw", timeout=30).text
         assert PREFERENCES_LINK.search(html), f"e-mail {mail['subject']!r} has no preferences link"
-        assert PREFERENCES_LINK.search(raw.replace("=\n", "").replace("=\r\n", "").replace("=3D", "=")), \
-            mail["subject"]
+        assert PREFERENCES_LINK.search(raw.replace("=\n", "").replace("=\r\n", "").replace("=3D", "=")), mail["subject"]
 
 
 @pytest.fixture(scope="session")
@@ -88,8 +91,12 @@ def unique(prefix: str) -> str:
 PREFERENCES_LINK = re.compile(r"/p/preferences\?lang=(?:nl|fr|en)#t=[A-Za-z0-9_.-]+")
 PREFERENCES_TOKEN = re.compile(r"/p/preferences\?[^#\s\"]*#t=([A-Za-z0-9_.~-]+)")
 GIFT_CARD_CODE = re.compile(r"^GC-[A-Z0-9]{4}(?:-[A-Z0-9]{4})+$")
-CREDENTIAL_HEADERS = {"authorization": "staff token", "x-podium-api-key": "API key",
-                      "x-podium-buyer-token": "preferences token", "x-podium-subscription-key": "subscription key"}
+CREDENTIAL_HEADERS = {
+    "authorization": "staff token",
+    "x-podium-api-key": "API key",
+    "x-podium-buyer-token": "preferences token",
+    "x-podium-subscription-key": "subscription key",
+}
 
 
 def register_credentials(headers) -> None:
@@ -149,8 +156,11 @@ class Client:
         return self.request("GET", path, **kwargs)
 
     def post(self, path: str, body=None, **kwargs):
-        return self.request("POST", path, json=body, **kwargs) if body is not None else \
-            self.request("POST", path, **kwargs)
+        return (
+            self.request("POST", path, json=body, **kwargs)
+            if body is not None
+            else self.request("POST", path, **kwargs)
+        )
 
     def patch(self, path: str, body, **kwargs):
         return self.request("PATCH", path, json=body, **kwargs)
@@ -198,14 +208,16 @@ class HouseFixture:
         venue_id = self.venue(seatmap)
         standing = bool(seatmap.get("standing"))
         categories = ["standing"] if standing else [c["code"] for c in seatmap["categories"]]
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         body = {
-            "production_id": self.production(), "venue_id": venue_id,
+            "production_id": self.production(),
+            "venue_id": venue_id,
             "starts_at": (now + timedelta(days=7)).isoformat(),
             "sales_start": (now - timedelta(days=1)).isoformat(),
             "status": status,
-            "tariffs": [{"code": "full", "name": {"nl": "Volle prijs"},
-                         "prices": {category: 2000 for category in categories}}],
+            "tariffs": [
+                {"code": "full", "name": {"nl": "Volle prijs"}, "prices": {category: 2000 for category in categories}}
+            ],
         }
         body.update(overrides)
         response = self.admin.post("/staff/performances", body)

@@ -1,4 +1,5 @@
 """Helpers for the fan-out tests: one-house orders, waiting on the local outside services, the queues."""
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,9 @@ def paid_single_house_order(stack, house: HouseFixture, performance: dict, count
     """A buyer takes `count` best-available seats (or standing places) of one performance and pays."""
     buyer = Client(stack.api_url, session_token=buyer_session())
     cart = buyer.post("/carts").json()
-    body = {"standing": {"count": count}} if not performance.get("seated", True) else \
-        {"best_available": {"count": count}}
+    body = (
+        {"standing": {"count": count}} if not performance.get("seated", True) else {"best_available": {"count": count}}
+    )
     hold = buyer.post(f"/performances/{performance['id']}/holds", body)
     assert hold.status_code == 201, hold.text
     response = buyer.request("PUT", f"/carts/{cart['id']}/holds/{hold.json()['id']}", json={})
@@ -36,8 +38,9 @@ def paid_single_house_order(stack, house: HouseFixture, performance: dict, count
 
 
 def small_performance(house: HouseFixture, seats: int = 2) -> dict:
-    return house.performance(demo_seatmaps.test_hall(1, seats), tariffs=[
-        {"code": "full", "name": {"nl": "Vol"}, "prices": {"A": 2800}}])
+    return house.performance(
+        demo_seatmaps.test_hall(1, seats), tariffs=[{"code": "full", "name": {"nl": "Vol"}, "prices": {"A": 2800}}]
+    )
 
 
 def sale_id(ticket_id: str) -> str:
@@ -54,8 +57,10 @@ def queue_url(stack, logical_id: str) -> str:
 
 def queue_depth(stack, logical_id: str) -> int:
     sqs = resources.client("sqs", stack.moto.url)
-    attributes = sqs.get_queue_attributes(QueueUrl=stack.refs[logical_id], AttributeNames=[
-        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    attributes = sqs.get_queue_attributes(
+        QueueUrl=stack.refs[logical_id],
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"]) + int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
@@ -64,8 +69,9 @@ def take_messages(stack, logical_id: str, keep) -> list[dict]:
     sqs = resources.client("sqs", stack.moto.url)
     url, taken = stack.refs[logical_id], []
     for _ in range(20):
-        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
-                                       MessageAttributeNames=["All"], VisibilityTimeout=30).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0, MessageAttributeNames=["All"], VisibilityTimeout=30
+        ).get("Messages", [])
         if not messages:
             break
         for message in messages:
@@ -73,15 +79,16 @@ def take_messages(stack, logical_id: str, keep) -> list[dict]:
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                 taken.append(message)
             else:
-                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
-                                              VisibilityTimeout=0)
+                sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
     return taken
 
 
 def send_back(stack, logical_id: str, message: dict) -> None:
     sqs = resources.client("sqs", stack.moto.url)
-    attributes = {name: {k: v for k, v in value.items() if k in ("DataType", "StringValue")}
-                  for name, value in (message.get("MessageAttributes") or {}).items()}
+    attributes = {
+        name: {k: v for k, v in value.items() if k in ("DataType", "StringValue")}
+        for name, value in (message.get("MessageAttributes") or {}).items()
+    }
     sqs.send_message(QueueUrl=stack.refs[logical_id], MessageBody=message["Body"], MessageAttributes=attributes)
 
 
@@ -90,8 +97,9 @@ def events_queue(stack) -> str:
     sqs, sns = resources.client("sqs", stack.moto.url), resources.client("sns", stack.moto.url)
     url = sqs.create_queue(QueueName=f"test-fanout-{time.time_ns()}")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    sns.subscribe(TopicArn=stack.refs["EventsTopic"], Protocol="sqs", Endpoint=arn,
-                  Attributes={"RawMessageDelivery": "true"})
+    sns.subscribe(
+        TopicArn=stack.refs["EventsTopic"], Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
+    )
     return url
 
 
@@ -103,6 +111,7 @@ def drain(stack, url: str) -> list[dict]:
         if not messages:
             break
         found += [json.loads(m["Body"]) for m in messages]
-        sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                                                        for i, m in enumerate(messages)])
+        sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        )
     return found

@@ -3,6 +3,7 @@ from the app's own route table and OpenAPI document (so a new route is probed wi
 
 Used by test_refusals_write_nothing.py (no refused request writes) and test_isolation.py (another house's ids).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -10,19 +11,23 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app import app
+from chalicelib.api.openapi import document
 from chalicelib.web.auth import SCOPES, Role, access_of, issue_token
 from chalicelib.web.http import MAX_QUERY_VALUE
-from chalicelib.api.openapi import document
 from scripts.embedded import demo_seatmaps, resources
 
 from .conftest import Client, HouseFixture, buyer_session, unique
 
-BUYER = {"name": "Renée Weigering", "email": "renee.weigering.refusals@example.org", "phone": "+32 470 31 41 59",
-         "postcode": "9000"}
+BUYER = {
+    "name": "Renée Weigering",
+    "email": "renee.weigering.refusals@example.org",
+    "phone": "+32 470 31 41 59",
+    "postcode": "9000",
+}
 RATE_LIMIT_PREFIX = "RATE#"  # rate-limit counters: a refused request counts against the caller's limit by design
 
 
@@ -63,8 +68,9 @@ def differences(before: dict, after: dict) -> list[str]:
             what = "added" if key not in old else "deleted" if key not in new else "changed"
             detail = new.get(key) if what != "deleted" else old.get(key)
             if what == "changed":
-                changed = {name for name, value in json.loads(new[key]).items()
-                           if json.loads(old[key]).get(name) != value} | (set(json.loads(old[key])) - set(json.loads(new[key])))
+                changed = {
+                    name for name, value in json.loads(new[key]).items() if json.loads(old[key]).get(name) != value
+                } | (set(json.loads(old[key])) - set(json.loads(new[key])))
                 detail = f"attributes {sorted(changed)}"
             found.append(f"{table.rsplit('-', 1)[-1]} {key} {what}: {detail}")  # whole: callers match ids in it
     return found
@@ -77,7 +83,7 @@ def wait_until_quiet(stack, timeout: float = 30) -> None:
 
 # -- a house with one of everything ---------------------------------------------------------------------
 def soon(**delta) -> str:
-    return (datetime.now(timezone.utc) + timedelta(**delta)).isoformat()
+    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
 
 
 def desk_cart(stack, house: HouseFixture, performance_id: str, seats: list[str]) -> tuple[Client, dict]:
@@ -92,6 +98,7 @@ def desk_cart(stack, house: HouseFixture, performance_id: str, seats: list[str])
 @dataclass
 class World:
     """One house's things, by the path parameter name that names each (`performance_id` …)."""
+
     house: HouseFixture
     ids: dict[str, str] = field(default_factory=dict)
     api_key: str = ""
@@ -107,51 +114,96 @@ def build_world(stack, signing_key: str) -> World:
     house = HouseFixture(stack, signing_key)
     world = World(house)
     seated = house.performance(demo_seatmaps.test_hall(3, 6))
-    standing = house.performance(demo_seatmaps.standing_venue(20), tariffs=[
-        {"code": "full", "name": {"nl": "Vol"}, "prices": {"standing": 1500}}])
+    standing = house.performance(
+        demo_seatmaps.standing_venue(20),
+        tariffs=[{"code": "full", "name": {"nl": "Vol"}, "prices": {"standing": 1500}}],
+    )
     world.extra.update(seated=seated, standing=standing)
     desk, cart = desk_cart(stack, house, seated["id"], ["zaal-A-1", "zaal-A-2"])
-    sale = desk.post("/staff/box-office/sales", {"cart_id": cart["id"], "payment_method": "cash", "buyer": BUYER,
-                                                 "consents": {"marketing": True, "sharing": False}})
+    sale = desk.post(
+        "/staff/box-office/sales",
+        {
+            "cart_id": cart["id"],
+            "payment_method": "cash",
+            "buyer": BUYER,
+            "consents": {"marketing": True, "sharing": False},
+        },
+    )
     assert sale.status_code == 201, sale.text
     sale = sale.json()
-    refund = house.admin.post(f"/staff/orders/{sale['order_id']}/refunds",
-                              {"ticket_ids": [sale["tickets"][0]["ticket_id"]], "note": "Dubbel geboekt aan de kassa"})
+    refund = house.admin.post(
+        f"/staff/orders/{sale['order_id']}/refunds",
+        {"ticket_ids": [sale["tickets"][0]["ticket_id"]], "note": "Dubbel geboekt aan de kassa"},
+    )
     assert refund.status_code == 202, refund.text
     refund = refund.json()
     deadline = time.monotonic() + 60
-    while house.admin.get(f"/staff/orders/{sale['order_id']}/refunds/{refund['refund_id']}").json()["status"] \
-            != "completed":
+    while (
+        house.admin.get(f"/staff/orders/{sale['order_id']}/refunds/{refund['refund_id']}").json()["status"]
+        != "completed"
+    ):
         assert time.monotonic() < deadline, "the refund did not complete"
         time.sleep(0.3)
     desk2, cart2 = desk_cart(stack, house, seated["id"], ["zaal-B-1"])
-    reservation = desk2.post("/staff/box-office/reservations", {"cart_id": cart2["id"], "buyer": BUYER,
-                                                                "expires_at": soon(days=2)})
+    reservation = desk2.post(
+        "/staff/box-office/reservations", {"cart_id": cart2["id"], "buyer": BUYER, "expires_at": soon(days=2)}
+    )
     assert reservation.status_code == 201, reservation.text
     desk3, cart3 = desk_cart(stack, house, seated["id"], ["zaal-B-2"])  # a desk cart left open
     world.desk_session = desk3.http.headers["X-Podium-Session"]
     key = house.admin.post("/staff/api-keys", {"name": "Alles", "scopes": sorted(SCOPES)})
     assert key.status_code == 201, key.text
     world.api_key = key.json()["key"]
-    voucher = house.admin.post("/staff/vouchers", {"code": unique("code").upper(), "kind": "amount", "value": 100,
-                                                   "max_uses": 5, "valid_from": soon(days=-1),
-                                                   "valid_until": soon(days=3)})
+    voucher = house.admin.post(
+        "/staff/vouchers",
+        {
+            "code": unique("code").upper(),
+            "kind": "amount",
+            "value": 100,
+            "max_uses": 5,
+            "valid_from": soon(days=-1),
+            "valid_until": soon(days=3),
+        },
+    )
     assert voucher.status_code == 201, voucher.text
     card = Client(stack.api_url, house.token_for(Role.BOX_OFFICE)).post("/staff/gift-cards", {"amount": 2500})
     assert card.status_code == 201, card.text
-    allocation = house.admin.post(f"/staff/performances/{seated['id']}/allocations",
-                                  {"channel": "box_office", "seats": ["zaal-C-1"], "returns_at": soon(days=3)})
+    allocation = house.admin.post(
+        f"/staff/performances/{seated['id']}/allocations",
+        {"channel": "box_office", "seats": ["zaal-C-1"], "returns_at": soon(days=3)},
+    )
     assert allocation.status_code == 201, allocation.text
-    series = house.admin.post("/staff/timeslots", {
-        "id": f"expo-{uuid.uuid4().hex[:8]}", "production_id": seated["production_id"],
-        "venue_id": house.venue(demo_seatmaps.standing_venue(10)), "first_start": soon(days=5),
-        "slot_minutes": 30, "slots": 2, "capacity": 5, "sales_start": soon(days=-1), "status": "on_sale",
-        "tariffs": [{"code": "full", "name": {"nl": "Vol"}, "prices": {"standing": 900}}]})
+    series = house.admin.post(
+        "/staff/timeslots",
+        {
+            "id": f"expo-{uuid.uuid4().hex[:8]}",
+            "production_id": seated["production_id"],
+            "venue_id": house.venue(demo_seatmaps.standing_venue(10)),
+            "first_start": soon(days=5),
+            "slot_minutes": 30,
+            "slots": 2,
+            "capacity": 5,
+            "sales_start": soon(days=-1),
+            "status": "on_sale",
+            "tariffs": [{"code": "full", "name": {"nl": "Vol"}, "prices": {"standing": 900}}],
+        },
+    )
     assert series.status_code == 201, series.text
-    formula = house.admin.post("/staff/subscription-formulas", {
-        "id": unique("abo"), "name": {"nl": "Abonnement"}, "performances": [seated["id"], standing["id"]],
-        "min_choices": 2, "max_choices": 2, "discount": {"kind": "percent", "value": 1000},
-        "sales_start": soon(days=-1), "sales_end": soon(days=4), "season": "2026-2027", "status": "on_sale"})
+    formula = house.admin.post(
+        "/staff/subscription-formulas",
+        {
+            "id": unique("abo"),
+            "name": {"nl": "Abonnement"},
+            "performances": [seated["id"], standing["id"]],
+            "min_choices": 2,
+            "max_choices": 2,
+            "discount": {"kind": "percent", "value": 1000},
+            "sales_start": soon(days=-1),
+            "sales_end": soon(days=4),
+            "season": "2026-2027",
+            "status": "on_sale",
+        },
+    )
     assert formula.status_code == 201, formula.text
     customers = house.admin.get("/staff/customers").json()["customers"]
     buyer = Client(stack.api_url, session_token=buyer_session())
@@ -161,14 +213,30 @@ def build_world(stack, signing_key: str) -> World:
     assert buyer.request("PUT", f"/carts/{buyer_cart['id']}/holds/{hold.json()['id']}", json={}).status_code == 200
     world.buyer = buyer
     world.ids = {
-        "house_id": house.id, "venue_id": seated["venue_id"], "production_id": seated["production_id"],
-        "performance_id": seated["id"], "series_id": series.json()["id"], "code": voucher.json()["code"],
-        "card_code": card.json()["code"], "key_id": key.json()["id"], "allocation_id": allocation.json()["id"],
-        "formula_id": formula.json()["id"], "order_id": sale["order_id"], "refund_id": refund["refund_id"],
-        "customer_id": customers[0]["customer_id"], "hold_id": hold.json()["id"], "cart_id": buyer_cart["id"],
-        "reservation_id": reservation.json()["order_id"], "desk_cart_id": cart3["id"],
-        "ticket_id": sale["tickets"][1]["ticket_id"], "qr_payload": sale["tickets"][1]["qr_payload"],
-        "standing_id": standing["id"], "standing_venue_id": standing["venue_id"], "period_id": "2026-W01", "place": "zaal-C-6", "name": "pages.css",
+        "house_id": house.id,
+        "venue_id": seated["venue_id"],
+        "production_id": seated["production_id"],
+        "performance_id": seated["id"],
+        "series_id": series.json()["id"],
+        "code": voucher.json()["code"],
+        "card_code": card.json()["code"],
+        "key_id": key.json()["id"],
+        "allocation_id": allocation.json()["id"],
+        "formula_id": formula.json()["id"],
+        "order_id": sale["order_id"],
+        "refund_id": refund["refund_id"],
+        "customer_id": customers[0]["customer_id"],
+        "hold_id": hold.json()["id"],
+        "cart_id": buyer_cart["id"],
+        "reservation_id": reservation.json()["order_id"],
+        "desk_cart_id": cart3["id"],
+        "ticket_id": sale["tickets"][1]["ticket_id"],
+        "qr_payload": sale["tickets"][1]["qr_payload"],
+        "standing_id": standing["id"],
+        "standing_venue_id": standing["venue_id"],
+        "period_id": "2026-W01",
+        "place": "zaal-C-6",
+        "name": "pages.css",
     }
     return world
 
@@ -177,10 +245,18 @@ def add_bundle(stack, signing_key: str, first: World, second: World) -> str:
     """A bundle of both houses' seated performances (one house's seated and standing ones if both are the same),
     made by the coordinator; its id added to both worlds."""
     coordinator = Client(stack.api_url, issue_token(signing_key, "coordinator", Role.COORDINATOR, None))
-    body = {"id": unique("pass"), "name": {"nl": "Festivalpas"}, "price": 3000,
-            "performances": [{"performance_id": first.ids["performance_id"]},
-                             {"performance_id": second.ids["performance_id" if second is not first else "standing_id"]}],
-            "sales_start": soon(days=-1), "sales_end": soon(days=4), "status": "on_sale"}
+    body = {
+        "id": unique("pass"),
+        "name": {"nl": "Festivalpas"},
+        "price": 3000,
+        "performances": [
+            {"performance_id": first.ids["performance_id"]},
+            {"performance_id": second.ids["performance_id" if second is not first else "standing_id"]},
+        ],
+        "sales_start": soon(days=-1),
+        "sales_end": soon(days=4),
+        "status": "on_sale",
+    }
     response = coordinator.post("/staff/bundles", body)
     assert response.status_code == 201, response.text
     first.ids["bundle_id"] = second.ids["bundle_id"] = response.json()["id"]
@@ -241,8 +317,9 @@ def routes() -> list[Route]:
     for path, entries in sorted(app.routes.items()):
         for method, entry in sorted(entries.items()):
             access = access_of(entry.view_function)
-            found.append(Route(path, method, tuple(access.roles), access.scope,
-                               published["paths"][path][method.lower()]))
+            found.append(
+                Route(path, method, tuple(access.roles), access.scope, published["paths"][path][method.lower()])
+            )
     return found
 
 
@@ -293,39 +370,74 @@ def valid_bodies(own: World) -> dict[tuple[str, str], dict]:
     return {
         ("/staff/venues", "POST"): {"id": unique("venue"), "seatmap": demo_seatmaps.test_hall(2, 2)},
         ("/staff/productions", "POST"): {"id": unique("prod"), "title": {"nl": "Nieuw"}, "genre": "theater"},
-        ("/staff/performances", "POST"): {"id": unique("perf"), "production_id": ids["production_id"],
-                                          "venue_id": ids["venue_id"], "starts_at": soon(days=9),
-                                          "sales_start": soon(days=-1), "tariffs": tariffs},
+        ("/staff/performances", "POST"): {
+            "id": unique("perf"),
+            "production_id": ids["production_id"],
+            "venue_id": ids["venue_id"],
+            "starts_at": soon(days=9),
+            "sales_start": soon(days=-1),
+            "tariffs": tariffs,
+        },
         ("/staff/performances/{performance_id}", "PATCH"): {"status": "paused"},
         ("/staff/performances/{performance_id}/uitdatabank", "PUT"): {"event_id": str(uuid.uuid4()), "sub_event_id": 0},
         ("/staff/timeslots", "POST"): {
-            "id": f"expo-{uuid.uuid4().hex[:8]}", "production_id": ids["production_id"],
+            "id": f"expo-{uuid.uuid4().hex[:8]}",
+            "production_id": ids["production_id"],
             "venue_id": ids["standing_venue_id"],
-            "first_start": soon(days=9), "slot_minutes": 30, "slots": 1, "capacity": 1,
-            "sales_start": soon(days=-1), "tariffs": [{"code": "full", "name": {"nl": "Vol"},
-                                                          "prices": {"standing": 100}}]},
+            "first_start": soon(days=9),
+            "slot_minutes": 30,
+            "slots": 1,
+            "capacity": 1,
+            "sales_start": soon(days=-1),
+            "tariffs": [{"code": "full", "name": {"nl": "Vol"}, "prices": {"standing": 100}}],
+        },
         ("/staff/houses", "POST"): {"id": unique("house"), "name": "Nieuw huis"},
-        ("/staff/vouchers", "POST"): {"code": unique("code").upper(), "kind": "amount", "value": 100, "max_uses": 1,
-                                      "valid_from": soon(days=-1), "valid_until": soon(days=1)},
-        ("/staff/bundles", "POST"): {"id": unique("pass"), "name": {"nl": "Pas"}, "price": 100,
-                                     "performances": [{"performance_id": ids["performance_id"]},
-                                                      {"performance_id": ids["standing_id"]}],
-                                     "sales_start": soon(days=-1), "sales_end": soon(days=1)},
+        ("/staff/vouchers", "POST"): {
+            "code": unique("code").upper(),
+            "kind": "amount",
+            "value": 100,
+            "max_uses": 1,
+            "valid_from": soon(days=-1),
+            "valid_until": soon(days=1),
+        },
+        ("/staff/bundles", "POST"): {
+            "id": unique("pass"),
+            "name": {"nl": "Pas"},
+            "price": 100,
+            "performances": [{"performance_id": ids["performance_id"]}, {"performance_id": ids["standing_id"]}],
+            "sales_start": soon(days=-1),
+            "sales_end": soon(days=1),
+        },
         ("/staff/subscription-formulas", "POST"): {
-            "id": unique("abo"), "name": {"nl": "Abo"}, "performances": [ids["performance_id"], ids["standing_id"]],
-            "min_choices": 1, "max_choices": 2, "discount": {"kind": "percent", "value": 500},
-            "sales_start": soon(days=-1), "sales_end": soon(days=1), "season": "2026-2027"},
+            "id": unique("abo"),
+            "name": {"nl": "Abo"},
+            "performances": [ids["performance_id"], ids["standing_id"]],
+            "min_choices": 1,
+            "max_choices": 2,
+            "discount": {"kind": "percent", "value": 500},
+            "sales_start": soon(days=-1),
+            "sales_end": soon(days=1),
+            "season": "2026-2027",
+        },
         ("/staff/performances/{performance_id}/allocations", "POST"): {
-            "channel": "web", "seats": ["zaal-C-2"], "returns_at": soon(days=2)},
+            "channel": "web",
+            "seats": ["zaal-C-2"],
+            "returns_at": soon(days=2),
+        },
         ("/staff/performances/{performance_id}/allocations/{allocation_id}", "PATCH"): {"add": ["zaal-C-3"]},
-        ("/staff/orders/{order_id}/refunds", "POST"): {"ticket_ids": [ids["ticket_id"]],
-                                                       "note": "Klant kan niet komen wegens ziekte"},
+        ("/staff/orders/{order_id}/refunds", "POST"): {
+            "ticket_ids": [ids["ticket_id"]],
+            "note": "Klant kan niet komen wegens ziekte",
+        },
         ("/staff/orders/{order_id}/bundle-refunds", "POST"): {"note": "Festival geannuleerd door storm"},
         ("/staff/checkins", "POST"): scan,
         ("/staff/checkins/batch", "POST"): {"scans": [scan]},
         ("/staff/box-office/sales", "POST"): {"cart_id": ids["desk_cart_id"], "payment_method": "cash"},
-        ("/staff/box-office/reservations", "POST"): {"cart_id": ids["desk_cart_id"], "buyer": BUYER,
-                                                     "expires_at": soon(days=1)},
+        ("/staff/box-office/reservations", "POST"): {
+            "cart_id": ids["desk_cart_id"],
+            "buyer": BUYER,
+            "expires_at": soon(days=1),
+        },
         ("/staff/box-office/reservations/{order_id}/payment", "POST"): {"payment_method": "cash"},
         ("/staff/api-keys", "POST"): {"name": "Nieuwe koppeling", "scopes": ["orders:read"]},
         ("/staff/gift-cards", "POST"): {"amount": 2500},
@@ -333,9 +445,12 @@ def valid_bodies(own: World) -> dict[tuple[str, str], dict]:
         ("/performances/{performance_id}/holds", "POST"): {"seats": ["zaal-C-5"]},
         ("/bundles/{bundle_id}/holds", "POST"): {"quantity": 1},
         ("/subscription-formulas/{formula_id}/holds", "POST"): {
-            "performances": {ids["performance_id"]: {"seats": ["zaal-C-4"]}, ids["standing_id"]: {}}},
+            "performances": {ids["performance_id"]: {"seats": ["zaal-C-4"]}, ids["standing_id"]: {}}
+        },
         ("/subscriptions/{subscription_id}/changes", "POST"): {
-            "from_performance_id": ids["performance_id"], "to_performance_id": ids["standing_id"]},
+            "from_performance_id": ids["performance_id"],
+            "to_performance_id": ids["standing_id"],
+        },
         ("/carts/{cart_id}/checkout", "POST"): {"buyer": BUYER},
         ("/carts/{cart_id}/holds/{hold_id}", "PUT"): {"tariff": "full"},
         ("/carts/{cart_id}/voucher", "PUT"): {"code": ids["code"]},
@@ -355,7 +470,7 @@ def created_kind(route: Route, all_routes: list[Route]) -> str | None:
     if route.method != "POST" or "{" in route.path:
         return None
     for other in all_routes:
-        rest = other.path[len(route.path):]
+        rest = other.path[len(route.path) :]
         if other.path.startswith(route.path + "/{") and rest.count("/") == 1 and rest.endswith("}"):
             return rest[2:-1]
     return {"/staff/houses": "house_id"}.get(route.path)
@@ -381,6 +496,7 @@ def unknown_like(value: str) -> str:
 @dataclass
 class Probe:
     """One request that must be refused, and why it must be."""
+
     route: Route
     caller: str
     url: str
@@ -396,8 +512,9 @@ class Probe:
         client = clients[self.caller]
         headers = {"Accept-Language": "en", **self.headers}
         if self.raw is not None:
-            return client.request(self.route.method, self.url, data=self.raw,
-                                  headers={"Content-Type": "application/json", **headers})
+            return client.request(
+                self.route.method, self.url, data=self.raw, headers={"Content-Type": "application/json", **headers}
+            )
         if self.form is not None:
             return client.request(self.route.method, self.url, data=self.form, headers=headers)
         if self.json_body is not None:
@@ -405,7 +522,11 @@ class Probe:
         return client.request(self.route.method, self.url, headers=headers)
 
     def __str__(self) -> str:
-        sent = self.raw.decode() if self.raw is not None else json.dumps(self.json_body if self.form is None else self.form)
+        sent = (
+            self.raw.decode()
+            if self.raw is not None
+            else json.dumps(self.json_body if self.form is None else self.form)
+        )
         return f"{self.caller} {self.route.method} {self.url} ({self.why}) {sent[:160]}"
 
 
@@ -472,12 +593,16 @@ def id_swaps(value: Any, own: dict[str, str], other: dict[str, str], path: str =
                     name = by_value[key]
                     for label, swapped in (("unknown", unknown_like(key)), ("other house's", other.get(name))):
                         if swapped and swapped != key:
-                            found.append((f"{label} {name} as a key",
-                                          replace({**{k: v for k, v in node.items() if k != key}, swapped: inner})))
+                            found.append(
+                                (
+                                    f"{label} {name} as a key",
+                                    replace({**{k: v for k, v in node.items() if k != key}, swapped: inner}),
+                                )
+                            )
                 walk(inner, lambda new, key=key, node=node: replace({**node, key: new}))
         elif isinstance(node, list):
             for index, inner in enumerate(node):
-                walk(inner, lambda new, index=index, node=node: replace(node[:index] + [new] + node[index + 1:]))
+                walk(inner, lambda new, index=index, node=node: replace(node[:index] + [new] + node[index + 1 :]))
         elif isinstance(node, str) and node in by_value:
             name = by_value[node]
             for label, swapped in (("unknown", unknown_like(node)), ("other house's", other.get(name))):
@@ -493,8 +618,9 @@ MALFORMED = b'{"unterminated": '
 MALFORMED_SESSION = "short!"
 
 
-def probes_for(route: Route, own: World, other: World, components: dict, bodies: dict,
-               all_routes: list[Route]) -> list[Probe]:
+def probes_for(
+    route: Route, own: World, other: World, components: dict, bodies: dict, all_routes: list[Route]
+) -> list[Probe]:
     """Every bad request of one route, sent by each role that may call it: unknown ids, another house's (or
     another buyer's) ids, malformed JSON, invalid fields, ids in the body that name nothing or another house's
     things, creates with an id that is already taken, a malformed session, bad query values, no credential."""
@@ -546,15 +672,24 @@ def probes_for(route: Route, own: World, other: World, components: dict, bodies:
             if kind and isinstance(body, dict) and field_name in body:
                 for label, taken in (("own", own.ids.get(kind)), ("another house's", other.ids.get(kind))):
                     if taken and not (label != "own" and kind in HOUSE_NAMESPACES):
-                        probe(main, own_ids, f"create with {label} existing {kind}",
-                              json_body={**body, field_name: taken})
+                        probe(
+                            main, own_ids, f"create with {label} existing {kind}", json_body={**body, field_name: taken}
+                        )
     if route.needs_session:
         probe(main, own_ids, "malformed session", headers={"X-Podium-Session": MALFORMED_SESSION})
     # every route checks its query's length before anything else (an unknown parameter too)
     for name in route.query or ["unexpected"]:
-        result.append(Probe(route, main, fill(route.path, own_ids) + f"?{name}=" + "x" * (MAX_QUERY_VALUE + 1),
-                            f"query {name} too long", json_body=body if schema else None, form=form,
-                            may_be_ignored=route.method == "GET" and not route.query))
+        result.append(
+            Probe(
+                route,
+                main,
+                fill(route.path, own_ids) + f"?{name}=" + "x" * (MAX_QUERY_VALUE + 1),
+                f"query {name} too long",
+                json_body=body if schema else None,
+                form=form,
+                may_be_ignored=route.method == "GET" and not route.query,
+            )
+        )
     if not route.public:
         probe("anonymous", own_ids, "no credential")
     return result

@@ -4,6 +4,7 @@ Staff routes refuse a call without a credential (401), with another role's token
 API key that lacks the route's scope (403); tokens verify by their key id through rotations;
 Cognito's RS256 ID tokens verify through the pool's JWKS (a local JWKS server here).
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,23 +22,24 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from app import app
 from chalicelib.web.auth import AUDIENCE, SCOPES, STAFF_ROLES, Role, access_of, issue_token, rotated_keyring
 from scripts.embedded import resources
+from tests.local_site import Answer, LocalSite
 
 from .conftest import Client, HouseFixture, unique
-from tests.local_site import Answer, LocalSite
 
 # Staff-looking paths that are public HTML shells: the page asks for the token and sends it with its API calls.
 STAFF_PAGE_SHELLS = {("/staff/scanner", "GET"), ("/staff/desk", "GET")}
 
 
 def routes():
-    return [(path, method, entry.view_function) for path, entries in app.routes.items()
-            for method, entry in entries.items()]
+    return [
+        (path, method, entry.view_function) for path, entries in app.routes.items() for method, entry in entries.items()
+    ]
 
 
 def concrete(path: str) -> str:
     while "{" in path:
         start, end = path.index("{"), path.index("}")
-        path = path[:start] + "does-not-exist" + path[end + 1:]
+        path = path[:start] + "does-not-exist" + path[end + 1 :]
     return path
 
 
@@ -53,8 +55,11 @@ def test_every_route_declares_who_may_call_it():
             assert not access.roles, f"{method} {path} is declared staff but lives outside /staff/"
     # every buyer-facing write counts against the rate limits
     for path, method, view in routes():
-        if not path.startswith("/staff/") and method in ("POST", "PUT", "DELETE", "PATCH") \
-                and path != "/webhooks/stripe":
+        if (
+            not path.startswith("/staff/")
+            and method in ("POST", "PUT", "DELETE", "PATCH")
+            and path != "/webhooks/stripe"
+        ):
             assert access_of(view).rate_limited, f"{method} {path} is a public write without rate limits"
     scoped = {access_of(view).scope for _, _, view in routes()} - {None}
     assert scoped == set(SCOPES), "a scope no route accepts, or a route with an unknown scope"
@@ -80,19 +85,40 @@ def test_each_staff_route_enforces_exactly_the_roles_it_declares(stack, house, s
             context = f"{method} {path} as {role.value}: {response.status_code} {response.text[:200]}"
             if role in access.roles:
                 assert response.status_code not in (401, 403) or response.json()["code"] not in (
-                    "unauthorized", "forbidden"), context
+                    "unauthorized",
+                    "forbidden",
+                ), context
             else:
                 assert response.status_code == 403 and response.json()["code"] == "forbidden", context
         checked += 1
     assert checked >= 40
 
 
-@pytest.mark.parametrize("mangle", ["expired", "wrong_audience", "wrong_issuer", "unsigned", "wrong_key", "no_kid",
-                                    "unknown_kid", "integration_role", "garbage"])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        "expired",
+        "wrong_audience",
+        "wrong_issuer",
+        "unsigned",
+        "wrong_key",
+        "no_kid",
+        "unknown_kid",
+        "integration_role",
+        "garbage",
+    ],
+)
 def test_a_forged_or_stale_token_is_refused(stack, house, signing_key, mangle):
     now = int(time.time())
-    claims = {"sub": "x", "role": "house_admin", "house_id": house.id, "iss": "podium:demo", "aud": AUDIENCE,
-              "iat": now, "exp": now + 600}
+    claims = {
+        "sub": "x",
+        "role": "house_admin",
+        "house_id": house.id,
+        "iss": "podium:demo",
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + 600,
+    }
     keyring = json.loads(signing_key)
     kid, key = keyring["current"], keyring[keyring["current"]]
     token = {
@@ -130,9 +156,15 @@ def test_a_house_admin_makes_scoped_api_keys_shown_once_and_revokes_them(stack, 
     assert [p["id"] for p in own.json()["performances"]] == [performance["id"]]
     assert integration.get(f"/staff/performances/{performance['id']}").status_code == 200
     # outside its scope, and on routes that take no key at all
-    for method, path in (("GET", "/staff/reports/sales"), ("GET", "/staff/orders/o_none"),
-                         ("GET", "/staff/customers"), ("GET", "/staff/api-keys"), ("POST", "/staff/performances"),
-                         ("GET", "/staff/house"), ("GET", "/staff/houses")):
+    for method, path in (
+        ("GET", "/staff/reports/sales"),
+        ("GET", "/staff/orders/o_none"),
+        ("GET", "/staff/customers"),
+        ("GET", "/staff/api-keys"),
+        ("POST", "/staff/performances"),
+        ("GET", "/staff/house"),
+        ("GET", "/staff/houses"),
+    ):
         refused = integration.request(method, path, json={} if method == "POST" else None)
         assert refused.status_code == 403 and refused.json()["code"] == "forbidden", (path, refused.text)
     # a wrong secret for the same key id, or a made-up key: 401
@@ -170,13 +202,23 @@ class JwksServer(LocalSite):
     def _answer(self, path: str) -> Answer:
         if not path.endswith("/.well-known/jwks.json"):
             return 404, "application/json", b"{}"
-        document = {"keys": [{**json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())), "kid": kid,
-                              "alg": "RS256", "use": "sig"} for kid, key in self.keys.items()]}
+        document = {
+            "keys": [
+                {
+                    **json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(key.public_key())),
+                    "kid": kid,
+                    "alg": "RS256",
+                    "use": "sig",
+                }
+                for kid, key in self.keys.items()
+            ]
+        }
         return 200, "application/json", json.dumps(document).encode()
 
     def new_key(self, kid: str) -> rsa.RSAPrivateKey:
         self.keys[kid] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         return self.keys[kid]
+
 
 COGNITO_CLIENT = "podiumstaffclient"
 
@@ -193,8 +235,15 @@ def rotating(stack):
     jwks = JwksServer()
     port = free_port()
     # Its keyring is this test's own secret, not the template's: its calls stay out of the least-privilege record.
-    process = stack.spawn_gateway(port, STAFF_TOKEN_SECRET_ARN=arn, STAFF_KEYS_MAX_AGE="0", UNKNOWN_KID_REFRESH_SECONDS="0",
-                                  COGNITO_ISSUER=jwks.issuer, COGNITO_CLIENT_ID=COGNITO_CLIENT, PODIUM_ACCESS_LOG="")
+    process = stack.spawn_gateway(
+        port,
+        STAFF_TOKEN_SECRET_ARN=arn,
+        STAFF_KEYS_MAX_AGE="0",
+        UNKNOWN_KID_REFRESH_SECONDS="0",
+        COGNITO_ISSUER=jwks.issuer,
+        COGNITO_CLIENT_ID=COGNITO_CLIENT,
+        PODIUM_ACCESS_LOG="",
+    )
     yield {"url": f"http://{stack.host}:{port}", "arn": arn, "manager": manager, "keyring": keyring, "jwks": jwks}
     process.terminate()
     process.wait(timeout=10)
@@ -231,6 +280,7 @@ def test_tokens_of_a_rotated_key_verify_until_that_key_is_removed(rotating, hous
 
 def hmac_signed(header: dict, claims: dict, secret: bytes) -> str:
     """A JWT signed by hand (PyJWT rightly refuses to use a PEM key as an HMAC secret)."""
+
     def part(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -240,11 +290,18 @@ def hmac_signed(header: dict, claims: dict, secret: bytes) -> str:
 
 def cognito_token(key, kid: str, issuer: str, **overrides) -> str:
     now = int(time.time())
-    claims = {"sub": "0b5f-staff", "aud": COGNITO_CLIENT, "iss": issuer, "token_use": "id", "iat": now,
-              "exp": now + 600, "cognito:groups": ["box_office"], "email": "kassa@example.org"}
+    claims = {
+        "sub": "0b5f-staff",
+        "aud": COGNITO_CLIENT,
+        "iss": issuer,
+        "token_use": "id",
+        "iat": now,
+        "exp": now + 600,
+        "cognito:groups": ["box_office"],
+        "email": "kassa@example.org",
+    }
     claims.update(overrides)
-    return jwt.encode({k: v for k, v in claims.items() if v is not None}, key, algorithm="RS256",
-                      headers={"kid": kid})
+    return jwt.encode({k: v for k, v in claims.items() if v is not None}, key, algorithm="RS256", headers={"kid": kid})
 
 
 def test_cognito_id_tokens_verify_through_the_pools_jwks(rotating, house):
@@ -259,24 +316,40 @@ def test_cognito_id_tokens_verify_through_the_pools_jwks(rotating, house):
 
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     refused = {
-        "signed by another key under the pool's kid": cognito_token(stranger, "cognito-1", jwks.issuer,
-                                                                     **{"custom:house_id": house.id}),
-        "a kid the pool does not publish": cognito_token(key, "cognito-9", jwks.issuer, **{"custom:house_id": house.id}),
-        "another app client": cognito_token(key, "cognito-1", jwks.issuer, aud="other-client",
-                                            **{"custom:house_id": house.id}),
+        "signed by another key under the pool's kid": cognito_token(
+            stranger, "cognito-1", jwks.issuer, **{"custom:house_id": house.id}
+        ),
+        "a kid the pool does not publish": cognito_token(
+            key, "cognito-9", jwks.issuer, **{"custom:house_id": house.id}
+        ),
+        "another app client": cognito_token(
+            key, "cognito-1", jwks.issuer, aud="other-client", **{"custom:house_id": house.id}
+        ),
         "another pool": cognito_token(key, "cognito-1", jwks.issuer + "x", **{"custom:house_id": house.id}),
-        "an access token": cognito_token(key, "cognito-1", jwks.issuer, token_use="access",
-                                         **{"custom:house_id": house.id}),
-        "two role groups": cognito_token(key, "cognito-1", jwks.issuer, **{"cognito:groups": ["scanner", "house_admin"],
-                                                                          "custom:house_id": house.id}),
-        "expired": cognito_token(key, "cognito-1", jwks.issuer, exp=int(time.time()) - 5,
-                                 **{"custom:house_id": house.id}),
+        "an access token": cognito_token(
+            key, "cognito-1", jwks.issuer, token_use="access", **{"custom:house_id": house.id}
+        ),
+        "two role groups": cognito_token(
+            key, "cognito-1", jwks.issuer, **{"cognito:groups": ["scanner", "house_admin"], "custom:house_id": house.id}
+        ),
+        "expired": cognito_token(
+            key, "cognito-1", jwks.issuer, exp=int(time.time()) - 5, **{"custom:house_id": house.id}
+        ),
         # the pool's public key used as an HMAC secret (algorithm confusion)
         "HS256 with the pool's public key": hmac_signed(
             {"alg": "HS256", "typ": "JWT", "kid": "cognito-1"},
-            {"sub": "x", "aud": COGNITO_CLIENT, "iss": jwks.issuer, "token_use": "id", "iat": int(time.time()),
-             "exp": int(time.time()) + 600, "cognito:groups": ["house_admin"], "custom:house_id": house.id},
-            key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)),
+            {
+                "sub": "x",
+                "aud": COGNITO_CLIENT,
+                "iss": jwks.issuer,
+                "token_use": "id",
+                "iat": int(time.time()),
+                "exp": int(time.time()) + 600,
+                "cognito:groups": ["house_admin"],
+                "custom:house_id": house.id,
+            },
+            key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+        ),
     }
     for reason, token in refused.items():
         response = Client(url, token).get("/staff/house")
@@ -286,5 +359,9 @@ def test_cognito_id_tokens_verify_through_the_pools_jwks(rotating, house):
     assert Client(url, houseless).get("/staff/house").status_code == 403
     # Cognito's rotation: a new key published under a new kid is fetched when a token names it
     rotated = jwks.new_key("cognito-2")
-    assert Client(url, cognito_token(rotated, "cognito-2", jwks.issuer, **{"custom:house_id": house.id})).get(
-        "/staff/house").status_code == 200
+    assert (
+        Client(url, cognito_token(rotated, "cognito-2", jwks.issuer, **{"custom:house_id": house.id}))
+        .get("/staff/house")
+        .status_code
+        == 200
+    )

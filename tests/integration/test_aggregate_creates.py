@@ -1,20 +1,21 @@
 """A create is create-if-absent for its whole aggregate: an id in use, by any house, is refused with 409
 `already_exists` and nothing is written (every table is the same before and after, the other house's
 sold and held places unchanged); an update of another house's item is 404 and writes nothing."""
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pynamodb.transactions import TransactWrite
 
-from chalicelib.web.auth import Role, issue_token
 from chalicelib.domain.catalog import Performance, PerformanceStatus, Tariff
 from chalicelib.domain.errors import AlreadyExists
 from chalicelib.domain.seatmap import SeatMap, parse_seatmap
 from chalicelib.store import catalog
 from chalicelib.store.models import transaction_connection
+from chalicelib.web.auth import Role, issue_token
 from scripts.embedded import demo_seatmaps, resources
 
 from .conftest import Client, HouseFixture, buyer_session, unique
@@ -24,7 +25,7 @@ PROBLEM = "application/problem+json"
 
 
 def soon(**delta) -> str:
-    return (datetime.now(timezone.utc) + timedelta(**delta)).isoformat()
+    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
 
 
 @pytest.fixture(scope="module")
@@ -40,18 +41,30 @@ def coordinator(stack, signing_key) -> Client:
 def performance_body(house: HouseFixture, seatmap: dict, performance_id: str | None = None) -> dict:
     standing = bool(seatmap.get("standing"))
     categories = ["standing"] if standing else [c["code"] for c in seatmap["categories"]]
-    body = {"production_id": house.production(), "venue_id": house.venue(seatmap),
-            "starts_at": soon(days=7), "sales_start": soon(days=-1), "status": "on_sale",
-            "tariffs": [{"code": "full", "name": {"nl": "Volle prijs"}, "prices": {c: 2000 for c in categories}}]}
+    body = {
+        "production_id": house.production(),
+        "venue_id": house.venue(seatmap),
+        "starts_at": soon(days=7),
+        "sales_start": soon(days=-1),
+        "status": "on_sale",
+        "tariffs": [{"code": "full", "name": {"nl": "Volle prijs"}, "prices": {c: 2000 for c in categories}}],
+    }
     return {**body, "id": performance_id} if performance_id else body
 
 
 def series_body(house: HouseFixture, series_id: str | None, slots: int = 3) -> dict:
-    first = (datetime.now(timezone.utc) + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
-    body = {"production_id": house.production(), "venue_id": house.venue(demo_seatmaps.standing_venue(40)),
-            "first_start": first.isoformat(), "slot_minutes": 30, "slots": slots, "capacity": 20,
-            "sales_start": soon(hours=-1), "status": "on_sale",
-            "tariffs": [{"code": "full", "name": {"nl": "Volle prijs"}, "prices": {"standing": 1200}}]}
+    first = (datetime.now(UTC) + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
+    body = {
+        "production_id": house.production(),
+        "venue_id": house.venue(demo_seatmaps.standing_venue(40)),
+        "first_start": first.isoformat(),
+        "slot_minutes": 30,
+        "slots": slots,
+        "capacity": 20,
+        "sales_start": soon(hours=-1),
+        "status": "on_sale",
+        "tariffs": [{"code": "full", "name": {"nl": "Volle prijs"}, "prices": {"standing": 1200}}],
+    }
     return {**body, "id": series_id} if series_id else body
 
 
@@ -102,7 +115,8 @@ def test_a_seated_performance_id_of_another_house_is_refused_and_its_sold_and_he
     assert b.admin.get(f"/staff/performances/{performance_id}").status_code == 404
     # A's sold seat cannot be held again
     taken = Client(stack.api_url, session_token=buyer_session()).post(
-        f"/performances/{performance_id}/holds", {"seats": ["zaal-A-1"]})
+        f"/performances/{performance_id}/holds", {"seats": ["zaal-A-1"]}
+    )
     assert taken.status_code == 409 and taken.json()["code"] == "seats_unavailable", taken.text
     # the same house's second create with the id is refused the same way
     again = performance_body(a, demo_seatmaps.test_hall(2, 2), performance_id)
@@ -168,8 +182,9 @@ def test_venue_and_production_ids_are_each_houses_own(stack, houses):
     assert a.admin.post("/staff/venues", {"id": venue_id, "seatmap": demo_seatmaps.test_hall(2, 3)}).status_code == 201
     assert a.admin.post("/staff/productions", {"id": production_id, "title": {"nl": "Van A"}}).status_code == 201
     ours = {key: value for key, value in snapshot(stack)[stack.refs["MainTable"]].items() if f"HOUSE#{a.id}" in key}
-    refused_whole(stack, lambda: a.admin.post("/staff/venues", {"id": venue_id,
-                                                                "seatmap": demo_seatmaps.test_hall(5, 5)}))
+    refused_whole(
+        stack, lambda: a.admin.post("/staff/venues", {"id": venue_id, "seatmap": demo_seatmaps.test_hall(5, 5)})
+    )
     refused_whole(stack, lambda: a.admin.post("/staff/productions", {"id": production_id, "title": {"nl": "Nog"}}))
     # B's venue and production of the same ids live under B's key: A's items are untouched
     assert b.admin.post("/staff/venues", {"id": venue_id, "seatmap": demo_seatmaps.test_hall(5, 5)}).status_code == 201
@@ -192,31 +207,66 @@ def test_bundle_and_formula_ids_in_use_are_refused_and_another_houses_formula_is
     first = a.performance(demo_seatmaps.test_hall(2, 4))
     second = a.performance(demo_seatmaps.test_hall(2, 4))
     theirs = b.performance(demo_seatmaps.test_hall(2, 4))
-    bundle = {"id": unique("pass"), "name": {"nl": "Pas"},
-              "performances": [{"performance_id": first["id"]}, {"performance_id": second["id"]}],
-              "price": 3000, "sales_start": soon(hours=-1), "sales_end": soon(days=6), "status": "on_sale"}
+    bundle = {
+        "id": unique("pass"),
+        "name": {"nl": "Pas"},
+        "performances": [{"performance_id": first["id"]}, {"performance_id": second["id"]}],
+        "price": 3000,
+        "sales_start": soon(hours=-1),
+        "sales_end": soon(days=6),
+        "status": "on_sale",
+    }
     assert coordinator.post("/staff/bundles", bundle).status_code == 201
-    refused_whole(stack, lambda: coordinator.post("/staff/bundles", bundle | {"performances": [
-        {"performance_id": theirs["id"]}, {"performance_id": first["id"]}]}))
+    refused_whole(
+        stack,
+        lambda: coordinator.post(
+            "/staff/bundles",
+            bundle | {"performances": [{"performance_id": theirs["id"]}, {"performance_id": first["id"]}]},
+        ),
+    )
 
-    formula = {"id": unique("abo"), "name": {"nl": "Abo"}, "performances": [first["id"], second["id"]],
-               "min_choices": 1, "max_choices": 2, "discount": {"kind": "percent", "value": 1000},
-               "sales_start": soon(hours=-1), "sales_end": soon(days=6), "season": "2026-2027", "status": "on_sale"}
+    formula = {
+        "id": unique("abo"),
+        "name": {"nl": "Abo"},
+        "performances": [first["id"], second["id"]],
+        "min_choices": 1,
+        "max_choices": 2,
+        "discount": {"kind": "percent", "value": 1000},
+        "sales_start": soon(hours=-1),
+        "sales_end": soon(days=6),
+        "season": "2026-2027",
+        "status": "on_sale",
+    }
     assert a.admin.post("/staff/subscription-formulas", formula).status_code == 201
-    refused_whole(stack, lambda: b.admin.post("/staff/subscription-formulas", formula | {
-        "performances": [theirs["id"]], "max_choices": 1}))
-    refused_whole(stack, lambda: b.admin.patch(f"/staff/subscription-formulas/{formula['id']}",
-                                               {"status": "paused"}), 404, "not_found")
-    generated = a.admin.post("/staff/subscription-formulas", {key: value for key, value in formula.items()
-                                                              if key != "id"})
+    refused_whole(
+        stack,
+        lambda: b.admin.post(
+            "/staff/subscription-formulas", formula | {"performances": [theirs["id"]], "max_choices": 1}
+        ),
+    )
+    refused_whole(
+        stack,
+        lambda: b.admin.patch(f"/staff/subscription-formulas/{formula['id']}", {"status": "paused"}),
+        404,
+        "not_found",
+    )
+    generated = a.admin.post(
+        "/staff/subscription-formulas", {key: value for key, value in formula.items() if key != "id"}
+    )
     assert generated.status_code == 201 and generated.json()["id"] != formula["id"], generated.text
 
 
 def test_a_discount_code_of_another_house_is_refused(stack, houses):
     a, b = houses
     code = unique("code").upper()
-    body = {"code": code, "kind": "amount", "value": 500, "max_uses": 3, "valid_from": soon(days=-1),
-            "valid_until": soon(days=3)}
+    body = {
+        "code": code,
+        "kind": "amount",
+        "value": 500,
+        "max_uses": 3,
+        "valid_from": soon(days=-1),
+        "valid_until": soon(days=3),
+    }
     assert a.admin.post("/staff/vouchers", body).status_code == 201
     refused_whole(stack, lambda: b.admin.post("/staff/vouchers", body | {"value": 100_000, "max_uses": 1000}))
     assert [v["code"] for v in a.admin.get("/staff/vouchers").json()["vouchers"] if v["code"] == code] == [code]
@@ -228,24 +278,42 @@ def performance_items(stack, performance_id: str) -> list[dict]:
     dynamodb = resources.client("dynamodb", stack.moto.url)
     items = []
     for page in dynamodb.get_paginator("scan").paginate(TableName=stack.refs["MainTable"]):
-        items += [item for item in page["Items"] if item["PK"]["S"] == f"PERF#{performance_id}"
-                  or item["PK"]["S"].startswith(f"PERF#{performance_id}#STANDING#")]
+        items += [
+            item
+            for item in page["Items"]
+            if item["PK"]["S"] == f"PERF#{performance_id}"
+            or item["PK"]["S"].startswith(f"PERF#{performance_id}#STANDING#")
+        ]
     return items
 
 
 def bare_performance(house_id: str, performance_id: str, hall: SeatMap) -> Performance:
     """A seated performance of `hall` on sale, for the store's own create."""
-    start = datetime.now(timezone.utc) + timedelta(days=9)
-    return Performance(id=performance_id, house_id=house_id, production_id="p", venue_id="v", starts_at=start,
-                       sales_start=start - timedelta(days=30), sales_end=start, status=PerformanceStatus.ON_SALE,
-                       tariffs=(Tariff(code="full", name={"nl": "Vol"}, prices={"A": 1000}),), seated=True,
-                       capacity=hall.capacity, title={"nl": "Race"}, venue_name="Zaal", genre="")
+    start = datetime.now(UTC) + timedelta(days=9)
+    return Performance(
+        id=performance_id,
+        house_id=house_id,
+        production_id="p",
+        venue_id="v",
+        starts_at=start,
+        sales_start=start - timedelta(days=30),
+        sales_end=start,
+        status=PerformanceStatus.ON_SALE,
+        tariffs=(Tariff(code="full", name={"nl": "Vol"}, prices={"A": 1000}),),
+        seated=True,
+        capacity=hall.capacity,
+        title={"nl": "Race"},
+        venue_name="Zaal",
+        genre="",
+    )
 
 
 def test_two_houses_creating_one_performance_id_at_once_leave_exactly_one_whole_performance(stack, houses):
     performance_id = unique("race")
-    halls = {house.id: parse_seatmap(seatmap) for house, seatmap in
-             zip(houses, (demo_seatmaps.test_hall(12, 20), demo_seatmaps.test_hall(15, 22)))}
+    halls = {
+        house.id: parse_seatmap(seatmap)
+        for house, seatmap in zip(houses, (demo_seatmaps.test_hall(12, 20), demo_seatmaps.test_hall(15, 22)))
+    }
     outcomes: dict[str, str] = {}
     barrier = threading.Barrier(len(houses))
 
@@ -270,7 +338,7 @@ def test_two_houses_creating_one_performance_id_at_once_leave_exactly_one_whole_
     assert len(by_sort_key) == len(items)
     assert by_sort_key["PERF"]["house_id"]["S"] == winner and "creating" not in by_sort_key["PERF"]
     assert "SEATMAP" in by_sort_key
-    seats = {sk[len("SEAT#"):] for sk in by_sort_key if sk.startswith("SEAT#")}
+    seats = {sk[len("SEAT#") :] for sk in by_sort_key if sk.startswith("SEAT#")}
     assert seats == {seat.id for seat in halls[winner].seats}
     assert all(by_sort_key[f"SEAT#{seat}"]["state"]["S"] == "free" for seat in seats)
     assert len(items) == len(seats) + 2
@@ -301,8 +369,13 @@ def test_a_performance_whose_seats_are_not_all_written_is_not_found_and_a_failed
     # a seat item already under the id (left by anyone) refuses the create half-way: what it wrote is taken back
     performance_id = unique("half")
     dynamodb = resources.client("dynamodb", stack.moto.url)
-    stray = {"PK": {"S": f"PERF#{performance_id}"}, "SK": {"S": f"SEAT#{hall.seats[150].id}"},
-             "state": {"S": "sold"}, "order_id": {"S": "o-elsewhere"}, "version": {"N": "3"}}
+    stray = {
+        "PK": {"S": f"PERF#{performance_id}"},
+        "SK": {"S": f"SEAT#{hall.seats[150].id}"},
+        "state": {"S": "sold"},
+        "order_id": {"S": "o-elsewhere"},
+        "version": {"N": "3"},
+    }
     dynamodb.put_item(TableName=stack.refs["MainTable"], Item=stray)
     with pytest.raises(AlreadyExists):
         catalog.create_performance(bare_performance(a.id, performance_id, hall), hall)
@@ -312,8 +385,12 @@ def test_a_performance_whose_seats_are_not_all_written_is_not_found_and_a_failed
 def test_a_series_refused_half_way_by_an_item_under_a_slots_id_takes_back_every_slot_and_itself(stack, houses):
     a, _ = houses
     series_id = unique("expo")
-    stray = {"PK": {"S": f"PERF#{series_id}-3#STANDING#0"}, "SK": {"S": "STANDING#0"},
-             "capacity": {"N": "5"}, "remaining": {"N": "1"}}
+    stray = {
+        "PK": {"S": f"PERF#{series_id}-3#STANDING#0"},
+        "SK": {"S": "STANDING#0"},
+        "capacity": {"N": "5"},
+        "remaining": {"N": "1"},
+    }
     resources.client("dynamodb", stack.moto.url).put_item(TableName=stack.refs["MainTable"], Item=stray)
     body = series_body(a, series_id, slots=4)
     refused_whole(stack, lambda: a.admin.post("/staff/timeslots", body))
@@ -335,11 +412,13 @@ def test_a_create_that_stopped_half_way_is_taken_back_by_the_sweeper_and_its_id_
             catalog.claim_in(transaction, performance)
         catalog.write_children(performance, hall, [])  # then the Lambda stopped
         claims[age] = performance_id
-    claimed_long_ago = (datetime.now(timezone.utc) - timedelta(minutes=16)).isoformat()
-    dynamodb.update_item(TableName=stack.refs["MainTable"], Key={"PK": {"S": f"PERF#{claims['old']}"},
-                                                                 "SK": {"S": "PERF"}},
-                         UpdateExpression="SET gsi1sk = :at", ExpressionAttributeValues={
-                             ":at": {"S": f"{claimed_long_ago}#{claims['old']}"}})
+    claimed_long_ago = (datetime.now(UTC) - timedelta(minutes=16)).isoformat()
+    dynamodb.update_item(
+        TableName=stack.refs["MainTable"],
+        Key={"PK": {"S": f"PERF#{claims['old']}"}, "SK": {"S": "PERF"}},
+        UpdateExpression="SET gsi1sk = :at",
+        ExpressionAttributeValues={":at": {"S": f"{claimed_long_ago}#{claims['old']}"}},
+    )
     assert len(performance_items(stack, claims["old"])) == 1 + 1 + len(hall.seats)  # claim, seat map, seats
 
     assert stack.sweep()["abandoned_creates"] >= 1

@@ -1,11 +1,12 @@
 """Allocations over HTTP: house A sets seats of its performance aside for house B (or a channel); B sells them
 at its desk and on its hosted link, nobody else can take them, and they return to A's sale at the deadline."""
+
 from __future__ import annotations
 
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -21,7 +22,7 @@ ROW_B = [f"zaal-B-{n}" for n in range(1, 7)]
 
 
 def soon(**delta) -> str:
-    return (datetime.now(timezone.utc) + timedelta(**delta)).isoformat()
+    return (datetime.now(UTC) + timedelta(**delta)).isoformat()
 
 
 def allocations_url(performance: dict) -> str:
@@ -49,7 +50,8 @@ def houses(stack, signing_key):
 
 
 def test_the_owner_sets_seats_aside_for_another_house_and_bad_requests_are_refused_in_the_buyers_language(
-        stack, houses):
+    stack, houses
+):
     a, b, c, performance = houses
     url = allocations_url(performance)
     # someone holds A-6 already: it cannot be set aside
@@ -82,8 +84,10 @@ def test_the_owner_sets_seats_aside_for_another_house_and_bad_requests_are_refus
     assert again.status_code == 409 and again.json()["code"] == "seats_unavailable"
     # only the owner's admin sets seats aside
     assert b.admin.post(url, {"house_id": c.id, "seats": ["zaal-C-1"], "returns_at": soon(days=1)}).status_code == 404
-    assert desk_of(stack, a).post(url, {"house_id": b.id, "seats": ["zaal-C-1"],
-                                        "returns_at": soon(days=1)}).status_code == 403
+    assert (
+        desk_of(stack, a).post(url, {"house_id": b.id, "seats": ["zaal-C-1"], "returns_at": soon(days=1)}).status_code
+        == 403
+    )
     # the public seat map shows the seats as allocated, not free
     states = seat_states(web_buyer(stack), performance)
     assert {states[s] for s in ROW_A[:4]} == {"allocated"} and states["zaal-A-5"] == "free"
@@ -91,8 +95,9 @@ def test_the_owner_sets_seats_aside_for_another_house_and_bad_requests_are_refus
 
 def test_b_sells_only_from_its_allocation_and_the_sale_is_b_s_with_a_s_revenue(stack, houses):
     a, b, c, performance = houses
-    allocation = a.admin.post(allocations_url(performance), {"house_id": b.id, "seats": ROW_A[:4],
-                                                             "returns_at": soon(days=1)}).json()
+    allocation = a.admin.post(
+        allocations_url(performance), {"house_id": b.id, "seats": ROW_A[:4], "returns_at": soon(days=1)}
+    ).json()
     holds = f"/performances/{performance['id']}/holds"
     # nobody else takes an allocated seat: a web buyer, A's own desk, C's desk, best-available
     for outsider in (web_buyer(stack), desk_of(stack, a), desk_of(stack, c)):
@@ -121,14 +126,23 @@ def test_b_sells_only_from_its_allocation_and_the_sale_is_b_s_with_a_s_revenue(s
     for via, expected in (("", 409), (f"?via={b.id}", 303)):
         web = browser(stack)
         page = web.get(f"{stack.api_url}/p/performances/{performance['id']}{via}")
-        held = web.post(f"{stack.api_url}/p/performances/{performance['id']}/holds{via}",
-                        data={"csrf": form_token(page.text), "mode": "seats", "seat": left}, allow_redirects=False)
+        held = web.post(
+            f"{stack.api_url}/p/performances/{performance['id']}/holds{via}",
+            data={"csrf": form_token(page.text), "mode": "seats", "seat": left},
+            allow_redirects=False,
+        )
         assert held.status_code == expected, held.text[:300]
     # each party sees the distribution as far as it may
     view = a.admin.get(allocations_url(performance)).json()
     (mine,) = view["allocations"]
-    assert (mine["id"], mine["size"], mine["sold"], mine["held"], mine["free"], mine["returned"]) == \
-        (allocation["id"], 4, 2, 1, 1, 0)
+    assert (mine["id"], mine["size"], mine["sold"], mine["held"], mine["free"], mine["returned"]) == (
+        allocation["id"],
+        4,
+        2,
+        1,
+        1,
+        0,
+    )
     assert view["totals"]["allocated"] == 1
     assert b.admin.get(allocations_url(performance)).json()["allocations"][0]["sold"] == 2
     assert desk_of(stack, b).get("/staff/allocations").json()["allocations"][0]["id"] == allocation["id"]
@@ -160,16 +174,21 @@ def test_changing_and_releasing_early_gives_seats_back(stack, houses):
     assert released.status_code == 200 and released.json()["released"] is True
     assert a.admin.post(f"{one}/release", {}).status_code == 409
     # B's held seat stays B's; the rest are anybody's again
-    assert web_buyer(stack).post(f"/performances/{performance['id']}/holds",
-                                 {"seats": ["zaal-A-2", "zaal-B-1"]}).status_code == 201
+    assert (
+        web_buyer(stack)
+        .post(f"/performances/{performance['id']}/holds", {"seats": ["zaal-A-2", "zaal-B-1"]})
+        .status_code
+        == 201
+    )
     view = a.admin.get(url).json()["allocations"][0]
     assert (view["held"], view["returned"], view["free"]) == (1, 2, 0)
 
 
 def test_general_web_buyers_and_b_s_desk_racing_on_the_allocation_boundary_never_cross_it(stack, houses):
     a, b, _, performance = houses
-    allocation = a.admin.post(allocations_url(performance), {"house_id": b.id, "seats": ROW_A,
-                                                             "returns_at": soon(days=1)}).json()
+    allocation = a.admin.post(
+        allocations_url(performance), {"house_id": b.id, "seats": ROW_A, "returns_at": soon(days=1)}
+    ).json()
     holds = f"/performances/{performance['id']}/holds"
     boundary = ROW_A + ROW_B
     rng = random.Random(7)
@@ -178,8 +197,13 @@ def test_general_web_buyers_and_b_s_desk_racing_on_the_allocation_boundary_never
         seller = "b" if n % 2 else "web"
         column = rng.randrange(6)
         shape = rng.choice(["single", "single", "straddle", "best"])
-        ask = {"seats": [rng.choice(boundary)]} if shape == "single" else \
-            {"seats": [ROW_A[column], ROW_B[column]]} if shape == "straddle" else {"best_available": {"count": 1}}
+        ask = (
+            {"seats": [rng.choice(boundary)]}
+            if shape == "single"
+            else {"seats": [ROW_A[column], ROW_B[column]]}
+            if shape == "straddle"
+            else {"best_available": {"count": 1}}
+        )
         asks.append((seller, ask))
 
     def attempt(ask):
@@ -203,8 +227,10 @@ def test_general_web_buyers_and_b_s_desk_racing_on_the_allocation_boundary_never
         for seat in seats:
             assert seat not in won, f"{seat} taken twice"
             won[seat] = seller
-        assert set(seats) <= (set(ROW_A) if seller == "b" else set(ROW_B) | {f"zaal-C-{n}" for n in range(1, 7)}), \
-            (seller, seats)
+        assert set(seats) <= (set(ROW_A) if seller == "b" else set(ROW_B) | {f"zaal-C-{n}" for n in range(1, 7)}), (
+            seller,
+            seats,
+        )
         assert not (status == 201 and len(body.get("seats", [])) == 2), "a straddling ask never succeeds"
     assert "b" in won.values() and "web" in won.values()
     states = seat_states(web_buyer(stack), performance)
@@ -225,7 +251,7 @@ def test_unsold_seats_return_to_the_owner_s_sale_at_the_deadline_without_anybody
     web = web_buyer(stack)
     assert web.post(holds, {"seats": ["zaal-A-2"]}).status_code == 409
     deadline = datetime.fromisoformat(allocation["returns_at"].replace("Z", "+00:00"))
-    time.sleep(max(0.0, (deadline - datetime.now(timezone.utc)).total_seconds()) + 0.3)
+    time.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.3)
     # the lapsed allocation is the general pool now: the web buyer gets the unsold seats, B's held seat stays B's
     assert web.post(holds, {"seats": ["zaal-A-2", "zaal-A-3"]}).status_code == 201
     assert web.post(holds, {"seats": ["zaal-A-1"]}).status_code == 409
@@ -264,7 +290,9 @@ def test_standing_places_set_aside_have_their_own_counter_and_racing_buyers_neve
     with ThreadPoolExecutor(max_workers=12) as pool:
         results = list(pool.map(attempt, asks))
     assert all(status in (201, 409) for _, _, status in results), results
-    won = {seller: sum(places for s, places, status in results if s == seller and status == 201) for seller in ("b", "web")}
+    won = {
+        seller: sum(places for s, places, status in results if s == seller and status == 201) for seller in ("b", "web")
+    }
     assert won["b"] <= 8 and won["web"] <= 12, won
     assert won["b"] >= 7 and won["web"] >= 11, won  # 1-2 places each: at most one place left over per side
     assert desk_of(stack, c).post(holds, {"standing": {"count": 1}}).status_code in (409,) or won["web"] < 12
@@ -286,7 +314,7 @@ def test_standing_places_left_in_an_allocation_return_at_the_deadline(stack, hou
     assert web.post(holds, {"standing": {"count": 6}}).status_code == 201
     assert web.post(holds, {"standing": {"count": 1}}).status_code == 409  # the other 3 are B's
     deadline = datetime.fromisoformat(allocation["returns_at"].replace("Z", "+00:00"))
-    time.sleep(max(0.0, (deadline - datetime.now(timezone.utc)).total_seconds()) + 0.3)
+    time.sleep(max(0.0, (deadline - datetime.now(UTC)).total_seconds()) + 0.3)
     # nobody acted: a general buyer finding the general sale empty takes the lapsed allocation's places back first
     assert web.post(holds, {"standing": {"count": 3}}).status_code == 201
     cart = desk.post("/carts").json()
@@ -318,8 +346,11 @@ def test_counted_availability_agrees_with_the_seat_by_seat_map(stack, houses, qu
     seat. With seats set aside, held, lapsed and sold, both tell the same numbers."""
     a, b, _, performance = houses
     url = allocations_url(performance)
-    for holder, seats in (({"house_id": b.id}, ROW_A[:2]), ({"channel": "web"}, ROW_B[:2]),
-                          ({"channel": "box_office"}, ROW_B[2:4])):
+    for holder, seats in (
+        ({"house_id": b.id}, ROW_A[:2]),
+        ({"channel": "web"}, ROW_B[:2]),
+        ({"channel": "box_office"}, ROW_B[2:4]),
+    ):
         assert a.admin.post(url, {**holder, "seats": seats, "returns_at": soon(days=1)}).status_code == 201
     holds = f"/performances/{performance['id']}/holds"
     lapsing = Client(quick_expiry, session_token=buyer_session())  # holds lapse after 2 s

@@ -3,6 +3,7 @@
 The document is read from the routes themselves (chalicelib/api/openapi.py); `scripts/fuzz` starts its
 own stack and fails on any 5xx and on any answer the document does not describe.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -50,15 +51,21 @@ def test_the_document_describes_bodies_parameters_and_answers(public):
     agenda = document["paths"]["/agenda"]["get"]
     assert {parameter["name"] for parameter in agenda["parameters"]} == {"house", "genre", "from", "to"}
     assert set(document["paths"]["/checkouts/{order_id}/tickets.pdf"]["get"]["responses"]["200"]["content"]) == {
-        "application/pdf"}
+        "application/pdf"
+    }
     assert "text/html" in document["paths"]["/p/agenda"]["get"]["responses"]["200"]["content"]
     assert "303" in document["paths"]["/p/performances/{performance_id}/holds"]["post"]["responses"]
 
 
 def test_a_fuzz_run_finds_no_server_error_and_no_undocumented_answer(tmp_path):
     # 4 cases per operation and pass: every operation still fuzzed both ways (checked below); scripts/fuzz goes deeper
-    run = subprocess.run([str(ROOT / "scripts/fuzz"), "--max-examples", "4", "--report-dir", str(tmp_path)],
-                         cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    run = subprocess.run(
+        [str(ROOT / "scripts/fuzz"), "--max-examples", "4", "--report-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     output = run.stdout[-6000:] + run.stderr[-3000:]
     assert run.returncode == 0, output
     # It really ran: every operation of both passes was tested, none failed.

@@ -1,5 +1,6 @@
 """`scripts/bench pages` at a tiny size, so the benchmark cannot rot: it runs its own stack in a process
 of its own (a second embedded stack in this process would take over the shared one's environment)."""
+
 import json
 import subprocess
 import sys
@@ -9,9 +10,26 @@ from scripts.embedded.stack import ROOT
 
 def test_the_pages_benchmark_runs_and_reads_the_pages_server_timing():
     done = subprocess.run(
-        [sys.executable, "-m", "scripts.embedded.bench_pages", "--seats", "60", "--performances", "4",
-         "--requests", "3", "--warm-up", "1", "--max-seconds", "60"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-m",
+            "scripts.embedded.bench_pages",
+            "--seats",
+            "60",
+            "--performances",
+            "4",
+            "--requests",
+            "3",
+            "--warm-up",
+            "1",
+            "--max-seconds",
+            "60",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     figures = json.loads(done.stdout.split("\n\n")[0])
     assert figures["seats"] == 60 and figures["seats_taken"] == 21 and figures["agenda_rows"] == 4

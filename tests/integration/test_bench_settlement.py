@@ -1,4 +1,5 @@
 """`scripts/bench settlement` at a tiny size, so that it keeps working: every house paid once, the money to the cent."""
+
 from __future__ import annotations
 
 import json
@@ -11,11 +12,25 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_the_settlement_benchmark_settles_a_small_period_and_balances_to_the_cent():
     # Its own process: the benchmark starts a fresh embedded stack of its own.
-    done = subprocess.run([sys.executable, "-m", "scripts.embedded.bench_settlement", "--tickets", "300",
-                           "--houses", "3", "--max-seconds", "60"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "scripts.embedded.bench_settlement",
+            "--tickets",
+            "300",
+            "--houses",
+            "3",
+            "--max-seconds",
+            "60",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
-    figures = json.loads(done.stdout[:done.stdout.rindex("}") + 1])
+    figures = json.loads(done.stdout[: done.stdout.rindex("}") + 1])
     assert figures["tickets"] == 300 and figures["write"]["complete"]
     settlement = figures["settlement"]
     assert settlement["status"] == "SUCCEEDED"

@@ -1,8 +1,10 @@
 """The box office sells from its own cart, paid at the desk, also another house's performance if agreed."""
+
 from __future__ import annotations
 
-from chalicelib.web.auth import Role
+from datetime import UTC
 
+from chalicelib.web.auth import Role
 from scripts.embedded import demo_seatmaps
 
 from .checkout_helpers import ledger_entries, net_by_account, vat_in
@@ -42,8 +44,10 @@ def test_a_desk_sells_its_own_and_another_houses_seats_for_cash_and_prints_them(
     other_desk = Client(stack.api_url, club.token_for(Role.BOX_OFFICE))
     assert other_desk.get(f"/staff/box-office/sales/{sale['order_id']}/tickets.pdf").status_code == 404
     # selling the same cart again gives the same sale
-    assert desk.post("/staff/box-office/sales", {"cart_id": cart["id"], "payment_method": "cash"}).json()["order_id"] \
+    assert (
+        desk.post("/staff/box-office/sales", {"cart_id": cart["id"], "payment_method": "cash"}).json()["order_id"]
         == sale["order_id"]
+    )
     # and the theatre's staff see their house's part of it like any order
     assert len(theatre.admin.get(f"/staff/orders/{sale['order_id']}").json()["tickets"]) == 2
 
@@ -62,22 +66,27 @@ def test_a_desk_may_not_sell_other_houses_performances_unless_the_agreement_allo
     finally:
         current = boss.get("/staff/agreement").json()
         boss.request("PUT", "/staff/agreement", json={**current, "desk_resale": True})
-    scanner = Client(stack.api_url, theatre.token_for(Role.SCANNER), session_token=desk.http.headers["X-Podium-Session"])
+    scanner = Client(
+        stack.api_url, theatre.token_for(Role.SCANNER), session_token=desk.http.headers["X-Podium-Session"]
+    )
     assert scanner.post("/staff/box-office/sales", {"cart_id": cart["id"], "payment_method": "cash"}).status_code == 403
 
 
 def test_a_reservation_keeps_the_places_until_it_is_paid_later_at_the_desk(stack, signing_key):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     theatre, club = HouseFixture(stack, signing_key), HouseFixture(stack, signing_key)
     desk, cart, seated, standing = desk_cart(stack, theatre, club)
     buyer = {"name": "Later Betaler", "email": "later.betaler@example.org"}
-    too_late = (datetime.now(timezone.utc) + timedelta(days=30)).isoformat()
-    refused = desk.post("/staff/box-office/reservations", {"cart_id": cart["id"], "buyer": buyer, "expires_at": too_late})
+    too_late = (datetime.now(UTC) + timedelta(days=30)).isoformat()
+    refused = desk.post(
+        "/staff/box-office/reservations", {"cart_id": cart["id"], "buyer": buyer, "expires_at": too_late}
+    )
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == "expires_at"
-    until = datetime.now(timezone.utc) + timedelta(days=2)
-    response = desk.post("/staff/box-office/reservations", {"cart_id": cart["id"], "buyer": buyer,
-                                                            "expires_at": until.isoformat()})
+    until = datetime.now(UTC) + timedelta(days=2)
+    response = desk.post(
+        "/staff/box-office/reservations", {"cart_id": cart["id"], "buyer": buyer, "expires_at": until.isoformat()}
+    )
     assert response.status_code == 201, response.text
     reservation = response.json()
     assert reservation["status"] == "reserved" and reservation["tickets"] == []
@@ -86,10 +95,15 @@ def test_a_reservation_keeps_the_places_until_it_is_paid_later_at_the_desk(stack
     assert hold["expires_in_seconds"] > 24 * 3600  # the places are kept, not lost after the usual minutes
     listed = desk.get("/staff/box-office/reservations").json()["reservations"]
     assert [r["order_id"] for r in listed] == [reservation["order_id"]]
-    assert Client(stack.api_url, club.token_for(Role.BOX_OFFICE)).post(
-        f"/staff/box-office/reservations/{reservation['order_id']}/payment", {"payment_method": "cash"}).status_code == 404
-    paid = desk.post(f"/staff/box-office/reservations/{reservation['order_id']}/payment",
-                     {"payment_method": "card_terminal"})
+    assert (
+        Client(stack.api_url, club.token_for(Role.BOX_OFFICE))
+        .post(f"/staff/box-office/reservations/{reservation['order_id']}/payment", {"payment_method": "cash"})
+        .status_code
+        == 404
+    )
+    paid = desk.post(
+        f"/staff/box-office/reservations/{reservation['order_id']}/payment", {"payment_method": "card_terminal"}
+    )
     assert paid.status_code == 200, paid.text
     assert paid.json()["status"] == "completed" and len(paid.json()["tickets"]) == 3
     assert paid.json()["payment_method"] == "card_terminal"
@@ -97,16 +111,25 @@ def test_a_reservation_keeps_the_places_until_it_is_paid_later_at_the_desk(stack
 
 
 def test_a_cancelled_reservation_puts_its_places_back_on_sale(stack, signing_key):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     theatre, club = HouseFixture(stack, signing_key), HouseFixture(stack, signing_key)
     desk, cart, seated, standing = desk_cart(stack, theatre, club)
-    reservation = desk.post("/staff/box-office/reservations", {
-        "cart_id": cart["id"], "buyer": {"name": "Annuleer Mij", "email": "annuleer@example.org"},
-        "expires_at": (datetime.now(timezone.utc) + timedelta(hours=5)).isoformat()}).json()
+    reservation = desk.post(
+        "/staff/box-office/reservations",
+        {
+            "cart_id": cart["id"],
+            "buyer": {"name": "Annuleer Mij", "email": "annuleer@example.org"},
+            "expires_at": (datetime.now(UTC) + timedelta(hours=5)).isoformat(),
+        },
+    ).json()
     cancelled = desk.delete(f"/staff/box-office/reservations/{reservation['order_id']}")
     assert cancelled.status_code == 200 and cancelled.json()["status"] == "failed"
     seats = {s["id"]: s["state"] for s in desk.get(f"/performances/{seated['id']}/seats").json()["seatmap"]["seats"]}
     assert seats["zaal-A-3"] == seats["zaal-A-4"] == "free"
-    assert desk.post(f"/staff/box-office/reservations/{reservation['order_id']}/payment",
-                     {"payment_method": "cash"}).status_code == 409
+    assert (
+        desk.post(
+            f"/staff/box-office/reservations/{reservation['order_id']}/payment", {"payment_method": "cash"}
+        ).status_code
+        == 409
+    )

@@ -1,12 +1,13 @@
 """Buyers' rights from the link in their e-mails: consents that decide what other houses see, an export
 of everything, and an erasure workflow that leaves the accounts whole and nothing personal behind."""
+
 from __future__ import annotations
 
 import json
 import re
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import requests
 
@@ -19,16 +20,18 @@ from .conftest import Client, HouseFixture, buyer_session
 from .test_settlement import coordinator
 
 
-def buy(stack, performances, buyer: dict, language: str = "nl", marketing: bool = False,
-        sharing: bool = False) -> tuple[str, Client]:
+def buy(
+    stack, performances, buyer: dict, language: str = "nl", marketing: bool = False, sharing: bool = False
+) -> tuple[str, Client]:
     client = Client(stack.api_url, session_token=buyer_session())
     cart = client.post("/carts").json()
     for performance in performances:
         ask = {"standing": {"count": 2}} if not performance["seated"] else {"best_available": {"count": 2}}
         hold = client.post(f"/performances/{performance['id']}/holds", ask).json()
         assert client.request("PUT", f"/carts/{cart['id']}/holds/{hold['id']}", json={}).status_code == 200
-    order_id = submit(client, cart["id"], buyer=buyer, consents={"marketing": marketing, "sharing": sharing},
-                      language=language)["order_id"]
+    order_id = submit(
+        client, cart["id"], buyer=buyer, consents={"marketing": marketing, "sharing": sharing}, language=language
+    )["order_id"]
     pay(stack, wait_for(client, order_id, {"awaiting_payment"}, stack=stack))
     wait_for(client, order_id, {"completed"}, stack=stack)
     return order_id, client
@@ -41,6 +44,7 @@ def mails_to(stack, address: str) -> list[dict]:
 
 def link_in_mail(stack, address: str, order_id: str | None = None) -> str:
     """The preferences link of the newest e-mail to `address` (or of the order's e-mail), as the buyer clicks it."""
+
     def links() -> list[str]:
         found = []
         for mail in mails_to(stack, address):
@@ -66,8 +70,12 @@ def open_link(stack, link: str) -> tuple[requests.Session, requests.Response]:
     page = web.get(link.split("#")[0], headers={"Accept": "text/html"})
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
     action = re.search(r'action="([^"]*/p/preferences/open[^"]*)"', page.text).group(1).replace("&amp;", "&")
-    opened = web.post(stack.api_url + action, data={"csrf": csrf, "token": token_of(link)},
-                      headers={"Accept": "text/html"}, allow_redirects=False)
+    opened = web.post(
+        stack.api_url + action,
+        data={"csrf": csrf, "token": token_of(link)},
+        headers={"Accept": "text/html"},
+        allow_redirects=False,
+    )
     return web, opened
 
 
@@ -79,18 +87,25 @@ def preferences_page(stack, link: str) -> tuple[requests.Session, requests.Respo
 
 def new_buyer(tag: str) -> dict:
     suffix = uuid.uuid4().hex[:8]
-    return {"name": f"Rechten {tag.title()} {suffix}", "email": f"rechten.{tag}.{suffix}@example.org",
-            "postcode": "9000"}
+    return {
+        "name": f"Rechten {tag.title()} {suffix}",
+        "email": f"rechten.{tag}.{suffix}@example.org",
+        "postcode": "9000",
+    }
 
 
 def two_houses(stack, signing_key):
     theatre, club = HouseFixture(stack, signing_key), HouseFixture(stack, signing_key)
-    return (theatre, club), (theatre.performance(demo_seatmaps.test_hall(4, 6)),
-                             club.performance(demo_seatmaps.standing_venue(40)))
+    return (theatre, club), (
+        theatre.performance(demo_seatmaps.test_hall(4, 6)),
+        club.performance(demo_seatmaps.standing_venue(40)),
+    )
 
 
 def customer_id_at(house: HouseFixture, email: str) -> str:
-    return next(c["customer_id"] for c in house.admin.get("/staff/customers").json()["customers"] if c["email"] == email)
+    return next(
+        c["customer_id"] for c in house.admin.get("/staff/customers").json()["customers"] if c["email"] == email
+    )
 
 
 def test_house_b_sees_a_buyers_history_elsewhere_only_while_the_buyer_allows_sharing(stack, signing_key):
@@ -105,14 +120,20 @@ def test_house_b_sees_a_buyers_history_elsewhere_only_while_the_buyer_allows_sha
     at_club = customer_id_at(club, buyer["email"])
     assert club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"] == []
 
-    changed = me.request("PUT", "/buyer/consents", json={"marketing": {theatre.id: True}, "sharing": True,
-                                                         "language": "fr"})
+    changed = me.request(
+        "PUT", "/buyer/consents", json={"marketing": {theatre.id: True}, "sharing": True, "language": "fr"}
+    )
     assert changed.status_code == 200, changed.text
     recorded = {(c["house_id"], c["kind"]) for c in changed.json()["recorded"]}
     assert recorded == {(theatre.id, "marketing"), (theatre.id, "sharing"), (club.id, "sharing")}
-    assert all(c["source"] == "preferences" and c["language"] == "fr" and c["wording"].startswith("Oui")
-               and c["verified"] is True and datetime.fromisoformat(c["at"]).tzinfo is not None
-               for c in changed.json()["recorded"])
+    assert all(
+        c["source"] == "preferences"
+        and c["language"] == "fr"
+        and c["wording"].startswith("Oui")
+        and c["verified"] is True
+        and datetime.fromisoformat(c["at"]).tzinfo is not None
+        for c in changed.json()["recorded"]
+    )
     assert [h["house_id"] for h in club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"]] == [theatre.id]
     assert buyer["email"] in theatre.admin.get("/staff/marketing-export").text
     assert buyer["email"] not in club.admin.get("/staff/marketing-export").text
@@ -130,8 +151,9 @@ def test_house_b_sees_a_buyers_history_elsewhere_only_while_the_buyer_allows_sha
     assert forged.status_code == 403
     saved = web.post(form_url + "?lang=fr", data={"csrf": csrf, "marketing": theatre.id}, allow_redirects=False)
     assert saved.status_code == 303 and "saved=1" in saved.headers["Location"]
-    unconfirmed = web.post(f"{stack.api_url}/p/preferences/erasure", data={"csrf": csrf},
-                           headers={"Accept": "text/html"})
+    unconfirmed = web.post(
+        f"{stack.api_url}/p/preferences/erasure", data={"csrf": csrf}, headers={"Accept": "text/html"}
+    )
     assert unconfirmed.status_code == 422 and 'href="#erase-confirm"' in unconfirmed.text  # the page asks for the tick
     assert club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"] == []
     assert buyer["email"] in theatre.admin.get("/staff/marketing-export").text  # still ticked on the form
@@ -139,7 +161,10 @@ def test_house_b_sees_a_buyers_history_elsewhere_only_while_the_buyer_allows_sha
     history = web.get(f"{stack.api_url}/p/preferences/export").json()["houses"]
     theatre_log = next(h for h in history if h["house_id"] == theatre.id)["consent_history"]
     assert [(c["kind"], c["granted"], c["source"]) for c in theatre_log] == [
-        ("marketing", True, "preferences"), ("sharing", True, "preferences"), ("sharing", False, "preferences")]
+        ("marketing", True, "preferences"),
+        ("sharing", True, "preferences"),
+        ("sharing", False, "preferences"),
+    ]
     # the link was spent by the page: its token no longer opens anything, not even the JSON API
     assert me.get("/buyer/preferences").status_code == 401
 
@@ -150,13 +175,17 @@ def record_at(house: HouseFixture, customer_id: str) -> dict:
     return {key: value for key, value in found.items() if key not in ("purchases", "other_houses")}
 
 
-def answer_order(stack, web: requests.Session, page: requests.Response, order_id: str,
-                 answer: str = "confirm") -> requests.Response:
+def answer_order(
+    stack, web: requests.Session, page: requests.Response, order_id: str, answer: str = "confirm"
+) -> requests.Response:
     """The owner's word on an order's choices, as the page's form for that order sends it (with the page's csrf)."""
     csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
-    return web.post(f"{stack.api_url}/p/preferences/orders",
-                    data={"csrf": csrf, "order_id": order_id, "answer": answer},
-                    headers={"Accept": "text/html"}, allow_redirects=False)
+    return web.post(
+        f"{stack.api_url}/p/preferences/orders",
+        data={"csrf": csrf, "order_id": order_id, "answer": answer},
+        headers={"Accept": "text/html"},
+        allow_redirects=False,
+    )
 
 
 def confirmed_page(stack, link: str, order_id: str) -> tuple[requests.Session, requests.Response]:
@@ -198,8 +227,11 @@ def test_an_address_typed_at_checkout_binds_nothing_until_its_owner_confirms_the
     seen = {h["order_id"] for h in club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"]}
     assert own_order not in seen and seen <= {strangers_order}
     # the stranger's ticket e-mail says what the stranger typed, not what house A knows of the address
-    mail = poll(lambda: [m for m in mails_to(stack, owner["email"]) if strangers_order in m["subject"]], bool,
-                what="the stranger's order e-mail")[0]
+    mail = poll(
+        lambda: [m for m in mails_to(stack, owner["email"]) if strangers_order in m["subject"]],
+        bool,
+        what="the stranger's order e-mail",
+    )[0]
     text = requests.get(f"{stack.outbox.url}/messages/{mail['id']}/html", timeout=10).text
     assert owner["name"] not in text
 
@@ -211,8 +243,11 @@ def test_an_address_typed_at_checkout_binds_nothing_until_its_owner_confirms_the
     assert record_at(theatre, at_theatre) == before
     assert owner["email"] not in theatre.admin.get("/staff/marketing-export").text
     # the owner declines: still nothing changes, the choices are marked declined and share nothing any more
-    forged = requests.post(f"{stack.api_url}/p/preferences/orders",
-                           data={"order_id": strangers_order, "answer": "decline"}, allow_redirects=False)
+    forged = requests.post(
+        f"{stack.api_url}/p/preferences/orders",
+        data={"order_id": strangers_order, "answer": "decline"},
+        allow_redirects=False,
+    )
     assert forged.status_code == 403
     declined = answer_order(stack, web, page, strangers_order, "decline")
     assert declined.status_code == 303 and declined.headers["Location"].endswith("order=declined")
@@ -231,7 +266,8 @@ def test_an_address_typed_at_checkout_binds_nothing_until_its_owner_confirms_the
     export = web.get(f"{stack.api_url}/p/preferences/export").json()
     (strangers,) = [o for o in export["orders"] if o["order_id"] == strangers_order]
     assert [(b["house_id"], b["proven_at"], bool(b["declined_at"])) for b in strangers["buyer"]] == [
-        (theatre.id, None, True)]
+        (theatre.id, None, True)
+    ]
 
     # the owner orders again at A, ticking marketing under a new spelling of their name, and confirms that order
     renamed = {**owner, "name": owner["name"] + " Jr"}
@@ -242,15 +278,20 @@ def test_an_address_typed_at_checkout_binds_nothing_until_its_owner_confirms_the
     proven = theatre.admin.get(f"/staff/customers/{at_theatre}").json()
     assert proven["name"] == renamed["name"] and proven["consents"]["marketing"]["granted"] is True
     assert proven["consents"]["sharing"]["granted"] is False
-    export = requests.get(f"{stack.api_url}/buyer/export",
-                          headers={"X-Podium-Buyer-Token": token_of(link_in_mail(stack, owner["email"], own_order))})
+    export = requests.get(
+        f"{stack.api_url}/buyer/export",
+        headers={"X-Podium-Buyer-Token": token_of(link_in_mail(stack, owner["email"], own_order))},
+    )
     assert export.status_code == 401  # that link was spent
-    houses = requests.get(f"{stack.api_url}/buyer/export",
-                          headers={"X-Podium-Buyer-Token": _fresh_token(stack, owner["email"])}).json()["houses"]
+    houses = requests.get(
+        f"{stack.api_url}/buyer/export", headers={"X-Podium-Buyer-Token": _fresh_token(stack, owner["email"])}
+    ).json()["houses"]
     log = next(h for h in houses if h["house_id"] == theatre.id)["consent_history"]
     assert [(c["kind"], c["granted"], c["source"], c["verified"], c["order_id"]) for c in log] == [
-        ("marketing", False, "order", True, own_order), ("sharing", False, "order", True, own_order),
-        ("marketing", True, "order", True, second_order)]
+        ("marketing", False, "order", True, own_order),
+        ("sharing", False, "order", True, own_order),
+        ("marketing", True, "order", True, second_order),
+    ]
     assert all(c["given_at"] < c["at"] for c in log)
     assert stranger["name"] not in json.dumps(proven)
     assert club.admin.get(f"/staff/customers/{at_club}").json()["other_houses"] == []
@@ -274,9 +315,22 @@ def test_sharing_ticked_at_an_unproven_sale_shows_other_houses_that_order_only(s
 
     assert seen() == {shared}
     # an older record whose sharing came straight from a sale (nobody proved it) shares nothing more
-    CustomerItem(house_key(theatre.id), customer_key(at_theatre)).update(actions=[CustomerItem.consents.set(
-        {"sharing": {"kind": "sharing", "granted": True, "wording": "Ja", "language": "nl",
-                     "at": "2026-01-01T00:00:00+00:00", "source": "checkout"}})])
+    CustomerItem(house_key(theatre.id), customer_key(at_theatre)).update(
+        actions=[
+            CustomerItem.consents.set(
+                {
+                    "sharing": {
+                        "kind": "sharing",
+                        "granted": True,
+                        "wording": "Ja",
+                        "language": "nl",
+                        "at": "2026-01-01T00:00:00+00:00",
+                        "source": "checkout",
+                    }
+                }
+            )
+        ]
+    )
     assert seen() == {shared}
     # following that order's link proves the address only; once the owner confirmed the order's choices, its
     # sharing is theirs: every order at the theatre shows
@@ -289,15 +343,15 @@ def test_sharing_ticked_at_an_unproven_sale_shows_other_houses_that_order_only(s
 def _fresh_token(stack, address: str) -> str:
     """A token as a new e-mail to the address would carry."""
     key = stack.secret_values["CustomerKeySecret"].encode()
-    token = preferences_token(key, buyer_id(key, address), datetime.now(timezone.utc))
+    token = preferences_token(key, buyer_id(key, address), datetime.now(UTC))
     personal_data.register_private(token, "preferences token")
     return token
 
 
 def test_a_link_is_refused_when_altered_expired_or_used_and_the_api_wants_its_token(stack):
     key = stack.secret_values["CustomerKeySecret"].encode()
-    expired = preferences_token(key, buyer_id(key, "weg@example.org"), datetime.now(timezone.utc) - timedelta(days=500))
-    valid = preferences_token(key, buyer_id(key, "weg@example.org"), datetime.now(timezone.utc))
+    expired = preferences_token(key, buyer_id(key, "weg@example.org"), datetime.now(UTC) - timedelta(days=500))
+    valid = preferences_token(key, buyer_id(key, "weg@example.org"), datetime.now(UTC))
     for token in (expired, valid):
         personal_data.register_private(token, "preferences token")
     _, gone = open_link(stack, f"{stack.api_url}/p/preferences#t={expired}")
@@ -305,8 +359,10 @@ def test_a_link_is_refused_when_altered_expired_or_used_and_the_api_wants_its_to
     _, forged = open_link(stack, f"{stack.api_url}/p/preferences#t={valid[:-2]}xx")
     assert forged.status_code == 404
     assert requests.get(f"{stack.api_url}/buyer/export").status_code == 401
-    assert requests.get(f"{stack.api_url}/buyer/export", headers={"X-Podium-Buyer-Token": valid[:-2] + "xx"}
-                        ).status_code == 401
+    assert (
+        requests.get(f"{stack.api_url}/buyer/export", headers={"X-Podium-Buyer-Token": valid[:-2] + "xx"}).status_code
+        == 401
+    )
     nobody = requests.get(f"{stack.api_url}/buyer/export", headers={"X-Podium-Buyer-Token": valid}).json()
     assert nobody["houses"] == [] and nobody["orders"] == []
     # opened once: a session cookie (HttpOnly, Lax, only for these pages), and the token is spent
@@ -365,8 +421,11 @@ def test_erasure_forgets_the_buyer_everywhere_keeps_the_accounts_and_runs_once(s
         thread.join()
     assert [a.status_code for a in answers] == [202, 202], [a.text for a in answers]
     (erasure_id,) = {a.json()["erasure_id"] for a in answers}
-    receipt = poll(lambda: me.get("/buyer/preferences").json()["erasures"][-1], lambda r: r["status"] == "erased",
-                   what="the erasure")
+    receipt = poll(
+        lambda: me.get("/buyer/preferences").json()["erasures"][-1],
+        lambda r: r["status"] == "erased",
+        what="the erasure",
+    )
     assert receipt["erasure_id"] == erasure_id and sorted(receipt["house_ids"]) == sorted([theatre.id, club.id])
     assert receipt["customer_records"] == 2 and receipt["orders"] == 1 and receipt["purchases"] == 2
     assert receipt["mail_copies"] >= 1
@@ -393,8 +452,11 @@ def test_erasure_forgets_the_buyer_everywhere_keeps_the_accounts_and_runs_once(s
     assert buyer["email"] not in json.dumps(export) and buyer["name"] not in json.dumps(export)
     assert mails_to(stack, buyer["email"]) == []
     sfn = resources.client("stepfunctions", stack.moto.url)
-    executions = [e for e in sfn.list_executions(stateMachineArn=stack.refs["ErasureStateMachine"])["executions"]
-                  if e["name"] == erasure_id]
+    executions = [
+        e
+        for e in sfn.list_executions(stateMachineArn=stack.refs["ErasureStateMachine"])["executions"]
+        if e["name"] == erasure_id
+    ]
     assert [e["status"] for e in executions] == ["SUCCEEDED"]
     history = json.dumps(sfn.get_execution_history(executionArn=executions[0]["executionArn"])["events"], default=str)
     assert buyer["email"] not in history and buyer["name"] not in history
@@ -402,15 +464,19 @@ def test_erasure_forgets_the_buyer_everywhere_keeps_the_accounts_and_runs_once(s
     # asking again changes nothing and starts nothing
     again = me.post("/buyer/erasure")
     assert again.status_code == 202 and again.json()["erasure_id"] == erasure_id and again.json()["status"] == "erased"
-    assert len(sfn.list_executions(stateMachineArn=stack.refs["ErasureStateMachine"])["executions"]) == \
-        len({e["name"] for e in sfn.list_executions(stateMachineArn=stack.refs["ErasureStateMachine"])["executions"]})
+    assert len(sfn.list_executions(stateMachineArn=stack.refs["ErasureStateMachine"])["executions"]) == len(
+        {e["name"] for e in sfn.list_executions(stateMachineArn=stack.refs["ErasureStateMachine"])["executions"]}
+    )
     _, page = preferences_page(stack, f"{stack.api_url}/p/preferences#t={token}")
     assert page.status_code == 200 and buyer["email"] not in page.text and erasure_id in page.text
     # nor does the table of personal data keep the order's copy of its buyer at either house
     dynamodb = resources.client("dynamodb", stack.moto.url)
     for house in (theatre, club):
-        assert "Item" not in dynamodb.get_item(TableName=stack.refs["CustomerTable"], ConsistentRead=True,
-                                               Key={"PK": {"S": f"HOUSE#{house.id}"}, "SK": {"S": f"ORDER#{order_id}"}})
+        assert "Item" not in dynamodb.get_item(
+            TableName=stack.refs["CustomerTable"],
+            ConsistentRead=True,
+            Key={"PK": {"S": f"HOUSE#{house.id}"}, "SK": {"S": f"ORDER#{order_id}"}},
+        )
     # the cluster's register of erasures, for its DPO: ids, houses, counts and times, nothing personal
     register = coordinator(stack, signing_key).get("/staff/erasures").json()["erasures"]
     (listed,) = [e for e in register if e["erasure_id"] == erasure_id]
@@ -431,14 +497,17 @@ def test_an_erasure_whose_run_was_lost_runs_again_when_the_buyer_asks_again(stac
     records = [f"HOUSE#{h.id}#{customer_id_at(h, buyer['email'])}" for h in (theatre, club)] + [f"ORDER#{order_id}"]
     erasure = erasure_id_of(buyer_of, records)
     # asked for an hour ago, and its execution failed or never started
-    buyer_store.begin_erasure(buyer_of, erasure, [theatre.id, club.id], datetime.now(timezone.utc) - timedelta(hours=1))
+    buyer_store.begin_erasure(buyer_of, erasure, [theatre.id, club.id], datetime.now(UTC) - timedelta(hours=1))
     me = Client(stack.api_url)
     me.http.headers["X-Podium-Buyer-Token"] = token_of(link_in_mail(stack, buyer["email"]))
 
     asked = me.post("/buyer/erasure")
     assert asked.status_code == 202 and asked.json()["erasure_id"] == erasure
-    poll(lambda: me.get("/buyer/preferences").json()["erasures"][-1]["status"], lambda status: status == "erased",
-         what="the resumed erasure")
+    poll(
+        lambda: me.get("/buyer/preferences").json()["erasures"][-1]["status"],
+        lambda status: status == "erased",
+        what="the resumed erasure",
+    )
     sfn = resources.client("stepfunctions", stack.moto.url)
     names = {e["name"] for e in sfn.list_executions(stateMachineArn=stack.refs["ErasureStateMachine"])["executions"]}
     assert f"{erasure}-4" in names and erasure not in names
@@ -450,7 +519,7 @@ def test_a_buyer_whose_link_expired_gets_a_new_one_by_email_and_the_form_reveals
     (theatre, club), (play, gig) = two_houses(stack, signing_key)
     buyer = new_buyer("nieuw")
     buy(stack, [play], buyer)
-    expired = preferences_token(key, buyer_id(key, buyer["email"]), datetime.now(timezone.utc) - timedelta(days=500))
+    expired = preferences_token(key, buyer_id(key, buyer["email"]), datetime.now(UTC) - timedelta(days=500))
     web = requests.Session()
     personal_data.register_private(expired, "preferences token")
     _, gone = open_link(stack, f"{stack.api_url}/p/preferences#t={expired}")
@@ -459,8 +528,12 @@ def test_a_buyer_whose_link_expired_gets_a_new_one_by_email_and_the_form_reveals
     csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
 
     def ask(address: str) -> requests.Response:
-        return web.post(f"{stack.api_url}/p/preferences", data={"csrf": csrf, "email": address},
-                        headers={"Accept": "text/html"}, allow_redirects=False)
+        return web.post(
+            f"{stack.api_url}/p/preferences",
+            data={"csrf": csrf, "email": address},
+            headers={"Accept": "text/html"},
+            allow_redirects=False,
+        )
 
     assert ask("not an address").status_code == 422
     stranger = f"onbekend.{uuid.uuid4().hex[:8]}@example.org"
@@ -468,8 +541,11 @@ def test_a_buyer_whose_link_expired_gets_a_new_one_by_email_and_the_form_reveals
     for address in (buyer["email"], buyer["email"], stranger):  # the same answer for a known and an unknown address
         answer = ask(address)
         assert answer.status_code == 303 and answer.headers["Location"].endswith("sent=1")
-    links = poll(lambda: [m for m in mails_to(stack, buyer["email"]) if m["subject"].startswith("Je link")], bool,
-                 what="the new link")
+    links = poll(
+        lambda: [m for m in mails_to(stack, buyer["email"]) if m["subject"].startswith("Je link")],
+        bool,
+        what="the new link",
+    )
     assert len(links) == 1 and mails_to(stack, stranger) == []  # once per quarter hour, nothing to strangers
     _, fresh = preferences_page(stack, link_in_mail(stack, buyer["email"]))
     assert fresh.status_code == 200 and f"Huis {theatre.id}" in fresh.text
@@ -484,8 +560,10 @@ def test_staff_notes_on_a_buyers_refunds_are_in_their_export_and_gone_after_eras
     ticket = theatre.admin.get(f"/staff/orders/{order_id}").json()["tickets"][0]
     note = f"{buyer['name']} belde, kan niet komen"
     personal_data.register_private(note, "refund note")
-    asked = theatre.admin.post(f"/staff/orders/{order_id}/refunds", {"ticket_ids": [ticket["ticket_id"]],
-                                                                      "reason_code": "customer_request", "note": note})
+    asked = theatre.admin.post(
+        f"/staff/orders/{order_id}/refunds",
+        {"ticket_ids": [ticket["ticket_id"]], "reason_code": "customer_request", "note": note},
+    )
     assert asked.status_code == 202, asked.text
     me = Client(stack.api_url)
     me.http.headers["X-Podium-Buyer-Token"] = token
@@ -493,8 +571,11 @@ def test_staff_notes_on_a_buyers_refunds_are_in_their_export_and_gone_after_eras
     assert [refund["note"] for refund in exported["refunds"]] == [note]
 
     assert me.post("/buyer/erasure").status_code == 202
-    receipt = poll(lambda: me.get("/buyer/preferences").json()["erasures"][-1], lambda r: r["status"] == "erased",
-                   what="the erasure")
+    receipt = poll(
+        lambda: me.get("/buyer/preferences").json()["erasures"][-1],
+        lambda r: r["status"] == "erased",
+        what="the erasure",
+    )
     assert receipt["refund_notes"] == 1
     (refund,) = table_items(stack, f"ORDER#{order_id}", "REFUND#")
     assert "note" not in refund and refund["reason"]["S"] == "customer_request"

@@ -1,4 +1,5 @@
 """One cart across houses: holds of two houses priced with their tariffs, subtotals per house."""
+
 from __future__ import annotations
 
 import time
@@ -11,27 +12,41 @@ from .conftest import Client, HouseFixture, buyer_session
 def test_a_cart_holds_seats_of_one_house_and_standing_places_of_another_priced_per_house(stack, signing_key, buyer):
     theatre, club = HouseFixture(stack, signing_key), HouseFixture(stack, signing_key)
     hall = demo_seatmaps.test_hall(5, 10)
-    seated = theatre.performance(hall, tariffs=[
-        {"code": "full", "name": {"nl": "Vol"}, "prices": {"A": 2800}},
-        {"code": "reduced", "name": {"nl": "Reductie"}, "prices": {"A": 2200}}])
-    standing = club.performance(demo_seatmaps.standing_venue(50), tariffs=[
-        {"code": "full", "name": {"nl": "Vol"}, "prices": {"standing": 1500}}])
+    seated = theatre.performance(
+        hall,
+        tariffs=[
+            {"code": "full", "name": {"nl": "Vol"}, "prices": {"A": 2800}},
+            {"code": "reduced", "name": {"nl": "Reductie"}, "prices": {"A": 2200}},
+        ],
+    )
+    standing = club.performance(
+        demo_seatmaps.standing_venue(50),
+        tariffs=[{"code": "full", "name": {"nl": "Vol"}, "prices": {"standing": 1500}}],
+    )
     seats = buyer.post(f"/performances/{seated['id']}/holds", {"best_available": {"count": 2}}).json()
     places = buyer.post(f"/performances/{standing['id']}/holds", {"standing": {"count": 3}}).json()
     cart = buyer.post("/carts").json()
 
     reduced_seat = seats["seats"][0]["id"]
-    response = buyer.request("PUT", f"/carts/{cart['id']}/holds/{seats['id']}", json={"tariffs": {reduced_seat: "reduced"}})
+    response = buyer.request(
+        "PUT", f"/carts/{cart['id']}/holds/{seats['id']}", json={"tariffs": {reduced_seat: "reduced"}}
+    )
     assert response.status_code == 200, response.text
     cart = buyer.request("PUT", f"/carts/{cart['id']}/holds/{places['id']}", json={}).json()
 
     assert len(cart["lines"]) == 5
-    assert {(line["seat_id"], line["tariff"], line["price"]["amount"]) for line in cart["lines"]
-            if line["house_id"] == theatre.id} == {(reduced_seat, "reduced", 2200),
-                                                    (seats["seats"][1]["id"], "full", 2800)}
-    assert cart["houses"] == sorted([{"house_id": theatre.id, "subtotal": {"amount": 5000, "currency": "EUR"}},
-                                     {"house_id": club.id, "subtotal": {"amount": 4500, "currency": "EUR"}}],
-                                    key=lambda house: house["house_id"])
+    assert {
+        (line["seat_id"], line["tariff"], line["price"]["amount"])
+        for line in cart["lines"]
+        if line["house_id"] == theatre.id
+    } == {(reduced_seat, "reduced", 2200), (seats["seats"][1]["id"], "full", 2800)}
+    assert cart["houses"] == sorted(
+        [
+            {"house_id": theatre.id, "subtotal": {"amount": 5000, "currency": "EUR"}},
+            {"house_id": club.id, "subtotal": {"amount": 4500, "currency": "EUR"}},
+        ],
+        key=lambda house: house["house_id"],
+    )
     assert cart["total"] == {"amount": 9500, "currency": "EUR"}
     assert 0 < cart["expires_in_seconds"] <= min(seats["expires_in_seconds"], places["expires_in_seconds"])
 

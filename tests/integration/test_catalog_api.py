@@ -1,11 +1,12 @@
 """The staff catalog API and the public agenda, over HTTP against the embedded stack."""
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from chalicelib.web.auth import Role, issue_token
 from chalicelib.services.reservations import PERFORMANCE_CACHE_SECONDS
+from chalicelib.web.auth import Role, issue_token
 from scripts.embedded import demo_seatmaps
 
 from .conftest import Client, unique
@@ -70,11 +71,17 @@ def test_a_house_cannot_reach_another_houses_catalog(stack, signing_key, house, 
 
 def test_tariffs_must_price_every_category_of_the_hall(house):
     venue_id = house.venue(demo_seatmaps.grote_zaal())
-    now = datetime.now(timezone.utc)
-    response = house.admin.post("/staff/performances", {
-        "production_id": house.production(), "venue_id": venue_id,
-        "starts_at": (now + timedelta(days=3)).isoformat(), "sales_start": now.isoformat(),
-        "tariffs": [{"code": "full", "name": {"nl": "Vol"}, "prices": {"A": 2000, "Z": 100}}]})
+    now = datetime.now(UTC)
+    response = house.admin.post(
+        "/staff/performances",
+        {
+            "production_id": house.production(),
+            "venue_id": venue_id,
+            "starts_at": (now + timedelta(days=3)).isoformat(),
+            "sales_start": now.isoformat(),
+            "tariffs": [{"code": "full", "name": {"nl": "Vol"}, "prices": {"A": 2000, "Z": 100}}],
+        },
+    )
     assert response.status_code == 422
     fields = {error["field"]: error["code"] for error in response.json()["errors"]}
     assert fields["tariffs[0].prices.B"] == "missing_price"
@@ -84,18 +91,30 @@ def test_tariffs_must_price_every_category_of_the_hall(house):
 
 def test_the_sales_window_must_close_by_the_start(house, small_hall):
     venue_id = house.venue(small_hall)
-    now = datetime.now(timezone.utc)
-    response = house.admin.post("/staff/performances", {
-        "production_id": house.production(), "venue_id": venue_id,
-        "starts_at": (now + timedelta(days=3)).isoformat(), "sales_start": now.isoformat(),
-        "sales_end": (now + timedelta(days=4)).isoformat(),
-        "tariffs": [{"code": "full", "name": {"nl": "Vol"}, "prices": {"A": 2000}}]})
+    now = datetime.now(UTC)
+    response = house.admin.post(
+        "/staff/performances",
+        {
+            "production_id": house.production(),
+            "venue_id": venue_id,
+            "starts_at": (now + timedelta(days=3)).isoformat(),
+            "sales_start": now.isoformat(),
+            "sales_end": (now + timedelta(days=4)).isoformat(),
+            "tariffs": [{"code": "full", "name": {"nl": "Vol"}, "prices": {"A": 2000}}],
+        },
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["code"] == "sales_after_start"
-    naive = house.admin.post("/staff/performances", {
-        "production_id": house.production(), "venue_id": venue_id,
-        "starts_at": "2030-01-01T20:00:00", "sales_start": now.isoformat(),
-        "tariffs": [{"code": "full", "name": {"nl": "Vol"}, "prices": {"A": 2000}}]})
+    naive = house.admin.post(
+        "/staff/performances",
+        {
+            "production_id": house.production(),
+            "venue_id": venue_id,
+            "starts_at": "2030-01-01T20:00:00",
+            "sales_start": now.isoformat(),
+            "tariffs": [{"code": "full", "name": {"nl": "Vol"}, "prices": {"A": 2000}}],
+        },
+    )
     assert naive.status_code == 422
     assert naive.json()["errors"][0]["field"] == "starts_at"
 
@@ -120,7 +139,7 @@ def test_pausing_and_cancelling_stop_sales_within_a_second(house, buyer, small_h
 
 
 def test_sales_that_have_not_started_refuse_holds(house, buyer, small_hall):
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     performance = house.performance(small_hall, sales_start=(now + timedelta(days=2)).isoformat())
     response = buyer.post(f"/performances/{performance['id']}/holds", {"seats": [small_hall["seats"][0]["id"]]})
     assert response.status_code == 409
@@ -136,8 +155,13 @@ def test_the_agenda_shows_every_house_with_availability_and_filters(stack, signi
     agenda = public.get("/agenda").json()
     by_id = {p["id"]: p for p in agenda["performances"]}
     assert by_id[mine["id"]]["availability"]["available"] == 100
-    assert by_id[theirs["id"]]["availability"] == {"capacity": 50, "available": 50, "held": 0, "sold": 0,
-                                                   "level": "available"}
+    assert by_id[theirs["id"]]["availability"] == {
+        "capacity": 50,
+        "available": 50,
+        "held": 0,
+        "sold": 0,
+        "level": "available",
+    }
     assert by_id[mine["id"]]["price_from"] == {"amount": 2000, "currency": "EUR"}
     assert by_id[mine["id"]]["starts_at"].endswith("Z")
     assert by_id[mine["id"]]["starts_at_local"][-6:] in ("+01:00", "+02:00")

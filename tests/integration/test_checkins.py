@@ -1,9 +1,10 @@
 """Door check-in over HTTP: each ticket admitted once, also when scanners race or sync after an outage."""
+
 from __future__ import annotations
 
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from chalicelib.web.auth import Role
 
@@ -20,8 +21,11 @@ def test_two_scanners_racing_on_one_ticket_admit_it_exactly_once(stack, signing_
 
     def scan(door: Client, gate: str):
         barrier.wait()
-        answers.append(door.post("/staff/checkins", {"performance_id": seated["id"], "payload": ticket["qr_payload"],
-                                                     "gate": gate}))
+        answers.append(
+            door.post(
+                "/staff/checkins", {"performance_id": seated["id"], "payload": ticket["qr_payload"], "gate": gate}
+            )
+        )
 
     threads = [threading.Thread(target=scan, args=(door, f"deur-{n}")) for n, door in enumerate(doors)]
     for thread in threads:
@@ -40,11 +44,15 @@ def test_two_scanners_racing_on_one_ticket_admit_it_exactly_once(stack, signing_
 def test_scans_queued_during_a_network_loss_sync_without_double_admission(stack, signing_key):
     _, order_id, view, (theatre, club), (seated, standing), _ = paid_order(stack, signing_key, seats=3, places=1)
     tickets = [t for t in view["tickets"] if t["house_id"] == theatre.id]
-    before = datetime.now(timezone.utc) - timedelta(minutes=2)
+    before = datetime.now(UTC) - timedelta(minutes=2)
 
     def queued(ticket, minutes):
-        return {"performance_id": seated["id"], "payload": ticket["qr_payload"], "scan_id": uuid.uuid4().hex,
-                "scanned_at": (before + timedelta(minutes=minutes)).isoformat()}
+        return {
+            "performance_id": seated["id"],
+            "payload": ticket["qr_payload"],
+            "scan_id": uuid.uuid4().hex,
+            "scanned_at": (before + timedelta(minutes=minutes)).isoformat(),
+        }
 
     north = [queued(tickets[0], 0), queued(tickets[1], 0.5)]
     south = [queued(tickets[1], 1), queued(tickets[2], 1)]  # tickets[1] shown at both doors while offline
@@ -77,9 +85,13 @@ def test_refunded_forged_foreign_and_other_house_tickets_are_refused(stack, sign
     assert wrong.status_code == 422 and wrong.json()["code"] == "ticket_wrong_performance"
     # the club's scanner cannot use the theatre's door (its performance is not the club's)
     club_door = Client(stack.api_url, club.token_for(Role.SCANNER))
-    assert club_door.post("/staff/checkins", {"performance_id": seated["id"],
-                                              "payload": mine["qr_payload"]}).status_code == 404
-    assert door.post("/staff/checkins", {"performance_id": seated["id"], "payload": mine["qr_payload"]}).status_code == 200
+    assert (
+        club_door.post("/staff/checkins", {"performance_id": seated["id"], "payload": mine["qr_payload"]}).status_code
+        == 404
+    )
+    assert (
+        door.post("/staff/checkins", {"performance_id": seated["id"], "payload": mine["qr_payload"]}).status_code == 200
+    )
 
 
 def test_the_scanner_page_is_served_in_the_doors_language_and_cannot_be_framed(stack):

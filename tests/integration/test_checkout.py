@@ -1,4 +1,5 @@
 """Checkout over HTTP with the real workflow, the real stripe library and signed webhooks."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,19 @@ import stripe
 from chalicelib.domain.tickets import TicketVerifier, keys_from_seeds
 from scripts.embedded import resources
 
-from .checkout_helpers import (BUYER, execution, failures, ledger_entries, net_by_account, pay, submit, two_house_cart, vat_in,
-                               wait_for, wait_for_execution)
+from .checkout_helpers import (
+    BUYER,
+    execution,
+    failures,
+    ledger_entries,
+    net_by_account,
+    pay,
+    submit,
+    two_house_cart,
+    vat_in,
+    wait_for,
+    wait_for_execution,
+)
 
 
 def test_a_cart_over_two_houses_is_paid_once_and_ticketed(stack, signing_key, buyer):
@@ -22,7 +34,9 @@ def test_a_cart_over_two_houses_is_paid_once_and_ticketed(stack, signing_key, bu
     view = wait_for(buyer, order_id, {"awaiting_payment"}, stack=stack)
     assert view["total"] == {"amount": 10100, "currency": "EUR"}
     assert {house["house_id"]: house["subtotal"] for house in view["houses"]} == {
-        theatre.id: {"amount": 5600, "currency": "EUR"}, club.id: {"amount": 4500, "currency": "EUR"}}
+        theatre.id: {"amount": 5600, "currency": "EUR"},
+        club.id: {"amount": 4500, "currency": "EUR"},
+    }
     assert view["payment"]["pay_url"].startswith(stack.payments.url + "/pay/")
     # the cart is frozen while it is being paid
     frozen = buyer.delete(f"/carts/{cart['id']}/holds/{holds[0]['id']}")
@@ -45,8 +59,11 @@ def test_a_cart_over_two_houses_is_paid_once_and_ticketed(stack, signing_key, bu
     # as ticked (both off unless ticked), pending until the address's owner follows the e-mail's link
     dynamodb = resources.client("dynamodb", stack.moto.url)
     for house in (theatre, club):
-        items = dynamodb.query(TableName=stack.refs["CustomerTable"], KeyConditionExpression="PK = :pk",
-                               ExpressionAttributeValues={":pk": {"S": f"HOUSE#{house.id}"}})["Items"]
+        items = dynamodb.query(
+            TableName=stack.refs["CustomerTable"],
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"HOUSE#{house.id}"}},
+        )["Items"]
         records = [item for item in items if item["SK"]["S"].startswith("CUSTOMER#")]
         assert len(records) == 1 and records[0]["email"]["S"] == "koper.checkout@example.org"
         assert json.loads(records[0]["consents"]["S"]) == {}
@@ -77,7 +94,10 @@ def test_a_cart_over_two_houses_is_paid_once_and_ticketed(stack, signing_key, bu
     # the tickets were e-mailed with their PDFs
     mails = requests.get(f"{stack.outbox.url}/messages.json", timeout=10).json()
     mail = next((m for m in mails if order_id in m["subject"]), None)
-    assert mail, (mails, [f.get("taskFailedEventDetails", {}).get("cause", "")[-1500:] for f in failures(stack, order_id)])
+    assert mail, (
+        mails,
+        [f.get("taskFailedEventDetails", {}).get("cause", "")[-1500:] for f in failures(stack, order_id)],
+    )
     assert "koper.checkout@example.org" in mail["to"] and len(mail["attachments"]) == 2
     pdf = buyer.get(f"/checkouts/{order_id}/tickets.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
@@ -87,14 +107,31 @@ def test_a_webhook_with_a_bad_signature_changes_no_order(stack, signing_key, buy
     cart, *_ = two_house_cart(stack, signing_key, buyer, seats=1, places=1)
     order_id = submit(buyer, cart["id"])["order_id"]
     view = wait_for(buyer, order_id, {"awaiting_payment"}, stack=stack)
-    body = json.dumps({"id": "evt_forged_checkout", "object": "event", "type": "payment_intent.succeeded",
-                       "created": 1, "data": {"object": {"id": view["payment"]["payment_intent_id"],
-                                                         "object": "payment_intent", "amount": 4300,
-                                                         "metadata": {"order_id": order_id}}}})
-    header = f"t={int(time.time())},v1=" + stripe.WebhookSignature._compute_signature(f"{int(time.time())}.{body}",
-                                                                                      "whsec_wrong")
-    response = requests.post(f"{stack.api_url}/webhooks/stripe", data=body,
-                             headers={"Stripe-Signature": header, "Content-Type": "application/json"}, timeout=10)
+    body = json.dumps(
+        {
+            "id": "evt_forged_checkout",
+            "object": "event",
+            "type": "payment_intent.succeeded",
+            "created": 1,
+            "data": {
+                "object": {
+                    "id": view["payment"]["payment_intent_id"],
+                    "object": "payment_intent",
+                    "amount": 4300,
+                    "metadata": {"order_id": order_id},
+                }
+            },
+        }
+    )
+    header = f"t={int(time.time())},v1=" + stripe.WebhookSignature._compute_signature(
+        f"{int(time.time())}.{body}", "whsec_wrong"
+    )
+    response = requests.post(
+        f"{stack.api_url}/webhooks/stripe",
+        data=body,
+        headers={"Stripe-Signature": header, "Content-Type": "application/json"},
+        timeout=10,
+    )
     assert response.status_code == 400
     time.sleep(1)
     assert buyer.get(f"/checkouts/{order_id}").json()["status"] == "awaiting_payment"
@@ -109,8 +146,11 @@ def test_a_checkout_names_only_a_house_allowed_to_sell_its_places_as_seller(stac
     cart, (theatre, club), (seated, standing), holds = two_house_cart(stack, signing_key, buyer)
     outsider = HouseFixture(stack, signing_key)
     for seller in (outsider.id, theatre.id, "no-such-house"):  # the theatre may not sell the club's places
-        refused = buyer.post(f"/carts/{cart['id']}/checkout",
-                             {"buyer": BUYER, "seller_house_id": seller}, headers={"Accept-Language": "en"})
+        refused = buyer.post(
+            f"/carts/{cart['id']}/checkout",
+            {"buyer": BUYER, "seller_house_id": seller},
+            headers={"Accept-Language": "en"},
+        )
         assert refused.status_code == 422, refused.text
         problem = refused.json()
         assert problem["code"] == "validation_failed" and [e["field"] for e in problem["errors"]] == ["seller_house_id"]
@@ -119,9 +159,10 @@ def test_a_checkout_names_only_a_house_allowed_to_sell_its_places_as_seller(stac
     assert buyer.get(f"/carts/{cart['id']}").status_code == 200
     assert buyer.request("PUT", f"/carts/{cart['id']}/holds/{holds[0]['id']}", json={}).status_code == 200
     # the club holding an allocation of the theatre's performance may sell both
-    allocation = theatre.admin.post(f"/staff/performances/{seated['id']}/allocations", {
-        "house_id": club.id, "seats": ["zaal-E-10"],
-        "returns_at": seated["starts_at"]})
+    allocation = theatre.admin.post(
+        f"/staff/performances/{seated['id']}/allocations",
+        {"house_id": club.id, "seats": ["zaal-E-10"], "returns_at": seated["starts_at"]},
+    )
     assert allocation.status_code == 201, allocation.text
     view = submit(buyer, cart["id"], seller_house_id=club.id)
     assert view["status"] in ("pending", "awaiting_payment")
@@ -163,8 +204,12 @@ def test_standing_availability_counts_places_held_awaiting_payment_and_sold(stac
     awaiting = checkout(buyer, 4)
     payer = Client(stack.api_url, session_token=buyer_session())
     paid = checkout(payer, 2)
-    assert Client(stack.api_url, session_token=buyer_session()).post(f"{path}/holds",
-                                                                     {"standing": {"count": 3}}).status_code == 201
+    assert (
+        Client(stack.api_url, session_token=buyer_session())
+        .post(f"{path}/holds", {"standing": {"count": 3}})
+        .status_code
+        == 201
+    )
     assert figures() == {"capacity": 20, "available": 11, "held": 9, "sold": 0}
     pay(stack, paid)
     assert wait_for(payer, paid["order_id"], {"completed"}, stack=stack)["status"] == "completed"

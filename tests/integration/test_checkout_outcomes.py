@@ -1,4 +1,5 @@
 """Checkout outcomes other than a plain success: declines, timeouts, lost places, duplicates and races."""
+
 from __future__ import annotations
 
 import json
@@ -24,7 +25,9 @@ def published(stack, queue_url: str, order_id: str) -> list[dict]:
     sqs = resources.client("sqs", stack.moto.url)
     found = []
     for _ in range(5):
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
         if not messages:
             break
         found += [json.loads(m["Body"]) for m in messages]
@@ -46,16 +49,18 @@ def test_a_declined_card_keeps_the_places_and_another_card_completes_the_order(s
     assert wait_for(buyer, order_id, {"completed"}, stack=stack)["status"] == "completed"
 
 
-def test_a_payment_that_never_comes_times_out_releases_the_places_and_cancels_the_payment(stack, signing_key,
-                                                                                          quick_checkout):
+def test_a_payment_that_never_comes_times_out_releases_the_places_and_cancels_the_payment(
+    stack, signing_key, quick_checkout
+):
     buyer = Client(quick_checkout, session_token=buyer_session())
     cart, _, (seated, standing), holds = two_house_cart(stack, signing_key, buyer, seats=2, places=2)
     order_id = submit(buyer, cart["id"])["order_id"]
     view = wait_for(buyer, order_id, {"awaiting_payment"}, stack=stack)
     view = wait_for(buyer, order_id, {"failed"}, timeout=30)
     assert view["reason"] == "payment_timeout" and "niets aangerekend" in view["message"]
-    intent = provider_client(stack).v1.payment_intents.retrieve(view["payment"] and view["payment"]["payment_intent_id"]
-                                                                or _intent_of(stack, order_id))
+    intent = provider_client(stack).v1.payment_intents.retrieve(
+        view["payment"] and view["payment"]["payment_intent_id"] or _intent_of(stack, order_id)
+    )
     assert intent.status == "canceled"
     assert buyer.get(f"/holds/{holds[0]['id']}").json()["status"] in ("released", "expired")
     assert buyer.get(f"/performances/{standing['id']}").json()["availability"]["available"] == 50
@@ -63,11 +68,17 @@ def test_a_payment_that_never_comes_times_out_releases_the_places_and_cancels_th
 
 
 def _intent_of(stack, order_id: str) -> str:
-    keys = [r for r in stack.payments.api_requests
-            if r.method == "POST" and r.path == "/v1/payment_intents" and r.idempotency_key == f"order:{order_id}:payment"]
+    keys = [
+        r
+        for r in stack.payments.api_requests
+        if r.method == "POST" and r.path == "/v1/payment_intents" and r.idempotency_key == f"order:{order_id}:payment"
+    ]
     assert keys
-    return next(e["data"]["object"]["id"] for e in stack.payments.events
-                if e["data"]["object"].get("metadata", {}).get("order_id") == order_id)
+    return next(
+        e["data"]["object"]["id"]
+        for e in stack.payments.events
+        if e["data"]["object"].get("metadata", {}).get("order_id") == order_id
+    )
 
 
 def test_a_buyer_who_gives_up_while_the_payment_is_being_created_ends_without_a_sale(stack, signing_key, buyer):
@@ -118,8 +129,9 @@ def lapse(buyer: Client, hold: dict) -> None:
         time.sleep(0.2)
 
 
-def test_a_paid_place_taken_after_its_hold_lapsed_refunds_the_buyer_and_says_why(stack, signing_key, house,
-                                                                                quick_checkout):
+def test_a_paid_place_taken_after_its_hold_lapsed_refunds_the_buyer_and_says_why(
+    stack, signing_key, house, quick_checkout
+):
     performance = house.performance(demo_seatmaps.test_hall(2, 5))
     late = Client(quick_checkout, session_token=buyer_session())
     hold = late.post(f"/performances/{performance['id']}/holds", {"seats": ["zaal-A-1", "zaal-A-2"]})
@@ -137,7 +149,9 @@ def test_a_paid_place_taken_after_its_hold_lapsed_refunds_the_buyer_and_says_why
     assert "zaal-A-2" in view["message"] and "terugbetaald" in view["message"]
     refunds = provider_client(stack).v1.refunds.list({"payment_intent": intent.id}).data
     assert sum(refund.amount for refund in refunds) == intent.amount == 4000
-    seats = {s["id"]: s["state"] for s in late.get(f"/performances/{performance['id']}/seats").json()["seatmap"]["seats"]}
+    seats = {
+        s["id"]: s["state"] for s in late.get(f"/performances/{performance['id']}/seats").json()["seatmap"]["seats"]
+    }
     assert seats["zaal-A-1"] == "free" and seats["zaal-A-2"] == "held"  # ours back on sale, the rival keeps theirs
 
 
@@ -201,16 +215,23 @@ def test_two_concurrent_submits_of_one_cart_give_one_order_and_one_payment(stack
     assert len(order_ids) == 1
     order_id = order_ids.pop()
     view = wait_for(buyer, order_id, {"awaiting_payment"}, stack=stack)
-    created = [r for r in stack.payments.api_requests if r.method == "POST" and r.path == "/v1/payment_intents"
-               and r.idempotency_key == f"order:{order_id}:payment" and not r.replayed]
+    created = [
+        r
+        for r in stack.payments.api_requests
+        if r.method == "POST"
+        and r.path == "/v1/payment_intents"
+        and r.idempotency_key == f"order:{order_id}:payment"
+        and not r.replayed
+    ]
     assert len(created) == 1
     pay(stack, view)
     assert wait_for(buyer, order_id, {"completed"}, stack=stack)["status"] == "completed"
 
 
 def test_a_free_order_needs_no_payment_and_is_ticketed_at_once(stack, house, buyer):
-    performance = house.performance(demo_seatmaps.test_hall(2, 5), tariffs=[
-        {"code": "free", "name": {"nl": "Gratis"}, "prices": {"A": 0}}])
+    performance = house.performance(
+        demo_seatmaps.test_hall(2, 5), tariffs=[{"code": "free", "name": {"nl": "Gratis"}, "prices": {"A": 0}}]
+    )
     hold = buyer.post(f"/performances/{performance['id']}/holds", {"best_available": {"count": 2}}).json()
     cart = buyer.post("/carts").json()
     buyer.request("PUT", f"/carts/{cart['id']}/holds/{hold['id']}", json={})

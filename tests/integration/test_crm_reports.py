@@ -1,11 +1,11 @@
 """A house's CRM and reports on its own data: segments, consent-bound exports, sharing, reports = ledger."""
+
 from __future__ import annotations
 
 import json
 import uuid
 
 from chalicelib.web.auth import Role
-
 from scripts.embedded import demo_seatmaps, resources
 
 from .checkout_helpers import pay, submit, wait_for
@@ -21,8 +21,12 @@ def buy(stack, performances, email: str, marketing: bool, sharing: bool, seats: 
         ask = {"standing": {"count": seats}} if not performance["seated"] else {"best_available": {"count": seats}}
         hold = buyer.post(f"/performances/{performance['id']}/holds", ask).json()
         buyer.request("PUT", f"/carts/{cart['id']}/holds/{hold['id']}", json={})
-    order_id = submit(buyer, cart["id"], buyer={"name": f"Koper {email[:6]}", "email": email, "postcode": "9000"},
-                      consents={"marketing": marketing, "sharing": sharing})["order_id"]
+    order_id = submit(
+        buyer,
+        cart["id"],
+        buyer={"name": f"Koper {email[:6]}", "email": email, "postcode": "9000"},
+        consents={"marketing": marketing, "sharing": sharing},
+    )["order_id"]
     pay(stack, wait_for(buyer, order_id, {"awaiting_payment"}, stack=stack))
     wait_for(buyer, order_id, {"completed"}, stack=stack)
     return order_id
@@ -33,9 +37,11 @@ def test_marketing_exports_hold_only_consenting_buyers_and_houses_see_only_their
     play = theatre.performance(demo_seatmaps.test_hall(4, 6))
     gig = club.performance(demo_seatmaps.standing_venue(40))
     yes, no, both = (f"{tag}-{uuid.uuid4().hex[:6]}@example.org" for tag in ("ja", "nee", "beide"))
-    orders = {yes: buy(stack, [play], yes, marketing=True, sharing=False),
-              no: buy(stack, [play], no, marketing=False, sharing=False),
-              both: buy(stack, [play, gig], both, marketing=False, sharing=True)}
+    orders = {
+        yes: buy(stack, [play], yes, marketing=True, sharing=False),
+        no: buy(stack, [play], no, marketing=False, sharing=False),
+        both: buy(stack, [play, gig], both, marketing=False, sharing=True),
+    }
     # consents ticked at checkout count once the address's owner, on the page behind the order e-mail's link,
     # confirmed them
     assert yes not in theatre.admin.get("/staff/marketing-export").text
@@ -46,8 +52,9 @@ def test_marketing_exports_hold_only_consenting_buyers_and_houses_see_only_their
     assert {c["email"] for c in listed} == {yes, no, both}
     export = theatre.admin.get("/staff/marketing-export").text
     assert yes in export and no not in export and both not in export
-    segment = theatre.admin.get("/staff/customers", params={"genre": "theater", "since_days": "30",
-                                                            "postcode": "9000"}).json()["customers"]
+    segment = theatre.admin.get(
+        "/staff/customers", params={"genre": "theater", "since_days": "30", "postcode": "9000"}
+    ).json()["customers"]
     assert len(segment) == 3
     assert theatre.admin.get("/staff/customers", params={"genre": "jazz"}).json()["customers"] == []
     # the club knows only the buyer who bought there; its history at the theatre shows because she allowed sharing
@@ -69,11 +76,20 @@ def test_a_houses_sales_report_equals_its_ledger_and_counts_nothing_of_other_hou
     buy(stack, [play], f"r-{uuid.uuid4().hex[:6]}@example.org", False, False, seats=1)
     report = theatre.admin.get("/staff/reports/sales").json()
     dynamodb = resources.client("dynamodb", stack.moto.url)
-    items = dynamodb.query(TableName=stack.refs["MainTable"], IndexName="gsi1", KeyConditionExpression="gsi1pk = :pk",
-                           ExpressionAttributeValues={":pk": {"S": f"HOUSE#{theatre.id}#LEDGER"}})["Items"]
+    items = dynamodb.query(
+        TableName=stack.refs["MainTable"],
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"HOUSE#{theatre.id}#LEDGER"}},
+    )["Items"]
     entries = [json.loads(item["entry"]["S"]) for item in items]
-    ledger_gross = sum(p["amount"] for e in entries if e["kind"] == "sale" for p in e["postings"]
-                       if p["account"] in ("payments:clearing",) or p["account"].endswith(":collected"))
+    ledger_gross = sum(
+        p["amount"]
+        for e in entries
+        if e["kind"] == "sale"
+        for p in e["postings"]
+        if p["account"] in ("payments:clearing",) or p["account"].endswith(":collected")
+    )
     assert report["totals"]["gross"] == {"amount": ledger_gross, "currency": "EUR"} and ledger_gross == 3 * 2000
     assert report["totals"]["tickets_sold"] == 3 and list(report["per_performance"]) == [play["id"]]
     assert report["occupancy"][play["id"]] == {"sold": 3, "capacity": 24, "percent": 12.5}

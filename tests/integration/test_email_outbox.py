@@ -3,6 +3,7 @@
 This test runs its own moto server and outbox (not the session's `stack`) and points boto3 at
 them only for the duration of each test.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -21,7 +22,9 @@ from scripts.embedded.motoserver import start_moto_server
 from scripts.embedded.outbox import start_outbox, verify_sender
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
-PREFERENCES = "https://tickets.example.be/p/preferences?lang=en#t=bu_0123abcd.o_404.n7c2e.6a0b1c2d.Qm9uZC1zaWcta2V5LTA0MDQ"
+PREFERENCES = (
+    "https://tickets.example.be/p/preferences?lang=en#t=bu_0123abcd.o_404.n7c2e.6a0b1c2d.Qm9uZC1zaWcta2V5LTA0MDQ"
+)
 
 
 @pytest.fixture(scope="module")
@@ -37,8 +40,13 @@ def local_mail():
 def mail(local_mail, monkeypatch):
     """boto3 sent to this test's moto with fake credentials; monkeypatch puts the environment back."""
     moto, outbox = local_mail
-    for name, value in {"AWS_ENDPOINT_URL": moto.url, "AWS_DEFAULT_REGION": "eu-west-1", "AWS_REGION": "eu-west-1",
-                        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}.items():
+    for name, value in {
+        "AWS_ENDPOINT_URL": moto.url,
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("PODIUM_MAIL_FROM", raising=False)
     verify_sender(moto.url, get_settings().mail_from)
@@ -47,17 +55,33 @@ def mail(local_mail, monkeypatch):
 
 def order_documents(order_id: str) -> list[OrderDocument]:
     def ticket(index: int, seat: int | None) -> TicketDocument:
-        return TicketDocument(ticket_id=f"t_{order_id}_{index}", payload=f"PODIUM-TEST.{order_id}.{index}",
-                              tariff_name="Volwassene", price_cents=2500, section="Balkon" if seat else None,
-                              row="B" if seat else None, number=seat)
+        return TicketDocument(
+            ticket_id=f"t_{order_id}_{index}",
+            payload=f"PODIUM-TEST.{order_id}.{index}",
+            tariff_name="Volwassene",
+            price_cents=2500,
+            section="Balkon" if seat else None,
+            row="B" if seat else None,
+            number=seat,
+        )
 
     return [
-        OrderDocument(order_id=order_id, house_name="Het Paleis", production_title="De kersentuin",
-                      venue_name="Grote zaal", starts_at=datetime(2026, 12, 12, 20, 0, tzinfo=BRUSSELS),
-                      tickets=(ticket(1, 7), ticket(2, 8))),
-        OrderDocument(order_id=order_id, house_name="Théâtre Élégance", production_title="Nuit d'été",
-                      venue_name="Kleine zaal", starts_at=datetime(2027, 1, 9, 15, 0, tzinfo=BRUSSELS),
-                      tickets=(ticket(3, None),)),
+        OrderDocument(
+            order_id=order_id,
+            house_name="Het Paleis",
+            production_title="De kersentuin",
+            venue_name="Grote zaal",
+            starts_at=datetime(2026, 12, 12, 20, 0, tzinfo=BRUSSELS),
+            tickets=(ticket(1, 7), ticket(2, 8)),
+        ),
+        OrderDocument(
+            order_id=order_id,
+            house_name="Théâtre Élégance",
+            production_title="Nuit d'été",
+            venue_name="Kleine zaal",
+            starts_at=datetime(2027, 1, 9, 15, 0, tzinfo=BRUSSELS),
+            tickets=(ticket(3, None),),
+        ),
     ]
 
 
@@ -74,9 +98,17 @@ def test_tickets_of_a_two_performance_order_arrive_in_the_outbox_with_both_pdfs(
     order_id = f"o_{secrets.token_hex(4)}"
     address = f"buyer-{order_id}@example.be"
 
-    message_id = send_tickets(address, "Ann Peeters", "nl", order_id, order_documents(order_id), Money(7500),
-                              manage_url=f"https://tickets.example.be/orders/{order_id}", preferences_url=PREFERENCES,
-                              render_pdf=order_pdf)
+    message_id = send_tickets(
+        address,
+        "Ann Peeters",
+        "nl",
+        order_id,
+        order_documents(order_id),
+        Money(7500),
+        manage_url=f"https://tickets.example.be/orders/{order_id}",
+        preferences_url=PREFERENCES,
+        render_pdf=order_pdf,
+    )
 
     entry = listed(mail, f"Je tickets — bestelling {order_id}")
     assert entry["ses_message_id"] == message_id
@@ -109,8 +141,15 @@ def test_tickets_of_a_two_performance_order_arrive_in_the_outbox_with_both_pdfs(
 def test_refund_notice_arrives_in_the_outbox_in_french(mail):
     order_id = f"o_{secrets.token_hex(4)}"
 
-    send_refund_notice(f"buyer-{order_id}@example.be", "Luc Dubois", "fr", order_id, Money(2500), "seats_lost",
-                       preferences_url=PREFERENCES)
+    send_refund_notice(
+        f"buyer-{order_id}@example.be",
+        "Luc Dubois",
+        "fr",
+        order_id,
+        Money(2500),
+        "seats_lost",
+        preferences_url=PREFERENCES,
+    )
 
     entry = listed(mail, f"Remboursement — commande {order_id}")
     assert entry["attachments"] == []
@@ -121,7 +160,8 @@ def test_refund_notice_arrives_in_the_outbox_in_french(mail):
 
 def test_the_outbox_answers_404_for_a_message_or_attachment_that_does_not_exist(mail):
     assert requests.get(f"{mail.url}/messages/999999", timeout=10).status_code == 404
-    send_refund_notice("buyer@example.be", "Ann", "en", "o_404", Money(100), "refunded_by_house",
-                       preferences_url=PREFERENCES)
+    send_refund_notice(
+        "buyer@example.be", "Ann", "en", "o_404", Money(100), "refunded_by_house", preferences_url=PREFERENCES
+    )
     entry = listed(mail, "Refund — order o_404")
     assert requests.get(f"{mail.url}/messages/{entry['id']}/attachments/1", timeout=10).status_code == 404

@@ -1,12 +1,13 @@
 """Fan-out over real HTTP and real queues: events reach UiTdatabank, UiTPAS and the exchange platform
 through SNS → SQS → the chalice consumers (Powertools batch + idempotency), with retries, a DLQ and replay."""
+
 from __future__ import annotations
 
 import json
 import os
 import subprocess
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from chalicelib import ports
 from chalicelib.domain.exchange import buyer_pseudonym
@@ -16,8 +17,8 @@ from scripts.embedded.uit import sample_event
 from .checkout_helpers import BUYER, personal_data_in, table_items
 from .fanout_helpers import (
     drain,
-    eventually,
     events_queue,
+    eventually,
     exchange_posts_about,
     paid_single_house_order,
     queue_depth,
@@ -36,8 +37,11 @@ def uitdatabank_event(stack, dates: int = 3) -> str:
 
 
 def map_to_uitdatabank(house, performance_id: str, event_id: str, sub_event: int) -> None:
-    response = house.admin.request("PUT", f"/staff/performances/{performance_id}/uitdatabank",
-                                   json={"event_id": event_id, "sub_event_id": sub_event})
+    response = house.admin.request(
+        "PUT",
+        f"/staff/performances/{performance_id}/uitdatabank",
+        json={"event_id": event_id, "sub_event_id": sub_event},
+    )
     assert response.status_code == 200, response.text
 
 
@@ -62,7 +66,7 @@ def test_an_order_reaches_the_exchange_platform_pseudonymised_and_a_duplicate_ha
     assert len(posts) == 1
 
     # the same event again (SNS and SQS are at-least-once): no second post, no second sale
-    publish_order_placed(order_id, datetime.now(timezone.utc))
+    publish_order_placed(order_id, datetime.now(UTC))
     stack.consumers.wait_idle(20)
     assert len(exchange_posts_about(stack, tickets[0])) == 1
 
@@ -112,12 +116,20 @@ def test_a_cancelled_performance_is_unavailable_and_a_poison_message_is_replayed
     # the fix: the event exists in UiTdatabank now; the replay brings the message back and it is applied
     stack.uit.uitdatabank.service.add_event(sample_event(2), event_id=missing_event)
     env = {**os.environ, "AWS_ENDPOINT_URL": stack.moto.url, "PODIUM_STAGE": "demo"}
-    result = subprocess.run([str(ROOT / "scripts" / "replay-dlq"), "uitdatabank"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(ROOT / "scripts" / "replay-dlq"), "uitdatabank"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert "Moved 1 message(s)" in result.stdout
-    eventually(lambda: stack.uit.uitdatabank.service.sub_event_availability(missing_event, 0) == "Unavailable",
-               what="the replayed update")
+    eventually(
+        lambda: stack.uit.uitdatabank.service.sub_event_availability(missing_event, 0) == "Unavailable",
+        what="the replayed update",
+    )
     assert queue_depth(stack, dlq) == 0
 
 
@@ -127,15 +139,29 @@ def test_a_refund_delivered_before_its_sale_is_applied_at_the_exchange_platform(
     try:
         _, order_id, view, (theatre, club), _, _ = paid_order(stack, signing_key, seats=1, places=1)
         ticket = view["tickets"][0]["ticket_id"]
-        owner = theatre if any(t["ticket_id"] == ticket for t in
-                               theatre.admin.get(f"/staff/orders/{order_id}").json()["tickets"]) else club
+        owner = (
+            theatre
+            if any(t["ticket_id"] == ticket for t in theatre.admin.get(f"/staff/orders/{order_id}").json()["tickets"])
+            else club
+        )
         refund = owner.admin.post(f"/staff/orders/{order_id}/refunds", {"ticket_ids": [ticket]})
         assert refund.status_code == 202, refund.text
         wait_for_refund(owner.admin, order_id, refund.json()["refund_id"])
         ours = {}
-        eventually(lambda: ours.update({json.loads(m["Body"])["type"]: m for m in take_messages(
-            stack, "ExchangeQueue", lambda e: e["detail"].get("order_id") == order_id)}) or len(ours) == 2,
-            what="the sale and the refund in the exchange queue")
+        eventually(
+            lambda: (
+                ours.update(
+                    {
+                        json.loads(m["Body"])["type"]: m
+                        for m in take_messages(
+                            stack, "ExchangeQueue", lambda e: e["detail"].get("order_id") == order_id
+                        )
+                    }
+                )
+                or len(ours) == 2
+            ),
+            what="the sale and the refund in the exchange queue",
+        )
     finally:
         poller.resume()
     # the network reorders: the refund arrives first
@@ -143,8 +169,10 @@ def test_a_refund_delivered_before_its_sale_is_applied_at_the_exchange_platform(
     exchange = stack.uit.exchange.service
     eventually(lambda: exchange.sale_state(sale_id(ticket))["state"] == "refund_awaiting_sale", what="the refund")
     send_back(stack, "ExchangeQueue", ours["OrderPlaced"])
-    state = eventually(lambda: (lambda s: s if s["state"] == "refunded" else None)(exchange.sale_state(sale_id(ticket))),
-                       what="the sale")
+    state = eventually(
+        lambda: (lambda s: s if s["state"] == "refunded" else None)(exchange.sale_state(sale_id(ticket))),
+        what="the sale",
+    )
     assert state["quantity"] == 0 and state["amount"] == "0.00"
     other = next(t["ticket_id"] for t in view["tickets"] if t["ticket_id"] != ticket)
     assert exchange.sale_state(sale_id(other))["state"] == "sold"
@@ -168,8 +196,9 @@ def test_uitpas_sales_of_refunded_tickets_are_cancelled(stack, house):
     performance = small_performance(house, seats=2)
     order_id, view = paid_single_house_order(stack, house, performance, count=2)
     tickets = [t["ticket_id"] for t in view["tickets"]]
-    sale_ids = register_uitpas_sales(order_id, [(t, TicketSaleRequest(2800, offer.available[0].id, event_id, active))
-                                                for t in tickets], utcnow())
+    sale_ids = register_uitpas_sales(
+        order_id, [(t, TicketSaleRequest(2800, offer.available[0].id, event_id, active)) for t in tickets], utcnow()
+    )
     sales = stack.uit.uitpas.service.ticket_sales
     assert [sales[s]["status"] for s in sale_ids] == ["REGISTERED", "REGISTERED"]
 
@@ -187,9 +216,18 @@ def test_a_check_in_and_transient_failures_at_the_exchange_platform(stack):
     ticket = "t-" + uuid.uuid4().hex[:8]
     exchange.inject("/transactions", 429, retry_after=0.3, body_contains=ticket)
     exchange.inject("/transactions", 503, body_contains=ticket)
-    ports.events().publish("CheckedIn", f"CheckedIn:{ticket}", datetime.now(timezone.utc),
-                           {"ticket_id": ticket, "order_id": "o_unknown", "performance_id": "p-x", "house_id": "h-x",
-                            "tariff_code": "full"})
+    ports.events().publish(
+        "CheckedIn",
+        f"CheckedIn:{ticket}",
+        datetime.now(UTC),
+        {
+            "ticket_id": ticket,
+            "order_id": "o_unknown",
+            "performance_id": "p-x",
+            "house_id": "h-x",
+            "tariff_code": "full",
+        },
+    )
     node_id = f"urn:podium:demo:aanwezigheid:{ticket}"
     eventually(lambda: node_id in exchange.nodes, what="the check-in")
     assert [r.status for r in exchange_posts_about(stack, ticket)] == [429, 503, 202]
@@ -212,13 +250,16 @@ def test_a_door_check_in_reaches_the_exchange_platform_with_the_sales_pseudonym(
     _, order_id, view, (theatre, club), (seated, standing), _ = paid_order(stack, signing_key, seats=1, places=1)
     ticket = next(t for t in view["tickets"] if t["house_id"] == theatre.id)
     door = Client(stack.api_url, theatre.token_for(Role.SCANNER))
-    answer = door.post("/staff/checkins", {"performance_id": seated["id"], "payload": ticket["qr_payload"],
-                                           "gate": "hoofdingang"})
+    answer = door.post(
+        "/staff/checkins", {"performance_id": seated["id"], "payload": ticket["qr_payload"], "gate": "hoofdingang"}
+    )
     assert answer.status_code == 200, answer.text
     exchange = stack.uit.exchange.service
     node_id = f"urn:podium:demo:aanwezigheid:{ticket['ticket_id']}"
-    eventually(lambda: node_id in exchange.nodes and sale_id(ticket["ticket_id"]) in exchange.nodes,
-               what="the check-in and its sale")
+    eventually(
+        lambda: node_id in exchange.nodes and sale_id(ticket["ticket_id"]) in exchange.nodes,
+        what="the check-in and its sale",
+    )
     check_in, sale = exchange.nodes[node_id], exchange.nodes[sale_id(ticket["ticket_id"])]
     assert check_in["deelnemer"] == sale["deelnemer"] and check_in["tariefcategorie"] == sale["tariefcategorie"]
     assert exchange.sale_state(sale_id(ticket["ticket_id"]))["check_ins"] == [check_in]

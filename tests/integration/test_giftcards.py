@@ -1,15 +1,25 @@
 """Gift cards over HTTP: the desk sells one, the holder sees the balance, a buyer pays part of a cart with it;
 racing redemptions never take a card below zero; a cancelled checkout and refunds put the money back on it."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import pytest
 
 from chalicelib.web.auth import Role
 from scripts.embedded import demo_seatmaps
 
-from .checkout_helpers import (BUYER, ledger_entries, net_by_account, pay, poll, provider_client, race_checkouts,
-                               table_items, two_house_cart, wait_for)
+from .checkout_helpers import (
+    BUYER,
+    ledger_entries,
+    net_by_account,
+    pay,
+    poll,
+    provider_client,
+    race_checkouts,
+    table_items,
+    two_house_cart,
+    wait_for,
+)
 from .conftest import Client, HouseFixture, buyer_session
 
 
@@ -30,11 +40,12 @@ def pay_with(buyer: Client, cart_id: str, code: str):
 
 
 def test_a_card_sold_at_one_house_pays_part_of_an_order_at_two_others_and_refunds_go_back_on_it_first(
-        stack, signing_key, buyer, public):
+    stack, signing_key, buyer, public
+):
     issuer = HouseFixture(stack, signing_key)
     card = sell_card(issuer, 3000)
     assert card["code"].startswith("GC-") and len(card["code"]) == 22 and card["balance"]["amount"] == 3000
-    assert balance_of(public, card['code'].lower()) == {"amount": 3000, "currency": "EUR"}
+    assert balance_of(public, card["code"].lower()) == {"amount": 3000, "currency": "EUR"}
     unknown = public.post("/gift-cards/balance", json={"code": "GC-NOPE-NOPE-NOPE-NOPE"})
     assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
     refused = pay_with(buyer, buyer.post("/carts").json()["id"], "GC-NOPE-NOPE-NOPE-NOPE")
@@ -67,8 +78,11 @@ def test_a_card_sold_at_one_house_pays_part_of_an_order_at_two_others_and_refund
     for house, to_card in ((theatre, 2800), (club, 200)):
         refund = house.admin.post(f"/staff/orders/{order_id}/refunds", {})
         assert refund.status_code == 202, refund.text
-        poll(lambda: house.admin.get(f"/staff/orders/{order_id}/refunds/{refund.json()['refund_id']}").json(),
-             lambda refund_view: refund_view["status"] == "completed", what="the refund")
+        poll(
+            lambda: house.admin.get(f"/staff/orders/{order_id}/refunds/{refund.json()['refund_id']}").json(),
+            lambda refund_view: refund_view["status"] == "completed",
+            what="the refund",
+        )
     assert balance_of(public, card["code"])["amount"] == 3000
     intent = provider_client(stack).v1.payment_intents.retrieve(awaiting["payment"]["payment_intent_id"])
     refunds = provider_client(stack).v1.refunds.list({"payment_intent": intent.id}).data
@@ -88,22 +102,31 @@ def _cart_of(stack, performance_id: str, places: int, code: str) -> tuple[Client
 
 @pytest.mark.race
 def test_eight_buyers_racing_to_spend_one_card_never_take_it_below_zero(stack, house, public):
-    performance = house.performance(demo_seatmaps.standing_venue(40), tariffs=[
-        {"code": "full", "name": {"nl": "Vol"}, "prices": {"standing": 3000}}])
+    performance = house.performance(
+        demo_seatmaps.standing_venue(40),
+        tariffs=[{"code": "full", "name": {"nl": "Vol"}, "prices": {"standing": 3000}}],
+    )
     card = sell_card(house, 5000)
     carts = [_cart_of(stack, performance["id"], 2, card["code"]) for _ in range(8)]  # 6000 each
     results = race_checkouts(carts)
     assert all(status in (202, 409) for status, _ in results), results
     # each checkout claims min(balance it read, 6000) on condition that the balance is still at least that: a
     # stale read loses (409), a checkout that read an empty card pays in full at the provider
-    parts = [int(item["amount_cents"]["N"]) for status, body in results if status == 202
-             for item in table_items(stack, f"ORDER#{body['order_id']}", "GIFTCARD")]
+    parts = [
+        int(item["amount_cents"]["N"])
+        for status, body in results
+        if status == 202
+        for item in table_items(stack, f"ORDER#{body['order_id']}", "GIFTCARD")
+    ]
     balance = balance_of(public, card["code"])["amount"]
     assert parts == [5000] and balance == 0  # exactly one checkout got the card; it never went below zero
 
     # a winner gives up paying: the card gets its part back
-    index = next(i for i, (status, body) in enumerate(results)
-                 if status == 202 and table_items(stack, f"ORDER#{body['order_id']}", "GIFTCARD"))
+    index = next(
+        i
+        for i, (status, body) in enumerate(results)
+        if status == 202 and table_items(stack, f"ORDER#{body['order_id']}", "GIFTCARD")
+    )
     buyer, _ = carts[index]
     first_part = int(table_items(stack, f"ORDER#{results[index][1]['order_id']}", "GIFTCARD")[0]["amount_cents"]["N"])
     wait_for(buyer, results[index][1]["order_id"], {"awaiting_payment"}, stack=stack)

@@ -1,4 +1,5 @@
 """Holds over HTTP: specific seats, best available, standing places, release, ownership, expiry."""
+
 from __future__ import annotations
 
 import time
@@ -22,14 +23,15 @@ def test_two_buyers_wanting_the_same_seat_only_one_wins_and_the_other_is_told_wh
     won = first.post(path, {"seats": wanted})
     assert won.status_code == 201
     assert seats_of(won.json()) == wanted and won.json()["expires_in_seconds"] > 800
-    lost = second.post(path, {"seats": [wanted[1], small_hall["seats"][2]["id"]]},
-                       headers={"Accept-Language": "fr"})
+    lost = second.post(path, {"seats": [wanted[1], small_hall["seats"][2]["id"]]}, headers={"Accept-Language": "fr"})
     assert lost.status_code == 409
     problem = lost.json()
     assert problem["code"] == "seats_unavailable" and problem["taken"] == [wanted[1]]
     assert problem["title"] == "Places plus disponibles" and wanted[1] in problem["message"]
     # all or nothing: the free seat of the refused request was not taken either
-    states = {s["id"]: s["state"] for s in second.get(f"/performances/{performance['id']}/seats").json()["seatmap"]["seats"]}
+    states = {
+        s["id"]: s["state"] for s in second.get(f"/performances/{performance['id']}/seats").json()["seatmap"]["seats"]
+    }
     assert states[small_hall["seats"][2]["id"]] == "free"
 
 
@@ -90,18 +92,21 @@ def test_a_hold_is_invisible_to_another_buyer_session(house, buyer, stack, small
     assert no_session.post(f"/performances/{performance['id']}/holds", {"seats": ["x"]}).status_code == 400
 
 
-@pytest.mark.parametrize("body, status, code", [
-    ({"best_available": {"count": 0}}, 422, "validation_failed"),
-    ({"best_available": {"count": -2}}, 422, "validation_failed"),
-    ({"best_available": {"count": 11}}, 422, "validation_failed"),
-    ({"best_available": {"count": 150}}, 422, "hold_too_large"),
-    ({"seats": []}, 422, "validation_failed"),
-    ({"standing": {"count": 2}}, 422, "validation_failed"),
-    ({"seats": ["NOPE-1"]}, 422, "validation_failed"),
-    ({"best_available": {"count": "2"}}, 422, "validation_failed"),
-    ({"seats": ["A"], "standing": {"count": 1}}, 422, "validation_failed"),
-    ({"best_available": {"count": 2, "category": "Z"}}, 422, "validation_failed"),
-])
+@pytest.mark.parametrize(
+    "body, status, code",
+    [
+        ({"best_available": {"count": 0}}, 422, "validation_failed"),
+        ({"best_available": {"count": -2}}, 422, "validation_failed"),
+        ({"best_available": {"count": 11}}, 422, "validation_failed"),
+        ({"best_available": {"count": 150}}, 422, "hold_too_large"),
+        ({"seats": []}, 422, "validation_failed"),
+        ({"standing": {"count": 2}}, 422, "validation_failed"),
+        ({"seats": ["NOPE-1"]}, 422, "validation_failed"),
+        ({"best_available": {"count": "2"}}, 422, "validation_failed"),
+        ({"seats": ["A"], "standing": {"count": 1}}, 422, "validation_failed"),
+        ({"best_available": {"count": 2, "category": "Z"}}, 422, "validation_failed"),
+    ],
+)
 def test_bad_hold_requests_get_a_clear_problem_and_change_nothing(house, buyer, public, small_hall, body, status, code):
     performance = house.performance(small_hall)
     response = buyer.post(f"/performances/{performance['id']}/holds", body)
@@ -111,14 +116,17 @@ def test_bad_hold_requests_get_a_clear_problem_and_change_nothing(house, buyer, 
     assert public.get(f"/performances/{performance['id']}").json()["availability"]["available"] == 100
 
 
-@pytest.mark.parametrize("standing, body, field", [
-    (True, {"standing": {"count": 0}}, "standing.count"),
-    (True, {"standing": {"count": 11}}, "standing.count"),
-    (False, {"best_available": {"count": 0}}, "best_available.count"),
-    (False, {"seats": []}, "seats"),
-    (False, {"standing": {"count": 0}}, "standing"),
-    (True, {"best_available": {"count": 0}}, "best_available"),
-])
+@pytest.mark.parametrize(
+    "standing, body, field",
+    [
+        (True, {"standing": {"count": 0}}, "standing.count"),
+        (True, {"standing": {"count": 11}}, "standing.count"),
+        (False, {"best_available": {"count": 0}}, "best_available.count"),
+        (False, {"seats": []}, "seats"),
+        (False, {"standing": {"count": 0}}, "standing"),
+        (True, {"best_available": {"count": 0}}, "best_available"),
+    ],
+)
 def test_a_refused_hold_names_the_field_that_was_sent(house, buyer, small_hall, standing, body, field):
     performance = house.performance(demo_seatmaps.standing_venue(20) if standing else small_hall)
     response = buyer.post(f"/performances/{performance['id']}/holds", body)
@@ -128,8 +136,7 @@ def test_a_refused_hold_names_the_field_that_was_sent(house, buyer, small_hall, 
 
 def test_more_seats_than_one_transaction_can_take_is_refused_clearly(house, buyer):
     performance = house.performance(demo_seatmaps.test_hall(12, 12))
-    response = buyer.post(f"/performances/{performance['id']}/holds",
-                          {"seats": [f"X-{n}" for n in range(120)]})
+    response = buyer.post(f"/performances/{performance['id']}/holds", {"seats": [f"X-{n}" for n in range(120)]})
     assert response.status_code == 422 and response.json()["code"] == "hold_too_large"
     assert response.json()["limit"] == 99
 
@@ -142,7 +149,9 @@ def test_an_expired_hold_never_blocks_the_next_buyer_even_before_the_sweeper(hou
     hold = early.post(path, {"seats": seat_ids}).json()
     assert late.post(path, {"seats": seat_ids}).status_code == 409
     time.sleep(2.3)
-    states = {s["id"]: s["state"] for s in late.get(f"/performances/{performance['id']}/seats").json()["seatmap"]["seats"]}
+    states = {
+        s["id"]: s["state"] for s in late.get(f"/performances/{performance['id']}/seats").json()["seatmap"]["seats"]
+    }
     assert [states[seat_id] for seat_id in seat_ids] == ["free", "free"]
     assert late.post(path, {"seats": seat_ids}).status_code == 201
     expired = early.delete(f"/holds/{hold['id']}")
@@ -165,8 +174,9 @@ def test_expired_standing_places_return_at_once_and_the_sweeper_makes_it_final(h
     assert availability["available"] == 4 and availability["held"] == 0
 
 
-def test_the_sweeper_frees_expired_seats_in_the_table_and_leaves_live_holds_alone(house, quick_expiry, stack,
-                                                                                   small_hall):
+def test_the_sweeper_frees_expired_seats_in_the_table_and_leaves_live_holds_alone(
+    house, quick_expiry, stack, small_hall
+):
     from .test_race import table_query
 
     performance = house.performance(small_hall)
@@ -174,8 +184,11 @@ def test_the_sweeper_frees_expired_seats_in_the_table_and_leaves_live_holds_alon
     buyer = Client(quick_expiry, session_token=buyer_session())
     expiring = buyer.post(path, {"seats": [seat["id"] for seat in small_hall["seats"][:3]]}).json()
     time.sleep(2.3)
-    live = Client(stack.api_url, session_token=buyer_session()).post(
-        path, {"seats": [small_hall["seats"][5]["id"]]}).json()  # the normal gateway: 15 minutes
+    live = (
+        Client(stack.api_url, session_token=buyer_session())
+        .post(path, {"seats": [small_hall["seats"][5]["id"]]})
+        .json()
+    )  # the normal gateway: 15 minutes
     assert stack.sweep()["released"] >= 1
     seats = {item["SK"]["S"][5:]: item for item in table_query(stack, performance["id"], "SEAT#")}
     for seat in expiring["seats"]:

@@ -1,5 +1,6 @@
 """Over-long input outside the body: an id in the path longer than any id is not found (never a
 500 from a too-long DynamoDB key), an over-long query value is a field error; on every route."""
+
 from __future__ import annotations
 
 from app import app
@@ -20,7 +21,7 @@ def test_over_long_ids_and_query_values_are_refused_on_every_route(stack, house,
             if "{" in path and not (path.startswith("/p/") and method == "POST"):
                 url = path
                 while "{" in url:
-                    url = url[:url.index("{")] + long_id + url[url.index("}") + 1:]
+                    url = url[: url.index("{")] + long_id + url[url.index("}") + 1 :]
                 response = caller.request(method, url, json=body)
                 assert response.status_code == 404, f"{method} {path}: {response.status_code} {response.text[:200]}"
                 checked += 1
@@ -29,7 +30,10 @@ def test_over_long_ids_and_query_values_are_refused_on_every_route(stack, house,
                 response = caller.get(concrete, params={"from": "y" * 3000})
                 assert response.status_code in (404, 422), f"GET {path}: {response.status_code}"
                 if response.status_code == 422:
-                    assert response.json()["errors"][0] == {"field": "from", "code": "too_long",
-                                                            "message": "At most 2048 characters."}
+                    assert response.json()["errors"][0] == {
+                        "field": "from",
+                        "code": "too_long",
+                        "message": "At most 2048 characters.",
+                    }
                     checked += 1
     assert checked >= 40

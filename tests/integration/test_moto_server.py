@@ -8,6 +8,7 @@
 - The lock: Lambda invocations pass without it, everything else is serialised, whole
   response bodies are produced under it.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,14 @@ NO_RETRIES = Config(retries={"total_max_attempts": 1, "mode": "standard"}, conne
 
 
 def client(url: str, service: str = "dynamodb"):
-    return boto3.client(service, endpoint_url=url, region_name=REGION, aws_access_key_id="testing",
-                        aws_secret_access_key="testing", config=NO_RETRIES)
+    return boto3.client(
+        service,
+        endpoint_url=url,
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=NO_RETRIES,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -66,10 +73,12 @@ def N(value: str) -> dict:
 
 SEATS_SCHEMA = dict(
     KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-    AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"},
-                          {"AttributeName": "SK", "AttributeType": "S"}])
-NUMERIC_SCHEMA = dict(KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-                      AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}])
+    AttributeDefinitions=[{"AttributeName": "PK", "AttributeType": "S"}, {"AttributeName": "SK", "AttributeType": "S"}],
+)
+NUMERIC_SCHEMA = dict(
+    KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}],
+)
 
 
 def create_table(dynamodb, name: str, schema: dict, stream: bool = False) -> None:
@@ -86,17 +95,29 @@ def seat(sk: str, state: str = "free", **attrs: dict) -> dict:
 
 
 def claim(table: str, sk: str, holder: str = "h1", **extra) -> dict:
-    return {"Update": {"TableName": table, "Key": seat_key(sk),
-                       "UpdateExpression": "SET #s = :held, holder = :h", "ConditionExpression": "#s = :free",
-                       "ExpressionAttributeNames": {"#s": "state"},
-                       "ExpressionAttributeValues": {":held": S("held"), ":free": S("free"), ":h": S(holder)},
-                       **extra}}
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": seat_key(sk),
+            "UpdateExpression": "SET #s = :held, holder = :h",
+            "ConditionExpression": "#s = :free",
+            "ExpressionAttributeNames": {"#s": "state"},
+            "ExpressionAttributeValues": {":held": S("held"), ":free": S("free"), ":h": S(holder)},
+            **extra,
+        }
+    }
 
 
 def is_free(table: str, sk: str) -> dict:
-    return {"ConditionCheck": {"TableName": table, "Key": seat_key(sk), "ConditionExpression": "#s = :free",
-                               "ExpressionAttributeNames": {"#s": "state"},
-                               "ExpressionAttributeValues": {":free": S("free")}}}
+    return {
+        "ConditionCheck": {
+            "TableName": table,
+            "Key": seat_key(sk),
+            "ConditionExpression": "#s = :free",
+            "ExpressionAttributeNames": {"#s": "state"},
+            "ExpressionAttributeValues": {":free": S("free")},
+        }
+    }
 
 
 def put_new(table: str, item: dict) -> dict:
@@ -108,106 +129,145 @@ def with_update(op: dict, **changes) -> dict:
 
 
 def add_one(table: str, sk: str, attribute: str) -> dict:
-    return {"Update": {"TableName": table, "Key": seat_key(sk), "UpdateExpression": "ADD #a :one",
-                       "ExpressionAttributeNames": {"#a": attribute}, "ExpressionAttributeValues": {":one": N("1")}}}
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": seat_key(sk),
+            "UpdateExpression": "ADD #a :one",
+            "ExpressionAttributeNames": {"#a": attribute},
+            "ExpressionAttributeValues": {":one": N("1")},
+        }
+    }
 
 
 # --------------------------------------------------------------------------------------------
 # Parity over HTTP: each scenario once with moto's implementation, once with ours
 # --------------------------------------------------------------------------------------------
 
+
 def _scenarios(t: str) -> dict[str, dict[str, Any]]:
     """name -> seed items, the transaction, and the error code a boto3 client must see (None = success)."""
     return {
         "all pass": dict(
             seed=[seat("A"), seat("B"), seat("C")],
-            tx=[claim(t, "A"), put_new(t, seat("D")),
+            tx=[
+                claim(t, "A"),
+                put_new(t, seat("D")),
                 {"Delete": {"TableName": t, "Key": seat_key("C"), "ConditionExpression": "attribute_exists(PK)"}},
-                is_free(t, "B")],
-            expect=None),
+                is_free(t, "B"),
+            ],
+            expect=None,
+        ),
         "one ConditionCheck fails": dict(
             seed=[seat("A"), seat("B", "held"), seat("C")],
             tx=[claim(t, "A"), is_free(t, "B"), claim(t, "C"), put_new(t, seat("D"))],
-            expect="TransactionCanceledException"),
+            expect="TransactionCanceledException",
+        ),
         "Put attribute_not_exists on an existing item": dict(
             seed=[seat("A"), seat("B")],
             tx=[claim(t, "B"), put_new(t, seat("A", "held"))],
-            expect="TransactionCanceledException"),
+            expect="TransactionCanceledException",
+        ),
         "Update condition fails, ALL_OLD returns the item": dict(
             seed=[seat("A", "held", holder=S("someone")), seat("B")],
-            tx=[claim(t, "B", ReturnValuesOnConditionCheckFailure="ALL_OLD"),
-                claim(t, "A", ReturnValuesOnConditionCheckFailure="ALL_OLD")],
-            expect="TransactionCanceledException"),
+            tx=[
+                claim(t, "B", ReturnValuesOnConditionCheckFailure="ALL_OLD"),
+                claim(t, "A", ReturnValuesOnConditionCheckFailure="ALL_OLD"),
+            ],
+            expect="TransactionCanceledException",
+        ),
         "101 items": dict(
             seed=[seat("A")],
             tx=[claim(t, "A")] + [is_free(t, f"X{n:03d}") for n in range(100)],
-            expect="ValidationException"),
+            expect="ValidationException",
+        ),
         "two actions on one item": dict(
             seed=[seat("A"), seat("B")],
             tx=[claim(t, "B"), claim(t, "A"), is_free(t, "A")],
-            expect="ValidationException"),
+            expect="ValidationException",
+        ),
         "two actions on one item, then an ADD type error": dict(
             seed=[seat("A"), seat("B", label=S("text"))],
             tx=[claim(t, "A"), is_free(t, "A"), add_one(t, "B", "label")],
-            expect="ValidationException"),
+            expect="ValidationException",
+        ),
         "ConditionCheck on a missing table": dict(
             seed=[seat("A")],
             tx=[claim(t, "A"), {"ConditionCheck": {**is_free(t, "B")["ConditionCheck"], "TableName": "no-such-table"}}],
-            expect="TransactionCanceledException"),
+            expect="TransactionCanceledException",
+        ),
         "Update on a missing table": dict(
-            seed=[seat("A")],
-            tx=[claim(t, "A"), claim("no-such-table", "B")],
-            expect="ResourceNotFoundException"),
+            seed=[seat("A")], tx=[claim(t, "A"), claim("no-such-table", "B")], expect="ResourceNotFoundException"
+        ),
         "ADD type error": dict(
             seed=[seat("A"), seat("B", label=S("text"))],
             tx=[claim(t, "A"), put_new(t, seat("D")), add_one(t, "B", "label")],
-            expect="ValidationException"),
+            expect="ValidationException",
+        ),
         "ADD type error after a failed condition": dict(
             seed=[seat("A", "held"), seat("B"), seat("C", label=S("text"))],
             tx=[claim(t, "A"), claim(t, "B"), add_one(t, "C", "label")],
-            expect="ValidationException"),
+            expect="ValidationException",
+        ),
         "SET n = n + 1 on a missing attribute": dict(
             seed=[seat("A"), seat("B")],
-            tx=[claim(t, "A"), {"Update": {"TableName": t, "Key": seat_key("B"), "UpdateExpression": "SET n = n + :one",
-                                           "ExpressionAttributeValues": {":one": N("1")}}}],
-            expect="ValidationException"),
+            tx=[
+                claim(t, "A"),
+                {
+                    "Update": {
+                        "TableName": t,
+                        "Key": seat_key("B"),
+                        "UpdateExpression": "SET n = n + :one",
+                        "ExpressionAttributeValues": {":one": N("1")},
+                    }
+                },
+            ],
+            expect="ValidationException",
+        ),
         "UpdateExpression with an undefined value": dict(
             seed=[seat("A"), seat("B")],
             tx=[claim(t, "A"), with_update(claim(t, "B"), UpdateExpression="SET #s = :nope")],
-            expect="ValidationException"),
+            expect="ValidationException",
+        ),
         "UpdateExpression syntax error": dict(
             seed=[seat("A"), seat("B")],
             tx=[claim(t, "A"), with_update(claim(t, "B"), UpdateExpression="SET #s = :held, ADD x :h")],
-            expect="ValidationException"),
+            expect="ValidationException",
+        ),
         # moto answers a malformed ConditionExpression ("#s = = :free") with a 500 from its request
         # parsing, before any transaction code runs; a condition that fails to EVALUATE becomes a
         # cancellation reason named after the Python exception.
         "condition that cannot be evaluated": dict(
             seed=[seat("A"), seat("B")],
             tx=[claim(t, "A"), with_update(claim(t, "B"), ConditionExpression="size(#s) > :free")],
-            expect="TransactionCanceledException"),
+            expect="TransactionCanceledException",
+        ),
         # moto raises a ValidationException that is not its MockValidationException here: the
         # loop records it as a cancellation reason (with a JSON message) instead of failing.
         "invalid number in a Put after an applied Update": dict(
             seed=[seat("A")],
             tx=[claim(t, "A"), {"Put": {"TableName": t, "Item": seat("E", n=N("not-a-number"))}}],
-            expect="TransactionCanceledException"),
+            expect="TransactionCanceledException",
+        ),
         "Update creates an item, then a condition fails": dict(
             seed=[seat("A", "held")],
             tx=[claim(t, "Z", ConditionExpression="attribute_not_exists(PK)"), is_free(t, "A")],
-            expect="TransactionCanceledException"),
+            expect="TransactionCanceledException",
+        ),
         "Delete and Put pass, ConditionCheck fails": dict(
             seed=[seat("A"), seat("B", "held")],
             tx=[{"Delete": {"TableName": t, "Key": seat_key("A")}}, put_new(t, seat("C")), is_free(t, "B")],
-            expect="TransactionCanceledException"),
+            expect="TransactionCanceledException",
+        ),
     }
 
 
 SCENARIOS = list(_scenarios("t"))
 
 
-def _run(server, table: str, seed: list[dict], tx: list[dict], fast: bool, schema: dict = SEATS_SCHEMA,
-         stream: bool = False) -> tuple[Any, Any]:
+def _run(
+    server, table: str, seed: list[dict], tx: list[dict], fast: bool, schema: dict = SEATS_SCHEMA, stream: bool = False
+) -> tuple[Any, Any]:
     """The boto3-visible outcome of one transaction and the table (and stream) it leaves behind."""
     (fast_dynamodb.install_fast_transactions if fast else fast_dynamodb.uninstall_fast_transactions)()
     dynamodb = client(server.url)
@@ -219,10 +279,15 @@ def _run(server, table: str, seed: list[dict], tx: list[dict], fast: bool, schem
             dynamodb.transact_write_items(TransactItems=tx)
             outcome: Any = "ok"
         except ClientError as error:
-            outcome = (error.response["Error"]["Code"], error.response["Error"]["Message"],
-                       error.response.get("CancellationReasons"))
-        items = sorted(dynamodb.scan(TableName=table, ConsistentRead=True)["Items"],
-                       key=lambda item: json.dumps(item, sort_keys=True))
+            outcome = (
+                error.response["Error"]["Code"],
+                error.response["Error"]["Message"],
+                error.response.get("CancellationReasons"),
+            )
+        items = sorted(
+            dynamodb.scan(TableName=table, ConsistentRead=True)["Items"],
+            key=lambda item: json.dumps(item, sort_keys=True),
+        )
         return outcome, {"items": items, "stream": _stream_records(server, dynamodb, table) if stream else None}
     finally:
         dynamodb.delete_table(TableName=table)
@@ -237,8 +302,9 @@ def _stream_records(server, dynamodb, table: str) -> list[dict]:
     arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
     records = []
     for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        iterator = streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
         for record in streams.get_records(ShardIterator=iterator)["Records"]:
             data = {k: v for k, v in record["dynamodb"].items() if k not in TIME_DEPENDENT}
             records.append({"eventName": record["eventName"], "dynamodb": data})
@@ -258,8 +324,9 @@ def test_same_answer_and_table_as_moto(server, name, restore_fast_transactions):
     code = None if moto_outcome == "ok" else moto_outcome[0]
     assert code == scenario["expect"], moto_outcome
     if code is not None:
-        assert moto_state["items"] == sorted(scenario["seed"], key=lambda item: json.dumps(item, sort_keys=True)), \
+        assert moto_state["items"] == sorted(scenario["seed"], key=lambda item: json.dumps(item, sort_keys=True)), (
             "a failed transaction must leave the seed untouched"
+        )
 
 
 def test_parity_details_a_client_relies_on(server, restore_fast_transactions):
@@ -271,9 +338,14 @@ def test_parity_details_a_client_relies_on(server, restore_fast_transactions):
         return _run(server, t, scenarios[name]["seed"], scenarios[name]["tx"], fast=True)
 
     outcome, _ = fast("Update condition fails, ALL_OLD returns the item")
-    assert outcome[2] == [{"Code": "None"},
-                          {"Code": "ConditionalCheckFailed", "Message": "The conditional request failed",
-                           "Item": seat("A", "held", holder=S("someone"))}]
+    assert outcome[2] == [
+        {"Code": "None"},
+        {
+            "Code": "ConditionalCheckFailed",
+            "Message": "The conditional request failed",
+            "Item": seat("A", "held", holder=S("someone")),
+        },
+    ]
     outcome, _ = fast("one ConditionCheck fails")
     assert [reason["Code"] for reason in outcome[2]] == ["None", "ConditionalCheckFailed", "None", "None"]
     outcome, _ = fast("two actions on one item")
@@ -287,15 +359,28 @@ def test_numeric_key_written_twice_falls_back_to_moto(server, restore_fast_trans
     table = f"parity-{secrets.token_hex(4)}"
 
     def set_state(key: str, state: str) -> dict:
-        return {"Update": {"TableName": table, "Key": {"id": N(key)}, "UpdateExpression": "SET #s = :to",
-                           "ConditionExpression": "#s = :free", "ExpressionAttributeNames": {"#s": "state"},
-                           "ExpressionAttributeValues": {":to": S(state), ":free": S("free")}}}
+        return {
+            "Update": {
+                "TableName": table,
+                "Key": {"id": N(key)},
+                "UpdateExpression": "SET #s = :to",
+                "ConditionExpression": "#s = :free",
+                "ExpressionAttributeNames": {"#s": "state"},
+                "ExpressionAttributeValues": {":to": S(state), ":free": S("free")},
+            }
+        }
 
     def still_free(key: str) -> dict:
-        return {"ConditionCheck": {"TableName": table, "Key": {"id": N(key)}, "ConditionExpression": "#s = :free",
-                                   "ExpressionAttributeNames": {"#s": "state"},
-                                   "ExpressionAttributeValues": {":free": S("free")},
-                                   "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}
+        return {
+            "ConditionCheck": {
+                "TableName": table,
+                "Key": {"id": N(key)},
+                "ConditionExpression": "#s = :free",
+                "ExpressionAttributeNames": {"#s": "state"},
+                "ExpressionAttributeValues": {":free": S("free")},
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
 
     seed = [{"id": N("1"), "state": S("free")}]
     # moto applies the first write before it checks the second: the second sees "held".
@@ -324,18 +409,42 @@ ACCOUNT = "123456789012"
 NAMES = {"#s": "state"}
 VALUES = {":free": S("free"), ":held": S("held"), ":h": S("h1"), ":one": N("1")}
 CONDITIONS = [None, "#s = :free", "#s = :held", "attribute_exists(#s)", "attribute_not_exists(#s)"]
-UPDATES = ["SET #s = :held, holder = :h", "ADD n :one", "ADD #s :one", "SET n = n + :one", "REMOVE holder",
-           "SET #s = :free REMOVE n"]
+UPDATES = [
+    "SET #s = :held, holder = :h",
+    "ADD n :one",
+    "ADD #s :one",
+    "SET n = n + :one",
+    "REMOVE holder",
+    "SET #s = :free REMOVE n",
+]
 
 
 def _twin_backend() -> DynamoDBBackend:
     backend = DynamoDBBackend(REGION, ACCOUNT)
-    common = dict(throughput=None, global_indexes=None, indexes=None, billing_mode="PAY_PER_REQUEST",
-                  sse_specification=None, tags=[], deletion_protection_enabled=False, warm_throughput=None)
-    backend.create_table("seats", schema=SEATS_SCHEMA["KeySchema"], attr=SEATS_SCHEMA["AttributeDefinitions"],
-                         streams={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}, **common)
-    backend.create_table("numbers", schema=NUMERIC_SCHEMA["KeySchema"], attr=NUMERIC_SCHEMA["AttributeDefinitions"],
-                         streams=None, **common)
+    common = dict(
+        throughput=None,
+        global_indexes=None,
+        indexes=None,
+        billing_mode="PAY_PER_REQUEST",
+        sse_specification=None,
+        tags=[],
+        deletion_protection_enabled=False,
+        warm_throughput=None,
+    )
+    backend.create_table(
+        "seats",
+        schema=SEATS_SCHEMA["KeySchema"],
+        attr=SEATS_SCHEMA["AttributeDefinitions"],
+        streams={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        **common,
+    )
+    backend.create_table(
+        "numbers",
+        schema=NUMERIC_SCHEMA["KeySchema"],
+        attr=NUMERIC_SCHEMA["AttributeDefinitions"],
+        streams=None,
+        **common,
+    )
     backend.put_item("seats", seat("A"))
     backend.put_item("seats", seat("B", "held", holder=S("h0"), n=N("3")))
     backend.put_item("seats", seat("C", label=S("x")))
@@ -356,25 +465,68 @@ _sk = st.sampled_from(["A", "B", "C", "D", "E", "F"])
 _condition = st.sampled_from(CONDITIONS)
 _return_old = st.sampled_from([None, "ALL_OLD", "NONE"])
 _operation = st.one_of(
-    st.builds(lambda sk, c, r: {"ConditionCheck": _with_expressions(
-        {"TableName": "seats", "Key": seat_key(sk)}, c or "attribute_exists(#s)", r)}, _sk, _condition, _return_old),
-    st.builds(lambda sk, state, n, c, r: {"Put": _with_expressions(
-        {"TableName": "seats", "Item": seat(sk, state, n=N(n))}, c, r)},
-        _sk, st.sampled_from(["free", "held"]), st.sampled_from(["1", "2.50", "not-a-number"]), _condition, _return_old),
-    st.builds(lambda sk, c, r: {"Delete": _with_expressions({"TableName": "seats", "Key": seat_key(sk)}, c, r)},
-              _sk, _condition, _return_old),
-    st.builds(lambda sk, u, c, r: {"Update": _with_expressions(
-        {"TableName": "seats", "Key": seat_key(sk), "UpdateExpression": u}, c, r)},
-        _sk, st.sampled_from(UPDATES), _condition, _return_old),
+    st.builds(
+        lambda sk, c, r: {
+            "ConditionCheck": _with_expressions(
+                {"TableName": "seats", "Key": seat_key(sk)}, c or "attribute_exists(#s)", r
+            )
+        },
+        _sk,
+        _condition,
+        _return_old,
+    ),
+    st.builds(
+        lambda sk, state, n, c, r: {
+            "Put": _with_expressions({"TableName": "seats", "Item": seat(sk, state, n=N(n))}, c, r)
+        },
+        _sk,
+        st.sampled_from(["free", "held"]),
+        st.sampled_from(["1", "2.50", "not-a-number"]),
+        _condition,
+        _return_old,
+    ),
+    st.builds(
+        lambda sk, c, r: {"Delete": _with_expressions({"TableName": "seats", "Key": seat_key(sk)}, c, r)},
+        _sk,
+        _condition,
+        _return_old,
+    ),
+    st.builds(
+        lambda sk, u, c, r: {
+            "Update": _with_expressions({"TableName": "seats", "Key": seat_key(sk), "UpdateExpression": u}, c, r)
+        },
+        _sk,
+        st.sampled_from(UPDATES),
+        _condition,
+        _return_old,
+    ),
     # {"N": "1"} and {"N": "1.0"} are one item that moto's duplicate check does not recognise.
-    st.builds(lambda key, c, r: {"Update": _with_expressions(
-        {"TableName": "numbers", "Key": {"id": N(key)}, "UpdateExpression": "SET #s = :held"}, c, r)},
-        st.sampled_from(["1", "1.0", "2"]), _condition, _return_old),
-    st.builds(lambda key, c, r: {"ConditionCheck": _with_expressions(
-        {"TableName": "numbers", "Key": {"id": N(key)}}, c or "#s = :free", r)},
-        st.sampled_from(["1", "1.0", "2"]), _condition, _return_old),
-    st.builds(lambda sk: {"ConditionCheck": _with_expressions(
-        {"TableName": "no-such-table", "Key": seat_key(sk)}, "attribute_exists(#s)", None)}, _sk),
+    st.builds(
+        lambda key, c, r: {
+            "Update": _with_expressions(
+                {"TableName": "numbers", "Key": {"id": N(key)}, "UpdateExpression": "SET #s = :held"}, c, r
+            )
+        },
+        st.sampled_from(["1", "1.0", "2"]),
+        _condition,
+        _return_old,
+    ),
+    st.builds(
+        lambda key, c, r: {
+            "ConditionCheck": _with_expressions({"TableName": "numbers", "Key": {"id": N(key)}}, c or "#s = :free", r)
+        },
+        st.sampled_from(["1", "1.0", "2"]),
+        _condition,
+        _return_old,
+    ),
+    st.builds(
+        lambda sk: {
+            "ConditionCheck": _with_expressions(
+                {"TableName": "no-such-table", "Key": seat_key(sk)}, "attribute_exists(#s)", None
+            )
+        },
+        _sk,
+    ),
 )
 
 
@@ -383,15 +535,22 @@ def _outcome(function, backend: DynamoDBBackend, tx: list[dict]) -> Any:
         function(backend, tx)
         return "ok"
     except Exception as error:  # compare whatever moto raises, in full
-        return (type(error).__name__, getattr(error, "code", None), getattr(error, "message", str(error)),
-                getattr(error, "description", None))
+        return (
+            type(error).__name__,
+            getattr(error, "code", None),
+            getattr(error, "message", str(error)),
+            getattr(error, "description", None),
+        )
 
 
 def _state(backend: DynamoDBBackend) -> dict:
     state = {name: [item.to_json() for item in table.all_items()] for name, table in backend.tables.items()}
     shard = backend.tables["seats"].stream_shard
-    state["stream"] = [{k: v for k, v in record.to_json()["dynamodb"].items() if k not in TIME_DEPENDENT}
-                       | {"eventName": record.to_json()["eventName"]} for record in shard.items]
+    state["stream"] = [
+        {k: v for k, v in record.to_json()["dynamodb"].items() if k not in TIME_DEPENDENT}
+        | {"eventName": record.to_json()["eventName"]}
+        for record in shard.items
+    ]
     return state
 
 
@@ -409,6 +568,7 @@ def test_random_transactions_match_moto(transactions):
 # --------------------------------------------------------------------------------------------
 # The race, over HTTP
 # --------------------------------------------------------------------------------------------
+
 
 def seed_seats(dynamodb, table: str, seats: int) -> None:
     for start in range(0, seats, 25):
@@ -466,8 +626,12 @@ def run_race(url: str, table: str, seats: int, clients: int, attempts: int, seed
         barrier.wait()
         while racing.is_set():
             try:
-                dynamodb.query(TableName=table, KeyConditionExpression="PK = :p",
-                               ExpressionAttributeValues={":p": S("PERF#1")}, Limit=50)
+                dynamodb.query(
+                    TableName=table,
+                    KeyConditionExpression="PK = :p",
+                    ExpressionAttributeValues={":p": S("PERF#1")},
+                    Limit=50,
+                )
             except Exception as error:
                 errors.append(f"reader: {error!r}")
 
@@ -487,8 +651,11 @@ def run_race(url: str, table: str, seats: int, clients: int, attempts: int, seed
     dynamodb = client(url)
     pages = dynamodb.get_paginator("scan").paginate(TableName=table, ConsistentRead=True)
     items = [item for page in pages for item in page["Items"]]
-    held = {item["SK"]["S"]: item.get("holder", {}).get("S") for item in items
-            if item["PK"]["S"] == "PERF#1" and item["state"]["S"] == "held"}
+    held = {
+        item["SK"]["S"]: item.get("holder", {}).get("S")
+        for item in items
+        if item["PK"]["S"] == "PERF#1" and item["state"]["S"] == "held"
+    }
     logged = {item["SK"]["S"] for item in items if item["PK"]["S"] == "LOG"}
     told = {}
     double = set()
@@ -497,8 +664,16 @@ def run_race(url: str, table: str, seats: int, clients: int, attempts: int, seed
             if sk in told:
                 double.add(sk)
             told[sk] = f"client-{index}"
-    return {"elapsed": elapsed, "errors": errors, "counts": counts, "held": held, "told": told,
-            "double": double, "lost_logs": set(acknowledged) - logged, "acknowledged": len(acknowledged)}
+    return {
+        "elapsed": elapsed,
+        "errors": errors,
+        "counts": counts,
+        "held": held,
+        "told": told,
+        "double": double,
+        "lost_logs": set(acknowledged) - logged,
+        "acknowledged": len(acknowledged),
+    }
 
 
 @pytest.mark.race
@@ -527,18 +702,22 @@ def test_racing_claims_hold_each_seat_once_and_lose_nothing(server):
 # The lock
 # --------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path, expected", [
-    ("/2015-03-31/functions/podium-demo-worker/invocations", True),
-    ("/2015-03-31/functions/podium-demo-worker/invocations/", True),
-    ("/2015-03-31/functions/arn%3Aaws%3Alambda%3Aeu-west-1%3A123456789012%3Afunction%3Afn/invocations", True),
-    ("/2014-11-13/functions/fn/invoke-async/", True),
-    ("/2015-03-31/functions/fn", False),
-    ("/2015-03-31/functions/fn/configuration", False),
-    ("/2015-03-31/functions/", False),
-    ("/invocations", False),
-    ("/", False),
-    ("/moto-api/reset", False),
-])
+
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("/2015-03-31/functions/podium-demo-worker/invocations", True),
+        ("/2015-03-31/functions/podium-demo-worker/invocations/", True),
+        ("/2015-03-31/functions/arn%3Aaws%3Alambda%3Aeu-west-1%3A123456789012%3Afunction%3Afn/invocations", True),
+        ("/2014-11-13/functions/fn/invoke-async/", True),
+        ("/2015-03-31/functions/fn", False),
+        ("/2015-03-31/functions/fn/configuration", False),
+        ("/2015-03-31/functions/", False),
+        ("/invocations", False),
+        ("/", False),
+        ("/moto-api/reset", False),
+    ],
+)
 def test_lambda_invocation_paths(path, expected):
     assert moto_app.is_lambda_invocation(path) is expected
 
@@ -625,6 +804,7 @@ def test_all_servers_of_the_process_share_one_lock():
 # The server handle
 # --------------------------------------------------------------------------------------------
 
+
 def test_server_handle(server):
     assert server.url == f"http://127.0.0.1:{server.port}" and server.port > 0
     import os
@@ -652,14 +832,23 @@ def test_reset_posts_to_moto_api():
 # -- queries: the partition-sized query answers exactly as moto's -----------------------------------------
 INDEXED_SCHEMA = dict(
     KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
-    AttributeDefinitions=[{"AttributeName": a, "AttributeType": t} for a, t in
-                          (("PK", "S"), ("SK", "S"), ("g", "S"), ("gs", "N"), ("h", "S"))],
+    AttributeDefinitions=[
+        {"AttributeName": a, "AttributeType": t}
+        for a, t in (("PK", "S"), ("SK", "S"), ("g", "S"), ("gs", "N"), ("h", "S"))
+    ],
     GlobalSecondaryIndexes=[
-        {"IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
-                                            {"AttributeName": "gs", "KeyType": "RANGE"}],
-         "Projection": {"ProjectionType": "ALL"}},
-        {"IndexName": "by_h", "KeySchema": [{"AttributeName": "h", "KeyType": "HASH"}],
-         "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+        {
+            "IndexName": "by_g",
+            "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "gs", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"},
+        },
+        {
+            "IndexName": "by_h",
+            "KeySchema": [{"AttributeName": "h", "KeyType": "HASH"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"},
+        },
+    ],
+)
 
 
 def _every_page(dynamodb, **query) -> list[dict]:
@@ -677,8 +866,10 @@ def _sets_in_order(value):
     """DynamoDB gives a set's members in no particular order (moto's projection sorts number sets, not
     string sets); everything else must match exactly."""
     if isinstance(value, dict):
-        return {key: sorted(member) if key in ("SS", "NS", "BS") else _sets_in_order(member)
-                for key, member in value.items()}
+        return {
+            key: sorted(member) if key in ("SS", "NS", "BS") else _sets_in_order(member)
+            for key, member in value.items()
+        }
     if isinstance(value, list):
         return [_sets_in_order(member) for member in value]
     return value
@@ -691,39 +882,81 @@ def test_fast_queries_give_moto_s_answers_page_by_page(server):
     dynamodb, table, rng = client(server.url), f"q-{secrets.token_hex(4)}", random.Random(7)
     dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST", **INDEXED_SCHEMA)
     for n in range(600):
-        item = {"PK": S(f"P#{n % 7}"), "SK": S(f"SEAT#{rng.randrange(10_000):05d}"), "state": S(rng.choice("fhs")),
-                "until": N(str(rng.randrange(100)))}
+        item = {
+            "PK": S(f"P#{n % 7}"),
+            "SK": S(f"SEAT#{rng.randrange(10_000):05d}"),
+            "state": S(rng.choice("fhs")),
+            "until": N(str(rng.randrange(100))),
+        }
         if rng.random() < 0.6:
             item.update(g=S(f"G#{n % 3}"), gs=N(str(rng.randrange(50))))
         if rng.random() < 0.3:
             item["h"] = S(f"H#{n % 2}")
         dynamodb.put_item(TableName=table, Item=item)
     for n in range(5):  # every attribute type, for projections (moto's goes through Python values and back)
-        dynamodb.put_item(TableName=table, Item={
-            "PK": S("R#1"), "SK": S(f"R#{n}"), "h": S("H#9"), "n": N(["1.50", "-0", "10", "1E+2", "3.14159"][n]),
-            "b": {"B": bytes([n, 255, 0])}, "ok": {"BOOL": n % 2 == 0}, "nothing": {"NULL": True},
-            "lst": {"L": [S("a"), N("2"), {"M": {"x": S("y")}}]}, "mp": {"M": {"k": {"SS": ["p", "q"]}, "z": N("0.5")}},
-            "tags": {"SS": ["b", "a"]}, "nums": {"NS": ["2", "1.5"]}, "blobs": {"BS": [b"\x01", b"\x02"]}})
-    values = {":p": S("P#3"), ":s": S("SEAT#0"), ":f": S("f"), ":u": N("40"), ":g": S("G#1"), ":n": N("20"),
-              ":h": S("H#1"), ":none": S("P#99"), ":r": S("R#1"), ":h9": S("H#9")}
+        dynamodb.put_item(
+            TableName=table,
+            Item={
+                "PK": S("R#1"),
+                "SK": S(f"R#{n}"),
+                "h": S("H#9"),
+                "n": N(["1.50", "-0", "10", "1E+2", "3.14159"][n]),
+                "b": {"B": bytes([n, 255, 0])},
+                "ok": {"BOOL": n % 2 == 0},
+                "nothing": {"NULL": True},
+                "lst": {"L": [S("a"), N("2"), {"M": {"x": S("y")}}]},
+                "mp": {"M": {"k": {"SS": ["p", "q"]}, "z": N("0.5")}},
+                "tags": {"SS": ["b", "a"]},
+                "nums": {"NS": ["2", "1.5"]},
+                "blobs": {"BS": [b"\x01", b"\x02"]},
+            },
+        )
+    values = {
+        ":p": S("P#3"),
+        ":s": S("SEAT#0"),
+        ":f": S("f"),
+        ":u": N("40"),
+        ":g": S("G#1"),
+        ":n": N("20"),
+        ":h": S("H#1"),
+        ":none": S("P#99"),
+        ":r": S("R#1"),
+        ":h9": S("H#9"),
+    }
     queries = [
         dict(KeyConditionExpression="PK = :p"),
         dict(KeyConditionExpression="PK = :p AND begins_with(SK, :s)", Limit=7),
         dict(KeyConditionExpression="PK = :p AND SK > :s", ScanIndexForward=False, Limit=11),
-        dict(KeyConditionExpression="PK = :p", FilterExpression="#st = :f AND (attribute_not_exists(g) OR #u > :u)",
-             ExpressionAttributeNames={"#st": "state", "#u": "until"}, Select="COUNT"),
-        dict(KeyConditionExpression="PK = :p", ProjectionExpression="SK, #st", ExpressionAttributeNames={"#st": "state"},
-             Limit=13),
+        dict(
+            KeyConditionExpression="PK = :p",
+            FilterExpression="#st = :f AND (attribute_not_exists(g) OR #u > :u)",
+            ExpressionAttributeNames={"#st": "state", "#u": "until"},
+            Select="COUNT",
+        ),
+        dict(
+            KeyConditionExpression="PK = :p",
+            ProjectionExpression="SK, #st",
+            ExpressionAttributeNames={"#st": "state"},
+            Limit=13,
+        ),
         dict(KeyConditionExpression="PK = :none"),
         dict(IndexName="by_g", KeyConditionExpression="g = :g"),
         dict(IndexName="by_g", KeyConditionExpression="g = :g AND gs >= :n", Limit=9, ScanIndexForward=False),
-        dict(IndexName="by_g", KeyConditionExpression="g = :g", FilterExpression="#st = :f",
-             ExpressionAttributeNames={"#st": "state"}, Limit=17),
+        dict(
+            IndexName="by_g",
+            KeyConditionExpression="g = :g",
+            FilterExpression="#st = :f",
+            ExpressionAttributeNames={"#st": "state"},
+            Limit=17,
+        ),
         dict(IndexName="by_h", KeyConditionExpression="h = :h", Limit=10),
         dict(IndexName="nope", KeyConditionExpression="g = :g"),
         dict(KeyConditionExpression="PK = :r"),
-        dict(KeyConditionExpression="PK = :r", ProjectionExpression="n, b, ok, #no, lst, mp, tags, nums, blobs, SK",
-             ExpressionAttributeNames={"#no": "nothing"}),
+        dict(
+            KeyConditionExpression="PK = :r",
+            ProjectionExpression="n, b, ok, #no, lst, mp, tags, nums, blobs, SK",
+            ExpressionAttributeNames={"#no": "nothing"},
+        ),
         dict(KeyConditionExpression="PK = :r", ProjectionExpression="mp.k, lst[2].x, n", Limit=2),  # nested: moto's way
         dict(KeyConditionExpression="PK = :r", ProjectionExpression="absent, SK"),
         dict(IndexName="by_h", KeyConditionExpression="h = :h9"),
@@ -751,8 +984,11 @@ def test_fast_queries_give_moto_s_answers_page_by_page(server):
     assert moto_answers[10]["Code"] == "ResourceNotFoundException"  # an unknown index, both ways
     projected = moto_answers[12][0]["Items"][0]
     assert set(projected) == {"n", "b", "ok", "nothing", "lst", "mp", "tags", "nums", "blobs", "SK"}
-    assert moto_answers[13][0]["Items"][0] == {"mp": {"M": {"k": {"SS": ["p", "q"]}}}, "lst": {"L": [{"M": {"x": S("y")}}]},
-                                               "n": N("1.50")}
+    assert moto_answers[13][0]["Items"][0] == {
+        "mp": {"M": {"k": {"SS": ["p", "q"]}}},
+        "lst": {"L": [{"M": {"x": S("y")}}]},
+        "n": N("1.50"),
+    }
 
 
 # -- answers: DynamoDB's item operations written as JSON answer exactly as moto's serializer ---------------
@@ -761,63 +997,179 @@ def _workload(dynamodb, table: str) -> list:
     capacity, pages, unprocessed keys, cancellation reasons), a binary value and a missing item."""
     key = {"PK": S("P#1"), "SK": S("SEAT#00001")}
     calls = [
-        ("put_item", dict(Item={**key, "g": S("G#1"), "gs": N("3"), "state": S("free"), "n": N("1.50"),
-                                "l": {"L": [S("é"), {"NULL": True}, {"BOOL": False}]},
-                                "m": {"M": {"k": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2"]}}}},
-                          ReturnConsumedCapacity="INDEXES")),
-        ("put_item", dict(Item={"PK": S("P#1"), "SK": S("SEAT#00002"), "state": S("held"), "b": {"B": b"\0\1"}},
-                          ReturnValues="ALL_OLD")),
-        ("put_item", dict(Item={**key, "g": S("G#1"), "gs": N("3"), "state": S("held")}, ReturnValues="ALL_OLD",
-                          ReturnConsumedCapacity="TOTAL")),
+        (
+            "put_item",
+            dict(
+                Item={
+                    **key,
+                    "g": S("G#1"),
+                    "gs": N("3"),
+                    "state": S("free"),
+                    "n": N("1.50"),
+                    "l": {"L": [S("é"), {"NULL": True}, {"BOOL": False}]},
+                    "m": {"M": {"k": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2"]}}},
+                },
+                ReturnConsumedCapacity="INDEXES",
+            ),
+        ),
+        (
+            "put_item",
+            dict(
+                Item={"PK": S("P#1"), "SK": S("SEAT#00002"), "state": S("held"), "b": {"B": b"\0\1"}},
+                ReturnValues="ALL_OLD",
+            ),
+        ),
+        (
+            "put_item",
+            dict(
+                Item={**key, "g": S("G#1"), "gs": N("3"), "state": S("held")},
+                ReturnValues="ALL_OLD",
+                ReturnConsumedCapacity="TOTAL",
+            ),
+        ),
         ("get_item", dict(Key=key)),
         ("get_item", dict(Key={"PK": S("P#1"), "SK": S("SEAT#00002")})),
         ("get_item", dict(Key={"PK": S("P#9"), "SK": S("nothing")}, ConsistentRead=True)),
         ("get_item", dict(Key=key, ProjectionExpression="#s, gs", ExpressionAttributeNames={"#s": "state"})),
-        ("update_item", dict(Key=key, UpdateExpression="SET gs = gs + :one, #s = :sold",
-                             ExpressionAttributeNames={"#s": "state"},
-                             ExpressionAttributeValues={":one": N("1"), ":sold": S("sold")},
-                             ReturnValues="ALL_NEW", ReturnConsumedCapacity="TOTAL")),
+        (
+            "update_item",
+            dict(
+                Key=key,
+                UpdateExpression="SET gs = gs + :one, #s = :sold",
+                ExpressionAttributeNames={"#s": "state"},
+                ExpressionAttributeValues={":one": N("1"), ":sold": S("sold")},
+                ReturnValues="ALL_NEW",
+                ReturnConsumedCapacity="TOTAL",
+            ),
+        ),
         ("update_item", dict(Key=key, UpdateExpression="REMOVE g", ReturnValues="UPDATED_OLD")),
         ("update_item", dict(Key=key, UpdateExpression="SET x = :x", ExpressionAttributeValues={":x": S("y")})),
-        ("update_item", dict(Key=key, UpdateExpression="SET x = :x", ConditionExpression="x = :other",
-                             ExpressionAttributeValues={":x": S("z"), ":other": S("w")},
-                             ReturnValuesOnConditionCheckFailure="ALL_OLD")),
-        ("batch_get_item", dict(RequestItems={"{table}": {"Keys": [key, {"PK": S("P#1"), "SK": S("SEAT#00002")},
-                                                                    {"PK": S("P#2"), "SK": S("none")}]}},
-                                ReturnConsumedCapacity="TOTAL")),
-        ("batch_write_item", dict(RequestItems={"{table}": [
-            {"PutRequest": {"Item": {"PK": S("P#2"), "SK": S(f"SEAT#{n:05d}"), "state": S("free"), "g": S("G#2"),
-                                     "gs": N(str(n))}}} for n in range(20)]})),
+        (
+            "update_item",
+            dict(
+                Key=key,
+                UpdateExpression="SET x = :x",
+                ConditionExpression="x = :other",
+                ExpressionAttributeValues={":x": S("z"), ":other": S("w")},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            ),
+        ),
+        (
+            "batch_get_item",
+            dict(
+                RequestItems={
+                    "{table}": {
+                        "Keys": [key, {"PK": S("P#1"), "SK": S("SEAT#00002")}, {"PK": S("P#2"), "SK": S("none")}]
+                    }
+                },
+                ReturnConsumedCapacity="TOTAL",
+            ),
+        ),
+        (
+            "batch_write_item",
+            dict(
+                RequestItems={
+                    "{table}": [
+                        {
+                            "PutRequest": {
+                                "Item": {
+                                    "PK": S("P#2"),
+                                    "SK": S(f"SEAT#{n:05d}"),
+                                    "state": S("free"),
+                                    "g": S("G#2"),
+                                    "gs": N(str(n)),
+                                }
+                            }
+                        }
+                        for n in range(20)
+                    ]
+                }
+            ),
+        ),
         ("query", dict(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": S("P#2")}, Limit=7)),
-        ("query", dict(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": S("P#2")},
-                       Select="COUNT", ReturnConsumedCapacity="TOTAL")),
-        ("query", dict(IndexName="by_g", KeyConditionExpression="g = :g", ExpressionAttributeValues={":g": S("G#2")},
-                       ProjectionExpression="SK, gs", ScanIndexForward=False, Limit=5)),
+        (
+            "query",
+            dict(
+                KeyConditionExpression="PK = :p",
+                ExpressionAttributeValues={":p": S("P#2")},
+                Select="COUNT",
+                ReturnConsumedCapacity="TOTAL",
+            ),
+        ),
+        (
+            "query",
+            dict(
+                IndexName="by_g",
+                KeyConditionExpression="g = :g",
+                ExpressionAttributeValues={":g": S("G#2")},
+                ProjectionExpression="SK, gs",
+                ScanIndexForward=False,
+                Limit=5,
+            ),
+        ),
         ("query", dict(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": S("P#1")})),
         ("scan", dict(Limit=4)),
-        ("transact_get_items", dict(TransactItems=[{"Get": {"TableName": "{table}", "Key": key}},
-                                                   {"Get": {"TableName": "{table}", "Key": {"PK": S("P#3"),
-                                                                                         "SK": S("none")}}}])),
-        ("transact_write_items", dict(TransactItems=[
-            {"Update": {"TableName": "{table}", "Key": {"PK": S("P#2"), "SK": S("SEAT#00003")},
-                        "UpdateExpression": "SET #s = :h", "ConditionExpression": "#s = :f",
-                        "ExpressionAttributeNames": {"#s": "state"},
-                        "ExpressionAttributeValues": {":h": S("held"), ":f": S("free")}}},
-            {"Put": {"TableName": "{table}", "Item": {"PK": S("HOLD#1"), "SK": S("HOLD")},
-                     "ConditionExpression": "attribute_not_exists(PK)"}}], ReturnConsumedCapacity="TOTAL")),
-        ("transact_write_items", dict(TransactItems=[
-            {"Update": {"TableName": "{table}", "Key": {"PK": S("P#2"), "SK": S("SEAT#00003")},
-                        "UpdateExpression": "SET #s = :h", "ConditionExpression": "#s = :f",
-                        "ExpressionAttributeNames": {"#s": "state"},
-                        "ExpressionAttributeValues": {":h": S("held"), ":f": S("free")},
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}}])),
+        (
+            "transact_get_items",
+            dict(
+                TransactItems=[
+                    {"Get": {"TableName": "{table}", "Key": key}},
+                    {"Get": {"TableName": "{table}", "Key": {"PK": S("P#3"), "SK": S("none")}}},
+                ]
+            ),
+        ),
+        (
+            "transact_write_items",
+            dict(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": "{table}",
+                            "Key": {"PK": S("P#2"), "SK": S("SEAT#00003")},
+                            "UpdateExpression": "SET #s = :h",
+                            "ConditionExpression": "#s = :f",
+                            "ExpressionAttributeNames": {"#s": "state"},
+                            "ExpressionAttributeValues": {":h": S("held"), ":f": S("free")},
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": "{table}",
+                            "Item": {"PK": S("HOLD#1"), "SK": S("HOLD")},
+                            "ConditionExpression": "attribute_not_exists(PK)",
+                        }
+                    },
+                ],
+                ReturnConsumedCapacity="TOTAL",
+            ),
+        ),
+        (
+            "transact_write_items",
+            dict(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": "{table}",
+                            "Key": {"PK": S("P#2"), "SK": S("SEAT#00003")},
+                            "UpdateExpression": "SET #s = :h",
+                            "ConditionExpression": "#s = :f",
+                            "ExpressionAttributeNames": {"#s": "state"},
+                            "ExpressionAttributeValues": {":h": S("held"), ":f": S("free")},
+                            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                        }
+                    }
+                ]
+            ),
+        ),
         ("delete_item", dict(Key={"PK": S("HOLD#1"), "SK": S("HOLD")}, ReturnValues="ALL_OLD")),
         ("delete_item", dict(Key={"PK": S("HOLD#1"), "SK": S("HOLD")})),
     ]
     answers = []
     for operation, arguments in calls:
-        arguments = json.loads(json.dumps(arguments, default=lambda b: {"__bytes__": list(b)}).replace("{table}", table),
-                               object_hook=lambda d: bytes(d["__bytes__"]) if "__bytes__" in d else d)
+        arguments = json.loads(
+            json.dumps(arguments, default=lambda b: {"__bytes__": list(b)}).replace("{table}", table),
+            object_hook=lambda d: bytes(d["__bytes__"]) if "__bytes__" in d else d,
+        )
         if operation not in ("batch_get_item", "batch_write_item", "transact_get_items", "transact_write_items"):
             arguments["TableName"] = table
         try:
@@ -861,10 +1213,23 @@ def test_moto_reads_its_module_list_once():
 def test_step_functions_json_paths_are_parsed_once_and_find_what_a_fresh_parse_finds():
     from moto.stepfunctions.parser.asl.utils import json_path
 
-    data = {"order_id": "o_1", "error": {"Error": "PaymentCanceled", "Cause": "x"}, "lines": [{"n": 1}, {"n": 3}],
-            "nested": {"a": {"b": [10, 20, 30]}}}
-    paths = ["$", "$.order_id", "$.error.Error", "$.lines[1].n", "$.lines[*].n", "$.nested.a.b[0]",
-             "$.lines[?(@.n > 1)]", "$.nested.a.b[0:2]", "$.missing"]
+    data = {
+        "order_id": "o_1",
+        "error": {"Error": "PaymentCanceled", "Cause": "x"},
+        "lines": [{"n": 1}, {"n": 3}],
+        "nested": {"a": {"b": [10, 20, 30]}},
+    }
+    paths = [
+        "$",
+        "$.order_id",
+        "$.error.Error",
+        "$.lines[1].n",
+        "$.lines[*].n",
+        "$.nested.a.b[0]",
+        "$.lines[?(@.n > 1)]",
+        "$.nested.a.b[0:2]",
+        "$.missing",
+    ]
 
     def found(path: str):
         try:

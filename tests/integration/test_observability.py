@@ -1,4 +1,5 @@
 """Powertools output of the gateway: JSON logs with a correlation id, EMF metrics for holds."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The embedded stack's ops page shows the dashboard's metrics from the gateway's EMF lines."""
+
 from __future__ import annotations
 
 import time
@@ -13,7 +14,8 @@ def test_holds_made_through_the_api_appear_on_the_ops_page(stack, house, small_h
     performance = house.performance(small_hall)
     seat = small_hall["seats"][1]["id"]
     response = Client(stack.api_url, session_token=buyer_session()).post(
-        f"/performances/{performance['id']}/holds", {"seats": [seat]})
+        f"/performances/{performance['id']}/holds", {"seats": [seat]}
+    )
     assert response.status_code == 201, response.text
     deadline = time.monotonic() + 10
     while True:

@@ -1,5 +1,6 @@
 """The CloudFormation of a cluster stage: `chalice package --merge-template` passes cfn-lint and
 gives every function the resources the embedded stack creates from the same template."""
+
 from __future__ import annotations
 
 import json
@@ -20,10 +21,16 @@ def test_the_cluster_stage_packages_and_passes_cfn_lint(tmp_path):
     check_environment_against_template(template)
     check_least_privilege(template)
     check_alarms_and_dashboard(template)
-    parameters = {p["ParameterKey"]: p["ParameterValue"] for p in json.loads((tmp_path / "parameters.json").read_text())}
+    parameters = {
+        p["ParameterKey"]: p["ParameterValue"] for p in json.loads((tmp_path / "parameters.json").read_text())
+    }
     assert parameters["MetricsNamespace"] == "Podium/gent"
-    lint = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), str(tmp_path / "sam.json")],
-                          capture_output=True, text=True, timeout=300)
+    lint = subprocess.run(
+        [str(Path(sys.executable).parent / "cfn-lint"), str(tmp_path / "sam.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert lint.returncode == 0, lint.stdout + lint.stderr
 
     functions = {name: r for name, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
@@ -32,12 +39,15 @@ def test_the_cluster_stage_packages_and_passes_cfn_lint(tmp_path):
     for name, function in functions.items():
         # SAM merges Globals' variables into each function's own (chalice writes the stage's there).
         variables = {**shared, **function["Properties"]["Environment"]["Variables"]}
-        for variable, logical_id in resources.function_environment({n: n for n in template["Resources"]}, "Shared").items():
+        for variable, logical_id in resources.function_environment(
+            {n: n for n in template["Resources"]}, "Shared"
+        ).items():
             assert variables.get(variable) == {"Ref": logical_id}, (name, variable)
         assert variables["PODIUM_STAGE"] == "gent"
     # Only the API starts checkouts; the tasks the state machine invokes must not refer back to it (a cycle).
-    assert functions["APIHandler"]["Properties"]["Environment"]["Variables"]["CHECKOUT_STATE_MACHINE_ARN"] == \
-        {"Ref": "CheckoutStateMachine"}
+    assert functions["APIHandler"]["Properties"]["Environment"]["Variables"]["CHECKOUT_STATE_MACHINE_ARN"] == {
+        "Ref": "CheckoutStateMachine"
+    }
     machine = template["Resources"]["CheckoutStateMachine"]["Properties"]
     invoked = {value["Fn::GetAtt"][0] for value in machine["DefinitionSubstitutions"].values()}
     assert invoked <= set(functions)
@@ -58,16 +68,22 @@ def test_the_cluster_stage_packages_and_passes_cfn_lint(tmp_path):
 
 
 DATA_SERVICES = ("dynamodb:", "sqs:", "sns:", "secretsmanager:", "states:", "ses:", "s3:", "kms:", "lambda:")
-DATA_TYPES = {"AWS::DynamoDB::Table": "table", "AWS::SNS::Topic": "topic", "AWS::SQS::Queue": "queue",
-              "AWS::SecretsManager::Secret": "secret", "AWS::Serverless::StateMachine": "state machine"}
+DATA_TYPES = {
+    "AWS::DynamoDB::Table": "table",
+    "AWS::SNS::Topic": "topic",
+    "AWS::SQS::Queue": "queue",
+    "AWS::SecretsManager::Secret": "secret",
+    "AWS::Serverless::StateMachine": "state machine",
+}
 
 
 def variables_the_code_reads() -> set[str]:
     """Every environment variable chalicelib reads that names an AWS resource (a table name or an ARN)."""
     names = set()
     for path in (ROOT / "chalicelib").rglob("*.py"):
-        names |= set(re.findall(r"""(?:env|environ)\.get\(\s*["']([A-Z0-9_]*(?:TABLE_NAME|_ARN))["']""",
-                                path.read_text()))
+        names |= set(
+            re.findall(r"""(?:env|environ)\.get\(\s*["']([A-Z0-9_]*(?:TABLE_NAME|_ARN))["']""", path.read_text())
+        )
     return names
 
 
@@ -78,8 +94,10 @@ def check_environment_against_template(template: dict) -> None:
     functions = {n: r for n, r in res.items() if r["Type"] == "AWS::Serverless::Function"}
     given: dict[str, set[str]] = {}
     for function in functions.values():
-        variables = {**template["Globals"]["Function"]["Environment"]["Variables"],
-                     **function["Properties"]["Environment"]["Variables"]}
+        variables = {
+            **template["Globals"]["Function"]["Environment"]["Variables"],
+            **function["Properties"]["Environment"]["Variables"],
+        }
         for variable, value in variables.items():
             if isinstance(value, dict) and "Ref" in value:
                 given.setdefault(variable, set()).add(value["Ref"])
@@ -95,11 +113,18 @@ def check_environment_against_template(template: dict) -> None:
         for event in function["Properties"].get("Events", {}).values():
             if event["Type"] == "SQS":
                 queue = event["Properties"]["Queue"]
-                consumed.add(queue["Fn::Sub"][2:-len(".Arn}")] if "Fn::Sub" in queue else queue["Fn::GetAtt"][0])
-    dead_letter = {r["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
-                   for n, r in res.items() if n in consumed and "RedrivePolicy" in r["Properties"]}
-    alarm_topics = {action["Ref"] for r in res.values() if r["Type"] == "AWS::CloudWatch::Alarm"
-                    for action in r["Properties"].get("AlarmActions", [])}
+                consumed.add(queue["Fn::Sub"][2 : -len(".Arn}")] if "Fn::Sub" in queue else queue["Fn::GetAtt"][0])
+    dead_letter = {
+        r["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        for n, r in res.items()
+        if n in consumed and "RedrivePolicy" in r["Properties"]
+    }
+    alarm_topics = {
+        action["Ref"]
+        for r in res.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        for action in r["Properties"].get("AlarmActions", [])
+    }
     for logical_id, resource in res.items():
         kind = resource["Type"]
         if kind == "AWS::SQS::Queue":
@@ -129,8 +154,9 @@ def check_least_privilege(template: dict) -> None:
             assert isinstance(role, dict) and role["Fn::GetAtt"][0] in roles, (name, role)
             assert "Policies" not in resource["Properties"], name
             functions_of_role.setdefault(role["Fn::GetAtt"][0], []).append(name)
-    assert all(len(functions) == 1 for functions in functions_of_role.values()), \
+    assert all(len(functions) == 1 for functions in functions_of_role.values()), (
         f"roles shared between functions: {functions_of_role}"
+    )
     assert set(functions_of_role) == set(roles), "a role no function uses"
     for name, role in roles.items():
         assert not role["Properties"].get("ManagedPolicyArns"), name
@@ -140,14 +166,18 @@ def check_least_privilege(template: dict) -> None:
             data = [a for a in actions if a.startswith(DATA_SERVICES) or a == "*"]
             for resource in _listed(statement["Resource"]):
                 if data:
-                    assert resource != "*" and not (isinstance(resource, str) and resource.endswith(":*")), \
-                        (name, data, resource)
+                    assert resource != "*" and not (isinstance(resource, str) and resource.endswith(":*")), (
+                        name,
+                        data,
+                        resource,
+                    )
             assert "*" not in actions and not any(a.endswith(":*") for a in actions), (name, actions)
     api = _statements(roles[res["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]])
     assert any("states:StartExecution" in _listed(s["Action"]) for s in api)
     consumer = _statements(roles[res["AvailabilityConsumer"]["Properties"]["Role"]["Fn::GetAtt"][0]])
-    assert [s["Resource"] for s in consumer if "sqs:ReceiveMessage" in s["Action"]] == \
-        [[{"Fn::GetAtt": ["AvailabilityQueue", "Arn"]}]]
+    assert [s["Resource"] for s in consumer if "sqs:ReceiveMessage" in s["Action"]] == [
+        [{"Fn::GetAtt": ["AvailabilityQueue", "Arn"]}]
+    ]
     throttle = res["RestAPI"]["Properties"]["MethodSettings"][0]
     assert throttle["ThrottlingRateLimit"] and throttle["ThrottlingBurstLimit"]
     # Pages and API answers are compressed for clients that accept it (a 1,000-seat map: ~450 KB → ~45 KB).
@@ -166,11 +196,22 @@ def check_alarms_and_dashboard(template: dict) -> None:
     assert len(dashboards) == 1
     body = dashboards[0]["Properties"]["DashboardBody"]["Fn::Sub"]
     titles = {w["properties"]["title"] for w in json.loads(body)["widgets"]}
-    for title in ("Tickets and revenue per minute", "Checkout funnel", "Hold conflicts", "Payment failures",
-                  "Queue depth", "Dead-letter queue depth", "Lambda errors", "Lambda throttles",
-                  "Lambda p99 duration (ms)", "DynamoDB throttles", "State machine failures"):
+    for title in (
+        "Tickets and revenue per minute",
+        "Checkout funnel",
+        "Hold conflicts",
+        "Payment failures",
+        "Queue depth",
+        "Dead-letter queue depth",
+        "Lambda errors",
+        "Lambda throttles",
+        "Lambda p99 duration (ms)",
+        "DynamoDB throttles",
+        "State machine failures",
+    ):
         assert title in titles
     metrics = (ROOT / "docs" / "metrics.md").read_text()
-    for name in re.findall(r'\bcount\(\s*"([A-Za-z]+)"', "".join(
-            p.read_text() for p in (ROOT / "chalicelib").rglob("*.py"))):
+    for name in re.findall(
+        r'\bcount\(\s*"([A-Za-z]+)"', "".join(p.read_text() for p in (ROOT / "chalicelib").rglob("*.py"))
+    ):
         assert f"`{name}`" in metrics, f"metric {name} is not documented in docs/metrics.md"

@@ -1,13 +1,14 @@
 """The hosted pages over HTTP (no browser): cookies, forms, branding, framing, errors. The browser
 suite (tests/browser) drives the same pages in Chromium."""
+
 from __future__ import annotations
 
 import re
 
 import requests
 
-from chalicelib.web.auth import Role, issue_token
 from chalicelib.i18n import problem_title
+from chalicelib.web.auth import Role, issue_token
 from scripts.embedded import demo_seatmaps
 
 from .conftest import Client, HouseFixture, unique
@@ -51,11 +52,14 @@ def test_forms_need_the_session_token_and_answer_404_for_unknown_ids(stack, hous
     web = browser(stack)
     page = web.get(f"{stack.api_url}/p/performances/{performance['id']}")
     token = form_token(page.text)
-    no_token = web.post(f"{stack.api_url}/p/performances/{performance['id']}/holds", data={"mode": "best", "count": "1"})
+    no_token = web.post(
+        f"{stack.api_url}/p/performances/{performance['id']}/holds", data={"mode": "best", "count": "1"}
+    )
     assert no_token.status_code == 403
     for path in ("/p/performances/nope/holds", "/p/cart/holds/h_nope", "/p/orders/o_nope/cancel"):
-        response = web.post(stack.api_url + path, data={"csrf": token, "mode": "best", "count": "1"},
-                            allow_redirects=False)
+        response = web.post(
+            stack.api_url + path, data={"csrf": token, "mode": "best", "count": "1"}, allow_redirects=False
+        )
         assert response.status_code == 404, (path, response.status_code, response.text[:300])
 
 
@@ -64,8 +68,9 @@ def test_a_buyer_holds_seats_fills_the_cart_and_is_sent_to_the_pay_page(stack, h
     web = browser(stack)
     url = f"{stack.api_url}/p/performances/{performance['id']}"
     token = form_token(web.get(url).text)
-    held = web.post(url + "/holds", data={"csrf": token, "mode": "seats", "seat": ["A-1", "A-2"]},
-                    allow_redirects=False)
+    held = web.post(
+        url + "/holds", data={"csrf": token, "mode": "seats", "seat": ["A-1", "A-2"]}, allow_redirects=False
+    )
     if held.status_code != 303:  # seat ids of the test hall
         seat_ids = re.findall(r'data-seat="([^"]+)"', web.get(url).text)[:2]
         held = web.post(url + "/holds", data={"csrf": token, "mode": "seats", "seat": seat_ids}, allow_redirects=False)
@@ -77,8 +82,11 @@ def test_a_buyer_holds_seats_fills_the_cart_and_is_sent_to_the_pay_page(stack, h
     assert "checked" not in re.search(r'<fieldset class="consents">.*?</fieldset>', checkout.text, re.S).group(0)
     bad = web.post(stack.api_url + "/p/checkout", data={"csrf": token, "name": "", "email": "nope"})
     assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text
-    started = web.post(stack.api_url + "/p/checkout", data={"csrf": token, "name": "An Koper",
-                                                           "email": "an.pages@example.org"}, allow_redirects=False)
+    started = web.post(
+        stack.api_url + "/p/checkout",
+        data={"csrf": token, "name": "An Koper", "email": "an.pages@example.org"},
+        allow_redirects=False,
+    )
     assert started.status_code == 303 and "/pay" in started.headers["Location"]
     pay = web.get(stack.api_url + started.headers["Location"], allow_redirects=False)
     assert pay.status_code == 303 and pay.headers["Location"].startswith(stack.payments.url + "/pay/pi_")
@@ -90,10 +98,17 @@ def test_a_seat_taken_meanwhile_is_a_clear_message_with_a_way_on(stack, house, s
     url = f"{stack.api_url}/p/performances/{performance['id']}"
     first, second = browser(stack), browser(stack)
     seat_ids = re.findall(r'data-seat="([^"]+)"', first.get(url).text)[:2]
-    assert first.post(url + "/holds", data={"csrf": form_token(first.get(url).text), "mode": "seats",
-                                            "seat": seat_ids}, allow_redirects=False).status_code == 303
-    lost = second.post(url + "/holds", data={"csrf": form_token(second.get(url).text), "mode": "seats",
-                                             "seat": seat_ids[:1]})
+    assert (
+        first.post(
+            url + "/holds",
+            data={"csrf": form_token(first.get(url).text), "mode": "seats", "seat": seat_ids},
+            allow_redirects=False,
+        ).status_code
+        == 303
+    )
+    lost = second.post(
+        url + "/holds", data={"csrf": form_token(second.get(url).text), "mode": "seats", "seat": seat_ids[:1]}
+    )
     assert lost.status_code == 409
     assert 'role="alert"' in lost.text and "Iemand anders was je net voor" in lost.text
     assert 'href="#best-available"' in lost.text
@@ -101,14 +116,25 @@ def test_a_seat_taken_meanwhile_is_a_clear_message_with_a_way_on(stack, house, s
 
 def test_houses_take_a_logo_and_a_brand_colour_with_validation(stack, signing_key):
     coordinator = Client(stack.api_url, issue_token(signing_key, "coordinator", Role.COORDINATOR, None))
-    for bad in ({"brand_color": "red"}, {"brand_color": "#12345"}, {"logo_url": "http://insecure.example/x.png"},
-                {"logo_url": "https://x.example/a\".png"}):
+    for bad in (
+        {"brand_color": "red"},
+        {"brand_color": "#12345"},
+        {"logo_url": "http://insecure.example/x.png"},
+        {"logo_url": 'https://x.example/a".png'},
+    ):
         response = coordinator.post("/staff/houses", {"id": unique("house"), "name": "Huis", **bad})
         assert response.status_code == 422, (bad, response.text)
     house_id = unique("house")
-    response = coordinator.post("/staff/houses", {"id": house_id, "name": "Huis", "brand_color": "#A0522D",
-                                                  "logo_url": "https://cdn.example/logo.png",
-                                                  "website_domains": ["www.huis.example"]})
+    response = coordinator.post(
+        "/staff/houses",
+        {
+            "id": house_id,
+            "name": "Huis",
+            "brand_color": "#A0522D",
+            "logo_url": "https://cdn.example/logo.png",
+            "website_domains": ["www.huis.example"],
+        },
+    )
     assert response.status_code == 201
     assert response.json()["brand_color"] == "#a0522d"
     page = requests.get(f"{stack.api_url}/p/houses/{house_id}", headers=HTML, timeout=30)
@@ -131,8 +157,11 @@ def test_a_standing_house_page_sells_via_the_house(stack, signing_key):
     assert f"/p/performances/{performance['id']}?via={club.id}" in listing.text
     url = f"{stack.api_url}/p/performances/{performance['id']}?via={club.id}"
     page = web.get(url)
-    held = web.post(f"{stack.api_url}/p/performances/{performance['id']}/holds?via={club.id}",
-                    data={"csrf": form_token(page.text), "mode": "standing", "count": "3"}, allow_redirects=False)
+    held = web.post(
+        f"{stack.api_url}/p/performances/{performance['id']}/holds?via={club.id}",
+        data={"csrf": form_token(page.text), "mode": "standing", "count": "3"},
+        allow_redirects=False,
+    )
     assert held.status_code == 303 and f"via={club.id}" in held.headers["Location"]
     assert "€\xa060,00" in web.get(stack.api_url + held.headers["Location"]).text
 
@@ -142,12 +171,18 @@ def test_a_hosted_link_of_a_house_that_may_not_sell_the_cart_says_so_at_checkout
     performance = theatre.performance(demo_seatmaps.standing_venue(30))
     web = browser(stack)
     page = web.get(f"{stack.api_url}/p/performances/{performance['id']}?via={outsider.id}")
-    held = web.post(f"{stack.api_url}/p/performances/{performance['id']}/holds?via={outsider.id}",
-                    data={"csrf": form_token(page.text), "mode": "standing", "count": "1"}, allow_redirects=False)
+    held = web.post(
+        f"{stack.api_url}/p/performances/{performance['id']}/holds?via={outsider.id}",
+        data={"csrf": form_token(page.text), "mode": "standing", "count": "1"},
+        allow_redirects=False,
+    )
     assert held.status_code == 303, held.text
     form = web.get(f"{stack.api_url}/p/checkout?via={outsider.id}")
-    refused = web.post(f"{stack.api_url}/p/checkout?via={outsider.id}", allow_redirects=False, data={
-        "csrf": form_token(form.text), "name": "Iemand", "email": f"{unique('via')}@example.org"})
+    refused = web.post(
+        f"{stack.api_url}/p/checkout?via={outsider.id}",
+        allow_redirects=False,
+        data={"csrf": form_token(form.text), "name": "Iemand", "email": f"{unique('via')}@example.org"},
+    )
     assert refused.status_code == 422 and refused.headers["Content-Type"].startswith("text/html")
     # not "try again in a moment": trying again through this house's link would never work
     assert "Deze tickets zijn niet te koop via dit huis." in refused.text, refused.text
@@ -157,12 +192,17 @@ def test_one_error_handler_answers_by_the_route_s_kind_in_the_caller_s_language(
     """Chalice's own refusal of a page form (a JSON body: 415) is the error page for a browser and a problem for a
     client, like the pages' own refusals; an API route answers a problem even to a browser."""
     french = {"Accept-Language": "fr-BE"}
-    page = requests.post(stack.api_url + "/p/checkout", data="{}", timeout=30,
-                         headers={**HTML, **french, "Content-Type": "application/json"})
+    page = requests.post(
+        stack.api_url + "/p/checkout",
+        data="{}",
+        timeout=30,
+        headers={**HTML, **french, "Content-Type": "application/json"},
+    )
     assert page.status_code == 415 and page.headers["Content-Type"].startswith("text/html"), page.text[:300]
     assert '<html lang="fr">' in page.text and "frame-ancestors" in page.headers["Content-Security-Policy"]
-    problem = requests.post(stack.api_url + "/p/checkout", data="{}", timeout=30,
-                            headers={**french, "Content-Type": "application/json"})
+    problem = requests.post(
+        stack.api_url + "/p/checkout", data="{}", timeout=30, headers={**french, "Content-Type": "application/json"}
+    )
     assert problem.status_code == 415 and problem.headers["Content-Type"] == "application/problem+json"
     assert problem.json()["code"] == "unsupported_media_type" and problem.headers["Content-Language"] == "fr"
     api = requests.get(stack.api_url + "/performances/nope", headers={**HTML, **french}, timeout=30)

@@ -3,6 +3,7 @@
 Each test starts its own provider and its own webhook endpoint, so events never leak between
 tests. Webhooks are verified with `stripe.Webhook.construct_event`, as Podium will.
 """
+
 from __future__ import annotations
 
 import html
@@ -15,7 +16,8 @@ from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 import pytest
 import requests
 import stripe
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
@@ -39,8 +41,7 @@ class WebhookReceiver:
         self.script: list[int] = []
         self._changed = threading.Condition()
         self._server = make_server("127.0.0.1", 0, self._app, threaded=True, request_handler=_QuietHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
     @property
@@ -89,8 +90,9 @@ def client(provider):
 
 
 def paid_intent(client, amount=2500, **extra):
-    intent = client.v1.payment_intents.create({"amount": amount, "currency": "eur",
-                                               "payment_method_types": ["card"], **extra})
+    intent = client.v1.payment_intents.create(
+        {"amount": amount, "currency": "eur", "payment_method_types": ["card"], **extra}
+    )
     return client.v1.payment_intents.confirm(intent.id, {"payment_method": "pm_card_visa"})
 
 
@@ -103,8 +105,10 @@ def event_types(provider):
 
 
 def hidden_fields(page: str) -> dict[str, str]:
-    return {name: html.unescape(value)
-            for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page)}
+    return {
+        name: html.unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page)
+    }
 
 
 def redirect_query(response) -> dict[str, str]:
@@ -120,17 +124,29 @@ def redirect_query(response) -> dict[str, str]:
 
 
 def test_successful_payment_fires_a_webhook_that_stripe_verifies(provider, client, receiver):
-    intent = client.v1.payment_intents.create({
-        "amount": 2500, "currency": "eur", "payment_method_types": ["card"], "transfer_group": "order-o-1",
-        "metadata": {"order_id": "o-1"}, "description": "2 × Hamlet", "receipt_email": "koper@example.be"})
+    intent = client.v1.payment_intents.create(
+        {
+            "amount": 2500,
+            "currency": "eur",
+            "payment_method_types": ["card"],
+            "transfer_group": "order-o-1",
+            "metadata": {"order_id": "o-1"},
+            "description": "2 × Hamlet",
+            "receipt_email": "koper@example.be",
+        }
+    )
     assert intent.status == "requires_payment_method"
     assert intent.client_secret.startswith(f"{intent.id}_secret_")
 
     confirmed = client.v1.payment_intents.confirm(intent.id, {"payment_method": "pm_card_visa"})
     assert (confirmed.status, confirmed.amount_received) == ("succeeded", 2500)
     charge = client.v1.charges.retrieve(confirmed.latest_charge)
-    assert (charge.amount, charge.status, charge.payment_intent, charge.transfer_group) == \
-        (2500, "succeeded", intent.id, "order-o-1")
+    assert (charge.amount, charge.status, charge.payment_intent, charge.transfer_group) == (
+        2500,
+        "succeeded",
+        intent.id,
+        "order-o-1",
+    )
 
     body, signature = receiver.wait_for(1)[0]
     event = verified(provider, body, signature)
@@ -141,10 +157,11 @@ def test_successful_payment_fires_a_webhook_that_stripe_verifies(provider, clien
 
     tampered = body.replace('"amount": 2500', '"amount": 1')
     assert tampered != body
-    for payload, header, secret in [(tampered, signature, provider.webhook_secret),
-                                    (body, signature[:-1] + ("0" if signature[-1] != "0" else "1"),
-                                     provider.webhook_secret),
-                                    (body, signature, "whsec_someone_else")]:
+    for payload, header, secret in [
+        (tampered, signature, provider.webhook_secret),
+        (body, signature[:-1] + ("0" if signature[-1] != "0" else "1"), provider.webhook_secret),
+        (body, signature, "whsec_someone_else"),
+    ]:
         with pytest.raises(stripe.SignatureVerificationError):
             stripe.Webhook.construct_event(payload, header, secret)
 
@@ -171,8 +188,9 @@ def test_declined_card_raises_card_error_and_reopens_the_payment(provider, clien
 
 
 def test_payment_intent_lifecycle_update_and_cancel(provider, client):
-    intent = client.v1.payment_intents.create({"amount": 3000, "currency": "eur", "metadata": {"order_id": "o-2",
-                                                                                              "seats": "A1,A2"}})
+    intent = client.v1.payment_intents.create(
+        {"amount": 3000, "currency": "eur", "metadata": {"order_id": "o-2", "seats": "A1,A2"}}
+    )
     assert intent.payment_method_types == ["card", "bancontact"]  # automatic payment methods for euro
 
     updated = client.v1.payment_intents.update(intent.id, {"metadata": {"seats": "", "hold": "h-9"}})
@@ -196,10 +214,12 @@ def test_bad_requests_get_stripes_error_shapes(provider, client):
         client.v1.payment_intents.retrieve("pi_doesnotexist")
     assert (missing.value.http_status, missing.value.code) == (404, "resource_missing")
 
-    cases = [({"currency": "eur"}, "parameter_missing", "amount"),
-             ({"amount": "12.50", "currency": "eur"}, "parameter_invalid_integer", "amount"),
-             ({"amount": 10, "currency": "eur"}, "amount_too_small", "amount"),
-             ({"amount": 1000, "currency": "eur", "colour": "red"}, "parameter_unknown", "colour")]
+    cases = [
+        ({"currency": "eur"}, "parameter_missing", "amount"),
+        ({"amount": "12.50", "currency": "eur"}, "parameter_invalid_integer", "amount"),
+        ({"amount": 10, "currency": "eur"}, "amount_too_small", "amount"),
+        ({"amount": 1000, "currency": "eur", "colour": "red"}, "parameter_unknown", "colour"),
+    ]
     for params, code, param in cases:
         with pytest.raises(stripe.InvalidRequestError) as bad:
             client.v1.payment_intents.create(params)
@@ -210,17 +230,24 @@ def test_bad_requests_get_stripes_error_shapes(provider, client):
     assert unauthenticated.json()["error"]["type"] == "invalid_request_error"
     with pytest.raises(stripe.AuthenticationError):
         stripe.StripeClient("sk_live_real_money", base_addresses={"api": provider.url}).v1.payment_intents.retrieve(
-            "pi_x")
+            "pi_x"
+        )
     unknown = requests.get(f"{provider.url}/v1/unicorns", headers={"Authorization": f"Bearer {API_KEY}"}, timeout=5)
     assert unknown.status_code == 404 and "Unrecognized request URL" in unknown.json()["error"]["message"]
 
 
 def test_curl_style_requests_are_understood(provider):
     """`key[]` arrays and basic auth, as `curl -u sk_test_…: -d 'payment_method_types[]=card'` sends them."""
-    body = "amount=1500&currency=eur&payment_method_types[]=card&payment_method_types[]=bancontact" \
-           "&metadata[order_id]=o-9"
-    created = requests.post(f"{provider.url}/v1/payment_intents", data=body, auth=(API_KEY, ""), timeout=5,
-                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+    body = (
+        "amount=1500&currency=eur&payment_method_types[]=card&payment_method_types[]=bancontact&metadata[order_id]=o-9"
+    )
+    created = requests.post(
+        f"{provider.url}/v1/payment_intents",
+        data=body,
+        auth=(API_KEY, ""),
+        timeout=5,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert created.status_code == 200, created.text
     assert created.json()["payment_method_types"] == ["card", "bancontact"]
     assert created.json()["metadata"] == {"order_id": "o-9"}
@@ -247,8 +274,10 @@ def test_idempotency_keys_replay_reject_and_expire(provider, client):
 
     # Keys are scoped per API key: another house's key may reuse the string.
     other_house = stripe.StripeClient("sk_test_podium_house_b", base_addresses={"api": provider.url})
-    assert other_house.v1.payment_intents.create({**params, "amount": 1900},
-                                                 {"idempotency_key": "order-o-3"}).id != first.id
+    assert (
+        other_house.v1.payment_intents.create({**params, "amount": 1900}, {"idempotency_key": "order-o-3"}).id
+        != first.id
+    )
 
     # A request rejected before it changed anything is not saved: fix it, retry with the same key.
     with pytest.raises(stripe.InvalidRequestError):
@@ -270,8 +299,9 @@ def test_a_replayed_decline_does_not_charge_again(provider, client):
     declines = []
     for _ in range(2):
         with pytest.raises(stripe.CardError) as declined:
-            client.v1.payment_intents.confirm(intent.id, {"payment_method": "pm_card_chargeDeclined"},
-                                              {"idempotency_key": "confirm-o-5"})
+            client.v1.payment_intents.confirm(
+                intent.id, {"payment_method": "pm_card_chargeDeclined"}, {"idempotency_key": "confirm-o-5"}
+            )
         declines.append(declined.value)
     assert declines[0].http_body == declines[1].http_body
     assert declines[1].headers.get("Idempotent-Replayed") == "true"
@@ -281,8 +311,9 @@ def test_a_replayed_decline_does_not_charge_again(provider, client):
 def test_concurrent_requests_with_one_key_create_one_payment(provider, client):
     params = {"amount": 1500, "currency": "eur"}
     with ThreadPoolExecutor(8) as pool:
-        ids = set(pool.map(lambda _: client.v1.payment_intents.create(params, {"idempotency_key": "burst"}).id,
-                           range(16)))
+        ids = set(
+            pool.map(lambda _: client.v1.payment_intents.create(params, {"idempotency_key": "burst"}).id, range(16))
+        )
     assert len(ids) == 1
 
 
@@ -291,23 +322,32 @@ def test_concurrent_requests_with_one_key_create_one_payment(provider, client):
 # --------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("answer, status, redirect_status, event_type", [
-    ("approve", "succeeded", "succeeded", "payment_intent.succeeded"),
-    ("fail", "requires_payment_method", "failed", "payment_intent.payment_failed"),
-])
-def test_authentication_required_goes_through_the_pay_page(provider, client, receiver, answer, status,
-                                                           redirect_status, event_type):
+@pytest.mark.parametrize(
+    "answer, status, redirect_status, event_type",
+    [
+        ("approve", "succeeded", "succeeded", "payment_intent.succeeded"),
+        ("fail", "requires_payment_method", "failed", "payment_intent.payment_failed"),
+    ],
+)
+def test_authentication_required_goes_through_the_pay_page(
+    provider, client, receiver, answer, status, redirect_status, event_type
+):
     intent = client.v1.payment_intents.create({"amount": 4200, "currency": "eur", "payment_method_types": ["card"]})
-    pending = client.v1.payment_intents.confirm(intent.id, {"payment_method": "pm_card_authenticationRequired",
-                                                            "return_url": RETURN_URL})
+    pending = client.v1.payment_intents.confirm(
+        intent.id, {"payment_method": "pm_card_authenticationRequired", "return_url": RETURN_URL}
+    )
     assert pending.status == "requires_action"
     assert pending.next_action.type == "redirect_to_url"
 
     page = requests.get(pending.next_action.redirect_to_url.url, timeout=5)
     assert page.status_code == 200
     assert '<html lang="nl">' in page.text and "Bevestig de betaling" in page.text and "€ 42,00" in page.text
-    answered = requests.post(f"{provider.url}/pay/{intent.id}", data={**hidden_fields(page.text), "action": answer},
-                             allow_redirects=False, timeout=5)
+    answered = requests.post(
+        f"{provider.url}/pay/{intent.id}",
+        data={**hidden_fields(page.text), "action": answer},
+        allow_redirects=False,
+        timeout=5,
+    )
     query = redirect_query(answered)
     assert (query["payment_intent"], query["redirect_status"]) == (intent.id, redirect_status)
     assert query["payment_intent_client_secret"] == intent.client_secret
@@ -326,15 +366,19 @@ def test_pay_page_offers_test_cards_in_the_buyers_language(provider, client):
     assert "4000 0000 0000 0002" in page.text and "Bancontact" not in page.text  # card only
     fields = hidden_fields(page.text)
 
-    declined = requests.post(f"{provider.url}/pay/{intent.id}",
-                             data={**fields, "action": "card", "card": "4000 0000 0000 0002"}, timeout=5)
+    declined = requests.post(
+        f"{provider.url}/pay/{intent.id}", data={**fields, "action": "card", "card": "4000 0000 0000 0002"}, timeout=5
+    )
     assert declined.status_code == 200 and 'role="alert"' in declined.text
     assert "Votre carte a été refusée" in declined.text
     assert client.v1.payment_intents.retrieve(intent.id).status == "requires_payment_method"
 
-    paid = requests.post(f"{provider.url}/pay/{intent.id}", data={**fields, "action": "card",
-                                                                  "card": "4242 4242 4242 4242"},
-                         allow_redirects=False, timeout=5)
+    paid = requests.post(
+        f"{provider.url}/pay/{intent.id}",
+        data={**fields, "action": "card", "card": "4242 4242 4242 4242"},
+        allow_redirects=False,
+        timeout=5,
+    )
     assert redirect_query(paid)["redirect_status"] == "succeeded"
     assert client.v1.payment_intents.retrieve(intent.id).status == "succeeded"
 
@@ -344,15 +388,17 @@ def test_pay_page_offers_test_cards_in_the_buyers_language(provider, client):
 
 def test_bancontact_is_euro_only(client):
     with pytest.raises(stripe.InvalidRequestError) as dollars:
-        client.v1.payment_intents.create({"amount": 2500, "currency": "usd",
-                                          "payment_method_types": ["card", "bancontact"]})
+        client.v1.payment_intents.create(
+            {"amount": 2500, "currency": "usd", "payment_method_types": ["card", "bancontact"]}
+        )
     assert (dollars.value.code, dollars.value.param) == ("payment_intent_invalid_parameter", "payment_method_types")
     assert client.v1.payment_intents.create({"amount": 2500, "currency": "usd"}).payment_method_types == ["card"]
 
 
 def test_bancontact_redirect_processing_then_settled(provider, client, receiver):
-    intent = client.v1.payment_intents.create({"amount": 3500, "currency": "eur",
-                                               "payment_method_types": ["bancontact"]})
+    intent = client.v1.payment_intents.create(
+        {"amount": 3500, "currency": "eur", "payment_method_types": ["bancontact"]}
+    )
     bancontact = {"type": "bancontact", "billing_details": {"name": "An Peeters"}}
     with pytest.raises(stripe.InvalidRequestError) as no_return:
         client.v1.payment_intents.confirm(intent.id, {"payment_method_data": bancontact})
@@ -361,13 +407,18 @@ def test_bancontact_redirect_processing_then_settled(provider, client, receiver)
         client.v1.payment_intents.confirm(intent.id, {"payment_method": "pm_card_visa", "return_url": RETURN_URL})
     assert card.value.code == "payment_intent_incompatible_payment_method"
 
-    pending = client.v1.payment_intents.confirm(intent.id, {"payment_method_data": bancontact,
-                                                            "return_url": RETURN_URL})
+    pending = client.v1.payment_intents.confirm(
+        intent.id, {"payment_method_data": bancontact, "return_url": RETURN_URL}
+    )
     assert pending.status == "requires_action"
     page = requests.get(pending.next_action.redirect_to_url.url, timeout=5)
     assert "Bancontact" in page.text
-    answered = requests.post(f"{provider.url}/pay/{intent.id}", data={**hidden_fields(page.text), "action": "process"},
-                             allow_redirects=False, timeout=5)
+    answered = requests.post(
+        f"{provider.url}/pay/{intent.id}",
+        data={**hidden_fields(page.text), "action": "process"},
+        allow_redirects=False,
+        timeout=5,
+    )
     assert redirect_query(answered)["redirect_status"] == "processing"
     assert client.v1.payment_intents.retrieve(intent.id).status == "processing"
 
@@ -382,11 +433,18 @@ def test_buyer_chooses_bancontact_on_the_pay_page(provider, client):
     query = {"client_secret": intent.client_secret, "return_url": RETURN_URL}
     page = requests.get(f"{provider.url}/pay/{intent.id}?{urlencode(query)}", timeout=5)
     assert "Betalen met Bancontact" in page.text and "4242 4242 4242 4242" in page.text
-    step = requests.post(f"{provider.url}/pay/{intent.id}", timeout=5,
-                         data={**hidden_fields(page.text), "action": "bancontact", "name": "Jan Janssens"})
+    step = requests.post(
+        f"{provider.url}/pay/{intent.id}",
+        timeout=5,
+        data={**hidden_fields(page.text), "action": "bancontact", "name": "Jan Janssens"},
+    )
     assert step.status_code == 200 and "Goedkeuren" in step.text  # followed the 303 to the approval step
-    approved = requests.post(f"{provider.url}/pay/{intent.id}", data={**hidden_fields(step.text), "action": "approve"},
-                             allow_redirects=False, timeout=5)
+    approved = requests.post(
+        f"{provider.url}/pay/{intent.id}",
+        data={**hidden_fields(step.text), "action": "approve"},
+        allow_redirects=False,
+        timeout=5,
+    )
     assert redirect_query(approved)["redirect_status"] == "succeeded"
     paid = client.v1.payment_intents.retrieve(intent.id)
     assert paid.status == "succeeded"
@@ -400,8 +458,9 @@ def test_buyer_chooses_bancontact_on_the_pay_page(provider, client):
 
 def test_partial_then_full_refund_and_no_more(provider, client):
     paid = paid_intent(client, 2500)
-    partial = client.v1.refunds.create({"payment_intent": paid.id, "amount": 1000, "reason": "requested_by_customer",
-                                        "metadata": {"order_id": "o-6"}})
+    partial = client.v1.refunds.create(
+        {"payment_intent": paid.id, "amount": 1000, "reason": "requested_by_customer", "metadata": {"order_id": "o-6"}}
+    )
     assert (partial.amount, partial.status, partial.charge) == (1000, "succeeded", paid.latest_charge)
     charge = client.v1.charges.retrieve(paid.latest_charge)
     assert (charge.amount_refunded, charge.refunded) == (1000, False)
@@ -429,12 +488,17 @@ def test_partial_then_full_refund_and_no_more(provider, client):
 
 
 def test_transfers_are_capped_by_their_source_charge_and_can_be_reversed(provider, client):
-    house = client.v1.accounts.create({"type": "express", "country": "BE", "email": "kassa@huis.be",
-                                       "metadata": {"house_id": "h-1"}})
+    house = client.v1.accounts.create(
+        {"type": "express", "country": "BE", "email": "kassa@huis.be", "metadata": {"house_id": "h-1"}}
+    )
     assert house.id.startswith("acct_") and client.v1.accounts.retrieve(house.id).metadata["house_id"] == "h-1"
     paid = paid_intent(client, 10_000, transfer_group="order-o-7")
-    share = {"currency": "eur", "destination": house.id, "transfer_group": "order-o-7",
-             "source_transaction": paid.latest_charge}
+    share = {
+        "currency": "eur",
+        "destination": house.id,
+        "transfer_group": "order-o-7",
+        "source_transaction": paid.latest_charge,
+    }
 
     first = client.v1.transfers.create({**share, "amount": 6000, "metadata": {"order_id": "o-7"}})
     with pytest.raises(stripe.InvalidRequestError) as capped:
@@ -450,8 +514,10 @@ def test_transfers_are_capped_by_their_source_charge_and_can_be_reversed(provide
     with pytest.raises(stripe.InvalidRequestError) as over:
         client.v1.transfers.reversals.create(first.id, {"amount": 5001})
     assert (over.value.code, over.value.param) == ("amount_too_large", "amount")
-    assert (client.v1.transfers.retrieve(first.id).amount_reversed, client.v1.transfers.retrieve(first.id).reversed) \
-        == (1000, False)
+    assert (
+        client.v1.transfers.retrieve(first.id).amount_reversed,
+        client.v1.transfers.retrieve(first.id).reversed,
+    ) == (1000, False)
     rest = client.v1.transfers.reversals.create(first.id)
     assert rest.amount == 5000
     reversed_transfer = client.v1.transfers.retrieve(first.id)
@@ -539,14 +605,19 @@ def test_injected_500s_are_retried_by_the_stripe_library_with_one_idempotency_ke
     # StripeClient does not retry unless told to (the module-level default is 2 retries).
     with pytest.raises(stripe.APIError) as failed:
         stripe.StripeClient(API_KEY, base_addresses={"api": provider.url}).v1.payment_intents.create(
-            {"amount": 2500, "currency": "eur"})
+            {"amount": 2500, "currency": "eur"}
+        )
     assert failed.value.http_status == 500
 
 
 def test_a_timed_out_confirmation_is_retried_without_charging_twice(provider, client):
     intent = client.v1.payment_intents.create({"amount": 2500, "currency": "eur", "payment_method_types": ["card"]})
-    impatient = stripe.StripeClient(API_KEY, base_addresses={"api": provider.url}, max_network_retries=1,
-                                    http_client=stripe.RequestsClient(timeout=0.4))
+    impatient = stripe.StripeClient(
+        API_KEY,
+        base_addresses={"api": provider.url},
+        max_network_retries=1,
+        http_client=stripe.RequestsClient(timeout=0.4),
+    )
     # The first confirmation is carried out, but its answer comes after the client gave up.
     provider.inject(f"/v1/payment_intents/{intent.id}/confirm", status=None, delay=1.2)
     confirmed = impatient.v1.payment_intents.confirm(intent.id, {"payment_method": "pm_card_visa"})
@@ -562,8 +633,11 @@ def test_a_timed_out_confirmation_is_retried_without_charging_twice(provider, cl
 # --------------------------------------------------------------------------------------------
 
 _names = st.text("abcdefghijklmnopqrstuvwxyz_", min_size=1, max_size=6)
-_values = st.recursive(st.text(max_size=8), lambda inner: st.lists(inner, min_size=1, max_size=3)
-                       | st.dictionaries(_names, inner, min_size=1, max_size=3), max_leaves=8)
+_values = st.recursive(
+    st.text(max_size=8),
+    lambda inner: st.lists(inner, min_size=1, max_size=3) | st.dictionaries(_names, inner, min_size=1, max_size=3),
+    max_leaves=8,
+)
 
 
 @settings(max_examples=150, deadline=None)

@@ -1,4 +1,5 @@
 """Proof that nothing is oversold: hundreds of buyers race over HTTP for the same places."""
+
 from __future__ import annotations
 
 import random
@@ -31,9 +32,11 @@ def race(api_url: str, path: str, bodies: list[dict]) -> list[tuple[int, dict]]:
 def table_query(stack, performance_id: str, prefix: str) -> list[dict]:
     dynamodb = resources.client("dynamodb", stack.moto.url)
     pages = dynamodb.get_paginator("query").paginate(
-        TableName=stack.refs["MainTable"], ConsistentRead=True,
+        TableName=stack.refs["MainTable"],
+        ConsistentRead=True,
         KeyConditionExpression="PK = :pk AND begins_with(SK, :prefix)",
-        ExpressionAttributeValues={":pk": {"S": f"PERF#{performance_id}"}, ":prefix": {"S": prefix}})
+        ExpressionAttributeValues={":pk": {"S": f"PERF#{performance_id}"}, ":prefix": {"S": prefix}},
+    )
     return [item for page in pages for item in page["Items"]]
 
 
@@ -60,8 +63,11 @@ def test_240_buyers_racing_for_100_seats_never_get_one_seat_twice(stack, house):
     assert len(claimed) == len(set(claimed)), "a seat was given to two buyers"
     assert len(claimed) <= 100
 
-    held = {item["SK"]["S"][5:]: item["hold_id"]["S"] for item in table_query(stack, performance["id"], "SEAT#")
-            if item["state"]["S"] == "held"}
+    held = {
+        item["SK"]["S"][5:]: item["hold_id"]["S"]
+        for item in table_query(stack, performance["id"], "SEAT#")
+        if item["state"]["S"] == "held"
+    }
     told = {seat: hold_id for hold_id, seats in winners.items() for seat in seats}
     assert held == told, "the table differs from what buyers were told"
     assert len(winners) > 20 and statuses.count(409) > 20  # it really was a race, with winners and losers
@@ -79,9 +85,14 @@ def test_240_buyers_racing_for_100_standing_places_never_exceed_capacity(stack, 
     assert all(body["code"] in ("sold_out", "seats_unavailable") for status, body in results if status == 409)
     sold = sum(body["quantity"] for status, body in results if status == 201)
     dynamodb = resources.client("dynamodb", stack.moto.url)
-    shards = [dynamodb.get_item(TableName=stack.refs["MainTable"], ConsistentRead=True,
-                                Key={"PK": {"S": f"PERF#{performance['id']}#STANDING#{shard}"},
-                                     "SK": {"S": f"STANDING#{shard}"}})["Item"] for shard in range(4)]
+    shards = [
+        dynamodb.get_item(
+            TableName=stack.refs["MainTable"],
+            ConsistentRead=True,
+            Key={"PK": {"S": f"PERF#{performance['id']}#STANDING#{shard}"}, "SK": {"S": f"STANDING#{shard}"}},
+        )["Item"]
+        for shard in range(4)
+    ]
     remaining = sum(int(item["remaining"]["N"]) for item in shards)
     assert sold + remaining == 100, (sold, remaining)
     assert 96 <= sold <= 100  # the last few places only go unsold when every later buyer wanted more

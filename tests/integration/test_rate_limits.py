@@ -3,6 +3,7 @@ counted in DynamoDB with one conditional update, so racing calls never get more 
 
 Each test runs its own gateway (the shared one, stage `demo`, counts nothing: every benchmark buyer
 comes from 127.0.0.1) with a window of an hour, so the window does not end under a test."""
+
 from __future__ import annotations
 
 import time
@@ -41,6 +42,7 @@ def per_address(stack):
 
 def same_window(test):
     """Run `test` again (once) if a window boundary passed while it ran: its counts started afresh."""
+
     def run(*args, **kwargs):
         for _ in range(2):
             began = int(time.time()) // WINDOW
@@ -48,6 +50,7 @@ def same_window(test):
             if int(time.time()) // WINDOW == began:
                 return
         raise AssertionError("two window boundaries in one test")
+
     return run
 
 
@@ -106,9 +109,11 @@ def test_one_address_over_its_limit_is_refused_whatever_sessions_it_uses(per_add
         # a forwarded-for header is the client's own say: it names no other address
         assert_throttled(Client(per_address).post("/sessions", headers={"X-Forwarded-For": "198.51.100.7"}))
         # the hosted pages' forms count too, and answer a browser with a page
-        page = Client(per_address).post("/p/performances/x/holds", data={"csrf": "x"},
-                                         headers={"Accept": "text/html",
-                                                  "Content-Type": "application/x-www-form-urlencoded"})
+        page = Client(per_address).post(
+            "/p/performances/x/holds",
+            data={"csrf": "x"},
+            headers={"Accept": "text/html", "Content-Type": "application/x-www-form-urlencoded"},
+        )
         assert page.status_code == 429 and "text/html" in page.headers["Content-Type"]
         assert 1 <= int(page.headers["Retry-After"]) <= WINDOW
         # what is not a public write is never throttled
@@ -119,9 +124,14 @@ def test_one_address_over_its_limit_is_refused_whatever_sessions_it_uses(per_add
 
 def codes_only_gateway(stack, per_session: int, per_address: int):
     """A gateway with the general limits off and only the typed codes' limit on, in an hour."""
-    process, url = gateway(stack, RATE_LIMIT_PER_SESSION="0", RATE_LIMIT_PER_ADDRESS="0",
-                           RATE_LIMIT_CODE_WINDOW_SECONDS=str(WINDOW), RATE_LIMIT_CODES_PER_SESSION=str(per_session),
-                           RATE_LIMIT_CODES_PER_ADDRESS=str(per_address))
+    process, url = gateway(
+        stack,
+        RATE_LIMIT_PER_SESSION="0",
+        RATE_LIMIT_PER_ADDRESS="0",
+        RATE_LIMIT_CODE_WINDOW_SECONDS=str(WINDOW),
+        RATE_LIMIT_CODES_PER_SESSION=str(per_session),
+        RATE_LIMIT_CODES_PER_ADDRESS=str(per_address),
+    )
     yield url
     process.terminate()
     process.wait(timeout=10)
@@ -153,8 +163,12 @@ def test_guessing_gift_card_and_discount_codes_is_refused_after_a_few_tries(code
 
         # a fresh session per guess does not help: the address has its own limit of 15, and counted 13 codes so
         # far (the address is counted before the session refuses)
-        statuses = [Client(code_guessing, session_token=buyer_session())
-                    .post("/gift-cards/balance", json={"code": guess()}).status_code for _ in range(4)]
+        statuses = [
+            Client(code_guessing, session_token=buyer_session())
+            .post("/gift-cards/balance", json={"code": guess()})
+            .status_code
+            for _ in range(4)
+        ]
         assert statuses == [404, 404, 429, 429], statuses
         # no session at all: the address
         assert_throttled(Client(code_guessing).post("/gift-cards/balance", json={"code": guess()}))
@@ -194,16 +208,26 @@ def test_the_cart_pages_code_form_counts_against_the_same_limit(page_code_guessi
     def scenario():
         page = web.get(f"{page_code_guessing}/p/performances/{performance['id']}")
         token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
-        held = web.post(f"{page_code_guessing}/p/performances/{performance['id']}/holds",
-                        data={"csrf": token, "mode": "best", "count": "1"}, allow_redirects=False)
+        held = web.post(
+            f"{page_code_guessing}/p/performances/{performance['id']}/holds",
+            data={"csrf": token, "mode": "best", "count": "1"},
+            allow_redirects=False,
+        )
         assert held.status_code == 303, held.text[:300]
-        tried = [web.post(f"{page_code_guessing}/p/cart/voucher", data={"csrf": token, "code": f"GUESS-{n}"},
-                          allow_redirects=False) for n in range(4)]
+        tried = [
+            web.post(
+                f"{page_code_guessing}/p/cart/voucher",
+                data={"csrf": token, "code": f"GUESS-{n}"},
+                allow_redirects=False,
+            )
+            for n in range(4)
+        ]
         assert [r.status_code for r in tried] == [422, 422, 422, 429], [r.text[:200] for r in tried]
         assert "text/html" in tried[-1].headers["Content-Type"] and int(tried[-1].headers["Retry-After"]) >= 1
         # taking a code out is not typing one
-        removed = web.post(f"{page_code_guessing}/p/cart/voucher", data={"csrf": token, "action": "remove"},
-                           allow_redirects=False)
+        removed = web.post(
+            f"{page_code_guessing}/p/cart/voucher", data={"csrf": token, "action": "remove"}, allow_redirects=False
+        )
         assert removed.status_code == 303, removed.text[:300]
 
     scenario()

@@ -1,4 +1,5 @@
 """Refunds over HTTP: house staff refund their own tickets only; a cancelled performance refunds everything."""
+
 from __future__ import annotations
 
 import json
@@ -6,8 +7,17 @@ import time
 
 from chalicelib.web.auth import Role
 
-from .checkout_helpers import (ledger_entries, net_by_account, pay, poll, provider_client, submit, two_house_cart, vat_in,
-                               wait_for)
+from .checkout_helpers import (
+    ledger_entries,
+    net_by_account,
+    pay,
+    poll,
+    provider_client,
+    submit,
+    two_house_cart,
+    vat_in,
+    wait_for,
+)
 from .conftest import Client, buyer_session
 from .test_checkout_outcomes import order_placed_queue, published
 
@@ -22,8 +32,12 @@ def paid_order(stack, signing_key, seats=2, places=3):
 
 
 def wait_for_refund(staff: Client, order_id: str, refund_id: str, timeout: float = 30) -> dict:
-    return poll(lambda: staff.get(f"/staff/orders/{order_id}/refunds/{refund_id}").json(),
-                lambda refund: refund["status"] == "completed", timeout, what=f"refund {refund_id} completed")
+    return poll(
+        lambda: staff.get(f"/staff/orders/{order_id}/refunds/{refund_id}").json(),
+        lambda refund: refund["status"] == "completed",
+        timeout,
+        what=f"refund {refund_id} completed",
+    )
 
 
 def test_a_house_refunds_one_of_its_tickets_and_only_its_own(stack, signing_key):
@@ -36,26 +50,32 @@ def test_a_house_refunds_one_of_its_tickets_and_only_its_own(stack, signing_key)
     ticket = mine["tickets"][0]
 
     # the club cannot see or refund the theatre's ticket: its own part of the order only
-    assert {t["performance_id"] for t in club_admin.get(f"/staff/orders/{order_id}").json()["tickets"]} == {standing["id"]}
+    assert {t["performance_id"] for t in club_admin.get(f"/staff/orders/{order_id}").json()["tickets"]} == {
+        standing["id"]
+    }
     refused = club_admin.post(f"/staff/orders/{order_id}/refunds", {"ticket_ids": [ticket["ticket_id"]]})
     assert refused.status_code == 404
     scanner = Client(stack.api_url, theatre.token_for(Role.SCANNER))
     assert scanner.post(f"/staff/orders/{order_id}/refunds", {}).status_code == 403
 
     # a reason outside the fixed list is refused and changes nothing
-    unknown = theatre_desk.post(f"/staff/orders/{order_id}/refunds", {"ticket_ids": [ticket["ticket_id"]],
-                                                                       "reason_code": "ziek"})
+    unknown = theatre_desk.post(
+        f"/staff/orders/{order_id}/refunds", {"ticket_ids": [ticket["ticket_id"]], "reason_code": "ziek"}
+    )
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "reason_code", unknown.text
     assert unknown.headers["Content-Type"] == "application/problem+json"
-    typed = theatre_desk.post(f"/staff/orders/{order_id}/refunds", {"ticket_ids": [ticket["ticket_id"]],
-                                                                     "reason": "free text"})
+    typed = theatre_desk.post(
+        f"/staff/orders/{order_id}/refunds", {"ticket_ids": [ticket["ticket_id"]], "reason": "free text"}
+    )
     assert typed.status_code == 422 and typed.json()["errors"][0]["field"] == "reason", typed.text
     assert all(t["status"] == "valid" for t in theatre_desk.get(f"/staff/orders/{order_id}").json()["tickets"])
     assert theatre_desk.get(f"/staff/orders/{order_id}").json()["refunds"] == []
 
     note = "Jan Peeters belde: ziek, kan niet komen"
-    response = theatre_desk.post(f"/staff/orders/{order_id}/refunds", {"ticket_ids": [ticket["ticket_id"]],
-                                                                        "reason_code": "customer_request", "note": note})
+    response = theatre_desk.post(
+        f"/staff/orders/{order_id}/refunds",
+        {"ticket_ids": [ticket["ticket_id"]], "reason_code": "customer_request", "note": note},
+    )
     assert response.status_code == 202, response.text
     refund = wait_for_refund(theatre_desk, order_id, response.json()["refund_id"])
     assert refund["amount"] == {"amount": 2800, "currency": "EUR"}
@@ -75,8 +95,10 @@ def test_a_house_refunds_one_of_its_tickets_and_only_its_own(stack, signing_key)
     net = net_by_account(entries.values())
     refund_entry = next(e for e in entries.values() if e["kind"] == "refund")
     assert {p["account"]: p["amount"] for p in refund_entry["postings"]} == {
-        "payments:clearing": -2800, f"house:{theatre.id}:vat": vat_in(2800),
-        f"house:{theatre.id}:revenue": 2800 - vat_in(2800)}
+        "payments:clearing": -2800,
+        f"house:{theatre.id}:vat": vat_in(2800),
+        f"house:{theatre.id}:revenue": 2800 - vat_in(2800),
+    }
     fee = -sum(p["amount"] for p in entries[f"{order_id}:fee"]["postings"] if p["account"] == "payments:clearing")
     assert net["payments:clearing"] == 10100 - 2800 - fee  # the provider keeps its fee
     assert -(net[f"house:{theatre.id}:revenue"] + net[f"house:{theatre.id}:vat"]) == 5600 - 2800
@@ -84,8 +106,12 @@ def test_a_house_refunds_one_of_its_tickets_and_only_its_own(stack, signing_key)
     assert len(events) == 1 and events[0]["detail"]["tickets"][0]["ticket_id"] == ticket["ticket_id"]
     assert events[0]["detail"]["reason"] == "customer_request" and "Peeters" not in json.dumps(events[0])
     refund_id = refund["refund_id"]
-    sent = poll(lambda: [r.body for r in stack.uit.exchange.service.received("/transactions") if refund_id in r.body],
-                bool, 30, what="the refund on the exchange platform")
+    sent = poll(
+        lambda: [r.body for r in stack.uit.exchange.service.received("/transactions") if refund_id in r.body],
+        bool,
+        30,
+        what="the refund on the exchange platform",
+    )
     assert [node["reden"] for node in json.loads(sent[0])["@graph"]] == ["customer_request"]
     assert "Peeters" not in "".join(sent)
 

@@ -8,6 +8,7 @@ must be a 4xx problem in the caller's language (never a 5xx, never accepted), an
 the same before and after (snapshots by scan, a batch of requests at a time; a batch that changed something
 is replayed request by request to name the culprit).
 """
+
 from __future__ import annotations
 
 import json
@@ -15,12 +16,25 @@ import json
 import pytest
 
 from app import app
-from chalicelib.web.auth import Role, issue_token
 from chalicelib.api.openapi import document
+from chalicelib.web.auth import Role, issue_token
 
 from .conftest import Client, buyer_session
-from .refusal_helpers import (ID_FIELDS, Probe, add_bundle, build_world, callers_of, created_kind, differences, markers, probes_for,
-                              routes, snapshot, valid_bodies, wait_until_quiet)
+from .refusal_helpers import (
+    ID_FIELDS,
+    Probe,
+    add_bundle,
+    build_world,
+    callers_of,
+    created_kind,
+    differences,
+    markers,
+    probes_for,
+    routes,
+    snapshot,
+    valid_bodies,
+    wait_until_quiet,
+)
 
 BATCH = 100  # requests between two snapshots (each scans every table)
 
@@ -37,10 +51,13 @@ def clients_of(stack, signing_key: str, world) -> dict[str, Client]:
     """Every caller: A's staff by role (with the desk's session), the coordinator, A's API key with every scope,
     A's buyer (whose cart holds a seat), and someone without any credential."""
     house = world.house
-    clients = {role.value: Client(stack.api_url, house.token_for(role), session_token=world.desk_session)
-               for role in (Role.HOUSE_ADMIN, Role.BOX_OFFICE, Role.SCANNER)}
-    clients["coordinator"] = Client(stack.api_url, issue_token(house.key, "coordinator", Role.COORDINATOR, None),
-                                    session_token=buyer_session())
+    clients = {
+        role.value: Client(stack.api_url, house.token_for(role), session_token=world.desk_session)
+        for role in (Role.HOUSE_ADMIN, Role.BOX_OFFICE, Role.SCANNER)
+    }
+    clients["coordinator"] = Client(
+        stack.api_url, issue_token(house.key, "coordinator", Role.COORDINATOR, None), session_token=buyer_session()
+    )
     clients["integration"] = Client(stack.api_url, session_token=buyer_session())
     clients["integration"].http.headers["X-Podium-Api-Key"] = world.api_key
     clients["buyer"] = world.buyer
@@ -62,8 +79,11 @@ def answer_problems(probe: Probe, response) -> list[str]:
     if response.status_code >= 500:
         return [f"server error — {context}"]
     if response.status_code < 400:
-        if probe.may_answer_in_band and response.status_code == 200 and all(
-                item.get("result") == "refused" for item in response.json().get("results", [])):
+        if (
+            probe.may_answer_in_band
+            and response.status_code == 200
+            and all(item.get("result") == "refused" for item in response.json().get("results", []))
+        ):
             return []
         if probe.may_be_ignored and response.status_code == 200:
             return []
@@ -74,7 +94,9 @@ def answer_problems(probe: Probe, response) -> list[str]:
     if media != "application/problem+json":
         return [f"not a problem ({media}) — {context}"]
     problem = response.json()
-    missing = [name for name in ("type", "title", "detail") if not isinstance(problem.get(name), str) or not problem[name]]
+    missing = [
+        name for name in ("type", "title", "detail") if not isinstance(problem.get(name), str) or not problem[name]
+    ]
     if problem.get("code") == "validation_failed" and not problem.get("errors"):
         missing.append("errors")
     if missing:
@@ -121,8 +143,12 @@ def test_no_refused_request_writes_anything_on_any_route(stack, signing_key, wor
                 return (-sum(word in keys for word in sent_ids(probe)), not probe.why.startswith("create"))
 
             suspects = sorted(batch, key=suspicion)
-            wrote.append("one of:\n      " + "\n      ".join(str(probe) for probe in suspects[:12]) + "\n    wrote:\n      "
-                         + "\n      ".join(line[:300] for line in changes[:10]))
+            wrote.append(
+                "one of:\n      "
+                + "\n      ".join(str(probe) for probe in suspects[:12])
+                + "\n    wrote:\n      "
+                + "\n      ".join(line[:300] for line in changes[:10])
+            )
 
     wait_until_quiet(stack)
     before = snapshot(stack)
@@ -143,7 +169,9 @@ def test_no_refused_request_writes_anything_on_any_route(stack, signing_key, wor
                 culprits(refused, changes, unexplained=not accepted)
                 after = snapshot(stack)
             before, batch = after, []
-    report = [f"{len(failures)} answer(s) wrong:"] + failures[:80] + [f"{len(wrote)} refused request(s) wrote:"] + wrote[:40]
+    report = (
+        [f"{len(failures)} answer(s) wrong:"] + failures[:80] + [f"{len(wrote)} refused request(s) wrote:"] + wrote[:40]
+    )
     assert not failures and not wrote, "\n  ".join(report)
     assert {str(probe.route) for probe in probes} == {str(route) for route in all_routes}
     assert len(probes) > 5 * len(all_routes)

@@ -1,4 +1,5 @@
 """`scripts/run` itself: starts the stack with the demo cluster, stops on Ctrl-C, keeps its data."""
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,24 @@ def start(state_dir, *extra: str) -> tuple[subprocess.Popen, str]:
     port, moto_port = free_port(), free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_ENDPOINT", "TABLE_", "MOTO_"))}
     process = subprocess.Popen(
-        [sys.executable, "-m", "scripts.embedded.run", "--port", str(port), "--moto-port", str(moto_port),
-         "--state-dir", str(state_dir), *extra],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        [
+            sys.executable,
+            "-m",
+            "scripts.embedded.run",
+            "--port",
+            str(port),
+            "--moto-port",
+            str(moto_port),
+            "--state-dir",
+            str(state_dir),
+            *extra,
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     output = []
     deadline = time.monotonic() + 120
     for line in process.stdout:
@@ -53,8 +69,12 @@ def test_run_seeds_the_demo_cluster_keeps_data_across_restarts_and_fresh_starts_
         seated = next(p for p in agenda["performances"] if p["seated"] and p["on_sale"] and p["capacity"] > 400)
         assert any(not p["seated"] for p in agenda["performances"])
         session = {"X-Podium-Session": secrets.token_urlsafe(24)}
-        hold = requests.post(f"{api}/performances/{seated['id']}/holds", json={"best_available": {"count": 2}},
-                             headers=session, timeout=30).json()
+        hold = requests.post(
+            f"{api}/performances/{seated['id']}/holds",
+            json={"best_available": {"count": 2}},
+            headers=session,
+            timeout=30,
+        ).json()
         tokens = json.loads((tmp_path / "tokens.json").read_text())
         assert {"coordinator", "cc-westrand", "gc-de-markt", "kc-nova"} <= set(tokens)
     finally:
@@ -71,8 +91,9 @@ def test_run_seeds_the_demo_cluster_keeps_data_across_restarts_and_fresh_starts_
         states = {seat["id"]: seat["state"] for seat in seats}
         assert all(states[seat["id"]] == "held" for seat in hold["seats"])
         # the same staff tokens still work: the signing key is part of the saved state
-        staff = requests.get(f"{api}/staff/performances", timeout=30,
-                             headers={"Authorization": f"Bearer {tokens['cc-westrand']}"})
+        staff = requests.get(
+            f"{api}/staff/performances", timeout=30, headers={"Authorization": f"Bearer {tokens['cc-westrand']}"}
+        )
         assert staff.status_code == 200
     finally:
         stop(process)

@@ -1,5 +1,6 @@
 """Security headers on every kind of response: API data, problems (ours and Chalice's own), pages,
 staff page shells, static files; framing allowed only where a house's sites embed the checkout."""
+
 from __future__ import annotations
 
 from chalicelib.web.auth import Role, issue_token
@@ -11,8 +12,10 @@ HTML = {"Accept": "text/html"}
 
 def assert_baseline(response) -> None:
     headers = response.headers
-    assert headers["Strict-Transport-Security"].startswith("max-age=") and int(
-        headers["Strict-Transport-Security"].split("=")[1].split(";")[0]) >= 31536000
+    assert (
+        headers["Strict-Transport-Security"].startswith("max-age=")
+        and int(headers["Strict-Transport-Security"].split("=")[1].split(";")[0]) >= 31536000
+    )
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] in ("no-referrer", "same-origin")
     assert "camera=()" in headers["Permissions-Policy"] or "camera=(self)" in headers["Permissions-Policy"]
@@ -27,11 +30,14 @@ def frame_ancestors(response) -> list[str]:
 def test_api_answers_and_problems_carry_the_headers_and_may_not_be_framed(stack, house, small_hall):
     performance = house.performance(small_hall)
     client = Client(stack.api_url)
-    for response in (client.get("/agenda"), client.get(f"/performances/{performance['id']}"),
-                     client.get("/performances/nope"),  # our 404 problem
-                     client.post("/carts", data="x", headers={"Content-Type": "text/plain"}),  # Chalice's 415
-                     client.get("/staff/house"),  # 401
-                     house.admin.get("/staff/performances")):
+    for response in (
+        client.get("/agenda"),
+        client.get(f"/performances/{performance['id']}"),
+        client.get("/performances/nope"),  # our 404 problem
+        client.post("/carts", data="x", headers={"Content-Type": "text/plain"}),  # Chalice's 415
+        client.get("/staff/house"),  # 401
+        house.admin.get("/staff/performances"),
+    ):
         assert_baseline(response)
         assert response.headers["Content-Security-Policy"].startswith("default-src 'none'"), response.request.url
         assert frame_ancestors(response) == ["'none'"]
@@ -42,8 +48,9 @@ def test_api_answers_and_problems_carry_the_headers_and_may_not_be_framed(stack,
 def test_pages_frame_only_on_the_selling_house_s_own_sites(stack, signing_key, small_hall):
     coordinator = Client(stack.api_url, issue_token(signing_key, "coordinator", Role.COORDINATOR, None))
     house_id = unique("house")
-    made = coordinator.post("/staff/houses", {"id": house_id, "name": "Zaal met site",
-                                              "website_domains": ["www.zaal.example.org"]})
+    made = coordinator.post(
+        "/staff/houses", {"id": house_id, "name": "Zaal met site", "website_domains": ["www.zaal.example.org"]}
+    )
     assert made.status_code == 201, made.text
     client = Client(stack.api_url)
     own = client.get("/p/agenda", headers=HTML)

@@ -1,8 +1,9 @@
 """Selling a paid hold (held → sold): conditional on the hold, re-claiming lapsed seats when free."""
+
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -18,7 +19,7 @@ def states(client, performance_id: str) -> dict[str, str]:
 
 
 def now():
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def test_a_live_hold_is_sold_once_even_when_the_task_is_retried(house, buyer, small_hall):
@@ -49,8 +50,9 @@ def test_a_lapsed_hold_whose_seats_are_still_free_is_sold_by_reclaiming_them(hou
     assert [states(buyer, performance["id"])[seat["id"]] for seat in hold["seats"]] == ["sold", "sold"]
 
 
-def test_a_lapsed_hold_whose_seat_someone_else_took_is_refused_and_changes_nothing(house, quick_expiry, stack,
-                                                                                    small_hall):
+def test_a_lapsed_hold_whose_seat_someone_else_took_is_refused_and_changes_nothing(
+    house, quick_expiry, stack, small_hall
+):
     from chalicelib.store import reservations
 
     performance = house.performance(small_hall)

@@ -1,5 +1,6 @@
 """House staff see their orders in any state and a performance's live holds and orders, page by page, only for
 their own house."""
+
 from __future__ import annotations
 
 import base64
@@ -21,8 +22,9 @@ def test_staff_see_their_houses_lines_of_an_order_awaiting_payment_and_nobody_el
     assert view["status"] == "awaiting_payment" and view["tickets"] == [] and view["created_at"]
     assert {line["performance_id"] for line in view["lines"]} == {seated["id"]} and len(view["lines"]) == 2
     assert view["lines"][0]["price"] == {"amount": 2800, "currency": "EUR"}
-    assert [line["performance_id"] for line in club.admin.get(f"/staff/orders/{order_id}").json()["lines"]] \
-        == [standing["id"]] * 3
+    assert [line["performance_id"] for line in club.admin.get(f"/staff/orders/{order_id}").json()["lines"]] == [
+        standing["id"]
+    ] * 3
     assert BUYER["email"] not in mine.text and BUYER["name"] not in mine.text
     outsider = HouseFixture(stack, signing_key)
     assert outsider.admin.get(f"/staff/orders/{order_id}").status_code == 404
@@ -32,8 +34,10 @@ def test_staff_see_their_houses_lines_of_an_order_awaiting_payment_and_nobody_el
 def test_a_performances_live_holds_are_listed_page_by_page_for_its_own_house_only(stack, signing_key, house):
     performance = house.performance(demo_seatmaps.test_hall(4, 5))
     buyers = [Client(stack.api_url, session_token=buyer_session()) for _ in range(3)]
-    made = [b.post(f"/performances/{performance['id']}/holds", {"best_available": {"count": n + 1}}).json()
-            for n, b in enumerate(buyers)]
+    made = [
+        b.post(f"/performances/{performance['id']}/holds", {"best_available": {"count": n + 1}}).json()
+        for n, b in enumerate(buyers)
+    ]
     released = buyers[0].delete(f"/holds/{made[0]['id']}")
     assert released.status_code == 200
     path = f"/staff/performances/{performance['id']}/holds"
@@ -60,8 +64,7 @@ def test_a_performances_live_holds_are_listed_page_by_page_for_its_own_house_onl
     assert outsider.admin.get(path).status_code == 404
 
 
-def test_a_performances_orders_in_any_state_are_listed_with_their_age_and_filtered_by_status(
-        stack, signing_key, buyer):
+def test_a_performances_orders_in_any_state_are_listed_with_their_age_and_filtered_by_status(stack, signing_key, buyer):
     cart, (theatre, club), (seated, standing), holds = two_house_cart(stack, signing_key, buyer)
     first = submit(buyer, cart["id"])["order_id"]
     wait_for(buyer, first, {"awaiting_payment"}, stack=stack)
@@ -86,8 +89,9 @@ def test_a_performances_orders_in_any_state_are_listed_with_their_age_and_filter
     assert theatre.admin.get(path, params={"status": "completed"}).json()["orders"] == []
     assert theatre.admin.get(path, params={"status": "lost"}).status_code == 400
     assert club.admin.get(path).status_code == 404  # the club's order lines do not open the theatre's listing
-    assert [o["order_id"] for o in club.admin.get(f"/staff/performances/{standing['id']}/orders").json()["orders"]] \
-        == [first]
+    assert [o["order_id"] for o in club.admin.get(f"/staff/performances/{standing['id']}/orders").json()["orders"]] == [
+        first
+    ]
 
 
 def test_staff_and_public_performance_answers_say_the_capacity_next_to_the_availability(house, public):

@@ -1,8 +1,9 @@
 """Timed entry over HTTP: staff create slots of 30 minutes with 40 visitors each; buyers hold, pay and
 get tickets for one slot; a slot is never sold beyond its capacity, even when buyers race for it."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,12 +19,19 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 
 
 def series_body(house, capacity: int = 40, slots: int = 4, venue_capacity: int = 60) -> dict:
-    first = (datetime.now(timezone.utc) + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
-    return {"id": unique("expo"), "production_id": house.production(),
-            "venue_id": house.venue(demo_seatmaps.standing_venue(venue_capacity)),
-            "first_start": first.isoformat(), "slot_minutes": 30, "slots": slots, "capacity": capacity,
-            "sales_start": (datetime.now(timezone.utc) - timedelta(hours=1)).isoformat(), "status": "on_sale",
-            "tariffs": [{"code": "full", "name": {"nl": "Volle prijs"}, "prices": {"standing": 1200}}]}
+    first = (datetime.now(UTC) + timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
+    return {
+        "id": unique("expo"),
+        "production_id": house.production(),
+        "venue_id": house.venue(demo_seatmaps.standing_venue(venue_capacity)),
+        "first_start": first.isoformat(),
+        "slot_minutes": 30,
+        "slots": slots,
+        "capacity": capacity,
+        "sales_start": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+        "status": "on_sale",
+        "tariffs": [{"code": "full", "name": {"nl": "Volle prijs"}, "prices": {"standing": 1200}}],
+    }
 
 
 def test_staff_create_slots_the_public_sees_live_availability_and_a_ticket_names_its_slot(stack, house):
@@ -36,7 +44,9 @@ def test_staff_create_slots_the_public_sees_live_availability_and_a_ticket_names
     starts = datetime.fromisoformat(body["first_start"])
     assert datetime.fromisoformat(first["starts_at"].replace("Z", "+00:00")) == starts
     assert datetime.fromisoformat(second["ends_at"].replace("Z", "+00:00")) == starts + timedelta(hours=1)
-    assert second["starts_at_local"].startswith(starts.astimezone(BRUSSELS).replace(minute=30).strftime("%Y-%m-%dT%H:%M"))
+    assert second["starts_at_local"].startswith(
+        starts.astimezone(BRUSSELS).replace(minute=30).strftime("%Y-%m-%dT%H:%M")
+    )
     assert house.admin.post("/staff/timeslots", body).status_code == 409  # the id is taken
 
     buyer = Client(stack.api_url, session_token=buyer_session())
@@ -56,7 +66,9 @@ def test_staff_create_slots_the_public_sees_live_availability_and_a_ticket_names
     ticket = done["tickets"][0]
     wrong = door.post("/staff/checkins", {"performance_id": second["performance_id"], "payload": ticket["qr_payload"]})
     assert wrong.status_code == 422 and wrong.json()["code"] == "ticket_wrong_performance"
-    admitted = door.post("/staff/checkins", {"performance_id": first["performance_id"], "payload": ticket["qr_payload"]})
+    admitted = door.post(
+        "/staff/checkins", {"performance_id": first["performance_id"], "payload": ticket["qr_payload"]}
+    )
     assert admitted.status_code in (200, 201), admitted.text
 
     staff_view = house.admin.get(f"/staff/timeslots/{series['id']}").json()

@@ -1,5 +1,6 @@
 """UiTPAS social tariff over HTTP against the embedded stack and the local UiTPAS server: a pass per place
 prices it at the kansentarief; the sale is registered before the payment and cancelled on refund."""
+
 from __future__ import annotations
 
 import json
@@ -11,16 +12,22 @@ from .checkout_helpers import ledger_entries, net_by_account, pay, submit, table
 from .conftest import Client, buyer_session
 from .fanout_helpers import eventually, small_performance
 
-ACTIVE, EXPIRED, BLOCKED, NONE, LIMITED = ("0900000095902", "0900000058918", "0900000031618", "0900000067513",
-                                           "0900000046312")
+ACTIVE, EXPIRED, BLOCKED, NONE, LIMITED = (
+    "0900000095902",
+    "0900000058918",
+    "0900000031618",
+    "0900000067513",
+    "0900000046312",
+)
 
 
 def uitpas_performance(stack, house, seats: int = 2) -> dict:
     """A performance mapped to a UiTdatabank event (so a UiTPAS event), full price 28.00."""
     performance = small_performance(house, seats=seats)
     event_id = stack.uit.uitdatabank.service.add_event(sample_event(1))
-    response = house.admin.request("PUT", f"/staff/performances/{performance['id']}/uitdatabank",
-                                   json={"event_id": event_id, "sub_event_id": 0})
+    response = house.admin.request(
+        "PUT", f"/staff/performances/{performance['id']}/uitdatabank", json={"event_id": event_id, "sub_event_id": 0}
+    )
     assert response.status_code == 200, response.text
     return {**performance, "event_id": event_id}
 
@@ -39,8 +46,12 @@ def cart_with_places(stack, performance: dict, count: int = 2) -> tuple[Client, 
 def give_pass(buyer: Client, cart_id: str, hold_id: str, place: str, number: str, language: str = "nl"):
     if len(number.replace(" ", "")) == 13:  # a pass number is personal data: the session fails if it is logged
         personal_data.register(None, number.replace(" ", ""))
-    return buyer.request("PUT", f"/carts/{cart_id}/holds/{hold_id}/places/{place}/uitpas",
-                         json={"uitpas_number": number}, headers={"Accept-Language": language})
+    return buyer.request(
+        "PUT",
+        f"/carts/{cart_id}/holds/{hold_id}/places/{place}/uitpas",
+        json={"uitpas_number": number},
+        headers={"Accept-Language": language},
+    )
 
 
 def sales_of(stack, number: str) -> list[dict]:
@@ -59,8 +70,12 @@ def test_a_pass_prices_its_place_at_the_social_tariff_registered_before_payment_
     cart = response.json()
     social = next(line for line in cart["lines"] if line["place"] == place)
     assert social["tariff"] == "uitpas" and social["price"]["amount"] == 700
-    assert social["uitpas"] == {"tariff_id": "kansentarief", "tariff_name": "Kansentarief",
-                                "regular_price": {"amount": 2800, "currency": "EUR"}, "uitpas_number_ending": "5902"}
+    assert social["uitpas"] == {
+        "tariff_id": "kansentarief",
+        "tariff_name": "Kansentarief",
+        "regular_price": {"amount": 2800, "currency": "EUR"},
+        "uitpas_number_ending": "5902",
+    }
     assert cart["total"]["amount"] == 2800 + 700
     assert ACTIVE not in response.text  # only the last digits come back
 
@@ -70,11 +85,13 @@ def test_a_pass_prices_its_place_at_the_social_tariff_registered_before_payment_
     # publiq's order: the sale is registered before the buyer pays
     new_sales = sales_of(stack, ACTIVE)[registered_before:]
     assert [(s["regularPrice"], s["tariff"]["id"], s["eventId"], s["status"]) for s in new_sales] == [
-        (28.0, "kansentarief", performance["event_id"], "REGISTERED")]
+        (28.0, "kansentarief", performance["event_id"], "REGISTERED")
+    ]
     pay(stack, checkout)
     done = wait_for(buyer, order_id, {"completed"}, stack=stack)
-    tickets = sorted(done["tickets"], key=lambda t: t["price"]["amount"] if isinstance(t["price"], dict)
-                     else t["price"])
+    tickets = sorted(
+        done["tickets"], key=lambda t: t["price"]["amount"] if isinstance(t["price"], dict) else t["price"]
+    )
     social_ticket = tickets[0]
     assert social_ticket["tariff"] == "uitpas"
 
@@ -103,8 +120,13 @@ def test_refused_passes_are_typed_problems_in_the_buyers_language_and_change_not
     performance = uitpas_performance(stack, house)
     buyer, cart_id, hold_id, view = cart_with_places(stack, performance)
     place = view["lines"][0]["place"]
-    cases = [(BLOCKED, "uitpas_blocked", 422), (EXPIRED, "uitpas_expired", 422), (NONE, "uitpas_no_tariff", 422),
-             ("0900000000000", "uitpas_unknown", 422), ("12345", "validation_failed", 422)]
+    cases = [
+        (BLOCKED, "uitpas_blocked", 422),
+        (EXPIRED, "uitpas_expired", 422),
+        (NONE, "uitpas_no_tariff", 422),
+        ("0900000000000", "uitpas_unknown", 422),
+        ("12345", "validation_failed", 422),
+    ]
     for number, code, status in cases:
         response = give_pass(buyer, cart_id, hold_id, place, number, language="fr")
         assert response.status_code == status, (number, response.text)

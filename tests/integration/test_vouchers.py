@@ -1,25 +1,41 @@
 """Discount codes and donations over HTTP: staff make codes, buyers apply them in the cart, checkout claims a use
 atomically (the last use goes to exactly one of many racing buyers), a checkout without a sale gives it back, and
 the ledger books each house's discounted revenue and donations to the cent."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chalicelib.web.auth import Role, issue_token
 from scripts.embedded import demo_seatmaps
 
-from .checkout_helpers import (ledger_entries, net_by_account, pay, poll, race_checkouts, submit, table_items,
-                               two_house_cart, wait_for)
+from .checkout_helpers import (
+    ledger_entries,
+    net_by_account,
+    pay,
+    poll,
+    race_checkouts,
+    submit,
+    table_items,
+    two_house_cart,
+    wait_for,
+)
 from .conftest import Client, HouseFixture, buyer_session, unique
 
 
 def code_body(**terms) -> dict:
-    now = datetime.now(timezone.utc)
-    return {"code": unique("code").upper(), "kind": "amount", "value": 500, "max_uses": 10,
-            "valid_from": (now - timedelta(hours=1)).isoformat(), "valid_until": (now + timedelta(days=1)).isoformat(),
-            **terms}
+    now = datetime.now(UTC)
+    return {
+        "code": unique("code").upper(),
+        "kind": "amount",
+        "value": 500,
+        "max_uses": 10,
+        "valid_from": (now - timedelta(hours=1)).isoformat(),
+        "valid_until": (now + timedelta(days=1)).isoformat(),
+        **terms,
+    }
 
 
 def make_code(staff: Client, **terms) -> dict:
@@ -29,8 +45,7 @@ def make_code(staff: Client, **terms) -> dict:
 
 
 def apply(buyer: Client, cart_id: str, code: str, language: str = "nl"):
-    return buyer.request("PUT", f"/carts/{cart_id}/voucher", json={"code": code},
-                         headers={"Accept-Language": language})
+    return buyer.request("PUT", f"/carts/{cart_id}/voucher", json={"code": code}, headers={"Accept-Language": language})
 
 
 def coordinator(stack, signing_key) -> Client:
@@ -87,14 +102,26 @@ def test_a_cluster_wide_code_is_spread_over_the_houses_to_the_cent(stack, signin
 
 def test_wrong_expired_used_up_and_misplaced_codes_are_refused_in_the_buyer_s_language(stack, signing_key, buyer):
     cart, (theatre, club), _, _ = two_house_cart(stack, signing_key, buyer, seats=1, places=1)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     other = HouseFixture(stack, signing_key)
     cases = {
         "voucher_unknown": ("NO-SUCH-CODE", 422),
-        "voucher_expired": (make_code(theatre.admin, valid_from=(now - timedelta(days=2)).isoformat(),
-                                      valid_until=(now - timedelta(days=1)).isoformat())["code"], 422),
-        "voucher_not_yet_valid": (make_code(theatre.admin, valid_from=(now + timedelta(days=1)).isoformat(),
-                                            valid_until=(now + timedelta(days=2)).isoformat())["code"], 422),
+        "voucher_expired": (
+            make_code(
+                theatre.admin,
+                valid_from=(now - timedelta(days=2)).isoformat(),
+                valid_until=(now - timedelta(days=1)).isoformat(),
+            )["code"],
+            422,
+        ),
+        "voucher_not_yet_valid": (
+            make_code(
+                theatre.admin,
+                valid_from=(now + timedelta(days=1)).isoformat(),
+                valid_until=(now + timedelta(days=2)).isoformat(),
+            )["code"],
+            422,
+        ),
         "voucher_below_minimum": (make_code(theatre.admin, min_cart_cents=50_000)["code"], 422),
         "voucher_not_applicable": (make_code(other.admin)["code"], 422),
     }
@@ -142,8 +169,12 @@ def test_sixteen_buyers_racing_for_the_last_use_of_a_code_exactly_one_wins(stack
     assert len(winners) == 1, [status for status, _ in results]
     assert {(status, body["code"]) for status, body in results if status != 202} == {(409, "voucher_used_up")}
     assert house.admin.get(f"/staff/vouchers/{code}").json()["remaining"] == 0
-    claims = [item for status, body in results if status == 202
-              for item in table_items(stack, f"ORDER#{body['order_id']}", "VOUCHER")]
+    claims = [
+        item
+        for status, body in results
+        if status == 202
+        for item in table_items(stack, f"ORDER#{body['order_id']}", "VOUCHER")
+    ]
     assert [claim["status"]["S"] for claim in claims] == ["claimed"]
     # a losing cart stays open: without the code it checks out at full price
     loser, loser_cart = next(entry for entry, (status, _) in zip(carts, results) if status != 202)
@@ -161,7 +192,8 @@ def test_sixteen_buyers_racing_for_the_last_use_of_a_code_exactly_one_wins(stack
 
 
 def test_a_donation_to_another_house_is_paid_with_the_order_and_booked_as_its_donation_income(
-        stack, signing_key, buyer):
+    stack, signing_key, buyer
+):
     cart, (theatre, club), _, _ = two_house_cart(stack, signing_key, buyer, seats=1, places=1)
     museum = HouseFixture(stack, signing_key)  # any house of the cluster, even without a place in the cart
     view = buyer.request("PUT", f"/carts/{cart['id']}/donations/{museum.id}", json={"amount": 750}).json()
@@ -179,7 +211,9 @@ def test_a_donation_to_another_house_is_paid_with_the_order_and_booked_as_its_do
     entries = ledger_entries(stack, order_id)
     donation = entries[f"{order_id}:donation:{museum.id}"]
     assert {p["account"]: p["amount"] for p in donation["postings"]} == {
-        "payments:clearing": 750, f"house:{museum.id}:donations": -750}
+        "payments:clearing": 750,
+        f"house:{museum.id}:donations": -750,
+    }
     net = net_by_account(entries.values())
     fees = sum(cents for account, cents in net.items() if account.endswith(":fees"))
     assert net["payments:clearing"] == 5050 - fees
@@ -189,10 +223,16 @@ def test_a_donation_to_another_house_is_paid_with_the_order_and_booked_as_its_do
     for house in (theatre, club):
         refund = house.admin.post(f"/staff/orders/{order_id}/refunds", {})
         assert refund.status_code == 202, refund.text
-        poll(lambda: house.admin.get(f"/staff/orders/{order_id}/refunds/{refund.json()['refund_id']}").json(),
-             lambda view: view["status"] == "completed", what="the refund")
-    entries = poll(lambda: ledger_entries(stack, order_id), lambda found: f"{order_id}:refund:donations:{museum.id}"
-                   in found, what="the donation's reversal")
+        poll(
+            lambda: house.admin.get(f"/staff/orders/{order_id}/refunds/{refund.json()['refund_id']}").json(),
+            lambda view: view["status"] == "completed",
+            what="the refund",
+        )
+    entries = poll(
+        lambda: ledger_entries(stack, order_id),
+        lambda found: f"{order_id}:refund:donations:{museum.id}" in found,
+        what="the donation's reversal",
+    )
     net = net_by_account(entries.values())
     assert f"house:{museum.id}:donations" not in net  # given and given back
     assert net["payments:clearing"] == -fees  # everything went back but the provider's fee

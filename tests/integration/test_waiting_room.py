@@ -1,9 +1,10 @@
 """The on-sale waiting room over HTTP: join, wait for one's turn, hold with a single-use admission."""
+
 from __future__ import annotations
 
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from .conftest import Client, buyer_session
 from .test_errors import table_items
@@ -82,9 +83,10 @@ def test_twenty_racing_requests_with_one_admission_make_exactly_one_hold(stack, 
 
 
 def test_the_line_admits_at_its_rate_and_says_where_each_buyer_stands(stack, house, small_hall):
-    opens = datetime.now(timezone.utc) + timedelta(seconds=2)
-    performance = house.performance(small_hall, waiting_room={
-        "rate_per_minute": 60, "opens_at": opens.isoformat(), "shards": 1})
+    opens = datetime.now(UTC) + timedelta(seconds=2)
+    performance = house.performance(
+        small_hall, waiting_room={"rate_per_minute": 60, "opens_at": opens.isoformat(), "shards": 1}
+    )
     path = f"/performances/{performance['id']}/queue"
     buyers = [Client(stack.api_url, session_token=buyer_session()) for _ in range(4)]
     tickets = [buyer.post(path).json() for buyer in buyers]
@@ -96,10 +98,12 @@ def test_the_line_admits_at_its_rate_and_says_where_each_buyer_stands(stack, hou
     # a ticket is bound to its buyer's session
     borrowed = buyers[0].get(path, headers={"X-Podium-Queue-Ticket": tickets[3]["queue_ticket"]})
     assert borrowed.status_code == 403 and borrowed.json()["code"] == "admission_invalid"
-    time.sleep(max(0.0, (opens - datetime.now(timezone.utc)).total_seconds()) + 0.2)
+    time.sleep(max(0.0, (opens - datetime.now(UTC)).total_seconds()) + 0.2)
     first = buyers[0].get(path, headers={"X-Podium-Queue-Ticket": tickets[0]["queue_ticket"]}).json()
     assert first["admission"] and first["seconds_to_wait"] == 0
-    assert buyers[3].get(path, headers={"X-Podium-Queue-Ticket": tickets[3]["queue_ticket"]}).json()["admission"] is None
+    assert (
+        buyers[3].get(path, headers={"X-Podium-Queue-Ticket": tickets[3]["queue_ticket"]}).json()["admission"] is None
+    )
 
 
 def test_a_house_switches_its_waiting_room_on_and_off_and_its_box_office_is_not_queued(stack, house, small_hall):
@@ -107,8 +111,12 @@ def test_a_house_switches_its_waiting_room_on_and_off_and_its_box_office_is_not_
 
     performance = house.performance(small_hall)
     path = f"/performances/{performance['id']}/holds"
-    assert Client(stack.api_url, session_token=buyer_session()).post(
-        f"/performances/{performance['id']}/queue").json()["code"] == "conflict"
+    assert (
+        Client(stack.api_url, session_token=buyer_session())
+        .post(f"/performances/{performance['id']}/queue")
+        .json()["code"]
+        == "conflict"
+    )
     changed = house.admin.patch(f"/staff/performances/{performance['id']}", {"waiting_room": {"rate_per_minute": 100}})
     assert changed.status_code == 200 and changed.json()["waiting_room"]["rate_per_minute"] == 100
     time.sleep(1.1)  # the hold path's view of the performance is at most a second old
@@ -129,8 +137,10 @@ def test_the_queue_page_shows_the_place_in_line_then_lets_the_buyer_hold_once(st
 
     import requests
 
-    opens = datetime.now(timezone.utc) + timedelta(seconds=3)
-    performance = house.performance(small_hall, waiting_room={"rate_per_minute": 60, "opens_at": opens.isoformat(), "shards": 1})
+    opens = datetime.now(UTC) + timedelta(seconds=3)
+    performance = house.performance(
+        small_hall, waiting_room={"rate_per_minute": 60, "opens_at": opens.isoformat(), "shards": 1}
+    )
     web = requests.Session()
     web.headers.update({"Accept": "text/html", "Accept-Language": "nl-BE"})
     url = f"{stack.api_url}/p/performances/{performance['id']}"
@@ -139,7 +149,7 @@ def test_the_queue_page_shows_the_place_in_line_then_lets_the_buyer_hold_once(st
     waiting = web.get(url + "/queue")
     assert waiting.status_code == 200 and "Wachtrij" in waiting.text and "Je plaats in de rij" in waiting.text
     assert re.search(r'data-reload="[1-3]"', waiting.text) and "Kies je plaatsen" not in waiting.text
-    time.sleep(max(0.0, (opens - datetime.now(timezone.utc)).total_seconds()) + 0.5)
+    time.sleep(max(0.0, (opens - datetime.now(UTC)).total_seconds()) + 0.5)
     turn = web.get(url + "/queue")
     assert "Je bent aan de beurt" in turn.text and "Kies je plaatsen" in turn.text
     seat_page = web.get(url)

@@ -1,4 +1,5 @@
 """State machines run for real in the embedded stack, their Lambda tasks running project code."""
+
 from __future__ import annotations
 
 import json
@@ -41,8 +42,10 @@ def machine(stack):
         return {"ok": True}
 
     role = workflows.execution_role(stack.moto.url, stack.stage)
-    arns = {name: workflows.create_function(stack.moto.url, unique(name), role, handler)
-            for name, handler in (("FlakyArn", flaky), ("RecordTokenArn", record_token), ("ValidateArn", validate))}
+    arns = {
+        name: workflows.create_function(stack.moto.url, unique(name), role, handler)
+        for name, handler in (("FlakyArn", flaky), ("RecordTokenArn", record_token), ("ValidateArn", validate))
+    }
     arn = workflows.create_state_machine(stack.moto.url, unique("fixture"), FIXTURE, arns, role)
     return arn, attempts, tokens
 
@@ -67,8 +70,12 @@ def run(stack, machine, order: str, signal=None, timeout: float = 40) -> dict:
 def test_a_task_is_retried_then_the_workflow_waits_for_its_token_and_finishes(stack, machine):
     _, attempts, _ = machine
     order = unique("order")
-    result = run(stack, machine, order, signal=lambda sfn, token: sfn.send_task_success(
-        taskToken=token, output=json.dumps({"amount": 2500})))
+    result = run(
+        stack,
+        machine,
+        order,
+        signal=lambda sfn, token: sfn.send_task_success(taskToken=token, output=json.dumps({"amount": 2500})),
+    )
     assert result["status"] == "SUCCEEDED"
     output = json.loads(result["output"])
     assert attempts[order] == 3 and output["flaky"]["value"]["attempts"] == 3
@@ -77,16 +84,26 @@ def test_a_task_is_retried_then_the_workflow_waits_for_its_token_and_finishes(st
 
 
 def test_a_python_exception_in_a_task_is_caught_by_its_name(stack, machine):
-    result = run(stack, machine, unique("order"), signal=lambda sfn, token: sfn.send_task_success(
-        taskToken=token, output=json.dumps({"amount": 0})))
+    result = run(
+        stack,
+        machine,
+        unique("order"),
+        signal=lambda sfn, token: sfn.send_task_success(taskToken=token, output=json.dumps({"amount": 0})),
+    )
     output = json.loads(result["output"])
     assert result["status"] == "SUCCEEDED" and output["outcome"] == "rejected"
     assert output["error"]["Error"] == "ValueError" and "amount must be positive" in output["error"]["Cause"]
 
 
 def test_a_failure_sent_for_the_token_takes_the_catch(stack, machine):
-    result = run(stack, machine, unique("order"), signal=lambda sfn, token: sfn.send_task_failure(
-        taskToken=token, error="PaymentDeclined", cause="card_declined"))
+    result = run(
+        stack,
+        machine,
+        unique("order"),
+        signal=lambda sfn, token: sfn.send_task_failure(
+            taskToken=token, error="PaymentDeclined", cause="card_declined"
+        ),
+    )
     output = json.loads(result["output"])
     # moto 5.2.5 drops the Cause of send_task_failure (AWS keeps it); the Error is what Catch matches.
     assert output["outcome"] == "declined" and output["error"]["Error"] == "PaymentDeclined"
@@ -108,15 +125,17 @@ def test_the_app_s_task_functions_run_in_the_local_lambda_service_and_fail_as_la
     workflows.dispatcher.register(name, lambda event, context: ran_here.append(event))
     try:
         answer = resources.client("lambda", stack.moto.url).invoke(
-            FunctionName=name, Payload=json.dumps({"order_id": "o_nowhere"}))
+            FunctionName=name, Payload=json.dumps({"order_id": "o_nowhere"})
+        )
     finally:
         workflows.dispatcher.register(name, original)
     assert ran_here == [] and answer.get("FunctionError")  # moto says "Handled" where Lambda says "Unhandled"
     assert json.loads(answer["Payload"].read())["errorType"] == "NotFound"
     assert workflows.dispatcher.invocations[-1] == (name, {"order_id": "o_nowhere"})
     # the service answers as Lambda does: (payload, errored, logs)
-    direct = requests.post(f"{workflows.dispatcher.remote_url}/invocations/{name}",
-                           data=json.dumps({"order_id": "o_nowhere"}), timeout=30).json()
+    direct = requests.post(
+        f"{workflows.dispatcher.remote_url}/invocations/{name}", data=json.dumps({"order_id": "o_nowhere"}), timeout=30
+    ).json()
     assert direct["errored"] is True and json.loads(direct["payload"])["errorType"] == "NotFound"
     assert requests.get(f"{workflows.dispatcher.remote_url}/invocations/{name}", timeout=30).status_code == 404
 
@@ -130,8 +149,15 @@ def test_executions_of_one_machine_at_once_keep_their_own_state(stack, machine):
     orders = {unique("order"): amount for amount in (0, 100, 0, 250, 300, 0, 75, 1)}
 
     def one(order: str) -> dict:
-        return run(stack, machine, order, timeout=90, signal=lambda sfn, token: sfn.send_task_success(
-            taskToken=token, output=json.dumps({"amount": orders[order]})))
+        return run(
+            stack,
+            machine,
+            order,
+            timeout=90,
+            signal=lambda sfn, token: sfn.send_task_success(
+                taskToken=token, output=json.dumps({"amount": orders[order]})
+            ),
+        )
 
     with ThreadPoolExecutor(max_workers=len(orders)) as pool:
         results = dict(zip(orders, pool.map(one, orders)))

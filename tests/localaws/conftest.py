@@ -1,4 +1,5 @@
 """moto with the local AWS's patches, served from this process on a free port of 127.0.0.1."""
+
 from __future__ import annotations
 
 import threading
@@ -28,8 +29,13 @@ def moto_url():
 @pytest.fixture(scope="package")
 def client(moto_url):
     def make(service: str):
-        return boto3.client(service, endpoint_url=moto_url, region_name=REGION, aws_access_key_id="testing",
-                            aws_secret_access_key="testing",
-                            config=Config(retries={"total_max_attempts": 1}))
+        return boto3.client(
+            service,
+            endpoint_url=moto_url,
+            region_name=REGION,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+            config=Config(retries={"total_max_attempts": 1}),
+        )
 
     return make

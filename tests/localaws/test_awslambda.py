@@ -1,5 +1,6 @@
 """Lambda without Docker: an invocation through moto runs the installed Python callable and answers as Lambda
 does (scripts/localaws/awslambda.py)."""
+
 from __future__ import annotations
 
 import io
@@ -20,8 +21,14 @@ def function(client):
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as package:
         package.writestr("handler.py", "")
-    lambdas.create_function(FunctionName=name, Runtime="python3.11", Role=role, Handler="handler.handler",
-                            Code={"ZipFile": archive.getvalue()}, Timeout=30)
+    lambdas.create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": archive.getvalue()},
+        Timeout=30,
+    )
     previous = awslambda.current()  # the embedded stack's dispatcher when one runs in this process
     yield name
     if previous is None:

@@ -1,5 +1,6 @@
 """botocore hooks: every API call observed, every HTTP request prepared before it is sent
 (scripts/localaws/botocore_hooks.py)."""
+
 from __future__ import annotations
 
 import threading
@@ -37,8 +38,13 @@ def test_a_header_added_before_sending_marks_the_request_as_background_work_for_
     listening = make_server("127.0.0.1", 0, app, threaded=True, request_handler=server.QuietMotoRequestHandler)
     thread = threading.Thread(target=listening.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
-    dynamodb = boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{listening.server_port}",
-                            region_name="eu-west-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    dynamodb = boto3.client(
+        "dynamodb",
+        endpoint_url=f"http://127.0.0.1:{listening.server_port}",
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
     def mark(request) -> None:
         request.headers[server.BACKGROUND_HEADER] = "1"

@@ -1,5 +1,6 @@
 """`chalice local` with a deep backlog, first-come admission and API Gateway's own answers
 (scripts/localaws/chalice_local.py)."""
+
 from __future__ import annotations
 
 import threading
@@ -16,8 +17,12 @@ from scripts.localaws.fairness import FairSemaphore
 
 
 def answer(response_type: str, status: int, message: str, path: str) -> dict:
-    return {"statusCode": status, "headers": {"x-answered-by": response_type}, "multiValueHeaders": {},
-            "body": f"{response_type} {path}"}
+    return {
+        "statusCode": status,
+        "headers": {"x-answered-by": response_type},
+        "multiValueHeaders": {},
+        "body": f"{response_type} {path}",
+    }
 
 
 @pytest.fixture

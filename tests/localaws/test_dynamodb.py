@@ -1,4 +1,5 @@
 """DynamoDB's fast paths refuse what moto refuses and answer what moto answers (scripts/localaws/dynamodb.py)."""
+
 from __future__ import annotations
 
 import contextlib
@@ -12,10 +13,15 @@ from scripts.localaws import dynamodb as fast
 SCHEMA = dict(
     KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
     AttributeDefinitions=[{"AttributeName": name, "AttributeType": "S"} for name in ("PK", "SK", "g")],
-    GlobalSecondaryIndexes=[{"IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"},
-                                                                {"AttributeName": "SK", "KeyType": "RANGE"}],
-                             "Projection": {"ProjectionType": "ALL"}}],
-    BillingMode="PAY_PER_REQUEST")
+    GlobalSecondaryIndexes=[
+        {
+            "IndexName": "by_g",
+            "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+    ],
+    BillingMode="PAY_PER_REQUEST",
+)
 
 
 @contextlib.contextmanager
@@ -45,20 +51,40 @@ def table(client):
 
 
 def seat(table: str, number: int, state: str) -> dict:
-    return {"Put": {"TableName": table, "Item": {"PK": {"S": "PERF#p1"}, "SK": {"S": f"SEAT#{number:04d}"},
-                                                 "state": {"S": state}, "g": {"S": f"G#{number % 3}"}}}}
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": {
+                "PK": {"S": "PERF#p1"},
+                "SK": {"S": f"SEAT#{number:04d}"},
+                "state": {"S": state},
+                "g": {"S": f"G#{number % 3}"},
+            },
+        }
+    }
 
 
 def claim(table: str, number: int) -> dict:
-    return {"Update": {"TableName": table, "Key": {"PK": {"S": "PERF#p1"}, "SK": {"S": f"SEAT#{number:04d}"}},
-                       "UpdateExpression": "SET #s = :held", "ConditionExpression": "#s = :free",
-                       "ExpressionAttributeNames": {"#s": "state"},
-                       "ExpressionAttributeValues": {":held": {"S": "held"}, ":free": {"S": "free"}}}}
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": {"PK": {"S": "PERF#p1"}, "SK": {"S": f"SEAT#{number:04d}"}},
+            "UpdateExpression": "SET #s = :held",
+            "ConditionExpression": "#s = :free",
+            "ExpressionAttributeNames": {"#s": "state"},
+            "ExpressionAttributeValues": {":held": {"S": "held"}, ":free": {"S": "free"}},
+        }
+    }
 
 
 def order(table: str) -> dict:
-    return {"Put": {"TableName": table, "Item": {"PK": {"S": "ORDER#o1"}, "SK": {"S": "ORDER"}},
-                    "ConditionExpression": "attribute_not_exists(PK)"}}
+    return {
+        "Put": {
+            "TableName": table,
+            "Item": {"PK": {"S": "ORDER#o1"}, "SK": {"S": "ORDER"}},
+            "ConditionExpression": "attribute_not_exists(PK)",
+        }
+    }
 
 
 def outcome(dynamodb, table: str, transaction: list[dict]) -> tuple:
@@ -74,25 +100,40 @@ def outcome(dynamodb, table: str, transaction: list[dict]) -> tuple:
 
 
 def scenarios(table: str) -> dict[str, list[dict]]:
-    late_failure = {"Update": {"TableName": table, "Key": {"PK": {"S": "PERF#p1"}, "SK": {"S": "SEAT#0002"}},
-                               "UpdateExpression": "ADD #s :one", "ExpressionAttributeNames": {"#s": "state"},
-                               "ExpressionAttributeValues": {":one": {"N": "1"}}}}
-    return {"a taken seat refuses the whole order": [order(table), claim(table, 1), claim(table, 2)],
-            "free seats are claimed with the order": [order(table), claim(table, 2), claim(table, 3)],
-            "a write moto rejects late undoes the earlier ones": [order(table), claim(table, 3), late_failure],
-            "the same item twice is a validation error": [claim(table, 2), claim(table, 2)]}
+    late_failure = {
+        "Update": {
+            "TableName": table,
+            "Key": {"PK": {"S": "PERF#p1"}, "SK": {"S": "SEAT#0002"}},
+            "UpdateExpression": "ADD #s :one",
+            "ExpressionAttributeNames": {"#s": "state"},
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+    return {
+        "a taken seat refuses the whole order": [order(table), claim(table, 1), claim(table, 2)],
+        "free seats are claimed with the order": [order(table), claim(table, 2), claim(table, 3)],
+        "a write moto rejects late undoes the earlier ones": [order(table), claim(table, 3), late_failure],
+        "the same item twice is a validation error": [claim(table, 2), claim(table, 2)],
+    }
 
 
-@pytest.mark.parametrize("scenario", ["a taken seat refuses the whole order", "free seats are claimed with the order",
-                                      "a write moto rejects late undoes the earlier ones",
-                                      "the same item twice is a validation error"])
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        "a taken seat refuses the whole order",
+        "free seats are claimed with the order",
+        "a write moto rejects late undoes the earlier ones",
+        "the same item twice is a validation error",
+    ],
+)
 def test_a_transaction_is_told_and_leaves_what_moto_s_own_would(client, table, scenario):
     dynamodb = client("dynamodb")
     results = []
     for patched in (True, False):
         name = table()
-        dynamodb.transact_write_items(TransactItems=[seat(name, 1, "held"), seat(name, 2, "free"),
-                                                     seat(name, 3, "free")])
+        dynamodb.transact_write_items(
+            TransactItems=[seat(name, 1, "held"), seat(name, 2, "free"), seat(name, 3, "free")]
+        )
         if patched:
             assert fast.fast_transactions_installed()
             results.append(outcome(dynamodb, name, scenarios(name)[scenario]))
@@ -112,13 +153,23 @@ def test_a_conditional_write_through_the_patched_transaction_still_refuses(clien
 
 
 def queries(dynamodb, name: str) -> list:
-    asked = [dict(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "PERF#p1"}}),
-             dict(KeyConditionExpression="PK = :p AND begins_with(SK, :s)", ScanIndexForward=False,
-                  ExpressionAttributeValues={":p": {"S": "PERF#p1"}, ":s": {"S": "SEAT#001"}}),
-             dict(KeyConditionExpression="PK = :p", Limit=7, ProjectionExpression="SK, #s",
-                  ExpressionAttributeNames={"#s": "state"}, ExpressionAttributeValues={":p": {"S": "PERF#p1"}}),
-             dict(IndexName="by_g", KeyConditionExpression="g = :g", ExpressionAttributeValues={":g": {"S": "G#1"}}),
-             dict(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "PERF#none"}})]
+    asked = [
+        dict(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "PERF#p1"}}),
+        dict(
+            KeyConditionExpression="PK = :p AND begins_with(SK, :s)",
+            ScanIndexForward=False,
+            ExpressionAttributeValues={":p": {"S": "PERF#p1"}, ":s": {"S": "SEAT#001"}},
+        ),
+        dict(
+            KeyConditionExpression="PK = :p",
+            Limit=7,
+            ProjectionExpression="SK, #s",
+            ExpressionAttributeNames={"#s": "state"},
+            ExpressionAttributeValues={":p": {"S": "PERF#p1"}},
+        ),
+        dict(IndexName="by_g", KeyConditionExpression="g = :g", ExpressionAttributeValues={":g": {"S": "G#1"}}),
+        dict(KeyConditionExpression="PK = :p", ExpressionAttributeValues={":p": {"S": "PERF#none"}}),
+    ]
     answers = []
     for query in asked:
         answer = dynamodb.query(TableName=name, **query)
@@ -132,11 +183,22 @@ def test_partition_sized_queries_and_json_answers_give_moto_s_answers(client, ta
     name = table()
     for number in range(0, 40, 20):
         dynamodb.transact_write_items(TransactItems=[seat(name, n, "free") for n in range(number, number + 20)])
-    dynamodb.put_item(TableName=name, Item={"PK": {"S": "PERF#p2"}, "SK": {"S": "SEAT#0001"}, "g": {"S": "G#1"},
-                                            "b": {"B": b"\0\1"}, "n": {"N": "1.50"}, "l": {"L": [{"NULL": True}]}})
+    dynamodb.put_item(
+        TableName=name,
+        Item={
+            "PK": {"S": "PERF#p2"},
+            "SK": {"S": "SEAT#0001"},
+            "g": {"S": "G#1"},
+            "b": {"B": b"\0\1"},
+            "n": {"N": "1.50"},
+            "l": {"L": [{"NULL": True}]},
+        },
+    )
     patched = queries(dynamodb, name)
-    with upstream(fast.install_fast_queries, fast.uninstall_fast_queries), \
-            upstream(fast.install_fast_answers, fast.uninstall_fast_answers):
+    with (
+        upstream(fast.install_fast_queries, fast.uninstall_fast_queries),
+        upstream(fast.install_fast_answers, fast.uninstall_fast_answers),
+    ):
         assert queries(dynamodb, name) == patched
     assert [count for _, _, count in patched[:5]] == [40, 10, 7, 14, 0]
     assert patched[2][0][0] == {"SK": {"S": "SEAT#0000"}, "state": {"S": "free"}}  # projected
@@ -150,4 +212,7 @@ def test_apply_installs_every_dynamodb_fast_path():
     fast.apply()
     assert fast.fast_transactions_installed()
     assert (Table.query, Item.project, DynamoResult.execute_result) == (
-        fast.fast_query, fast.fast_project, fast.fast_execute_result)
+        fast.fast_query,
+        fast.fast_project,
+        fast.fast_execute_result,
+    )

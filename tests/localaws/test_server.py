@@ -1,4 +1,5 @@
 """moto's app behind the global lock, and its dispatcher's module list read once (scripts/localaws/server.py)."""
+
 from __future__ import annotations
 
 import io
@@ -20,8 +21,12 @@ def test_moto_s_module_list_is_read_once_and_is_moto_s_list():
 
 
 def _environ(path: str, body: bytes = b"", background: bool = False) -> dict:
-    environ = {"PATH_INFO": path, "REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(body)),
-               "wsgi.input": io.BytesIO(body)}
+    environ = {
+        "PATH_INFO": path,
+        "REQUEST_METHOD": "POST",
+        "CONTENT_LENGTH": str(len(body)),
+        "wsgi.input": io.BytesIO(body),
+    }
     if background:
         environ["HTTP_" + server.BACKGROUND_HEADER.upper().replace("-", "_")] = "1"
     return environ
@@ -40,8 +45,12 @@ def test_every_request_but_a_lambda_invocation_runs_under_the_lock_with_its_whol
     locked = server.LockedMotoApp(app, lock=lock)
     assert locked(_environ("/", b"{}"), None) == [b"part ", b"two"]
     assert list(locked(_environ("/2015-03-31/functions/f/invocations"), None)) == [b"part ", b"two"]
-    assert seen == [("/", True, b"{}"), ("iterated", True, b""),
-                    ("/2015-03-31/functions/f/invocations", False, b""), ("iterated", False, b"")]
+    assert seen == [
+        ("/", True, b"{}"),
+        ("iterated", True, b""),
+        ("/2015-03-31/functions/f/invocations", False, b""),
+        ("iterated", False, b""),
+    ]
     assert not lock.locked()
 
 

@@ -1,5 +1,6 @@
 """Step Functions' parse caches and shared Lambda client give what moto's fresh ones give
 (scripts/localaws/stepfunctions.py)."""
+
 from __future__ import annotations
 
 import json
@@ -18,10 +19,23 @@ def installed():
     stepfunctions.apply()
 
 
-DATA = {"order_id": "o_1", "error": {"Error": "PaymentCanceled", "Cause": "x"}, "lines": [{"n": 1}, {"n": 3}],
-        "nested": {"a": {"b": [10, 20, 30]}}}
-PATHS = ["$", "$.order_id", "$.error.Error", "$.lines[1].n", "$.lines[*].n", "$.nested.a.b[0]",
-         "$.lines[?(@.n > 1)]", "$.nested.a.b[0:2]", "$.missing"]
+DATA = {
+    "order_id": "o_1",
+    "error": {"Error": "PaymentCanceled", "Cause": "x"},
+    "lines": [{"n": 1}, {"n": 3}],
+    "nested": {"a": {"b": [10, 20, 30]}},
+}
+PATHS = [
+    "$",
+    "$.order_id",
+    "$.error.Error",
+    "$.lines[1].n",
+    "$.lines[*].n",
+    "$.nested.a.b[0]",
+    "$.lines[?(@.n > 1)]",
+    "$.nested.a.b[0:2]",
+    "$.missing",
+]
 
 
 def found(path: str):
@@ -42,9 +56,15 @@ def test_json_paths_are_parsed_once_and_find_what_a_fresh_parse_finds():
     assert fresh[1] == "o_1" and fresh[-1] == ("missing", "$.missing")
 
 
-DEFINITION = json.dumps({"StartAt": "Price", "States": {
-    "Price": {"Type": "Pass", "Result": {"total": 40}, "ResultPath": "$.price", "Next": "Done"},
-    "Done": {"Type": "Succeed"}}})
+DEFINITION = json.dumps(
+    {
+        "StartAt": "Price",
+        "States": {
+            "Price": {"Type": "Pass", "Result": {"total": 40}, "ResultPath": "$.price", "Next": "Done"},
+            "Done": {"Type": "Succeed"},
+        },
+    }
+)
 
 
 def _shape(program) -> list[str]:

@@ -4,6 +4,7 @@ A failure here after an upgrade means: an upstream function a patch replaces, wr
 has changed. Read the upstream diff for that function, adapt the patch (scripts/localaws/README.md, "How
 to upgrade"), then record the new hash in the module's UPSTREAM.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -16,8 +17,11 @@ from scripts import localaws
 from scripts.localaws import patches, patching
 from tests.conftest import ROOT
 
-REVIEWED = [(module.__name__.rsplit(".", 1)[-1], target, recorded)
-            for module in patches.PATCH_MODULES for target, recorded in module.UPSTREAM.items()]
+REVIEWED = [
+    (module.__name__.rsplit(".", 1)[-1], target, recorded)
+    for module in patches.PATCH_MODULES
+    for target, recorded in module.UPSTREAM.items()
+]
 
 
 @pytest.mark.parametrize("package", sorted(localaws.PINNED))
@@ -35,7 +39,8 @@ def test_the_installed_versions_are_the_reviewed_pins(package):
 @pytest.mark.parametrize("area, target, recorded", REVIEWED, ids=[f"{area}:{target}" for area, target, _ in REVIEWED])
 def test_the_patched_upstream_code_is_unchanged_since_it_was_reviewed(area, target, recorded):
     assert patching.source_hash(target) == recorded, (
-        f"{target} changed upstream: review scripts/localaws/{area}.py against it, then record the new hash")
+        f"{target} changed upstream: review scripts/localaws/{area}.py against it, then record the new hash"
+    )
 
 
 def _parameters(target: str) -> list[str]:
@@ -66,12 +71,21 @@ def test_the_patched_places_keep_their_signatures(target):
 def test_table_query_takes_the_index_name_where_the_fast_query_passes_it():
     # fast_query passes these positionally and everything after them through unchanged.
     assert _parameters("moto.dynamodb.models.table:Table.query")[:9] == [
-        "self", "hash_key", "range_comparison", "range_objs", "limit", "exclusive_start_key",
-        "scan_index_forward", "projection_expressions", "index_name"]
+        "self",
+        "hash_key",
+        "range_comparison",
+        "range_objs",
+        "limit",
+        "exclusive_start_key",
+        "scan_index_forward",
+        "projection_expressions",
+        "index_name",
+    ]
 
 
 def test_every_module_with_upstream_code_is_reviewed():
     assert {module.__name__ for module in patches.PATCH_MODULES} == {
-        f"scripts.localaws.{name}" for name in
-        ("dynamodb", "stepfunctions", "server", "awslambda", "chalice_local", "botocore_hooks")}
+        f"scripts.localaws.{name}"
+        for name in ("dynamodb", "stepfunctions", "server", "awslambda", "chalice_local", "botocore_hooks")
+    }
     assert all(module.UPSTREAM for module in patches.PATCH_MODULES)

@@ -1,5 +1,6 @@
 """The local AWS stays apart: product code never imports it (nor the stack), the package imports neither the
 stack nor product code, and the stack's modules import each other without a cycle."""
+
 from __future__ import annotations
 
 import ast
@@ -28,14 +29,19 @@ def imported(path: Path, package: str) -> set[str]:
 
 
 def modules(directory: str) -> dict[str, Path]:
-    return {".".join(path.relative_to(ROOT).with_suffix("").parts): path
-            for path in (ROOT / directory).rglob("*.py") if path.name != "__init__.py"}
+    return {
+        ".".join(path.relative_to(ROOT).with_suffix("").parts): path
+        for path in (ROOT / directory).rglob("*.py")
+        if path.name != "__init__.py"
+    }
 
 
 def test_product_code_imports_neither_the_local_aws_nor_the_stack():
     product = {**modules("chalicelib"), "app": ROOT / "app.py"}
-    offenders = {name: sorted(n for n in imported(path, name.rpartition(".")[0]) if n.startswith("scripts"))
-                 for name, path in product.items()}
+    offenders = {
+        name: sorted(n for n in imported(path, name.rpartition(".")[0]) if n.startswith("scripts"))
+        for name, path in product.items()
+    }
     assert not {name: found for name, found in offenders.items() if found}
 
 
@@ -47,12 +53,14 @@ def test_the_local_aws_imports_neither_the_stack_nor_product_code():
 
 def test_the_stack_s_modules_import_each_other_without_a_cycle():
     stack = modules("scripts/embedded")
-    graph = {name: {other for other in imported(path, "scripts.embedded") if other in stack and other != name}
-             for name, path in stack.items()}
+    graph = {
+        name: {other for other in imported(path, "scripts.embedded") if other in stack and other != name}
+        for name, path in stack.items()
+    }
     done: set[str] = set()
 
     def visit(name: str, trail: tuple[str, ...]) -> None:
-        assert name not in trail, " -> ".join((*trail[trail.index(name):], name))
+        assert name not in trail, " -> ".join((*trail[trail.index(name) :], name))
         if name in done:
             return
         for other in graph[name]:
@@ -64,7 +72,9 @@ def test_the_stack_s_modules_import_each_other_without_a_cycle():
 
 
 def test_the_hooks_of_the_gateway_and_the_functions_process_do_not_load_moto():
-    probe = ("import sys; import scripts.embedded.access, scripts.embedded.background, scripts.localaws.chalice_local; "
-             "print(sorted(name for name in sys.modules if name == 'moto' or name.startswith('moto.')))")
+    probe = (
+        "import sys; import scripts.embedded.access, scripts.embedded.background, scripts.localaws.chalice_local; "
+        "print(sorted(name for name in sys.modules if name == 'moto' or name.startswith('moto.')))"
+    )
     loaded = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]"

@@ -1,5 +1,6 @@
 """Service tests: the services called directly, the stage's tables in this process (moto's mock_aws, no
 server) and in-memory fakes in the ports (tests/fakes.py). A small cluster is seeded through the store."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,15 +38,33 @@ class Cluster:
         return self.ports.clock.now()
 
 
-def _performance(performance_id: str, house_id: str, production: Production, venue_id: str, seatmap,
-                 starts_at: datetime, sales_start: datetime, category: str, cents: int) -> Performance:
-    return Performance(id=performance_id, house_id=house_id, production_id=production.id, venue_id=venue_id,
-                       starts_at=starts_at, sales_start=sales_start, sales_end=starts_at,
-                       status=PerformanceStatus.ON_SALE,
-                       tariffs=(Tariff(code="full", name={"nl": "Volwassene", "en": "Adult"},
-                                       prices={category: cents}),),
-                       seated=not seatmap.is_standing, capacity=seatmap.capacity, title=production.title,
-                       venue_name=seatmap.name, genre=production.genre)
+def _performance(
+    performance_id: str,
+    house_id: str,
+    production: Production,
+    venue_id: str,
+    seatmap,
+    starts_at: datetime,
+    sales_start: datetime,
+    category: str,
+    cents: int,
+) -> Performance:
+    return Performance(
+        id=performance_id,
+        house_id=house_id,
+        production_id=production.id,
+        venue_id=venue_id,
+        starts_at=starts_at,
+        sales_start=sales_start,
+        sales_end=starts_at,
+        status=PerformanceStatus.ON_SALE,
+        tariffs=(Tariff(code="full", name={"nl": "Volwassene", "en": "Adult"}, prices={category: cents}),),
+        seated=not seatmap.is_standing,
+        capacity=seatmap.capacity,
+        title=production.title,
+        venue_name=seatmap.name,
+        genre=production.genre,
+    )
 
 
 @pytest.fixture
@@ -60,8 +79,9 @@ def cluster(local_tables, local_secrets, fake_ports) -> Cluster:  # noqa: F811  
     production = Production("prod-kersentuin", HOUSE, {"nl": "De kersentuin", "en": "The cherry orchard"}, "theatre")
     catalog_store.create_production(production)
     seated = _performance(SEATED, HOUSE, production, "hall", hall, starts_at, sales_start, "A", ADULT_CENTS)
-    standing = _performance(STANDING, HOUSE, production, "club", club, starts_at, sales_start, STANDING_CATEGORY,
-                            STANDING_CENTS)
+    standing = _performance(
+        STANDING, HOUSE, production, "club", club, starts_at, sales_start, STANDING_CATEGORY, STANDING_CENTS
+    )
     catalog_store.create_performance(seated, hall)
     catalog_store.create_performance(standing, club)
     return Cluster(fake_ports, HOUSE, seated, standing)

@@ -1,4 +1,5 @@
 """The buyer's and the checkout workflow's steps, as the routes and the state machine call the services."""
+
 from __future__ import annotations
 
 from chalicelib.domain.customers import BuyerDetails
@@ -30,8 +31,9 @@ def cart_with(cluster: Cluster, *holds, session: str = SESSION) -> str:
 
 
 def start_checkout(cluster: Cluster, cart_id: str, session: str = SESSION, buyer: BuyerDetails = BUYER) -> Order:
-    return checkout.start_checkout(cart_id, session, buyer, marketing=False, sharing=False, language="nl",
-                                   seller_house_id=None, now=cluster.now)
+    return checkout.start_checkout(
+        cart_id, session, buyer, marketing=False, sharing=False, language="nl", seller_house_id=None, now=cluster.now
+    )
 
 
 def token_of(order_id: str) -> str:

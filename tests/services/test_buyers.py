@@ -1,5 +1,6 @@
 """A buyer's own link and erasure against the services: mail through the mail port, the erasure workflow
 started by name, both paced by the fixed clock."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """Checkout against the services: hold → cart → checkout → payment → tickets, with the ports faked."""
+
 from __future__ import annotations
 
 import json
@@ -121,8 +122,9 @@ def test_retried_ticket_tasks_issue_mail_and_announce_once(cluster):
     assert len(cluster.ports.mail.sent) == 1
     # the event is published again under the same id: consumers apply it once
     assert {event.id for event in cluster.ports.events.of_type("OrderPlaced")} == {f"OrderPlaced:{order.id}"}
-    entries = [entry for _, entry in order_store.house_ledger(HOUSE, cluster.now + timedelta(days=1))
-               if entry.kind == "sale"]
+    entries = [
+        entry for _, entry in order_store.house_ledger(HOUSE, cluster.now + timedelta(days=1)) if entry.kind == "sale"
+    ]
     assert house_balance(entries, HOUSE) == 2 * ADULT_CENTS
 
 
@@ -161,8 +163,9 @@ def test_a_payment_arriving_after_the_checkout_gave_up_is_refunded_whole(cluster
     order = start_checkout(cluster, cart_with(cluster, hold_seats(cluster, "zaal-A-1")))
     intent_id = run_until_payment(cluster, order.id)
     checkout.release_checkout(order.id, "States.Timeout", cluster.now)
-    cluster.ports.payments.intents[intent_id] = replace(cluster.ports.payments.intents[intent_id],
-                                                        status="requires_payment_method")  # the buyer paid anyway
+    cluster.ports.payments.intents[intent_id] = replace(
+        cluster.ports.payments.intents[intent_id], status="requires_payment_method"
+    )  # the buyer paid anyway
 
     checkout.on_payment_event(cluster.ports.payments.pay(intent_id), cluster.now)
 

@@ -1,4 +1,5 @@
 """Holds and carts against the services, with a fixed clock: taking places, racing for them, expiry."""
+
 from __future__ import annotations
 
 import pytest
@@ -96,4 +97,3 @@ def test_a_checkout_of_a_cart_whose_holds_all_lapsed_is_refused(cluster):
         start_checkout(cluster, cart_id)
 
     assert cluster.ports.workflows.executions == {}
-

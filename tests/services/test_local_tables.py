@@ -1,4 +1,5 @@
 """The in-process tables: made from the template, empty at each test's start."""
+
 from chalicelib.store import models
 
 

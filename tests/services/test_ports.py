@@ -1,5 +1,6 @@
 """The ports themselves: the registry, the real clock and ids (the formats the stage has always used), the
 composition root, and a workflow started by name."""
+
 from __future__ import annotations
 
 import re
@@ -18,9 +19,15 @@ from chalicelib.settings import get_settings
 from tests.fakes import SequentialIds
 
 ROOT = Path(__file__).resolve().parents[2]
-FORMATS = {"hold_id": r"h_[A-Za-z0-9_-]{16}", "cart_id": r"c_[A-Za-z0-9_-]{16}", "refund_id": r"r_[0-9a-f]{16}",
-           "allocation_id": r"al_[A-Za-z0-9_-]{12}", "change_id": r"c_[0-9a-f]{16}", "scan_id": r"[0-9a-f]{32}",
-           "run_suffix": r"[0-9a-f]{8}"}
+FORMATS = {
+    "hold_id": r"h_[A-Za-z0-9_-]{16}",
+    "cart_id": r"c_[A-Za-z0-9_-]{16}",
+    "refund_id": r"r_[0-9a-f]{16}",
+    "allocation_id": r"al_[A-Za-z0-9_-]{12}",
+    "change_id": r"c_[0-9a-f]{16}",
+    "scan_id": r"[0-9a-f]{32}",
+    "run_suffix": r"[0-9a-f]{8}",
+}
 
 
 @pytest.fixture
@@ -55,11 +62,14 @@ def test_the_system_clock_tells_utc():
 
 def test_each_workflow_name_maps_to_its_state_machine(monkeypatch):
     for workflow in ("checkout", "refund", "settlement", "erasure"):
-        monkeypatch.setenv(f"{workflow.upper()}_STATE_MACHINE_ARN",
-                           f"arn:aws:states:eu-west-1:1:stateMachine:{workflow}")
+        monkeypatch.setenv(
+            f"{workflow.upper()}_STATE_MACHINE_ARN", f"arn:aws:states:eu-west-1:1:stateMachine:{workflow}"
+        )
 
-    arns = {workflow: state_machine_arn(workflow, get_settings())
-            for workflow in ("checkout", "refund", "settlement", "erasure")}
+    arns = {
+        workflow: state_machine_arn(workflow, get_settings())
+        for workflow in ("checkout", "refund", "settlement", "erasure")
+    }
 
     assert arns == {workflow: f"arn:aws:states:eu-west-1:1:stateMachine:{workflow}" for workflow in arns}
 
@@ -67,10 +77,18 @@ def test_each_workflow_name_maps_to_its_state_machine(monkeypatch):
 def test_wiring_installs_the_aws_and_stripe_adapters(no_ports):
     wiring.install()
 
-    names = {name: type(getattr(ports, name)()).__name__
-             for name in ("payments", "workflows", "events", "mail", "clock", "ids")}
-    assert names == {"payments": "StripePayments", "workflows": "StepFunctionsWorkflows", "events": "SnsEvents",
-                     "mail": "SesMail", "clock": "SystemClock", "ids": "RandomIds"}
+    names = {
+        name: type(getattr(ports, name)()).__name__
+        for name in ("payments", "workflows", "events", "mail", "clock", "ids")
+    }
+    assert names == {
+        "payments": "StripePayments",
+        "workflows": "StepFunctionsWorkflows",
+        "events": "SnsEvents",
+        "mail": "SesMail",
+        "clock": "SystemClock",
+        "ids": "RandomIds",
+    }
 
 
 def test_installing_the_adapters_does_not_import_stripe():

@@ -1,5 +1,6 @@
 """Refunds against the services: the request, the provider's refund, the tickets voided and the places back on
 sale, the ledger reversed, the buyer told and the fan-out informed — with the ports faked."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -25,8 +26,11 @@ def refund_workflow(cluster, order_id: str, refund_id: str) -> None:
 
 
 def sales_and_refunds(cluster) -> list:
-    return [entry for _, entry in order_store.house_ledger(HOUSE, cluster.now + timedelta(days=1))
-            if entry.kind in ("sale", "refund")]
+    return [
+        entry
+        for _, entry in order_store.house_ledger(HOUSE, cluster.now + timedelta(days=1))
+        if entry.kind in ("sale", "refund")
+    ]
 
 
 def test_a_house_refunding_one_ticket_starts_the_refund_workflow_with_its_reason(cluster):
@@ -75,8 +79,9 @@ def test_a_refund_pays_back_voids_the_ticket_frees_the_seat_and_balances_the_led
 
 def test_the_buyer_is_mailed_and_the_fan_out_told_with_the_reason_code_only(cluster):
     order = paid_order(cluster, hold_seats(cluster, "zaal-A-1"))
-    refund = refunds.request_refund(HOUSE, order.id, None, "customer_request", "staff", cluster.now,
-                                    note="Buyer An Koper phoned on Tuesday")
+    refund = refunds.request_refund(
+        HOUSE, order.id, None, "customer_request", "staff", cluster.now, note="Buyer An Koper phoned on Tuesday"
+    )
 
     refund_workflow(cluster, order.id, refund.refund_id)
 
@@ -131,10 +136,10 @@ def test_a_whole_refund_leaves_the_sale_and_its_reversal_at_zero(cluster):
 
 def test_cancelling_a_performance_refunds_every_order_and_announces_it_once(cluster):
     first = paid_order(cluster, hold_seats(cluster, "zaal-A-1"))
-    second = paid_order(cluster, hold_seats(cluster, "zaal-B-1", "zaal-B-2", session=OTHER_SESSION),
-                        session=OTHER_SESSION)
-    body = SimpleNamespace(status="cancelled", sales_start=None, sales_end=None, version=None,
-                           model_fields_set=set())
+    second = paid_order(
+        cluster, hold_seats(cluster, "zaal-B-1", "zaal-B-2", session=OTHER_SESSION), session=OTHER_SESSION
+    )
+    body = SimpleNamespace(status="cancelled", sales_start=None, sales_end=None, version=None, model_fields_set=set())
 
     catalog.change_performance(HOUSE, cluster.seated.id, body)
     catalog.change_performance(HOUSE, cluster.seated.id, body)  # repeated: nothing more

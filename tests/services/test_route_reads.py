@@ -1,5 +1,6 @@
 """What the routes ask the services for instead of reading the store: the agenda's filters, a house's own
 performances, refunds and desk sales, the payment webhook, rate-limit counting."""
+
 from __future__ import annotations
 
 import json

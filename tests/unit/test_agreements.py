@@ -1,10 +1,11 @@
 """Cluster agreements and settlement periods: exact splits, commissions, payment fees, rule checks, period bounds."""
+
 from __future__ import annotations
 
 import json
 import math
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from zoneinfo import ZoneInfo
 
@@ -12,8 +13,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.agreements import (BUNDLE_SPLITS, FEE_BEARERS, Agreement, CommissionRule,
-                                          split_largest_remainder, validate_agreement)
+from chalicelib.domain.agreements import (
+    BUNDLE_SPLITS,
+    FEE_BEARERS,
+    Agreement,
+    CommissionRule,
+    split_largest_remainder,
+    validate_agreement,
+)
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.ledger import SoldTicket, share
 from chalicelib.domain.money import Money
@@ -24,15 +31,23 @@ HOUSES = ("munt", "bozar", "kvs", "ab", "flagey")
 TARIFF_CODES = ("full", "reduced", "u26")
 PROPERTY = settings(max_examples=200, deadline=None)
 
-commission_rules = st.one_of(st.builds(CommissionRule, st.just("percent"), st.integers(0, 10_000)),
-                             st.builds(CommissionRule, st.just("fixed"), st.integers(0, 100_000)))
+commission_rules = st.one_of(
+    st.builds(CommissionRule, st.just("percent"), st.integers(0, 10_000)),
+    st.builds(CommissionRule, st.just("fixed"), st.integers(0, 100_000)),
+)
 house_pairs = st.tuples(st.sampled_from(HOUSES), st.sampled_from(HOUSES)).filter(lambda pair: pair[0] != pair[1])
-agreements = st.builds(Agreement, version=st.integers(0, 1_000), commission=commission_rules,
-                       pair_commissions=st.dictionaries(house_pairs.map(">".join), commission_rules, max_size=4),
-                       fee_bearer=st.sampled_from(FEE_BEARERS), fee_percent_bp=st.integers(0, 5_000),
-                       fee_fixed_cents=st.integers(0, 1_000), vat_rate_bp=st.integers(0, 5_000),
-                       tariff_vat_bp=st.dictionaries(st.sampled_from(TARIFF_CODES), st.integers(0, 5_000), max_size=3),
-                       bundle_split=st.sampled_from(BUNDLE_SPLITS))
+agreements = st.builds(
+    Agreement,
+    version=st.integers(0, 1_000),
+    commission=commission_rules,
+    pair_commissions=st.dictionaries(house_pairs.map(">".join), commission_rules, max_size=4),
+    fee_bearer=st.sampled_from(FEE_BEARERS),
+    fee_percent_bp=st.integers(0, 5_000),
+    fee_fixed_cents=st.integers(0, 1_000),
+    vat_rate_bp=st.integers(0, 5_000),
+    tariff_vat_bp=st.dictionaries(st.sampled_from(TARIFF_CODES), st.integers(0, 5_000), max_size=3),
+    bundle_split=st.sampled_from(BUNDLE_SPLITS),
+)
 weights = st.lists(st.one_of(st.just(0), st.integers(0, 10), st.integers(0, 1_000_000)), min_size=1, max_size=8)
 totals = st.one_of(st.integers(-1_000, 1_000), st.integers(-10_000_000, 10_000_000))
 
@@ -60,8 +75,9 @@ def test_a_largest_remainder_split_adds_up_exactly_and_stays_within_a_cent_of_th
 @PROPERTY
 @given(totals, weights)
 def test_a_negative_total_is_split_as_the_mirror_of_the_positive_one(total, parts_weights):
-    assert split_largest_remainder(-total, parts_weights) == [-part for part in split_largest_remainder(total,
-                                                                                                      parts_weights)]
+    assert split_largest_remainder(-total, parts_weights) == [
+        -part for part in split_largest_remainder(total, parts_weights)
+    ]
 
 
 @PROPERTY
@@ -80,28 +96,30 @@ def test_a_bigger_weight_never_gets_less_and_scaling_the_weights_changes_nothing
     assert split_largest_remainder(total, [weight * factor for weight in parts_weights]) == parts
 
 
-@pytest.mark.parametrize("total, parts_weights, expected", [
-    (1, [1, 1, 1], [1, 0, 0]),
-    (2, [1, 1, 1], [1, 1, 0]),
-    (100, [1, 1, 1], [34, 33, 33]),
-    (-100, [1, 1, 1], [-34, -33, -33]),
-    (-1, [1, 1], [-1, 0]),
-    (5, [0, 0], [3, 2]),
-    (10, [0, 3, 0, 7], [0, 3, 0, 7]),
-    (7, [0, 1, 0, 1], [0, 4, 0, 3]),
-    (0, [5, 0, 2], [0, 0, 0]),
-    (99, [2, 1], [66, 33]),
-    (101, [1, 2], [34, 67]),
-    (3, [], []),
-])
+@pytest.mark.parametrize(
+    "total, parts_weights, expected",
+    [
+        (1, [1, 1, 1], [1, 0, 0]),
+        (2, [1, 1, 1], [1, 1, 0]),
+        (100, [1, 1, 1], [34, 33, 33]),
+        (-100, [1, 1, 1], [-34, -33, -33]),
+        (-1, [1, 1], [-1, 0]),
+        (5, [0, 0], [3, 2]),
+        (10, [0, 3, 0, 7], [0, 3, 0, 7]),
+        (7, [0, 1, 0, 1], [0, 4, 0, 3]),
+        (0, [5, 0, 2], [0, 0, 0]),
+        (99, [2, 1], [66, 33]),
+        (101, [1, 2], [34, 67]),
+        (3, [], []),
+    ],
+)
 def test_largest_remainder_examples(total, parts_weights, expected):
     assert split_largest_remainder(total, parts_weights) == expected
 
 
 # -- commission and VAT -----------------------------------------------------------------------------------------------
 @PROPERTY
-@given(st.sampled_from(["percent", "fixed"]), st.integers(-1_000_000, 1_000_000), st.integers(0, 1_000_000),
-       st.data())
+@given(st.sampled_from(["percent", "fixed"]), st.integers(-1_000_000, 1_000_000), st.integers(0, 1_000_000), st.data())
 def test_a_commission_is_never_more_than_the_price_without_vat_nor_negative(kind, value, price, data):
     vat = data.draw(st.integers(0, price))
     commission = CommissionRule(kind, value).on(price, vat)
@@ -112,10 +130,16 @@ def test_a_commission_is_never_more_than_the_price_without_vat_nor_negative(kind
 
 
 @PROPERTY
-@given(agreements, st.sampled_from(HOUSES), st.one_of(st.none(), st.sampled_from(HOUSES)),
-       st.sampled_from(TARIFF_CODES + ("other",)), st.integers(0, 1_000_000))
-def test_a_tickets_vat_is_included_in_its_price_and_its_commission_never_eats_into_it(agreement, owner, seller,
-                                                                                    tariff, price):
+@given(
+    agreements,
+    st.sampled_from(HOUSES),
+    st.one_of(st.none(), st.sampled_from(HOUSES)),
+    st.sampled_from(TARIFF_CODES + ("other",)),
+    st.integers(0, 1_000_000),
+)
+def test_a_tickets_vat_is_included_in_its_price_and_its_commission_never_eats_into_it(
+    agreement, owner, seller, tariff, price
+):
     item = share(SoldTicket("t", owner, "p", tariff, Money(price)), seller, agreement)
     rate = agreement.tariff_vat_bp.get(tariff, agreement.vat_rate_bp)
 
@@ -128,8 +152,9 @@ def test_a_tickets_vat_is_included_in_its_price_and_its_commission_never_eats_in
 
 
 def test_a_pair_rule_overrides_the_cluster_rule_for_that_seller_and_owner_only():
-    agreement = Agreement(commission=CommissionRule("percent", 1_000),
-                          pair_commissions={"bozar>munt": CommissionRule("fixed", 150)})
+    agreement = Agreement(
+        commission=CommissionRule("percent", 1_000), pair_commissions={"bozar>munt": CommissionRule("fixed", 150)}
+    )
 
     assert agreement.commission_rule("bozar", "munt") == CommissionRule("fixed", 150)
     assert agreement.commission_rule("munt", "bozar") == CommissionRule("percent", 1_000)
@@ -153,8 +178,9 @@ def test_the_payment_fee_is_nothing_for_a_free_order_and_never_more_than_the_pay
         assert fee == Money(0)
     else:
         assert 0 <= fee.cents <= amount
-        assert fee.cents == min(amount, half_up(Fraction(amount * agreement.fee_percent_bp, 10_000))
-                                + agreement.fee_fixed_cents)
+        assert fee.cents == min(
+            amount, half_up(Fraction(amount * agreement.fee_percent_bp, 10_000)) + agreement.fee_fixed_cents
+        )
 
 
 def test_the_default_payment_fee_is_one_and_a_half_percent_plus_25_cents():
@@ -168,13 +194,12 @@ def test_the_default_payment_fee_is_one_and_a_half_percent_plus_25_cents():
 bad_percent = st.one_of(st.integers(max_value=-1), st.integers(min_value=10_001))
 bad_fixed = st.one_of(st.integers(max_value=-1), st.integers(min_value=100_001))
 bad_bp = st.one_of(st.integers(max_value=-1), st.integers(min_value=5_001))
-bad_choice = st.text(max_size=8).filter(lambda text: text not in ("percent", "fixed", "owner", "seller",
-                                                                  "list_price"))
-bad_rules = st.one_of(st.tuples(bad_choice.map(lambda kind: CommissionRule(kind, 0)), st.just(("kind", "invalid_choice"))),
-                      st.tuples(bad_percent.map(lambda value: CommissionRule("percent", value)),
-                                st.just(("value", "out_of_range"))),
-                      st.tuples(bad_fixed.map(lambda value: CommissionRule("fixed", value)),
-                                st.just(("value", "out_of_range"))))
+bad_choice = st.text(max_size=8).filter(lambda text: text not in ("percent", "fixed", "owner", "seller", "list_price"))
+bad_rules = st.one_of(
+    st.tuples(bad_choice.map(lambda kind: CommissionRule(kind, 0)), st.just(("kind", "invalid_choice"))),
+    st.tuples(bad_percent.map(lambda value: CommissionRule("percent", value)), st.just(("value", "out_of_range"))),
+    st.tuples(bad_fixed.map(lambda value: CommissionRule("fixed", value)), st.just(("value", "out_of_range"))),
+)
 
 
 @st.composite
@@ -195,11 +220,13 @@ def corrupted(draw) -> tuple[Agreement, set[tuple[str, str]]]:
         pairs["kvs>ab"] = rule
         expected.add((f"pair_commissions.kvs>ab.{name}", code))
     agreement = replace(agreement, pair_commissions=pairs)
-    for name, values, code in (("fee_bearer", bad_choice, "invalid_choice"),
-                               ("bundle_split", bad_choice.filter(lambda text: text != "fixed"), "invalid_choice"),
-                               ("fee_percent_bp", bad_bp, "out_of_range"), ("vat_rate_bp", bad_bp, "out_of_range"),
-                               ("fee_fixed_cents", st.one_of(st.integers(max_value=-1), st.integers(min_value=1_001)),
-                                "out_of_range")):
+    for name, values, code in (
+        ("fee_bearer", bad_choice, "invalid_choice"),
+        ("bundle_split", bad_choice.filter(lambda text: text != "fixed"), "invalid_choice"),
+        ("fee_percent_bp", bad_bp, "out_of_range"),
+        ("vat_rate_bp", bad_bp, "out_of_range"),
+        ("fee_fixed_cents", st.one_of(st.integers(max_value=-1), st.integers(min_value=1_001)), "out_of_range"),
+    ):
         if draw(st.booleans()):
             agreement = replace(agreement, **{name: draw(values)})
             expected.add((name, code))
@@ -242,7 +269,7 @@ def local_midnight(day: date) -> datetime:
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 @PROPERTY
@@ -252,7 +279,7 @@ def test_a_week_runs_from_monday_midnight_to_the_next_monday_midnight_in_brussel
     start, end = period_bounds(f"{year}-W{week:02d}")
     monday = day - timedelta(days=day.weekday())
 
-    assert start.tzinfo == end.tzinfo == timezone.utc
+    assert start.tzinfo == end.tzinfo == UTC
     assert start == local_midnight(monday) and end == local_midnight(monday + timedelta(days=7))
     assert start.astimezone(BRUSSELS).time() == end.astimezone(BRUSSELS).time() == time(0)
     assert start <= local_midnight(day) < end
@@ -273,33 +300,57 @@ def test_a_month_runs_from_its_first_to_the_next_months_first_midnight_in_brusse
     assert period_bounds(f"{following.year}-{following.month:02d}")[0] == end
 
 
-@pytest.mark.parametrize("period_id, start, end", [
-    ("2026-W13", utc(2026, 3, 22, 23), utc(2026, 3, 29, 22)),  # summer time starts on Sunday 29 March: 167 h
-    ("2026-W43", utc(2026, 10, 18, 22), utc(2026, 10, 25, 23)),  # and ends on Sunday 25 October: 169 h
-    ("2026-W47", utc(2026, 11, 15, 23), utc(2026, 11, 22, 23)),
-    ("2026-W53", utc(2026, 12, 27, 23), utc(2027, 1, 3, 23)),  # 2026 has 53 weeks; this one ends in 2027
-    ("2027-W01", utc(2027, 1, 3, 23), utc(2027, 1, 10, 23)),
-    ("2026-03", utc(2026, 2, 28, 23), utc(2026, 3, 31, 22)),
-    ("2026-10", utc(2026, 9, 30, 22), utc(2026, 10, 31, 23)),
-    ("2026-12", utc(2026, 11, 30, 23), utc(2026, 12, 31, 23)),  # December → January
-    ("2027-01", utc(2026, 12, 31, 23), utc(2027, 1, 31, 23)),
-    ("2028-02", utc(2028, 1, 31, 23), utc(2028, 2, 29, 23)),  # a leap year
-])
+@pytest.mark.parametrize(
+    "period_id, start, end",
+    [
+        ("2026-W13", utc(2026, 3, 22, 23), utc(2026, 3, 29, 22)),  # summer time starts on Sunday 29 March: 167 h
+        ("2026-W43", utc(2026, 10, 18, 22), utc(2026, 10, 25, 23)),  # and ends on Sunday 25 October: 169 h
+        ("2026-W47", utc(2026, 11, 15, 23), utc(2026, 11, 22, 23)),
+        ("2026-W53", utc(2026, 12, 27, 23), utc(2027, 1, 3, 23)),  # 2026 has 53 weeks; this one ends in 2027
+        ("2027-W01", utc(2027, 1, 3, 23), utc(2027, 1, 10, 23)),
+        ("2026-03", utc(2026, 2, 28, 23), utc(2026, 3, 31, 22)),
+        ("2026-10", utc(2026, 9, 30, 22), utc(2026, 10, 31, 23)),
+        ("2026-12", utc(2026, 11, 30, 23), utc(2026, 12, 31, 23)),  # December → January
+        ("2027-01", utc(2026, 12, 31, 23), utc(2027, 1, 31, 23)),
+        ("2028-02", utc(2028, 1, 31, 23), utc(2028, 2, 29, 23)),  # a leap year
+    ],
+)
 def test_period_bounds_examples(period_id, start, end):
     assert period_bounds(period_id) == (start, end)
 
 
-@pytest.mark.parametrize("period_id", ["", "2026", "2026-1", "2026-13", "2026-00", "26-11", "2026-11-01",
-                                       "2026-W00", "2026-W54", "2025-W53", "2026-W5", "2026W47", "2026-w47",
-                                       " 2026-11", "2026-11 ", "0000-01", "0001-01", "0001-W01", "9999-12",
-                                       "9999-W52"])
+@pytest.mark.parametrize(
+    "period_id",
+    [
+        "",
+        "2026",
+        "2026-1",
+        "2026-13",
+        "2026-00",
+        "26-11",
+        "2026-11-01",
+        "2026-W00",
+        "2026-W54",
+        "2025-W53",
+        "2026-W5",
+        "2026W47",
+        "2026-w47",
+        " 2026-11",
+        "2026-11 ",
+        "0000-01",
+        "0001-01",
+        "0001-W01",
+        "9999-12",
+        "9999-W52",
+    ],
+)
 def test_an_unknown_period_is_refused(period_id):
     with pytest.raises(ValidationFailed) as refused:
         period_bounds(period_id)
     assert [(error.field, error.code) for error in refused.value.errors] == [("period", "invalid_period")]
 
 
-instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(timezone.utc))
+instants = st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC))
 
 
 @PROPERTY

@@ -1,17 +1,24 @@
 """Allocations in the domain: who sells from what, validation, and the distribution counts."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chalicelib.domain.allocations import (
-    GENERAL_POOL, MAX_ALLOCATION_SEATS, Allocation, Seller, SellingPool, count_allocation, selling_pool,
+    GENERAL_POOL,
+    MAX_ALLOCATION_SEATS,
+    Allocation,
+    Seller,
+    SellingPool,
+    count_allocation,
+    selling_pool,
     validate_allocation,
 )
 from chalicelib.domain.errors import ValidationFailed
 
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 STARTS = NOW + timedelta(days=7)
 
 
@@ -41,19 +48,22 @@ def test_other_sellers_get_the_general_pool_plus_their_channel_s_allocations():
     assert not selling_pool(allocations, Seller("c", "box_office"), "a", NOW).admits("al_b")
 
 
-@pytest.mark.parametrize("changes, code", [
-    ({"holder": None}, "one_holder"),
-    ({"channel": "web"}, "one_holder"),
-    ({"holder": "a"}, "unknown_house"),
-    ({"holder": "z"}, "unknown_house"),
-    ({"holder": None, "channel": "fax"}, "unknown_channel"),
-    ({"seats": ()}, "no_seats"),
-    ({"seats": ("A-1", "A-1")}, "duplicate_seat"),
-    ({"seats": ("Q-9",)}, "unknown_seat"),
-    ({"seats": tuple(f"A-{n}" for n in range(MAX_ALLOCATION_SEATS + 1))}, "too_many_seats"),
-    ({"returns_at": NOW}, "out_of_range"),
-    ({"returns_at": STARTS + timedelta(seconds=1)}, "out_of_range"),
-])
+@pytest.mark.parametrize(
+    "changes, code",
+    [
+        ({"holder": None}, "one_holder"),
+        ({"channel": "web"}, "one_holder"),
+        ({"holder": "a"}, "unknown_house"),
+        ({"holder": "z"}, "unknown_house"),
+        ({"holder": None, "channel": "fax"}, "unknown_channel"),
+        ({"seats": ()}, "no_seats"),
+        ({"seats": ("A-1", "A-1")}, "duplicate_seat"),
+        ({"seats": ("Q-9",)}, "unknown_seat"),
+        ({"seats": tuple(f"A-{n}" for n in range(MAX_ALLOCATION_SEATS + 1))}, "too_many_seats"),
+        ({"returns_at": NOW}, "out_of_range"),
+        ({"returns_at": STARTS + timedelta(seconds=1)}, "out_of_range"),
+    ],
+)
 def test_an_invalid_allocation_names_the_field(changes, code):
     with pytest.raises(ValidationFailed) as refused:
         validate_allocation(allocation(**changes), STARTS, {"a", "b", "c"}, lambda seat: seat.startswith("A-"), NOW)
@@ -65,8 +75,7 @@ def test_counts_while_live_and_after_the_deadline():
     live = allocation()
     assert count_allocation(live, marks, NOW).to_dict() == {"size": 3, "held": 1, "sold": 1, "free": 1, "returned": 0}
     lapsed = allocation(returns_at=NOW)
-    assert count_allocation(lapsed, marks, NOW).to_dict() == {"size": 3, "held": 1, "sold": 1, "free": 0,
-                                                              "returned": 1}
+    assert count_allocation(lapsed, marks, NOW).to_dict() == {"size": 3, "held": 1, "sold": 1, "free": 0, "returned": 1}
     # a returned seat someone else bought after the deadline: still returned, not sold from the allocation
     marks["A-3"] = ("sold", "al_1", False)
     assert count_allocation(lapsed, marks, NOW).returned == 1

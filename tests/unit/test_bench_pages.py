@@ -1,4 +1,5 @@
 """The pages benchmark's pure helpers: the Server-Timing header, the files a page references, the concert hall."""
+
 from chalicelib.domain.seatmap import parse_seatmap
 from scripts.embedded.bench_pages import asset_urls, server_timing, summary_ms
 from scripts.embedded.demo_seatmaps import concert_hall
@@ -11,10 +12,12 @@ def test_server_timing_is_read_in_milliseconds():
 
 
 def test_a_page_references_its_own_stylesheets_scripts_and_images_once():
-    html = ('<link rel="icon" href="data:,"><link rel="stylesheet" href="/p/static/pages.css">'
-            '<script src="/p/static/pages.js" defer></script><script src="/p/static/pages.js"></script>'
-            '<img src="https://cdn.example/logo.png" alt=""><img src="/p/static/x.png?a=1&amp;b=2" alt="">'
-            '<a href="/p/agenda">agenda</a>')
+    html = (
+        '<link rel="icon" href="data:,"><link rel="stylesheet" href="/p/static/pages.css">'
+        '<script src="/p/static/pages.js" defer></script><script src="/p/static/pages.js"></script>'
+        '<img src="https://cdn.example/logo.png" alt=""><img src="/p/static/x.png?a=1&amp;b=2" alt="">'
+        '<a href="/p/agenda">agenda</a>'
+    )
     assert asset_urls(html) == ["/p/static/pages.css", "/p/static/pages.js", "/p/static/x.png?a=1&b=2"]
 
 

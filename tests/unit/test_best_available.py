@@ -1,5 +1,6 @@
 """Best available: contiguous blocks near the focus, aisles, fallbacks, wheelchair places (its speed:
 `scripts/bench best-available`)."""
+
 from __future__ import annotations
 
 import random
@@ -32,18 +33,30 @@ def layout(*rows: str, categories: tuple[str, ...] = (), focus=None, sections: t
             partner = None
             if kind == "C":
                 partner = f"{LABELS[r]}{x}" if x > 0 and line[x - 1] == "W" else f"{LABELS[r]}{x + 2}"
-            seats.append({
-                "id": seat_id, "section": sections[r] if sections else "zaal", "row": LABELS[r], "number": x + 1,
-                "x": x, "y": r, "category": categories[r][x] if categories else "A",
-                "kind": {"S": "standard", "R": "standard", "W": "wheelchair", "C": "companion"}[kind],
-                "companion_of": partner, "restricted_view": kind == "R",
-            })
-    return parse_seatmap({
-        "format": FORMAT, "name": "Getekende zaal",
-        "categories": [{"code": code, "name": {"nl": code}} for code in "ABC"],
-        "sections": [{"id": s, "name": {"nl": s}} for s in dict.fromkeys(sections or ("zaal",))],
-        "focus": focus, "seats": seats,
-    })
+            seats.append(
+                {
+                    "id": seat_id,
+                    "section": sections[r] if sections else "zaal",
+                    "row": LABELS[r],
+                    "number": x + 1,
+                    "x": x,
+                    "y": r,
+                    "category": categories[r][x] if categories else "A",
+                    "kind": {"S": "standard", "R": "standard", "W": "wheelchair", "C": "companion"}[kind],
+                    "companion_of": partner,
+                    "restricted_view": kind == "R",
+                }
+            )
+    return parse_seatmap(
+        {
+            "format": FORMAT,
+            "name": "Getekende zaal",
+            "categories": [{"code": code, "name": {"nl": code}} for code in "ABC"],
+            "sections": [{"id": s, "name": {"nl": s}} for s in dict.fromkeys(sections or ("zaal",))],
+            "focus": focus,
+            "seats": seats,
+        }
+    )
 
 
 def everything(seatmap: SeatMap) -> set[str]:
@@ -99,11 +112,20 @@ def test_an_aisle_splits_blocks():
 
 
 def test_a_gap_of_one_and_a_half_is_still_adjacent():
-    seats = [{"id": f"s{i}", "section": "zaal", "row": "A", "number": i + 1, "x": x, "y": 0, "category": "A"}
-             for i, x in enumerate([0, 1, 2.5, 3.5, 5.5])]
-    seatmap = parse_seatmap({"format": FORMAT, "name": "Z", "categories": [{"code": "A", "name": {"nl": "A"}}],
-                             "sections": [{"id": "zaal", "name": {"nl": "Zaal"}}], "seats": seats})
-    assert 2.5 - 1 == ADJACENT_GAP
+    seats = [
+        {"id": f"s{i}", "section": "zaal", "row": "A", "number": i + 1, "x": x, "y": 0, "category": "A"}
+        for i, x in enumerate([0, 1, 2.5, 3.5, 5.5])
+    ]
+    seatmap = parse_seatmap(
+        {
+            "format": FORMAT,
+            "name": "Z",
+            "categories": [{"code": "A", "name": {"nl": "A"}}],
+            "sections": [{"id": "zaal", "name": {"nl": "Zaal"}}],
+            "seats": seats,
+        }
+    )
+    assert ADJACENT_GAP == 2.5 - 1
     assert choose_best_available(seatmap, everything(seatmap), 4) == ["s0", "s1", "s2", "s3"]
     # A gap of 2.0 is an aisle: five seats only fit as two blocks.
     assert choose_best_available(seatmap, everything(seatmap), 5) == ["s0", "s1", "s2", "s3", "s4"]
@@ -126,8 +148,7 @@ def test_falls_back_to_the_fewest_blocks():
 
 
 def test_fallback_prefers_neighbouring_rows_of_the_same_section():
-    seatmap = layout("SSS", "SSS", "      SSS",
-                     sections=("links", "links", "rechts"), focus={"x": 4, "y": 0})
+    seatmap = layout("SSS", "SSS", "      SSS", sections=("links", "links", "rechts"), focus={"x": 4, "y": 0})
     assert choose_best_available(seatmap, everything(seatmap), 6) == ["A1", "A2", "A3", "B1", "B2", "B3"]
 
 
@@ -253,17 +274,20 @@ def test_unknown_free_ids_are_ignored():
     assert choose_best_available(seatmap, ["elsewhere-1", "zaal-B-2"], 1) == ["zaal-B-2"]
 
 
-@pytest.mark.parametrize("arguments, expected", [
-    ({"count": 0}, [("count", "out_of_range")]),
-    ({"count": -2}, [("count", "out_of_range")]),
-    ({"count": True}, [("count", "invalid_type")]),
-    ({"count": 2.0}, [("count", "invalid_type")]),
-    ({"count": 2, "wheelchair": -1}, [("wheelchair", "out_of_range")]),
-    ({"count": 2, "wheelchair": 3}, [("wheelchair", "out_of_range")]),
-    ({"count": 2, "wheelchair": "1"}, [("wheelchair", "invalid_type")]),
-    ({"count": 2, "category": "Z"}, [("category", "unknown_category")]),
-    ({"count": 0, "category": "Z"}, [("count", "out_of_range"), ("category", "unknown_category")]),
-])
+@pytest.mark.parametrize(
+    "arguments, expected",
+    [
+        ({"count": 0}, [("count", "out_of_range")]),
+        ({"count": -2}, [("count", "out_of_range")]),
+        ({"count": True}, [("count", "invalid_type")]),
+        ({"count": 2.0}, [("count", "invalid_type")]),
+        ({"count": 2, "wheelchair": -1}, [("wheelchair", "out_of_range")]),
+        ({"count": 2, "wheelchair": 3}, [("wheelchair", "out_of_range")]),
+        ({"count": 2, "wheelchair": "1"}, [("wheelchair", "invalid_type")]),
+        ({"count": 2, "category": "Z"}, [("category", "unknown_category")]),
+        ({"count": 0, "category": "Z"}, [("count", "out_of_range"), ("category", "unknown_category")]),
+    ],
+)
 def test_invalid_arguments(arguments, expected):
     seatmap = parse_seatmap(test_hall(3, 3))
     with pytest.raises(ValidationFailed) as refusal:
@@ -303,21 +327,32 @@ def halls(draw):
         number = 0
         for kind in kinds:
             # P is a wheelchair seat with its companion on the right.
-            for part in (("W", "C") if kind == "P" else (kind,)):
+            for part in ("W", "C") if kind == "P" else (kind,):
                 number += 1
                 seat_id = f"{section}-{LABELS[r]}-{number}"
-                seats.append({
-                    "id": seat_id, "section": section, "row": LABELS[r], "number": number, "x": x, "y": r,
-                    "category": draw(st.sampled_from("AAB")),
-                    "kind": {"S": "standard", "R": "standard", "W": "wheelchair", "C": "companion"}[part],
-                    "companion_of": f"{section}-{LABELS[r]}-{number - 1}" if part == "C" else None,
-                    "restricted_view": part == "R",
-                })
+                seats.append(
+                    {
+                        "id": seat_id,
+                        "section": section,
+                        "row": LABELS[r],
+                        "number": number,
+                        "x": x,
+                        "y": r,
+                        "category": draw(st.sampled_from("AAB")),
+                        "kind": {"S": "standard", "R": "standard", "W": "wheelchair", "C": "companion"}[part],
+                        "companion_of": f"{section}-{LABELS[r]}-{number - 1}" if part == "C" else None,
+                        "restricted_view": part == "R",
+                    }
+                )
                 x += draw(st.sampled_from([1, 1, 1, 1, 1.25, 1.5, 2, 3]))
-    doc = {"format": FORMAT, "name": "Willekeurige zaal",
-           "categories": [{"code": "A", "name": {"nl": "A"}}, {"code": "B", "name": {"nl": "B"}}],
-           "sections": [{"id": "links", "name": {"nl": "Links"}}, {"id": "rechts", "name": {"nl": "Rechts"}}],
-           "focus": draw(st.none() | st.just({"x": 2, "y": -1})), "seats": seats}
+    doc = {
+        "format": FORMAT,
+        "name": "Willekeurige zaal",
+        "categories": [{"code": "A", "name": {"nl": "A"}}, {"code": "B", "name": {"nl": "B"}}],
+        "sections": [{"id": "links", "name": {"nl": "Links"}}, {"id": "rechts", "name": {"nl": "Rechts"}}],
+        "focus": draw(st.none() | st.just({"x": 2, "y": -1})),
+        "seats": seats,
+    }
     return parse_seatmap(doc)
 
 
@@ -373,8 +408,13 @@ def test_best_available_properties(data):
     elif count < wheelchair + max(0, wheelchair - places_alone):
         expected = ValidationFailed
     else:
-        possible = any(c <= free_paired and wheelchair - c <= free_alone and wheelchair + c <= count
-                       and count - wheelchair - c <= len(standard) for c in range(wheelchair + 1))
+        possible = any(
+            c <= free_paired
+            and wheelchair - c <= free_alone
+            and wheelchair + c <= count
+            and count - wheelchair - c <= len(standard)
+            for c in range(wheelchair + 1)
+        )
         expected = "ok" if possible else NotEnoughSeats
 
     if expected != "ok":
@@ -399,6 +439,6 @@ def test_best_available_properties(data):
         blocks = [run for run in free_runs(seatmap, standard) if len(run) >= count]
         if blocks:
             # One contiguous block in a single row: a stretch of one of those runs.
-            assert any(result == run[i:i + count] for run in blocks for i in range(len(run) - count + 1))
+            assert any(result == run[i : i + count] for run in blocks for i in range(len(run) - count + 1))
     # Deterministic.
     assert choose_best_available(seatmap, sorted(free), count, wheelchair=wheelchair, category=category) == result

@@ -1,38 +1,61 @@
 """Bundles in the domain: validation, availability, and the price split that the ledger books to the cent."""
+
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.agreements import BUNDLE_SPLITS, Agreement, CommissionRule
-from chalicelib.domain.bundles import (BUNDLE_TARIFF, Bundle, BundleComponent, bundles_available, price_places,
-                                       validate_bundle)
+from chalicelib.domain.bundles import (
+    BUNDLE_TARIFF,
+    Bundle,
+    BundleComponent,
+    bundles_available,
+    price_places,
+    validate_bundle,
+)
 from chalicelib.domain.catalog import Performance, PerformanceStatus, Tariff
 from chalicelib.domain.errors import NotOnSale, ValidationFailed
 from chalicelib.domain.ledger import SoldTicket, balances, house_account, sale_entries, shares_of
 from chalicelib.domain.money import Money
 
-NOW = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 HOUSES = ("vooruit", "handelsbeurs", "minard", "ntgent")
 
 
 def performance(index: int, price: int, seated: bool = True) -> Performance:
     category = "A" if seated else "standing"
-    return Performance(id=f"p-{index}", house_id=HOUSES[index % len(HOUSES)], production_id="x", venue_id="v",
-                       starts_at=NOW + timedelta(days=10), sales_start=NOW - timedelta(days=1),
-                       sales_end=NOW + timedelta(days=10), status=PerformanceStatus.ON_SALE,
-                       tariffs=(Tariff("full", {"nl": "vol"}, {category: price}),), seated=seated, capacity=100,
-                       title={"nl": "t"}, venue_name="zaal")
+    return Performance(
+        id=f"p-{index}",
+        house_id=HOUSES[index % len(HOUSES)],
+        production_id="x",
+        venue_id="v",
+        starts_at=NOW + timedelta(days=10),
+        sales_start=NOW - timedelta(days=1),
+        sales_end=NOW + timedelta(days=10),
+        status=PerformanceStatus.ON_SALE,
+        tariffs=(Tariff("full", {"nl": "vol"}, {category: price}),),
+        seated=seated,
+        capacity=100,
+        title={"nl": "t"},
+        venue_name="zaal",
+    )
 
 
 def bundle(components, price: int = 5000, **changes) -> Bundle:
-    values = dict(id="pass", name={"nl": "Pas"}, components=tuple(components), price=Money(price),
-                  sales_start=NOW - timedelta(hours=1), sales_end=NOW + timedelta(days=5),
-                  status=PerformanceStatus.ON_SALE)
+    values = dict(
+        id="pass",
+        name={"nl": "Pas"},
+        components=tuple(components),
+        price=Money(price),
+        sales_start=NOW - timedelta(hours=1),
+        sales_end=NOW + timedelta(days=5),
+        status=PerformanceStatus.ON_SALE,
+    )
     values.update(changes)
     return Bundle(**values)
 
@@ -50,12 +73,23 @@ def test_a_valid_bundle_over_two_houses_passes_and_sells_within_its_window():
 def test_every_problem_of_a_bundle_is_listed_as_a_field_error():
     performances = {"p-0": performance(0, 2800)}
     with pytest.raises(ValidationFailed) as refused:
-        validate_bundle(bundle([BundleComponent("p-0", 0, 100), BundleComponent("nope", 1)], price=300,
-                               sales_end=NOW + timedelta(days=20), name={"fr": "x"}), performances)
+        validate_bundle(
+            bundle(
+                [BundleComponent("p-0", 0, 100), BundleComponent("nope", 1)],
+                price=300,
+                sales_end=NOW + timedelta(days=20),
+                name={"fr": "x"},
+            ),
+            performances,
+        )
     codes = {(error.field, error.code) for error in refused.value.errors}
-    assert codes == {("name", "invalid_languages"), ("performances[0].places", "out_of_range"),
-                     ("performances[1].performance_id", "unknown_performance"),
-                     ("performances", "fixed_amounts_incomplete"), ("sales_end", "sales_after_start")}
+    assert codes == {
+        ("name", "invalid_languages"),
+        ("performances[0].places", "out_of_range"),
+        ("performances[1].performance_id", "unknown_performance"),
+        ("performances", "fixed_amounts_incomplete"),
+        ("sales_end", "sales_after_start"),
+    }
 
 
 def test_a_bundle_is_available_as_often_as_its_scarcest_performance_allows():
@@ -83,8 +117,9 @@ prices = st.integers(0, 30_000)
 def bundle_sales(draw):
     count = draw(st.integers(2, 5))
     list_prices = [draw(prices) for _ in range(count)]
-    performances = {p.id: p for p in (performance(i, price, seated=draw(st.booleans()))
-                                      for i, price in enumerate(list_prices))}
+    performances = {
+        p.id: p for p in (performance(i, price, seated=draw(st.booleans())) for i, price in enumerate(list_prices))
+    }
     places = [draw(st.integers(1, 4)) for _ in range(count)]
     price = draw(st.integers(0, 200_000))
     fixed = draw(st.one_of(st.none(), st.lists(st.integers(0, 50_000), min_size=count, max_size=count)))
@@ -93,9 +128,11 @@ def bundle_sales(draw):
         price = sum(fixed)
     components = [BundleComponent(f"p-{i}", places[i], None if fixed is None else fixed[i]) for i in range(count)]
     quantity = draw(st.integers(1, 3))
-    agreement = Agreement(commission=draw(st.builds(CommissionRule, st.just("percent"), st.integers(0, 3_000))),
-                          vat_rate_bp=draw(st.sampled_from([0, 600, 2100])),
-                          bundle_split=draw(st.sampled_from(BUNDLE_SPLITS)))
+    agreement = Agreement(
+        commission=draw(st.builds(CommissionRule, st.just("percent"), st.integers(0, 3_000))),
+        vat_rate_bp=draw(st.sampled_from([0, 600, 2100])),
+        bundle_split=draw(st.sampled_from(BUNDLE_SPLITS)),
+    )
     return bundle(components, price=price), performances, quantity, agreement, draw(st.sampled_from((None,) + HOUSES))
 
 
@@ -103,8 +140,11 @@ def bundle_sales(draw):
 @given(bundle_sales())
 def test_a_sold_bundle_books_every_house_its_share_and_the_ledger_balances_to_the_cent(sale):
     pass_, performances, quantity, agreement, seller = sale
-    places = [(c.performance_id, "A" if performances[c.performance_id].seated else "standing")
-              for c in pass_.components for _ in range(c.places * quantity)]
+    places = [
+        (c.performance_id, "A" if performances[c.performance_id].seated else "standing")
+        for c in pass_.components
+        for _ in range(c.places * quantity)
+    ]
     shares = price_places(pass_, places, performances, agreement.bundle_split, quantity)
     # the places add up to the bundle price times the bundles, no cent lost or made
     assert sum(m.cents for m in shares) == pass_.price.cents * quantity and all(m.cents >= 0 for m in shares)
@@ -113,8 +153,10 @@ def test_a_sold_bundle_books_every_house_its_share_and_the_ledger_balances_to_th
         per_performance[performance_id] += money.cents
     if agreement.bundle_split == "fixed" and all(c.fixed_cents is not None for c in pass_.components):
         assert dict(per_performance) == {c.performance_id: c.fixed_cents * quantity for c in pass_.components}
-    tickets = [SoldTicket(f"t{index}", performances[performance_id].house_id, performance_id, BUNDLE_TARIFF, money)
-               for index, ((performance_id, _), money) in enumerate(zip(places, shares))]
+    tickets = [
+        SoldTicket(f"t{index}", performances[performance_id].house_id, performance_id, BUNDLE_TARIFF, money)
+        for index, ((performance_id, _), money) in enumerate(zip(places, shares))
+    ]
     ticket_shares = shares_of(tickets, seller, agreement)
     entries = sale_entries("o1", ticket_shares, seller)
     totals = balances(entries)
@@ -140,13 +182,16 @@ def test_a_houses_statement_shows_its_bundle_tickets_as_their_own_line_at_its_sh
     places = [("p-0", "A"), ("p-1", "A"), ("p-2", "A")]
     shares = price_places(pass_, places, performances, "list_price")
     assert [m.cents for m in shares] == [2250, 750, 1500]
-    tickets = [SoldTicket(f"t{i}", performances[p].house_id, p, BUNDLE_TARIFF, money)
-               for i, ((p, _), money) in enumerate(zip(places, shares))]
+    tickets = [
+        SoldTicket(f"t{i}", performances[p].house_id, p, BUNDLE_TARIFF, money)
+        for i, ((p, _), money) in enumerate(zip(places, shares))
+    ]
     full = SoldTicket("t9", "vooruit", "p-0", "full", Money(3000))
     agreement = Agreement(vat_rate_bp=600)
     entries = sale_entries("o1", shares_of(tickets + [full], None, agreement), None)
-    statement = build_statement("vooruit", "2026-W48", NOW - timedelta(days=1), NOW + timedelta(days=1),
-                                [(NOW, entry) for entry in entries])
+    statement = build_statement(
+        "vooruit", "2026-W48", NOW - timedelta(days=1), NOW + timedelta(days=1), [(NOW, entry) for entry in entries]
+    )
     lines = {(line["performance_id"], line["tariff_code"]): line for line in statement["lines"]}
     assert set(lines) == {("p-0", "bundle"), ("p-0", "full")}
     assert lines[("p-0", "bundle")]["tickets_sold"] == 1 and lines[("p-0", "bundle")]["gross"] == 2250

@@ -1,7 +1,8 @@
 """The buyer id, the preferences link's token, consent changes and erasure pseudonyms (pure domain)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -30,7 +31,7 @@ from chalicelib.domain.customers import (
 from chalicelib.i18n import gettext
 
 SECRET = b"cluster-secret"
-NOW = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
 
 def test_the_buyer_id_ignores_the_case_of_the_address_and_differs_per_cluster():
@@ -48,14 +49,20 @@ def test_a_token_names_the_buyer_without_the_address_and_expires():
         verify_preferences_token(SECRET, token, NOW + timedelta(days=10))
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # the signature
-    lambda t: "0" + t[1:],  # another buyer
-    lambda t: ".".join(t.split(".")[:3] + ["ffffffffff"] + t.split(".")[4:]),  # a later expiry
-    lambda t: ".".join(t.split(".")[:1] + ["o_other"] + t.split(".")[2:]),  # another order
-    lambda t: ".".join(t.split(".")[:2] + ["another"] + t.split(".")[3:]),  # another use
-    lambda t: t + ".x", lambda t: "", lambda t: "a.b.c", lambda t: "a.zz." + t.split(".")[2],
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # the signature
+        lambda t: "0" + t[1:],  # another buyer
+        lambda t: ".".join(t.split(".")[:3] + ["ffffffffff"] + t.split(".")[4:]),  # a later expiry
+        lambda t: ".".join(t.split(".")[:1] + ["o_other"] + t.split(".")[2:]),  # another order
+        lambda t: ".".join(t.split(".")[:2] + ["another"] + t.split(".")[3:]),  # another use
+        lambda t: t + ".x",
+        lambda t: "",
+        lambda t: "a.b.c",
+        lambda t: "a.zz." + t.split(".")[2],
+    ],
+)
 def test_a_token_altered_in_any_part_or_signed_by_another_cluster_is_refused(tamper):
     token = preferences_token(SECRET, buyer_id(SECRET, "an@example.org"), NOW)
     with pytest.raises(LinkInvalid):
@@ -88,10 +95,20 @@ def test_the_log_check_finds_a_buyers_address_in_any_case_and_their_name_as_word
     from tests import personal_data
 
     known = [("Lien De Smet", "lien.de.smet@example.be"), ("Ann", "ann@example.be")]
-    logged = "\n".join(['{"message": "tickets e-mailed", "order_id": "o_1"}', "to LIEN.DE.SMET@example.be",
-                        "greeting: Lien  De Smet,", "Annotated request", "reply ann@example.be"])
-    assert personal_data.leaks_in(logged, known) == ["to LIEN.DE.SMET@example.be", "greeting: Lien  De Smet,",
-                                                     "reply ann@example.be"]
+    logged = "\n".join(
+        [
+            '{"message": "tickets e-mailed", "order_id": "o_1"}',
+            "to LIEN.DE.SMET@example.be",
+            "greeting: Lien  De Smet,",
+            "Annotated request",
+            "reply ann@example.be",
+        ]
+    )
+    assert personal_data.leaks_in(logged, known) == [
+        "to LIEN.DE.SMET@example.be",
+        "greeting: Lien  De Smet,",
+        "reply ann@example.be",
+    ]
     assert personal_data.leaks_in("Lien De Smetje came by", known) == []
     gateway = tmp_path / "gateway.log"
     gateway.write_text("GET /p/agenda 200\nPOST /carts/c1/checkout buyer=lien.de.smet@example.be\n")
@@ -122,17 +139,28 @@ def test_a_page_session_is_short_and_is_never_a_link():
 
 
 def _order_buyer(marketing: bool, sharing: bool, given_at=NOW, applied_at=None, declined_at=None) -> OrderBuyer:
-    choices = consent_choices(marketing, sharing, "fr", "Théâtre", "Cultuur Gent", given_at, "checkout",
-                              translate=gettext)
-    return OrderBuyer("theatre", "o_1", "cu_1", BuyerDetails("Ann Peeters", "an@example.org"), tuple(choices),
-                      given_at, applied_at, declined_at)
+    choices = consent_choices(
+        marketing, sharing, "fr", "Théâtre", "Cultuur Gent", given_at, "checkout", translate=gettext
+    )
+    return OrderBuyer(
+        "theatre",
+        "o_1",
+        "cu_1",
+        BuyerDetails("Ann Peeters", "an@example.org"),
+        tuple(choices),
+        given_at,
+        applied_at,
+        declined_at,
+    )
 
 
 def test_an_orders_choices_once_proven_are_verified_events_of_source_order_with_both_times():
     proven_at = NOW + timedelta(days=2)
     choices = proven_choices(_order_buyer(True, False), {}, proven_at)
     assert [(c.kind, c.granted, c.source, c.verified, c.order_id) for c in choices] == [
-        (ConsentKind.MARKETING, True, "order", True, "o_1"), (ConsentKind.SHARING, False, "order", True, "o_1")]
+        (ConsentKind.MARKETING, True, "order", True, "o_1"),
+        (ConsentKind.SHARING, False, "order", True, "o_1"),
+    ]
     assert all(c.at == proven_at and c.given_at == NOW and c.wording.startswith("Oui") for c in choices)
     event = choices[0].to_dict()
     assert event["verified"] is True and event["given_at"] == NOW.isoformat() and event["source"] == "order"

@@ -1,7 +1,8 @@
 """Buyer details, customer ids and consents: the rules, without AWS."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given
@@ -11,7 +12,7 @@ from chalicelib.domain.customers import ConsentKind, consent_choices, customer_i
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.i18n import gettext
 
-NOW = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
 
 def test_buyer_details_are_normalised():

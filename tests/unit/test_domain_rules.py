@@ -1,7 +1,8 @@
 """Domain rules that need no AWS: holds, sales windows, tariffs, money, languages."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
@@ -14,31 +15,54 @@ from chalicelib.domain.money import Money
 from chalicelib.i18n import negotiate_language
 from chalicelib.store.catalog import split_capacity
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 
 def performance(**changes) -> Performance:
-    values = dict(id="p", house_id="h", production_id="x", venue_id="v", starts_at=NOW + timedelta(days=5),
-                  sales_start=NOW - timedelta(days=1), sales_end=NOW + timedelta(days=5),
-                  status=PerformanceStatus.ON_SALE, tariffs=(), seated=True, capacity=10, title={"nl": "t"},
-                  venue_name="zaal")
+    values = dict(
+        id="p",
+        house_id="h",
+        production_id="x",
+        venue_id="v",
+        starts_at=NOW + timedelta(days=5),
+        sales_start=NOW - timedelta(days=1),
+        sales_end=NOW + timedelta(days=5),
+        status=PerformanceStatus.ON_SALE,
+        tariffs=(),
+        seated=True,
+        capacity=10,
+        title={"nl": "t"},
+        venue_name="zaal",
+    )
     values.update(changes)
     return Performance(**values)
 
 
 def hold(**changes) -> Hold:
-    values = dict(id="h1", performance_id="p", house_id="h", session_hash=session_hash("s" * 20), seat_ids=("a",),
-                  quantity=1, created_at=NOW, expires_at=NOW + timedelta(minutes=15), status=HoldStatus.ACTIVE)
+    values = dict(
+        id="h1",
+        performance_id="p",
+        house_id="h",
+        session_hash=session_hash("s" * 20),
+        seat_ids=("a",),
+        quantity=1,
+        created_at=NOW,
+        expires_at=NOW + timedelta(minutes=15),
+        status=HoldStatus.ACTIVE,
+    )
     values.update(changes)
     return Hold(**values)
 
 
-@pytest.mark.parametrize("changes, reason", [
-    ({"status": PerformanceStatus.PAUSED}, "paused"),
-    ({"status": PerformanceStatus.CANCELLED}, "cancelled"),
-    ({"sales_start": NOW + timedelta(seconds=1)}, "not_started"),
-    ({"sales_end": NOW}, "ended"),
-])
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"status": PerformanceStatus.PAUSED}, "paused"),
+        ({"status": PerformanceStatus.CANCELLED}, "cancelled"),
+        ({"sales_start": NOW + timedelta(seconds=1)}, "not_started"),
+        ({"sales_end": NOW}, "ended"),
+    ],
+)
 def test_a_performance_off_sale_says_why(changes, reason):
     with pytest.raises(NotOnSale) as refused:
         performance(**changes).check_on_sale(NOW)
@@ -66,8 +90,9 @@ def test_another_session_is_told_the_hold_does_not_exist():
     hold().check_owner(session_hash("s" * 20))
 
 
-@pytest.mark.parametrize("count, error", [(0, ValidationFailed), (-1, ValidationFailed), (11, ValidationFailed),
-                                          (100, HoldTooLarge)])
+@pytest.mark.parametrize(
+    "count, error", [(0, ValidationFailed), (-1, ValidationFailed), (11, ValidationFailed), (100, HoldTooLarge)]
+)
 def test_hold_sizes_outside_the_limits_are_refused(count, error):
     with pytest.raises(error):
         check_quantity(count, 10, "count")
@@ -84,8 +109,9 @@ def test_sales_must_open_before_they_close_and_close_by_the_start():
 
 def test_tariffs_must_price_each_category_once():
     with pytest.raises(ValidationFailed) as refused:
-        validate_tariffs([Tariff("full", {"nl": "v"}, {"A": 1}), Tariff("full", {"nl": "v"}, {"A": 1, "B": -1})],
-                         {"A", "B"})
+        validate_tariffs(
+            [Tariff("full", {"nl": "v"}, {"A": 1}), Tariff("full", {"nl": "v"}, {"A": 1, "B": -1})], {"A", "B"}
+        )
     codes = sorted(error.code for error in refused.value.errors)
     assert codes == ["duplicate_tariff", "missing_price", "out_of_range"]
 
@@ -96,7 +122,7 @@ def test_standing_shards_always_add_up_to_the_capacity(capacity, shards):
     assert sum(parts) == capacity and len(parts) == shards and max(parts) - min(parts) <= 1
 
 
-@given(st.lists(st.integers(min_value=-10**9, max_value=10**9), max_size=30))
+@given(st.lists(st.integers(min_value=-(10**9), max_value=10**9), max_size=30))
 def test_money_adds_up_exactly_in_cents(amounts):
     total = Money(0)
     for cents in amounts:
@@ -111,9 +137,19 @@ def test_money_refuses_floats_and_mixed_currencies():
         Money(1, "USD")
 
 
-@pytest.mark.parametrize("header, language", [
-    (None, "nl"), ("", "nl"), ("fr-BE,fr;q=0.9,en;q=0.8", "fr"), ("en-GB", "en"), ("de-DE", "nl"),
-    ("en;q=0.5,fr;q=0.8", "fr"), ("fr;q=0,en", "en"), ("*", "nl"), ("nl;q=abc,en;q=0.1", "en"),
-])
+@pytest.mark.parametrize(
+    "header, language",
+    [
+        (None, "nl"),
+        ("", "nl"),
+        ("fr-BE,fr;q=0.9,en;q=0.8", "fr"),
+        ("en-GB", "en"),
+        ("de-DE", "nl"),
+        ("en;q=0.5,fr;q=0.8", "fr"),
+        ("fr;q=0,en", "en"),
+        ("*", "nl"),
+        ("nl;q=abc,en;q=0.1", "en"),
+    ],
+)
 def test_the_buyers_language_is_negotiated_with_dutch_as_default(header, language):
     assert negotiate_language(header) == language

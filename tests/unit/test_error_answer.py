@@ -1,4 +1,5 @@
 """The one error handler (`web.http.error_answer`): by the route's kind and the caller's wish, in its language."""
+
 from __future__ import annotations
 
 import json
@@ -14,15 +15,25 @@ PAGE_ROUTE = "/p/test-only/{thing_id}"
 
 def request(route: str, accept: str | None = None, language: str = "fr-BE") -> Request:
     headers = {"accept-language": language, **({"accept": accept} if accept else {})}
-    return Request({"multiValueQueryStringParameters": None, "headers": headers, "pathParameters": None,
-                    "requestContext": {"httpMethod": "GET", "resourcePath": route, "path": route}, "body": None,
-                    "stageVariables": None})
+    return Request(
+        {
+            "multiValueQueryStringParameters": None,
+            "headers": headers,
+            "pathParameters": None,
+            "requestContext": {"httpMethod": "GET", "resourcePath": route, "path": route},
+            "body": None,
+            "stageVariables": None,
+        }
+    )
 
 
 def stand_in_page(request: Request, error: domain.DomainError | None, page: object) -> Response:
     """Where the pages' error page would be: says what it was given."""
-    return Response(body=json.dumps({"code": error.code if error else None, "page": page}), status_code=299,
-                    headers={"Content-Type": "text/html"})
+    return Response(
+        body=json.dumps({"code": error.code if error else None, "page": page}),
+        status_code=299,
+        headers={"Content-Type": "text/html"},
+    )
 
 
 http.serve_page_errors(PAGE_ROUTE, stand_in_page)
@@ -51,7 +62,9 @@ def test_a_bug_is_the_error_page_without_a_refusal_for_a_browser_and_a_500_probl
 
 
 def test_chalice_s_own_refusal_keeps_its_status_and_code():
-    answer = http.error_answer(http.ChaliceRefusal("unsupported_media_type", "Unsupported media type", 415),
-                               request("/carts", "application/json"))
+    answer = http.error_answer(
+        http.ChaliceRefusal("unsupported_media_type", "Unsupported media type", 415),
+        request("/carts", "application/json"),
+    )
     assert answer.status_code == 415 and json.loads(answer.body)["status"] == 415
     assert json.loads(answer.body)["code"] == "unsupported_media_type"

@@ -1,4 +1,5 @@
 """The embedded stack's first-come, first-served semaphore really bounds and really queues in order."""
+
 from __future__ import annotations
 
 import threading
@@ -65,6 +66,7 @@ def test_releasing_more_than_acquired_is_an_error():
 def _queue_in_order(lock: FairSemaphore, arrivals: list[tuple[str, bool]], served: list[str]) -> list[threading.Thread]:
     threads = []
     for name, background in arrivals:
+
         def wait_turn(name=name, background=background) -> None:
             lock.acquire(background=background)
             served.append(name)

@@ -1,8 +1,9 @@
 """The fan-out's plain-Python parts: exchange mapping and pseudonyms, booking state, retry rules, tokens."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -20,12 +21,30 @@ from chalicelib.integrations.uitpas import cents, euros
 from scripts.embedded.uit import validate_document
 
 KEY = b"exchange-key-of-the-cluster"
-AT = datetime(2026, 11, 23, 19, 30, tzinfo=timezone.utc)
-ORDER = {"order_id": "o_1", "currency": "EUR", "seller_house_id": "cc-a", "tickets": [
-    {"ticket_id": "t1", "performance_id": "p1", "house_id": "cc-a", "category": "A", "tariff_code": "full",
-     "price": 2800},
-    {"ticket_id": "t2", "performance_id": "p2", "house_id": "cc-b", "category": "standing", "tariff_code": "reduced",
-     "price": 1250}]}
+AT = datetime(2026, 11, 23, 19, 30, tzinfo=UTC)
+ORDER = {
+    "order_id": "o_1",
+    "currency": "EUR",
+    "seller_house_id": "cc-a",
+    "tickets": [
+        {
+            "ticket_id": "t1",
+            "performance_id": "p1",
+            "house_id": "cc-a",
+            "category": "A",
+            "tariff_code": "full",
+            "price": 2800,
+        },
+        {
+            "ticket_id": "t2",
+            "performance_id": "p2",
+            "house_id": "cc-b",
+            "category": "standing",
+            "tariff_code": "reduced",
+            "price": 1250,
+        },
+    ],
+}
 
 
 def test_the_buyer_pseudonym_is_stable_per_house_and_unlinkable_across_houses():
@@ -43,17 +62,29 @@ def test_only_two_digits_of_a_belgian_postcode_are_kept():
 
 def test_a_sale_and_its_refund_map_to_valid_documents_that_net_to_zero():
     pseudonyms = {"cc-a": buyer_pseudonym(KEY, "cc-a", "x"), "cc-b": buyer_pseudonym(KEY, "cc-b", "y")}
-    sale = document("gent", "OrderPlaced:o_1", transactions_from_event(
-        "OrderPlaced", ORDER, AT, pseudonyms, {"cc-a": "90", "cc-b": None}, {"p1": "prod-1"}))
+    sale = document(
+        "gent",
+        "OrderPlaced:o_1",
+        transactions_from_event("OrderPlaced", ORDER, AT, pseudonyms, {"cc-a": "90", "cc-b": None}, {"p1": "prod-1"}),
+    )
     assert validate_document(sale) == []
     assert sale["@context"] == CONTEXT
     first, second = sale["@graph"]
     assert first["@id"] == "urn:podium:gent:verkoop:t1" and first["prijs"] == "28.00"
     assert first["productie"] == "urn:podium:gent:productie:prod-1" and "productie" not in second
     assert first["postcodegebied"] == "90" and "postcodegebied" not in second
-    refund = document("gent", "TicketRefunded:o_1:r1", transactions_from_event(
-        "TicketRefunded", {**ORDER, "refund_id": "r1", "reason": "refunded_by_house", "tickets": ORDER["tickets"][:1]},
-        AT, pseudonyms, {}, {}))
+    refund = document(
+        "gent",
+        "TicketRefunded:o_1:r1",
+        transactions_from_event(
+            "TicketRefunded",
+            {**ORDER, "refund_id": "r1", "reason": "refunded_by_house", "tickets": ORDER["tickets"][:1]},
+            AT,
+            pseudonyms,
+            {},
+            {},
+        ),
+    )
     assert validate_document(refund) == []
     node = refund["@graph"][0]
     assert node["betreft"] == first["@id"] and node["prijs"] == "-28.00" and node["aantal"] == -1
@@ -62,11 +93,19 @@ def test_a_sale_and_its_refund_map_to_valid_documents_that_net_to_zero():
 
 def test_a_refund_reaches_the_feed_as_a_reason_code_never_as_typed_text():
     refunded = {**ORDER, "refund_id": "r1", "tickets": ORDER["tickets"][:1]}
-    coded = document("gent", "TicketRefunded:o_1:r1", transactions_from_event(
-        "TicketRefunded", {**refunded, "reason": "duplicate"}, AT, {}, {}, {}))
+    coded = document(
+        "gent",
+        "TicketRefunded:o_1:r1",
+        transactions_from_event("TicketRefunded", {**refunded, "reason": "duplicate"}, AT, {}, {}, {}),
+    )
     assert coded["@graph"][0]["reden"] == "duplicate"
-    typed = document("gent", "TicketRefunded:o_1:r2", transactions_from_event(
-        "TicketRefunded", {**refunded, "reason": "Jan Peeters kon niet komen (ziek)"}, AT, {}, {}, {}))
+    typed = document(
+        "gent",
+        "TicketRefunded:o_1:r2",
+        transactions_from_event(
+            "TicketRefunded", {**refunded, "reason": "Jan Peeters kon niet komen (ziek)"}, AT, {}, {}, {}
+        ),
+    )
     assert typed["@graph"][0]["reden"] == "other" and "Peeters" not in json.dumps(typed)
     assert validate_document(coded) == [] and validate_document(typed) == []
     typed["@graph"][0]["reden"] = "Jan Peeters kon niet komen"  # the local receiver refuses anything but a code
@@ -109,8 +148,11 @@ class ScriptedClient(HttpClient):
 
 
 def answer(status, body=None, **headers):
-    return HttpResponse(status, {k.lower().replace("_", "-"): v for k, v in headers.items()},
-                        json.dumps(body).encode() if body is not None else b"")
+    return HttpResponse(
+        status,
+        {k.lower().replace("_", "-"): v for k, v in headers.items()},
+        json.dumps(body).encode() if body is not None else b"",
+    )
 
 
 def test_transient_failures_are_retried_with_backoff_and_retry_after():

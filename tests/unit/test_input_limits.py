@@ -1,6 +1,7 @@
 """Every field a request body may carry is bounded: strings in length, lists and maps in size,
 numbers in range. The walk is over the JSON schema of every request model, so a new model or
 field that forgets its limit fails here."""
+
 from __future__ import annotations
 
 import re
@@ -39,8 +40,9 @@ def problems_in(schema: dict, definitions: dict, path: str, model: str) -> list[
         return problems_in(definitions[schema["$ref"].split("/")[-1]], definitions, path, model)
     for combinator in ("anyOf", "oneOf", "allOf"):
         if combinator in schema:
-            return [problem for option in schema[combinator]
-                    for problem in problems_in(option, definitions, path, model)]
+            return [
+                problem for option in schema[combinator] for problem in problems_in(option, definitions, path, model)
+            ]
     if "enum" in schema or "const" in schema:
         return []
     kind = schema.get("type")
@@ -51,8 +53,12 @@ def problems_in(schema: dict, definitions: dict, path: str, model: str) -> list[
             return []
         return [f"{model}.{path}: a string without maxLength"]
     if kind == "integer" or kind == "number":
-        return [] if ("maximum" in schema or "exclusiveMaximum" in schema) and (
-            "minimum" in schema or "exclusiveMinimum" in schema) else [f"{model}.{path}: a number without bounds"]
+        return (
+            []
+            if ("maximum" in schema or "exclusiveMaximum" in schema)
+            and ("minimum" in schema or "exclusiveMinimum" in schema)
+            else [f"{model}.{path}: a number without bounds"]
+        )
     if kind == "array":
         found = [] if "maxItems" in schema else [f"{model}.{path}: a list without maxItems"]
         return found + problems_in(schema.get("items", {}), definitions, f"{path}[]", model)
@@ -84,14 +90,27 @@ def test_every_field_of_every_request_body_is_bounded():
     assert problems == []
 
 
-@pytest.mark.parametrize("schema, expected", [
-    ({"type": "string"}, 1), ({"type": "string", "pattern": "^[a-z]+$"}, 1),
-    ({"type": "string", "pattern": "^[a-z]{1,9}$"}, 0), ({"type": "integer", "minimum": 0}, 1),
-    ({"type": "array", "items": {"type": "string", "maxLength": 3}}, 1),
-    ({"type": "object", "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 1}}, 2),
-    ({"type": "object", "maxProperties": 2, "additionalProperties": {"type": "string"}}, 2), ({}, 1),
-    ({"type": "object", "maxProperties": 2, "propertyNames": {"maxLength": 9},
-      "additionalProperties": {"type": "boolean"}}, 0),
-])
+@pytest.mark.parametrize(
+    "schema, expected",
+    [
+        ({"type": "string"}, 1),
+        ({"type": "string", "pattern": "^[a-z]+$"}, 1),
+        ({"type": "string", "pattern": "^[a-z]{1,9}$"}, 0),
+        ({"type": "integer", "minimum": 0}, 1),
+        ({"type": "array", "items": {"type": "string", "maxLength": 3}}, 1),
+        ({"type": "object", "additionalProperties": {"type": "integer", "minimum": 0, "maximum": 1}}, 2),
+        ({"type": "object", "maxProperties": 2, "additionalProperties": {"type": "string"}}, 2),
+        ({}, 1),
+        (
+            {
+                "type": "object",
+                "maxProperties": 2,
+                "propertyNames": {"maxLength": 9},
+                "additionalProperties": {"type": "boolean"},
+            },
+            0,
+        ),
+    ],
+)
 def test_the_walk_finds_an_unbounded_field(schema, expected):
     assert len(problems_in(schema, {}, "field", "Model")) == expected

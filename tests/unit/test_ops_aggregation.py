@@ -1,4 +1,5 @@
 """The local ops page sums the EMF records of the gateway and the supervisor per minute."""
+
 from __future__ import annotations
 
 import io
@@ -12,9 +13,18 @@ from scripts.embedded.ops import EmfAggregator, EmfTee, follow, ops_app
 
 
 def emf(name: str, value: float, timestamp_ms: int, namespace: str = "Podium") -> str:
-    return json.dumps({"_aws": {"Timestamp": timestamp_ms, "CloudWatchMetrics": [
-        {"Namespace": namespace, "Dimensions": [["service"]], "Metrics": [{"Name": name, "Unit": "Count"}]}]},
-        "service": "podium", name: value})
+    return json.dumps(
+        {
+            "_aws": {
+                "Timestamp": timestamp_ms,
+                "CloudWatchMetrics": [
+                    {"Namespace": namespace, "Dimensions": [["service"]], "Metrics": [{"Name": name, "Unit": "Count"}]}
+                ],
+            },
+            "service": "podium",
+            name: value,
+        }
+    )
 
 
 def test_points_are_summed_per_minute_and_other_lines_ignored():
@@ -76,8 +86,15 @@ def test_the_page_shows_the_dashboard_panels_and_queue_depths():
     aggregator.feed(emf("UitpasEventsFailed", 1, int(time.time() * 1000)))
     client = Client(ops_app(aggregator, lambda: {"AvailabilityQueue": 2, "AvailabilityDeadLetterQueue": 0}))
     page = client.get("/ops").get_data(as_text=True)
-    for text in ("Checkout funnel", "Tickets and revenue per minute", "Hold conflicts", "Payment failures",
-                 "OrdersCompleted", "UitpasEventsFailed", "AvailabilityDeadLetterQueue"):
+    for text in (
+        "Checkout funnel",
+        "Tickets and revenue per minute",
+        "Hold conflicts",
+        "Payment failures",
+        "OrdersCompleted",
+        "UitpasEventsFailed",
+        "AvailabilityDeadLetterQueue",
+    ):
         assert text in page
     data = json.loads(client.get("/ops.json").get_data(as_text=True))
     assert data["totals"]["OrdersCompleted"] == 3 and data["queues"]["AvailabilityQueue"] == 2

@@ -6,6 +6,7 @@ standing), random tariffs in integer cents, random holds (some lapsed) and a ran
 The expected price of every place, and its VAT and commission under a random cluster agreement, are
 worked out here, apart from the code under test.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -13,7 +14,7 @@ import json
 import math
 from collections import Counter
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from unittest import mock
 
@@ -22,22 +23,44 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain import money as money_module
+from chalicelib.domain.agreements import FEE_BEARERS, Agreement, CommissionRule, validate_agreement
 from chalicelib.domain.cart import MAX_HOLDS_PER_CART, Cart, build_cart, price_hold
 from chalicelib.domain.catalog import STANDING_CATEGORY, Performance, PerformanceStatus, Tariff
-from chalicelib.domain.holds import Hold, HoldStatus
-from chalicelib.domain.agreements import FEE_BEARERS, Agreement, CommissionRule, validate_agreement
-from chalicelib.domain.ledger import (CLEARING_ACCOUNT, HOUSE_ACCOUNT_KINDS, JournalEntry, Posting, SoldTicket,
-                                      UnbalancedEntry, balances, fee_entry, house_account, house_balance,
-                                      refund_entries, sale_entries, shares_of, transfer_entry)
-from chalicelib.domain.money import Money
-from chalicelib.domain.orders import (MIN_PAYMENT_WINDOW_SECONDS, OrderLine, house_subtotals, order_id_for,
-                                      order_lines, order_total, payment_window_seconds, ticket_id_for)
-from chalicelib.domain.seatmap import Category, Seat, SeatMap, Section
 from chalicelib.domain.donations import Donation, donation_entries
-from chalicelib.domain.giftcards import GiftCard, redemption_entry, sale_entry as gift_card_sale_entry
+from chalicelib.domain.giftcards import GiftCard, redemption_entry
+from chalicelib.domain.giftcards import sale_entry as gift_card_sale_entry
+from chalicelib.domain.holds import Hold, HoldStatus
+from chalicelib.domain.ledger import (
+    CLEARING_ACCOUNT,
+    HOUSE_ACCOUNT_KINDS,
+    JournalEntry,
+    Posting,
+    SoldTicket,
+    UnbalancedEntry,
+    balances,
+    fee_entry,
+    house_account,
+    house_balance,
+    refund_entries,
+    sale_entries,
+    shares_of,
+    transfer_entry,
+)
+from chalicelib.domain.money import Money
+from chalicelib.domain.orders import (
+    MIN_PAYMENT_WINDOW_SECONDS,
+    OrderLine,
+    house_subtotals,
+    order_id_for,
+    order_lines,
+    order_total,
+    payment_window_seconds,
+    ticket_id_for,
+)
+from chalicelib.domain.seatmap import Category, Seat, SeatMap, Section
 from chalicelib.domain.vouchers import Voucher, VoucherKind, apply_voucher, discounts_by_house
 
-NOW = datetime(2026, 11, 23, 12, 0, 0, 250_000, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, 0, 250_000, tzinfo=UTC)
 HOUSES = ("munt", "bozar", "kvs", "ab", "flagey")
 CATEGORY_CODES = ("A", "B", "C", "D")
 TARIFF_CODES = ("full", "reduced", "u26", "group")
@@ -75,23 +98,41 @@ class Scenario:
 
     def expected_places(self) -> list[tuple[str, int]]:
         """(owning house, cents) of every place the cart charges, in cart order: lapsed holds are not charged."""
-        return [(request.performance.house_id, price) for request in self.requests if request.live
-                for price in request.expected_cents]
+        return [
+            (request.performance.house_id, price)
+            for request in self.requests
+            if request.live
+            for price in request.expected_cents
+        ]
 
 
 def seatmap_of(categories: list[str]) -> SeatMap:
     section = Section("parterre", {"nl": "Parterre"})
-    seats = tuple(Seat(f"P-1-{number}", section.id, "1", number, float(number), 1.0, category)
-                  for number, category in enumerate(categories, start=1))
+    seats = tuple(
+        Seat(f"P-1-{number}", section.id, "1", number, float(number), 1.0, category)
+        for number, category in enumerate(categories, start=1)
+    )
     return SeatMap("zaal", tuple(Category(code, {"nl": code}) for code in sorted(set(categories))), (section,), seats)
 
 
-def performance_of(performance_id: str, house_id: str, tariffs: tuple[Tariff, ...], seatmap: SeatMap | None,
-                   capacity: int) -> Performance:
-    return Performance(id=performance_id, house_id=house_id, production_id="prod", venue_id="venue",
-                       starts_at=NOW + timedelta(days=3), sales_start=NOW - timedelta(days=1),
-                       sales_end=NOW + timedelta(days=3), status=PerformanceStatus.ON_SALE, tariffs=tariffs,
-                       seated=seatmap is not None, capacity=capacity, title={"nl": "t"}, venue_name="zaal")
+def performance_of(
+    performance_id: str, house_id: str, tariffs: tuple[Tariff, ...], seatmap: SeatMap | None, capacity: int
+) -> Performance:
+    return Performance(
+        id=performance_id,
+        house_id=house_id,
+        production_id="prod",
+        venue_id="venue",
+        starts_at=NOW + timedelta(days=3),
+        sales_start=NOW - timedelta(days=1),
+        sales_end=NOW + timedelta(days=3),
+        status=PerformanceStatus.ON_SALE,
+        tariffs=tariffs,
+        seated=seatmap is not None,
+        capacity=capacity,
+        title={"nl": "t"},
+        venue_name="zaal",
+    )
 
 
 # Strategies are built once: building them per draw costs more than the draws themselves.
@@ -126,11 +167,17 @@ def scenarios(draw) -> Scenario:
             else:
                 seatmap, categories = None, [STANDING_CATEGORY]
             codes = draw(tariff_sets)
-            tariffs = tuple(Tariff(code, {"nl": code}, {category: draw(cents) for category in categories})
-                            for code in codes)
+            tariffs = tuple(
+                Tariff(code, {"nl": code}, {category: draw(cents) for category in categories}) for code in codes
+            )
             prices = {tariff.code: tariff.prices for tariff in tariffs}
-            performance = performance_of(f"perf-{house_id}-{performance_number}", house_id, tariffs, seatmap,
-                                         len(seatmap.seats) if seatmap else 500)
+            performance = performance_of(
+                f"perf-{house_id}-{performance_number}",
+                house_id,
+                tariffs,
+                seatmap,
+                len(seatmap.seats) if seatmap else 500,
+            )
             free = [seat.id for seat in seatmap.seats] if seatmap else []
             for _ in range(draw(one_or_two)):
                 if seated and not free:
@@ -143,18 +190,26 @@ def scenarios(draw) -> Scenario:
                     free = [seat_id for seat_id in free if seat_id not in seat_ids]
                     choices = {seat_id: pick(codes, draw(tariff_picks)) for seat_id in seat_ids}
                     chosen = {seat_id: code for seat_id, code in choices.items() if code is not None}
-                    expected = tuple(prices[chosen.get(seat_id, default)][seatmap.seat(seat_id).category]
-                                     for seat_id in seat_ids)
+                    expected = tuple(
+                        prices[chosen.get(seat_id, default)][seatmap.seat(seat_id).category] for seat_id in seat_ids
+                    )
                     quantity = len(seat_ids)
                 else:
                     seat_ids, quantity = [], draw(standing_quantities)
                     code = pick(codes, draw(tariff_picks))
                     chosen = {} if code is None else {STANDING_CATEGORY: code}
                     expected = (prices[code or default][STANDING_CATEGORY],) * quantity
-                hold = Hold(id=f"h{next(hold_numbers)}", performance_id=performance.id, house_id=house_id,
-                            session_hash="s", seat_ids=tuple(seat_ids), quantity=quantity,
-                            created_at=NOW - timedelta(seconds=600), expires_at=NOW + timedelta(seconds=expires_in),
-                            status=HoldStatus.ACTIVE)
+                hold = Hold(
+                    id=f"h{next(hold_numbers)}",
+                    performance_id=performance.id,
+                    house_id=house_id,
+                    session_hash="s",
+                    seat_ids=tuple(seat_ids),
+                    quantity=quantity,
+                    created_at=NOW - timedelta(seconds=600),
+                    expires_at=NOW + timedelta(seconds=expires_in),
+                    status=HoldStatus.ACTIVE,
+                )
                 requests.append(HoldRequest(hold, performance, seatmap, chosen, default_tariff, expected))
     assert len(requests) <= MAX_HOLDS_PER_CART
     return Scenario(draw(cart_ids), tuple(requests))
@@ -162,8 +217,13 @@ def scenarios(draw) -> Scenario:
 
 def checkout(scenario: Scenario) -> tuple[Cart, str, tuple[OrderLine, ...]]:
     """Price every hold, build the cart and freeze it into the order's lines, as checkout does."""
-    priced = [(request.hold, price_hold(request.hold, request.performance, request.seatmap, request.tariffs,
-                                        request.default_tariff)) for request in scenario.requests]
+    priced = [
+        (
+            request.hold,
+            price_hold(request.hold, request.performance, request.seatmap, request.tariffs, request.default_tariff),
+        )
+        for request in scenario.requests
+    ]
     cart = build_cart(scenario.cart_id, priced, NOW)
     return cart, order_id_for(scenario.cart_id), order_lines(cart.lines)
 
@@ -206,8 +266,9 @@ def test_order_total_is_the_sum_of_each_places_tariff_to_the_cent(scenario):
     assert [(line.house_id, line.price) for line in lines] == [(house, Money(price)) for house, price in places]
     assert order_total(lines) == cart.total == Money(sum(price for _, price in places))
     assert cart.expired_hold_ids == tuple(request.hold.id for request in scenario.requests if not request.live)
-    assert cart.expires_at == min((request.hold.expires_at for request in scenario.requests if request.live),
-                                  default=None)
+    assert cart.expires_at == min(
+        (request.hold.expires_at for request in scenario.requests if request.live), default=None
+    )
 
 
 @CARTS
@@ -252,8 +313,12 @@ def expected_share(line: OrderLine, seller: str | None, agreement: Agreement) ->
 
 
 def sold_tickets(order_id: str, lines: tuple[OrderLine, ...]) -> list[SoldTicket]:
-    return [SoldTicket(ticket_id_for(order_id, line.index), line.house_id, line.performance_id, line.tariff_code,
-                       line.price) for line in lines]
+    return [
+        SoldTicket(
+            ticket_id_for(order_id, line.index), line.house_id, line.performance_id, line.tariff_code, line.price
+        )
+        for line in lines
+    ]
 
 
 def expected_accounts(items, seller: str | None) -> Counter[str]:
@@ -267,16 +332,22 @@ def expected_accounts(items, seller: str | None) -> Counter[str]:
     return expected
 
 
-commission_rules = st.one_of(st.builds(CommissionRule, st.just("percent"), st.integers(0, 10_000)),
-                             st.builds(CommissionRule, st.just("fixed"), st.integers(0, 5_000)))
+commission_rules = st.one_of(
+    st.builds(CommissionRule, st.just("percent"), st.integers(0, 10_000)),
+    st.builds(CommissionRule, st.just("fixed"), st.integers(0, 5_000)),
+)
 vat_rates = st.one_of(st.sampled_from([0, 600, 2100]), st.integers(0, 5_000))
 house_pairs = st.tuples(st.sampled_from(HOUSES), st.sampled_from(HOUSES)).filter(lambda pair: pair[0] != pair[1])
-agreements = st.builds(Agreement, commission=commission_rules,
-                       pair_commissions=st.dictionaries(house_pairs.map(">".join), commission_rules, max_size=3),
-                       fee_bearer=st.sampled_from(FEE_BEARERS), fee_percent_bp=st.integers(0, 5_000),
-                       fee_fixed_cents=st.integers(0, 1_000), vat_rate_bp=vat_rates,
-                       tariff_vat_bp=st.dictionaries(st.sampled_from(TARIFF_CODES), vat_rates, max_size=2)
-                       ).map(validate_agreement)
+agreements = st.builds(
+    Agreement,
+    commission=commission_rules,
+    pair_commissions=st.dictionaries(house_pairs.map(">".join), commission_rules, max_size=3),
+    fee_bearer=st.sampled_from(FEE_BEARERS),
+    fee_percent_bp=st.integers(0, 5_000),
+    fee_fixed_cents=st.integers(0, 1_000),
+    vat_rate_bp=vat_rates,
+    tariff_vat_bp=st.dictionaries(st.sampled_from(TARIFF_CODES), vat_rates, max_size=2),
+).map(validate_agreement)
 
 
 @CARTS
@@ -301,7 +372,8 @@ def test_a_sale_books_one_balanced_entry_per_paid_house_and_the_total_in_clearin
         assert clearing == [sum(detail["gross"] for detail in entry.details)] == [subtotals[entry.house_id]]
         assert sum(detail["tickets"] for detail in entry.details) == len(places)
         assert sum(detail["vat"] for detail in entry.details) == sum(
-            vat for line, (vat, _) in zip(lines, expected_shares) if line.house_id == entry.house_id)
+            vat for line, (vat, _) in zip(lines, expected_shares) if line.house_id == entry.house_id
+        )
     assert sorted(entry.house_id for entry in entries) == sorted(house for house, cents in subtotals.items() if cents)
     assert len({entry.entry_id for entry in entries}) == len(entries)
     booked = balances(entries)
@@ -309,9 +381,11 @@ def test_a_sale_books_one_balanced_entry_per_paid_house_and_the_total_in_clearin
     expected = expected_accounts(zip(lines, expected_shares), seller)
     for account in set(expected) | set(booked) - {CLEARING_ACCOUNT}:
         assert cents_of(booked, account) == expected[account], account
-    assert set(booked) <= {CLEARING_ACCOUNT, *(house_account(house, kind) for house in subtotals
-                                               for kind in ("revenue", "vat")),
-                           *((house_account(seller, "commission"),) if seller else ())}
+    assert set(booked) <= {
+        CLEARING_ACCOUNT,
+        *(house_account(house, kind) for house in subtotals for kind in ("revenue", "vat")),
+        *((house_account(seller, "commission"),) if seller else ()),
+    }
     assert sum(money.cents for money in booked.values()) == 0
     # the cluster owes the houses, together, exactly what the buyer paid
     assert sum(house_balance(entries, house) for house in HOUSES) == order_total(lines).cents
@@ -334,12 +408,15 @@ def test_partial_refunds_leave_each_account_with_what_was_not_given_back(scenari
             assert_balanced(entry)
             assert (entry.kind, entry.order_id, entry.seller_house_id) == ("refund", order_id, seller)
         assert sorted(entry.house_id for entry in refund) == sorted(
-            house for house, cents in expected_subtotals((line.house_id, line.price.cents) for line in chunk).items()
-            if cents)
+            house
+            for house, cents in expected_subtotals((line.house_id, line.price.cents) for line in chunk).items()
+            if cents
+        )
         # exactly the reversal of what the sale of these places booked
         assert [sorted((p.account, -p.amount.cents) for p in entry.postings) for entry in refund] == [
             sorted((p.account, p.amount.cents) for p in entry.postings)
-            for entry in sale_entries(order_id, chunk_shares, seller)]
+            for entry in sale_entries(order_id, chunk_shares, seller)
+        ]
         entries += refund
         for line in chunk:
             del kept[line]
@@ -356,8 +433,7 @@ def test_partial_refunds_leave_each_account_with_what_was_not_given_back(scenari
 
 @CARTS
 @given(scenarios(), sellers, agreements, st.data())
-def test_refunding_every_line_in_any_number_of_refunds_brings_every_balance_to_zero(scenario, seller, agreement,
-                                                                                     data):
+def test_refunding_every_line_in_any_number_of_refunds_brings_every_balance_to_zero(scenario, seller, agreement, data):
     _, order_id, lines = checkout(scenario)
     shares = shares_of(sold_tickets(order_id, lines), seller, agreement)
     booked_at_sale = dict(zip(lines, shares))
@@ -372,8 +448,9 @@ def test_refunding_every_line_in_any_number_of_refunds_brings_every_balance_to_z
 
 
 # -- 4. journal entries themselves ----------------------------------------------------------------------------------
-accounts = st.one_of(st.just(CLEARING_ACCOUNT),
-                     st.builds(house_account, st.sampled_from(HOUSES), st.sampled_from(HOUSE_ACCOUNT_KINDS)))
+accounts = st.one_of(
+    st.just(CLEARING_ACCOUNT), st.builds(house_account, st.sampled_from(HOUSES), st.sampled_from(HOUSE_ACCOUNT_KINDS))
+)
 
 
 @st.composite
@@ -403,8 +480,11 @@ def test_a_journal_entry_mixing_currencies_is_refused_even_when_the_cents_cancel
     munt, kvs = house_account("munt", "revenue"), house_account("kvs", "revenue")
     with mock.patch.object(money_module, "SUPPORTED_CURRENCIES", frozenset({"EUR", "USD"})):
         cancelling = (Posting(CLEARING_ACCOUNT, Money(amount, "EUR")), Posting(munt, Money(-amount, "USD")))
-        split = (Posting(CLEARING_ACCOUNT, Money(amount + other, "EUR")), Posting(munt, Money(-amount, "EUR")),
-                 Posting(kvs, Money(-other, "USD")))
+        split = (
+            Posting(CLEARING_ACCOUNT, Money(amount + other, "EUR")),
+            Posting(munt, Money(-amount, "EUR")),
+            Posting(kvs, Money(-other, "USD")),
+        )
         for postings in (cancelling, split):
             with pytest.raises(UnbalancedEntry):
                 JournalEntry("e", "sale", "o", "munt", None, postings)
@@ -412,20 +492,28 @@ def test_a_journal_entry_mixing_currencies_is_refused_even_when_the_cents_cancel
         JournalEntry("e", "sale", "o", "munt", None, ())
 
 
-sold = st.builds(SoldTicket, st.text(alphabet="abc123", min_size=1, max_size=6), st.sampled_from(HOUSES),
-                 st.sampled_from(("p1", "p2")), st.sampled_from(TARIFF_CODES), cents.map(Money))
+sold = st.builds(
+    SoldTicket,
+    st.text(alphabet="abc123", min_size=1, max_size=6),
+    st.sampled_from(HOUSES),
+    st.sampled_from(("p1", "p2")),
+    st.sampled_from(TARIFF_CODES),
+    cents.map(Money),
+)
 
 
 @PROPERTY
 @given(st.lists(sold, max_size=12), sellers, agreements, balanced_postings(), refund_ids, cents)
-def test_a_journal_entry_reads_back_equal_from_its_stored_form(tickets, seller, agreement, postings, refund_id,
-                                                                amount):
+def test_a_journal_entry_reads_back_equal_from_its_stored_form(tickets, seller, agreement, postings, refund_id, amount):
     shares = shares_of(tickets, seller, agreement)
-    fee = fee_entry("o_1", tickets, seller, agreement.payment_fee(sum((t.price for t in tickets), Money(0))),
-                    agreement)
-    entries = [*sale_entries("o_1", shares, seller), *refund_entries("o_1", refund_id, shares, seller),
-               *([fee] if fee else []), transfer_entry("2026-W47", "munt", Money(amount), "tr_1"),
-               JournalEntry("e", "sale", "o_1", "munt", seller, postings)]
+    fee = fee_entry("o_1", tickets, seller, agreement.payment_fee(sum((t.price for t in tickets), Money(0))), agreement)
+    entries = [
+        *sale_entries("o_1", shares, seller),
+        *refund_entries("o_1", refund_id, shares, seller),
+        *([fee] if fee else []),
+        transfer_entry("2026-W47", "munt", Money(amount), "tr_1"),
+        JournalEntry("e", "sale", "o_1", "munt", seller, postings),
+    ]
     for entry in entries:
         assert JournalEntry.from_dict(entry.to_dict()) == entry
         assert JournalEntry.from_dict(json.loads(json.dumps(entry.to_dict()))) == entry
@@ -433,8 +521,11 @@ def test_a_journal_entry_reads_back_equal_from_its_stored_form(tickets, seller, 
 
 # -- 5. how long checkout waits for the payment ---------------------------------------------------------------------
 @PROPERTY
-@given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(timezone.utc)),
-       st.timedeltas(min_value=timedelta(days=-2), max_value=timedelta(days=2)), st.integers(0, 3600))
+@given(
+    st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2040, 1, 1), timezones=st.just(UTC)),
+    st.timedeltas(min_value=timedelta(days=-2), max_value=timedelta(days=2)),
+    st.integers(0, 3600),
+)
 def test_checkout_waits_for_the_payment_until_the_holds_lapse_plus_the_grace(now, remaining, grace):
     window = payment_window_seconds(now, now + remaining, grace)
 
@@ -442,16 +533,26 @@ def test_checkout_waits_for_the_payment_until_the_holds_lapse_plus_the_grace(now
     assert window >= MIN_PAYMENT_WINDOW_SECONDS
     assert timedelta(seconds=window) >= remaining + timedelta(seconds=grace)
     # and not (much) longer: at most the rounding up to a whole second
-    assert timedelta(seconds=window) <= max(timedelta(seconds=MIN_PAYMENT_WINDOW_SECONDS),
-                                            remaining + timedelta(seconds=grace + 1))
+    assert timedelta(seconds=window) <= max(
+        timedelta(seconds=MIN_PAYMENT_WINDOW_SECONDS), remaining + timedelta(seconds=grace + 1)
+    )
 
 
 # -- 5. discount codes and donations ------------------------------------------------------------------------------
-vouchers = st.builds(lambda kind, amount, percent, house: Voucher(
-    "CODE", house, kind, amount if kind is VoucherKind.AMOUNT else percent, 1, NOW, NOW + timedelta(days=1)),
-    st.sampled_from(VoucherKind), st.integers(1, 200_000), st.integers(1, 100), st.one_of(st.none(), st.sampled_from(HOUSES)))
-donation_lists = st.lists(st.builds(lambda house, amount: Donation(house, Money(amount)), st.sampled_from(HOUSES),
-                                    st.integers(100, 100_000)), max_size=3, unique_by=lambda donation: donation.house_id)
+vouchers = st.builds(
+    lambda kind, amount, percent, house: Voucher(
+        "CODE", house, kind, amount if kind is VoucherKind.AMOUNT else percent, 1, NOW, NOW + timedelta(days=1)
+    ),
+    st.sampled_from(VoucherKind),
+    st.integers(1, 200_000),
+    st.integers(1, 100),
+    st.one_of(st.none(), st.sampled_from(HOUSES)),
+)
+donation_lists = st.lists(
+    st.builds(lambda house, amount: Donation(house, Money(amount)), st.sampled_from(HOUSES), st.integers(100, 100_000)),
+    max_size=3,
+    unique_by=lambda donation: donation.house_id,
+)
 
 
 @CARTS
@@ -461,8 +562,11 @@ def test_a_code_takes_exactly_its_discount_off_the_places_it_applies_to_spread_b
     discounted = apply_voucher(voucher, cart.lines)
     eligible = [line for line in cart.lines if voucher.applies_to(line)]
     base = sum(line.price.cents for line in eligible)
-    expected_off = min(base, voucher.value) if voucher.kind is VoucherKind.AMOUNT else min(
-        base, half_up(Fraction(base * voucher.value, 100)))
+    expected_off = (
+        min(base, voucher.value)
+        if voucher.kind is VoucherKind.AMOUNT
+        else min(base, half_up(Fraction(base * voucher.value, 100)))
+    )
 
     assert sum(line.discount_cents for line in discounted) == expected_off
     assert sum(discounts_by_house(discounted).values()) == expected_off
@@ -479,7 +583,8 @@ def test_a_code_takes_exactly_its_discount_off_the_places_it_applies_to_spread_b
 @CARTS
 @given(scenarios(), vouchers, donation_lists, sellers, agreements, st.data())
 def test_discounted_sales_and_donations_balance_to_the_cent_and_a_full_refund_brings_every_balance_to_zero(
-        scenario, voucher, donations, seller, agreement, data):
+    scenario, voucher, donations, seller, agreement, data
+):
     cart, order_id, _ = checkout(scenario)
     lines = order_lines(apply_voucher(voucher, cart.lines))
     paid = order_total(lines).cents + sum(donation.amount.cents for donation in donations)
@@ -505,7 +610,8 @@ def test_discounted_sales_and_donations_balance_to_the_cent_and_a_full_refund_br
 @CARTS
 @given(scenarios(), sellers, agreements, st.integers(500, 50_000), st.sampled_from(HOUSES), st.data())
 def test_an_order_paid_partly_by_a_gift_card_balances_and_refunds_put_the_card_s_part_back_first(
-        scenario, seller, agreement, card_cents, issuer, data):
+    scenario, seller, agreement, card_cents, issuer, data
+):
     _, order_id, lines = checkout(scenario)
     total = order_total(lines).cents
     card = GiftCard("GC-TEST", issuer, Money(card_cents), Money(card_cents), NOW)
@@ -535,5 +641,8 @@ def test_an_order_paid_partly_by_a_gift_card_balances_and_refunds_put_the_card_s
     final = balances(entries)
     assert cents_of(final, house_account(issuer, "gift_cards")) == -card_cents  # the whole card is owed again
     assert cents_of(final, house_account(issuer, "collected")) == card_cents
-    assert all(money == Money(0) for account, money in final.items()
-               if account not in (house_account(issuer, "gift_cards"), house_account(issuer, "collected")))
+    assert all(
+        money == Money(0)
+        for account, money in final.items()
+        if account not in (house_account(issuer, "gift_cards"), house_account(issuer, "collected"))
+    )

@@ -1,4 +1,5 @@
 """The `podium.seatmap/1` format: every rule, every error code, round trips, and junk input."""
+
 from __future__ import annotations
 
 import copy
@@ -12,16 +13,24 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from chalicelib.domain.errors import FieldError, SeatMapInvalid
-from chalicelib.domain.seatmap import (FORMAT, MAX_ERRORS, Category, Point, Seat, SeatKind, SeatMap, Section,
-                                       parse_seatmap)
+from chalicelib.domain.seatmap import (
+    FORMAT,
+    MAX_ERRORS,
+    Category,
+    Point,
+    Seat,
+    SeatKind,
+    SeatMap,
+    Section,
+    parse_seatmap,
+)
 from scripts.embedded.demo_seatmaps import grote_zaal, kleine_zaal, standing_venue, test_hall
 
 NAMES = {"nl": "Zaal", "fr": "Salle", "en": "Hall"}
 
 
 def seat(id_, row="A", number=1, x=0, y=0, section="zaal", category="A", **more):
-    return {"id": id_, "section": section, "row": row, "number": number, "x": x, "y": y, "category": category,
-            **more}
+    return {"id": id_, "section": section, "row": row, "number": number, "x": x, "y": y, "category": category, **more}
 
 
 def small_map(**overrides):
@@ -33,8 +42,12 @@ def small_map(**overrides):
         "sections": [{"id": "zaal", "name": dict(NAMES)}],
         "focus": {"x": 2, "y": 0},
         "seats": [
-            seat("A-1", "A", 1, 0, 1), seat("A-2", "A", 2, 1, 1), seat("A-3", "A", 3, 3, 1), seat("A-4", "A", 4, 4, 1),
-            seat("B-1", "B", 1, 0, 2, category="B"), seat("B-2", "B", 2, 1, 2, category="B"),
+            seat("A-1", "A", 1, 0, 1),
+            seat("A-2", "A", 2, 1, 1),
+            seat("A-3", "A", 3, 3, 1),
+            seat("A-4", "A", 4, 4, 1),
+            seat("B-1", "B", 1, 0, 2, category="B"),
+            seat("B-2", "B", 2, 1, 2, category="B"),
             seat("C-1", "C", 1, 0, 3, category="B", kind="wheelchair"),
             seat("C-2", "C", 2, 1, 3, category="B", kind="companion", companion_of="C-1"),
         ],
@@ -96,7 +109,10 @@ def test_rows_are_grouped_per_section_and_row_ordered_by_x():
     doc["seats"].reverse()
     seatmap = parse_seatmap(doc)
     assert [[s.id for s in row] for row in seatmap.rows] == [
-        ["A-1", "A-2", "A-3", "A-4"], ["B-1", "B-2"], ["C-1", "C-2"]]
+        ["A-1", "A-2", "A-3", "A-4"],
+        ["B-1", "B-2"],
+        ["C-1", "C-2"],
+    ]
 
 
 def test_round_trip_exports_the_same_format():
@@ -104,8 +120,18 @@ def test_round_trip_exports_the_same_format():
     exported = seatmap.to_dict()
     assert exported["format"] == FORMAT
     assert set(exported) == {"format", "name", "categories", "sections", "focus", "seats", "standing"}
-    assert set(exported["seats"][0]) == {"id", "section", "row", "number", "x", "y", "category", "kind",
-                                         "companion_of", "restricted_view"}
+    assert set(exported["seats"][0]) == {
+        "id",
+        "section",
+        "row",
+        "number",
+        "x",
+        "y",
+        "category",
+        "kind",
+        "companion_of",
+        "restricted_view",
+    }
     assert exported["seats"][7]["kind"] == "companion"
     assert parse_seatmap(exported) == seatmap
     assert parse_seatmap(json.loads(json.dumps(exported))) == seatmap
@@ -119,8 +145,15 @@ def test_standing_venue():
     assert seatmap.is_standing and seatmap.capacity == 300 and seatmap.standing_capacity == 300
     assert seatmap.seats == () and seatmap.rows == () and seatmap.focus is None
     assert seatmap.seat("A-1") is None
-    assert seatmap.to_dict() == {"format": FORMAT, "name": "Club", "categories": [], "sections": [],
-                                 "focus": None, "seats": [], "standing": {"capacity": 300}}
+    assert seatmap.to_dict() == {
+        "format": FORMAT,
+        "name": "Club",
+        "categories": [],
+        "sections": [],
+        "focus": None,
+        "seats": [],
+        "standing": {"capacity": 300},
+    }
     assert parse_seatmap(seatmap.to_dict()) == seatmap
 
 
@@ -130,8 +163,14 @@ def test_standing_capacity_bounds_are_inclusive(capacity):
 
 
 def test_seats_exactly_one_unit_apart_touch_but_do_not_overlap():
-    doc = small_map(seats=[seat("a", x=0, y=0), seat("b", number=2, x=1, y=0.5), seat("c", "B", 1, x=0.5, y=1.5),
-                           seat("d", "B", 2, x=-1, y=-1)])
+    doc = small_map(
+        seats=[
+            seat("a", x=0, y=0),
+            seat("b", number=2, x=1, y=0.5),
+            seat("c", "B", 1, x=0.5, y=1.5),
+            seat("d", "B", 2, x=-1, y=-1),
+        ]
+    )
     assert problems(doc) == []
 
 
@@ -168,39 +207,45 @@ def test_unsupported_format():
     assert changed(lambda d: d.update(format=1)) == [("format", "unsupported_format")]
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda d: d["seats"][2].update(x="3"), ("seats[2].x", "invalid_type")),
-    (lambda d: d["seats"][2].update(y=True), ("seats[2].y", "invalid_type")),
-    (lambda d: d["seats"][2].update(x=float("nan")), ("seats[2].x", "invalid_type")),
-    (lambda d: d["seats"][2].update(number=1.0), ("seats[2].number", "invalid_type")),
-    (lambda d: d["seats"][2].update(row=1), ("seats[2].row", "invalid_type")),
-    (lambda d: d["seats"][2].update(restricted_view="yes"), ("seats[2].restricted_view", "invalid_type")),
-    (lambda d: d["seats"][2].update(kind=2), ("seats[2].kind", "invalid_type")),
-    (lambda d: d["seats"][7].update(companion_of=["C-1"]), ("seats[7].companion_of", "invalid_type")),
-    (lambda d: d["seats"].__setitem__(2, "A-3"), ("seats[2]", "invalid_type")),
-    (lambda d: d.update(seats={"A-1": {}}), ("seats", "invalid_type")),
-    (lambda d: d.update(name=["Studio"]), ("name", "invalid_type")),
-    (lambda d: d.update(focus=[2, 0]), ("focus", "invalid_type")),
-    (lambda d: d.update(focus={"x": "2", "y": 0}), ("focus.x", "invalid_type")),
-    (lambda d: d["sections"][0].update(name="Zaal"), ("sections[0].name", "invalid_type")),
-    (lambda d: d["categories"][1]["name"].update(fr=None), ("categories[1].name.fr", "invalid_type")),
-    (lambda d: d["categories"].__setitem__(0, "A"), ("categories[0]", "invalid_type")),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda d: d["seats"][2].update(x="3"), ("seats[2].x", "invalid_type")),
+        (lambda d: d["seats"][2].update(y=True), ("seats[2].y", "invalid_type")),
+        (lambda d: d["seats"][2].update(x=float("nan")), ("seats[2].x", "invalid_type")),
+        (lambda d: d["seats"][2].update(number=1.0), ("seats[2].number", "invalid_type")),
+        (lambda d: d["seats"][2].update(row=1), ("seats[2].row", "invalid_type")),
+        (lambda d: d["seats"][2].update(restricted_view="yes"), ("seats[2].restricted_view", "invalid_type")),
+        (lambda d: d["seats"][2].update(kind=2), ("seats[2].kind", "invalid_type")),
+        (lambda d: d["seats"][7].update(companion_of=["C-1"]), ("seats[7].companion_of", "invalid_type")),
+        (lambda d: d["seats"].__setitem__(2, "A-3"), ("seats[2]", "invalid_type")),
+        (lambda d: d.update(seats={"A-1": {}}), ("seats", "invalid_type")),
+        (lambda d: d.update(name=["Studio"]), ("name", "invalid_type")),
+        (lambda d: d.update(focus=[2, 0]), ("focus", "invalid_type")),
+        (lambda d: d.update(focus={"x": "2", "y": 0}), ("focus.x", "invalid_type")),
+        (lambda d: d["sections"][0].update(name="Zaal"), ("sections[0].name", "invalid_type")),
+        (lambda d: d["categories"][1]["name"].update(fr=None), ("categories[1].name.fr", "invalid_type")),
+        (lambda d: d["categories"].__setitem__(0, "A"), ("categories[0]", "invalid_type")),
+    ],
+)
 def test_invalid_type(change, expected):
     assert expected in changed(change)
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda d: d.pop("name"), ("name", "required")),
-    (lambda d: d["seats"][2].pop("row"), ("seats[2].row", "required")),
-    (lambda d: d["seats"][2].update(id=None), ("seats[2].id", "required")),
-    (lambda d: d["seats"][2].pop("x"), ("seats[2].x", "required")),
-    (lambda d: d["seats"][2].pop("number"), ("seats[2].number", "required")),
-    (lambda d: d["seats"][2].pop("category"), ("seats[2].category", "required")),
-    (lambda d: d["sections"][0]["name"].pop("nl"), ("sections[0].name.nl", "required")),
-    (lambda d: d.update(standing={}, seats=[]), ("standing.capacity", "required")),
-    (lambda d: d.update(focus={"x": 1}), ("focus.y", "required")),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda d: d.pop("name"), ("name", "required")),
+        (lambda d: d["seats"][2].pop("row"), ("seats[2].row", "required")),
+        (lambda d: d["seats"][2].update(id=None), ("seats[2].id", "required")),
+        (lambda d: d["seats"][2].pop("x"), ("seats[2].x", "required")),
+        (lambda d: d["seats"][2].pop("number"), ("seats[2].number", "required")),
+        (lambda d: d["seats"][2].pop("category"), ("seats[2].category", "required")),
+        (lambda d: d["sections"][0]["name"].pop("nl"), ("sections[0].name.nl", "required")),
+        (lambda d: d.update(standing={}, seats=[]), ("standing.capacity", "required")),
+        (lambda d: d.update(focus={"x": 1}), ("focus.y", "required")),
+    ],
+)
 def test_required(change, expected):
     assert changed(change) == [expected]
 
@@ -208,20 +253,24 @@ def test_required(change, expected):
 def test_required_category_code():
     found = changed(lambda d: d["categories"][0].pop("code"))
     # Seats of the category that could not be declared are reported too.
-    assert found == [("categories[0].code", "required")] + [(f"seats[{i}].category", "unknown_category")
-                                                           for i in range(4)]
+    assert found == [("categories[0].code", "required")] + [
+        (f"seats[{i}].category", "unknown_category") for i in range(4)
+    ]
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda d: d["seats"][2].update(id="A 3"), ("seats[2].id", "invalid_value")),
-    (lambda d: d["seats"][2].update(id="x" * 41), ("seats[2].id", "invalid_value")),
-    (lambda d: d["seats"][2].update(row=""), ("seats[2].row", "invalid_value")),
-    (lambda d: d["seats"][2].update(row="ABCDEFGHI"), ("seats[2].row", "invalid_value")),
-    (lambda d: d["seats"][2].update(kind="vip"), ("seats[2].kind", "invalid_value")),
-    (lambda d: d.update(name="   "), ("name", "invalid_value")),
-    (lambda d: d["sections"][0]["name"].update(NL="Zaal"), ("sections[0].name.NL", "invalid_value")),
-    (lambda d: d["sections"][0]["name"].update(fr=""), ("sections[0].name.fr", "invalid_value")),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda d: d["seats"][2].update(id="A 3"), ("seats[2].id", "invalid_value")),
+        (lambda d: d["seats"][2].update(id="x" * 41), ("seats[2].id", "invalid_value")),
+        (lambda d: d["seats"][2].update(row=""), ("seats[2].row", "invalid_value")),
+        (lambda d: d["seats"][2].update(row="ABCDEFGHI"), ("seats[2].row", "invalid_value")),
+        (lambda d: d["seats"][2].update(kind="vip"), ("seats[2].kind", "invalid_value")),
+        (lambda d: d.update(name="   "), ("name", "invalid_value")),
+        (lambda d: d["sections"][0]["name"].update(NL="Zaal"), ("sections[0].name.NL", "invalid_value")),
+        (lambda d: d["sections"][0]["name"].update(fr=""), ("sections[0].name.fr", "invalid_value")),
+    ],
+)
 def test_invalid_value(change, expected):
     assert changed(change) == [expected]
 
@@ -234,25 +283,31 @@ def test_ids_and_codes_with_bad_characters():
     assert ("categories[0].code", "invalid_value") in problems(doc)
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda d: d["seats"][2].update(number=0), ("seats[2].number", "out_of_range")),
-    (lambda d: d["seats"][2].update(number=-3), ("seats[2].number", "out_of_range")),
-    (lambda d: d["seats"][2].update(number=100_000), ("seats[2].number", "out_of_range")),
-    (lambda d: d["seats"][2].update(x=1e6), ("seats[2].x", "out_of_range")),
-    (lambda d: d.update(focus={"x": 0, "y": -1e9}), ("focus.y", "out_of_range")),
-    (lambda d: d.update(seats=[], standing={"capacity": 0}), ("standing.capacity", "out_of_range")),
-    (lambda d: d.update(seats=[], standing={"capacity": 100_001}), ("standing.capacity", "out_of_range")),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda d: d["seats"][2].update(number=0), ("seats[2].number", "out_of_range")),
+        (lambda d: d["seats"][2].update(number=-3), ("seats[2].number", "out_of_range")),
+        (lambda d: d["seats"][2].update(number=100_000), ("seats[2].number", "out_of_range")),
+        (lambda d: d["seats"][2].update(x=1e6), ("seats[2].x", "out_of_range")),
+        (lambda d: d.update(focus={"x": 0, "y": -1e9}), ("focus.y", "out_of_range")),
+        (lambda d: d.update(seats=[], standing={"capacity": 0}), ("standing.capacity", "out_of_range")),
+        (lambda d: d.update(seats=[], standing={"capacity": 100_001}), ("standing.capacity", "out_of_range")),
+    ],
+)
 def test_out_of_range(change, expected):
     assert changed(change) == [expected]
 
 
-@pytest.mark.parametrize("change, expected", [
-    (lambda d: d["seats"][2].update(colour="red"), ("seats[2].colour", "unknown_field")),
-    (lambda d: d.update(catgories=[]), ("catgories", "unknown_field")),
-    (lambda d: d["sections"][0].update(rows=3), ("sections[0].rows", "unknown_field")),
-    (lambda d: d.update(seats=[], standing={"capacity": 3, "shards": 2}), ("standing.shards", "unknown_field")),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (lambda d: d["seats"][2].update(colour="red"), ("seats[2].colour", "unknown_field")),
+        (lambda d: d.update(catgories=[]), ("catgories", "unknown_field")),
+        (lambda d: d["sections"][0].update(rows=3), ("sections[0].rows", "unknown_field")),
+        (lambda d: d.update(seats=[], standing={"capacity": 3, "shards": 2}), ("standing.shards", "unknown_field")),
+    ],
+)
 def test_unknown_field(change, expected):
     assert changed(change) == [expected]
 
@@ -284,15 +339,20 @@ def test_duplicate_section_and_category():
     doc = small_map()
     doc["sections"].append({"id": "zaal", "name": {"nl": "Nog een zaal"}})
     doc["categories"].append({"code": "B", "name": {"nl": "Nog eens B"}})
-    assert problems(doc) == [("categories[2].code", "duplicate_category_code"),
-                             ("sections[1].id", "duplicate_section_id")]
+    assert problems(doc) == [
+        ("categories[2].code", "duplicate_category_code"),
+        ("sections[1].id", "duplicate_section_id"),
+    ]
 
 
-@pytest.mark.parametrize("position, other", [
-    ((0.5, 1), 0),      # half on A-1 … and half on A-2: the earliest overlap is reported
-    ((3.999, 1.2), 2),  # just inside A-3
-    ((1.5, 1.5), 1),    # across a cell corner, on A-2
-])
+@pytest.mark.parametrize(
+    "position, other",
+    [
+        ((0.5, 1), 0),  # half on A-1 … and half on A-2: the earliest overlap is reported
+        ((3.999, 1.2), 2),  # just inside A-3
+        ((1.5, 1.5), 1),  # across a cell corner, on A-2
+    ],
+)
 def test_overlapping_seats(position, other):
     doc = small_map()
     x, y = position
@@ -319,22 +379,29 @@ def test_seats_on_one_spot_are_all_reported_fast():
     assert found[0] == ("seats[1]", "overlapping_seats") and found[-1] == ("", "too_many_errors")
 
 
-@pytest.mark.parametrize("change, field", [
-    # A companion must name its wheelchair seat …
-    (lambda d: d["seats"][7].pop("companion_of"), "seats[7].companion_of"),
-    # … which must exist …
-    (lambda d: d["seats"][7].update(companion_of="C-9"), "seats[7].companion_of"),
-    # … be a wheelchair seat …
-    (lambda d: d["seats"][7].update(companion_of="B-1"), "seats[7].companion_of"),
-    # … in the same row …
-    (lambda d: d["seats"][6].update(row="D"), "seats[7].companion_of"),
-    # … and have no other companion.
-    (lambda d: d["seats"].append(seat("C-3", "C", 3, x=2, y=3, category="B", kind="companion",
-                                      companion_of="C-1")), "seats[8].companion_of"),
-    # Only companion seats may have companion_of.
-    (lambda d: d["seats"][0].update(companion_of="C-1"), "seats[0].companion_of"),
-    (lambda d: d["seats"][6].update(companion_of="C-2"), "seats[6].companion_of"),
-])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        # A companion must name its wheelchair seat …
+        (lambda d: d["seats"][7].pop("companion_of"), "seats[7].companion_of"),
+        # … which must exist …
+        (lambda d: d["seats"][7].update(companion_of="C-9"), "seats[7].companion_of"),
+        # … be a wheelchair seat …
+        (lambda d: d["seats"][7].update(companion_of="B-1"), "seats[7].companion_of"),
+        # … in the same row …
+        (lambda d: d["seats"][6].update(row="D"), "seats[7].companion_of"),
+        # … and have no other companion.
+        (
+            lambda d: d["seats"].append(
+                seat("C-3", "C", 3, x=2, y=3, category="B", kind="companion", companion_of="C-1")
+            ),
+            "seats[8].companion_of",
+        ),
+        # Only companion seats may have companion_of.
+        (lambda d: d["seats"][0].update(companion_of="C-1"), "seats[0].companion_of"),
+        (lambda d: d["seats"][6].update(companion_of="C-2"), "seats[6].companion_of"),
+    ],
+)
 def test_invalid_companion(change, field):
     assert changed(change) == [(field, "invalid_companion")]
 
@@ -404,8 +471,7 @@ def test_too_many_errors_are_cut_off():
 def test_refusal_is_a_seatmap_invalid_with_its_code():
     refusal = pytest.raises(SeatMapInvalid, parse_seatmap, {}).value
     assert refusal.code == "seatmap_invalid"
-    assert refusal.errors[0].to_dict() == {"field": "format", "code": "required",
-                                           "message": refusal.errors[0].message}
+    assert refusal.errors[0].to_dict() == {"field": "format", "code": "required", "message": refusal.errors[0].message}
 
 
 # --------------------------------------------------------------------------- documentation and demo halls
@@ -420,18 +486,35 @@ def test_documented_examples_parse():
     assert standing.is_standing and standing.capacity == 300
 
 
-ALL_CODES = {"invalid_type", "required", "invalid_value", "out_of_range", "unknown_field", "unsupported_format",
-             "too_many_seats", "too_many_sections", "too_many_categories", "duplicate_category_code",
-             "duplicate_section_id", "duplicate_seat_id", "duplicate_seat_position", "unknown_section",
-             "unknown_category", "overlapping_seats", "invalid_companion", "seats_and_standing", "no_seats",
-             "too_many_errors"}
+ALL_CODES = {
+    "invalid_type",
+    "required",
+    "invalid_value",
+    "out_of_range",
+    "unknown_field",
+    "unsupported_format",
+    "too_many_seats",
+    "too_many_sections",
+    "too_many_categories",
+    "duplicate_category_code",
+    "duplicate_section_id",
+    "duplicate_seat_id",
+    "duplicate_seat_position",
+    "unknown_section",
+    "unknown_category",
+    "overlapping_seats",
+    "invalid_companion",
+    "seats_and_standing",
+    "no_seats",
+    "too_many_errors",
+}
 
 
 def test_documented_error_codes_are_the_ones_used():
     root = Path(__file__).resolve().parents[2]
     text = (root / "docs" / "seatmap-format.md").read_text()
     source = (root / "chalicelib" / "domain" / "seatmap.py").read_text()
-    table = text[text.index("| Code | Field | When |"):text.index("## Example")]
+    table = text[text.index("| Code | Field | When |") : text.index("## Example")]
     assert set(re.findall(r"^\| `([a-z_]+)` \|", table, re.M)) == ALL_CODES
     assert all(f'"{code}"' in source for code in ALL_CODES)
 
@@ -441,8 +524,9 @@ def test_grote_zaal():
     assert 480 <= seatmap.capacity <= 520
     assert [s.id for s in seatmap.sections] == ["parterre", "balkon"]
     assert all(set(s.name) == {"nl", "fr", "en"} for s in seatmap.sections + seatmap.categories)
-    rows = {section: sorted({s.row for s in seatmap.seats if s.section == section}) for section in
-            ("parterre", "balkon")}
+    rows = {
+        section: sorted({s.row for s in seatmap.seats if s.section == section}) for section in ("parterre", "balkon")
+    }
     assert rows["parterre"] == list("ABCDEFGHIJKLMNOP") and rows["balkon"] == list("ABCDEF")
     assert {s.category for s in seatmap.seats} == {"A", "B", "C"}
     # Categories by distance to the stage: front rows A, then B, then C (rows come front to back).
@@ -507,8 +591,9 @@ def valid_maps(draw):
     n_categories = draw(st.integers(1, 3))
     columns = draw(st.integers(1, 12))
     rows = draw(st.integers(1, 8))
-    cells = draw(st.lists(st.tuples(st.integers(0, rows - 1), st.integers(0, columns - 1)),
-                          min_size=1, max_size=40, unique=True))
+    cells = draw(
+        st.lists(st.tuples(st.integers(0, rows - 1), st.integers(0, columns - 1)), min_size=1, max_size=40, unique=True)
+    )
     # Spacings and offsets are exact binary fractions, so "exactly 1 apart" stays exactly 1.
     spacing_x = draw(st.sampled_from([1, 1.25, 1.5, 2]))
     spacing_y = draw(st.sampled_from([1, 1.5, 2.75]))
@@ -517,12 +602,20 @@ def valid_maps(draw):
     seats = []
     for row, column in cells:
         section = f"s{draw(st.integers(0, n_sections - 1))}"
-        seats.append({
-            "id": f"{section}-{LABELS[row]}-{column + 1}", "section": section, "row": LABELS[row],
-            "number": column + 1, "x": offset_x + column * spacing_x, "y": offset_y + row * spacing_y,
-            "category": f"c{draw(st.integers(0, n_categories - 1))}", "kind": "standard", "companion_of": None,
-            "restricted_view": draw(st.booleans()),
-        })
+        seats.append(
+            {
+                "id": f"{section}-{LABELS[row]}-{column + 1}",
+                "section": section,
+                "row": LABELS[row],
+                "number": column + 1,
+                "x": offset_x + column * spacing_x,
+                "y": offset_y + row * spacing_y,
+                "category": f"c{draw(st.integers(0, n_categories - 1))}",
+                "kind": "standard",
+                "companion_of": None,
+                "restricted_view": draw(st.booleans()),
+            }
+        )
     seats = draw(st.permutations(seats))
     # Wheelchair places: a seat and another of the same section and row become a pair.
     by_row: dict[tuple[str, str], list[dict]] = {}
@@ -539,8 +632,9 @@ def valid_maps(draw):
     return {
         "format": FORMAT,
         "name": draw(st.text(min_size=1, max_size=20).filter(lambda s: s.strip())),
-        "categories": [{"code": f"c{i}", "name": {"nl": f"Categorie {i}", "en": f"Category {i}"}}
-                       for i in range(n_categories)],
+        "categories": [
+            {"code": f"c{i}", "name": {"nl": f"Categorie {i}", "en": f"Category {i}"}} for i in range(n_categories)
+        ],
         "sections": [{"id": f"s{i}", "name": {"nl": f"Sectie {i}"}} for i in range(n_sections)],
         "focus": focus,
         "seats": seats,
@@ -565,8 +659,11 @@ def defective_maps(draw):
     """A valid map with one defect injected; returns (document, expected (field, code))."""
     doc = draw(valid_maps().filter(lambda d: len(d["seats"]) >= 2))
     seats = doc["seats"]
-    defect = draw(st.sampled_from(["duplicate_id", "unknown_section", "unknown_category", "overlap",
-                                   "same_position", "companion"]))
+    defect = draw(
+        st.sampled_from(
+            ["duplicate_id", "unknown_section", "unknown_category", "overlap", "same_position", "companion"]
+        )
+    )
     i, j = sorted(draw(st.lists(st.integers(0, len(seats) - 1), min_size=2, max_size=2, unique=True)))
     if defect == "duplicate_id":
         seats[j]["id"] = seats[i]["id"]
@@ -605,15 +702,45 @@ def test_an_injected_defect_is_reported(case):
 
 
 def json_values(keys=st.text(max_size=8)):
-    scalars = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=10)
-               | st.sampled_from([FORMAT, "A", "zaal", "wheelchair", "companion", "standard"]))
-    return st.recursive(scalars, lambda children: st.lists(children, max_size=5)
-                        | st.dictionaries(keys, children, max_size=6), max_leaves=30)
+    scalars = (
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats()
+        | st.text(max_size=10)
+        | st.sampled_from([FORMAT, "A", "zaal", "wheelchair", "companion", "standard"])
+    )
+    return st.recursive(
+        scalars,
+        lambda children: st.lists(children, max_size=5) | st.dictionaries(keys, children, max_size=6),
+        max_leaves=30,
+    )
 
 
-FIELD_NAMES = st.sampled_from(["format", "name", "categories", "sections", "focus", "seats", "standing", "id",
-                               "section", "row", "number", "x", "y", "category", "kind", "companion_of",
-                               "restricted_view", "code", "capacity", "nl"]) | st.text(max_size=4)
+FIELD_NAMES = st.sampled_from(
+    [
+        "format",
+        "name",
+        "categories",
+        "sections",
+        "focus",
+        "seats",
+        "standing",
+        "id",
+        "section",
+        "row",
+        "number",
+        "x",
+        "y",
+        "category",
+        "kind",
+        "companion_of",
+        "restricted_view",
+        "code",
+        "capacity",
+        "nl",
+    ]
+) | st.text(max_size=4)
 
 
 @settings(max_examples=300, deadline=None)

@@ -8,55 +8,81 @@ tariff) in between. The timeline is cut into successive periods; each is settled
 service does it: every house's statement, then the transfer of what it is owed, booked inside the
 period. What every house should have earned is worked out here, apart from the code under test.
 """
+
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chalicelib.domain.agreements import (BUNDLE_SPLITS, FEE_BEARERS, Agreement, CommissionRule, split_bundle,
-                                          validate_agreement)
-from chalicelib.domain.ledger import (CLEARING_ACCOUNT, JournalEntry, SoldTicket, TicketShare, account_house,
-                                      fee_entry, house_account, house_balance, refund_entries, sale_entries,
-                                      shares_of, transfer_entry)
+from chalicelib.domain.agreements import (
+    BUNDLE_SPLITS,
+    FEE_BEARERS,
+    Agreement,
+    CommissionRule,
+    split_bundle,
+    validate_agreement,
+)
+from chalicelib.domain.donations import Donation, donation_entries
+from chalicelib.domain.ledger import (
+    CLEARING_ACCOUNT,
+    JournalEntry,
+    SoldTicket,
+    TicketShare,
+    account_house,
+    fee_entry,
+    house_account,
+    house_balance,
+    refund_entries,
+    sale_entries,
+    shares_of,
+    transfer_entry,
+)
 from chalicelib.domain.money import Money
 from chalicelib.domain.periods import custom_period
 from chalicelib.domain.statements import build_statement
-from chalicelib.domain.donations import Donation, donation_entries
 
 HOUSES = ("munt", "bozar", "kvs", "ab", "flagey")
 PERFORMANCES = {house: (f"{house}-1", f"{house}-2") for house in HOUSES}
 TARIFF_CODES = ("full", "reduced", "u26", "bundle")
-T0 = datetime(2026, 11, 2, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 2, tzinfo=UTC)
 
 # A history takes a few hundred draws: 100 of them keep this file well under 15 s.
 HISTORIES = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SPLITS = settings(max_examples=300, deadline=None)
 
 cents = st.one_of(st.just(0), st.integers(0, 20_000), st.integers(0, 200_000))
-commission_rules = st.one_of(st.builds(CommissionRule, st.just("percent"), st.integers(0, 10_000)),
-                             st.builds(CommissionRule, st.just("fixed"), st.integers(0, 5_000)))
+commission_rules = st.one_of(
+    st.builds(CommissionRule, st.just("percent"), st.integers(0, 10_000)),
+    st.builds(CommissionRule, st.just("fixed"), st.integers(0, 5_000)),
+)
 vat_rates = st.one_of(st.sampled_from([0, 600, 2100]), st.integers(0, 5_000))
 house_pairs = st.tuples(st.sampled_from(HOUSES), st.sampled_from(HOUSES)).filter(lambda pair: pair[0] != pair[1])
-agreements = st.builds(Agreement, version=st.integers(0, 99), commission=commission_rules,
-                       pair_commissions=st.dictionaries(house_pairs.map(">".join), commission_rules, max_size=4),
-                       fee_bearer=st.sampled_from(FEE_BEARERS),
-                       fee_percent_bp=st.one_of(st.sampled_from([0, 150, 290]), st.integers(0, 5_000)),
-                       fee_fixed_cents=st.integers(0, 1_000), vat_rate_bp=vat_rates,
-                       tariff_vat_bp=st.dictionaries(st.sampled_from(TARIFF_CODES), vat_rates, max_size=3),
-                       bundle_split=st.sampled_from(BUNDLE_SPLITS)).map(validate_agreement)
+agreements = st.builds(
+    Agreement,
+    version=st.integers(0, 99),
+    commission=commission_rules,
+    pair_commissions=st.dictionaries(house_pairs.map(">".join), commission_rules, max_size=4),
+    fee_bearer=st.sampled_from(FEE_BEARERS),
+    fee_percent_bp=st.one_of(st.sampled_from([0, 150, 290]), st.integers(0, 5_000)),
+    fee_fixed_cents=st.integers(0, 1_000),
+    vat_rate_bp=vat_rates,
+    tariff_vat_bp=st.dictionaries(st.sampled_from(TARIFF_CODES), vat_rates, max_size=3),
+    bundle_split=st.sampled_from(BUNDLE_SPLITS),
+).map(validate_agreement)
 sellers = st.one_of(st.none(), st.sampled_from(HOUSES))
 owner_sets = st.lists(st.sampled_from(HOUSES), min_size=1, max_size=4, unique=True)
 ticket_counts = st.integers(1, 6)
 performance_picks = st.integers(0, 1)
 tariffs = st.sampled_from(TARIFF_CODES)
-components = st.lists(st.tuples(st.sampled_from([p for ps in PERFORMANCES.values() for p in ps]), cents, cents),
-                      min_size=1, max_size=4)
+components = st.lists(
+    st.tuples(st.sampled_from([p for ps in PERFORMANCES.values() for p in ps]), cents, cents), min_size=1, max_size=4
+)
 kinds = st.sampled_from(["order"] * 5 + ["bundle"] * 2 + ["refund"] * 3 + ["agreement"])
 gaps = st.integers(2, 3 * 86_400)  # seconds between two events
 cuts = st.sampled_from([None, None, None, 0, 1])  # a new period starts at the event (0) or just before it (1)
@@ -135,16 +161,21 @@ class History:
             self.dated.append((at, entry))
 
 
-def sell(history: History, at: datetime, order_id: str, tickets: list[SoldTicket], seller: str | None,
-         agreement: Agreement) -> Order:
+def sell(
+    history: History, at: datetime, order_id: str, tickets: list[SoldTicket], seller: str | None, agreement: Agreement
+) -> Order:
     shares = shares_of(tickets, seller, agreement)
     for item in shares:  # the shares booked, checked against the ones worked out here
-        vat = expected_vat(item.ticket.price.cents, agreement.tariff_vat_bp.get(item.ticket.tariff_code,
-                                                                               agreement.vat_rate_bp))
-        assert (item.vat, item.commission) == (vat, expected_commission(
-            agreement, seller, item.ticket.house_id, item.ticket.price.cents, vat))
-        history.moves.append(Move(at, f"{order_id}:{item.ticket.house_id}", 1, item.ticket, item.vat,
-                                  item.commission, seller))
+        vat = expected_vat(
+            item.ticket.price.cents, agreement.tariff_vat_bp.get(item.ticket.tariff_code, agreement.vat_rate_bp)
+        )
+        assert (item.vat, item.commission) == (
+            vat,
+            expected_commission(agreement, seller, item.ticket.house_id, item.ticket.price.cents, vat),
+        )
+        history.moves.append(
+            Move(at, f"{order_id}:{item.ticket.house_id}", 1, item.ticket, item.vat, item.commission, seller)
+        )
     total = sum(ticket.price.cents for ticket in tickets)
     fee = agreement.payment_fee(Money(total))
     assert fee.cents == expected_fee(agreement, total)
@@ -160,8 +191,10 @@ def sell(history: History, at: datetime, order_id: str, tickets: list[SoldTicket
             for ticket in tickets:
                 gross[ticket.house_id] += ticket.price.cents
             owners = sorted(gross)
-            history.fees += [(at, house, part) for house, part in zip(owners, reference_split(
-                fee.cents, [gross[house] for house in owners]))]
+            history.fees += [
+                (at, house, part)
+                for house, part in zip(owners, reference_split(fee.cents, [gross[house] for house in owners]))
+            ]
     history.book(at, entries)
     history.collected += total
     return Order(order_id, seller, shares, set(range(len(tickets))))
@@ -173,10 +206,20 @@ def refund(history: History, at: datetime, order: Order, refund_id: str, indices
     entries = refund_entries(order.order_id, refund_id, shares, order.seller)
     assert [sorted((p.account, -p.amount.cents) for p in entry.postings) for entry in entries] == [
         sorted((p.account, p.amount.cents) for p in entry.postings)
-        for entry in sale_entries(order.order_id, shares, order.seller)]
+        for entry in sale_entries(order.order_id, shares, order.seller)
+    ]
     for item in shares:
-        history.moves.append(Move(at, f"{order.order_id}:{refund_id}:{item.ticket.house_id}", -1, item.ticket,
-                                  item.vat, item.commission, order.seller))
+        history.moves.append(
+            Move(
+                at,
+                f"{order.order_id}:{refund_id}:{item.ticket.house_id}",
+                -1,
+                item.ticket,
+                item.vat,
+                item.commission,
+                order.seller,
+            )
+        )
     history.book(at, entries)
     history.refunded += sum(item.ticket.price.cents for item in shares)
     order.valid -= set(indices)
@@ -210,16 +253,25 @@ def histories(draw) -> History:
             assert [money.cents for money in split] == reference_split(price, weights)
             if sum(weights) == price:  # amounts that add up are kept as they are
                 assert [money.cents for money in split] == weights
-            tickets = [SoldTicket(f"o{number}-t{index}", performance.rsplit("-", 1)[0], performance, "bundle", money)
-                       for index, ((performance, _, _), money) in enumerate(zip(parts, split))]
+            tickets = [
+                SoldTicket(f"o{number}-t{index}", performance.rsplit("-", 1)[0], performance, "bundle", money)
+                for index, ((performance, _, _), money) in enumerate(zip(parts, split))
+            ]
             orders.append(sell(history, at, f"o{number}", tickets, draw(sellers), agreement))
         else:
             owners = draw(owner_sets)
             tickets = []
             for index in range(draw(ticket_counts)):
                 house = owners[index % len(owners)] if index < len(owners) else draw(st.sampled_from(owners))
-                tickets.append(SoldTicket(f"o{number}-t{index}", house, PERFORMANCES[house][draw(performance_picks)],
-                                          draw(tariffs), Money(draw(cents))))
+                tickets.append(
+                    SoldTicket(
+                        f"o{number}-t{index}",
+                        house,
+                        PERFORMANCES[house][draw(performance_picks)],
+                        draw(tariffs),
+                        Money(draw(cents)),
+                    )
+                )
             orders.append(sell(history, at, f"o{number}", tickets, draw(sellers), agreement))
     history.boundaries.append(at + timedelta(seconds=1))
     if draw(st.booleans()):  # a period with nothing in it: what was carried stays carried
@@ -230,6 +282,7 @@ def histories(draw) -> History:
 def expected_balance(history: History, house: str, start: datetime | None = None, end: datetime | None = None) -> int:
     """What the house earned in [start, end): revenue and VAT of its tickets, commission on others' it sold,
     minus the payment fees it bears."""
+
     def inside(at: datetime) -> bool:
         return (start is None or start <= at) and (end is None or at < end)
 
@@ -261,11 +314,18 @@ def expected_lines(history: History, house: str, start: datetime, end: datetime)
             line["gross" if move.sign > 0 else "refunds"] += move.ticket.price.cents
             line["vat"] += move.sign * move.vat
             line["commission"] += move.sign * move.commission
-    return [{"performance_id": performance, "tariff_code": tariff,
-             **{name: line[name] for name in ("tickets_sold", "tickets_refunded", "gross", "refunds", "vat",
-                                              "commission")},
-             "revenue": line["gross"] - line["refunds"] - line["vat"] - line["commission"]}
-            for (performance, tariff), line in sorted(lines.items())]
+    return [
+        {
+            "performance_id": performance,
+            "tariff_code": tariff,
+            **{
+                name: line[name]
+                for name in ("tickets_sold", "tickets_refunded", "gross", "refunds", "vat", "commission")
+            },
+            "revenue": line["gross"] - line["refunds"] - line["vat"] - line["commission"],
+        }
+        for (performance, tariff), line in sorted(lines.items())
+    ]
 
 
 # -- the ledger: every cent accounted for -------------------------------------------------------------------------
@@ -278,25 +338,36 @@ def test_every_cent_collected_is_with_a_house_a_fee_or_given_back(history):
     assert len({entry.entry_id for entry in entries}) == len(entries)  # the store keeps one entry per id
     assert all(sum(p.amount.cents for p in entry.postings) == 0 for entry in entries)
     assert sum(p.amount.cents for entry in entries for p in entry.postings if p.account == CLEARING_ACCOUNT) == (
-        history.collected - history.refunded - fees)
+        history.collected - history.refunded - fees
+    )
     assert sum(house_balance(entries, house) for house in HOUSES) + fees == history.collected - history.refunded
-    assert sum(p.amount.cents for entry in entries for p in entry.postings
-               if p.account.endswith(":fees")) == fees  # the fee entries book exactly the provider's fees
+    assert (
+        sum(p.amount.cents for entry in entries for p in entry.postings if p.account.endswith(":fees")) == fees
+    )  # the fee entries book exactly the provider's fees
     assert {account_house(p.account) for entry in entries for p in entry.postings} <= {None, *HOUSES}
     for house in HOUSES:
+
         def account(kind: str) -> int:
-            return -sum(p.amount.cents for entry in entries for p in entry.postings
-                        if p.account == house_account(house, kind))
+            return -sum(
+                p.amount.cents for entry in entries for p in entry.postings if p.account == house_account(house, kind)
+            )
 
         fees_borne = -account("fees")  # a debit
         assert house_balance(entries, house) == expected_balance(history, house)
-        assert house_balance(entries, house) == (account("revenue") + account("vat") + account("commission")
-                                                 - fees_borne)
+        assert house_balance(entries, house) == (
+            account("revenue") + account("vat") + account("commission") - fees_borne
+        )
         assert account("vat") == sum(move.sign * move.vat for move in history.moves if move.ticket.house_id == house)
-        assert account("revenue") == sum(move.sign * (move.ticket.price.cents - move.vat - move.commission)
-                                         for move in history.moves if move.ticket.house_id == house)
-        assert account("commission") == sum(move.sign * move.commission for move in history.moves
-                                            if move.seller == house and move.ticket.house_id != house)
+        assert account("revenue") == sum(
+            move.sign * (move.ticket.price.cents - move.vat - move.commission)
+            for move in history.moves
+            if move.ticket.house_id == house
+        )
+        assert account("commission") == sum(
+            move.sign * move.commission
+            for move in history.moves
+            if move.seller == house and move.ticket.house_id != house
+        )
         assert fees_borne == sum(cents for _, bearer, cents in history.fees if bearer == house)
         assert account("transfers") == 0
 
@@ -321,15 +392,17 @@ def test_settling_period_after_period_pays_each_house_what_it_is_owed_once(histo
             assert statement["opening_balance"] == carried[house]
             assert statement["closing_balance"] == statement["opening_balance"] + statement["activity"]
             assert statement["activity"] == expected_balance(history, house, start, end)
-            assert statement["activity"] == (totals["revenue"] + totals["vat"] + totals["commission_earned"]
-                                             - totals["fees"])
+            assert statement["activity"] == (
+                totals["revenue"] + totals["vat"] + totals["commission_earned"] - totals["fees"]
+            )
             assert statement["lines"] == expected_lines(history, house, start, end)
             for name in ("gross", "refunds", "vat", "revenue"):
                 assert totals[name] == sum(line[name] for line in statement["lines"]), name
             assert totals["commission_paid"] == sum(line["commission"] for line in statement["lines"])
             assert totals["revenue"] == totals["gross"] - totals["refunds"] - totals["vat"] - totals["commission_paid"]
-            assert totals["fees"] == sum(cents for at, bearer, cents in history.fees
-                                         if bearer == house and start <= at < end)
+            assert totals["fees"] == sum(
+                cents for at, bearer, cents in history.fees if bearer == house and start <= at < end
+            )
             assert statement["to_transfer"] == max(0, statement["closing_balance"])
             # what the house was owed over all earlier periods, before any transfer
             peak_owed[house] = max(peak_owed[house], expected_balance(history, house, end=end))
@@ -354,10 +427,19 @@ def test_settling_period_after_period_pays_each_house_what_it_is_owed_once(histo
         assert transferred[house] + carried[house] == owed
         # never paid twice: the transfers add up to the most the house was ever owed, not to every statement's sum
         assert transferred[house] == peak_owed[house]
-        assert sum(p.amount.cents for entry in entries if entry.kind == "transfer" for p in entry.postings
-                   if p.account == house_account(house, "transfers")) == transferred[house]
+        assert (
+            sum(
+                p.amount.cents
+                for entry in entries
+                if entry.kind == "transfer"
+                for p in entry.postings
+                if p.account == house_account(house, "transfers")
+            )
+            == transferred[house]
+        )
     assert sum(transferred.values()) + sum(carried.values()) == sum(
-        house_balance(before_any_transfer, house) for house in HOUSES)
+        house_balance(before_any_transfer, house) for house in HOUSES
+    )
     assert len({entry.entry_id for entry in entries}) == len(entries)
 
 
@@ -372,7 +454,9 @@ def test_a_bundle_price_is_split_over_its_performances_exactly_and_in_proportion
     assert all(money.currency == "EUR" and money.cents >= 0 for money in split)
     assert sum(money.cents for money in split) == price
     if sum(weights):
-        assert all(abs(money.cents - Fraction(price * weight, sum(weights))) < 1 for money, weight in zip(split, weights))
+        assert all(
+            abs(money.cents - Fraction(price * weight, sum(weights))) < 1 for money, weight in zip(split, weights)
+        )
         assert all(money.cents == 0 for money, weight in zip(split, weights) if weight == 0)
     else:  # nothing to go by: shared equally, to a cent
         assert max(split).cents - min(split).cents <= 1
@@ -381,8 +465,10 @@ def test_a_bundle_price_is_split_over_its_performances_exactly_and_in_proportion
 
 
 # -- donations: the receiving house's, passed through to its statement ---------------------------------------------
-donation_histories = st.lists(st.tuples(st.sampled_from(HOUSES), st.integers(100, 100_000), st.integers(0, 30 * 86_400),
-                                        st.booleans()), max_size=12)
+donation_histories = st.lists(
+    st.tuples(st.sampled_from(HOUSES), st.integers(100, 100_000), st.integers(0, 30 * 86_400), st.booleans()),
+    max_size=12,
+)
 
 
 @SPLITS
@@ -393,14 +479,20 @@ def test_donations_reach_each_receiving_house_s_statements_to_the_cent_period_af
         given_ = donation_entries(f"o{number}", "donation", [Donation(house, Money(cents))], None)
         dated += [(T0 + timedelta(seconds=second), entry) for entry in given_]
         if refunded:  # the order refunded whole a second later: its donation goes back
-            dated += [(T0 + timedelta(seconds=second + 1), entry) for entry in
-                      donation_entries(f"o{number}", "refund:donations", [Donation(house, Money(cents))], None, -1)]
+            dated += [
+                (T0 + timedelta(seconds=second + 1), entry)
+                for entry in donation_entries(
+                    f"o{number}", "refund:donations", [Donation(house, Money(cents))], None, -1
+                )
+            ]
     bounds = [T0, *sorted(T0 + timedelta(seconds=cut) for cut in cuts), T0 + timedelta(days=31)]
     for house in HOUSES:
         kept = sum(cents for h, cents, _, refunded in donations if h == house and not refunded)
         mine = [(at, entry) for at, entry in dated if any(account_house(p.account) == house for p in entry.postings)]
-        statements = [build_statement(house, f"p{index}", start, end, mine)
-                      for index, (start, end) in enumerate(zip(bounds, bounds[1:]))]
+        statements = [
+            build_statement(house, f"p{index}", start, end, mine)
+            for index, (start, end) in enumerate(zip(bounds, bounds[1:]))
+        ]
         assert sum(statement["totals"]["donations"] for statement in statements) == kept
         assert statements[-1]["closing_balance"] == kept  # no VAT, no commission: all of it the house's
         for earlier, later in zip(statements, statements[1:]):

@@ -1,10 +1,12 @@
 """The spike benchmark's arithmetic: fairness of the order served, and per-key write budgets."""
+
 from __future__ import annotations
 
 import itertools
 import random
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from scripts.embedded.spike_figures import fairness, key_kind, per_key_budget, units_per_ticket_by_kind
 
@@ -12,7 +14,11 @@ from scripts.embedded.spike_figures import fairness, key_kind, per_key_budget, u
 def test_first_come_first_served_is_perfectly_fair_and_the_reverse_is_not():
     arrivals = {f"b{i}": float(i) for i in range(50)}
     assert fairness(arrivals, {b: t + 10 for b, t in arrivals.items()}) == {
-        "buyers": 50, "discordant_pairs": 0.0, "mean_displacement": 0.0, "max_overtaken_by": 0}
+        "buyers": 50,
+        "discordant_pairs": 0.0,
+        "mean_displacement": 0.0,
+        "max_overtaken_by": 0,
+    }
     reverse = fairness(arrivals, {b: -t for b, t in arrivals.items()})
     assert reverse["discordant_pairs"] == 1.0 and reverse["max_overtaken_by"] == 49
 
@@ -47,5 +53,4 @@ def test_the_busiest_second_of_each_key_is_held_against_the_budget():
 
 def test_keys_are_grouped_by_kind_and_the_busiest_key_of_a_kind_is_per_ticket():
     assert key_kind("PERF#p-1#HOLDS") == "PERF#…#HOLDS" and key_kind("HOLD#h_1") == "HOLD#…"
-    assert units_per_ticket_by_kind({"PERF#a": 400, "PERF#b": 100, "HOLD#x": 4}, 100) == {"PERF#…": 4.0,
-                                                                                          "HOLD#…": 0.04}
+    assert units_per_ticket_by_kind({"PERF#a": 400, "PERF#b": 100, "HOLD#x": 4}, 100) == {"PERF#…": 4.0, "HOLD#…": 0.04}

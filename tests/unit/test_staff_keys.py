@@ -1,16 +1,17 @@
 """The staff keyring (kid → key, one current) and its rotation; the rate-limit windows."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import jwt
 import pytest
 
-from chalicelib.web.auth import Role, issue_token, parse_keyring, rotate_if_due, rotated_keyring
 from chalicelib.domain.limits import window_at
+from chalicelib.web.auth import Role, issue_token, parse_keyring, rotate_if_due, rotated_keyring
 
-NOW = datetime(2026, 11, 23, 18, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 18, 0, tzinfo=UTC)
 
 
 def test_a_bare_key_of_before_rotation_is_a_keyring_of_one():
@@ -28,7 +29,10 @@ def test_rotation_keeps_the_previous_keys_until_they_are_dropped():
     first = json.dumps({"current": "k1", "k1": "a" * 48})
     second = rotated_keyring(first, "k2", "b" * 48)
     assert parse_keyring(second) == ("k2", {"k1": "a" * 48, "k2": "b" * 48})
-    assert parse_keyring(rotated_keyring(second, "k3", "c" * 48, drop=("k1",))) == ("k3", {"k2": "b" * 48, "k3": "c" * 48})
+    assert parse_keyring(rotated_keyring(second, "k3", "c" * 48, drop=("k1",))) == (
+        "k3",
+        {"k2": "b" * 48, "k3": "c" * 48},
+    )
     token = issue_token(second, "admin", Role.HOUSE_ADMIN, "house-a")
     assert jwt.get_unverified_header(token)["kid"] == "k2"
     assert jwt.decode(token, "b" * 48, algorithms=["HS256"], audience="podium:staff")["house_id"] == "house-a"

@@ -6,6 +6,7 @@ account never share a table, queue, topic, secret, state machine or user pool.
 
 Every policy is in `infra/template.json` (chalice manages no role: `tests/integration/test_package.py`
 checks the packaged functions have no policies of their own), so the file is read as it is merged."""
+
 from __future__ import annotations
 
 import json
@@ -15,15 +16,33 @@ import pytest
 
 from scripts.embedded.resources import load_template
 
-DATA_SERVICES = ("dynamodb:", "sqs:", "sns:", "secretsmanager:", "states:", "ses:", "s3:", "kms:", "lambda:",
-                 "cognito-idp:", "events:", "logs:")
+DATA_SERVICES = (
+    "dynamodb:",
+    "sqs:",
+    "sns:",
+    "secretsmanager:",
+    "states:",
+    "ses:",
+    "s3:",
+    "kms:",
+    "lambda:",
+    "cognito-idp:",
+    "events:",
+    "logs:",
+)
 # Services without resource-level permissions for these actions (AWS documents `*` as their only resource).
 RESOURCELESS_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:PutMetricData"}
 # SES sending identities belong to the account (a verified domain), not to a stage: documented exception.
 ACCOUNT_WIDE = {"ses:SendRawEmail", "ses:SendEmail"}
-NAME_PROPERTIES = {"AWS::DynamoDB::Table": "TableName", "AWS::SQS::Queue": "QueueName", "AWS::SNS::Topic": "TopicName",
-                   "AWS::SecretsManager::Secret": "Name", "AWS::Cognito::UserPool": "UserPoolName",
-                   "AWS::Serverless::StateMachine": "Name", "AWS::Serverless::Function": "FunctionName"}
+NAME_PROPERTIES = {
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::SecretsManager::Secret": "Name",
+    "AWS::Cognito::UserPool": "UserPoolName",
+    "AWS::Serverless::StateMachine": "Name",
+    "AWS::Serverless::Function": "FunctionName",
+}
 
 
 @pytest.fixture(scope="module")
@@ -34,16 +53,23 @@ def template():
 def policy_statements(template: dict):
     for name, resource in template["Resources"].items():
         properties = resource.get("Properties", {})
-        documents = [p["PolicyDocument"] for p in properties.get("Policies", []) if isinstance(p, dict)
-                     and "PolicyDocument" in p]
-        if resource.get("Type") in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::SQS::QueuePolicy",
-                                "AWS::SNS::TopicPolicy"):
+        documents = [
+            p["PolicyDocument"] for p in properties.get("Policies", []) if isinstance(p, dict) and "PolicyDocument" in p
+        ]
+        if resource.get("Type") in (
+            "AWS::IAM::Policy",
+            "AWS::IAM::ManagedPolicy",
+            "AWS::SQS::QueuePolicy",
+            "AWS::SNS::TopicPolicy",
+        ):
             documents.append(properties["PolicyDocument"])
         for document in documents:
             for statement in document["Statement"]:
                 yield name, statement
         # SAM policy templates (a state machine's LambdaInvokePolicy …): the resource is their parameter.
-        for policy in properties.get("Policies", []) if resource.get("Type", "").startswith("AWS::Serverless::") else []:
+        for policy in (
+            properties.get("Policies", []) if resource.get("Type", "").startswith("AWS::Serverless::") else []
+        ):
             if isinstance(policy, str):
                 yield name, {"Action": [f"managed:{policy}"], "Resource": policy}
             elif "PolicyDocument" not in policy:
@@ -97,19 +123,28 @@ def test_no_resource_has_a_fixed_name_that_another_stage_would_share(template):
         value = resource.get("Properties", {}).get(field) if field else None
         if value is None:
             continue
-        assert isinstance(value, dict) and "${AWS::StackName}" in json.dumps(value), \
+        assert isinstance(value, dict) and "${AWS::StackName}" in json.dumps(value), (
             f"{name} has the fixed name {value!r}: two stages in one account would share it"
+        )
 
 
 def test_the_checks_catch_another_stage_s_resource():
     resources = {"MainTable"}
     assert own_resource({"Fn::GetAtt": ["MainTable", "Arn"]}, resources)
     assert own_resource({"Fn::Sub": "${MainTable.Arn}/index/*"}, resources)
-    assert own_resource({"Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
-                                    "${AWS::StackName}-Checkout"}, resources)
+    assert own_resource(
+        {
+            "Fn::Sub": "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"
+            "${AWS::StackName}-Checkout"
+        },
+        resources,
+    )
     assert not own_resource("arn:aws:dynamodb:eu-west-1:123456789012:table/podium-antwerpen-MainTable", resources)
-    assert not own_resource({"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:"
-                                        "table/podium-antwerpen-*"}, resources)
-    assert not own_resource({"Fn::Sub": "arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${AWS::StackName}"},
-                            resources)
+    assert not own_resource(
+        {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/podium-antwerpen-*"},
+        resources,
+    )
+    assert not own_resource(
+        {"Fn::Sub": "arn:aws:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${AWS::StackName}"}, resources
+    )
     assert not own_resource({"Ref": "OtherTable"}, resources)

@@ -1,10 +1,11 @@
 """Signed ticket payloads: round trips, tampering, key rotation, validity windows and size."""
+
 from __future__ import annotations
 
 import base64
 import re
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -41,17 +42,25 @@ OLD = TicketSigner(OLD_PRIVATE, "2026-05")
 NEW = TicketSigner(NEW_PRIVATE, "2026-11")
 VERIFIER = TicketVerifier({"2026-05": OLD_PUBLIC, "2026-11": NEW_PUBLIC})
 
-SALES_OPEN = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
-START = datetime(2026, 12, 12, 19, 0, tzinfo=timezone.utc)
+SALES_OPEN = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+START = datetime(2026, 12, 12, 19, 0, tzinfo=UTC)
 VALID_FROM, VALID_UNTIL = validity_window(SALES_OPEN, START)
 DURING = VALID_FROM + 3600
 URL_SAFE = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 def claims(**changes) -> TicketClaims:
-    values = dict(ticket_id="t_mnbYawAHa4wHYXcx", order_id="o_IVZFJGfWogaomIUQ", performance_id="perf-3fa9c1d2e7",
-                  house_id="het-paleis", seat_label="PAR-K-14", tariff_code="full", valid_from=VALID_FROM,
-                  valid_until=VALID_UNTIL, issued_at=VALID_FROM + 60)
+    values = dict(
+        ticket_id="t_mnbYawAHa4wHYXcx",
+        order_id="o_IVZFJGfWogaomIUQ",
+        performance_id="perf-3fa9c1d2e7",
+        house_id="het-paleis",
+        seat_label="PAR-K-14",
+        tariff_code="full",
+        valid_from=VALID_FROM,
+        valid_until=VALID_UNTIL,
+        issued_at=VALID_FROM + 60,
+    )
     values.update(changes)
     return TicketClaims(**values)
 
@@ -87,8 +96,7 @@ def test_signer_takes_a_key_object_and_publishes_its_public_half():
     assert TicketVerifier({"k1": signer.public_key}).verify(signer.sign(claims()), DURING) == claims()
 
 
-ID_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", min_size=1,
-                  max_size=18)
+ID_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-", min_size=1, max_size=18)
 # Any characters but surrogates and control characters; short enough that the payload always fits.
 LABEL_TEXT = st.text(alphabet=st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=6)
 TIME = st.integers(min_value=0, max_value=2**32 - 1)
@@ -97,9 +105,17 @@ TIME = st.integers(min_value=0, max_value=2**32 - 1)
 @st.composite
 def any_claims(draw) -> TicketClaims:
     start, end = sorted(draw(st.lists(TIME, min_size=2, max_size=2, unique=True)))
-    return TicketClaims(ticket_id=draw(ID_TEXT), order_id=draw(ID_TEXT), performance_id=draw(ID_TEXT),
-                        house_id=draw(ID_TEXT), seat_label=draw(st.none() | LABEL_TEXT),
-                        tariff_code=draw(LABEL_TEXT), valid_from=start, valid_until=end, issued_at=draw(TIME))
+    return TicketClaims(
+        ticket_id=draw(ID_TEXT),
+        order_id=draw(ID_TEXT),
+        performance_id=draw(ID_TEXT),
+        house_id=draw(ID_TEXT),
+        seat_label=draw(st.none() | LABEL_TEXT),
+        tariff_code=draw(LABEL_TEXT),
+        valid_from=start,
+        valid_until=end,
+        issued_at=draw(TIME),
+    )
 
 
 @given(any_claims())
@@ -114,7 +130,7 @@ def test_any_claims_round_trip(ticket):
 def test_flipping_any_single_character_is_rejected(data):
     index = data.draw(st.integers(min_value=0, max_value=len(PAYLOAD) - 1))
     replacement = data.draw(st.characters(exclude_categories=("Cs",)).filter(lambda char: char != PAYLOAD[index]))
-    tampered = PAYLOAD[:index] + replacement + PAYLOAD[index + 1:]
+    tampered = PAYLOAD[:index] + replacement + PAYLOAD[index + 1 :]
     with pytest.raises(TicketRejected):
         VERIFIER.verify(tampered, DURING)
 
@@ -126,7 +142,7 @@ def test_every_single_character_substitution_of_a_payload_is_rejected():
     for index, original in enumerate(PAYLOAD):
         for replacement in alphabet.replace(original, ""):
             try:
-                VERIFIER.verify(PAYLOAD[:index] + replacement + PAYLOAD[index + 1:], DURING)
+                VERIFIER.verify(PAYLOAD[:index] + replacement + PAYLOAD[index + 1 :], DURING)
             except TicketRejected:
                 continue
             accepted.append((index, replacement))
@@ -137,8 +153,15 @@ def test_truncated_extended_and_spliced_payloads_are_rejected():
     other = NEW.sign(claims(ticket_id="t_other", seat_label="PAR-K-15"))
     body, signature = PAYLOAD.rsplit(".", 1)
     spliced = f"{body}.{other.rsplit('.', 1)[1]}"
-    for tampered in (PAYLOAD[:-1], PAYLOAD + "A", PAYLOAD + "=", " " + PAYLOAD, spliced, body,
-                     f"{other.rsplit('.', 1)[0]}.{signature}"):
+    for tampered in (
+        PAYLOAD[:-1],
+        PAYLOAD + "A",
+        PAYLOAD + "=",
+        " " + PAYLOAD,
+        spliced,
+        body,
+        f"{other.rsplit('.', 1)[0]}.{signature}",
+    ):
         with pytest.raises(TicketRejected):
             VERIFIER.verify(tampered, DURING)
 
@@ -157,13 +180,23 @@ def test_a_signature_by_an_outsider_key_is_rejected():
         VERIFIER.verify(TicketSigner(outsider_private, "2026-11").sign(claims()), DURING)
 
 
-@pytest.mark.parametrize("payload", [
-    "", "PD1", "PD1..", "PD2" + PAYLOAD[3:], PAYLOAD.replace(".", "!", 1), PAYLOAD + ".x",
-    PAYLOAD.rsplit(".", 1)[0] + "." + PAYLOAD.rsplit(".", 1)[1][:-4],  # signature too short
-    PAYLOAD.rsplit(".", 1)[0] + "." + PAYLOAD.rsplit(".", 1)[1] + "==",  # padding is not allowed
-    "PD1." + "A" * 2000 + "." + "B" * 86,
-    None, b"PD1.abc.def", 12,
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "",
+        "PD1",
+        "PD1..",
+        "PD2" + PAYLOAD[3:],
+        PAYLOAD.replace(".", "!", 1),
+        PAYLOAD + ".x",
+        PAYLOAD.rsplit(".", 1)[0] + "." + PAYLOAD.rsplit(".", 1)[1][:-4],  # signature too short
+        PAYLOAD.rsplit(".", 1)[0] + "." + PAYLOAD.rsplit(".", 1)[1] + "==",  # padding is not allowed
+        "PD1." + "A" * 2000 + "." + "B" * 86,
+        None,
+        b"PD1.abc.def",
+        12,
+    ],
+)
 def test_malformed_payloads_are_rejected_as_malformed(payload):
     with pytest.raises(TicketMalformed) as raised:
         VERIFIER.verify(payload, DURING)
@@ -175,8 +208,9 @@ def test_non_canonical_base64_in_the_signature_is_malformed_not_accepted():
     last = PAYLOAD[-1]
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     sibling = alphabet[alphabet.index(last) ^ 1]
-    assert base64.urlsafe_b64decode(PAYLOAD.rsplit(".", 1)[1][:-1] + sibling + "==") == \
-        base64.urlsafe_b64decode(PAYLOAD.rsplit(".", 1)[1] + "==")
+    assert base64.urlsafe_b64decode(PAYLOAD.rsplit(".", 1)[1][:-1] + sibling + "==") == base64.urlsafe_b64decode(
+        PAYLOAD.rsplit(".", 1)[1] + "=="
+    )
     with pytest.raises(TicketMalformed):
         VERIFIER.verify(PAYLOAD[:-1] + sibling, DURING)
 
@@ -206,12 +240,16 @@ def test_rotation_old_key_verifies_while_listed_and_is_refused_once_retired():
 def test_verifier_accepts_pem_bytes_and_key_objects_and_refuses_other_key_types():
     from_bytes = TicketVerifier({"2026-11": NEW_PUBLIC.encode()})
     assert from_bytes.verify(PAYLOAD, DURING) == claims()
-    ec_public = ec.generate_private_key(ec.SECP256R1()).public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    ec_public = (
+        ec.generate_private_key(ec.SECP256R1())
+        .public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
     with pytest.raises(ValueError):
         TicketVerifier({"ec": ec_public})
     ec_private = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
     with pytest.raises(ValueError):
         TicketSigner(ec_private, "ec")
 
@@ -228,8 +266,8 @@ def test_validity_window_bounds_are_inclusive_then_exclusive():
 
 
 def test_validity_window_runs_from_sales_to_hours_after_the_start():
-    assert VALID_FROM == epoch_seconds(SALES_OPEN)
-    assert VALID_UNTIL == epoch_seconds(START + timedelta(hours=6))
+    assert epoch_seconds(SALES_OPEN) == VALID_FROM
+    assert epoch_seconds(START + timedelta(hours=6)) == VALID_UNTIL
     with pytest.raises(TicketExpired):
         VERIFIER.verify(PAYLOAD, START + timedelta(hours=6, seconds=1))
 
@@ -254,12 +292,25 @@ def test_realistic_payload_is_short():
     assert len(NEW.sign(claims(seat_label=None))) < 250
 
 
-@given(st.lists(st.text(alphabet=st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=40)
-                .filter(lambda text: len(text.encode()) <= MAX_FIELD_BYTES), min_size=6, max_size=6))
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(exclude_categories=("Cs", "Cc")), min_size=1, max_size=40).filter(
+            lambda text: len(text.encode()) <= MAX_FIELD_BYTES
+        ),
+        min_size=6,
+        max_size=6,
+    )
+)
 @settings(max_examples=60)
 def test_sign_never_returns_a_payload_over_the_bound(texts):
-    ticket = claims(ticket_id=texts[0], order_id=texts[1], performance_id=texts[2], house_id=texts[3],
-                    seat_label=texts[4], tariff_code=texts[5])
+    ticket = claims(
+        ticket_id=texts[0],
+        order_id=texts[1],
+        performance_id=texts[2],
+        house_id=texts[3],
+        seat_label=texts[4],
+        tariff_code=texts[5],
+    )
     try:
         payload = NEW.sign(ticket)
     except ValueError as error:
@@ -275,11 +326,22 @@ def test_longest_identifiers_everywhere_are_refused_at_signing():
         NEW.sign(claims(ticket_id=longest, order_id=longest, performance_id=longest, house_id=longest))
 
 
-@pytest.mark.parametrize("changes", [
-    {"ticket_id": ""}, {"order_id": "x" * (MAX_FIELD_BYTES + 1)}, {"seat_label": ""}, {"tariff_code": "a\nb"},
-    {"house_id": "é" * 21}, {"valid_from": VALID_UNTIL}, {"valid_until": 2**32}, {"issued_at": -1},
-    {"valid_from": True}, {"issued_at": 1.5}, {"performance_id": None},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"ticket_id": ""},
+        {"order_id": "x" * (MAX_FIELD_BYTES + 1)},
+        {"seat_label": ""},
+        {"tariff_code": "a\nb"},
+        {"house_id": "é" * 21},
+        {"valid_from": VALID_UNTIL},
+        {"valid_until": 2**32},
+        {"issued_at": -1},
+        {"valid_from": True},
+        {"issued_at": 1.5},
+        {"performance_id": None},
+    ],
+)
 def test_claims_refuse_what_cannot_be_encoded_or_makes_no_sense(changes):
     with pytest.raises(ValueError):
         claims(**changes)
@@ -304,11 +366,17 @@ def test_generated_keys_are_pem_text():
 
 
 def test_rejections_are_domain_errors_with_stable_codes():
-    codes = {cls: cls.code for cls in (TicketMalformed, TicketUnknownKey, TicketSignatureInvalid,
-                                       TicketNotYetValid, TicketExpired)}
-    assert codes == {TicketMalformed: "ticket_malformed", TicketUnknownKey: "ticket_unknown_key",
-                     TicketSignatureInvalid: "ticket_signature_invalid", TicketNotYetValid: "ticket_not_yet_valid",
-                     TicketExpired: "ticket_expired"}
+    codes = {
+        cls: cls.code
+        for cls in (TicketMalformed, TicketUnknownKey, TicketSignatureInvalid, TicketNotYetValid, TicketExpired)
+    }
+    assert codes == {
+        TicketMalformed: "ticket_malformed",
+        TicketUnknownKey: "ticket_unknown_key",
+        TicketSignatureInvalid: "ticket_signature_invalid",
+        TicketNotYetValid: "ticket_not_yet_valid",
+        TicketExpired: "ticket_expired",
+    }
     assert all(issubclass(cls, TicketRejected) and issubclass(cls, DomainError) for cls in codes)
 
 

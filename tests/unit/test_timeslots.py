@@ -1,14 +1,15 @@
 """Timed entry: consecutive slots with their own capacity, within the venue's."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.timeslots import plan_slots
 
-NINE = datetime(2027, 3, 1, 8, 0, tzinfo=timezone.utc)
+NINE = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def test_slots_follow_each_other_and_each_admits_its_capacity():
@@ -19,9 +20,15 @@ def test_slots_follow_each_other_and_each_admits_its_capacity():
     assert {s.capacity for s in slots} == {40}
 
 
-@pytest.mark.parametrize("minutes, count, capacity, field, code", [
-    (30, 4, 61, "capacity", "over_venue_capacity"), (30, 4, 0, "capacity", "over_venue_capacity"),
-    (2, 4, 40, "slot_minutes", "out_of_range"), (30, 49, 40, "slots", "out_of_range")])
+@pytest.mark.parametrize(
+    "minutes, count, capacity, field, code",
+    [
+        (30, 4, 61, "capacity", "over_venue_capacity"),
+        (30, 4, 0, "capacity", "over_venue_capacity"),
+        (2, 4, 40, "slot_minutes", "out_of_range"),
+        (30, 49, 40, "slots", "out_of_range"),
+    ],
+)
 def test_slots_outside_the_rules_are_refused_field_by_field(minutes, count, capacity, field, code):
     with pytest.raises(ValidationFailed) as refused:
         plan_slots("expo", NINE, minutes, count, capacity, 60)

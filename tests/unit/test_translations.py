@@ -1,5 +1,6 @@
 """Every text a person reads is in the one catalogue, translated in nl, fr and en, and the committed .mo files are
 current: pages, e-mails, ticket and statement PDFs, problem titles, buyer messages and consent wording."""
+
 from __future__ import annotations
 
 import ast
@@ -55,9 +56,16 @@ def texts() -> set[tuple[str | None, str]]:
 
 def test_the_texts_of_pages_emails_pdfs_and_problems_are_all_found(texts):
     msgids = {msgid for _context, msgid in texts}
-    assert {"Agenda", "Your tickets — order {order_id}", "Ticket {index} of {count}", "Statement",
-            "Seats no longer available", "UiTPAS social tariff", i18n.BUYER_MESSAGES["seats_unavailable"],
-            "{count} ticket"} <= msgids
+    assert {
+        "Agenda",
+        "Your tickets — order {order_id}",
+        "Ticket {index} of {count}",
+        "Statement",
+        "Seats no longer available",
+        "UiTPAS social tariff",
+        i18n.BUYER_MESSAGES["seats_unavailable"],
+        "{count} ticket",
+    } <= msgids
     assert (("ticket", "Standing")) in texts
 
 
@@ -86,8 +94,11 @@ def test_the_compiled_catalogue_says_what_the_po_file_says(language):
         stale = f"stale messages.mo for {language}: run scripts/i18n"
         if isinstance(message.id, tuple):
             for count, string in ((1, message.string[0]), (5, message.string[-1])):
-                assert compiled.npgettext(message.context, *message.id, count) if message.context else \
-                    compiled.ngettext(*message.id, count) == string, stale
+                assert (
+                    compiled.npgettext(message.context, *message.id, count)
+                    if message.context
+                    else compiled.ngettext(*message.id, count) == string
+                ), stale
         elif message.context:
             assert compiled.pgettext(message.context, message.id) == message.string, stale
         else:
@@ -95,8 +106,11 @@ def test_the_compiled_catalogue_says_what_the_po_file_says(language):
 
 
 # Per-language data that is not a text: CLDR locales, date patterns (the words are Babel's), language tags.
-NOT_TEXTS = {("chalicelib/i18n.py", "_LOCALES"), ("chalicelib/i18n.py", "_DATETIME_PATTERNS"),
-             ("chalicelib/tickets/pdf.py", "_DOCUMENT_LANGUAGES")}
+NOT_TEXTS = {
+    ("chalicelib/i18n.py", "_LOCALES"),
+    ("chalicelib/i18n.py", "_DATETIME_PATTERNS"),
+    ("chalicelib/tickets/pdf.py", "_DOCUMENT_LANGUAGES"),
+}
 
 
 def test_no_table_of_texts_by_language_is_left_outside_the_catalogue():
@@ -105,16 +119,23 @@ def test_no_table_of_texts_by_language_is_left_outside_the_catalogue():
     for path in sorted((ROOT / "chalicelib").rglob("*.py")):
         name = str(path.relative_to(ROOT))
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        allowed = {id(node.value) for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
-                   for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
-                   if isinstance(target, ast.Name) and (name, target.id) in NOT_TEXTS}
+        allowed = {
+            id(node.value)
+            for node in tree.body
+            if isinstance(node, (ast.Assign, ast.AnnAssign))
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+            if isinstance(target, ast.Name) and (name, target.id) in NOT_TEXTS
+        }
         for node in ast.walk(tree):
             keys = {key.value for key in getattr(node, "keys", []) if isinstance(key, ast.Constant)}
             if isinstance(node, ast.Dict) and {"nl", "fr"} <= keys and id(node) not in allowed:
                 found.append(f"{name}:{node.lineno}")
     templates = re.compile(r"""\{\s*["']nl["']\s*:""")
-    found += [str(path.relative_to(ROOT)) for path in (ROOT / "chalicelib").rglob("*")
-              if path.suffix in (".html", ".txt") and templates.search(path.read_text(encoding="utf-8"))]
+    found += [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "chalicelib").rglob("*")
+        if path.suffix in (".html", ".txt") and templates.search(path.read_text(encoding="utf-8"))
+    ]
     assert not found, f"texts by language outside the catalogue (make them msgids): {found}"
 
 
@@ -122,8 +143,11 @@ def test_templates_translate_with_underscore_only():
     # The extraction's ngettext and pgettext take the language first (i18n's helpers); a template's own plural or
     # context call would be extracted wrongly, so templates get such texts ready-made from Python.
     calls = re.compile(r"\{%-?\s*trans\b|\b(?:n|p|np)gettext\(")
-    found = [str(path.relative_to(ROOT)) for path in (ROOT / "chalicelib").rglob("templates/**/*")
-             if path.suffix in (".html", ".txt") and calls.search(path.read_text(encoding="utf-8"))]
+    found = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "chalicelib").rglob("templates/**/*")
+        if path.suffix in (".html", ".txt") and calls.search(path.read_text(encoding="utf-8"))
+    ]
     assert not found, found
 
 
@@ -132,7 +156,7 @@ def test_templates_translate_with_underscore_only():
 CONSENT_WORDS = {
     ("nl", ConsentKind.MARKETING): "Ja, Théâtre mag me nieuws en aanbiedingen mailen. Uitschrijven kan altijd.",
     ("fr", ConsentKind.MARKETING): "Oui, Théâtre peut m'envoyer ses nouvelles et offres. Désinscription possible à "
-                                   "tout moment.",
+    "tout moment.",
     ("en", ConsentKind.MARKETING): "Yes, Théâtre may e-mail me news and offers. I can unsubscribe at any time.",
     ("nl", ConsentKind.SHARING): "Ja, de andere huizen van Cultuur Gent mogen mijn gegevens en aankopen zien.",
     ("fr", ConsentKind.SHARING): "Oui, les autres maisons de Cultuur Gent peuvent voir mes données et mes achats.",
@@ -150,8 +174,10 @@ def test_problem_titles_buyer_messages_and_outcomes_speak_the_buyers_language():
     assert i18n.problem_title("sold_out", "nl") == "Uitverkocht"
     assert i18n.problem_title("uitpas_blocked", "fr") == "UiTPAS bloquée"
     assert i18n.problem_title("no_such_code", "en") == "Invalid data"
-    assert i18n.buyer_message("seats_unavailable", "fr", seats="B-12") == \
-        "Quelqu'un d'autre vient de prendre B-12. Choisissez d'autres places."
+    assert (
+        i18n.buyer_message("seats_unavailable", "fr", seats="B-12")
+        == "Quelqu'un d'autre vient de prendre B-12. Choisissez d'autres places."
+    )
     assert i18n.buyer_message("conflict", "nl") is None
     assert i18n.checkout_outcome("uitpas_refused", "nl").startswith("UiTPAS weigerde het kansentarief")
     assert i18n.checkout_outcome("unknown_reason", "en") == i18n.CHECKOUT_OUTCOMES["checkout_error"]
@@ -180,8 +206,10 @@ def test_pages_render_in_every_language_with_belgian_money_and_brussels_time():
 
     moment = datetime(2026, 12, 12, 19, 0, tzinfo=UTC)  # 20:00 in Brussels
     template = "{{ _('Agenda') }}|{{ 2800|money }}|{{ moment|when }}"
-    said = {language: rendering.environment(language).from_string(template).render(moment=moment)
-            for language in ("nl", "fr", "en")}
+    said = {
+        language: rendering.environment(language).from_string(template).render(moment=moment)
+        for language in ("nl", "fr", "en")
+    }
     assert said["nl"] == "Agenda|€\xa028,00|za 12 december 2026, 20:00"
     assert said["fr"] == "Agenda|28,00\xa0€|sam. 12 décembre 2026 à 20:00"
     assert said["en"].startswith("Agenda|€28.00|Sat 12 December 2026, 20:00")

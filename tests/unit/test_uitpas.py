@@ -1,4 +1,5 @@
 """The UiTPAS social tariff on cart places: numbers, places, repricing, refusals and limits."""
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -68,8 +69,11 @@ def tariff(kind: str = "SOCIALTARIFF", remaining: int | None = 3):
 
 def test_the_social_tariff_is_chosen_and_each_refusal_keeps_uitpas_message():
     assert choose_social_tariff([tariff("COUPON"), tariff()], None).type == "SOCIALTARIFF"
-    cases = [(PROBS + "uitpas-blocked", UitpasBlocked), (PROBS + "social-tariff-expired", UitpasExpired),
-             (None, UitpasRefused)]
+    cases = [
+        (PROBS + "uitpas-blocked", UitpasBlocked),
+        (PROBS + "social-tariff-expired", UitpasExpired),
+        (None, UitpasRefused),
+    ]
     for problem_type, refusal in cases:
         with pytest.raises(refusal) as refused:
             choose_social_tariff([], "Boodschap van UiTPAS", problem_type)

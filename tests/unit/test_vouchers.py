@@ -1,7 +1,8 @@
 """Discount codes and donations in the domain: when a code may be used, what it takes off, donation bounds."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -24,7 +25,7 @@ from chalicelib.domain.vouchers import (
     normalize_code,
 )
 
-NOW = datetime(2026, 12, 2, 12, tzinfo=timezone.utc)
+NOW = datetime(2026, 12, 2, 12, tzinfo=UTC)
 
 
 def line(house: str, cents: int, hold: str = "h1") -> CartLine:
@@ -32,20 +33,31 @@ def line(house: str, cents: int, hold: str = "h1") -> CartLine:
 
 
 def code(**terms) -> Voucher:
-    values = dict(code="WINTER", house_id="munt", kind=VoucherKind.AMOUNT, value=500, max_uses=3,
-                  valid_from=NOW - timedelta(days=1), valid_until=NOW + timedelta(days=1), remaining=3)
+    values = dict(
+        code="WINTER",
+        house_id="munt",
+        kind=VoucherKind.AMOUNT,
+        value=500,
+        max_uses=3,
+        valid_from=NOW - timedelta(days=1),
+        valid_until=NOW + timedelta(days=1),
+        remaining=3,
+    )
     values.update(terms)
     return Voucher(**values)
 
 
-@pytest.mark.parametrize("terms, lines, refusal", [
-    ({"status": VoucherStatus.INACTIVE}, [line("munt", 2000)], VoucherInactive),
-    ({"valid_from": NOW + timedelta(seconds=1)}, [line("munt", 2000)], VoucherNotYetValid),
-    ({"valid_until": NOW}, [line("munt", 2000)], VoucherExpired),  # the end is exclusive
-    ({"remaining": 0}, [line("munt", 2000)], VoucherUsedUp),
-    ({}, [line("bozar", 2000)], VoucherNotApplicable),
-    ({"min_cart_cents": 4001}, [line("munt", 2000), line("bozar", 2000)], VoucherBelowMinimum),
-])
+@pytest.mark.parametrize(
+    "terms, lines, refusal",
+    [
+        ({"status": VoucherStatus.INACTIVE}, [line("munt", 2000)], VoucherInactive),
+        ({"valid_from": NOW + timedelta(seconds=1)}, [line("munt", 2000)], VoucherNotYetValid),
+        ({"valid_until": NOW}, [line("munt", 2000)], VoucherExpired),  # the end is exclusive
+        ({"remaining": 0}, [line("munt", 2000)], VoucherUsedUp),
+        ({}, [line("bozar", 2000)], VoucherNotApplicable),
+        ({"min_cart_cents": 4001}, [line("munt", 2000), line("bozar", 2000)], VoucherBelowMinimum),
+    ],
+)
 def test_a_code_that_may_not_be_used_says_why(terms, lines, refusal):
     with pytest.raises(refusal):
         code(**terms).check_usable(lines, NOW)

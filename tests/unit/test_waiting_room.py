@@ -1,10 +1,12 @@
 """The waiting room's rules: positions from sharded counters, turns by schedule, signed tokens."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.waiting_room import (
@@ -21,7 +23,7 @@ from chalicelib.domain.waiting_room import (
 )
 
 KEY = b"k" * 48
-OPENS = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+OPENS = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 ROOM = WaitingRoom(rate_per_minute=120, opens_at=OPENS, admission_seconds=600, shards=4)
 
 
@@ -55,7 +57,10 @@ def test_a_room_with_impossible_settings_is_refused_with_each_field():
     with pytest.raises(ValidationFailed) as refused:
         WaitingRoom(rate_per_minute=0, opens_at=OPENS, admission_seconds=5, shards=0)
     assert {e.field for e in refused.value.errors} == {
-        "waiting_room.rate_per_minute", "waiting_room.admission_seconds", "waiting_room.shards"}
+        "waiting_room.rate_per_minute",
+        "waiting_room.admission_seconds",
+        "waiting_room.shards",
+    }
 
 
 def test_an_admission_is_given_only_from_the_turn_until_it_lapses():
