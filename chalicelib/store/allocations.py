@@ -25,6 +25,7 @@ from .models import (
     StandingShardItem,
     TableItem,
     _Gsi1,
+    any_condition_failed,
     is_condition_failure,
     performance_holds_key,
     performance_key,
@@ -203,7 +204,7 @@ def create_allocation(allocation: Allocation, now: datetime) -> None:
         taken = _refused_seats(error)
         if taken:
             raise SeatsUnavailable("Some seats are sold, held or set aside already.", taken=taken) from error
-        if any(reason and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or []):
+        if any_condition_failed(error):
             raise AlreadyExists("This allocation id exists already.", allocation_id=allocation.id) from error
         raise
 

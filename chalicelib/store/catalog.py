@@ -35,6 +35,7 @@ from .models import (
     StandingShardItem,
     TariffMap,
     VenueItem,
+    any_condition_failed,
     house_key,
     is_condition_failure,
     performance_key,
@@ -254,7 +255,7 @@ def write_children(performance: Performance, seatmap: SeatMap, written: list[tup
                 for child in chunk:
                     transaction.save(child, condition=type(child).pk.does_not_exist())
         except TransactWriteError as error:
-            if any(reason and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or []):
+            if any_condition_failed(error):
                 raise AlreadyExists(f"{what} already exists.") from error
             raise
         written.extend((child.pk, child.sk) for child in chunk)

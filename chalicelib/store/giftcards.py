@@ -19,7 +19,16 @@ from ..domain.errors import AlreadyExists, Conflict, NotFound
 from ..domain.giftcards import GiftCard
 from ..domain.money import Money
 from .carts import CartRecord
-from .models import CartItem, TableItem, _Gsi1, cart_key, is_condition_failure, order_key, transaction_connection
+from .models import (
+    CartItem,
+    TableItem,
+    _Gsi1,
+    any_condition_failed,
+    cart_key,
+    is_condition_failure,
+    order_key,
+    transaction_connection,
+)
 
 CARD_SK = "GIFTCARD"
 
@@ -91,7 +100,7 @@ def issue(card: GiftCard, ledger: Sequence[TableItem] = ()) -> None:
             for entry in ledger:
                 transaction.save(entry, condition=type(entry).pk.does_not_exist())
     except TransactWriteError as error:
-        if any(reason and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or []):
+        if any_condition_failed(error):
             raise AlreadyExists("That card exists already.") from error
         raise
 

@@ -61,6 +61,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
 )
 from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -237,6 +238,11 @@ class HoldItem(TableItem):
 def is_condition_failure(error: Exception) -> bool:
     """True when a PynamoDB write failed only because its condition did not hold."""
     return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+
+
+def any_condition_failed(error: TransactWriteError) -> bool:
+    """True when a condition of one of a transaction's writes did not hold (not a conflict or a throttle)."""
+    return any(reason and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or [])
 
 
 def house_key(house_id: str) -> str:

@@ -27,6 +27,7 @@ from .models import (
     HoldItem,
     SeatItem,
     StandingShardItem,
+    any_condition_failed,
     hold_key,
     is_condition_failure,
     performance_holds_key,
@@ -524,9 +525,7 @@ def return_sold_places(hold: Hold, order_id: str, refund_id: str, seat_ids: list
                     actions=[StandingShardItem.remaining.add(standing_places)],
                 )
         except TransactWriteError as error:
-            if not any(
-                reason and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or []
-            ):
+            if not any_condition_failed(error):
                 raise  # a condition failure means this refund's places went back already
 
 

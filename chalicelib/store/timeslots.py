@@ -17,7 +17,7 @@ from ..domain.catalog import Performance
 from ..domain.errors import AlreadyExists, NotFound
 from ..domain.timeslots import Slot, TimeslotSeries
 from . import catalog
-from .models import TableItem, _Gsi1, is_condition_failure, transaction_connection
+from .models import TableItem, _Gsi1, any_condition_failed, is_condition_failure, transaction_connection
 
 
 class TimeslotSeriesItem(TableItem):
@@ -74,7 +74,7 @@ def claim_series(series: TimeslotSeries, performances: list[Performance]) -> Non
             for performance in performances:
                 catalog.claim_in(transaction, performance)
     except TransactWriteError as error:
-        if any(reason and reason.code == "ConditionalCheckFailed" for reason in error.cancellation_reasons or []):
+        if any_condition_failed(error):
             raise AlreadyExists(f"Timeslot series {series.id} or one of its slots already exists.") from error
         raise
 
