@@ -30,7 +30,6 @@ from moto.dynamodb.models import DynamoDBBackend
 from scripts.embedded import background, motoserver
 from scripts.localaws import dynamodb as fast_dynamodb
 from scripts.localaws import server as moto_app
-from scripts.localaws import stepfunctions
 from scripts.localaws.fairness import FairLock
 from scripts.localaws.server import LockedMotoApp
 
@@ -807,7 +806,6 @@ def test_all_servers_of_the_process_share_one_lock():
 
 def test_server_handle(server):
     assert server.url == f"http://127.0.0.1:{server.port}" and server.port > 0
-    import os
 
     assert os.environ["MOTO_PORT"] == str(server.port)
     assert fast_dynamodb.fast_transactions_installed()
@@ -1208,49 +1206,3 @@ def test_moto_reads_its_module_list_once():
     moto_app.install_module_list_cache()
     assert backends.list_of_moto_modules() is backends.list_of_moto_modules()
     assert "dynamodb" in backends.list_of_moto_modules() and "stepfunctions" in backends.list_of_moto_modules()
-
-
-def test_step_functions_json_paths_are_parsed_once_and_find_what_a_fresh_parse_finds():
-    from moto.stepfunctions.parser.asl.utils import json_path
-
-    data = {
-        "order_id": "o_1",
-        "error": {"Error": "PaymentCanceled", "Cause": "x"},
-        "lines": [{"n": 1}, {"n": 3}],
-        "nested": {"a": {"b": [10, 20, 30]}},
-    }
-    paths = [
-        "$",
-        "$.order_id",
-        "$.error.Error",
-        "$.lines[1].n",
-        "$.lines[*].n",
-        "$.nested.a.b[0]",
-        "$.lines[?(@.n > 1)]",
-        "$.nested.a.b[0:2]",
-        "$.missing",
-    ]
-
-    def found(path: str):
-        try:
-            return json_path.extract_json(path, data)
-        except json_path.NoSuchJsonPathError as error:
-            return ("missing", error.json_path)
-
-    stepfunctions.uninstall_fast_step_functions()
-    try:
-        fresh = [found(path) for path in paths]
-    finally:
-        stepfunctions.install_fast_step_functions()
-    assert [found(path) for path in paths] == fresh == [found(path) for path in paths]
-    assert json_path.parse.cache_info().hits >= len(paths)  # the second round parsed nothing
-    assert fresh[1] == "o_1" and fresh[-1] == ("missing", "$.missing")
-
-
-def test_step_functions_lambda_tasks_share_one_client_per_region():
-    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
-
-    first = lambda_eval_utils.boto_client_for(region="eu-west-1", service="lambda", state_credentials=object())
-    assert lambda_eval_utils.boto_client_for(region="eu-west-1", service="lambda") is first
-    assert lambda_eval_utils.boto_client_for(region="eu-central-1", service="lambda") is not first
-    assert first.meta.endpoint_url.endswith(f":{os.environ['MOTO_PORT']}") and first.meta.region_name == "eu-west-1"
