@@ -134,7 +134,7 @@ def leaks_in(text: str, known: list[tuple[str, str]], private: dict[str, str] | 
     ]
 
 
-_WORD = re.compile(r"[A-Za-z0-9_-]{%d,}" % MIN_PRIVATE_LENGTH)
+_WORD = re.compile(rf"[A-Za-z0-9_-]{{{MIN_PRIVATE_LENGTH},}}")
 
 
 def credential_word(value: str) -> str:

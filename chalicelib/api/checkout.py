@@ -131,7 +131,7 @@ def checkout_view(order: Order, language: str, return_url: str | None = None) ->
             {
                 "house_id": house_id,
                 "subtotal": {
-                    "amount": sum(l.price.cents for l in order.lines_of(house_id)),
+                    "amount": sum(line.price.cents for line in order.lines_of(house_id)),
                     "currency": order.total.currency,
                 },
             }

@@ -174,9 +174,9 @@ def cart_view(cart: Cart, now: datetime) -> dict:
         "bundles": [
             {
                 "bundle_id": lines[0].bundle_id,
-                "hold_ids": list(dict.fromkeys(l.hold_id for l in lines)),
+                "hold_ids": list(dict.fromkeys(line.hold_id for line in lines)),
                 "places": len(lines),
-                "price": {"amount": sum(l.price.cents for l in lines), "currency": lines[0].price.currency},
+                "price": {"amount": sum(line.price.cents for line in lines), "currency": lines[0].price.currency},
             }
             for lines in cart.bundle_groups().values()
             if lines[0].tariff_code != "subscription"
@@ -185,9 +185,9 @@ def cart_view(cart: Cart, now: datetime) -> dict:
         "subscriptions": [
             {
                 "formula_id": lines[0].bundle_id,
-                "hold_ids": [l.hold_id for l in lines],
+                "hold_ids": [line.hold_id for line in lines],
                 "performances": len(lines),
-                "price": {"amount": sum(l.price.cents for l in lines), "currency": lines[0].price.currency},
+                "price": {"amount": sum(line.price.cents for line in lines), "currency": lines[0].price.currency},
             }
             for lines in cart.bundle_groups().values()
             if lines[0].tariff_code == "subscription"

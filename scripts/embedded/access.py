@@ -1,8 +1,9 @@
 """Which AWS actions each Lambda function performs on which resource, recorded in the embedded stack.
 
 Every botocore call of the gateway (the `APIHandler` function), of the task and consumer
-functions (in the functions process) and of the sweeper (in the supervisor) is noted as (function, IAM action, resource) — the resource as
-its physical name, ARN or URL — and appended once per distinct triple to a JSON-lines file.
+functions (in the functions process) and of the sweeper (in the supervisor) is noted as
+(function, IAM action, resource) — the resource as its physical name, ARN or URL — and appended once
+per distinct triple to a JSON-lines file.
 `least_privilege.violations` compares that record with the per-function roles of
 `infra/template.json`: a call the function's role would not allow on AWS is a failure found
 locally instead of at the first sale after a deploy.

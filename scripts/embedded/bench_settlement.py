@@ -24,8 +24,9 @@ Separately, the pure part (no AWS): the same statements built from the entries i
 and with tracemalloc's peak, so that the computation and the AWS-bound part can be told apart.
 
 `--pure-only` measures the pure part alone (no stack); `--read-houses N` writes the ledger and then
-only times the gather's reads (`house_ledger`) of N houses, no settlement. Bounded: no more ledger writes after `--max-seconds` (what was written is settled, and said so),
-and no more waiting for the workflow after `--max-seconds` more. It stops by itself.
+only times the gather's reads (`house_ledger`) of N houses, no settlement. Bounded: no more ledger
+writes after `--max-seconds` (what was written is settled, and said so), and no more waiting for the
+workflow after `--max-seconds` more. It stops by itself.
 """
 
 from __future__ import annotations

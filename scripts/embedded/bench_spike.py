@@ -81,7 +81,7 @@ class KeyedMeter(DynamoDBMeter):
     def charge_writes(self, operation: str, targets: list[tuple], before: list[tuple], after: list[tuple]) -> None:
         super().charge_writes(operation, targets, before, after)
         second = int(time.monotonic())
-        for (table, key, put_item, transactional), old, new in zip(targets, before, after):
+        for (_table, key, put_item, transactional), old, new in zip(targets, before, after):
             partition = next(iter(key.get("PK", {"S": "?"}).values()))
             self.by_key_second[(str(partition), second)] += costs.write_units(
                 max(old[0], new[0], _size(put_item)), transactional
@@ -263,7 +263,7 @@ def buyer_run(config: dict) -> dict:
                 result["queue_wait"] = time.monotonic() - started - result["arrived"]
             count = rng.randint(1, 4)
             specific = index % 2 == 1
-            for attempt in range(3):
+            for _attempt in range(3):
                 if specific:
                     free = view.free_seats(http())
                     if len(free) < count:

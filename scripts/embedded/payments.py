@@ -1425,10 +1425,12 @@ button { font-size: 1rem; padding: .5rem 1rem; margin: .5rem .5rem 0 0; }
 </style>
 </head>
 <body>
-{% macro hidden_fields() %}{% for name, value in hidden.items() %}<input type="hidden" name="{{ name }}" value="{{ value }}">
+{% macro hidden_fields() %}{% for name, value in hidden.items()
+%}<input type="hidden" name="{{ name }}" value="{{ value }}">
 {% endfor %}{% endmacro %}
 <nav aria-label="{{ t.language }}">
-{% for code in languages %}<a href="{{ language_links[code] }}" lang="{{ code }}"{% if code == lang %} aria-current="page"{% endif %}>{{ code | upper }}</a> {% endfor %}
+{% for code in languages %}<a href="{{ language_links[code] }}" lang="{{ code }}"{%
+if code == lang %} aria-current="page"{% endif %}>{{ code | upper }}</a> {% endfor %}
 </nav>
 <main>
 <h1>{{ t.title }}</h1>
@@ -1447,7 +1449,8 @@ button { font-size: 1rem; padding: .5rem 1rem; margin: .5rem .5rem 0 0; }
 <legend>{{ t.cards }}</legend>
 {% for card in cards %}
 <label><input type="radio" name="card" value="{{ card.number }}"{% if loop.first %} checked{% endif %}>
-{{ card.number[0:4] }} {{ card.number[4:8] }} {{ card.number[8:12] }} {{ card.number[12:16] }} – {{ card.label }}</label>
+{{ card.number[0:4] }} {{ card.number[4:8] }} {{ card.number[8:12] }} {{ card.number[12:16] }} – {{
+card.label }}</label>
 {% endfor %}
 </fieldset>
 <button type="submit" name="action" value="card">{{ t.pay_card }}</button>

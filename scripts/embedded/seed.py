@@ -105,7 +105,7 @@ def seed_demo(api_url: str, coordinator_token: str, house_tokens: dict[str, str]
             )
     today = datetime.now(BRUSSELS).date()
     created: dict[str, list[str]] = {}
-    for index, (house_id, production_id, venue_id, days, hour, status, open_days) in enumerate(PERFORMANCES):
+    for house_id, production_id, venue_id, days, hour, status, open_days in PERFORMANCES:
         starts = datetime.combine(today + timedelta(days=days), time(hour, 0), tzinfo=BRUSSELS)
         if starts <= datetime.now(BRUSSELS):
             starts += timedelta(hours=2)

@@ -10,6 +10,7 @@ credentials: the environment is the one CloudFormation gives the functions on AW
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -28,7 +29,7 @@ from .functions import REFS_VARIABLE, RETRY_VARIABLE, app_functions
 from .lambda_context import LocalLambdaContext
 from .motoserver import start_moto_server
 from .ops import start_ops_page
-from .outbox import start_outbox, verify_sender
+from .outbox import start_outbox, unwatch_erasures, verify_sender, watch_erasures
 from .payments import start_payment_provider
 from .uit import start_uit_servers
 
@@ -174,7 +175,7 @@ class EmbeddedStack:
         # SES sends only from verified senders; locally every message lands in the outbox.
         verify_sender(self.moto.url, self.environment.get("PODIUM_MAIL_FROM", "tickets@podium.local"))
         self.outbox = start_outbox(self.host, 0)
-        self.environment["PODIUM_MAIL_COPIES_URL"] = self.outbox.url  # erasure removes a buyer's copies here
+        watch_erasures(self.refs["CustomerTable"])  # a buyer's erasure reaches the outbox's copies too
         os.environ.update(self.environment)
         self.restored_items = snapshot.restore(self._dynamodb(), self.snapshot_path)
         from app import app  # late: the app reads the environment set just above
@@ -220,6 +221,7 @@ class EmbeddedStack:
             self.payments.stop()
             self.uit.stop()
             self.outbox.stop()
+            unwatch_erasures(self.refs["CustomerTable"])
             self.moto.stop()
 
     def __enter__(self) -> EmbeddedStack:
@@ -271,28 +273,30 @@ class EmbeddedStack:
 
     def spawn_gateway(self, port: int, **extra_env: str) -> subprocess.Popen:
         """Start a Chalice local gateway on `port` against this stack's moto (tests add variants)."""
-        log = open(self.gateway_log, "ab") if self.gateway_log else subprocess.DEVNULL
         env = self.gateway_environment()
         env.update(extra_env)
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "scripts.embedded.gateway",
-                "--stage",
-                self.stage,
-                "--host",
-                self.host,
-                "--port",
-                str(port),
-                "--no-autoreload",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # Ctrl-C reaches the supervisor, which stops the gateway in order
+        # The child keeps its own handle on the log: the parent's is closed once the gateway runs.
+        with contextlib.ExitStack() as files:
+            log = files.enter_context(open(self.gateway_log, "ab")) if self.gateway_log else subprocess.DEVNULL
+            process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "scripts.embedded.gateway",
+                    "--stage",
+                    self.stage,
+                    "--host",
+                    self.host,
+                    "--port",
+                    str(port),
+                    "--no-autoreload",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )  # Ctrl-C reaches the supervisor, which stops the gateway in order
         wait_for_port(self.host, port, timeout=60, process=process)
         return process
 

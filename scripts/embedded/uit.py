@@ -806,9 +806,8 @@ class ExchangeServer(StandIn):
         ]
 
     def receive(self, request: Request, body: str) -> Response:
-        if self.api_key:
-            if request.headers.get("Authorization") != f"Bearer {self.api_key}":
-                raise unauthorized("A valid API key is required.")
+        if self.api_key and request.headers.get("Authorization") != f"Bearer {self.api_key}":
+            raise unauthorized("A valid API key is required.")
         if request.mimetype not in ("application/ld+json", "application/json"):
             raise Problem(
                 415, f"{PROBS}/body/unsupported-media-type", "Unsupported media type", "Send application/ld+json."

@@ -300,13 +300,16 @@ def fast_query(
     original = patching.original(Table, "query")
     if index_name is None and self.range_key_attr:
         partition = self.items.get(hash_key) or {}  # `get`: no empty partition left behind
-        candidates = lambda: list(partition.values())  # noqa: E731
+
+        def candidates():
+            return list(partition.values())
     else:
-        candidates = lambda: [
-            item
-            for value in self.items.values()  # noqa: E731
-            for item in (value.values() if self.range_key_attr else [value])
-        ]
+
+        def candidates():
+            return [
+                item for value in self.items.values() for item in (value.values() if self.range_key_attr else [value])
+            ]
+
     self.all_items = candidates  # under the global lock: no other request sees it
     _ANSWERING.query = True
     try:

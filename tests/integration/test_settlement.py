@@ -114,7 +114,9 @@ def test_two_concurrent_runs_of_a_period_pay_each_house_its_statement_exactly_on
     assert statement["closing_balance"] == 2800 - fee_share == by_house[theatre.id][0].amount
     assert statement["status"] == "paid" and statement["transfer_id"] == by_house[theatre.id][0].id
     lines = statement["lines"]
-    assert [(l["performance_id"], l["tickets_sold"], l["tickets_refunded"]) for l in lines] == [(seated["id"], 2, 1)]
+    assert [(row["performance_id"], row["tickets_sold"], row["tickets_refunded"]) for row in lines] == [
+        (seated["id"], 2, 1)
+    ]
     club_statement = cents(club.admin.get(f"/staff/statements/{period_id}").json())
     assert club_statement["closing_balance"] == 3000 - club_statement["totals"]["fees"] == by_house[club.id][0].amount
     # the provider's fee of the order is borne by the two owning houses together

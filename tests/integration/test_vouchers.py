@@ -75,7 +75,7 @@ def test_a_house_code_takes_its_amount_off_that_house_s_places_only_and_the_ledg
     assert theatre.admin.get(f"/staff/vouchers/{code['code']}").json()["uses"] == 1
 
     net = net_by_account(ledger_entries(stack, order_id).values())
-    fee = net["house:%s:fees" % theatre.id] + net["house:%s:fees" % club.id]
+    fee = net[f"house:{theatre.id}:fees"] + net[f"house:{club.id}:fees"]
     assert net["payments:clearing"] == 9540 - fee
     assert -(net[f"house:{theatre.id}:revenue"] + net[f"house:{theatre.id}:vat"]) == 5040
     assert -(net[f"house:{club.id}:revenue"] + net[f"house:{club.id}:vat"]) == 4500
@@ -224,7 +224,10 @@ def test_a_donation_to_another_house_is_paid_with_the_order_and_booked_as_its_do
         refund = house.admin.post(f"/staff/orders/{order_id}/refunds", {})
         assert refund.status_code == 202, refund.text
         poll(
-            lambda: house.admin.get(f"/staff/orders/{order_id}/refunds/{refund.json()['refund_id']}").json(),
+            # bound now: the loop goes on to the next house
+            lambda house=house, refund=refund: house.admin.get(
+                f"/staff/orders/{order_id}/refunds/{refund.json()['refund_id']}"
+            ).json(),
             lambda view: view["status"] == "completed",
             what="the refund",
         )

@@ -81,7 +81,7 @@ def test_each_place_costs_its_tariffs_price_and_totals_add_up(table, seat_ids, d
     for line in lines_a:
         assert line.price == Money(table[chosen[line.seat_id]][HALL.seat(line.seat_id).category])
     assert cart.subtotals()["b"] == Money(3000)
-    assert cart.total == sum(cart.subtotals().values(), Money(0)) == sum((l.price for l in cart.lines), Money(0))
+    assert cart.total == sum(cart.subtotals().values(), Money(0)) == sum((line.price for line in cart.lines), Money(0))
     assert cart.houses == ("a", "b")
 
 

@@ -701,7 +701,10 @@ def test_an_injected_defect_is_reported(case):
     assert expected in problems(doc)
 
 
-def json_values(keys=st.text(max_size=8)):
+ANY_KEYS = st.text(max_size=8)
+
+
+def json_values(keys=ANY_KEYS):
     scalars = (
         st.none()
         | st.booleans()

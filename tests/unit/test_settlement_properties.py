@@ -345,31 +345,33 @@ def test_every_cent_collected_is_with_a_house_a_fee_or_given_back(history):
         sum(p.amount.cents for entry in entries for p in entry.postings if p.account.endswith(":fees")) == fees
     )  # the fee entries book exactly the provider's fees
     assert {account_house(p.account) for entry in entries for p in entry.postings} <= {None, *HOUSES}
+
+    def account(house: str, kind: str) -> int:
+        return -sum(
+            p.amount.cents for entry in entries for p in entry.postings if p.account == house_account(house, kind)
+        )
+
     for house in HOUSES:
-
-        def account(kind: str) -> int:
-            return -sum(
-                p.amount.cents for entry in entries for p in entry.postings if p.account == house_account(house, kind)
-            )
-
-        fees_borne = -account("fees")  # a debit
+        fees_borne = -account(house, "fees")  # a debit
         assert house_balance(entries, house) == expected_balance(history, house)
         assert house_balance(entries, house) == (
-            account("revenue") + account("vat") + account("commission") - fees_borne
+            account(house, "revenue") + account(house, "vat") + account(house, "commission") - fees_borne
         )
-        assert account("vat") == sum(move.sign * move.vat for move in history.moves if move.ticket.house_id == house)
-        assert account("revenue") == sum(
+        assert account(house, "vat") == sum(
+            move.sign * move.vat for move in history.moves if move.ticket.house_id == house
+        )
+        assert account(house, "revenue") == sum(
             move.sign * (move.ticket.price.cents - move.vat - move.commission)
             for move in history.moves
             if move.ticket.house_id == house
         )
-        assert account("commission") == sum(
+        assert account(house, "commission") == sum(
             move.sign * move.commission
             for move in history.moves
             if move.seller == house and move.ticket.house_id != house
         )
         assert fees_borne == sum(cents for _, bearer, cents in history.fees if bearer == house)
-        assert account("transfers") == 0
+        assert account(house, "transfers") == 0
 
 
 # -- settlement: statements and transfers, period after period ------------------------------------------------------

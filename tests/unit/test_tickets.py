@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -381,6 +381,6 @@ def test_rejections_are_domain_errors_with_stable_codes():
 
 
 def test_claims_are_frozen():
-    with pytest.raises(Exception):
+    with pytest.raises(FrozenInstanceError):
         claims().ticket_id = "other"  # type: ignore[misc]
     assert replace(claims(), seat_label=None).is_standing

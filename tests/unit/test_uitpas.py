@@ -51,7 +51,7 @@ def test_places_are_seat_ids_or_numbered_standing_places_per_hold():
 def test_only_the_place_with_a_pass_is_repriced_and_carries_its_social_tariff():
     lines = [line("h1", None), line("h1", None)]
     priced = apply_social_tariffs(lines, {"standing-2": use()})
-    assert [(l.tariff_code, l.price.cents) for l in priced] == [("full", 2800), (UITPAS_TARIFF, 700)]
+    assert [(line.tariff_code, line.price.cents) for line in priced] == [("full", 2800), (UITPAS_TARIFF, 700)]
     assert priced[1].uitpas.regular_price_cents == 2800 and priced[0].uitpas is None
     assert apply_social_tariffs(lines, {}) == lines
 

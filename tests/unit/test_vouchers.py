@@ -69,7 +69,7 @@ def test_the_minimum_counts_the_whole_cart_and_the_discount_only_the_code_s_hous
     lines = [line("munt", 1000), line("bozar", 3000)]
     voucher.check_usable(lines, NOW)
     discounted = apply_voucher(voucher, lines)
-    assert [(l.price.cents, l.discount_cents) for l in discounted] == [(500, 500), (3000, 0)]
+    assert [(line.price.cents, line.discount_cents) for line in discounted] == [(500, 500), (3000, 0)]
 
 
 def test_an_amount_never_takes_more_than_the_places_cost_and_a_percentage_rounds_half_up():
@@ -81,7 +81,7 @@ def test_an_amount_never_takes_more_than_the_places_cost_and_a_percentage_rounds
 def test_a_cluster_wide_code_spreads_its_cents_over_the_houses_by_largest_remainder():
     lines = [line("munt", 1000, "a"), line("bozar", 1000, "b"), line("kvs", 1000, "c")]
     discounted = apply_voucher(code(house_id=None, value=100), lines)
-    assert [l.discount_cents for l in discounted] == [34, 33, 33]
+    assert [line.discount_cents for line in discounted] == [34, 33, 33]
 
 
 def test_codes_are_compared_in_upper_case():
