@@ -266,7 +266,8 @@ _TEMPLATES = {
 <tbody>
 {% for mail in mails %}
 <tr><td>{{ mail.number }}</td>
-<td>{% if mail.sent_at %}<time datetime="{{ mail.sent_at.isoformat() }}">{{ local_time(mail.sent_at) }}</time>{% else %}—{% endif %}</td>
+<td>{% if mail.sent_at %}<time datetime="{{ mail.sent_at.isoformat() }}">{{
+local_time(mail.sent_at) }}</time>{% else %}—{% endif %}</td>
 <td>{{ mail.to }}</td>
 <td><a href="/messages/{{ mail.number }}">{{ mail.subject or "(no subject)" }}</a></td>
 <td>{{ mail.attachments|length }}</td></tr>
