@@ -7,6 +7,7 @@ tickets, or why it ended without a sale — in the buyer's language.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
@@ -24,7 +25,7 @@ from ..services.ticketing import order_documents, tickets_of
 from ..settings import get_settings
 from ..tickets.pdf import order_pdf
 from ..web.auth import public_route
-from ..web.http import endpoint, json_response, language_of, parse_body, refuse_body, utc_text
+from ..web.http import endpoint, json_response, language_of, parse_body, query_param, refuse_body, utc_text
 from ..web.sessions import buyer_session
 from . import schemas
 
@@ -63,9 +64,7 @@ def submit(cart_id: str):
 def status(order_id: str):
     request = checkout.current_request
     order = service.own_order(order_id, buyer_session(request))
-    return json_response(
-        checkout_view(order, _language(request, order), (request.query_params or {}).get("return_url"))
-    )
+    return json_response(checkout_view(order, _language(request, order), query_param(request, "return_url")))
 
 
 @checkout.route("/checkouts/{order_id}/cancel", methods=["POST"])
@@ -92,7 +91,7 @@ def tickets_pdf(order_id: str):
     if not documents:
         raise NotFound("Every ticket of this order was refunded.", order_id=order_id)
     # One PDF per performance is what the e-mail attaches; here the first, or ?performance=…
-    wanted = (request.query_params or {}).get("performance")
+    wanted = query_param(request, "performance")
     document = next((d for d in documents if wanted and wanted in {t.ticket_id for t in d.tickets}), documents[0])
     return Response(
         body=order_pdf(document, language),
@@ -110,7 +109,7 @@ def _language(request, order: Order) -> str:
 
 
 def checkout_view(order: Order, language: str, return_url: str | None = None) -> dict:
-    view = {
+    view: dict[str, Any] = {
         "order_id": order.id,
         "cart_id": order.cart_id,
         "status": order.status.value,

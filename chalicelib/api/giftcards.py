@@ -8,7 +8,7 @@ from ..domain.catalog import utcnow
 from ..domain.giftcards import GiftCard
 from ..services import giftcards as service
 from ..services.carts import own_cart
-from ..web.auth import Role, current_staff, public_route, staff
+from ..web.auth import Role, current_staff, house_of, public_route, staff
 from ..web.http import endpoint, json_response, parse_body, utc_text
 from ..web.limits import enforce_code_attempt_limits
 from ..web.sessions import buyer_session
@@ -36,7 +36,7 @@ def issue_card():
     """The desk sold a gift card (paid at the desk): a new unguessable code with the amount as its balance."""
     caller = current_staff()
     body = parse_body(giftcards.current_request, schemas.GiftCardBody)
-    card = service.issue_card(caller.house_id, body.amount, caller.subject, utcnow())
+    card = service.issue_card(house_of(caller), body.amount, caller.subject, utcnow())
     return json_response(card_view(card), 201)
 
 
@@ -44,7 +44,7 @@ def issue_card():
 @route
 @staff(Role.HOUSE_ADMIN, Role.BOX_OFFICE)
 def list_cards():
-    return json_response({"gift_cards": [card_view(card) for card in service.house_cards(current_staff().house_id)]})
+    return json_response({"gift_cards": [card_view(card) for card in service.house_cards(house_of(current_staff()))]})
 
 
 # A card's code is what pays with it: it travels in request bodies only, never in a URL (paths and
@@ -54,7 +54,7 @@ def list_cards():
 @staff(Role.HOUSE_ADMIN, Role.BOX_OFFICE)
 def get_card():
     body = parse_body(giftcards.current_request, schemas.GiftCardCodeBody)
-    return json_response(card_view(service.own_card(body.code, current_staff().house_id)))
+    return json_response(card_view(service.own_card(body.code, house_of(current_staff()))))
 
 
 @giftcards.route("/gift-cards/balance", methods=["POST"])

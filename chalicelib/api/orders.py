@@ -54,7 +54,7 @@ def house_order(order_id: str):
         {
             "order_id": order_id,
             "status": order.status.value,
-            "created_at": utc_text(order.created_at),
+            "created_at": utc_text(order.created_at) if order.created_at else None,
             "channel": order.channel,
             "lines": [
                 {
@@ -136,7 +136,7 @@ def performance_orders(performance_id: str):
             {
                 "order_id": order.id,
                 "status": order.status.value,
-                "created_at": utc_text(order.created_at),
+                "created_at": utc_text(order.created_at) if order.created_at else None,
                 "age_seconds": _age(order.created_at, now),
                 "channel": order.channel,
                 # places and amount once the order is priced (a pending order: null)

@@ -138,6 +138,7 @@ def my_statement(period_id: str):
     titles = service.performance_titles(record.statement, language)
     transferred = record.amount_cents if record.status == "paid" else 0
     house_name = catalog.house(house_id).name
+    body: str | bytes
     if wanted == "csv":
         body = documents.to_csv(record.statement, titles, record.transfer_id, transferred, language)
     elif wanted == "pdf":

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
+from typing import Protocol
 
 from .agreements import split_largest_remainder
 from .cart import CartLine
@@ -136,7 +137,17 @@ def apply_voucher(voucher: Voucher, lines: Sequence[CartLine]) -> tuple[CartLine
     return tuple(result)
 
 
-def discounts_by_house(lines: Sequence[CartLine]) -> dict[str, int]:
+class DiscountedLine(Protocol):
+    """What the discount totals read of a line: a cart's and an order's lines both have it."""
+
+    @property
+    def house_id(self) -> str: ...
+
+    @property
+    def discount_cents(self) -> int: ...
+
+
+def discounts_by_house(lines: Sequence[DiscountedLine]) -> dict[str, int]:
     """The discount each owning house gives (cents), for the cart's and order's discount lines."""
     totals: dict[str, int] = {}
     for line in lines:

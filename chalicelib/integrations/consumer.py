@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import (
     DynamoDBPersistenceLayer,
@@ -120,7 +121,7 @@ class Consumer:
             )
             raise
 
-    def __call__(self, event: dict, context: Any) -> dict:
+    def __call__(self, event: dict, context: Any) -> PartialItemFailureResponse:
         self._build()
         if context is not None and hasattr(context, "get_remaining_time_in_millis"):
             self._config.register_lambda_context(context)  # type: ignore[union-attr]

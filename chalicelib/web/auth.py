@@ -191,9 +191,11 @@ def parse_keyring(value: str) -> tuple[str, dict[str, str]]:
         document = None
     if not isinstance(document, dict):
         return LEGACY_KID, {LEGACY_KID: value}
-    keys = {kid: key for kid, key in document.items() if kid != "current" and isinstance(key, str) and key}
+    keys: dict[str, str] = {
+        kid: key for kid, key in document.items() if kid != "current" and isinstance(key, str) and key
+    }
     current = document.get("current")
-    if current not in keys:
+    if not isinstance(current, str) or current not in keys:
         raise ValueError("the staff keyring's current kid has no key")
     return current, keys
 

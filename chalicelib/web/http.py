@@ -11,7 +11,7 @@ import functools
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 from zoneinfo import ZoneInfo
 
 import pydantic
@@ -124,7 +124,7 @@ def problem(code: str, detail: str, request: Request | None, status: int | None 
         body["instance"] = request.context["path"]
     # Extension members never replace the standard ones (a context key "status" once did).
     body.update({key: value for key, value in extra.items() if value is not None and key not in body})
-    headers = {"Content-Type": "application/problem+json", "Content-Language": language}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/problem+json", "Content-Language": language}
     return Response(body=json.dumps(body, ensure_ascii=False), status_code=body["status"], headers=headers)
 
 
@@ -268,12 +268,22 @@ class InvalidQueryParameter(domain.ValidationFailed):
     code = "malformed_request"
 
 
+@overload
+def query_param(request: Request, name: str, choices: Sequence[str] | None = None, *, default: str) -> str: ...
+
+
+@overload
+def query_param(
+    request: Request, name: str, choices: Sequence[str] | None = None, default: None = None
+) -> str | None: ...
+
+
 def query_param(
     request: Request, name: str, choices: Sequence[str] | None = None, default: str | None = None
 ) -> str | None:
     """A query parameter's value (`default` when absent). With `choices` it is an enumeration: any other
     value is refused (400 with the field named) rather than ignored, so `?format=xml` never answers JSON."""
-    value = (request.query_params or {}).get(name)
+    value = request.query_params.get(name) if request.query_params is not None else None
     if value is None:
         return default
     if choices is not None and value not in choices:
