@@ -33,7 +33,6 @@ class Settings:
     erasure_state_machine_arn: str
     payment_grace_seconds: int
     public_base_url: str
-    mail_copies_url: str
     staff_keys_max_age: int
     unknown_kid_refresh_seconds: int
     cognito_issuer: str
@@ -74,9 +73,6 @@ def get_settings() -> Settings:
         payment_grace_seconds=int(env.get("PAYMENT_GRACE_SECONDS", "120")),
         mail_from=env.get("PODIUM_MAIL_FROM", "tickets@podium.local"),  # an SES-verified sender on AWS
         public_base_url=env.get("PODIUM_PUBLIC_BASE_URL", ""),  # where buyers reach the API (links in e-mails)
-        # Where copies of sent e-mails are kept, to erase a buyer's: none on AWS (SES keeps no copies);
-        # the embedded stack's outbox locally.
-        mail_copies_url=env.get("PODIUM_MAIL_COPIES_URL", ""),
         staff_keys_max_age=int(env.get("STAFF_KEYS_MAX_AGE", "300")),  # seconds a fetched staff keyring is reused
         # A token naming an unknown kid refetches the keys (a rotation) at most this often (not at every forgery).
         unknown_kid_refresh_seconds=int(env.get("UNKNOWN_KID_REFRESH_SECONDS", "30")),

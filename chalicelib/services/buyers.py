@@ -4,7 +4,7 @@ The buyer reaches all of this from the link in every e-mail (signed, expiring, n
 id, never the address). Changing a consent appends a choice with its wording, language, time and
 channel (`preferences`) to each house's record. The export is everything the cluster's houses hold
 about the buyer. Erasure runs as the `erasure.asl.json` workflow: pseudonymise orders and purchases,
-remove the records, stored e-mail copies and links, then complete a receipt that holds no personal data.
+remove the records and links, then complete a receipt that holds no personal data.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from .. import i18n, ports
 from ..domain import buyers as domain
 from ..domain.customers import ConsentChoice, ConsentKind, OrderBuyer, consent_choices, proven_choices
 from ..domain.errors import NotFound
-from ..notifications import copies as mail_copies
 from ..notifications.email import send_preferences_link
 from ..observability import count, logger
 from ..settings import get_settings
@@ -458,27 +457,20 @@ def pseudonymise(buyer_id: str) -> dict[str, Any]:
 
 
 def forget(buyer_id: str) -> dict[str, Any]:
-    """Workflow step: remove stored e-mail copies, each house's record and each order's copy of the buyer,
-    then the links (last: a rerun after a failure still finds what is left)."""
+    """Workflow step: remove each house's record and each order's copy of the buyer, then the links (last: a
+    rerun after a failure still finds what is left). SES keeps no copy of a sent e-mail, so none is erased."""
     links = store.links_of(buyer_id)
-    addresses = {address for address in (store.email_of(h, c) for h, c in links.customers.items()) if address}
-    addresses |= {
-        found.details.email
-        for found in (customer_store.order_buyer(h, o) for h in links.customers for o in links.orders)
-        if found
-    }
-    copies = mail_copies.erase(sorted(addresses)) if addresses else 0
     records = sum(store.delete_customer(house_id, customer_id) for house_id, customer_id in links.customers.items())
     for house_id in links.customers:  # what each order kept of its buyer, with its pending choices
         for order_id in links.orders:
             customer_store.delete_order_buyer(house_id, order_id)
     store.unlink(buyer_id)
-    return {"customer_records": records, "mail_copies": copies}
+    return {"customer_records": records}
 
 
 def complete(buyer_id: str, erasure: str, counts: dict[str, int], now: datetime) -> dict[str, Any]:
     """Workflow step: the receipt says erased, with what was done; ids and counts only."""
-    kinds = ("customer_records", "orders", "purchases", "refund_notes", "mail_copies")
+    kinds = ("customer_records", "orders", "purchases", "refund_notes")
     store.complete_erasure(buyer_id, erasure, {name: int(counts.get(name, 0)) for name in kinds}, now)
     count("BuyersErased")
     logger.info("buyer erased", extra={"erasure_id": erasure, **{k: int(v) for k, v in counts.items()}})

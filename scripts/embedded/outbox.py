@@ -2,11 +2,17 @@
 
 It must run in the process of moto's server, because it reads moto's SES backend in memory.
 Only raw e-mails (SendRawEmail, what Podium sends) are listed.
+
+SES on AWS keeps no copy of a sent message; this outbox does, so a buyer's erasure must reach it too. It
+learns of one by itself, as a DynamoDB stream consumer would on AWS: `watch_erasures` has it look at every
+item deleted from the customer table, and a deleted record or order buyer that carries an address takes
+every message to or naming that address with it. Product code neither knows nor tells the outbox.
 """
 
 from __future__ import annotations
 
 import email
+import functools
 import io
 import json
 from dataclasses import dataclass
@@ -14,17 +20,19 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import parseaddr, parsedate_to_datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import boto3
 from jinja2 import DictLoader, Environment
+from moto.dynamodb.models import DynamoDBBackend
 from moto.ses.models import RawMessage, ses_backends
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
-from scripts.localaws.server import MOTO_LOCK  # moto's server threads append to SES's list under it
+from scripts.localaws import patching
 
 from .serving import BackgroundServer, serve_in_background
 
@@ -120,7 +128,6 @@ class OutboxApp:
                 Rule("/messages/<int:number>/html", endpoint="html"),
                 Rule("/messages/<int:number>/raw", endpoint="raw"),
                 Rule("/messages/<int:number>/attachments/<int:index>", endpoint="attachment"),
-                Rule("/erase", endpoint="erase", methods=["POST"]),
             ]
         )
 
@@ -138,6 +145,8 @@ class OutboxApp:
             if mail is None or mail.number != number:
                 mail = self._parsed[message.id] = parse_mail(number, message.id, message.raw_data)
             mails.append(mail)
+        for gone in self._parsed.keys() - {message.id for message in sent}:  # erased: nothing of it is kept
+            self._parsed.pop(gone, None)  # another request thread may have dropped it first
         return mails
 
     def mail(self, number: int) -> Mail:
@@ -158,32 +167,6 @@ class OutboxApp:
                 mimetype="text/html",
             )
         return response(environ, start_response)
-
-    def erase(self, addresses: list[str]) -> int:
-        """Remove every stored message to or naming one of these addresses (a buyer's erasure: the
-        outbox is a store of e-mail copies like any other); how many were removed."""
-        wanted = [address.strip().lower() for address in addresses if "@" in address]
-        backend = ses_backends[self.account_id][self.region]
-        with MOTO_LOCK:
-            kept = [
-                message
-                for message in backend.sent_messages
-                if not (
-                    isinstance(message, RawMessage) and any(address in message.raw_data.lower() for address in wanted)
-                )
-            ]
-            erased = len(backend.sent_messages) - len(kept)
-            backend.sent_messages[:] = kept
-        self._parsed.clear()  # the numbers of the messages after an erased one changed
-        return erased
-
-    def on_erase(self, request: Request) -> Response:
-        try:
-            addresses = json.loads(request.get_data() or b"{}")["addresses"]
-            assert isinstance(addresses, list) and all(isinstance(a, str) for a in addresses)
-        except (ValueError, KeyError, TypeError, AssertionError):
-            return Response(json.dumps({"error": 'send {"addresses": ["…"]}'}), status=400, mimetype="application/json")
-        return Response(json.dumps({"erased": self.erase(addresses)}), mimetype="application/json")
 
     def on_index(self, request: Request) -> Response:
         mails = list(reversed(self.mails()))
@@ -224,6 +207,53 @@ class OutboxApp:
             as_attachment=False,
             max_age=0,
         )
+
+
+# -- erasure ---------------------------------------------------------------------------------------
+# The customer tables watched, each with the SES backend (account, region) whose messages erasure removes.
+_WATCHED: dict[str, tuple[str, str]] = {}
+
+
+def erase(addresses: list[str], account_id: str = ACCOUNT_ID, region: str = REGION) -> int:
+    """Remove every stored message to or naming one of these addresses; how many were removed. The caller
+    holds `scripts.localaws.server.MOTO_LOCK` (moto's server threads append to the list under it)."""
+    wanted = [address.strip().lower() for address in addresses if "@" in address]
+    if not wanted:
+        return 0
+    backend = ses_backends[account_id][region]
+    kept = [
+        message
+        for message in backend.sent_messages
+        if not (isinstance(message, RawMessage) and any(address in message.raw_data.lower() for address in wanted))
+    ]
+    erased = len(backend.sent_messages) - len(kept)
+    backend.sent_messages[:] = kept
+    return erased
+
+
+def watch_erasures(customer_table: str, account_id: str = ACCOUNT_ID, region: str = REGION) -> None:
+    """From now on, an item with an `email` deleted from `customer_table` erases the messages to it."""
+    _WATCHED[customer_table] = (account_id, region)
+    patching.replace(DynamoDBBackend, "delete_item", _erasing)
+
+
+def unwatch_erasures(customer_table: str) -> None:
+    _WATCHED.pop(customer_table, None)
+    if not _WATCHED:
+        patching.restore(DynamoDBBackend, "delete_item")
+
+
+def _erasing(delete_item: Any) -> Any:
+    @functools.wraps(delete_item)
+    def delete_and_erase(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
+        deleted = delete_item(self, table_name, *args, **kwargs)  # the item that was there, None if none
+        where = _WATCHED.get(table_name)
+        address = deleted.attrs.get("email") if deleted is not None and where else None
+        if where and address is not None and address.type == "S":
+            erase([address.value], *where)  # served under MOTO_LOCK, as every DeleteItem is
+        return deleted
+
+    return delete_and_erase
 
 
 def _local_time(moment: datetime | None) -> str:

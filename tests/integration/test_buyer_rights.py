@@ -412,6 +412,7 @@ def test_erasure_forgets_the_buyer_everywhere_keeps_the_accounts_and_runs_once(s
     me = Client(stack.api_url)
     me.http.headers["X-Podium-Buyer-Token"] = token
     sales_before = theatre.admin.get("/staff/reports/sales").json()["totals"]
+    assert mails_to(stack, buyer["email"])  # the tickets and the link: the outbox must lose them below
 
     answers: list = []
     requests_at_once = [threading.Thread(target=lambda: answers.append(me.post("/buyer/erasure"))) for _ in range(2)]
@@ -428,7 +429,6 @@ def test_erasure_forgets_the_buyer_everywhere_keeps_the_accounts_and_runs_once(s
     )
     assert receipt["erasure_id"] == erasure_id and sorted(receipt["house_ids"]) == sorted([theatre.id, club.id])
     assert receipt["customer_records"] == 2 and receipt["orders"] == 1 and receipt["purchases"] == 2
-    assert receipt["mail_copies"] >= 1
 
     # no house finds the buyer any more, by list, by id or in a marketing export
     for house, customer_id in ((theatre, at_theatre), (club, at_club)):

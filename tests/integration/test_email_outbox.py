@@ -11,6 +11,7 @@ import urllib.parse
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import boto3
 import pytest
 import requests
 
@@ -19,7 +20,7 @@ from chalicelib.notifications import send_refund_notice, send_tickets
 from chalicelib.settings import get_settings
 from chalicelib.tickets.pdf import OrderDocument, TicketDocument, order_pdf
 from scripts.embedded.motoserver import start_moto_server
-from scripts.embedded.outbox import start_outbox, verify_sender
+from scripts.embedded.outbox import start_outbox, unwatch_erasures, verify_sender, watch_erasures
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 PREFERENCES = (
@@ -156,6 +157,32 @@ def test_refund_notice_arrives_in_the_outbox_in_french(mail):
     page = requests.get(f"{mail.url}/messages/{entry['id']}", timeout=10)
     assert "25,00\u00a0€" in page.text
     assert "Nous vous avons donc remboursé intégralement" in page.text
+
+
+def test_deleting_a_buyers_record_from_the_customer_table_erases_their_mails_from_the_outbox(mail):
+    order_id = f"o_{secrets.token_hex(4)}"
+    erased, kept = f"gone-{order_id}@example.be", f"stays-{order_id}@example.be"
+    table = f"erasure-{order_id}"  # a table of this test only: moto's backends are process-wide
+    dynamodb = boto3.client("dynamodb")
+    dynamodb.create_table(
+        TableName=table,
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"} for key in ("PK", "SK")],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    for address in (erased, kept):
+        item = {"PK": {"S": "HOUSE#h1"}, "SK": {"S": address}, "email": {"S": address}}
+        dynamodb.put_item(TableName=table, Item=item)
+        send_refund_notice(address, "Ann", "en", order_id, Money(100), "refunded_by_house", preferences_url=PREFERENCES)
+    watch_erasures(table)
+    try:
+        # as the erasure workflow's Forget step removes the record: the outbox is told nothing else
+        dynamodb.delete_item(TableName=table, Key={"PK": {"S": "HOUSE#h1"}, "SK": {"S": erased}})
+    finally:
+        unwatch_erasures(table)
+    listed_to = [entry["to"] for entry in requests.get(f"{mail.url}/messages.json", timeout=10).json()]
+    assert not [to for to in listed_to if erased in to]
+    assert len([to for to in listed_to if kept in to]) == 1
 
 
 def test_the_outbox_answers_404_for_a_message_or_attachment_that_does_not_exist(mail):
