@@ -26,6 +26,7 @@ from moto import backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
 from . import patching
+from .digests import DigestRoute
 from .fairness import FairLock, FairSemaphore
 from .priority import BACKGROUND_HEADER, is_background
 
@@ -83,7 +84,8 @@ class LockedMotoApp:
     """moto's WSGI app with every request (except Lambda invocations) under `MOTO_LOCK`."""
 
     def __init__(self, app: Callable | None = None, lock: FairSemaphore = MOTO_LOCK):
-        self.app = app if app is not None else DomainDispatcherApplication(create_backend_app)
+        # The tests' table digests (`digests.PATH`) run under the lock like any request.
+        self.app = app if app is not None else DigestRoute(DomainDispatcherApplication(create_backend_app))
         self.lock = lock
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
