@@ -56,7 +56,6 @@ class ErasureItem(TableItem):
     customer_records = NumberAttribute(default=0)
     orders = NumberAttribute(default=0)
     purchases = NumberAttribute(default=0)
-    mail_copies = NumberAttribute(default=0)
     refund_notes = NumberAttribute(default=0)  # staff notes on the buyer's refunds (they may name the buyer)
     requested_at = UTCDateTimeAttribute()
     completed_at = UTCDateTimeAttribute(null=True)
@@ -322,7 +321,6 @@ def _receipt(item: ErasureItem) -> dict:
         "orders": int(item.orders),
         "purchases": int(item.purchases),
         "refund_notes": int(item.refund_notes or 0),
-        "mail_copies": int(item.mail_copies),
         "requested_at": item.requested_at.isoformat(),
         "completed_at": item.completed_at.isoformat() if item.completed_at else None,
     }
