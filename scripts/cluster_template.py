@@ -95,7 +95,7 @@ ROLES: dict[str, dict[str, Any]] = {
     "SettlementPayHouseRole": {"functions": ["SettlementPayHouse"], "tables": MAIN, "secrets": ["PaymentSecret"]},
     "SettlementCloseRole": {"functions": ["SettlementClose"], "tables": MAIN},
     # erasure: Pseudonymise rewrites orders and moves purchases (the links in CustomerTable say which);
-    # Forget reads each record's address (to erase stored e-mail copies, none on AWS) and deletes records
+    # Forget reads the links and deletes the records
     # and links; Complete only writes the receipt.
     "ErasurePseudonymiseRole": {
         "functions": ["ErasurePseudonymise"],
