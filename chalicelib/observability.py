@@ -1,8 +1,8 @@
 """Powertools Logger, Metrics and Tracer, set up once for every handler.
 
-Metrics are emitted with `single_metric` (one EMF record each, flushed at once) because the
-local gateway serves many requests on threads of one process, where a shared metric set
-would mix requests; on Lambda the records are the same.
+Metrics are emitted with `single_metric` (one EMF record each, flushed at once): no handler needs
+`log_metrics` to flush a shared metric set at its end, and a data point counted before a request
+fails is not lost.
 """
 
 from __future__ import annotations

@@ -45,11 +45,12 @@ class Settings:
     code_attempt_window_seconds: int = 600
     code_attempts_per_address: int = 30
     code_attempts_per_session: int = 10
+    connection_pool_size: int = 10
 
 
 def get_settings() -> Settings:
-    """The stage's settings as the environment gives them now (cheap; not cached, so a process
-    that sets its environment late, like the embedded stack's supervisor, still sees it)."""
+    """The stage's settings as the environment gives them now: read at every call, which costs
+    microseconds, so there is no cached copy that could differ from the environment."""
     env = os.environ
     return Settings(
         stage=env.get("PODIUM_STAGE", "demo"),
@@ -87,4 +88,7 @@ def get_settings() -> Settings:
         code_attempt_window_seconds=int(env.get("RATE_LIMIT_CODE_WINDOW_SECONDS", "600")),
         code_attempts_per_address=int(env.get("RATE_LIMIT_CODES_PER_ADDRESS", "30")),
         code_attempts_per_session=int(env.get("RATE_LIMIT_CODES_PER_SESSION", "10")),
+        # HTTP connections each AWS client keeps: a Lambda serves one request at a time, so botocore's
+        # default is plenty; a process that serves requests on many threads sharing one client sets more.
+        connection_pool_size=int(env.get("CONNECTION_POOL_SIZE", "10")),
     )

@@ -12,9 +12,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from ..settings import get_settings
+
 _clients: dict[tuple[str, str | None, str], Any] = {}
 _lock = threading.Lock()
-_CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, max_pool_connections=32)
 
 
 def client(service: str) -> Any:
@@ -24,6 +25,12 @@ def client(service: str) -> Any:
     with _lock:  # boto3's client creation is not thread-safe
         if key not in _clients:
             _clients[key] = boto3.session.Session().client(
-                service, endpoint_url=endpoint, region_name=region, config=_CONFIG
+                service,
+                endpoint_url=endpoint,
+                region_name=region,
+                config=Config(
+                    retries={"mode": "standard", "max_attempts": 4},
+                    max_pool_connections=get_settings().connection_pool_size,
+                ),
             )
         return _clients[key]

@@ -92,8 +92,7 @@ class TableItem(Model):
     class Meta:
         table_name = get_settings().table_name
         region = os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")
-        # Many threads share one client in the local gateway; keep connections pooled.
-        max_pool_connections = 64
+        max_pool_connections = get_settings().connection_pool_size
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")
@@ -105,8 +104,10 @@ def string_list(**options: Any) -> ListAttribute[str]:
     return cast("ListAttribute[str]", ListAttribute(of=UnicodeAttribute, **options))
 
 
-# One pooled connection for every TransactWriteItems of the store (many threads share it locally).
-transaction_connection = Connection(region=TableItem.Meta.region, max_pool_connections=64)
+# One connection object for every TransactWriteItems of the store, reused across a warm Lambda's requests.
+transaction_connection = Connection(
+    region=TableItem.Meta.region, max_pool_connections=get_settings().connection_pool_size
+)
 
 
 class HouseItem(TableItem):
@@ -330,7 +331,7 @@ class CustomerTableItem(Model):
     class Meta:
         table_name = get_settings().customer_table_name
         region = os.environ.get("AWS_DEFAULT_REGION", "eu-west-1")
-        max_pool_connections = 64
+        max_pool_connections = get_settings().connection_pool_size
 
     pk = UnicodeAttribute(hash_key=True, attr_name="PK")
     sk = UnicodeAttribute(range_key=True, attr_name="SK")

@@ -151,7 +151,8 @@ def endpoint(blueprint) -> Callable:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             request = blueprint.current_request
-            # Request-scoped log keys are thread-local: the local gateway serves requests on threads.
+            # A warm Lambda reuses the logger: the previous request's keys go first (thread-local keys, so
+            # requests served side by side in one process keep theirs apart too).
             logger.thread_safe_clear_keys()
             token = serving(request)
             try:

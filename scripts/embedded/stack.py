@@ -118,6 +118,8 @@ class EmbeddedStack:
             access.install(self.access_log)
         self.moto = start_moto_server(self.host, self.moto_port)
         os.environ["AWS_ENDPOINT_URL"] = self.moto.url
+        # Chalice's local gateway serves requests on threads of one process, which share each AWS client.
+        os.environ.setdefault("CONNECTION_POOL_SIZE", "64")
         if self.fresh and self.snapshot_path.exists():
             self.snapshot_path.unlink()
         saved = snapshot.load_extra(self.snapshot_path)
