@@ -1646,10 +1646,102 @@ class PayPage:
 
 
 # --------------------------------------------------------------------------------------------
+# Stripe.js, as far as a pay page uses it
+# --------------------------------------------------------------------------------------------
+
+# `GET /v3/`: a stand-in of https://js.stripe.com/v3/ with the part of the Payment Element API a pay page
+# uses: `Stripe(key, {locale})`, `elements({clientSecret, appearance})`, `create("payment").mount(box)` and
+# `confirmPayment({elements, confirmParams: {return_url}})`. The element lists the test cards; confirming posts
+# to this provider's `/v1/payment_intents/<id>/confirm` with the publishable key and the client secret, as
+# Stripe.js does, then follows the authentication step's redirect or returns to `return_url` with
+# `redirect_status`; a decline comes back as `{error}`. So a page that pays with Stripe.js on AWS pays the
+# same way here, with only the script's URL different.
+_STRIPE_JS = """(function () {
+  "use strict";
+  var BASE = %(base)s, CARDS = %(cards)s, TEXT = %(text)s;
+  function texts(locale) { return TEXT[(locale || "").slice(0, 2)] || TEXT.en; }
+  window.Stripe = function (key, options) {
+    var t = texts(options && options.locale);
+    return {
+      elements: function (settings) {
+        var clientSecret = settings.clientSecret;
+        return {
+          clientSecret: clientSecret,
+          create: function (kind) {
+            if (kind !== "payment") throw new Error("only the payment element is modelled");
+            return { mount: function (box) {
+              if (typeof box === "string") box = document.querySelector(box);
+              var fieldset = document.createElement("fieldset"), legend = document.createElement("legend");
+              legend.textContent = t.cards;
+              fieldset.appendChild(legend);
+              CARDS.forEach(function (card, index) {
+                var input = document.createElement("input"), label = document.createElement("label");
+                input.type = "radio"; input.name = "card"; input.value = card.number;
+                input.id = "stripe-card-" + index; input.checked = index === 0;
+                input.setAttribute("data-payment-method", card.alias);
+                label.htmlFor = input.id;
+                label.textContent = card.number.replace(/(\\d{4})(?=\\d)/g, "$1 ") + " – " + t[card.label];
+                var line = document.createElement("div");
+                line.appendChild(input); line.appendChild(label); fieldset.appendChild(line);
+              });
+              box.appendChild(fieldset);
+            } };
+          }
+        };
+      },
+      confirmPayment: function (args) {
+        var clientSecret = args.elements.clientSecret, intent = clientSecret.split("_secret_")[0];
+        var chosen = document.querySelector('input[name="card"]:checked');
+        if (!chosen) return Promise.resolve({ error: { type: "validation_error", message: t.unknown_card } });
+        var returnUrl = args.confirmParams.return_url;
+        var body = new URLSearchParams({ key: key, client_secret: clientSecret, return_url: returnUrl,
+                                         payment_method: chosen.getAttribute("data-payment-method") });
+        return fetch(BASE + "/v1/payment_intents/" + intent + "/confirm", { method: "POST", body: body })
+          .then(function (response) { return response.json(); })
+          .then(function (data) {
+            if (data.error) return { error: data.error };
+            if (data.status === "requires_action" && data.next_action && data.next_action.redirect_to_url) {
+              window.location.assign(data.next_action.redirect_to_url.url);
+              return {};
+            }
+            var back = new URL(returnUrl);
+            back.searchParams.set("payment_intent", intent);
+            back.searchParams.set("payment_intent_client_secret", clientSecret);
+            back.searchParams.set("redirect_status",
+                                  data.status === "succeeded" || data.status === "processing" ? data.status : "failed");
+            window.location.assign(back.toString());
+            return {};
+          });
+      }
+    };
+  };
+})();
+"""
+
+
+def stripe_js(base_url: str) -> str:
+    """The stand-in Stripe.js, confirming against the provider at `base_url`."""
+    labels = {"succeed": "card_succeed", "authenticate": "card_authenticate"}
+    cards = [
+        {
+            "alias": card.alias,
+            "number": card.number,
+            "label": labels.get(card.outcome)
+            or ("card_insufficient" if card.decline_code == "insufficient_funds" else "card_decline"),
+        }
+        for card in TEST_CARDS.values()
+    ]
+    keys = ("cards", "card_succeed", "card_authenticate", "card_insufficient", "card_decline", "unknown_card")
+    text = {lang: {key: words[key] for key in keys} for lang, words in PAGE_TEXT.items()}
+    return _STRIPE_JS % {"base": json.dumps(base_url), "cards": json.dumps(cards), "text": json.dumps(text)}
+
+
+# --------------------------------------------------------------------------------------------
 # The WSGI app
 # --------------------------------------------------------------------------------------------
 
 _API_KEY = re.compile(r"^(sk|rk)_test_\w+$")
+_PUBLISHABLE_KEY = re.compile(r"^pk_test_\w+$")
 
 
 class PaymentProviderApp:
@@ -1767,6 +1859,7 @@ class PaymentProviderApp:
                 Rule("/v1/transfers/<id>/reversals", methods=["GET"], endpoint="list_reversals"),
                 Rule("/v1/events/<id>", methods=["GET"], endpoint="get_event"),
                 Rule("/pay/<id>", methods=["GET", "POST"], endpoint="pay"),
+                Rule("/v3/", methods=["GET"], endpoint="stripe_js"),
                 Rule("/_control/faults", methods=["POST", "DELETE"], endpoint="control_faults"),
                 Rule("/_control/webhooks/hold", methods=["POST"], endpoint="control_hold"),
                 Rule("/_control/webhooks/release", methods=["POST"], endpoint="control_release"),
@@ -1807,6 +1900,8 @@ class PaymentProviderApp:
                     ).body(),
                 )
             return Response("Not found", status=404)
+        if endpoint == "stripe_js":
+            return Response(stripe_js(self.provider.public_url or ""), mimetype="text/javascript")
         with self.provider.lock:
             if endpoint == "pay":
                 return self.pay_page.handle(request, args["id"])
@@ -1820,13 +1915,16 @@ class PaymentProviderApp:
         request_id = new_id("req", 14)
         idempotency_key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
         api_key = self.api_key(request)
-        if api_key is None:
-            return self.record(request, self.json(401, self.auth_error(request).body(), request_id), idempotency_key)
         pairs = (
             parse_qsl(request.get_data(as_text=True), keep_blank_values=True)
             if request.method == "POST"
             else list(request.args.items(multi=True))
         )
+        browser = self.browser_key(pairs, args["id"]) if api_key is None and endpoint == "confirm_pi" else None
+        if browser:  # Stripe.js: the key and secret authenticate, they are no parameters of the confirmation
+            api_key, pairs = browser, [(name, value) for name, value in pairs if name not in ("key", "client_secret")]
+        if api_key is None:
+            return self.record(request, self.json(401, self.auth_error(request).body(), request_id), idempotency_key)
         try:
             raw = parse_params(pairs)
         except StripeError as error:
@@ -1856,6 +1954,8 @@ class PaymentProviderApp:
         finally:
             self.provider._request = (None, None)
         response = self.json(status, body, request_id)
+        if browser:  # the pay page's origin reads the answer, as Stripe's API allows any origin to
+            response.headers["Access-Control-Allow-Origin"] = "*"
         if idempotency_key is not None:
             response.headers["Idempotency-Key"] = idempotency_key
             if keep:
@@ -1917,6 +2017,16 @@ class PaymentProviderApp:
         elif scheme.lower() != "bearer":
             return None
         return credentials if _API_KEY.match(credentials) else None
+
+    def browser_key(self, pairs: list[tuple[str, str]], pi_id: str) -> str | None:
+        """The publishable key of a confirmation from a browser (Stripe.js holds no secret key): accepted with
+        the PaymentIntent's own client secret, for confirming that PaymentIntent only."""
+        form = dict(pairs)
+        key, secret = form.get("key", ""), form.get("client_secret", "")
+        pi = self.provider.objects.get(pi_id)
+        if not _PUBLISHABLE_KEY.match(key) or pi is None or pi["object"] != "payment_intent":
+            return None
+        return key if hmac.compare_digest(secret, pi["client_secret"]) else None
 
     @staticmethod
     def auth_error(request: Request) -> StripeError:

@@ -386,6 +386,36 @@ def test_pay_page_offers_test_cards_in_the_buyers_language(provider, client):
     assert stranger.status_code == 404
 
 
+def test_a_browser_confirms_with_the_publishable_key_and_the_client_secret_as_stripe_js_does(provider, client):
+    script = requests.get(f"{provider.url}/v3/", timeout=5)
+    assert script.status_code == 200 and script.headers["Content-Type"].startswith("text/javascript")
+    assert (
+        "window.Stripe" in script.text and json.dumps(provider.url) in script.text and "4000000000000002" in script.text
+    )
+    intent = client.v1.payment_intents.create({"amount": 1250, "currency": "eur", "payment_method_types": ["card"]})
+    browser = {"key": "pk_test_9f3kQ2x7", "client_secret": intent.client_secret, "return_url": RETURN_URL}
+    confirm = f"{provider.url}/v1/payment_intents/{intent.id}/confirm"
+
+    guessed = requests.post(
+        confirm,
+        data={**browser, "client_secret": f"{intent.id}_secret_x9Qz4", "payment_method": "pm_card_visa"},
+        timeout=5,
+    )
+    assert guessed.status_code == 401
+    secret_key_only = requests.post(
+        confirm, data={**browser, "key": "sk_test_4hG7d2", "payment_method": "pm_card_visa"}, timeout=5
+    )
+    assert secret_key_only.status_code == 401  # a secret key belongs in the header, never in a page
+    assert requests.get(f"{provider.url}/v1/payment_intents/{intent.id}", params=browser, timeout=5).status_code == 401
+
+    declined = requests.post(confirm, data={**browser, "payment_method": "pm_card_chargeDeclined"}, timeout=5)
+    assert declined.status_code == 402 and declined.json()["error"]["message"] == "Your card was declined."
+    assert declined.headers["Access-Control-Allow-Origin"] == "*"  # the pay page's script reads the answer
+    paid = requests.post(confirm, data={**browser, "payment_method": "pm_card_visa"}, timeout=5)
+    assert paid.status_code == 200 and paid.json()["status"] == "succeeded"
+    assert client.v1.payment_intents.retrieve(intent.id).status == "succeeded"
+
+
 def test_bancontact_is_euro_only(client):
     with pytest.raises(stripe.InvalidRequestError) as dollars:
         client.v1.payment_intents.create(
