@@ -46,6 +46,8 @@ class Settings:
     code_attempts_per_address: int = 30
     code_attempts_per_session: int = 10
     connection_pool_size: int = 10
+    stripe_js_url: str = "https://js.stripe.com/v3/"
+    stripe_api_url: str = "https://api.stripe.com"
 
 
 def get_settings() -> Settings:
@@ -59,8 +61,12 @@ def get_settings() -> Settings:
         customer_table_name=env.get("CUSTOMER_TABLE_NAME", "podium-demo-CustomerTable"),
         customer_key_secret_arn=env.get("CUSTOMER_KEY_SECRET_ARN", ""),
         payment_secret_arn=env.get("PAYMENT_SECRET_ARN", ""),
-        payment_api_base=env.get("PAYMENT_API_BASE", ""),  # empty: Stripe itself; locally the provider
+        payment_api_base=env.get("PAYMENT_API_BASE", ""),  # the server's API base; empty: Stripe itself
         payment_publishable_key=env.get("PAYMENT_PUBLISHABLE_KEY", ""),  # pk_…: Stripe.js on the pay page
+        # Where the pay page's browser reaches Stripe: Stripe.js (always loaded from Stripe, their rule) and the
+        # API it confirms against; the page's CSP lets exactly these through. A stand-in of Stripe is named here.
+        stripe_js_url=env.get("STRIPE_JS_URL", "https://js.stripe.com/v3/"),
+        stripe_api_url=env.get("STRIPE_API_URL", "https://api.stripe.com"),
         events_topic_arn=env.get("EVENTS_TOPIC_ARN", ""),
         staff_token_secret_arn=env.get("STAFF_TOKEN_SECRET_ARN", ""),
         hold_ttl_seconds=int(env.get("HOLD_TTL_SECONDS", "900")),

@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from chalice import Response
 
@@ -119,8 +118,8 @@ def _wait(page: Page, order_id: str, done: Callable, seconds: float):
 
 @page_route("/p/orders/{order_id}/pay")
 def pay_page(page: Page, order_id: str):
-    """Where the buyer pays: locally the provider's pay page; on AWS Stripe's Payment Element on this page
-    (`PAYMENT_PUBLISHABLE_KEY`), which confirms the PaymentIntent and returns to the order page."""
+    """Where the buyer pays: Stripe's Payment Element on this page (`PAYMENT_PUBLISHABLE_KEY`), which confirms
+    the PaymentIntent and returns to the order page."""
     order = _wait(page, order_id, lambda o: o.status is not OrderStatus.PENDING, WAIT_FOR_PAYMENT_SECONDS)
     if order.status is not OrderStatus.AWAITING_PAYMENT or not order.payment_intent_id:
         if order.status is OrderStatus.PENDING:
@@ -136,10 +135,8 @@ def pay_page(page: Page, order_id: str):
             "client_secret": order.client_secret,
             "locale": page.language,
             "return_url": return_url,
+            "js_url": settings.stripe_js_url,
         }
-    elif settings.payment_api_base:  # the embedded stack's provider has a pay page of its own
-        query = urlencode({"client_secret": order.client_secret, "return_url": return_url, "lang": page.language})
-        return page.redirect(f"{settings.payment_api_base.rstrip('/')}/pay/{order.payment_intent_id}?{query}")
     return page.html("pages/pay.html", order=order, groups=cart_model(page, order.lines), stripe=stripe)
 
 

@@ -16,7 +16,7 @@ import secrets
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from chalice import Blueprint, Response
 
@@ -174,7 +174,6 @@ class Page:
 
     def content_security_policy(self) -> str:
         settings = get_settings()
-        pay = settings.payment_api_base.rstrip("/")
         # Only the selling house's registered sites may frame its pages; other pages frame nowhere else.
         ancestors = ["'self'"]
         if self.via:
@@ -182,7 +181,9 @@ class Page:
             ancestors += [f"{scheme}://{domain}" for domain in self.via.website_domains for scheme in schemes]
         # Stripe's published CSP for Stripe.js: its script, its frames (card fields, 3-D Secure) and its API.
         stripe = (
-            ["https://js.stripe.com", "https://hooks.stripe.com", "https://api.stripe.com"] if self.stripe_js else []
+            [_origin(settings.stripe_js_url), "https://hooks.stripe.com", _origin(settings.stripe_api_url)]
+            if self.stripe_js
+            else []
         )
         return "; ".join(
             [
@@ -194,7 +195,7 @@ class Page:
                 " ".join(["frame-src 'self'", *stripe[:2]]),
                 "object-src 'none'",
                 "base-uri 'none'",
-                "form-action 'self'" + (f" {pay}" if pay else ""),
+                "form-action 'self'",
                 "frame-ancestors " + " ".join(ancestors),
             ]
         )
@@ -212,6 +213,12 @@ class Page:
 
     def _(self, text: str) -> str:
         return self.gettext(text)
+
+
+def _origin(url: str) -> str:
+    """`https://js.stripe.com/v3/` → `https://js.stripe.com`: what a CSP source names."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _queue_of(text: str) -> dict[str, str] | None:

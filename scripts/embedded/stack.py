@@ -167,6 +167,10 @@ class EmbeddedStack:
             **stage_config_environment(self.stage),
             **resources.function_environment(self.refs),
             "PAYMENT_API_BASE": self.payments.url,
+            # The pay page's browser reaches the provider as it reaches Stripe: its Stripe.js, its API.
+            "PAYMENT_PUBLISHABLE_KEY": "pk_test_" + secrets.token_hex(12),
+            "STRIPE_JS_URL": f"{self.payments.url}/v3/",
+            "STRIPE_API_URL": self.payments.url,
             "PODIUM_PUBLIC_BASE_URL": self.api_url,
             "PUBLIQ_AUTH_URL": self.uit.auth.url,
             "UITDATABANK_URL": self.uit.uitdatabank.url,

@@ -63,7 +63,7 @@ def test_a_buyer_buys_a_festival_pass_over_two_houses_through_the_hosted_bundle_
     page.click('a[href*="/p/checkout"]')
     check_accessibility(page)
     fill_buyer_details(page)
-    page.wait_for_url(re.compile(r"/pay/pi_"))
+    page.wait_for_url(re.compile(r"/p/orders/o_\w+/pay"))
     pay_at_provider(page, VISA)
     page.wait_for_url(re.compile(r"/p/orders/o_"))
     page.wait_for_selector(".ticket")

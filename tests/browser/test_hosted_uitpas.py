@@ -44,7 +44,7 @@ def test_a_buyer_applies_a_uitpas_card_to_one_place_and_pays_the_social_tariff(s
 
     page.click('a[href*="/p/checkout"]')
     fill_buyer_details(page, "Uitpas Koper", "uitpas.koper@example.org")
-    page.wait_for_url(re.compile(r"/pay/pi_"))
+    page.wait_for_url(re.compile(r"/p/orders/o_\w+/pay"))
     pay_at_provider(page, VISA)
     page.wait_for_url(re.compile(r"/p/orders/o_"))
     page.wait_for_selector(".ticket")

@@ -66,7 +66,12 @@ def stripe_gateway(stack):
     from scripts.embedded.stack import free_port
 
     port = free_port()
-    process = stack.spawn_gateway(port, PAYMENT_PUBLISHABLE_KEY=PUBLISHABLE_KEY)
+    process = stack.spawn_gateway(
+        port,
+        PAYMENT_PUBLISHABLE_KEY=PUBLISHABLE_KEY,
+        STRIPE_JS_URL="https://js.stripe.com/v3/",
+        STRIPE_API_URL="https://api.stripe.com",
+    )
     yield f"http://{stack.host}:{port}"
     process.terminate()
     process.wait(timeout=10)
