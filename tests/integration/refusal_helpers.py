@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from chalicelib.api.openapi import document
 from chalicelib.web.auth import SCOPES, Role, access_of, issue_token
 from chalicelib.web.http import MAX_QUERY_VALUE
 from scripts.embedded import demo_seatmaps, resources
+from scripts.localaws import digests
 
 from .conftest import Client, HouseFixture, buyer_session, unique
 
@@ -32,29 +34,60 @@ RATE_LIMIT_PREFIX = "RATE#"  # rate-limit counters: a refused request counts aga
 
 
 # -- whole-table snapshots --------------------------------------------------------------------------------
+# Items as last fetched, by (moto URL, table, key): (digest, canonical JSON). A snapshot asks the local AWS for
+# every item's digest (scripts/localaws/digests.py, computed in its process) and fetches only the items whose
+# digest is not the one kept here, instead of scanning and parsing every table over HTTP each time.
+_FETCHED: dict[tuple[str, str, str], tuple[str, str]] = {}
+
+
+def table_digests(
+    stack, tables: list[str], items: dict[str, list[str]] | None = None, rate_counters: bool = False
+) -> dict[str, Any]:
+    """The local AWS's digest route: per table, its item count and `{key: digest}` (rate-limit counters left
+    out unless asked for), and the canonical JSON of the items named in `items`."""
+    request = {
+        "region": resources.REGION,
+        "account": resources.ACCOUNT,
+        "tables": tables,
+        "skip_keys_containing": None if rate_counters else RATE_LIMIT_PREFIX,
+        "items": items or {},
+    }
+    sent = urllib.request.Request(
+        stack.moto.url + digests.PATH,
+        data=json.dumps(request).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    # bandit B310 (urlopen of a file: URL): the stack's own local http URL.
+    with urllib.request.urlopen(sent, timeout=120) as response:  # nosec B310
+        answer = json.loads(response.read())
+    missing = set(tables) - set(answer["tables"])
+    assert not missing, f"the local AWS has no table {sorted(missing)}"
+    return answer
+
+
 def snapshot(stack) -> dict[str, dict[str, str]]:
-    """Every item of every table of the stack (main, customers, idempotency …), by table and key.
+    """Every item of every table of the stack (main, customers, idempotency …), by table and key: its
+    canonical JSON (wire form, keys sorted, binary attributes — a compressed seat map — by their digest).
 
     Rate-limit counters (`RATE#…` keys) are left out: counting a refused request against the caller's
     limit is the point of a rate limit, and it is the only write a refusal may make."""
-    dynamodb = resources.client("dynamodb", stack.moto.url)
-    tables: dict[str, dict[str, str]] = {}
-    for table in resources.table_names(stack.refs):
-        keys = [key["AttributeName"] for key in dynamodb.describe_table(TableName=table)["Table"]["KeySchema"]]
-        items: dict[str, str] = {}
-        for page in dynamodb.get_paginator("scan").paginate(TableName=table):
-            for item in page["Items"]:
-                key = json.dumps([item.get(name) for name in keys], sort_keys=True, default=_binary)
-                if RATE_LIMIT_PREFIX in key:
-                    continue
-                items[key] = json.dumps(item, sort_keys=True, default=_binary)
-        tables[table] = items
-    return tables
-
-
-def _binary(value: Any) -> str:
-    """A binary attribute (a compressed seat map) by its digest."""
-    return "sha256:" + hashlib.sha256(bytes(value)).hexdigest()
+    url = stack.moto.url
+    tables = resources.table_names(stack.refs)
+    for _ in range(10):
+        found = {table: answer["digests"] for table, answer in table_digests(stack, tables)["tables"].items()}
+        stale = {
+            table: [key for key, digest in by_key.items() if _FETCHED.get((url, table, key), ("",))[0] != digest]
+            for table, by_key in found.items()
+        }
+        if not any(stale.values()):
+            return {table: {key: _FETCHED[(url, table, key)][1] for key in by_key} for table, by_key in found.items()}
+        fetched = table_digests(stack, [], {table: keys for table, keys in stale.items() if keys})["items"]
+        for table, items in fetched.items():
+            for key, item in items.items():
+                # the item as fetched, by its own digest: one written between the two calls is fetched again
+                _FETCHED[(url, table, key)] = ("sha256:" + hashlib.sha256(item.encode()).hexdigest(), item)
+    raise AssertionError("the tables kept changing while they were read")
 
 
 def differences(before: dict, after: dict) -> list[str]:
