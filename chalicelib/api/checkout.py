@@ -8,7 +8,6 @@ tickets, or why it ended without a sale — in the buyer's language.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 from chalice import Blueprint, Response
 
@@ -22,7 +21,6 @@ from ..observability import logger
 from ..services import checkout as service
 from ..services.subscriptions import subscriptions_of
 from ..services.ticketing import order_documents, tickets_of
-from ..settings import get_settings
 from ..tickets.pdf import order_pdf
 from ..web.auth import public_route
 from ..web.http import endpoint, json_response, language_of, parse_body, query_param, refuse_body, utc_text
@@ -54,7 +52,7 @@ def submit(cart_id: str):
         body.seller_house_id,
         now,
     )
-    view = checkout_view(order, language, body.return_url)
+    view = checkout_view(order, language)
     return json_response(view, 202, headers={"Location": f"/checkouts/{order.id}"})
 
 
@@ -64,7 +62,7 @@ def submit(cart_id: str):
 def status(order_id: str):
     request = checkout.current_request
     order = service.own_order(order_id, buyer_session(request))
-    return json_response(checkout_view(order, _language(request, order), query_param(request, "return_url")))
+    return json_response(checkout_view(order, _language(request, order)))
 
 
 @checkout.route("/checkouts/{order_id}/cancel", methods=["POST"])
@@ -108,7 +106,7 @@ def _language(request, order: Order) -> str:
     return language_of(request) if request.headers.get("accept-language") else order.language
 
 
-def checkout_view(order: Order, language: str, return_url: str | None = None) -> dict:
+def checkout_view(order: Order, language: str) -> dict:
     view: dict[str, Any] = {
         "order_id": order.id,
         "cart_id": order.cart_id,
@@ -161,7 +159,6 @@ def checkout_view(order: Order, language: str, return_url: str | None = None) ->
             "provider": "stripe",
             "payment_intent_id": order.payment_intent_id,
             "client_secret": order.client_secret,
-            "pay_url": _pay_url(order, language, return_url),
         }
         if order.last_payment_error:
             view["payment"]["last_error"] = order.last_payment_error
@@ -198,14 +195,3 @@ def checkout_view(order: Order, language: str, return_url: str | None = None) ->
             order.failure_reason or "checkout_error", language, places=", ".join(order.lost_places)
         )
     return view
-
-
-def _pay_url(order: Order, language: str, return_url: str | None) -> str | None:
-    """Locally, the embedded provider's pay page; on AWS the hosted page uses Stripe's elements instead."""
-    base = get_settings().payment_api_base
-    if not base:
-        return None
-    query = {"client_secret": order.client_secret, "lang": language}
-    if return_url:
-        query["return_url"] = return_url
-    return f"{base}/pay/{order.payment_intent_id}?{urlencode(query)}"

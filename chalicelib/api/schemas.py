@@ -161,7 +161,6 @@ class CheckoutBody(Body):
     consents: ConsentsBody = Field(default_factory=ConsentsBody)
     language: Literal["nl", "fr", "en"] | None = None
     seller_house_id: Identifier | None = None  # the house whose site or desk sold it (hosted checkout link)
-    return_url: Annotated[str, StringConstraints(pattern=r"^https?://", max_length=2000)] | None = None
 
 
 class RefundBody(Body):
