@@ -44,6 +44,12 @@ def install_backlog() -> None:
     patching.replace(local.ThreadedHTTPServer, "request_queue_size", lambda original: LISTEN_BACKLOG)
 
 
+def install_no_delay() -> None:
+    """Answers sent at once: the handler writes the headers and the body apart, and with Nagle's algorithm the
+    body waited for the client's delayed ACK of the headers (~40 ms per request on a kept-alive connection)."""
+    patching.replace(local.ChaliceRequestHandler, "disable_nagle_algorithm", lambda original: True)
+
+
 def install_admission(admission: FairSemaphore) -> None:
     """At most `admission`'s permits requests handled at once, first come, first served."""
     handle = patching.original(local.ChaliceRequestHandler, "_generic_handle")
@@ -86,6 +92,7 @@ def install_gateway_answers(answer: Answer) -> None:
 
 def apply(admission: FairSemaphore, answer: Answer) -> None:
     install_backlog()
+    install_no_delay()
     install_admission(admission)
     install_gateway_answers(answer)
 
@@ -93,6 +100,7 @@ def apply(admission: FairSemaphore, answer: Answer) -> None:
 def uninstall() -> None:
     for owner, name in [
         (local.ThreadedHTTPServer, "request_queue_size"),
+        (local.ChaliceRequestHandler, "disable_nagle_algorithm"),
         (local.LocalGateway, "handle_request"),
         *((local.ChaliceRequestHandler, method) for method in HTTP_METHODS),
     ]:

@@ -97,3 +97,10 @@ def test_uninstall_gives_chalice_its_own_gateway_back(app):
     assert local.ChaliceRequestHandler.do_GET is local.ChaliceRequestHandler._generic_handle
     with pytest.raises(local.ForbiddenError):  # chalice's own, with its own text
         local.LocalGateway(app, Config()).handle_request("GET", "/nowhere", {}, b"")
+
+
+def test_answers_are_sent_without_waiting_for_the_client_s_delayed_ack(app):
+    # the handler writes headers and body apart: with Nagle's algorithm each answer waited ~40 ms
+    assert local.ChaliceRequestHandler.disable_nagle_algorithm is True
+    chalice_local.uninstall()
+    assert local.ChaliceRequestHandler.disable_nagle_algorithm is False
