@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from .. import ports
 from ..domain.allocations import Allocation, AllocationCounts
-from ..domain.catalog import utcnow
 from ..services import allocations as service
 from ..web.auth import Role, current_staff, house_of, staff
 from ..web.http import endpoint, json_response, parse_body, refuse_body, utc_text
@@ -53,7 +53,7 @@ def create_allocation(performance_id: str):
         body.channel,
         tuple(body.seats),
         body.returns_at,
-        utcnow(),
+        ports.clock().now(),
         places=body.places or 0,
     )
     return json_response(
@@ -71,7 +71,7 @@ def distribution(performance_id: str):
 
     The owner and the coordinator see every allocation; a holding house only its own."""
     caller = current_staff()
-    view = service.distribution(performance_id, caller.house_id, caller.role is Role.COORDINATOR, utcnow())
+    view = service.distribution(performance_id, caller.house_id, caller.role is Role.COORDINATOR, ports.clock().now())
     return json_response({**view, "allocations": [allocation_view(a, c) for a, c in view["allocations"]]})
 
 
@@ -84,7 +84,13 @@ def change_allocation(performance_id: str, allocation_id: str):
     service.own_allocation(house_id, performance_id, allocation_id)
     body = parse_body(allocations.current_request, schemas.AllocationPatch)
     allocation = service.change(
-        house_id, performance_id, allocation_id, tuple(body.add), tuple(body.remove), body.returns_at, utcnow()
+        house_id,
+        performance_id,
+        allocation_id,
+        tuple(body.add),
+        tuple(body.remove),
+        body.returns_at,
+        ports.clock().now(),
     )
     return json_response(allocation_view(allocation))
 
@@ -95,7 +101,7 @@ def change_allocation(performance_id: str, allocation_id: str):
 def release_allocation(performance_id: str, allocation_id: str):
     """Return the allocation's unsold, unheld seats to the general sale now (its deadline becomes now)."""
     refuse_body(allocations.current_request)
-    allocation = service.release(house_of(current_staff()), performance_id, allocation_id, utcnow())
+    allocation = service.release(house_of(current_staff()), performance_id, allocation_id, ports.clock().now())
     return json_response(allocation_view(allocation))
 
 
@@ -104,7 +110,7 @@ def release_allocation(performance_id: str, allocation_id: str):
 @staff(Role.HOUSE_ADMIN, Role.BOX_OFFICE)
 def my_allocations():
     """The allocations other houses gave the caller's house, soonest deadline first (what its desk sells from)."""
-    now = utcnow()
+    now = ports.clock().now()
     return json_response(
         {
             "allocations": [

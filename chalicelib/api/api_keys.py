@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..services import api_keys as service
 from ..web.auth import SCOPES, Role, current_staff, house_of, staff
 from ..web.http import endpoint, json_response, parse_body, utc_text
@@ -37,7 +37,9 @@ def create_api_key():
     """A new key with `scopes`; the answer's `key` is the only time the secret is shown."""
     body = parse_body(api_keys.current_request, schemas.ApiKeyBody)
     caller = current_staff()
-    record, text = service.create(house_of(caller), body.name, body.scopes, set(SCOPES), caller.subject, utcnow())
+    record, text = service.create(
+        house_of(caller), body.name, body.scopes, set(SCOPES), caller.subject, ports.clock().now()
+    )
     return json_response(
         {**key_view(record), "key": text},
         201,
@@ -59,4 +61,4 @@ def list_api_keys():
 @staff(Role.HOUSE_ADMIN)
 def revoke_api_key(key_id: str):
     """Revoke it: its next call is refused (401). Revoking again answers the same."""
-    return json_response(key_view(service.revoke(house_of(current_staff()), key_id, utcnow())))
+    return json_response(key_view(service.revoke(house_of(current_staff()), key_id, ports.clock().now())))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..domain.customers import validate_buyer
 from ..services import box_office as service
 from ..services.customers import order_buyer_details
@@ -45,7 +45,7 @@ def sell():
         body.consents.marketing,
         body.consents.sharing,
         body.language,
-        utcnow(),
+        ports.clock().now(),
     )
     return json_response(_sale_view(order, body.language), 201)
 
@@ -97,7 +97,7 @@ def reserve():
         body.consents.sharing,
         body.language,
         body.expires_at,
-        utcnow(),
+        ports.clock().now(),
     )
     return json_response(_reservation_view(order, body.language, house_of(caller)), 201)
 
@@ -127,7 +127,7 @@ def pay_reservation(order_id: str):
     request = box_office.current_request
     house_id = house_of(current_staff())
     body = parse_body(request, schemas.DeskPaymentBody)
-    order = service.pay_reservation(house_id, order_id, body.payment_method, utcnow())
+    order = service.pay_reservation(house_id, order_id, body.payment_method, ports.clock().now())
     return json_response(_sale_view(order, language_of(request)))
 
 
@@ -137,4 +137,6 @@ def pay_reservation(order_id: str):
 def cancel_reservation(order_id: str):
     request = box_office.current_request
     house_id = house_of(current_staff())
-    return json_response(_sale_view(service.cancel_reservation(house_id, order_id, utcnow()), language_of(request)))
+    return json_response(
+        _sale_view(service.cancel_reservation(house_id, order_id, ports.clock().now()), language_of(request))
+    )

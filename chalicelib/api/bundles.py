@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from .. import ports
 from ..domain.bundles import Bundle, BundleComponent
-from ..domain.catalog import PerformanceStatus, utcnow
+from ..domain.catalog import PerformanceStatus
 from ..domain.money import Money
 from ..observability import logger
 from ..services import bundles as service
@@ -67,7 +68,7 @@ def create_bundle():
     """Create a bundle (coordinator): its performances, one price, optional fixed split amounts, a sales window."""
     caller = current_staff()
     body = parse_body(bundles.current_request, schemas.BundleBody)
-    now = utcnow()
+    now = ports.clock().now()
     bundle = service.create_bundle(
         Bundle(
             body.id or new_id("bundle"),
@@ -91,14 +92,14 @@ def patch_bundle(bundle_id: str):
     """Open, pause or cancel a bundle's sale (coordinator); tickets already sold stay valid."""
     service.get_bundle(bundle_id)
     body = parse_body(bundles.current_request, schemas.BundlePatch)
-    return json_response(bundle_view(service.set_status(bundle_id, body.status), utcnow()))
+    return json_response(bundle_view(service.set_status(bundle_id, body.status), ports.clock().now()))
 
 
 @bundles.route("/bundles", methods=["GET"])
 @route
 @public_route()
 def list_bundles():
-    now = utcnow()
+    now = ports.clock().now()
     return json_response({"bundles": [bundle_view(bundle, now) for bundle in service.list_bundles()]})
 
 
@@ -106,7 +107,7 @@ def list_bundles():
 @route
 @public_route()
 def get_bundle(bundle_id: str):
-    now = utcnow()
+    now = ports.clock().now()
     return json_response(bundle_view(service.get_bundle(bundle_id), now, live=True))
 
 
@@ -118,7 +119,7 @@ def hold_bundle(bundle_id: str):
     session = buyer_session(bundles.current_request)
     service.get_bundle(bundle_id)  # an unknown bundle is 404 whatever the body says
     body = parse_body(bundles.current_request, schemas.BundleHoldBody)
-    now = utcnow()
+    now = ports.clock().now()
     choices = {
         performance_id: PlaceChoice(tuple(places.seats or ()), places.category, places.wheelchair)
         for performance_id, places in body.performances.items()
@@ -149,7 +150,7 @@ def refund_bundles(order_id: str):
     staff_orders.order_of_cluster(order_id)  # an unknown order is 404 whatever the body says
     body = parse_body(bundles.current_request, schemas.BundleRefundBody)
     refund = service.refund_bundles(
-        order_id, body.bundle_id, body.reason_code, caller.subject, utcnow(), note=body.note
+        order_id, body.bundle_id, body.reason_code, caller.subject, ports.clock().now(), note=body.note
     )
     return json_response(
         refund_view(refund), 202, headers={"Location": f"/staff/orders/{order_id}/refunds/{refund.refund_id}"}

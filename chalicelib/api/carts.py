@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..observability import logger
 from ..services import carts as service
 from ..web.auth import public_route
@@ -22,7 +22,7 @@ route = endpoint(carts)
 @public_route(rate_limited=True)
 def create_cart():
     refuse_body(carts.current_request)
-    now = utcnow()
+    now = ports.clock().now()
     cart = service.create_cart(buyer_session(carts.current_request), now)
     return json_response(cart_view(cart, now), 201, headers={"Location": f"/carts/{cart.id}"})
 
@@ -31,7 +31,7 @@ def create_cart():
 @route
 @public_route()
 def get_cart(cart_id: str):
-    now = utcnow()
+    now = ports.clock().now()
     return json_response(cart_view(service.view_cart(cart_id, buyer_session(carts.current_request), now), now))
 
 
@@ -40,7 +40,7 @@ def get_cart(cart_id: str):
 @public_route(rate_limited=True)
 def put_hold(cart_id: str, hold_id: str):
     """Add a hold to the cart, or change the tariffs of its places."""
-    now = utcnow()
+    now = ports.clock().now()
     logger.thread_safe_append_keys(correlation_id=cart_id)
     session = buyer_session(carts.current_request)
     body = parse_body(carts.current_request, schemas.CartHoldBody)
@@ -53,6 +53,6 @@ def put_hold(cart_id: str, hold_id: str):
 @public_route(rate_limited=True)
 def remove_hold(cart_id: str, hold_id: str):
     """Take a hold out of the cart; its places go back on sale."""
-    now = utcnow()
+    now = ports.clock().now()
     cart = service.remove_hold(cart_id, buyer_session(carts.current_request), hold_id, now)
     return json_response(cart_view(cart, now))

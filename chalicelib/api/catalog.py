@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..domain.catalog import House, utcnow
+from .. import ports
+from ..domain.catalog import House
 from ..domain.errors import FieldError, ValidationFailed
 from ..domain.seatmap import parse_seatmap
 from ..services import availability
@@ -128,7 +129,7 @@ def create_performance():
     caller = current_staff()
     body = parse_body(catalog.current_request, schemas.PerformanceBody)
     performance = service.create_performance(house_of(caller), body)
-    return json_response(performance_view(performance, utcnow()), 201)
+    return json_response(performance_view(performance, ports.clock().now()), 201)
 
 
 @catalog.route("/staff/performances", methods=["GET"])
@@ -136,7 +137,7 @@ def create_performance():
 @staff(*READERS, scope="catalog:read")
 def list_performances():
     caller = current_staff()
-    now = utcnow()
+    now = ports.clock().now()
     performances = service.performances_for_staff(house_of(caller))
     summaries = availability.cached_summaries(performances, now)
     return json_response({"performances": [performance_view(p, now, summaries[p.id]) for p in performances]})
@@ -148,7 +149,7 @@ def list_performances():
 def get_performance(performance_id: str):
     caller = current_staff()
     performance = service.performance_for_staff(house_of(caller), performance_id)
-    now = utcnow()
+    now = ports.clock().now()
     return json_response(performance_view(performance, now, availability.summary(performance, now)))
 
 
@@ -169,4 +170,4 @@ def change_performance(performance_id: str):
             "Nothing to change.", [FieldError("", "required", "Give status, a sales time or the waiting room.")]
         )
     performance = service.change_performance(house_of(caller), performance_id, body)
-    return json_response(performance_view(performance, utcnow()))
+    return json_response(performance_view(performance, ports.clock().now()))

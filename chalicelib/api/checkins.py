@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..domain.ticket_errors import TicketRejected
 from ..i18n import problem_title
 from ..services import checkins as service
@@ -33,7 +33,7 @@ def scan():
         body.gate,
         body.scan_id,
         body.scanned_at,
-        utcnow(),
+        ports.clock().now(),
     )
     return json_response(result)
 
@@ -59,7 +59,7 @@ def sync():
                     scan_body.gate,
                     scan_body.scan_id,
                     scan_body.scanned_at,
-                    utcnow(),
+                    ports.clock().now(),
                 )
             )
         except TicketRejected as refused:

@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..domain.customers import validate_buyer
 from ..domain.errors import NotFound
 from ..domain.orders import Order, OrderStatus
@@ -37,7 +37,7 @@ route = endpoint(checkout)
 def submit(cart_id: str):
     """Freeze the cart and start paying for it; the same cart submitted again gets the same order."""
     request = checkout.current_request
-    now = utcnow()
+    now = ports.clock().now()
     body = parse_body(request, schemas.CheckoutBody)
     buyer = validate_buyer(body.buyer.name, body.buyer.email, body.buyer.phone, body.buyer.postcode)
     language = body.language or language_of(request)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from chalice import Blueprint, Response
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..domain.errors import FieldError, ValidationFailed
 from ..reports.sales import to_html as sales_html
 from ..services import catalog
@@ -39,7 +39,7 @@ def _segment(house_id: str) -> list[dict]:
     request = crm.current_request
     return service.segment(
         house_id,
-        utcnow(),
+        ports.clock().now(),
         genre=query_param(request, "genre"),
         since_days=_int_param("since_days"),
         postcode=query_param(request, "postcode"),
@@ -81,7 +81,7 @@ def customer(customer_id: str):
 
 
 def _range() -> tuple[datetime, datetime]:
-    now = utcnow()
+    now = ports.clock().now()
     request = crm.current_request
     ends_at = date_param(request, "to") or now
     starts_at = date_param(request, "from") or ends_at - timedelta(days=30)

@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from chalice import Blueprint, Response
 
+from .. import ports
 from ..domain.buyers import ConsentWish, LinkInvalid, LinkUsed
-from ..domain.catalog import utcnow
 from ..services import buyers as service
 from ..web.auth import Role, public_route, staff
 from ..web.http import Unauthorized, date_param, endpoint, json_response, parse_body
@@ -30,13 +30,13 @@ def _buyer_from_header() -> str:
     if not token:
         raise Unauthorized("Send the token of your preferences link in the X-Podium-Buyer-Token header.")
     try:
-        return service.buyer_of(token, utcnow())
+        return service.buyer_of(token, ports.clock().now())
     except (LinkInvalid, LinkUsed):
         raise Unauthorized("This token is not valid (a link opened on its page is used up).") from None
 
 
 def _export_response(buyer_id: str) -> Response:
-    body = json.dumps(service.export(buyer_id, utcnow()), ensure_ascii=False, indent=2)
+    body = json.dumps(service.export(buyer_id, ports.clock().now()), ensure_ascii=False, indent=2)
     return Response(
         body=body,
         status_code=200,
@@ -65,7 +65,7 @@ def put_consents():
     buyer_id = _buyer_from_header()
     body = parse_body(gdpr.current_request, schemas.ConsentChangeBody)
     recorded = service.change_consents(
-        buyer_id, ConsentWish(dict(body.marketing), body.sharing), body.language, utcnow()
+        buyer_id, ConsentWish(dict(body.marketing), body.sharing), body.language, ports.clock().now()
     )
     return json_response({"recorded": recorded, **service.preferences(buyer_id)})
 
@@ -83,7 +83,7 @@ def get_export():
 @public_route(rate_limited=True)
 def post_erasure():
     """Erase the buyer's personal data everywhere → 202 with the receipt (asking again: the same receipt)."""
-    receipt = service.request_erasure(_buyer_from_header(), utcnow())
+    receipt = service.request_erasure(_buyer_from_header(), ports.clock().now())
     return json_response(receipt, 202)
 
 
@@ -92,5 +92,5 @@ def post_erasure():
 @staff(Role.COORDINATOR)
 def erasure_register():
     """The cluster's register of erasures (`?from=`, default the last 400 days): ids, houses, counts, times."""
-    since = date_param(gdpr.current_request, "from") or utcnow() - timedelta(days=400)
+    since = date_param(gdpr.current_request, "from") or ports.clock().now() - timedelta(days=400)
     return json_response({"erasures": service.register_of_erasures(since)})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..domain.giftcards import GiftCard
 from ..services import giftcards as service
 from ..services.carts import own_cart
@@ -36,7 +36,7 @@ def issue_card():
     """The desk sold a gift card (paid at the desk): a new unguessable code with the amount as its balance."""
     caller = current_staff()
     body = parse_body(giftcards.current_request, schemas.GiftCardBody)
-    card = service.issue_card(house_of(caller), body.amount, caller.subject, utcnow())
+    card = service.issue_card(house_of(caller), body.amount, caller.subject, ports.clock().now())
     return json_response(card_view(card), 201)
 
 
@@ -77,7 +77,7 @@ def apply_card(cart_id: str):
     session = buyer_session(giftcards.current_request)
     own_cart(cart_id, session)  # an unknown cart is 404 whatever the body says
     body = parse_body(giftcards.current_request, schemas.GiftCardCodeBody)
-    now = utcnow()
+    now = ports.clock().now()
     return json_response(cart_view(service.apply_card(cart_id, session, body.code, now), now))
 
 
@@ -85,5 +85,5 @@ def apply_card(cart_id: str):
 @route
 @public_route(rate_limited=True)
 def remove_card(cart_id: str):
-    now = utcnow()
+    now = ports.clock().now()
     return json_response(cart_view(service.remove_card(cart_id, buyer_session(giftcards.current_request), now), now))

@@ -11,8 +11,8 @@ import secrets
 
 from chalice import Blueprint
 
+from .. import ports
 from ..domain.allocations import Seller
-from ..domain.catalog import utcnow
 from ..observability import logger
 from ..services import catalog, reservations, waiting_room
 from ..services.reservations import HoldRequest
@@ -52,7 +52,7 @@ def create_hold(performance_id: str):
         standing=body.standing.count if body.standing else 0,
         kind="standing" if body.standing else "best_available" if body.best_available else "seats",
     )
-    now = utcnow()
+    now = ports.clock().now()
     desk = _desk()
     hold = reservations.create_hold(
         performance_id,
@@ -95,7 +95,7 @@ def join_queue(performance_id: str):
     session = buyer_session()
     if holds.current_request.raw_body:
         parse_body(holds.current_request, schemas.JoinQueueBody)  # nothing to send; anything else is refused
-    return json_response(waiting_room.join_line(performance, session, utcnow()), 201)
+    return json_response(waiting_room.join_line(performance, session, ports.clock().now()), 201)
 
 
 @holds.route("/performances/{performance_id}/queue", methods=["GET"])
@@ -108,14 +108,14 @@ def place_in_queue(performance_id: str):
     ticket = _token(QUEUE_TICKET_HEADER)
     if not ticket:
         raise MalformedRequest("Send the queue ticket from joining in the X-Podium-Queue-Ticket header.")
-    return json_response(waiting_room.place_in_line(performance, session, ticket, utcnow()))
+    return json_response(waiting_room.place_in_line(performance, session, ticket, ports.clock().now()))
 
 
 @holds.route("/holds/{hold_id}", methods=["GET"])
 @route
 @public_route()
 def get_hold(hold_id: str):
-    now = utcnow()
+    now = ports.clock().now()
     hold = reservations.get_hold(hold_id, buyer_session())
     seatmap = catalog.performance_seatmap(hold.performance_id) if hold.seat_ids else None
     return json_response(hold_view(hold, seatmap, now))
@@ -126,7 +126,7 @@ def get_hold(hold_id: str):
 @public_route(rate_limited=True)
 def release_hold(hold_id: str):
     """Give the places back at once."""
-    now = utcnow()
+    now = ports.clock().now()
     logger.thread_safe_append_keys(correlation_id=hold_id)
     hold = reservations.release_hold(hold_id, buyer_session(), now)
     return json_response({"id": hold.id, "status": "released"})

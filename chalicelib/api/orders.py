@@ -13,7 +13,7 @@ import re
 
 from chalice import Blueprint
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..domain.money import Money
 from ..domain.orders import OrderStatus, refund_reason_code
 from ..services import refunds as service
@@ -47,7 +47,7 @@ def refund_view(refund) -> dict:
 @staff(*READERS, scope="orders:read")
 def house_order(order_id: str):
     """This house's part of the order in any state: its places, its tickets once issued, and its refunds."""
-    now = utcnow()
+    now = ports.clock().now()
     found = staff_orders.house_order(house_of(current_staff()), order_id, now)
     order = found.order
     return json_response(
@@ -88,7 +88,7 @@ def house_order(order_id: str):
 @staff(*READERS)
 def performance_holds(performance_id: str):
     """The live holds of the house's own performance, soonest expiry first, a page at a time (`next`)."""
-    request, now = orders.current_request, utcnow()
+    request, now = orders.current_request, ports.clock().now()
     after = _cursor_param(request, performance_id, HOLDS_CURSOR, "cursor")
     holds, after = staff_orders.performance_holds(
         house_of(current_staff()), performance_id, now, after, _limit_param(request, "limit")
@@ -119,7 +119,7 @@ def performance_holds(performance_id: str):
 @staff(*READERS, scope="orders:read")
 def performance_orders(performance_id: str):
     """The orders with places of the house's own performance in any state (or `?status=`), oldest first."""
-    request, now = orders.current_request, utcnow()
+    request, now = orders.current_request, ports.clock().now()
     status = _status_param(request, "status")
     after = _cursor_param(request, performance_id, ORDERS_CURSOR, "cursor")
     found, after = staff_orders.performance_orders(
@@ -214,7 +214,13 @@ def refund(order_id: str):
     caller = current_staff()
     body = parse_body(orders.current_request, schemas.RefundBody)
     refund = service.request_refund(
-        house_of(caller), order_id, body.ticket_ids, body.reason_code, caller.subject, utcnow(), note=body.note
+        house_of(caller),
+        order_id,
+        body.ticket_ids,
+        body.reason_code,
+        caller.subject,
+        ports.clock().now(),
+        note=body.note,
     )
     return json_response(
         refund_view(refund), 202, headers={"Location": f"/staff/orders/{order_id}/refunds/{refund.refund_id}"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..observability import count, logger
 from ..ports import InvalidSignature
 from ..services import payment_webhooks
@@ -29,7 +29,7 @@ def stripe_webhook():
             # chalice annotates raw_body as str | bytes, but it always returns bytes
             request.raw_body or b"",  # type: ignore[arg-type]
             request.headers.get("stripe-signature", ""),
-            utcnow(),
+            ports.clock().now(),
         )
     except InvalidSignature:
         count("PaymentWebhooksRejected")

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from chalice import Blueprint
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..services import availability, catalog, ticket_keys
 from ..settings import get_settings
 from ..web.auth import public_route
@@ -27,7 +27,7 @@ def _date_param(name: str) -> datetime | None:
 @public_route()
 def agenda():
     """Every house's performances (filter: house, genre, from, to) with an availability summary."""
-    now = utcnow()
+    now = ports.clock().now()
     house = query_param(public.current_request, "house")
     genre = query_param(public.current_request, "genre")
     start, end = _date_param("from"), _date_param("to")
@@ -42,7 +42,7 @@ def agenda():
 @route
 @public_route()
 def performance(performance_id: str):
-    now = utcnow()
+    now = ports.clock().now()
     found = catalog.performance(performance_id)
     return json_response(performance_view(found, now, availability.summary(found, now)))
 
@@ -52,7 +52,7 @@ def performance(performance_id: str):
 @public_route()
 def seat_map(performance_id: str):
     """The seat map with each seat's live state: free, held, sold or blocked."""
-    now = utcnow()
+    now = ports.clock().now()
     return json_response(availability.seat_map_view(catalog.performance(performance_id), now))
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
+from .. import ports
 from ..domain.agreements import Agreement, validate_agreement
-from ..domain.catalog import utcnow
 from ..reports import statements as documents
 from ..services import catalog
 from ..services import settlements as service
@@ -38,7 +38,7 @@ def put_agreement():
     caller = current_staff()
     body = parse_body(settlements.current_request, schemas.AgreementBody)
     agreement = validate_agreement(Agreement.from_dict(body.model_dump()))
-    return json_response(service.save_agreement(agreement, body.version, caller.subject, utcnow()).to_dict())
+    return json_response(service.save_agreement(agreement, body.version, caller.subject, ports.clock().now()).to_dict())
 
 
 def period_view(period) -> dict:
@@ -57,7 +57,7 @@ def period_view(period) -> dict:
 def settle():
     """Settle a period that has ended (coordinator): 202, the workflow pays each house its statement."""
     body = parse_body(settlements.current_request, schemas.SettlementBody)
-    period, run = service.start_settlement(body.period, body.starts_at, body.ends_at, utcnow())
+    period, run = service.start_settlement(body.period, body.starts_at, body.ends_at, ports.clock().now())
     return json_response(
         {**period_view(period), "run": run}, 202, headers={"Location": f"/staff/settlements/{period.period_id}"}
     )

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..domain.catalog import PerformanceStatus, utcnow
+from .. import ports
+from ..domain.catalog import PerformanceStatus
 from ..domain.errors import NotFound
 from ..domain.subscriptions import Discount, SubscriptionFormula
 from ..observability import logger
@@ -121,7 +122,7 @@ def create_formula():
     """Create a formula: the coordinator across houses, a house admin over its own performances only."""
     caller = current_staff()
     body = parse_body(subscriptions.current_request, schemas.SubscriptionFormulaBody)
-    now = utcnow()
+    now = ports.clock().now()
     house_id = None if caller.role is Role.COORDINATOR else caller.house_id
     formula = service.create_formula(
         SubscriptionFormula(
@@ -157,14 +158,16 @@ def patch_formula(formula_id: str):
     """Open, pause or cancel a formula's sale; subscriptions sold stay valid."""
     _own_formula(formula_id)
     body = parse_body(subscriptions.current_request, schemas.BundlePatch)
-    return json_response(formula_view(service.set_status(formula_id, body.status, _managing_house()), utcnow()))
+    return json_response(
+        formula_view(service.set_status(formula_id, body.status, _managing_house()), ports.clock().now())
+    )
 
 
 @subscriptions.route("/subscription-formulas", methods=["GET"])
 @route
 @public_route()
 def list_formulas():
-    now = utcnow()
+    now = ports.clock().now()
     return json_response({"formulas": [formula_view(formula, now) for formula in service.list_formulas()]})
 
 
@@ -172,7 +175,7 @@ def list_formulas():
 @route
 @public_route()
 def get_formula(formula_id: str):
-    now = utcnow()
+    now = ports.clock().now()
     return json_response(formula_view(service.get_formula(formula_id), now))
 
 
@@ -184,7 +187,7 @@ def hold_subscription(formula_id: str):
     session = buyer_session(subscriptions.current_request)
     service.get_formula(formula_id)  # an unknown formula is 404 whatever the body says
     body = parse_body(subscriptions.current_request, schemas.SubscriptionHoldBody)
-    now = utcnow()
+    now = ports.clock().now()
     holds = service.hold_subscription(formula_id, session, _choices(body.performances), now)
     logger.thread_safe_append_keys(correlation_id=holds[0].id)
     views = group_hold_views(holds, now)
@@ -207,7 +210,7 @@ def hold_subscription(formula_id: str):
 def get_subscription(subscription_id: str):
     """The subscription its secret id opens: the chosen performances and tickets, and what may still be chosen."""
     subscription_id = opened_subscription(subscription_id)
-    now = utcnow()
+    now = ports.clock().now()
     subscription, formula = service.view(subscription_id, now)
     return json_response(subscription_view(subscription, formula, now))
 
@@ -218,7 +221,7 @@ def get_subscription(subscription_id: str):
 def change_choice(subscription_id: str):
     """Swap a chosen performance for another of the formula (same list price; the ticket keeps its price)."""
     subscription_id = opened_subscription(subscription_id)
-    now = utcnow()
+    now = ports.clock().now()
     service.view(subscription_id, now)  # an unknown subscription is 404 whatever the body says
     body = parse_body(subscriptions.current_request, schemas.SubscriptionChangeBody)
     place = body.place
@@ -240,7 +243,7 @@ def renew(subscription_id: str):
     offered in a new cart of the session (only in the renewal window, before anyone else may buy)."""
     subscription_id = opened_subscription(subscription_id)
     session = buyer_session(subscriptions.current_request)
-    now = utcnow()
+    now = ports.clock().now()
     service.get_subscription(subscription_id)  # an unknown subscription is 404 whatever else is wrong
     refuse_body(subscriptions.current_request)
     holds = service.renew(subscription_id, session, now)

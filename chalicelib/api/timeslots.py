@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..services import timeslots as service
 from ..web.auth import Role, current_staff, house_of, public_route, staff
 from ..web.http import brussels_text, endpoint, json_response, parse_body, utc_text
@@ -61,7 +61,7 @@ def series_view(series, now) -> dict:
 def create_series():
     """A series of time slots (one standing performance per slot, with the slot's capacity)."""
     caller = current_staff()
-    now = utcnow()
+    now = ports.clock().now()
     body = parse_body(timeslots.current_request, schemas.TimeslotSeriesBody)
     series = service.create_series(house_of(caller), body, now)
     return json_response(series_view(series, now), 201, headers={"Location": f"/timeslots/{series.id}"})
@@ -72,7 +72,7 @@ def create_series():
 @staff(Role.HOUSE_ADMIN, Role.BOX_OFFICE, Role.SCANNER, scope="catalog:read")
 def get_house_series(series_id: str):
     caller = current_staff()
-    return json_response(series_view(service.series_of_house(house_of(caller), series_id), utcnow()))
+    return json_response(series_view(service.series_of_house(house_of(caller), series_id), ports.clock().now()))
 
 
 @timeslots.route("/timeslots/{series_id}", methods=["GET"])
@@ -80,4 +80,4 @@ def get_house_series(series_id: str):
 @public_route()
 def get_series(series_id: str):
     """The slots with their live availability (a buyer picks one and holds places in it)."""
-    return json_response(series_view(service.get_series(series_id), utcnow()))
+    return json_response(series_view(service.get_series(series_id), ports.clock().now()))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..observability import logger
 from ..services import uitpas as service
 from ..web.auth import public_route
@@ -23,7 +23,7 @@ PLACE_PATH = "/carts/{cart_id}/holds/{hold_id}/places/{place}/uitpas"
 @public_route(rate_limited=True)
 def apply_pass(cart_id: str, hold_id: str, place: str):
     """Give a UiTPAS number for one place (a seat id, or `standing-N`): its price becomes the social tariff."""
-    now = utcnow()
+    now = ports.clock().now()
     logger.thread_safe_append_keys(correlation_id=cart_id)  # never the pass number: it is personal data
     body = parse_body(uitpas.current_request, schemas.UitpasPassBody)
     cart = service.apply_pass(cart_id, buyer_session(uitpas.current_request), hold_id, place, body.uitpas_number, now)
@@ -35,6 +35,6 @@ def apply_pass(cart_id: str, hold_id: str, place: str):
 @public_route(rate_limited=True)
 def remove_pass(cart_id: str, hold_id: str, place: str):
     """The place goes back to its regular price."""
-    now = utcnow()
+    now = ports.clock().now()
     cart = service.remove_pass(cart_id, buyer_session(uitpas.current_request), hold_id, place, now)
     return json_response(cart_view(cart, now))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..domain.errors import Forbidden
 from ..domain.vouchers import Voucher, VoucherKind, normalize_code
 from ..services import vouchers as service
@@ -60,7 +60,7 @@ def create_voucher():
     house_id = body.house_id if caller.role is Role.COORDINATOR else caller.house_id
     if caller.role is not Role.COORDINATOR and body.house_id not in (None, caller.house_id):
         raise Forbidden("A house creates codes for its own performances only.")
-    now = utcnow()
+    now = ports.clock().now()
     voucher = service.create_voucher(
         Voucher(
             normalize_code(body.code),
@@ -82,7 +82,7 @@ def create_voucher():
 @route
 @staff(Role.COORDINATOR, Role.HOUSE_ADMIN)
 def list_vouchers():
-    now = utcnow()
+    now = ports.clock().now()
     return json_response({"vouchers": [voucher_view(voucher, now) for voucher in service.list_vouchers(_scope())]})
 
 
@@ -90,7 +90,7 @@ def list_vouchers():
 @route
 @staff(Role.COORDINATOR, Role.HOUSE_ADMIN)
 def get_voucher(code: str):
-    return json_response(voucher_view(service.own_voucher(code, _scope()), utcnow()))
+    return json_response(voucher_view(service.own_voucher(code, _scope()), ports.clock().now()))
 
 
 @vouchers.route("/staff/vouchers/{code}", methods=["DELETE"])
@@ -98,7 +98,7 @@ def get_voucher(code: str):
 @staff(Role.COORDINATOR, Role.HOUSE_ADMIN)
 def deactivate_voucher(code: str):
     """Stop new uses of a code; uses already claimed stay (their orders keep the discount)."""
-    return json_response(voucher_view(service.deactivate(code, _scope()), utcnow()))
+    return json_response(voucher_view(service.deactivate(code, _scope()), ports.clock().now()))
 
 
 @vouchers.route("/carts/{cart_id}/voucher", methods=["PUT"])
@@ -111,7 +111,7 @@ def apply_voucher(cart_id: str):
     session = buyer_session(vouchers.current_request)
     own_cart(cart_id, session)  # an unknown cart is 404 whatever the body says
     body = parse_body(vouchers.current_request, schemas.CartVoucherBody)
-    now = utcnow()
+    now = ports.clock().now()
     return json_response(cart_view(service.apply_code(cart_id, session, body.code, now), now))
 
 
@@ -119,7 +119,7 @@ def apply_voucher(cart_id: str):
 @route
 @public_route(rate_limited=True)
 def remove_voucher(cart_id: str):
-    now = utcnow()
+    now = ports.clock().now()
     return json_response(cart_view(service.remove_code(cart_id, buyer_session(vouchers.current_request), now), now))
 
 
@@ -131,5 +131,5 @@ def donate(cart_id: str, house_id: str):
     session = buyer_session(vouchers.current_request)
     own_cart(cart_id, session)
     body = parse_body(vouchers.current_request, schemas.DonationBody)
-    now = utcnow()
+    now = ports.clock().now()
     return json_response(cart_view(service.donate(cart_id, session, house_id, body.amount, now), now))

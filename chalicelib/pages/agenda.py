@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..services import availability, bundles, catalog
 from .rendering import brussels_date, localized
 from .shared import Page, page_route
@@ -14,7 +14,7 @@ AGENDA_PAGE_SIZE = 30
 
 
 def _agenda_rows(page: Page, performances) -> list[dict]:
-    now = utcnow()
+    now = ports.clock().now()
     rows = []
     summaries = availability.cached_summaries(performances, now)
     for performance in performances:
@@ -34,7 +34,7 @@ def _agenda_rows(page: Page, performances) -> list[dict]:
 
 
 def _upcoming():
-    now = utcnow()
+    now = ports.clock().now()
     return [p for p in catalog.agenda() if p.starts_at > now]
 
 
@@ -92,7 +92,7 @@ def house_page(page: Page, house_id: str):
 
 def _bundles_with(house_id: str, upcoming) -> list[dict]:
     """The bundles on sale that include one of the house's coming performances (festival passes it takes part in)."""
-    now = utcnow()
+    now = ports.clock().now()
     own = {p.id for p in upcoming if p.house_id == house_id}
     return [
         {"bundle": bundle, "performances": len(bundle.components)}
@@ -104,7 +104,7 @@ def _bundles_with(house_id: str, upcoming) -> list[dict]:
 @page_route("/p/last-minute")
 def last_minute(page: Page):
     """Performances of the next 48 hours that still have places, with availability kept live."""
-    now = utcnow()
+    now = ports.clock().now()
     until = now + timedelta(hours=LAST_MINUTE_HOURS)
     soon = [p for p in catalog.agenda() if now < p.starts_at <= until and p.is_on_sale(now)]
     rows = [row for row in _agenda_rows(page, soon) if row["availability"]["available"] > 0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..i18n import buyer_message
 from ..observability import logger
 from ..services import bundles, catalog
@@ -13,7 +13,7 @@ from .shared import HOLD_REFUSALS, Page, count_field, one, page_route, read_form
 
 
 def _bundle_page(page: Page, bundle_id: str, status: int = 200, error: str | None = None):
-    now = utcnow()
+    now = ports.clock().now()
     bundle = bundles.get_bundle(bundle_id)
     page.canonical = f"/p/bundles/{bundle_id}"
     performances = bundles.performances_of(bundle)
@@ -67,7 +67,7 @@ def hold_bundle(page: Page, bundle_id: str):
         for performance_id in bundle.performance_ids
         if one(fields, f"category-{performance_id}")
     }
-    now = utcnow()
+    now = ports.clock().now()
     session = page.ensure_session()
     try:
         holds = bundles.hold_bundle(bundle_id, session, quantity, choices, now)

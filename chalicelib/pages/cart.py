@@ -3,9 +3,10 @@ UiTPAS number per place, and the cart's discount code and donations (`offers.py`
 
 from __future__ import annotations
 
+from .. import ports
 from ..domain import errors as domain
 from ..domain.bundles import Bundle
-from ..domain.catalog import House, utcnow
+from ..domain.catalog import House
 from ..domain.subscriptions import SubscriptionFormula
 from ..domain.uitpas import STATUS_BY_CODE as UITPAS_CODES
 from ..domain.uitpas import place_keys
@@ -22,7 +23,7 @@ def open_cart(page: Page):
     if page.session is None or page.cart_id is None:
         return None
     try:
-        return cart_service.view_cart(page.cart_id, page.ensure_session(), utcnow())
+        return cart_service.view_cart(page.cart_id, page.ensure_session(), ports.clock().now())
     except domain.DomainError:
         page.cart_id = None
         return None
@@ -157,7 +158,7 @@ def cart_page(page: Page):
 def change_cart_hold(page: Page, hold_id: str):
     """Change the tariff of a hold's places, or take the hold out (`action=remove`)."""
     fields = read_form(page)
-    now = utcnow()
+    now = ports.clock().now()
     if page.cart_id is None:
         raise domain.NotFound("There is no cart.", hold_id=hold_id)
     if one(fields, "action") == "remove":
@@ -174,7 +175,7 @@ def change_place_uitpas(page: Page, hold_id: str, place: str):
     A refusal comes back to the cart, next to the place's field, in the buyer's language.
     """
     fields = read_form(page)
-    now = utcnow()
+    now = ports.clock().now()
     if page.cart_id is None:
         raise domain.NotFound("There is no cart.", hold_id=hold_id)
     try:

@@ -9,9 +9,8 @@ from typing import Any
 
 from chalice import Response
 
-from .. import i18n
+from .. import i18n, ports
 from ..domain import errors as domain
-from ..domain.catalog import utcnow
 from ..domain.customers import consent_choices, validate_buyer
 from ..domain.orders import OrderStatus
 from ..i18n import checkout_outcome
@@ -38,7 +37,7 @@ def _consent_texts(page: Page, cart) -> dict[str, str]:
         page.language,
         house_names,
         get_settings().cluster_name,
-        utcnow(),
+        ports.clock().now(),
         "hosted",
         translate=i18n.gettext,
     )
@@ -94,7 +93,7 @@ def submit_checkout(page: Page):
         sharing,
         page.language,
         page.via.id if page.via else None,
-        utcnow(),
+        ports.clock().now(),
     )
     logger.thread_safe_append_keys(correlation_id=order.id)
     page.cart_id = None  # the cart is frozen now: the next places go in a new one

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from .. import ports
 from ..domain import errors as domain
-from ..domain.catalog import utcnow
 from ..domain.vouchers import discounts_by_house
 from ..i18n import buyer_message
 from ..services import catalog
@@ -52,7 +52,7 @@ def _open_cart_id(page: Page) -> str:
 def cart_voucher(page: Page):
     """Apply the typed code (`code`), or take it out (`action=remove`)."""
     fields = read_form(page)
-    cart_id, now = _open_cart_id(page), utcnow()
+    cart_id, now = _open_cart_id(page), ports.clock().now()
     if one(fields, "action") == "remove":
         service.remove_code(cart_id, page.ensure_session(), now)
     else:
@@ -76,5 +76,5 @@ def cart_donation(page: Page):
         raise domain.ValidationFailed(
             "Choose an amount.", [domain.FieldError("amount", "invalid", "Choose an amount.")]
         )
-    service.donate(cart_id, page.ensure_session(), one(fields, "house"), int(amount), utcnow())
+    service.donate(cart_id, page.ensure_session(), one(fields, "house"), int(amount), ports.clock().now())
     return page.redirect(page.url("/p/cart"))

@@ -3,9 +3,9 @@ places (chosen seats, the best N, N standing) into the cart."""
 
 from __future__ import annotations
 
+from .. import ports
 from ..domain import errors as domain
 from ..domain.allocations import Seller
-from ..domain.catalog import utcnow
 from ..domain.waiting_room import AdmissionExpired, AdmissionInvalid, AdmissionRequired, AdmissionUsed
 from ..i18n import buyer_message
 from ..observability import logger
@@ -21,7 +21,7 @@ from .shared import HOLD_REFUSALS, Page, count_field, one, page_route, read_form
 def _performance_page(
     page: Page, performance_id: str, status: int = 200, error: str | None = None, taken: list[str] | None = None
 ):
-    now = utcnow()
+    now = ports.clock().now()
     performance = catalog.performance(performance_id)
     page.canonical = f"/p/performances/{performance_id}"
     # A buyer who just lost seats sees the hall as it is now; other views draw from the snapshot.
@@ -51,7 +51,7 @@ def performance_page(page: Page, performance_id: str):
     performance = reservations.cached_performance(performance_id)
     if (
         performance.waiting_room is not None
-        and performance.is_on_sale(utcnow())
+        and performance.is_on_sale(ports.clock().now())
         and not page.admission_for(performance_id)
     ):
         return page.redirect(page.url(f"/p/performances/{performance_id}/queue"))
@@ -64,7 +64,7 @@ def queue_page(page: Page, performance_id: str):
     performance = reservations.cached_performance(performance_id)
     if performance.waiting_room is None:
         return page.redirect(page.url(f"/p/performances/{performance_id}"))
-    now = utcnow()
+    now = ports.clock().now()
     session = page.ensure_session()
     place = None
     if page.queue and page.queue["performance"] == performance_id and page.queue["ticket"]:
@@ -108,7 +108,7 @@ def hold_places(page: Page, performance_id: str):
         raise domain.ValidationFailed(
             "Unknown way of choosing.", [domain.FieldError("mode", "invalid_value", "seats, best or standing")]
         )
-    now = utcnow()
+    now = ports.clock().now()
     session = page.ensure_session()
     try:
         hold = reservations.create_hold(

@@ -13,9 +13,8 @@ import json
 
 from chalice import Blueprint, Response
 
-from .. import i18n
+from .. import i18n, ports
 from ..domain.buyers import PREFERENCES_SESSION_MINUTES, ChoicesDecided, ConsentWish, LinkExpired
-from ..domain.catalog import utcnow
 from ..domain.customers import EMAIL, ConsentKind, consent_wording
 from ..domain.errors import FieldError, ValidationFailed
 from ..services import buyers as service
@@ -41,7 +40,7 @@ def _session_buyer(page: Page) -> str | None:
     for part in (page.request.headers.get("cookie") or "").split(";"):
         name, _, value = part.strip().partition("=")
         if name == SESSION_COOKIE:
-            return service.buyer_of_session(value, utcnow())
+            return service.buyer_of_session(value, ports.clock().now())
     return None
 
 
@@ -103,7 +102,7 @@ def send_link(page: Page):
     email = one(fields, "email")
     if not EMAIL.match(email) or len(email) > 254:
         return page.html("pages/preferences_link.html", status=422, sent=False, invalid=True, email=email)
-    service.send_new_link(email, page.language, utcnow())
+    service.send_new_link(email, page.language, ports.clock().now())
     return page.redirect(page.url("/p/preferences", sent="1"))
 
 
@@ -111,10 +110,10 @@ def send_link(page: Page):
 def open_link(page: Page):
     """Spend the link's token (posted once: `token`), prove the address it went to, start the page's session
     (the choices made with an order wait there for the owner's word: `/p/preferences/orders`)."""
-    buyer_id = service.open_link(one(read_form(page), "token"), utcnow())
+    buyer_id = service.open_link(one(read_form(page), "token"), ports.clock().now())
     return _with_cookie(
         page.redirect(page.url(SESSION_PATH)),
-        _session_cookie(service.page_session(buyer_id, utcnow()), PREFERENCES_SESSION_MINUTES * 60),
+        _session_cookie(service.page_session(buyer_id, ports.clock().now()), PREFERENCES_SESSION_MINUTES * 60),
     )
 
 
@@ -125,7 +124,9 @@ def save_preferences(page: Page):
     houses = {house["house_id"] for house in service.preferences(buyer_id)["houses"]}
     # A checkbox is sent only when ticked: every house on the page is a choice, ticked or not.
     marketing = {house_id: house_id in fields.get("marketing", []) for house_id in houses}
-    service.change_consents(buyer_id, ConsentWish(marketing, one(fields, "sharing") == "yes"), page.language, utcnow())
+    service.change_consents(
+        buyer_id, ConsentWish(marketing, one(fields, "sharing") == "yes"), page.language, ports.clock().now()
+    )
     return page.redirect(page.url(SESSION_PATH, saved="1"))
 
 
@@ -147,9 +148,9 @@ def order_choices(page: Page):
         )
     try:
         if answer == "confirm":
-            service.confirm_order(buyer_id, order_id, utcnow())
+            service.confirm_order(buyer_id, order_id, ports.clock().now())
         else:
-            service.decline_order(buyer_id, order_id, utcnow())
+            service.decline_order(buyer_id, order_id, ports.clock().now())
     except ChoicesDecided as refused:
         if not wants_html(page.request):
             raise
@@ -161,7 +162,7 @@ def order_choices(page: Page):
 
 @page_route("/p/preferences/export", blueprint=preference_pages)
 def export_download(page: Page):
-    body = json.dumps(service.export(_buyer(page), utcnow()), ensure_ascii=False, indent=2)
+    body = json.dumps(service.export(_buyer(page), ports.clock().now()), ensure_ascii=False, indent=2)
     return Response(
         body=body,
         status_code=200,
@@ -179,5 +180,5 @@ def erasure_form(page: Page):
     buyer_id = _buyer(page)
     if one(fields, "confirm") != "yes":
         return _preferences_page(page, buyer_id, status=422, confirm_missing=True)
-    service.request_erasure(buyer_id, utcnow())
+    service.request_erasure(buyer_id, ports.clock().now())
     return page.redirect(page.url(SESSION_PATH, erasure="requested"))

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from chalice import Blueprint, Response
 
-from .. import i18n
-from ..domain.catalog import utcnow
+from .. import i18n, ports
 from ..domain.customers import consent_choices
 from ..domain.errors import NotFound
 from ..services import availability, catalog
@@ -149,7 +148,7 @@ def desk_page():
     texts = desk_texts(language)
     params: dict[str, str] = dict(request.query_params or {})
     query, performance_id = params.get("q", "").strip()[:100], params.get("performance", "").strip()[:100]
-    now = utcnow()
+    now = ports.clock().now()
     houses = {house.id: house.name for house in catalog.houses()}
     results = []
     if query:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from .. import ports
 from ..domain import errors as domain
 from ..domain.bundles import list_price
-from ..domain.catalog import utcnow
 from ..domain.subscriptions import price_places
 from ..i18n import buyer_message
 from ..observability import logger
@@ -29,7 +29,7 @@ def _formula_page(
     chosen=frozenset(),
     wrong_choices: bool = False,
 ):
-    now = utcnow()
+    now = ports.clock().now()
     formula = service.get_formula(formula_id)
     page.canonical = f"/p/subscriptions/{formula_id}"
     rule = service.price_split()
@@ -88,7 +88,7 @@ def hold_subscription(page: Page, formula_id: str):
     formula = service.get_formula(formula_id)
     chosen = [p for p in formula.performance_ids if one(fields, f"choose-{p}")]
     choices = {p: PlaceChoice(category=one(fields, f"category-{p}") or None) for p in chosen}
-    now = utcnow()
+    now = ports.clock().now()
     session = page.ensure_session()
     try:
         holds = service.hold_subscription(formula_id, session, choices, now)

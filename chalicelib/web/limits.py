@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from chalice.app import Request
 
-from ..domain.catalog import utcnow
+from .. import ports
 from ..domain.errors import RateLimited
 from ..domain.limits import window_at
 from ..services import rate_limits
@@ -57,7 +57,7 @@ def enforce_code_attempt_limits(request: Request) -> None:
 def _enforce(
     request: Request, counter: str, window_seconds: int, per_address: int, per_session: int, what: str
 ) -> None:
-    window = window_at(utcnow(), max(1, window_seconds))
+    window = window_at(ports.clock().now(), max(1, window_seconds))
     checks = [("ADDR", client_address(request), per_address)]
     session = buyer_session_of(request)
     if session is not None:
