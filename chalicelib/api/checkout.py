@@ -15,7 +15,6 @@ from .. import ports
 from ..domain.customers import validate_buyer
 from ..domain.errors import NotFound
 from ..domain.orders import Order, OrderStatus
-from ..domain.vouchers import discounts_by_house
 from ..i18n import checkout_outcome
 from ..observability import logger
 from ..services import checkout as service
@@ -26,6 +25,7 @@ from ..web.auth import public_route
 from ..web.http import endpoint, json_response, language_of, parse_body, query_param, refuse_body, utc_text
 from ..web.sessions import buyer_session
 from . import schemas
+from .views import discount_lines, paying_parts
 
 checkout = Blueprint(__name__)
 route = endpoint(checkout)
@@ -139,20 +139,8 @@ def checkout_view(order: Order, language: str) -> dict:
         "payment": None,
         "tickets": [],
         "message": None,
-        "discounts": [
-            {"house_id": house_id, "amount": {"amount": -cents, "currency": order.total.currency}}
-            for house_id, cents in sorted(discounts_by_house(order.lines).items())
-        ],
-        "donations": [
-            {"house_id": donation.house_id, "amount": donation.amount.to_dict()} for donation in order.donations
-        ],
-        "gift_card": {
-            "code": order.gift_card[0],
-            "pays": {"amount": order.gift_card_paid, "currency": order.total.currency},
-        }
-        if order.gift_card
-        else None,
-        "amount_due": order.amount_due.to_dict(),
+        "discounts": discount_lines(order),
+        **paying_parts(order),
     }
     if order.payment_intent_id and order.status is OrderStatus.AWAITING_PAYMENT:
         view["payment"] = {

@@ -8,7 +8,6 @@ and the coordinator's register of erasures. Nothing here is reachable without a 
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 
 from chalice import Blueprint, Response
@@ -17,7 +16,7 @@ from .. import ports
 from ..domain.buyers import ConsentWish, LinkInvalid, LinkUsed
 from ..services import buyers as service
 from ..web.auth import Role, public_route, staff
-from ..web.http import Unauthorized, date_param, endpoint, json_response, parse_body
+from ..web.http import Unauthorized, date_param, download_response, endpoint, json_response, parse_body
 from . import schemas
 
 gdpr = Blueprint(__name__)
@@ -36,16 +35,7 @@ def _buyer_from_header() -> str:
 
 
 def _export_response(buyer_id: str) -> Response:
-    body = json.dumps(service.export(buyer_id, ports.clock().now()), ensure_ascii=False, indent=2)
-    return Response(
-        body=body,
-        status_code=200,
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "Cache-Control": "no-store",
-            "Content-Disposition": 'attachment; filename="my-data.json"',
-        },
-    )
+    return download_response(service.export(buyer_id, ports.clock().now()), "my-data.json")
 
 
 # -- JSON API ---------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from datetime import datetime
 from ..domain.cart import Cart
 from ..domain.catalog import House, Performance, Production
 from ..domain.holds import Hold
+from ..domain.orders import Order
 from ..domain.seatmap import SeatMap
 from ..domain.uitpas import place_keys
 from ..domain.vouchers import discounts_by_house
@@ -204,24 +205,36 @@ def cart_view(cart: Cart, now: datetime) -> dict:
         "voucher": {
             "code": cart.voucher_code,
             "problem": cart.voucher_issue,
-            "discounts": [
-                {"house_id": house_id, "amount": {"amount": -cents, "currency": cart.total.currency}}
-                for house_id, cents in sorted(discounts_by_house(cart.lines).items())
-            ],
+            "discounts": discount_lines(cart),
         }
         if cart.voucher_code
         else None,
+        **paying_parts(cart),
+    }
+
+
+def discount_lines(priced: Cart | Order) -> list[dict]:
+    """A discount code's line per owning house (already off the places' prices and the total)."""
+    return [
+        {"house_id": house_id, "amount": {"amount": -cents, "currency": priced.total.currency}}
+        for house_id, cents in sorted(discounts_by_house(priced.lines).items())
+    ]
+
+
+def paying_parts(priced: Cart | Order) -> dict:
+    """Donations, the gift card's part and what is left to pay: alike for a cart and the order made of it."""
+    return {
         "donations": [
-            {"house_id": donation.house_id, "amount": donation.amount.to_dict()} for donation in cart.donations
+            {"house_id": donation.house_id, "amount": donation.amount.to_dict()} for donation in priced.donations
         ],
         # a gift card pays part of the total: the rest is what the buyer pays at the provider
         "gift_card": {
-            "code": cart.gift_card[0],
-            "pays": {"amount": cart.gift_card_paid, "currency": cart.total.currency},
+            "code": priced.gift_card[0],
+            "pays": {"amount": priced.gift_card_paid, "currency": priced.total.currency},
         }
-        if cart.gift_card
+        if priced.gift_card
         else None,
-        "amount_due": cart.amount_due.to_dict(),
+        "amount_due": priced.amount_due.to_dict(),
     }
 
 

@@ -9,8 +9,6 @@ declines them, order by order. The same rights are a JSON API (`api/gdpr.py`).
 
 from __future__ import annotations
 
-import json
-
 from chalice import Blueprint, Response
 
 from .. import i18n, ports
@@ -19,7 +17,7 @@ from ..domain.customers import EMAIL, ConsentKind, consent_wording
 from ..domain.errors import FieldError, ValidationFailed
 from ..services import buyers as service
 from ..settings import get_settings
-from ..web.http import wants_html
+from ..web.http import download_response, wants_html
 from .shared import Page, one, page_route, read_form
 
 preference_pages = Blueprint("chalicelib.pages.preferences")
@@ -162,16 +160,7 @@ def order_choices(page: Page):
 
 @page_route("/p/preferences/export", blueprint=preference_pages)
 def export_download(page: Page):
-    body = json.dumps(service.export(_buyer(page), ports.clock().now()), ensure_ascii=False, indent=2)
-    return Response(
-        body=body,
-        status_code=200,
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "Cache-Control": "no-store",
-            "Content-Disposition": 'attachment; filename="my-data.json"',
-        },
-    )
+    return download_response(service.export(_buyer(page), ports.clock().now()), "my-data.json")
 
 
 @page_route("/p/preferences/erasure", methods=("POST",), blueprint=preference_pages)

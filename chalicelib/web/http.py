@@ -317,6 +317,19 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
+def download_response(body: Any, filename: str) -> Response:
+    """A JSON file the browser saves (a buyer's own data): never kept by a cache on the way."""
+    return Response(
+        body=json.dumps(body, ensure_ascii=False, indent=2),
+        status_code=200,
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "Cache-Control": "no-store",
+            "Content-Disposition": f'attachment; filename="{filename}"',
+        },
+    )
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return utc_text(value)
