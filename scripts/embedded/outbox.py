@@ -12,7 +12,6 @@ every message to or naming that address with it. Product code neither knows nor 
 from __future__ import annotations
 
 import email
-import functools
 import io
 import json
 from dataclasses import dataclass
@@ -25,14 +24,13 @@ from zoneinfo import ZoneInfo
 
 import boto3
 from jinja2 import DictLoader, Environment
-from moto.dynamodb.models import DynamoDBBackend
 from moto.ses.models import RawMessage, ses_backends
 from werkzeug.exceptions import HTTPException, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.utils import send_file
 from werkzeug.wrappers import Request, Response
 
-from scripts.localaws import patching
+from scripts.localaws import deletions
 
 from .serving import BackgroundServer, serve_in_background
 
@@ -210,10 +208,6 @@ class OutboxApp:
 
 
 # -- erasure ---------------------------------------------------------------------------------------
-# The customer tables watched, each with the SES backend (account, region) whose messages erasure removes.
-_WATCHED: dict[str, tuple[str, str]] = {}
-
-
 def erase(addresses: list[str], account_id: str = ACCOUNT_ID, region: str = REGION) -> int:
     """Remove every stored message to or naming one of these addresses; how many were removed. The caller
     holds `scripts.localaws.server.MOTO_LOCK` (moto's server threads append to the list under it)."""
@@ -233,27 +227,17 @@ def erase(addresses: list[str], account_id: str = ACCOUNT_ID, region: str = REGI
 
 def watch_erasures(customer_table: str, account_id: str = ACCOUNT_ID, region: str = REGION) -> None:
     """From now on, an item with an `email` deleted from `customer_table` erases the messages to it."""
-    _WATCHED[customer_table] = (account_id, region)
-    patching.replace(DynamoDBBackend, "delete_item", _erasing)
+
+    def erase_deleted(attributes: dict[str, Any]) -> None:
+        address = attributes.get("email")
+        if address is not None and address.type == "S":
+            erase([address.value], account_id, region)  # served under MOTO_LOCK, as every DeleteItem is
+
+    deletions.watch(customer_table, erase_deleted)
 
 
 def unwatch_erasures(customer_table: str) -> None:
-    _WATCHED.pop(customer_table, None)
-    if not _WATCHED:
-        patching.restore(DynamoDBBackend, "delete_item")
-
-
-def _erasing(delete_item: Any) -> Any:
-    @functools.wraps(delete_item)
-    def delete_and_erase(self: DynamoDBBackend, table_name: str, *args: Any, **kwargs: Any) -> Any:
-        deleted = delete_item(self, table_name, *args, **kwargs)  # the item that was there, None if none
-        where = _WATCHED.get(table_name)
-        address = deleted.attrs.get("email") if deleted is not None and where else None
-        if where and address is not None and address.type == "S":
-            erase([address.value], *where)  # served under MOTO_LOCK, as every DeleteItem is
-        return deleted
-
-    return delete_and_erase
+    deletions.unwatch(customer_table)
 
 
 def _local_time(moment: datetime | None) -> str:

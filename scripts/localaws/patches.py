@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from . import awslambda, botocore_hooks, chalice_local, dynamodb, server, stepfunctions
+from . import awslambda, botocore_hooks, chalice_local, deletions, dynamodb, server, stepfunctions
 
-PATCH_MODULES = (dynamodb, stepfunctions, server, awslambda, chalice_local, botocore_hooks)
+PATCH_MODULES = (dynamodb, stepfunctions, server, awslambda, chalice_local, botocore_hooks, deletions)
 
 
 def apply() -> None:

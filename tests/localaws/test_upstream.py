@@ -60,6 +60,16 @@ SIGNATURES = {
     "botocore.client:BaseClient._make_api_call": ["self", "operation_name", "api_params"],
     "botocore.httpsession:URLLib3Session.send": ["self", "request"],
     "moto.backends:list_of_moto_modules": [],
+    # deletions passes the table's name positionally, the rest through
+    "moto.dynamodb.models:DynamoDBBackend.delete_item": [
+        "self",
+        "table_name",
+        "key",
+        "expression_attribute_names",
+        "expression_attribute_values",
+        "condition_expression",
+        "return_values_on_condition_check_failure",
+    ],
 }
 
 
@@ -86,6 +96,6 @@ def test_table_query_takes_the_index_name_where_the_fast_query_passes_it():
 def test_every_module_with_upstream_code_is_reviewed():
     assert {module.__name__ for module in patches.PATCH_MODULES} == {
         f"scripts.localaws.{name}"
-        for name in ("dynamodb", "stepfunctions", "server", "awslambda", "chalice_local", "botocore_hooks")
+        for name in ("dynamodb", "stepfunctions", "server", "awslambda", "chalice_local", "botocore_hooks", "deletions")
     }
     assert all(module.UPSTREAM for module in patches.PATCH_MODULES)
