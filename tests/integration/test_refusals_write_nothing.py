@@ -5,7 +5,7 @@ bad requests are generated: unknown ids, another house's (or another buyer's) id
 the wrong type or out of range, unknown fields, ids in the body that name nothing or another house's things,
 creates with an id already taken, a malformed session, over-long query values, no credential. Every answer
 must be a 4xx problem in the caller's language (never a 5xx, never accepted), and every table of the stack is
-the same before and after (snapshots by scan, a batch of requests at a time; a batch that changed something
+the same before and after (snapshots by digest, a batch of requests at a time; a batch that changed something
 is replayed request by request to name the culprit).
 """
 
@@ -36,7 +36,7 @@ from .refusal_helpers import (
     wait_until_quiet,
 )
 
-BATCH = 100  # requests between two snapshots (each scans every table)
+BATCH = 100  # requests between two snapshots (each digests every table)
 
 
 @pytest.fixture(scope="module")
