@@ -81,19 +81,24 @@ def _buyers_on_record(embedded) -> list[tuple[str, str]]:
 
 # -- the order of the files ---------------------------------------------------------------------------
 # Started first (scripts/test runs the server lane with --dist loadfile --no-loadscope-reorder, so the workers
-# take files in this order): the files that compare whole tables before and after (a scan of every table, which
-# grows with what earlier tests wrote to the worker's stack), then the longest (docs/benchmarks.md, "Test
-# suite"), so that no worker is left with one long file at the end.
+# take files in this order): the longest first (docs/benchmarks.md, "Test suite"), so that no worker is left with
+# one long file at the end while the other idles. (The files that compare whole tables read digests from the
+# local AWS, so where they run no longer costs much.)
 FIRST = (
+    "tests/integration/test_run_command.py",
+    "tests/integration/test_api_fuzz.py",
+    "tests/integration/test_settlement.py",
+    "tests/integration/test_checkout_outcomes.py",
     "tests/integration/test_refusals_write_nothing.py",
+    "tests/browser/test_desk_allocations.py",
+    "tests/browser/test_staff_pages.py",
+    "tests/integration/test_bench_pages.py",
+    "tests/integration/test_bench_settlement.py",
     "tests/integration/test_errors.py",
     "tests/integration/test_aggregate_creates.py",
-    "tests/integration/test_isolation.py",
     "tests/integration/test_package.py",
-    "tests/integration/test_api_fuzz.py",
-    "tests/browser/test_staff_pages.py",
+    "tests/integration/test_isolation.py",
     "tests/integration/test_rate_limits.py",
-    "tests/integration/test_run_command.py",
 )
 
 

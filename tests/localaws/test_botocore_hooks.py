@@ -13,16 +13,18 @@ from scripts.localaws import botocore_hooks, server
 
 def test_an_observer_sees_each_call_before_it_is_made_and_the_call_still_answers(client):
     seen = []
+    dynamodb = client("dynamodb")
 
     def observe(boto_client, operation_name, params):
-        seen.append((boto_client.meta.service_model.service_name, operation_name, params))
+        if boto_client is dynamodb:  # an embedded stack in this worker makes calls of its own meanwhile
+            seen.append((boto_client.meta.service_model.service_name, operation_name, params))
 
     botocore_hooks.on_api_call(observe)
     try:
-        tables = client("dynamodb").list_tables(Limit=5)
+        tables = dynamodb.list_tables(Limit=5)
     finally:
         botocore_hooks.remove(observe)
-    client("dynamodb").list_tables(Limit=5)
+    dynamodb.list_tables(Limit=5)
     assert "TableNames" in tables
     assert seen == [("dynamodb", "ListTables", {"Limit": 5})]
 
