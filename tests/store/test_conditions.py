@@ -33,11 +33,10 @@ def test_other_errors_are_not_condition_failures():
 
 def test_a_transaction_with_one_failed_condition_is_told_apart(local_tables):
     shard().save()
-    with pytest.raises(TransactWriteError) as refused:
-        with TransactWrite(connection=transaction_connection) as transaction:
-            transaction.update(
-                shard(), actions=[StandingShardItem.remaining.add(-5)], condition=StandingShardItem.remaining >= 5
-            )
+    with pytest.raises(TransactWriteError) as refused, TransactWrite(connection=transaction_connection) as transaction:
+        transaction.update(
+            shard(), actions=[StandingShardItem.remaining.add(-5)], condition=StandingShardItem.remaining >= 5
+        )
     assert any_condition_failed(refused.value)
     assert StandingShardItem.get(*standing_shard_key("perf-c8m3", 0), consistent_read=True).remaining == 3
 

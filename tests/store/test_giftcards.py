@@ -25,7 +25,12 @@ def card(code: str, cents: int = 5000) -> GiftCard:
 
 def sale_entry(entry_id: str) -> LedgerItem:
     return LedgerItem(
-        f"LEDGER#{entry_id}", f"HOUSE#{HOUSE}", entry={"lines": []}, house_id=HOUSE, kind="gift_card_sale", booked_at=NOW
+        f"LEDGER#{entry_id}",
+        f"HOUSE#{HOUSE}",
+        entry={"lines": []},
+        house_id=HOUSE,
+        kind="gift_card_sale",
+        booked_at=NOW,
     )
 
 
